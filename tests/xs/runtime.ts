@@ -1,0 +1,487 @@
+export {};
+
+/**
+ * A small jest-compatible test runtime for running the core suites inside XS
+ * (xsnap). It is bundled in front of each suite. It first removes the globals
+ * an mcconfig device build does not have, so a core module that leans on them
+ * fails here as it would on the terminal.
+ *
+ * Supported: describe/it/test (+ .each, .skip, .only), beforeAll/afterAll/
+ * beforeEach/afterEach, expect with the matchers below, .not, .resolves, .rejects.
+ */
+type Fn = () => unknown;
+interface TestCase {
+  readonly name: string;
+  readonly fn: Fn;
+  readonly skip: boolean;
+  readonly only: boolean;
+}
+interface Suite {
+  readonly name: string;
+  readonly parent: Suite | undefined;
+  readonly children: (Suite | TestCase)[];
+  readonly beforeAll: Fn[];
+  readonly afterAll: Fn[];
+  readonly beforeEach: Fn[];
+  readonly afterEach: Fn[];
+  readonly skip: boolean;
+}
+interface Outcome {
+  readonly name: string;
+  readonly status: "passed" | "failed" | "skipped";
+  readonly error?: string;
+}
+
+const g = globalThis as Record<string, unknown>;
+const encoder = new (g.TextEncoder as { new (): { encode(s: string): Uint8Array } })();
+const send = g.issueCommand as (message: ArrayBuffer) => ArrayBuffer;
+
+// The device build has none of these (shared/reference/moddable-sdk.md §7).
+for (const name of [
+  "TextEncoder",
+  "TextDecoder",
+  "issueCommand",
+  "print",
+  "setTimeout",
+  "setInterval",
+  "clearTimeout",
+  "structuredClone",
+  "console",
+  "performance",
+  "gc",
+  "harden",
+  "lockdown",
+  "currentMeterLimit",
+  "resetMeter",
+  "setMeter",
+  "setMeterLimit",
+]) {
+  Reflect.deleteProperty(g, name);
+}
+
+function reply(value: unknown): void {
+  const bytes = encoder.encode(JSON.stringify(value));
+  send(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+}
+
+function newSuite(name: string, parent: Suite | undefined, skip: boolean): Suite {
+  return { name, parent, children: [], beforeAll: [], afterAll: [], beforeEach: [], afterEach: [], skip };
+}
+
+const root = newSuite("", undefined, false);
+let current = root;
+let anyOnly = false;
+
+function describeImpl(name: string, body: Fn, skip: boolean): void {
+  const suite = newSuite(name, current, skip || current.skip);
+  current.children.push(suite);
+  const saved = current;
+  current = suite;
+  try {
+    body();
+  } finally {
+    current = saved;
+  }
+}
+
+function testImpl(name: string, fn: Fn, skip: boolean, only: boolean): void {
+  if (only) anyOnly = true;
+  current.children.push({ name, fn, skip: skip || current.skip, only });
+}
+
+function formatTitle(template: string, args: readonly unknown[], index: number): string {
+  let i = 0;
+  return template
+    .replace(/%[sdipfjo#%]/g, (token) => {
+      if (token === "%%") return "%";
+      if (token === "%#") return String(index);
+      const value = args[i++];
+      return token === "%p" || token === "%j" || token === "%o" ? stringify(value) : String(value);
+    })
+    .replace(/\$(\w+)/g, (whole, key: string) => {
+      const first = args[0];
+      return first !== null && typeof first === "object" && key in first ? String((first as Record<string, unknown>)[key]) : whole;
+    });
+}
+
+function withEach(register: (name: string, fn: Fn) => void) {
+  return (table: readonly unknown[]) => (name: string, fn: (...args: unknown[]) => unknown) => {
+    table.forEach((row, index) => {
+      const args = Array.isArray(row) ? row : [row];
+      register(formatTitle(name, args, index), () => fn(...args));
+    });
+  };
+}
+
+const test = Object.assign((name: string, fn: Fn) => testImpl(name, fn, false, false), {
+  skip: (name: string, fn: Fn) => testImpl(name, fn, true, false),
+  only: (name: string, fn: Fn) => testImpl(name, fn, false, true),
+  todo: (name: string) => testImpl(name, () => undefined, true, false),
+  each: withEach((name, fn) => testImpl(name, fn, false, false)),
+});
+const describe = Object.assign((name: string, body: Fn) => describeImpl(name, body, false), {
+  skip: (name: string, body: Fn) => describeImpl(name, body, true),
+  only: (name: string, body: Fn) => describeImpl(name, body, false),
+  each: withEach((name, fn) => describeImpl(name, fn, false)),
+});
+
+// ---------------------------------------------------------------- expect
+
+class ExpectationError extends Error {
+  override readonly name = "ExpectationError";
+}
+
+const ASYMMETRIC = Symbol("asymmetric");
+interface Asymmetric {
+  readonly [ASYMMETRIC]: true;
+  matches(actual: unknown): boolean;
+  readonly description: string;
+}
+function isAsymmetric(value: unknown): value is Asymmetric {
+  return value !== null && typeof value === "object" && ASYMMETRIC in value;
+}
+
+function stringify(value: unknown, depth = 0): string {
+  if (isAsymmetric(value)) return value.description;
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function") return `[Function ${value.name || "anonymous"}]`;
+  if (value === null || typeof value !== "object") return String(value);
+  if (depth > 3) return "[…]";
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const items = Array.from(value as unknown as ArrayLike<number>).slice(0, 64);
+    return `${value.constructor.name} [${items.join(", ")}${(value as unknown as ArrayLike<number>).length > 64 ? ", …" : ""}]`;
+  }
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (Array.isArray(value)) return `[${value.map((v) => stringify(v, depth + 1)).join(", ")}]`;
+  if (value instanceof Map)
+    return `Map {${[...value].map(([k, v]) => `${stringify(k, depth + 1)} => ${stringify(v, depth + 1)}`).join(", ")}}`;
+  if (value instanceof Set) return `Set {${[...value].map((v) => stringify(v, depth + 1)).join(", ")}}`;
+  const entries = Object.keys(value).map((k) => `${k}: ${stringify((value as Record<string, unknown>)[k], depth + 1)}`);
+  return `{${entries.join(", ")}}`;
+}
+
+function equals(a: unknown, b: unknown, strict: boolean, seen: unknown[] = []): boolean {
+  if (isAsymmetric(b)) return b.matches(a);
+  if (isAsymmetric(a)) return a.matches(b);
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (seen.includes(a)) return true;
+  seen = [...seen, a];
+  if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof RegExp && b instanceof RegExp) return String(a) === String(b);
+  if (a instanceof Error && b instanceof Error) return a.message === b.message && a.name === b.name;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.constructor !== b.constructor) return false;
+    const x = a as unknown as ArrayLike<unknown>;
+    const y = b as unknown as ArrayLike<unknown>;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+    return true;
+  }
+  if (a instanceof ArrayBuffer && b instanceof ArrayBuffer) return equals(new Uint8Array(a), new Uint8Array(b), strict, seen);
+  if (a instanceof Map && b instanceof Map) {
+    if (a.size !== b.size) return false;
+    for (const [k, v] of a) if (!b.has(k) || !equals(v, b.get(k), strict, seen)) return false;
+    return true;
+  }
+  if (a instanceof Set && b instanceof Set) {
+    if (a.size !== b.size) return false;
+    for (const v of a) if (![...b].some((w) => equals(v, w, strict, seen))) return false;
+    return true;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b) && a.length !== b.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => strict || o[k] !== undefined);
+  const ka = keys(ra);
+  const kb = keys(rb);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(rb, k) && !(strict === false && rb[k] === undefined && ra[k] === undefined)) return false;
+    if (!equals(ra[k], rb[k], strict, seen)) return false;
+  }
+  return true;
+}
+
+function matchesObject(actual: unknown, expected: unknown): boolean {
+  if (isAsymmetric(expected)) return expected.matches(actual);
+  if (expected === null || typeof expected !== "object" || actual === null || typeof actual !== "object")
+    return equals(actual, expected, false);
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matchesObject(actual[i], e));
+  }
+  if (ArrayBuffer.isView(expected) || expected instanceof Map || expected instanceof Set || expected instanceof Date)
+    return equals(actual, expected, false);
+  const a = actual as Record<string, unknown>;
+  return Object.keys(expected).every((k) => k in a && matchesObject(a[k], (expected as Record<string, unknown>)[k]));
+}
+
+function thrownMatches(thrown: unknown, expected: unknown): boolean {
+  if (expected === undefined) return true;
+  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  if (typeof expected === "string") return message.includes(expected);
+  if (expected instanceof RegExp) return expected.test(message);
+  if (typeof expected === "function") return thrown instanceof (expected as new () => unknown);
+  if (expected instanceof Error) return message === expected.message;
+  if (expected !== null && typeof expected === "object") return matchesObject(thrown, expected);
+  return false;
+}
+
+type Matchers = Record<string, (...args: unknown[]) => unknown>;
+
+function makeMatchers(actual: unknown, negate: boolean, prefix: string): Matchers {
+  const check = (pass: boolean, message: () => string): void => {
+    if (pass === negate) throw new ExpectationError(`${prefix}${negate ? ".not" : ""}: ${message()}`);
+  };
+  const num = (v: unknown): number | bigint => v as number | bigint;
+  const matchers: Matchers = {
+    toBe: (e) => check(Object.is(actual, e), () => `expected ${stringify(actual)} to be ${stringify(e)}`),
+    toEqual: (e) => check(equals(actual, e, false), () => `expected ${stringify(actual)} to equal ${stringify(e)}`),
+    toStrictEqual: (e) => check(equals(actual, e, true), () => `expected ${stringify(actual)} to strictly equal ${stringify(e)}`),
+    toBeTruthy: () => check(Boolean(actual), () => `expected ${stringify(actual)} to be truthy`),
+    toBeFalsy: () => check(!actual, () => `expected ${stringify(actual)} to be falsy`),
+    toBeNull: () => check(actual === null, () => `expected ${stringify(actual)} to be null`),
+    toBeUndefined: () => check(actual === undefined, () => `expected ${stringify(actual)} to be undefined`),
+    toBeDefined: () => check(actual !== undefined, () => `expected a defined value`),
+    toBeNaN: () => check(Number.isNaN(actual), () => `expected ${stringify(actual)} to be NaN`),
+    toBeGreaterThan: (e) => check(num(actual) > num(e), () => `expected ${stringify(actual)} > ${stringify(e)}`),
+    toBeGreaterThanOrEqual: (e) => check(num(actual) >= num(e), () => `expected ${stringify(actual)} >= ${stringify(e)}`),
+    toBeLessThan: (e) => check(num(actual) < num(e), () => `expected ${stringify(actual)} < ${stringify(e)}`),
+    toBeLessThanOrEqual: (e) => check(num(actual) <= num(e), () => `expected ${stringify(actual)} <= ${stringify(e)}`),
+    toBeCloseTo: (e, digits = 2) =>
+      check(
+        Math.abs((actual as number) - (e as number)) < 10 ** -(digits as number) / 2,
+        () => `expected ${stringify(actual)} to be close to ${stringify(e)}`,
+      ),
+    toBeInstanceOf: (e) =>
+      check(
+        actual instanceof (e as new () => unknown),
+        () => `expected ${stringify(actual)} to be an instance of ${(e as { name: string }).name}`,
+      ),
+    toMatch: (e) =>
+      check(
+        typeof actual === "string" && (e instanceof RegExp ? e.test(actual) : actual.includes(e as string)),
+        () => `expected ${stringify(actual)} to match ${String(e)}`,
+      ),
+    toMatchObject: (e) => check(matchesObject(actual, e), () => `expected ${stringify(actual)} to match object ${stringify(e)}`),
+    toContain: (e) =>
+      check(
+        typeof actual === "string" ? actual.includes(e as string) : Array.from(actual as Iterable<unknown>).some((v) => v === e),
+        () => `expected ${stringify(actual)} to contain ${stringify(e)}`,
+      ),
+    toContainEqual: (e) =>
+      check(
+        Array.from(actual as Iterable<unknown>).some((v) => equals(v, e, false)),
+        () => `expected ${stringify(actual)} to contain equal ${stringify(e)}`,
+      ),
+    toHaveLength: (e) =>
+      check(
+        (actual as { length: number }).length === e,
+        () => `expected length ${(actual as { length: number }).length} to be ${stringify(e)}`,
+      ),
+    toHaveProperty: (path, ...value) => {
+      const parts = Array.isArray(path) ? path : String(path).split(".");
+      let node: unknown = actual;
+      let found = true;
+      for (const part of parts) {
+        if (node !== null && node !== undefined && Object.prototype.hasOwnProperty.call(node, part))
+          node = (node as Record<string, unknown>)[part];
+        else found = false;
+      }
+      check(
+        found && (value.length === 0 || equals(node, value[0], false)),
+        () => `expected ${stringify(actual)} to have property ${String(path)}`,
+      );
+    },
+    toThrow: (e) => {
+      let thrown: unknown;
+      let didThrow = false;
+      try {
+        (actual as Fn)();
+      } catch (error) {
+        didThrow = true;
+        thrown = error;
+      }
+      check(didThrow && thrownMatches(thrown, e), () =>
+        didThrow ? `expected the thrown ${stringify(thrown)} to match ${stringify(e)}` : `expected the function to throw`,
+      );
+    },
+  };
+  matchers.toThrowError = matchers.toThrow;
+  return matchers;
+}
+
+function asyncMatchers(promise: unknown, mode: "resolves" | "rejects", negate: boolean): Matchers {
+  const sync = makeMatchers(undefined, negate, `expect.${mode}`);
+  const out: Matchers = {};
+  for (const name of Object.keys(sync)) {
+    out[name] = async (...args: unknown[]) => {
+      let value: unknown;
+      try {
+        const resolved = await promise;
+        if (mode === "rejects") throw new ExpectationError(`expect.rejects: the promise resolved with ${stringify(resolved)}`);
+        value = resolved;
+      } catch (error) {
+        if (error instanceof ExpectationError) throw error;
+        if (mode === "resolves") throw new ExpectationError(`expect.resolves: the promise rejected with ${stringify(error)}`);
+        value = error;
+      }
+      if (mode === "rejects" && (name === "toThrow" || name === "toThrowError")) {
+        return makeMatchers(
+          () => {
+            throw value;
+          },
+          negate,
+          "expect.rejects",
+        )[name](...args);
+      }
+      return makeMatchers(value, negate, `expect.${mode}`)[name](...args);
+    };
+  }
+  return out;
+}
+
+const expect = Object.assign(
+  (actual: unknown) => {
+    const matchers = makeMatchers(actual, false, "expect");
+    return Object.assign(matchers, {
+      not: makeMatchers(actual, true, "expect"),
+      resolves: Object.assign(asyncMatchers(actual, "resolves", false), { not: asyncMatchers(actual, "resolves", true) }),
+      rejects: Object.assign(asyncMatchers(actual, "rejects", false), { not: asyncMatchers(actual, "rejects", true) }),
+    });
+  },
+  {
+    any: (ctor: unknown): Asymmetric => ({
+      [ASYMMETRIC]: true,
+      description: `Any<${(ctor as { name: string }).name}>`,
+      matches: (v) =>
+        ctor === Number
+          ? typeof v === "number"
+          : ctor === String
+            ? typeof v === "string"
+            : ctor === Boolean
+              ? typeof v === "boolean"
+              : v instanceof (ctor as new () => unknown),
+    }),
+    anything: (): Asymmetric => ({ [ASYMMETRIC]: true, description: "Anything", matches: (v) => v !== null && v !== undefined }),
+    objectContaining: (e: unknown): Asymmetric => ({
+      [ASYMMETRIC]: true,
+      description: `ObjectContaining ${stringify(e)}`,
+      matches: (v) => matchesObject(v, e),
+    }),
+    arrayContaining: (e: unknown[]): Asymmetric => ({
+      [ASYMMETRIC]: true,
+      description: `ArrayContaining ${stringify(e)}`,
+      matches: (v) => Array.isArray(v) && e.every((x) => v.some((y) => equals(y, x, false))),
+    }),
+    stringContaining: (e: string): Asymmetric => ({
+      [ASYMMETRIC]: true,
+      description: `StringContaining ${e}`,
+      matches: (v) => typeof v === "string" && v.includes(e),
+    }),
+    stringMatching: (e: RegExp): Asymmetric => ({
+      [ASYMMETRIC]: true,
+      description: `StringMatching ${String(e)}`,
+      matches: (v) => typeof v === "string" && e.test(v),
+    }),
+  },
+);
+
+// ---------------------------------------------------------------- run
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}${error.stack ? `\n${error.stack}` : ""}`;
+  return `thrown: ${stringify(error)}`;
+}
+
+function hasOnly(node: Suite | TestCase): boolean {
+  return "fn" in node ? node.only : node.children.some(hasOnly);
+}
+
+const outcomes: Outcome[] = [];
+let finished = false;
+
+async function runSuite(suite: Suite, path: string[], eachBefore: Fn[], eachAfter: Fn[]): Promise<void> {
+  const title = suite.name === "" ? path : [...path, suite.name];
+  const befores = [...eachBefore, ...suite.beforeEach];
+  const afters = [...suite.afterEach, ...eachAfter];
+  const active = suite.children.some((c) => ("fn" in c ? !c.skip : true));
+  try {
+    if (active) for (const hook of suite.beforeAll) await hook();
+  } catch (error) {
+    outcomes.push({ name: [...title, "(beforeAll)"].join(" › "), status: "failed", error: errorText(error) });
+    return;
+  }
+  for (const child of suite.children) {
+    if (!("fn" in child)) {
+      await runSuite(child, title, befores, afters);
+      continue;
+    }
+    const name = [...title, child.name].join(" › ");
+    if (child.skip || (anyOnly && !hasOnly(child))) {
+      outcomes.push({ name, status: "skipped" });
+      continue;
+    }
+    let failure: unknown = undefined;
+    let failed = false;
+    try {
+      for (const hook of befores) await hook();
+      await child.fn();
+    } catch (error) {
+      failed = true;
+      failure = error;
+    }
+    for (const hook of afters) {
+      try {
+        await hook();
+      } catch (error) {
+        if (!failed) {
+          failed = true;
+          failure = error;
+        }
+      }
+    }
+    outcomes.push(failed ? { name, status: "failed", error: errorText(failure) } : { name, status: "passed" });
+  }
+  try {
+    if (active) for (const hook of suite.afterAll) await hook();
+  } catch (error) {
+    outcomes.push({ name: [...title, "(afterAll)"].join(" › "), status: "failed", error: errorText(error) });
+  }
+}
+
+Object.assign(g, {
+  describe,
+  test,
+  it: test,
+  expect,
+  beforeAll: (fn: Fn) => current.beforeAll.push(fn),
+  afterAll: (fn: Fn) => current.afterAll.push(fn),
+  beforeEach: (fn: Fn) => current.beforeEach.push(fn),
+  afterEach: (fn: Fn) => current.afterEach.push(fn),
+  // Called by the Node side in a second evaluation, so the suite's module body is metered apart from its tests.
+  __xsposRun: () => {
+    runSuite(root, [], [], []).then(
+      () => {
+        finished = true;
+      },
+      (error: unknown) => {
+        outcomes.push({ name: "(runner)", status: "failed", error: errorText(error) });
+        finished = true;
+      },
+    );
+  },
+  // XS has no timers here: when the job queue is empty and the run has not finished, a test awaited something that never settles.
+  __xsposReport: () => {
+    if (!finished)
+      outcomes.push({
+        name: "(runner)",
+        status: "failed",
+        error: "a test awaited a promise that never settled (nothing drives timers in XS)",
+      });
+    reply(outcomes);
+  },
+});
