@@ -1,0 +1,125 @@
+/**
+ * The host's local HTTP control API (127.0.0.1 only):
+ *
+ *   POST   /faults         body {"kind":..., "count":N, "mti":"0200", "ms":N, "code":"51"} → 201 {"faults":[...]}
+ *   GET    /faults         → 200 {"faults":[...]} (pending faults with their remaining count)
+ *   DELETE /faults         → 200 {"faults":[]}
+ *   GET    /ledger?tid=T   → 200 the reconcile view of terminal T
+ *
+ * Errors answer 400/404/405/413 with {"error":"..."}.
+ */
+import http from "node:http";
+import type net from "node:net";
+import { FaultSpecError, parseFault, type FaultSchedule } from "./faults";
+import type { Ledger } from "./ledger";
+
+export interface ControlApiOptions {
+  readonly faults: FaultSchedule;
+  readonly ledger: Ledger;
+  readonly host?: string;
+  readonly port?: number;
+}
+
+const BODY_BYTES_MAX = 4096;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_BYTES_MAX) {
+        reject(new HttpError(413, `body over ${BODY_BYTES_MAX} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+export class ControlApi {
+  readonly #options: ControlApiOptions;
+  readonly #server: http.Server;
+
+  constructor(options: ControlApiOptions) {
+    this.#options = options;
+    this.#server = http.createServer((request, response) => {
+      this.#route(request)
+        .then(([status, body]) => respond(response, status, body))
+        .catch((error: unknown) => {
+          const status = error instanceof HttpError ? error.status : 500;
+          respond(response, status, { error: error instanceof Error ? error.message : String(error) });
+        });
+    });
+  }
+
+  listen(): Promise<{ url: string }> {
+    const host = this.#options.host ?? "127.0.0.1";
+    return new Promise((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(this.#options.port ?? 0, host, () => {
+        this.#server.off("error", reject);
+        resolve({ url: `http://${host}:${(this.#server.address() as net.AddressInfo).port}` });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #route(request: http.IncomingMessage): Promise<[number, unknown]> {
+    const url = new URL(request.url ?? "/", "http://control");
+    const { faults, ledger } = this.#options;
+    if (url.pathname === "/faults") {
+      if (request.method === "GET") return [200, { faults: faults.list() }];
+      if (request.method === "DELETE") {
+        faults.clear();
+        return [200, { faults: [] }];
+      }
+      if (request.method === "POST") {
+        const text = await readBody(request);
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          throw new HttpError(400, "body is not JSON");
+        }
+        try {
+          faults.add(parseFault(json));
+        } catch (error) {
+          if (error instanceof FaultSpecError) throw new HttpError(400, error.message);
+          throw error;
+        }
+        return [201, { faults: faults.list() }];
+      }
+      throw new HttpError(405, `${request.method} not allowed on /faults`);
+    }
+    if (url.pathname === "/ledger") {
+      if (request.method !== "GET") throw new HttpError(405, `${request.method} not allowed on /ledger`);
+      const tid = url.searchParams.get("tid");
+      if (tid === null || !/^[0-9A-Za-z]{8}$/.test(tid)) throw new HttpError(400, "tid must be 8 letters or digits");
+      return [200, ledger.view(tid)];
+    }
+    throw new HttpError(404, `no such resource ${url.pathname}`);
+  }
+}
+
+function respond(response: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  response.end(text);
+}
