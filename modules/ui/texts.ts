@@ -1,0 +1,101 @@
+/**
+ * Every text the terminal shows, in 中文 and English, as frozen tables. The
+ * English title is also what the scenario runner reports as the `screen` event.
+ * Placeholders `{name}` are filled by `fill`; nothing else is interpolated.
+ */
+export type Language = "zh" | "en";
+
+export interface TextPair {
+  readonly zh: string;
+  readonly en: string;
+}
+
+function pair(zh: string, en: string): TextPair {
+  return Object.freeze({ zh, en });
+}
+
+export const TEXTS = Object.freeze({
+  idle: pair("欢迎使用", "WELCOME"),
+  idleHint: pair("请输入金额或按功能键", "Enter an amount or press a function key"),
+  amount: pair("请输入金额", "ENTER AMOUNT"),
+  presentCard: pair("请刷卡/插卡/挥卡", "PRESENT CARD"),
+  amountLine: pair("金额: ¥{amount}", "Amount: ¥{amount}"),
+  pin: pair("请输入密码", "ENTER PIN"),
+  pinHint: pair("无密码请按确认键", "No PIN: press ENTER"),
+  processing: pair("处理中, 请稍候", "PROCESSING"),
+  remaining: pair("剩余 {seconds} 秒", "{seconds} s left"),
+  connecting: pair("正在连接银行", "CONNECTING"),
+  approved: pair("交易成功", "APPROVED"),
+  declined: pair("交易失败", "DECLINED"),
+  declinedCode: pair("应答码 {code}: {reason}", "Response {code}: {reason}"),
+  timeout: pair("交易超时", "TIMED OUT"),
+  timeoutHint: pair("银行无应答, 终端将自动冲正", "No answer from the bank; the terminal reverses it automatically"),
+  refused: pair("无法连接银行, 交易未发送", "NOT SENT"),
+  refusedHint: pair("交易未发出, 未扣款, 请稍后重试", "Nothing was sent, nothing was charged. Try again later."),
+  failed: pair("交易失败", "FAILED"),
+  failedHint: pair("卡片拒绝, 终端正在撤销银行批准", "The card refused after the bank approved; the terminal is cancelling it"),
+  blocked: pair("有未完成冲正, 暂停消费", "SALES PAUSED"),
+  blockedHint: pair("请先完成冲正后再做交易", "A cancellation must reach the bank before new sales"),
+  stanLine: pair("凭证号 {stan}", "STAN {stan}"),
+  reversal: pair("冲正中", "REVERSAL IN PROGRESS"),
+  reversalAttempt: pair("第 {attempt}/{attempts} 次, 凭证号 {stan}", "Attempt {attempt} of {attempts}, STAN {stan}"),
+  reversalFailed: pair("冲正失败", "REVERSAL FAILED"),
+  reversalFailedWhat: pair(
+    "银行未确认撤销{op} ¥{amount} (凭证号 {stan}), 持卡人可能已被扣款。",
+    "The bank did not confirm the cancellation of {op} ¥{amount} (STAN {stan}). The customer may have been charged.",
+  ),
+  reversalFailedWhatToDo: pair(
+    "请保留此凭条; 终端将在下笔交易前自动重试; 如仍失败, 请持凭证号致电收单行客服。",
+    "Keep this slip; the terminal will retry automatically before the next transaction; if it persists, call the acquirer hotline with the STAN.",
+  ),
+  reversalFailedSalesBlocked: pair("冲正成功前暂停消费。", "New sales wait until the cancellation goes through."),
+  settlement: pair("结算中", "SETTLEMENT"),
+  settlementTotals: pair("上送总额", "Sending totals"),
+  settlementUpload: pair("批上送 {done}/{total}", "Uploading batch {done}/{total}"),
+  settlementDone: pair("结算完成", "SETTLEMENT DONE"),
+  settlementUnbalanced: pair("对账不平, 已批上送", "Totals differed; batch uploaded"),
+  settlementPendingReversals: pair("有 {count} 笔冲正失败, 请联系收单行", "{count} failed cancellation(s): call the acquirer"),
+  opSale: pair("消费", "sale"),
+  opVoid: pair("消费撤销", "void"),
+  opRefund: pair("退货", "refund"),
+  opBalance: pair("余额查询", "balance"),
+  opSignOn: pair("签到", "sign-on"),
+  opSignOff: pair("签退", "sign-off"),
+  opEcho: pair("回响测试", "echo"),
+  opSettle: pair("结算", "settlement"),
+  balanceLine: pair("余额: ¥{amount}", "Balance: ¥{amount}"),
+});
+
+export type TextId = keyof typeof TEXTS;
+
+/** Reasons for the common response codes; others show the code alone. */
+export const RESPONSE_REASONS: Readonly<Record<string, TextPair>> = Object.freeze({
+  "05": pair("不予承兑", "do not honour"),
+  "12": pair("无效交易", "invalid transaction"),
+  "14": pair("无效卡号", "invalid card"),
+  "25": pair("找不到原始交易", "original not found"),
+  "51": pair("余额不足", "insufficient funds"),
+  "54": pair("卡已过期", "expired card"),
+  "55": pair("密码错误", "incorrect PIN"),
+  "94": pair("重复交易", "duplicate transaction"),
+  "96": pair("系统故障", "system malfunction"),
+  A0: pair("MAC 校验错", "MAC error"),
+});
+
+const PLACEHOLDER = /\{([a-z]+)\}/g;
+
+/** The text in `language` with its `{name}` placeholders filled; a missing value is a bug. */
+export function fill(id: TextId, language: Language, values: Readonly<Record<string, string>> = {}): string {
+  return TEXTS[id][language].replace(PLACEHOLDER, (_whole, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new RangeError(`text ${id} needs a value for {${name}}`);
+    return value;
+  });
+}
+
+/** Minor units as yuan with two decimals: 1234 → "12.34". */
+export function formatAmount(minorUnits: number): string {
+  const whole = Math.floor(minorUnits / 100);
+  const cents = minorUnits % 100;
+  return `${whole}.${cents < 10 ? "0" : ""}${cents}`;
+}
