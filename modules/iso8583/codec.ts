@@ -213,7 +213,7 @@ export class Iso8583Codec {
       return o;
     }
     if (prefixBytes === 2) out[o++] = Math.floor(count / 100);
-    out[o++] = ((Math.floor(count / 10) % 10) << 4) | count % 10;
+    out[o++] = ((Math.floor(count / 10) % 10) << 4) | (count % 10);
     return o;
   }
 
@@ -267,14 +267,16 @@ export class Iso8583Codec {
     // Built in contract order (tpdu, header, mti, fields) so JSON output reads that way.
     const message = {} as IsoMessage;
     if (this.#tpduBytes > 0) {
-      if (o + this.#tpduBytes + this.#headerBytes > end) throw new Iso8583Error(o + this.#tpduBytes > end ? PART_TPDU : PART_HEADER, o, "truncated");
+      if (o + this.#tpduBytes + this.#headerBytes > end)
+        throw new Iso8583Error(o + this.#tpduBytes > end ? PART_TPDU : PART_HEADER, o, "truncated");
       message.tpdu = this.#hexText(bytes, o, this.#tpduBytes);
       o += this.#tpduBytes;
       message.header = this.#hexText(bytes, o, this.#headerBytes);
       o += this.#headerBytes;
     }
     if (o + this.#mtiBytes > end) throw new Iso8583Error(PART_MTI, o, "truncated");
-    message.mti = this.dialect.encoding === "ascii" ? this.#charText(PART_MTI, bytes, o, 4, "n") : this.#bcdText(PART_MTI, bytes, o, 4, 0, "n");
+    message.mti =
+      this.dialect.encoding === "ascii" ? this.#charText(PART_MTI, bytes, o, 4, "n") : this.#bcdText(PART_MTI, bytes, o, 4, 0, "n");
     message.fields = {};
     o += this.#mtiBytes;
 
@@ -418,7 +420,8 @@ export class Iso8583Codec {
    */
   #macEnd(encoded: Uint8Array): number {
     const bitmapAt = this.#mtiOffset + this.#mtiBytes;
-    if (encoded.length < bitmapAt + this.#bitmapBytes + MAC_BYTES) throw new Iso8583Error(64, encoded.length, "noMacField", "message too short");
+    if (encoded.length < bitmapAt + this.#bitmapBytes + MAC_BYTES)
+      throw new Iso8583Error(64, encoded.length, "noMacField", "message too short");
     const ascii = this.dialect.encoding === "ascii";
     const first = ascii ? hexValue(encoded[bitmapAt]) << 4 : encoded[bitmapAt];
     const last = ascii ? hexValue(encoded[bitmapAt + 15]) : encoded[bitmapAt + 7];

@@ -38,7 +38,9 @@ export type Iso8583Reason =
   /** The message does not fit the codec's message limit. */
   | "messageTooLong"
   /** The MAC helpers need F64 present as the last field. */
-  | "noMacField";
+  | "noMacField"
+  /** A BER-TLV tag or length form the F55 codec does not accept, or too many items. */
+  | "badTlv";
 
 function partName(field: number): string {
   switch (field) {
