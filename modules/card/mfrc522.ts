@@ -43,7 +43,6 @@ const ERRORS_FATAL = 0x13; // BufferOvfl, ParityErr, ProtocolErr
 const FIFO_BYTES = 64;
 /** RATS parameter: FSDI 5 (64 bytes, the FIFO size), CID 0. */
 const RATS_PARAMETER = 0x50;
-const FSD = 64;
 const FSC_TABLE = Object.freeze([16, 24, 32, 40, 48, 64, 96, 128, 256]);
 const CASCADE_LEVELS = Object.freeze([0x93, 0x95, 0x97]);
 const BLOCKS_PER_APDU_MAX = 24;
