@@ -1,0 +1,18 @@
+/** The pure TypeScript cipher route: runs anywhere XS runs. */
+import { checkKeyLength, type BlockCipher, type CipherAlgorithm, type CipherProvider } from "./block-cipher";
+import { Des, TripleDes } from "./des";
+import { Sm4 } from "./sm4";
+
+export const softwareCiphers: CipherProvider = Object.freeze({
+  create(algorithm: CipherAlgorithm, key: Uint8Array): BlockCipher {
+    checkKeyLength(algorithm, key);
+    if (algorithm === "des") return new Des(key);
+    if (algorithm === "tdes") return new TripleDes(key);
+    return new Sm4(key);
+  },
+});
+
+/** The algorithm a key of this length means in the DES family: 8 bytes = DES, 16 or 24 = 3DES. */
+export function desFamilyFor(key: Uint8Array): CipherAlgorithm {
+  return key.length === 8 ? "des" : "tdes";
+}

@@ -1,0 +1,283 @@
+/**
+ * DES (FIPS 46-3) and Triple DES EDE (2-key and 3-key), table-driven on 32-bit
+ * halves. The S-boxes and the P permutation are merged at load into one
+ * frozen SP table (8 boxes x 64 entries); the initial and final permutations
+ * are the classic five bit-swap steps. A block costs 16 rounds of 8 table
+ * look-ups and allocates nothing: each cipher owns its key schedules and a
+ * two-word scratch.
+ */
+import { assert } from "../base/assert";
+import type { BlockCipher } from "./block-cipher";
+import { CryptoInputError } from "./errors";
+
+// prettier-ignore
+const S_BOXES: readonly (readonly number[])[] = Object.freeze([
+  [14, 4, 13, 1, 2, 15, 11, 8, 3, 10, 6, 12, 5, 9, 0, 7, 0, 15, 7, 4, 14, 2, 13, 1, 10, 6, 12, 11, 9, 5, 3, 8,
+    4, 1, 14, 8, 13, 6, 2, 11, 15, 12, 9, 7, 3, 10, 5, 0, 15, 12, 8, 2, 4, 9, 1, 7, 5, 11, 3, 14, 10, 0, 6, 13],
+  [15, 1, 8, 14, 6, 11, 3, 4, 9, 7, 2, 13, 12, 0, 5, 10, 3, 13, 4, 7, 15, 2, 8, 14, 12, 0, 1, 10, 6, 9, 11, 5,
+    0, 14, 7, 11, 10, 4, 13, 1, 5, 8, 12, 6, 9, 3, 2, 15, 13, 8, 10, 1, 3, 15, 4, 2, 11, 6, 7, 12, 0, 5, 14, 9],
+  [10, 0, 9, 14, 6, 3, 15, 5, 1, 13, 12, 7, 11, 4, 2, 8, 13, 7, 0, 9, 3, 4, 6, 10, 2, 8, 5, 14, 12, 11, 15, 1,
+    13, 6, 4, 9, 8, 15, 3, 0, 11, 1, 2, 12, 5, 10, 14, 7, 1, 10, 13, 0, 6, 9, 8, 7, 4, 15, 14, 3, 11, 5, 2, 12],
+  [7, 13, 14, 3, 0, 6, 9, 10, 1, 2, 8, 5, 11, 12, 4, 15, 13, 8, 11, 5, 6, 15, 0, 3, 4, 7, 2, 12, 1, 10, 14, 9,
+    10, 6, 9, 0, 12, 11, 7, 13, 15, 1, 3, 14, 5, 2, 8, 4, 3, 15, 0, 6, 10, 1, 13, 8, 9, 4, 5, 11, 12, 7, 2, 14],
+  [2, 12, 4, 1, 7, 10, 11, 6, 8, 5, 3, 15, 13, 0, 14, 9, 14, 11, 2, 12, 4, 7, 13, 1, 5, 0, 15, 10, 3, 9, 8, 6,
+    4, 2, 1, 11, 10, 13, 7, 8, 15, 9, 12, 5, 6, 3, 0, 14, 11, 8, 12, 7, 1, 14, 2, 13, 6, 15, 0, 9, 10, 4, 5, 3],
+  [12, 1, 10, 15, 9, 2, 6, 8, 0, 13, 3, 4, 14, 7, 5, 11, 10, 15, 4, 2, 7, 12, 9, 5, 6, 1, 13, 14, 0, 11, 3, 8,
+    9, 14, 15, 5, 2, 8, 12, 3, 7, 0, 4, 10, 1, 13, 11, 6, 4, 3, 2, 12, 9, 5, 15, 10, 11, 14, 1, 7, 6, 0, 8, 13],
+  [4, 11, 2, 14, 15, 0, 8, 13, 3, 12, 9, 7, 5, 10, 6, 1, 13, 0, 11, 7, 4, 9, 1, 10, 14, 3, 5, 12, 2, 15, 8, 6,
+    1, 4, 11, 13, 12, 3, 7, 14, 10, 15, 6, 8, 0, 5, 9, 2, 6, 11, 13, 8, 1, 4, 10, 7, 9, 5, 0, 15, 14, 2, 3, 12],
+  [13, 2, 8, 4, 6, 15, 11, 1, 10, 9, 3, 14, 5, 0, 12, 7, 1, 15, 13, 8, 10, 3, 7, 4, 12, 5, 6, 11, 0, 14, 9, 2,
+    7, 11, 4, 1, 9, 12, 14, 2, 0, 6, 10, 13, 15, 3, 5, 8, 2, 1, 14, 7, 4, 10, 8, 13, 15, 12, 9, 0, 3, 5, 6, 11],
+].map((box) => Object.freeze(box)));
+
+// prettier-ignore
+const P = Object.freeze([16, 7, 20, 21, 29, 12, 28, 17, 1, 15, 23, 26, 5, 18, 31, 10, 2, 8, 24, 14, 32, 27, 3, 9, 19, 13, 30, 6, 22, 11, 4, 25]);
+
+// prettier-ignore
+const PC1 = Object.freeze([
+  57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27, 19, 11, 3, 60, 52, 44, 36,
+  63, 55, 47, 39, 31, 23, 15, 7, 62, 54, 46, 38, 30, 22, 14, 6, 61, 53, 45, 37, 29, 21, 13, 5, 28, 20, 12, 4,
+]);
+
+// prettier-ignore
+const PC2 = Object.freeze([
+  14, 17, 11, 24, 1, 5, 3, 28, 15, 6, 21, 10, 23, 19, 12, 4, 26, 8, 16, 7, 27, 20, 13, 2,
+  41, 52, 31, 37, 47, 55, 30, 40, 51, 45, 33, 48, 44, 49, 39, 56, 34, 53, 46, 42, 50, 36, 29, 32,
+]);
+
+const SHIFTS = Object.freeze([1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1]);
+
+/** SP[box * 64 + six bits] = P(S-box output placed at the box's nibble), as a signed 32-bit integer. */
+function buildSpTable(): readonly number[] {
+  const table: number[] = [];
+  for (let box = 0; box < 8; box++) {
+    for (let six = 0; six < 64; six++) {
+      const row = ((six >> 4) & 2) | (six & 1);
+      const column = (six >> 1) & 15;
+      const beforeP = S_BOXES[box][row * 16 + column] << (28 - 4 * box);
+      let out = 0;
+      for (let k = 0; k < 32; k++) out |= ((beforeP >>> (32 - P[k])) & 1) << (31 - k);
+      table.push(out | 0);
+    }
+  }
+  return Object.freeze(table);
+}
+
+const SP = buildSpTable();
+
+/** Words per DES key schedule: 16 rounds x (even-box subkey word, odd-box subkey word). */
+const SCHEDULE_WORDS = 32;
+
+/**
+ * Fills `out[offset, +32)` with the round subkeys of the 8-byte DES key at
+ * `key[keyOffset]`, in decryption order when `decrypt`. Each round gets two
+ * words: the 6-bit groups of boxes 1,3,5,7 (and 2,4,6,8) at bit offsets 26,
+ * 18, 10, 2, lined up with the expansion the round function makes by rotation.
+ */
+function desSchedule(key: Uint8Array, keyOffset: number, decrypt: boolean, out: Int32Array, offset: number): void {
+  const keyBit = (i: number): number => (key[keyOffset + ((i - 1) >> 3)] >> (7 - ((i - 1) & 7))) & 1;
+  let c = 0;
+  let d = 0;
+  for (let i = 0; i < 28; i++) {
+    c = (c << 1) | keyBit(PC1[i]);
+    d = (d << 1) | keyBit(PC1[i + 28]);
+  }
+  for (let round = 0; round < 16; round++) {
+    const shift = SHIFTS[round];
+    c = ((c << shift) | (c >>> (28 - shift))) & 0x0fffffff;
+    d = ((d << shift) | (d >>> (28 - shift))) & 0x0fffffff;
+    const cdBit = (j: number): number => (j <= 28 ? (c >> (28 - j)) & 1 : (d >> (56 - j)) & 1);
+    let even = 0;
+    let odd = 0;
+    for (let group = 0; group < 8; group++) {
+      let six = 0;
+      for (let b = 0; b < 6; b++) six = (six << 1) | cdBit(PC2[6 * group + b]);
+      if (group % 2 === 0) even |= six << (26 - 4 * group);
+      else odd |= six << (26 - 4 * (group - 1));
+    }
+    const index = decrypt ? 15 - round : round;
+    out[offset + 2 * index] = even;
+    out[offset + 2 * index + 1] = odd;
+  }
+}
+
+/**
+ * 16 rounds on the permuted halves in `halves[0]` (L) and `halves[1]` (R);
+ * leaves the pre-output (R16, L16) in `halves`, which is the input the next
+ * DES of an EDE chain expects (its IP undoes this one's FP).
+ */
+function desRounds(halves: Int32Array, schedule: Int32Array, offset: number): void {
+  let l = halves[0];
+  let r = halves[1];
+  for (let i = 0; i < SCHEDULE_WORDS; i += 2) {
+    const a = ((r >>> 1) | (r << 31)) ^ schedule[offset + i];
+    const b = ((r << 3) | (r >>> 29)) ^ schedule[offset + i + 1];
+    const f =
+      SP[(a >> 26) & 63] |
+      SP[64 + ((b >> 26) & 63)] |
+      SP[128 + ((a >> 18) & 63)] |
+      SP[192 + ((b >> 18) & 63)] |
+      SP[256 + ((a >> 10) & 63)] |
+      SP[320 + ((b >> 10) & 63)] |
+      SP[384 + ((a >> 2) & 63)] |
+      SP[448 + ((b >> 2) & 63)];
+    const next = l ^ f;
+    l = r;
+    r = next;
+  }
+  halves[0] = r;
+  halves[1] = l;
+}
+
+/** Loads a block and applies the initial permutation into `halves`. */
+function loadPermuted(src: Uint8Array, o: number, halves: Int32Array): void {
+  let left = (src[o] << 24) | (src[o + 1] << 16) | (src[o + 2] << 8) | src[o + 3];
+  let right = (src[o + 4] << 24) | (src[o + 5] << 16) | (src[o + 6] << 8) | src[o + 7];
+  let t = ((left >>> 4) ^ right) & 0x0f0f0f0f;
+  right ^= t;
+  left ^= t << 4;
+  t = ((left >>> 16) ^ right) & 0x0000ffff;
+  right ^= t;
+  left ^= t << 16;
+  t = ((right >>> 2) ^ left) & 0x33333333;
+  left ^= t;
+  right ^= t << 2;
+  t = ((right >>> 8) ^ left) & 0x00ff00ff;
+  left ^= t;
+  right ^= t << 8;
+  t = ((left >>> 1) ^ right) & 0x55555555;
+  right ^= t;
+  left ^= t << 1;
+  halves[0] = left;
+  halves[1] = right;
+}
+
+/** Applies the final permutation (the swaps of IP in reverse order) and stores the block. */
+function storePermuted(halves: Int32Array, dst: Uint8Array, o: number): void {
+  let left = halves[0];
+  let right = halves[1];
+  let t = ((left >>> 1) ^ right) & 0x55555555;
+  right ^= t;
+  left ^= t << 1;
+  t = ((right >>> 8) ^ left) & 0x00ff00ff;
+  left ^= t;
+  right ^= t << 8;
+  t = ((right >>> 2) ^ left) & 0x33333333;
+  left ^= t;
+  right ^= t << 2;
+  t = ((left >>> 16) ^ right) & 0x0000ffff;
+  right ^= t;
+  left ^= t << 16;
+  t = ((left >>> 4) ^ right) & 0x0f0f0f0f;
+  right ^= t;
+  left ^= t << 4;
+  dst[o] = left >>> 24;
+  dst[o + 1] = left >>> 16;
+  dst[o + 2] = left >>> 8;
+  dst[o + 3] = left;
+  dst[o + 4] = right >>> 24;
+  dst[o + 5] = right >>> 16;
+  dst[o + 6] = right >>> 8;
+  dst[o + 7] = right;
+}
+
+function checkBlockRange(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, blockBytes: number): void {
+  assert(srcOffset >= 0 && srcOffset + blockBytes <= src.length, "block cipher: source range out of bounds");
+  assert(dstOffset >= 0 && dstOffset + blockBytes <= dst.length, "block cipher: destination range out of bounds");
+}
+
+/** Single DES with an 8-byte key (parity bits ignored). */
+export class Des implements BlockCipher {
+  readonly blockBytes = 8;
+  readonly #encrypt = new Int32Array(SCHEDULE_WORDS);
+  readonly #decrypt = new Int32Array(SCHEDULE_WORDS);
+  readonly #halves = new Int32Array(2);
+
+  constructor(key: Uint8Array) {
+    if (key.length !== 8) throw new CryptoInputError("key", `des key must be 8 bytes, got ${key.length}`);
+    desSchedule(key, 0, false, this.#encrypt, 0);
+    desSchedule(key, 0, true, this.#decrypt, 0);
+  }
+
+  encryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
+    checkBlockRange(src, srcOffset, dst, dstOffset, 8);
+    loadPermuted(src, srcOffset, this.#halves);
+    desRounds(this.#halves, this.#encrypt, 0);
+    storePermuted(this.#halves, dst, dstOffset);
+  }
+
+  decryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
+    checkBlockRange(src, srcOffset, dst, dstOffset, 8);
+    loadPermuted(src, srcOffset, this.#halves);
+    desRounds(this.#halves, this.#decrypt, 0);
+    storePermuted(this.#halves, dst, dstOffset);
+  }
+
+  /** Overwrites the key schedule; the cipher is unusable afterwards. */
+  wipe(): void {
+    this.#encrypt.fill(0);
+    this.#decrypt.fill(0);
+    this.#halves.fill(0);
+  }
+
+  toString(): string {
+    return "Des([redacted])";
+  }
+  toJSON(): string {
+    return "[redacted]";
+  }
+}
+
+/**
+ * Triple DES EDE: encrypt = E_K3(D_K2(E_K1(x))). A 16-byte key is K1 K2 with
+ * K3 = K1 (2-key); a 24-byte key is K1 K2 K3. The three schedules are kept in
+ * encryption order (E K1, D K2, E K3) and decryption order (D K3, E K2, D K1).
+ */
+export class TripleDes implements BlockCipher {
+  readonly blockBytes = 8;
+  readonly #encrypt = new Int32Array(3 * SCHEDULE_WORDS);
+  readonly #decrypt = new Int32Array(3 * SCHEDULE_WORDS);
+  readonly #halves = new Int32Array(2);
+
+  constructor(key: Uint8Array) {
+    if (key.length !== 16 && key.length !== 24) throw new CryptoInputError("key", `tdes key must be 16 or 24 bytes, got ${key.length}`);
+    const k3Offset = key.length === 24 ? 16 : 0;
+    desSchedule(key, 0, false, this.#encrypt, 0);
+    desSchedule(key, 8, true, this.#encrypt, SCHEDULE_WORDS);
+    desSchedule(key, k3Offset, false, this.#encrypt, 2 * SCHEDULE_WORDS);
+    desSchedule(key, k3Offset, true, this.#decrypt, 0);
+    desSchedule(key, 8, false, this.#decrypt, SCHEDULE_WORDS);
+    desSchedule(key, 0, true, this.#decrypt, 2 * SCHEDULE_WORDS);
+  }
+
+  encryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
+    this.#run(this.#encrypt, src, srcOffset, dst, dstOffset);
+  }
+
+  decryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
+    this.#run(this.#decrypt, src, srcOffset, dst, dstOffset);
+  }
+
+  #run(schedule: Int32Array, src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
+    checkBlockRange(src, srcOffset, dst, dstOffset, 8);
+    loadPermuted(src, srcOffset, this.#halves);
+    desRounds(this.#halves, schedule, 0);
+    desRounds(this.#halves, schedule, SCHEDULE_WORDS);
+    desRounds(this.#halves, schedule, 2 * SCHEDULE_WORDS);
+    storePermuted(this.#halves, dst, dstOffset);
+  }
+
+  /** Overwrites the key schedules; the cipher is unusable afterwards. */
+  wipe(): void {
+    this.#encrypt.fill(0);
+    this.#decrypt.fill(0);
+    this.#halves.fill(0);
+  }
+
+  toString(): string {
+    return "TripleDes([redacted])";
+  }
+  toJSON(): string {
+    return "[redacted]";
+  }
+}
