@@ -1,0 +1,434 @@
+/**
+ * The host core: one request's bytes in, one decision out. Pure and
+ * synchronous (the ledger is synchronous SQLite), so the scenario and chaos
+ * runners can embed it on a virtual clock and call it thousands of times a
+ * second; the network server is only one of its transports.
+ *
+ * Order of work for a request: decode → take the scheduled fault → (unless the
+ * fault says the host never read it) authenticate the terminal, verify the MAC
+ * and PIN, apply the ledger, build and MAC the response → shape delivery by
+ * the fault. Faults that lose the response after processing keep the ledger
+ * effect: the host approved, and it is the terminal's job to reverse.
+ */
+import { fromHex, toHex } from "../../modules/base/hex";
+import { pinFromBlock } from "../../modules/crypto/pin-block";
+import { cupEcbMac, macEqual } from "../../modules/crypto/mac";
+import { Iso8583Codec, type IsoFields, type IsoMessage } from "../../modules/iso8583/codec";
+import { CUP } from "../../modules/iso8583/dialect";
+import { Iso8583Error } from "../../modules/iso8583/error";
+import type { Random } from "../../modules/platform/random";
+import { maskPan } from "../../modules/platform/log";
+import { findCard, type HostCard } from "./cards";
+import type { ConnectionVerdict, Delivery, HandleContext, HostDecision, HostHandler } from "./decision";
+import { FRAME_HEADER_BYTES } from "./decision";
+import { FaultSchedule, type Fault } from "./faults";
+import type { BatchTotals, Ledger, Totals, TransactionKind } from "./ledger";
+import { issueWorkingKeys, KEY_SCHEMES, recoverWorkingKeys, type KeyScheme, type TerminalRegistry, type WorkingKeys } from "./terminals";
+
+export interface HostCoreOptions {
+  readonly ledger: Ledger;
+  readonly terminals: TerminalRegistry;
+  /** Source of working keys: crypto-grade on the network host, seeded in simulations. */
+  readonly random: Random;
+  readonly faults?: FaultSchedule;
+  /** Card catalogue the host plays issuer for; defaults to the shared test cards. */
+  readonly cards?: readonly HostCard[];
+}
+
+/** Response codes the host answers with (CUP POS usage). */
+export const RC = Object.freeze({
+  approved: "00",
+  invalidMerchant: "03",
+  invalidTransaction: "12",
+  invalidAmount: "13",
+  invalidCard: "14",
+  unknownOriginal: "25",
+  insufficientFunds: "51",
+  expiredCard: "54",
+  wrongPin: "55",
+  originalAmountMismatch: "64",
+  signOnAgain: "77",
+  duplicate: "94",
+  terminalUnknown: "97",
+  badMac: "A0",
+});
+
+const FIRST_BATCH = "000001";
+
+interface Outcome {
+  readonly fields: IsoFields;
+  /** Working keys to MAC the response with; absent = no F64 (sign-on answers, unknown terminals). */
+  readonly keys: WorkingKeys | undefined;
+  readonly processed: boolean;
+}
+
+/** Typed rejection of a request that decoded but cannot be answered (not a request MTI). */
+export class HostRequestError extends Error {
+  override readonly name = "HostRequestError";
+}
+
+export class HostCore implements HostHandler {
+  readonly faults: FaultSchedule;
+  readonly ledger: Ledger;
+  readonly #terminals: TerminalRegistry;
+  readonly #random: Random;
+  readonly #cards: readonly HostCard[] | undefined;
+  readonly #codec = new Iso8583Codec({ dialect: CUP });
+  /** Clear working keys per TID, rebuilt from the ledger's F62 copy after a restart. */
+  readonly #keys = new Map<string, WorkingKeys>();
+  #rrnCounter = 0;
+
+  constructor(options: HostCoreOptions) {
+    this.ledger = options.ledger;
+    this.#terminals = options.terminals;
+    this.#random = options.random;
+    this.#cards = options.cards;
+    this.faults = options.faults ?? new FaultSchedule();
+  }
+
+  admitConnection(): ConnectionVerdict {
+    const fault = this.faults.takeForConnection();
+    if (fault === undefined) return "accept";
+    return fault.kind === "refuseConnection" ? "refuse" : "handshakeFail";
+  }
+
+  handle(request: Uint8Array, context: HandleContext): HostDecision {
+    let message: IsoMessage;
+    try {
+      message = this.#codec.decode(request);
+      if (!/^0[1-9][02]0$/.test(message.mti)) throw new HostRequestError(`MTI ${message.mti} is not a request`);
+    } catch (error) {
+      if (error instanceof Iso8583Error || error instanceof HostRequestError) return malformed(error.message);
+      throw error;
+    }
+    const mti = message.mti;
+    const fault = this.faults.takeForMessage(mti);
+    if (fault?.kind === "closeBeforeRead") return decision(mti, undefined, { kind: "close" }, fault, false);
+
+    const outcome = this.#process(message, context.nowMs, fault?.kind === "decline" ? fault.code! : undefined);
+    const responseMti = mti.slice(0, 2) + String(Number(mti[2]) + 1) + mti[3];
+    const fields = outcome.fields;
+    if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
+    if (outcome.keys !== undefined) fields[64] = "0000000000000000";
+    const response = this.#codec.encode({ tpdu: swapTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
+    if (outcome.keys !== undefined) this.#codec.writeMac(response, cupEcbMac(outcome.keys.mak, this.#codec.macInput(response)));
+    // badMac spoils the last byte: the MAC when there is one, else the last working-key check value.
+    if (fault?.kind === "badMac") response[response.length - 1] ^= 0x01;
+    return decision(mti, response, deliveryFor(fault, response.length), fault, outcome.processed);
+  }
+
+  #process(message: IsoMessage, nowMs: number, declineCode: string | undefined): Outcome {
+    const f = message.fields;
+    const response = echo(f, [2, 3, 4, 11, 14, 22, 25, 41, 42, 49, 60, 61]);
+    response[12] = timeOfDay(nowMs);
+    response[13] = monthDay(nowMs);
+    const answer = (code: string, keys: WorkingKeys | undefined, processed = true): Outcome => {
+      response[39] = code;
+      return { fields: response, keys, processed };
+    };
+    const terminal = f[41] === undefined ? undefined : this.#terminals.get(f[41]);
+    if (terminal === undefined) return answer(RC.terminalUnknown, undefined);
+    if (f[42] !== terminal.mid) return answer(RC.invalidMerchant, undefined);
+
+    if (message.mti === "0800") {
+      if (declineCode !== undefined) return answer(declineCode, undefined);
+      return this.#signOn(message, terminal.tmk, nowMs, response, answer);
+    }
+    const keys = this.#workingKeys(terminal.tid, terminal.tmk);
+    if (message.mti === "0820") return answer(RC.approved, keys);
+    if (keys === undefined) return answer(RC.signOnAgain, undefined);
+    if (!this.#macValid(message, keys)) return answer(RC.badMac, keys);
+    if (declineCode !== undefined && message.mti !== "0200" && message.mti !== "0220") return answer(declineCode, keys);
+
+    const batch = field60(f[60]).batch;
+    switch (message.mti) {
+      case "0200":
+      case "0220":
+        return answer(this.#financial(message, batch, keys, nowMs, declineCode, response), keys);
+      case "0400": {
+        const outcome = this.ledger.reverse({ tid: terminal.tid, batch, stan: f[11] ?? "", reason: f[39] ?? "", nowMs });
+        return answer(outcome === "unknownOriginal" ? RC.unknownOriginal : RC.approved, keys);
+      }
+      case "0500":
+        return answer(this.#settle(terminal.tid, batch, f[48], nowMs, response), keys);
+      case "0320":
+        this.ledger.uploadBatchRecord({
+          tid: terminal.tid,
+          batch,
+          stan: f[11] ?? "",
+          networkCode: field60(f[60]).networkCode,
+          recordHex: f[48] ?? "",
+          createdMs: nowMs,
+        });
+        return answer(RC.approved, keys);
+      default:
+        return answer(RC.invalidTransaction, keys);
+    }
+  }
+
+  #signOn(
+    message: IsoMessage,
+    tmk: Uint8Array,
+    nowMs: number,
+    response: IsoFields,
+    answer: (code: string, keys: WorkingKeys | undefined) => Outcome,
+  ): Outcome {
+    const tid = message.fields[41]!;
+    const requested = field60(message.fields[60]).networkCode;
+    const scheme = (KEY_SCHEMES.includes(requested) ? requested : "003") as KeyScheme;
+    const session = this.ledger.session(tid);
+    const batch = session?.batch ?? FIRST_BATCH;
+    const { f62, keys } = issueWorkingKeys(tmk, scheme, this.#random);
+    this.#keys.set(tid, keys);
+    this.ledger.saveSession({ tid, batch, workingKeysUnderTmk: f62, signedOnMs: nowMs });
+    response[60] = `00${batch}${scheme}`;
+    response[62] = toHex(f62);
+    response[37] = this.#rrn(nowMs);
+    return answer(RC.approved, undefined);
+  }
+
+  #workingKeys(tid: string, tmk: Uint8Array): WorkingKeys | undefined {
+    const cached = this.#keys.get(tid);
+    if (cached !== undefined) return cached;
+    const stored = this.ledger.session(tid)?.workingKeysUnderTmk;
+    if (stored === undefined) return undefined;
+    const keys = recoverWorkingKeys(tmk, stored);
+    this.#keys.set(tid, keys);
+    return keys;
+  }
+
+  #macValid(message: IsoMessage, keys: WorkingKeys): boolean {
+    if (message.fields[64] === undefined) return false;
+    // Re-encoding gives back the received bytes (the codec round-trips), so the MAC input is exact.
+    const encoded = this.#codec.encode(message);
+    return macEqual(cupEcbMac(keys.mak, this.#codec.macInput(encoded)), this.#codec.macField(encoded));
+  }
+
+  /** 0200 sale / void / balance, 0220 refund. Returns the response code; books what moves money. */
+  #financial(
+    message: IsoMessage,
+    batch: string,
+    keys: WorkingKeys,
+    nowMs: number,
+    declineCode: string | undefined,
+    response: IsoFields,
+  ): string {
+    const f = message.fields;
+    const processing = f[3] ?? "";
+    const kind: TransactionKind | "balance" | undefined =
+      message.mti === "0220"
+        ? "refund"
+        : processing === "000000"
+          ? "sale"
+          : processing === "200000"
+            ? "void"
+            : processing === "310000"
+              ? "balance"
+              : undefined;
+    if (kind === undefined) return RC.invalidTransaction;
+    const pan = cardPan(f);
+    const card = pan === undefined ? undefined : findCard(pan, this.#cards);
+    const code = declineCode ?? this.#authorize(f, kind, pan, card, batch, nowMs, keys);
+    response[37] = this.#rrn(nowMs);
+    if (code === RC.approved) response[38] = response[37].slice(-6);
+    if (kind === "balance") return code;
+    const amount = Number(f[4] ?? "0");
+    const original = kind === "void" ? parseOriginal(f[61]) : undefined;
+    const booked = this.ledger.book({
+      tid: f[41]!,
+      mid: f[42]!,
+      batch,
+      stan: f[11] ?? "",
+      mti: message.mti,
+      kind,
+      amount,
+      panMasked: pan === undefined ? "" : maskPan(pan),
+      domestic: pan?.startsWith("62") ?? false,
+      responseCode: code,
+      authCode: response[38] ?? "",
+      rrn: response[37],
+      originalBatch: original?.batch,
+      originalStan: original?.stan,
+      createdMs: nowMs,
+    });
+    if (!booked) {
+      delete response[38];
+      return RC.duplicate;
+    }
+    return code;
+  }
+
+  /** The issuer's answer for a card: catalogue rule, expiry, PIN, amount, and for voids the original. */
+  #authorize(
+    f: IsoFields,
+    kind: TransactionKind | "balance",
+    pan: string | undefined,
+    card: HostCard | undefined,
+    batch: string,
+    nowMs: number,
+    keys: WorkingKeys,
+  ): string {
+    if (pan === undefined || card === undefined) return RC.invalidCard;
+    const expiry = f[14] ?? trackExpiry(f[35]);
+    if (expiry === undefined || isExpired(expiry, nowMs)) return RC.expiredCard;
+    if (f[52] !== undefined ? !this.#pinMatches(f[52], pan, card, keys) : card.pin !== undefined && kind !== "refund") return RC.wrongPin;
+    if (kind === "balance") return RC.approved;
+    const amount = Number(f[4] ?? "0");
+    if (!Number.isSafeInteger(amount) || amount <= 0) return RC.invalidAmount;
+    if (kind === "void") {
+      const original = parseOriginal(f[61]);
+      const sale = original === undefined ? undefined : this.ledger.find(f[41]!, original.batch, original.stan);
+      if (sale === undefined || sale.kind !== "sale" || sale.state !== "approved" || original!.batch !== batch) return RC.unknownOriginal;
+      if (sale.amount !== amount) return RC.originalAmountMismatch;
+      return RC.approved;
+    }
+    return kind === "sale" ? card.saleResponse : RC.approved;
+  }
+
+  #pinMatches(blockHex: string, pan: string, card: HostCard, keys: WorkingKeys): boolean {
+    if (card.pin === undefined) return true;
+    const block = fromHex(blockHex);
+    keys.pik.decryptBlock(block, 0, block, 0);
+    try {
+      return pinFromBlock(block, pan) === card.pin;
+    } catch {
+      return false;
+    } finally {
+      block.fill(0);
+    }
+  }
+
+  #settle(tid: string, batch: string, f48: string | undefined, nowMs: number, response: IsoFields): string {
+    const terminalTotals = parseTotals(f48);
+    const hostTotals = this.ledger.totals(tid, batch);
+    if (terminalTotals === undefined) return RC.invalidTransaction;
+    const domesticBalanced = sameTotals(terminalTotals.domestic, hostTotals.domestic);
+    const foreignBalanced = sameTotals(terminalTotals.foreign, hostTotals.foreign);
+    this.ledger.settle({ tid, batch, terminalTotals, hostTotals, balanced: domesticBalanced && foreignBalanced, createdMs: nowMs });
+    const session = this.ledger.session(tid);
+    if (session !== undefined && session.batch === batch) this.ledger.saveSession({ ...session, batch: nextBatch(batch) });
+    response[48] = formatTotals(hostTotals.domestic, domesticBalanced) + formatTotals(hostTotals.foreign, foreignBalanced);
+    return RC.approved;
+  }
+
+  #rrn(nowMs: number): string {
+    this.#rrnCounter = (this.#rrnCounter + 1) % 1_000_000;
+    return timeOfDay(nowMs) + String(this.#rrnCounter).padStart(6, "0");
+  }
+}
+
+function decision(
+  mti: string | undefined,
+  response: Uint8Array | undefined,
+  delivery: Delivery,
+  fault: Fault | undefined,
+  processed: boolean,
+): HostDecision {
+  return { requestMti: mti, response, delivery, fault, processed, malformed: undefined };
+}
+
+function malformed(reason: string): HostDecision {
+  return { requestMti: undefined, response: undefined, delivery: { kind: "close" }, fault: undefined, processed: false, malformed: reason };
+}
+
+function deliveryFor(fault: Fault | undefined, responseBytes: number): Delivery {
+  switch (fault?.kind) {
+    case "delay":
+      return { kind: "respond", delayMs: fault.ms!, copies: 1 };
+    case "noResponse":
+      return { kind: "silent" };
+    case "closeAfterRead":
+      return { kind: "close" };
+    case "closeMidResponse":
+      return { kind: "closeMidResponse", bytes: Math.floor((FRAME_HEADER_BYTES + responseBytes) / 2) };
+    case "duplicateResponse":
+      return { kind: "respond", delayMs: 0, copies: 2 };
+    default:
+      return { kind: "respond", delayMs: 0, copies: 1 };
+  }
+}
+
+function echo(fields: IsoFields, numbers: readonly number[]): IsoFields {
+  const out: IsoFields = {};
+  for (const n of numbers) if (fields[n] !== undefined) out[n] = fields[n];
+  return out;
+}
+
+/** The reply swaps the TPDU's destination and source addresses. */
+function swapTpdu(tpdu: string): string {
+  return tpdu.slice(0, 2) + tpdu.slice(6, 10) + tpdu.slice(2, 6);
+}
+
+/** 60.1 type (2) + 60.2 batch (6) + 60.3 network management code (3) + ... */
+function field60(value: string | undefined): { batch: string; networkCode: string } {
+  return { batch: (value ?? "").slice(2, 8).padEnd(6, "0"), networkCode: (value ?? "").slice(8, 11) };
+}
+
+/** 61.1 original batch (6) + 61.2 original STAN (6) + ... */
+function parseOriginal(value: string | undefined): { batch: string; stan: string } | undefined {
+  if (value === undefined || value.length < 12) return undefined;
+  return { batch: value.slice(0, 6), stan: value.slice(6, 12) };
+}
+
+function cardPan(f: IsoFields): string | undefined {
+  if (f[2] !== undefined) return f[2];
+  const separator = f[35]?.indexOf("D") ?? -1;
+  return separator > 0 ? f[35]!.slice(0, separator) : undefined;
+}
+
+function trackExpiry(track2: string | undefined): string | undefined {
+  const separator = track2?.indexOf("D") ?? -1;
+  return separator > 0 ? track2!.slice(separator + 1, separator + 5) : undefined;
+}
+
+/** A card is valid through the last day of its expiry month (YYMM, 20YY), in UTC. */
+function isExpired(yymm: string, nowMs: number): boolean {
+  if (!/^[0-9]{2}(0[1-9]|1[0-2])$/.test(yymm)) return true;
+  const now = new Date(nowMs);
+  const cardMonths = (2000 + Number(yymm.slice(0, 2))) * 12 + Number(yymm.slice(2, 4)) - 1;
+  return cardMonths < now.getUTCFullYear() * 12 + now.getUTCMonth();
+}
+
+function timeOfDay(nowMs: number): string {
+  const d = new Date(nowMs);
+  return [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()].map((n) => String(n).padStart(2, "0")).join("");
+}
+
+function monthDay(nowMs: number): string {
+  const d = new Date(nowMs);
+  return String(d.getUTCMonth() + 1).padStart(2, "0") + String(d.getUTCDate()).padStart(2, "0");
+}
+
+function nextBatch(batch: string): string {
+  const next = (Number(batch) % 999_999) + 1;
+  return String(next).padStart(6, "0");
+}
+
+/**
+ * 0500 F48 (§2.7): per currency (domestic, then foreign) debit amount n12 +
+ * count n3 + credit amount n12 + count n3 + one flag digit = 31 digits.
+ */
+const TOTALS_DIGITS = 31;
+
+function parseTotals(f48: string | undefined): BatchTotals | undefined {
+  if (f48 === undefined || f48.length < 2 * TOTALS_DIGITS || !/^[0-9]+$/.test(f48)) return undefined;
+  const one = (at: number): Totals => ({
+    debitAmount: Number(f48.slice(at, at + 12)),
+    debitCount: Number(f48.slice(at + 12, at + 15)),
+    creditAmount: Number(f48.slice(at + 15, at + 27)),
+    creditCount: Number(f48.slice(at + 27, at + 30)),
+  });
+  return { domestic: one(0), foreign: one(TOTALS_DIGITS) };
+}
+
+/** The 0510 answer: host totals and the reconciliation code, 1 = balanced, 2 = not. */
+function formatTotals(t: Totals, balanced: boolean): string {
+  const n = (value: number, digits: number): string => String(value % 10 ** digits).padStart(digits, "0");
+  return n(t.debitAmount, 12) + n(t.debitCount, 3) + n(t.creditAmount, 12) + n(t.creditCount, 3) + (balanced ? "1" : "2");
+}
+
+function sameTotals(a: Totals, b: Totals): boolean {
+  return (
+    a.debitAmount === b.debitAmount && a.debitCount === b.debitCount && a.creditAmount === b.creditAmount && a.creditCount === b.creditCount
+  );
+}

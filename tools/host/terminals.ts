@@ -1,0 +1,102 @@
+/**
+ * The host's terminal registry (TID, MID, TMK) and the working keys it hands
+ * out at sign-on. F62 layout (shared/reference/cup-pos-and-reversal.md §3.1):
+ *   60.3 001 (single DES): PIK(8) CV(4) MAK(8) CV(4)                   = 24 bytes
+ *   60.3 003 (3DES):       PIK(16) CV(4) MAK(16) CV(4)                 = 40 bytes
+ *   60.3 004 (3DES + TDK): PIK(16) CV(4) MAK(16) CV(4) TDK(16) CV(4)   = 60 bytes
+ * Keys are encrypted under the TMK (3DES ECB). CV = first 4 bytes of the clear
+ * key encrypting 8 zero bytes. The 3DES MAK is sent as K1 K1 so a terminal
+ * that uses only its left half (single-DES CUP MAC) and one that loads it as
+ * 3DES compute the same MAC.
+ */
+import { ecbDecrypt, ecbEncrypt } from "../../modules/crypto/block-cipher";
+import { Des, TripleDes } from "../../modules/crypto/des";
+import { fromHex, wipe } from "../../modules/base/hex";
+import type { Random } from "../../modules/platform/random";
+
+export interface RegisteredTerminal {
+  readonly tid: string;
+  readonly mid: string;
+  /** 16-byte terminal master key (test keys only: the simulator is no HSM). */
+  readonly tmk: Uint8Array;
+}
+
+export type TerminalRegistry = ReadonlyMap<string, RegisteredTerminal>;
+
+/** Terminals every host knows: the simulator's and the scenario runner's. */
+export const DEFAULT_TERMINALS: readonly RegisteredTerminal[] = Object.freeze([
+  Object.freeze({ tid: "10000001", mid: "898100012340001", tmk: fromHex("0123456789ABCDEFFEDCBA9876543210") }),
+  Object.freeze({ tid: "10000002", mid: "898100012340001", tmk: fromHex("11111111111111112222222222222222") }),
+]);
+
+export function registry(terminals: readonly RegisteredTerminal[]): TerminalRegistry {
+  return new Map(terminals.map((t) => [t.tid, t]));
+}
+
+/** A deterministic test TMK per bench terminal, so client and host agree without sharing files. */
+export function benchTerminal(index: number): RegisteredTerminal {
+  const tid = `2${String(index).padStart(7, "0")}`;
+  const tmk = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) tmk[i] = (index * 31 + i * 17 + 5) & 0xff;
+  return { tid, mid: "898100012349999", tmk };
+}
+
+export type KeyScheme = "001" | "003" | "004";
+export const KEY_SCHEMES: readonly string[] = Object.freeze(["001", "003", "004"]);
+
+/** Clear working keys as ciphers, ready for MAC and PIN checks. */
+export interface WorkingKeys {
+  readonly pik: Des | TripleDes;
+  /** Single DES under the MAK's left half: the CUP ECB MAC key. */
+  readonly mak: Des;
+}
+
+const CV_BYTES = 4;
+
+function checkValue(cipher: Des | TripleDes): Uint8Array {
+  const block = new Uint8Array(8);
+  cipher.encryptBlock(block, 0, block, 0);
+  return block.subarray(0, CV_BYTES);
+}
+
+function layout(scheme: KeyScheme): { keyBytes: number; keys: number } {
+  return scheme === "001" ? { keyBytes: 8, keys: 2 } : { keyBytes: 16, keys: scheme === "004" ? 3 : 2 };
+}
+
+/** Makes fresh working keys for `scheme`; returns the F62 bytes and the clear keys as ciphers. */
+export function issueWorkingKeys(tmk: Uint8Array, scheme: KeyScheme, random: Random): { f62: Uint8Array; keys: WorkingKeys } {
+  const { keyBytes, keys } = layout(scheme);
+  const tmkCipher = new TripleDes(tmk);
+  const f62 = new Uint8Array(keys * (keyBytes + CV_BYTES));
+  const clear = new Uint8Array(keyBytes);
+  let pik: Des | TripleDes | undefined;
+  let mak: Des | undefined;
+  for (let k = 0; k < keys; k++) {
+    random.fill(clear);
+    if (k === 1 && keyBytes === 16) clear.copyWithin(8, 0, 8);
+    const cipher = keyBytes === 8 ? new Des(clear) : new TripleDes(clear);
+    const at = k * (keyBytes + CV_BYTES);
+    ecbEncrypt(tmkCipher, clear, f62.subarray(at, at + keyBytes));
+    f62.set(checkValue(cipher), at + keyBytes);
+    if (k === 0) pik = cipher;
+    if (k === 1) mak = new Des(clear.subarray(0, 8));
+  }
+  wipe(clear);
+  tmkCipher.wipe();
+  return { f62, keys: { pik: pik!, mak: mak! } };
+}
+
+/** Recovers the clear keys from stored F62 bytes (after a host restart). */
+export function recoverWorkingKeys(tmk: Uint8Array, f62: Uint8Array): WorkingKeys {
+  const keyBytes = f62.length === 24 ? 8 : 16;
+  const tmkCipher = new TripleDes(tmk);
+  const clear = new Uint8Array(keyBytes);
+  const at = keyBytes + CV_BYTES;
+  ecbDecrypt(tmkCipher, f62.subarray(0, keyBytes), clear);
+  const pik = keyBytes === 8 ? new Des(clear) : new TripleDes(clear);
+  ecbDecrypt(tmkCipher, f62.subarray(at, at + keyBytes), clear);
+  const mak = new Des(clear.subarray(0, 8));
+  wipe(clear);
+  tmkCipher.wipe();
+  return { pik, mak };
+}
