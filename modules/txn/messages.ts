@@ -1,0 +1,153 @@
+/**
+ * Request messages of the CUP POS dialect as field maps
+ * (shared/reference/cup-pos-and-reversal.md §1.2, §2.4, §2.7). The engine
+ * encodes them and writes the MAC; nothing here does IO.
+ */
+import type { IsoFields, IsoMessage } from "../iso8583/codec";
+import { padNumber } from "../iso8583/subfields";
+import type { ApprovedRecord, PresentedCard, ReversalReason, ReversalRecord } from "./ports";
+
+export const TPDU = "6000030000";
+export const HEADER = "603100310000";
+const CURRENCY_CNY = "156";
+const OPERATOR = "01 ";
+/** F64 placeholder: the engine writes the MAC over the encoded bytes. */
+export const MAC_PLACEHOLDER = "0000000000000000";
+
+export interface Identity {
+  readonly terminalId: string;
+  readonly merchantId: string;
+}
+
+function message(mti: string, fields: IsoFields): IsoMessage {
+  return { tpdu: TPDU, header: HEADER, mti, fields };
+}
+
+/** Response MTI of a request MTI: 0200 → 0210. */
+export function responseMti(mti: string): string {
+  return mti.slice(0, 2) + String(Number(mti[2]) + 1) + mti[3];
+}
+
+export function signOn(id: Identity, stan: string, batch: string): IsoMessage {
+  return message("0800", { 11: stan, 41: id.terminalId, 42: id.merchantId, 60: `00${batch}003`, 63: OPERATOR });
+}
+
+/** 0820 network management: 002 sign-off, 301 echo test. */
+export function networkManagement(id: Identity, stan: string, batch: string, code: "002" | "301"): IsoMessage {
+  return message("0820", { 11: stan, 41: id.terminalId, 42: id.merchantId, 60: `00${batch}${code}` });
+}
+
+export interface CardRequest {
+  readonly stan: string;
+  readonly batch: string;
+  readonly card: PresentedCard;
+  /** Encrypted PIN block (hex), when a PIN was entered. */
+  readonly pinBlock?: string;
+}
+
+/** Card fields shared by balance and sale: chip cards carry F2/F23/F55, swiped ones F35. */
+function cardFields(id: Identity, request: CardRequest): IsoFields {
+  const card = request.card;
+  const fields: IsoFields = { 11: request.stan, 22: card.entryMode, 25: "00", 41: id.terminalId, 42: id.merchantId, 49: CURRENCY_CNY };
+  if (card.track2 !== undefined) fields[35] = card.track2;
+  else {
+    fields[2] = card.pan;
+    fields[14] = card.expiry;
+  }
+  if (card.cardSequence !== undefined) fields[23] = card.cardSequence;
+  if (card.f55 !== undefined) fields[55] = card.f55;
+  if (request.pinBlock !== undefined) {
+    fields[26] = "12";
+    fields[52] = request.pinBlock;
+    fields[53] = "2600000000000000";
+  }
+  fields[64] = MAC_PLACEHOLDER;
+  return fields;
+}
+
+export function balance(id: Identity, request: CardRequest): IsoMessage {
+  return message("0200", { ...cardFields(id, request), 3: "310000", 60: `01${request.batch}` });
+}
+
+export function sale(id: Identity, request: CardRequest, amount: number): IsoMessage {
+  return message("0200", { ...cardFields(id, request), 3: "000000", 4: padNumber(amount, 12), 60: `22${request.batch}` });
+}
+
+export function refund(id: Identity, request: CardRequest, amount: number, originalStan: string | undefined): IsoMessage {
+  const fields: IsoFields = { ...cardFields(id, request), 3: "200000", 4: padNumber(amount, 12), 60: `25${request.batch}` };
+  if (originalStan !== undefined) fields[61] = `000000${originalStan}`;
+  return message("0220", fields);
+}
+
+/** A void re-sends the original's card as keyed data (F2, F14): the log keeps it protected. */
+export function voidSale(id: Identity, stan: string, batch: string, original: ApprovedRecord, pan: string, expiry: string): IsoMessage {
+  return message("0200", {
+    2: pan,
+    3: "200000",
+    4: padNumber(original.amount, 12),
+    11: stan,
+    14: expiry,
+    22: "012",
+    25: "00",
+    41: id.terminalId,
+    42: id.merchantId,
+    49: CURRENCY_CNY,
+    60: `23${batch}`,
+    61: `${original.batch}${original.stan}`,
+    64: MAC_PLACEHOLDER,
+  });
+}
+
+/** Fields of the original a 0400 repeats (§2.4): no F35/F36, F52, F53, F26, F37. */
+const REVERSAL_FIELDS = Object.freeze([2, 3, 4, 11, 14, 22, 23, 25, 38, 41, 42, 49, 55, 60, 61]);
+
+/** The part of a request the reversal record keeps. */
+export function reversalFields(request: IsoMessage, card: PresentedCard | undefined): IsoFields {
+  const out: IsoFields = {};
+  for (const n of REVERSAL_FIELDS) if (request.fields[n] !== undefined) out[n] = request.fields[n];
+  // A swiped card's reversal goes without F2 (C-pax "磁条卡交易冲正,不上送2域"): the host finds it by STAN.
+  if (card?.track2 !== undefined) delete out[2];
+  return out;
+}
+
+export function reversal(record: ReversalRecord, reason: ReversalReason): IsoMessage {
+  return message("0400", { ...record.fields, 39: reason, 64: MAC_PLACEHOLDER });
+}
+
+export function settlement(id: Identity, stan: string, batch: string, totals: string): IsoMessage {
+  return message("0500", {
+    11: stan,
+    41: id.terminalId,
+    42: id.merchantId,
+    48: totals,
+    49: CURRENCY_CNY,
+    60: `00${batch}201`,
+    63: OPERATOR,
+    64: MAC_PLACEHOLDER,
+  });
+}
+
+/** One batch-upload record: kind (00 sale, 20 refund), STAN, amount. */
+export function batchUpload(id: Identity, stan: string, batch: string, record: ApprovedRecord): IsoMessage {
+  const kind = record.op === "refund" ? "20" : "00";
+  return message("0320", {
+    4: padNumber(record.amount, 12),
+    11: stan,
+    41: id.terminalId,
+    42: id.merchantId,
+    48: `${kind}${record.stan}${padNumber(record.amount, 12)}`,
+    60: `00${batch}201`,
+    64: MAC_PLACEHOLDER,
+  });
+}
+
+export function batchUploadEnd(id: Identity, stan: string, batch: string, uploaded: number): IsoMessage {
+  return message("0320", {
+    11: stan,
+    41: id.terminalId,
+    42: id.merchantId,
+    48: padNumber(uploaded, 4),
+    60: `00${batch}207`,
+    64: MAC_PLACEHOLDER,
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * What the transaction engine needs from the rest of the terminal, as small
+ * interfaces. The journal (modules/journal on flash), the card readers
+ * (modules/card) and the persisted terminal state plug in here; tests and the
+ * scenario runner plug in emulated ones.
+ */
+import type { IsoFields } from "../iso8583/codec";
+
+export type ReversalReason = "98" | "A0" | "06";
+export type ReversibleOp = "sale" | "void";
+export type FinancialOp = "sale" | "void" | "refund";
+
+/**
+ * What a reversal needs, saved before the request's first byte is written.
+ * Field rules of shared/reference/cup-pos-and-reversal.md §2.4: no track
+ * data, no PIN block, no F26/F37/F53; F2 only for chip/contactless cards.
+ */
+export interface ReversalRecord {
+  readonly stan: string;
+  readonly batch: string;
+  readonly op: ReversibleOp;
+  readonly amount: number;
+  /** The original request's fields the 0400 repeats (F11 included: the same STAN). */
+  readonly fields: IsoFields;
+  readonly state: "armed" | "reversalDue" | "failed";
+  readonly reason?: ReversalReason;
+}
+
+/** An approved financial transaction in the current batch (terminal log). */
+export interface ApprovedRecord {
+  readonly stan: string;
+  readonly batch: string;
+  readonly op: FinancialOp;
+  readonly amount: number;
+  readonly panMasked: string;
+  /** Full PAN and expiry, for a void: the flash journal keeps them encrypted (AEAD), never in clear. */
+  readonly pan: string;
+  readonly expiry: string;
+  readonly domestic: boolean;
+  readonly authCode: string;
+  readonly rrn: string;
+  /** Voids and refunds: the STAN of the original sale. */
+  readonly originalStan?: string;
+}
+
+export interface TxnJournal {
+  /** Durable when it returns: the reversal exists before any byte can leave. */
+  arm(record: ReversalRecord): void;
+  /** The host's answer needs no reversal (declined): the armed record closes. */
+  complete(stan: string): void;
+  /** One atomic step: the armed record (if `stan` has one) closes and the approval is logged. */
+  approve(record: ApprovedRecord): void;
+  reversalDue(stan: string, reason: ReversalReason, f55?: string): void;
+  reversed(stan: string): void;
+  /** 冲正失败: attempts exhausted; kept, never deleted silently. */
+  failed(stan: string): void;
+  /** Records still needing a reversal (reversal-due and failed), oldest first. */
+  pending(): readonly ReversalRecord[];
+  approvedLog(): readonly ApprovedRecord[];
+  /** Boot: every armed record becomes reversal-due (98). Returns how many are due now. */
+  recover(): number;
+  /** After settlement: the approved log of `batch` is closed. */
+  closeBatch(batch: string): void;
+}
+
+/** Settlement survives a reboot at any point: where it stopped. */
+export interface SettlementProgress {
+  readonly batch: string;
+  readonly phase: "upload" | "end";
+  /** Index into the approved log of the next record to upload. */
+  readonly next: number;
+}
+
+export interface TerminalState {
+  /** Next STAN to use: made durable before the STAN is used, so none is reused after a cut. */
+  readonly stanNext: number;
+  readonly batch: string;
+  readonly signedOn: boolean;
+  readonly settlement?: SettlementProgress;
+}
+
+export interface TerminalStateStore {
+  load(): TerminalState | undefined;
+  /** Durable when it returns. */
+  save(state: TerminalState): void;
+}
+
+/** A card as the readers deliver it. Track data and PIN never reach the journal. */
+export interface PresentedCard {
+  /** F22: 021 swipe, 051 contact chip, 071 contactless. */
+  readonly entryMode: string;
+  readonly pan: string;
+  /** YYMM. */
+  readonly expiry: string;
+  /** Track 2 equivalent as nibbles (`D` separator), swipe only. */
+  readonly track2?: string;
+  /** F23 card sequence number, chip only. */
+  readonly cardSequence?: string;
+  /** F55 of the first GENERATE AC (hex), chip only. */
+  readonly f55?: string;
+  /** UnionPay (domestic totals) or not. */
+  readonly domestic: boolean;
+  /**
+   * Chip only: the second GENERATE AC with the host's answer. `accepted`
+   * false is an AAC after an approval: reversal reason 06 with `f55` refreshed.
+   */
+  completeChip?(f39: string, issuerData: string | undefined): { readonly accepted: boolean; readonly f55: string };
+}

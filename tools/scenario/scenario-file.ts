@@ -1,0 +1,180 @@
+/**
+ * The scenario file format of shared/contracts.md, validated: anything that
+ * does not fit is a ScenarioFileError naming where (exit 2).
+ */
+import { parseFault, FaultSpecError, type Fault } from "../host/faults";
+
+export interface TerminalParameters {
+  readonly responseTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly reversalRetries: number;
+  readonly blockSalesWhileReversalFailed: boolean;
+}
+
+export type Step =
+  | { readonly op: "powerOn" | "powerOff" | "signOn" | "signOff" | "echo" | "settle" | "drain" }
+  | { readonly op: "powerCut"; readonly atFlashOp?: number }
+  | { readonly op: "balance"; readonly card: string; readonly pin?: string }
+  | { readonly op: "sale"; readonly amount: number; readonly card: string; readonly pin?: string }
+  | { readonly op: "refund"; readonly amount: number; readonly card: string; readonly pin?: string; readonly stan?: string }
+  | { readonly op: "void"; readonly stan: string }
+  | { readonly op: "advance"; readonly ms: number }
+  | { readonly op: "hostFault"; readonly fault: Fault }
+  | { readonly op: "network"; readonly state: "down" | "up"; readonly latencyMs?: number };
+
+export type Partial = Readonly<Record<string, unknown>>;
+export type Expectation = { readonly has: Partial } | { readonly lacks: Partial } | { readonly count: Partial; readonly eq: number };
+
+export interface Scenario {
+  readonly name: string;
+  readonly terminal: TerminalParameters;
+  readonly steps: readonly Step[];
+  readonly expect: readonly Expectation[];
+}
+
+export class ScenarioFileError extends Error {
+  override readonly name = "ScenarioFileError";
+  constructor(
+    readonly where: string,
+    detail: string,
+  ) {
+    super(`${where}: ${detail}`);
+  }
+}
+
+const STEPS_MAX = 10_000;
+const MS_MAX = 24 * 60 * 60 * 1000;
+const SIMPLE_OPS = Object.freeze(["powerOn", "powerOff", "signOn", "signOff", "echo", "settle", "drain"]);
+
+type Raw = Record<string, unknown>;
+
+function object(value: unknown, where: string): Raw {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ScenarioFileError(where, "must be a JSON object");
+  return value as Raw;
+}
+
+function integer(raw: Raw, key: string, where: string, min: number, max: number): number {
+  const value = raw[key];
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+    throw new ScenarioFileError(`${where}.${key}`, `must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+function optionalInteger(raw: Raw, key: string, where: string, min: number, max: number): number | undefined {
+  return raw[key] === undefined ? undefined : integer(raw, key, where, min, max);
+}
+
+function text(raw: Raw, key: string, where: string, pattern: RegExp): string {
+  const value = raw[key];
+  if (typeof value !== "string" || !pattern.test(value))
+    throw new ScenarioFileError(`${where}.${key}`, `must be a string matching ${pattern}`);
+  return value;
+}
+
+function optionalText(raw: Raw, key: string, where: string, pattern: RegExp): string | undefined {
+  return raw[key] === undefined ? undefined : text(raw, key, where, pattern);
+}
+
+function onlyKeys(raw: Raw, keys: readonly string[], where: string): void {
+  for (const key of Object.keys(raw)) if (!keys.includes(key)) throw new ScenarioFileError(`${where}.${key}`, "unknown key");
+}
+
+function terminal(value: unknown): TerminalParameters {
+  const raw = object(value ?? {}, "terminal");
+  onlyKeys(raw, ["responseTimeoutMs", "connectTimeoutMs", "reversalRetries", "blockSalesWhileReversalFailed"], "terminal");
+  const block = raw.blockSalesWhileReversalFailed ?? false;
+  if (typeof block !== "boolean") throw new ScenarioFileError("terminal.blockSalesWhileReversalFailed", "must be true or false");
+  return {
+    responseTimeoutMs: optionalInteger(raw, "responseTimeoutMs", "terminal", 1, 600_000) ?? 60_000,
+    connectTimeoutMs: optionalInteger(raw, "connectTimeoutMs", "terminal", 1, 600_000) ?? 10_000,
+    reversalRetries: optionalInteger(raw, "reversalRetries", "terminal", 1, 10) ?? 3,
+    blockSalesWhileReversalFailed: block,
+  };
+}
+
+const PIN = /^[0-9]{4,12}$/;
+const STAN = /^[0-9]{6}$/;
+const CARD = /^[a-z0-9-]{1,40}$/;
+
+function step(value: unknown, index: number): Step {
+  const where = `steps[${index}]`;
+  const raw = object(value, where);
+  const op = raw.op;
+  if (typeof op !== "string") throw new ScenarioFileError(`${where}.op`, "missing");
+  if (SIMPLE_OPS.includes(op)) {
+    onlyKeys(raw, ["op"], where);
+    return { op } as Step;
+  }
+  switch (op) {
+    case "powerCut":
+      onlyKeys(raw, ["op", "atFlashOp"], where);
+      return { op, atFlashOp: optionalInteger(raw, "atFlashOp", where, 1, 1_000_000) };
+    case "balance":
+      onlyKeys(raw, ["op", "card", "pin"], where);
+      return { op, card: text(raw, "card", where, CARD), pin: optionalText(raw, "pin", where, PIN) };
+    case "sale":
+      onlyKeys(raw, ["op", "amount", "card", "pin"], where);
+      return {
+        op,
+        amount: integer(raw, "amount", where, 1, 99_999_999_999),
+        card: text(raw, "card", where, CARD),
+        pin: optionalText(raw, "pin", where, PIN),
+      };
+    case "refund":
+      onlyKeys(raw, ["op", "amount", "card", "pin", "stan"], where);
+      return {
+        op,
+        amount: integer(raw, "amount", where, 1, 99_999_999_999),
+        card: text(raw, "card", where, CARD),
+        pin: optionalText(raw, "pin", where, PIN),
+        stan: optionalText(raw, "stan", where, STAN),
+      };
+    case "void":
+      onlyKeys(raw, ["op", "stan"], where);
+      return { op, stan: text(raw, "stan", where, STAN) };
+    case "advance":
+      onlyKeys(raw, ["op", "ms"], where);
+      return { op, ms: integer(raw, "ms", where, 0, MS_MAX) };
+    case "hostFault":
+      onlyKeys(raw, ["op", "fault"], where);
+      try {
+        return { op, fault: parseFault(raw.fault) };
+      } catch (error) {
+        if (error instanceof FaultSpecError) throw new ScenarioFileError(`${where}.fault`, error.message);
+        throw error;
+      }
+    case "network": {
+      onlyKeys(raw, ["op", "state", "latencyMs"], where);
+      const state = raw.state;
+      if (state !== "down" && state !== "up") throw new ScenarioFileError(`${where}.state`, 'must be "down" or "up"');
+      return { op, state, latencyMs: optionalInteger(raw, "latencyMs", where, 0, 600_000) };
+    }
+    default:
+      throw new ScenarioFileError(`${where}.op`, `unknown op ${JSON.stringify(op)}`);
+  }
+}
+
+function expectation(value: unknown, index: number): Expectation {
+  const where = `expect[${index}]`;
+  const raw = object(value, where);
+  if (raw.has !== undefined) return (onlyKeys(raw, ["has"], where), { has: object(raw.has, `${where}.has`) });
+  if (raw.lacks !== undefined) return (onlyKeys(raw, ["lacks"], where), { lacks: object(raw.lacks, `${where}.lacks`) });
+  if (raw.count !== undefined) {
+    onlyKeys(raw, ["count", "eq"], where);
+    return { count: object(raw.count, `${where}.count`), eq: integer(raw, "eq", where, 0, 1_000_000) };
+  }
+  throw new ScenarioFileError(where, "needs has, lacks or count");
+}
+
+/** Validates parsed JSON as a scenario. */
+export function parseScenario(value: unknown): Scenario {
+  const raw = object(value, "scenario");
+  onlyKeys(raw, ["name", "terminal", "steps", "expect"], "scenario");
+  const name = raw.name ?? "";
+  if (typeof name !== "string") throw new ScenarioFileError("name", "must be a string");
+  if (!Array.isArray(raw.steps) || raw.steps.length > STEPS_MAX)
+    throw new ScenarioFileError("steps", `must be an array of at most ${STEPS_MAX} steps`);
+  const expect = raw.expect ?? [];
+  if (!Array.isArray(expect)) throw new ScenarioFileError("expect", "must be an array");
+  return { name, terminal: terminal(raw.terminal), steps: raw.steps.map(step), expect: expect.map(expectation) };
+}
