@@ -22,6 +22,12 @@ export interface IsoMessage {
   header?: string;
   mti: string;
   fields: IsoFields;
+  /**
+   * Write a secondary bitmap although no field above 64 is present. Decode sets it
+   * when the wire had such an empty secondary bitmap (npm iso_8583 always sends
+   * one), so decode then encode gives back the same bytes.
+   */
+  secondaryBitmap?: boolean;
 }
 
 export interface Iso8583CodecOptions {
@@ -110,7 +116,7 @@ export class Iso8583Codec {
     const fields = message.fields;
     const bitmap = this.#bitmap;
     bitmap.fill(0);
-    let secondary = false;
+    let secondary = message.secondaryBitmap === true;
     for (let n = 2; n <= FIELD_NUMBER_MAX; n++) {
       if (fields[n] === undefined) continue;
       if (this.dialect.fields[n] === undefined) throw new Iso8583Error(n, o, "undefinedField");
@@ -295,6 +301,7 @@ export class Iso8583Codec {
       lastPresent = n;
     }
     if (o !== end) throw new Iso8583Error(lastPresent, o, "trailingBytes", `${end - o} bytes after the last field`);
+    if (secondary && lastPresent <= 64) message.secondaryBitmap = true;
     return message;
   }
 

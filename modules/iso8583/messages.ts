@@ -174,29 +174,26 @@ export interface OriginalTransaction {
   readonly date?: string;
 }
 
-export interface VoidInput extends SaleInput {
+/** Void (0200, 60.1 23) and refund (0220, 60.1 25) both point at an original: F37, F38 and F61. */
+export interface OriginalReferenceInput extends SaleInput {
   readonly original: OriginalTransaction;
 }
 
-export function buildVoid(input: VoidInput): IsoMessage {
-  const fields = financial(input, "200000", "23", input.card, input.amount);
+function referencing(input: OriginalReferenceInput, mti: string, type: string, date: string | undefined): IsoMessage {
+  const fields = financial(input, "200000", type, input.card, input.amount);
   if (input.original.rrn !== undefined) fields[37] = input.original.rrn;
   if (input.original.authCode !== undefined) fields[38] = input.original.authCode;
-  fields[61] = encodeField61({ batch: input.original.batch, stan: input.original.stan });
-  return message("0200", input.terminal, fields);
+  fields[61] = encodeField61({ batch: input.original.batch, stan: input.original.stan, date });
+  return message(mti, input.terminal, fields);
 }
 
-export interface RefundInput extends SaleInput {
-  /** Refunds may be made without the original's batch/STAN: zeros are sent then. */
-  readonly original: OriginalTransaction;
+export function buildVoid(input: OriginalReferenceInput): IsoMessage {
+  return referencing(input, "0200", "23", undefined);
 }
 
-export function buildRefund(input: RefundInput): IsoMessage {
-  const fields = financial(input, "200000", "25", input.card, input.amount);
-  if (input.original.rrn !== undefined) fields[37] = input.original.rrn;
-  if (input.original.authCode !== undefined) fields[38] = input.original.authCode;
-  fields[61] = encodeField61({ batch: input.original.batch, stan: input.original.stan, date: input.original.date ?? "0000" });
-  return message("0220", input.terminal, fields);
+/** Refunds may be made without the original's batch/STAN (zeros then); 61.3 is the original's MMDD or 0000. */
+export function buildRefund(input: OriginalReferenceInput): IsoMessage {
+  return referencing(input, "0220", "25", input.original.date ?? "0000");
 }
 
 // ---------------------------------------------------------------- reversal

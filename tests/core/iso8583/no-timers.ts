@@ -1,6 +1,7 @@
-const g = globalThis as Record<string, unknown>;
+/** Installs timer globals that refuse to run where the engine has none (XS). See fast-check.ts. */
+const globals = globalThis as Record<string, unknown>;
 function unavailable(): never {
-  throw new Error("no timers in XS");
+  throw new Error("timers are not available in this engine");
 }
-if (g.setTimeout === undefined) g.setTimeout = unavailable;
-if (g.clearTimeout === undefined) g.clearTimeout = unavailable;
+if (globals.setTimeout === undefined) globals.setTimeout = unavailable;
+if (globals.clearTimeout === undefined) globals.clearTimeout = unavailable;

@@ -1,0 +1,94 @@
+import { fc } from "./fast-check";
+import { CUP, ISO87_ASCII, Iso8583Codec, Iso8583Error, type Dialect, type FieldDef, type IsoMessage } from "../../../modules/iso8583";
+
+/** Variable fields are generated up to this length so a message with every field fits the codec. */
+const VARIABLE_LENGTH_CAP = 40;
+const RUNS = 150;
+
+const digit = fc.constantFrom(..."0123456789");
+const nibble = fc.constantFrom(..."0123456789ABCDEF");
+const printable = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c));
+const ansChar = fc.oneof(
+  printable,
+  fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)),
+);
+const hexByte = fc.integer({ min: 0, max: 255 }).map((b) => b.toString(16).toUpperCase().padStart(2, "0"));
+
+function valueOf(def: FieldDef): fc.Arbitrary<string> {
+  const fixed = def.lengthType === "fixed";
+  const length = { minLength: fixed ? def.length : 0, maxLength: fixed ? def.length : Math.min(def.length, VARIABLE_LENGTH_CAP) };
+  switch (def.kind) {
+    case "n":
+      return fc.string({ unit: digit, ...length });
+    case "z":
+      return fc.string({ unit: nibble, ...length });
+    case "b":
+      return fc.array(hexByte, length).map((bytes) => bytes.join(""));
+    case "ans":
+      return fc.string({ unit: ansChar, ...length });
+    default:
+      return fc.string({ unit: printable, ...length });
+  }
+}
+
+function messageOf(dialect: Dialect): fc.Arbitrary<IsoMessage> {
+  const defs = dialect.fields.filter((d): d is FieldDef => d !== undefined);
+  const fields = fc.record(Object.fromEntries(defs.map((d) => [String(d.number), valueOf(d)])), { requiredKeys: [] });
+  const mti = fc.string({ unit: digit, minLength: 4, maxLength: 4 });
+  if (dialect.tpduBytes === 0) return fc.record({ mti, fields });
+  const hex = (bytes: number) => fc.array(hexByte, { minLength: bytes, maxLength: bytes }).map((b) => b.join(""));
+  return fc.record({ tpdu: hex(dialect.tpduBytes), header: hex(dialect.headerBytes), mti, fields });
+}
+
+/** Decodes, and when that succeeds, checks that encoding gives back the same bytes. */
+function decodeOrTypedError(codec: Iso8583Codec, bytes: Uint8Array): boolean {
+  try {
+    const message = codec.decode(bytes);
+    const again = codec.encode(message);
+    return again.length === bytes.length && again.every((b, i) => b === bytes[i]);
+  } catch (error) {
+    return error instanceof Iso8583Error;
+  }
+}
+
+describe.each([
+  ["cup", CUP],
+  ["iso87ascii", ISO87_ASCII],
+])("%s properties", (_name, dialect) => {
+  const codec = new Iso8583Codec({ dialect, framed: true, messageBytesMax: 16384 });
+  // Unframed, so random and corrupted bytes get past the length prefix into the fields.
+  const bare = new Iso8583Codec({ dialect, messageBytesMax: 16384 });
+
+  test("encode then decode is the identity for valid messages over every field kind", () => {
+    fc.assert(
+      fc.property(messageOf(dialect), (message) => {
+        const decoded = codec.decode(codec.encode(message).slice());
+        expect(decoded).toEqual(message);
+      }),
+      { numRuns: RUNS, seed: 8583 },
+    );
+  });
+
+  test("random bytes decode only to a message that re-encodes identically, or to Iso8583Error", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => decodeOrTypedError(bare, bytes)),
+      { numRuns: RUNS * 2, seed: 1 },
+    );
+  });
+
+  test("corrupted valid messages fail only with Iso8583Error", () => {
+    fc.assert(
+      fc.property(
+        messageOf(dialect),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        (message, edits, cut) => {
+          const bytes = codec.encode(message).slice();
+          for (const [at, value] of edits) bytes[at % bytes.length] = value;
+          return decodeOrTypedError(codec, bytes) && decodeOrTypedError(codec, bytes.subarray(0, cut % (bytes.length + 1)));
+        },
+      ),
+      { numRuns: RUNS, seed: 2 },
+    );
+  });
+});

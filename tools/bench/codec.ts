@@ -1,0 +1,203 @@
+/**
+ * `xspos bench codec`: in one run, pack and unpack of the same ISO 8583:1987
+ * ASCII messages by xspos and by npm iso_8583 (msgs/s and the ratio), xspos
+ * CUP pack/unpack msgs/s, and the XS meter of one CUP pack+unpack.
+ */
+import { build } from "esbuild";
+import { createRequire } from "node:module";
+import { integerOption, parseOptions } from "../cli/command";
+import type { Benchmark } from "../cli/commands/bench";
+import { REPO_ROOT } from "../xs/suites";
+import { XsWorker } from "../xs/worker";
+import { fromHex } from "../../modules/base/hex";
+import { CUP, ISO87_ASCII, Iso8583Codec, type IsoMessage } from "../../modules/iso8583";
+import { IC_SALE } from "../../tests/core/iso8583/samples";
+
+/** iso_8583 (CommonJS, untyped): the parts used here. */
+interface Iso8583Js {
+  getBufferMessage(): Buffer | { error: string };
+  getIsoJSON(buffer: Buffer, config: object): Record<string, string> | { error: string };
+}
+type Iso8583JsConstructor = new (data?: Record<string, string>, formats?: object) => Iso8583Js;
+
+/** iso_8583 writes a binary bitmap unless field 1 is declared `an`: this makes it hex ASCII like iso87ascii. */
+export const ISO_8583_FORMATS = Object.freeze({ 1: { ContentType: "an", Label: "Bitmap", LenType: "fixed", MaxLen: 32 } });
+export const ISO_8583_UNPACK_CONFIG = Object.freeze({ bitmapEncoding: "utf8" });
+
+/**
+ * The compared messages. Each has a field above 64 because iso_8583 always
+ * sends a secondary bitmap; fields 53, 64, 96 and 128, where its table departs
+ * from ISO 8583:1987, are left out.
+ */
+export const ISO87_MESSAGES: readonly IsoMessage[] = Object.freeze([
+  {
+    mti: "0200",
+    fields: {
+      2: "4761739001010119",
+      3: "000000",
+      4: "000000005000",
+      7: "0911131411",
+      11: "000123",
+      12: "131411",
+      13: "0911",
+      14: "2212",
+      22: "051",
+      25: "00",
+      35: "4761739001010119D22122011758928889",
+      37: "000000000123",
+      41: "12345678",
+      42: "MOTITILL_000001",
+      43: "My Terminal Business                    ",
+      49: "404",
+      52: "7434F67813BAE545",
+      102: "0123456789",
+    },
+  },
+  {
+    mti: "0210",
+    fields: {
+      2: "4761739001010119",
+      3: "000000",
+      4: "000000005000",
+      7: "0911131412",
+      11: "000123",
+      37: "000000000123",
+      38: "A1B2C3",
+      39: "00",
+      41: "12345678",
+      42: "MOTITILL_000001",
+      49: "404",
+      100: "12345678901",
+    },
+  },
+  { mti: "0800", fields: { 7: "0911131411", 11: "000124", 70: "301" } },
+]);
+
+/** The message in iso_8583's form: `0` = MTI, b fields as hex. */
+export function toIso8583Js(message: IsoMessage): Record<string, string> {
+  const data: Record<string, string> = { 0: message.mti };
+  for (const [key, value] of Object.entries(message.fields)) if (value !== undefined) data[key] = value;
+  return data;
+}
+
+export function loadIso8583Js(): Iso8583JsConstructor {
+  return createRequire(import.meta.url)("iso_8583") as Iso8583JsConstructor;
+}
+
+/** Messages per second of `round` (which handles `perRound` messages), timed over about `durationMs`. */
+function rate(durationMs: number, perRound: number, round: () => void): number {
+  for (let i = 0; i < 200; i++) round(); // warm-up: let the JIT settle
+  let rounds = 0;
+  const start = process.hrtime.bigint();
+  let elapsedNs = 0n;
+  const limitNs = BigInt(durationMs) * 1_000_000n;
+  while (elapsedNs < limitNs) {
+    for (let i = 0; i < 100; i++) round();
+    rounds += 100;
+    elapsedNs = process.hrtime.bigint() - start;
+  }
+  return Math.round((rounds * perRound) / (Number(elapsedNs) / 1e9));
+}
+
+/** One CUP pack+unpack in XS: compute, allocated bytes and heap slots of that one crank. */
+async function xsMeter(): Promise<Record<string, number>> {
+  const bundled = await build({
+    stdin: {
+      contents: [
+        `import { fromHex } from "./modules/base/hex";`,
+        `import { CUP, Iso8583Codec } from "./modules/iso8583";`,
+        `import { IC_SALE } from "./tests/core/iso8583/samples";`,
+        `const codec = new Iso8583Codec({ dialect: CUP });`,
+        `const message = codec.decode(fromHex(IC_SALE));`,
+        `globalThis.packUnpack = () => codec.decode(codec.encode(message));`,
+      ].join("\n"),
+      resolveDir: REPO_ROOT,
+      sourcefile: "codec-bench.ts",
+      loader: "ts",
+    },
+    bundle: true,
+    format: "iife",
+    target: "es2022",
+    platform: "neutral",
+    write: false,
+    logLevel: "silent",
+  });
+  const worker = new XsWorker();
+  try {
+    await worker.evaluate(bundled.outputFiles[0].text);
+    const warm = await worker.evaluate("packUnpack();");
+    const one = await worker.evaluate("packUnpack();");
+    return {
+      compute: one.meter.compute,
+      allocateBytes: one.meter.allocate - warm.meter.allocate,
+      heapSlots: one.meter.currentHeapCount,
+    };
+  } finally {
+    worker.close();
+  }
+}
+
+export const benchmark: Benchmark = {
+  summary: "ISO 8583 pack/unpack: xspos vs npm iso_8583 (ISO-1987 ASCII), xspos CUP, XS meter of one CUP pack+unpack",
+  async run(args) {
+    const { values } = parseOptions(args, { ms: { type: "string" } }, false);
+    const durationMs = integerOption(values.ms, "ms", 1000, 50, 60000);
+    const Iso8583Js = loadIso8583Js();
+
+    const ascii = new Iso8583Codec({ dialect: ISO87_ASCII, framed: true });
+    const jsData = ISO87_MESSAGES.map(toIso8583Js);
+    const jsBuffers = jsData.map((data) => {
+      const buffer = new Iso8583Js(data, ISO_8583_FORMATS).getBufferMessage();
+      if (!Buffer.isBuffer(buffer)) throw new Error(`iso_8583 could not pack a bench message: ${buffer.error}`);
+      return buffer;
+    });
+    // Same messages, same bytes: otherwise the comparison would be meaningless.
+    ISO87_MESSAGES.forEach((message, i) => {
+      if (!Buffer.from(ascii.encode(message)).equals(jsBuffers[i])) throw new Error(`xspos and iso_8583 encode message ${i} differently`);
+    });
+    const xsposBytes = jsBuffers.map((b) => new Uint8Array(b));
+    const count = ISO87_MESSAGES.length;
+
+    const xsposPack = rate(durationMs, count, () => {
+      for (const message of ISO87_MESSAGES) ascii.encode(message);
+    });
+    const jsPack = rate(durationMs, count, () => {
+      for (const data of jsData) new Iso8583Js(data, ISO_8583_FORMATS).getBufferMessage();
+    });
+    const xsposUnpack = rate(durationMs, count, () => {
+      for (const bytes of xsposBytes) ascii.decode(bytes);
+    });
+    const jsUnpack = rate(durationMs, count, () => {
+      for (const buffer of jsBuffers) new Iso8583Js(undefined, ISO_8583_FORMATS).getIsoJSON(buffer, ISO_8583_UNPACK_CONFIG);
+    });
+
+    const cup = new Iso8583Codec({ dialect: CUP });
+    const cupBytes = fromHex(IC_SALE);
+    const cupMessage = cup.decode(cupBytes);
+    const cupPack = rate(durationMs, 1, () => cup.encode(cupMessage));
+    const cupUnpack = rate(durationMs, 1, () => cup.decode(cupBytes));
+    const xs = await xsMeter();
+
+    const figures = {
+      iso87ascii: {
+        messages: count,
+        xsposPackPerSecond: xsposPack,
+        iso8583PackPerSecond: jsPack,
+        packRatio: Number((xsposPack / jsPack).toFixed(1)),
+        xsposUnpackPerSecond: xsposUnpack,
+        iso8583UnpackPerSecond: jsUnpack,
+        unpackRatio: Number((xsposUnpack / jsUnpack).toFixed(1)),
+      },
+      cup: { message: "0200 IC sale (reference §1.4)", bytes: cupBytes.length, packPerSecond: cupPack, unpackPerSecond: cupUnpack },
+      xsCupPackUnpack: xs,
+    };
+    const a = figures.iso87ascii;
+    console.log(`iso87ascii pack:   xspos ${a.xsposPackPerSecond} msg/s, iso_8583 ${a.iso8583PackPerSecond} msg/s, ratio ${a.packRatio}x`);
+    console.log(
+      `iso87ascii unpack: xspos ${a.xsposUnpackPerSecond} msg/s, iso_8583 ${a.iso8583UnpackPerSecond} msg/s, ratio ${a.unpackRatio}x`,
+    );
+    console.log(`cup (${cupBytes.length}-byte 0200): pack ${cupPack} msg/s, unpack ${cupUnpack} msg/s`);
+    console.log(`XS one cup pack+unpack: compute ${xs.compute}, allocate ${xs.allocateBytes} bytes, heap slots ${xs.heapSlots}`);
+    return figures;
+  },
+};
