@@ -43,12 +43,12 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          patterns: [
-            {
-              group: ["node:*", "fs", "net", "tls", "crypto", "path", "os", "child_process"],
-              message: "No Node modules in the firmware core.",
-            },
-          ],
+          // Exact names, so that the core's own ../crypto folder is not mistaken for Node's crypto.
+          paths: ["fs", "net", "tls", "crypto", "path", "os", "child_process", "http", "worker_threads"].map((name) => ({
+            name,
+            message: "No Node modules in the firmware core.",
+          })),
+          patterns: [{ group: ["node:*"], message: "No Node modules in the firmware core." }],
         },
       ],
       // Moddable freezes preloaded modules: module-level state must be const (and frozen tables).
