@@ -1,0 +1,36 @@
+/**
+ * The device CipherProvider: DES and 3DES in C over mbedtls (block-cipher.c),
+ * SM4 (which mbedtls lacks) on the TypeScript ciphers of modules/crypto.
+ */
+import { checkKeyLength, type BlockCipher, type CipherAlgorithm, type CipherProvider } from "../../modules/crypto/block-cipher";
+import { softwareCiphers } from "../../modules/crypto/ciphers";
+
+export class NativeDesCipher extends Native("xs_xspos_des_destructor") implements BlockCipher {
+  readonly blockBytes = 8;
+
+  /** The key is copied into C and zeroized there on close() or collection; the caller wipes its own copy. */
+  constructor(key: Uint8Array) {
+    super();
+    native("xs_xspos_des").call(this, key);
+  }
+
+  encryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
+    native("xs_xspos_des_encrypt").call(this, src, srcOffset, dst, dstOffset);
+  }
+
+  decryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
+    native("xs_xspos_des_decrypt").call(this, src, srcOffset, dst, dstOffset);
+  }
+
+  /** Zeroizes the key schedule now instead of at garbage collection (a key being replaced). */
+  close(): void {
+    native("xs_xspos_des_close").call(this);
+  }
+}
+
+export const deviceCiphers: CipherProvider = Object.freeze({
+  create(algorithm: CipherAlgorithm, key: Uint8Array): BlockCipher {
+    checkKeyLength(algorithm, key);
+    return algorithm === "sm4" ? softwareCiphers.create(algorithm, key) : new NativeDesCipher(key);
+  },
+});

@@ -1,0 +1,20 @@
+/**
+ * What @moddable/typings 5.6.0 lacks and this device room uses. Only
+ * tsconfig.esp32.json reads this folder: the firmware manifest maps
+ * hosts/esp32/* (top level), so an mcconfig build uses the SDK's own,
+ * newer typings instead.
+ */
+
+/** XS native classes and functions (xs/includes/xs.d.ts in the SDK): string literals only, resolved by xsc. */
+declare function Native(destructor: string): { new (): object };
+declare function native(name: string): (...args: unknown[]) => unknown;
+
+declare module "time" {
+  const Time: {
+    set(seconds: number): void;
+    /** Milliseconds since boot, a 32-bit counter that wraps (about every 49.7 days). */
+    readonly ticks: number;
+    delta(start: number, end?: number): number;
+  };
+  export { Time as default };
+}

@@ -1,0 +1,2 @@
+/* ESP-IDF <driver/gpio.h>: see esp-idf-stubs.h. */
+#include "../esp-idf-stubs.h"
