@@ -1,0 +1,67 @@
+// The engine against the real host core on the emulated network, in Node and in XS: the scenario runner is pure.
+import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
+import { parseScenario } from "../../../tools/scenario/scenario-file";
+
+function run(steps: unknown[], terminal: Record<string, unknown> = {}): ScenarioEvent[] {
+  return runScenario(parseScenario({ terminal, steps: [{ op: "powerOn" }, { op: "signOn" }, ...steps, { op: "drain" }] }))
+    .events as ScenarioEvent[];
+}
+const sale = (card = "unionpay-msr", amount = 1234) => ({ op: "sale", amount, card, pin: "1234" });
+const pick = (events: ScenarioEvent[], ev: string) => events.filter((e) => e.ev === ev).map(({ t: _t, ...rest }) => rest);
+
+describe("TxnEngine", () => {
+  test("an approved sale: armed before the first byte, completed with the approval", () => {
+    const events = run([sale()]);
+    const order = events.filter((e) => e.stan === "000002").map((e) => `${e.ev}:${String(e.state ?? e.mti ?? e.outcome)}`);
+    expect(order).toEqual(["journal:armed", "send:0200", "recv:0210", "journal:completed", "result:approved"]);
+    expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
+  });
+
+  test("a timeout reverses with the original STAN and F39 98; the late answer never approves", () => {
+    const events = run([{ op: "hostFault", fault: { kind: "delay", ms: 61000, mti: "0200" } }, sale()]);
+    expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "98" });
+    expect(pick(events, "recv")).toContainEqual({ ev: "recv", mti: "0210", stan: "000002", discarded: true, reason: "late" });
+    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "sale", stan: "000002", outcome: "timeout" });
+  });
+
+  test("a refused connection arms nothing", () => {
+    const events = run([{ op: "drain" }, { op: "hostFault", fault: { kind: "refuseConnection" } }, sale()]);
+    expect(pick(events, "journal")).toEqual([]);
+    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "sale", stan: "000002", outcome: "refused" });
+  });
+
+  test("exhausted attempts: 冲正失败 is kept and retried before the next online message (an echo)", () => {
+    const events = run(
+      [
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0400", count: 2 } },
+        sale(),
+        { op: "drain" },
+        { op: "echo" },
+      ],
+      { reversalRetries: 2, responseTimeoutMs: 1000 },
+    );
+    const journal = pick(events, "journal").map((e) => e.state);
+    expect(journal).toEqual(["armed", "reversalDue", "failed", "reversed"]);
+    const sends = pick(events, "send").map((e) => e.mti);
+    expect(sends.slice(-2)).toEqual(["0400", "0820"]);
+  });
+
+  test("a power cut after the write: reversal-due at boot, reversed before the next sale", () => {
+    const events = run([
+      { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
+      sale(),
+      { op: "advance", ms: 100 },
+      { op: "powerCut" },
+      { op: "powerOn" },
+      sale("unionpay-msr", 99),
+    ]);
+    expect(pick(events, "boot")).toEqual([
+      { ev: "boot", reversalDue: 0 },
+      { ev: "boot", reversalDue: 1 },
+    ]);
+    const sends = pick(events, "send").map((e) => `${e.mti}/${e.stan}`);
+    expect(sends).toEqual(["0800/000001", "0200/000002", "0400/000002", "0200/000003"]);
+    expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
+  });
+});
