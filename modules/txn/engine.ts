@@ -17,7 +17,6 @@
  * Operations run one at a time from a bounded queue; every decision is an
  * event (`onEvent`), every screen change an input for the UI (`onUi`).
  */
-/* eslint-disable no-restricted-imports -- these are modules/crypto, not node:crypto: the shared pattern "crypto" also matches the folder (reported) */
 import { assert, assertInteger } from "../base/assert";
 import { fromHex, toHex } from "../base/hex";
 import type { BlockCipher } from "../crypto/block-cipher";
@@ -25,7 +24,6 @@ import type { KeyStore } from "../crypto/key-store";
 import { unwrapWorkingKeys } from "../crypto/keys";
 import { cupEcbMac, macEqual } from "../crypto/mac";
 import { pinBlockFormat0 } from "../crypto/pin-block";
-/* eslint-enable no-restricted-imports */
 import { Iso8583Codec, type IsoMessage } from "../iso8583/codec";
 import { CUP } from "../iso8583/dialect";
 import { Iso8583Error } from "../iso8583/error";
