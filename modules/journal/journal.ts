@@ -1,0 +1,918 @@
+/**
+ * The reversal journal on raw NOR flash (docs/journal-format.md). Every call
+ * returns only once its effect is durable: written, read back and compared.
+ * `Journal.open` runs recovery: after it, every armed record without a final
+ * state is reversal-due. A flash failure or power cut inside a call closes the
+ * journal; reopen it (recovery is idempotent).
+ */
+import { assert, assertInteger } from "../base/assert";
+import type { Flash } from "../platform/flash";
+import type { Random } from "../platform/random";
+import { JournalClosedError, JournalFullError, JournalInputError, JournalStateError, JournalWriteError } from "./errors";
+import {
+  type ApprovalState,
+  ATTEMPTS_MAX,
+  BODY_BYTES,
+  BODY_CRC_OFFSET,
+  checkIdentity,
+  classifySlot,
+  decodeApproval,
+  decodeHeader,
+  encodeApproval,
+  encodeHeader,
+  GROUP_BYTES,
+  GROUP_OFFSET,
+  hasRecordMagic,
+  HEADER_BODY_BYTES,
+  isAll,
+  type Kind,
+  KIND_REVERSAL,
+  KIND_SETTLE,
+  KIND_TXN,
+  markerSet,
+  PAYLOAD_OFFSET,
+  readU32,
+  RETIRING_OFFSET,
+  sameIdentity,
+  SEALED_OFFSET,
+  sealBody,
+  type SectorHeader,
+  SLOT_BYTES,
+  slotKind,
+  type TerminalIdentity,
+  WORD_A_OFFSET,
+  writeU32,
+} from "./format";
+import {
+  decodeReversal,
+  decodeTransaction,
+  encodeReversal,
+  encodeSettle,
+  encodeTransaction,
+  panFromBcd,
+  panToBcd,
+  type PanCipher,
+  type ReversalReason,
+  reversalTarget,
+  settleBatch,
+  type StoredTransaction,
+  type TransactionData,
+  transactionBatch,
+} from "./record";
+
+export type AlarmKind = "damaged" | "misplaced" | "orphan" | "approval-unreadable" | "write-verify" | "audit";
+
+/** Something the format could not repair: the engine must surface it and force reconciliation. */
+export interface JournalAlarm {
+  readonly kind: AlarmKind;
+  /** The record's seq when it could be read. */
+  readonly seq?: number;
+  readonly sector: number;
+  readonly slot: number;
+}
+
+export interface JournalOptions {
+  readonly flash: Flash;
+  readonly cipher: PanCipher;
+  /** Draws the partition epoch at first format (nonce material). */
+  readonly random: Random;
+  readonly identity: TerminalIdentity;
+  /** Unresolved reversals (armed + reversal-due) allowed before `arm` refuses; default 8. */
+  readonly reversalsPendingMax?: number;
+  readonly onAlarm?: (alarm: JournalAlarm) => void;
+}
+
+export type RecordState = "armed" | "reversalDue" | "approved" | "settled" | "closed";
+
+export interface PendingReversal {
+  readonly seq: number;
+  readonly txn: StoredTransaction;
+  readonly identity: TerminalIdentity;
+  readonly reason: ReversalReason;
+  /** F38 received before the reversal became due (reason 06). */
+  readonly authCode?: string;
+  /** Refreshed F55 TLV; absent: build it from `txn.emv` and the identity's 9F1E. */
+  readonly f55?: Uint8Array;
+  /** Attempts made so far (each `attempt` before a 0400 was sent). */
+  readonly attempts: number;
+  /** 冲正失败 recorded: attempts were exhausted once; still to be retried. */
+  readonly failed: boolean;
+}
+
+export interface ApprovedTransaction {
+  readonly seq: number;
+  readonly txn: StoredTransaction;
+  readonly authCode: string;
+  readonly rrn: string;
+}
+
+export interface JournalCounts {
+  readonly liveRecords: number;
+  readonly capacity: number;
+  readonly sectors: number;
+  readonly slotsPerSector: number;
+}
+
+interface Entry {
+  readonly seq: number;
+  readonly kind: Kind;
+  /** Every stored copy, as sector * 256 + slot; `primary` is the newest sector's. */
+  readonly locs: number[];
+  primary: number;
+  closed: boolean;
+  failed: boolean;
+  /** REVERSAL: attempts (carried base + bitmap). */
+  attempts: number;
+  approval: ApprovalState;
+  /** TXN and SETTLE: batch number. */
+  batch: number;
+  /** REVERSAL: target TXN seq. */
+  target: number;
+  /** TXN: seq of its current REVERSAL, or -1. */
+  reversal: number;
+}
+
+interface SectorInfo {
+  header: SectorHeader | undefined;
+  sealed: boolean;
+  retiring: boolean;
+  /** First slot after the last non-blank one (1 when only the header is there). */
+  used: number;
+}
+
+const ALARMS_MAX = 256;
+const WRITE_TRIES = 3;
+const REVERSALS_PENDING_DEFAULT = 8;
+const DAMAGED_SEQ_SLACK = 4096;
+const ZERO_WORDS = new Uint8Array(GROUP_BYTES);
+const NONE: ApprovalState = Object.freeze({ state: "none" });
+
+export class Journal {
+  readonly alarms: JournalAlarm[] = [];
+  readonly #flash: Flash;
+  readonly #cipher: PanCipher;
+  readonly #random: Random;
+  readonly #options: JournalOptions;
+  readonly #sectorCount: number;
+  readonly #slotsPerSector: number;
+  readonly #sectors: SectorInfo[] = [];
+  readonly #entries = new Map<number, Entry>();
+  readonly #slot = new Uint8Array(SLOT_BYTES);
+  readonly #check = new Uint8Array(SLOT_BYTES);
+  readonly #word = new Uint8Array(GROUP_BYTES);
+  #identity: TerminalIdentity;
+  #epoch = 0;
+  #nextSeq = 1;
+  #active = -1;
+  #closed = false;
+
+  private constructor(options: JournalOptions) {
+    checkIdentity(options.identity);
+    const flash = options.flash;
+    assert(flash.blockSize % SLOT_BYTES === 0 && flash.blockSize >= 4 * SLOT_BYTES, "blockSize must hold a header and 3 slots");
+    assert(flash.byteLength % flash.blockSize === 0, "partition must be whole sectors");
+    this.#sectorCount = flash.byteLength / flash.blockSize;
+    assertInteger(this.#sectorCount, 3, 64, "sector count");
+    this.#slotsPerSector = flash.blockSize / SLOT_BYTES;
+    assert(this.#slotsPerSector <= 256, "at most 256 slots per sector");
+    this.#flash = flash;
+    this.#cipher = options.cipher;
+    this.#random = options.random;
+    this.#options = options;
+    this.#identity = options.identity;
+  }
+
+  /** Mounts the partition: recovery (docs §7), then the journal is ready. */
+  static open(options: JournalOptions): Journal {
+    const journal = new Journal(options);
+    journal.#guard(() => journal.#recover());
+    return journal;
+  }
+
+  // ---------------------------------------------------------------- API
+
+  /** Write-ahead record for a request about to be sent; returns its seq once durable. */
+  arm(txn: TransactionData, pan?: string): number {
+    return this.#guard(() => {
+      const live = this.#liveLoad();
+      const capacity = this.#capacity();
+      if (live + 3 > capacity) throw new JournalFullError(live, capacity, "journal full: settle or resolve reversals first");
+      const pending = this.#countTxn((e) => this.#state(e) === "armed" || this.#state(e) === "reversalDue");
+      const pendingMax = this.#options.reversalsPendingMax ?? REVERSALS_PENDING_DEFAULT;
+      if (pending >= pendingMax) throw new JournalFullError(pending, pendingMax, "too many unresolved reversals");
+      if (!sameIdentity(this.#identity, this.#options.identity)) {
+        if (live > 0) throw new JournalStateError(0, "identity", "terminal identity changed while records are live: settle first");
+        this.#identity = this.#options.identity;
+        this.#rotate();
+      }
+      const seq = this.#nextSeq;
+      const plain = pan === undefined ? undefined : panToBcd(pan);
+      const sealed = plain === undefined ? new Uint8Array(0) : this.#cipher.seal(this.#nonce(seq), plain, this.#aad(KIND_TXN, seq));
+      if (plain !== undefined) plain.fill(0);
+      this.#slot.fill(0xff);
+      encodeTransaction(txn, sealed, this.#slot);
+      const payload = this.#slot.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
+      this.#nextSeq++;
+      const loc = this.#append(KIND_TXN, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
+      this.#add(this.#newEntry(seq, KIND_TXN, loc, { batch: Number(txn.batch) }));
+      return seq;
+    });
+  }
+
+  /** The answer needs no reversal and is not an approval (a clean decline, a balance inquiry). */
+  complete(seq: number): void {
+    this.#guard(() => {
+      const entry = this.#txn(seq, "armed");
+      this.#setMarker(entry, WORD_A_OFFSET);
+      entry.closed = true;
+    });
+  }
+
+  /** One atomic step: the reversal is cleared and the transaction enters the approved log. */
+  approve(seq: number, authCode: string, rrn: string): void {
+    this.#guard(() => {
+      const entry = this.#txn(seq, "armed");
+      encodeApproval(seq, authCode, rrn, this.#word);
+      this.#programChecked(this.#offset(entry.primary) + GROUP_OFFSET, this.#word, GROUP_BYTES);
+      entry.approval = decodeApproval(seq, this.#word);
+    });
+  }
+
+  /** The request must be reversed (98 no answer, A0 bad MAC, 06 other); replaces reason and data of an earlier call. */
+  reversalDue(seq: number, reason: ReversalReason, data: { readonly f55?: Uint8Array; readonly authCode?: string } = {}): void {
+    this.#guard(() => {
+      const entry = this.#txn(seq);
+      const state = this.#state(entry);
+      if (state !== "armed" && state !== "reversalDue") throw new JournalStateError(seq, state, `record ${seq} is ${state}, not armed`);
+      const previous = entry.reversal >= 0 ? this.#entries.get(entry.reversal) : undefined;
+      this.#writeReversal(entry, { target: seq, reason, attemptsBase: previous?.attempts ?? 0, ...data });
+    });
+  }
+
+  /** Called before each 0400 is sent: persists the attempt; returns the attempts so far. */
+  attempt(seq: number): number {
+    return this.#guard(() => {
+      const reversal = this.#currentReversal(seq);
+      if (reversal.attempts >= ATTEMPTS_MAX) return reversal.attempts;
+      const base = this.#readSlot(reversal.primary)[PAYLOAD_OFFSET + 6];
+      const bit = reversal.attempts - base;
+      assert(bit >= 0 && bit < ATTEMPTS_MAX, "attempt bitmap out of step");
+      const wordOffset = GROUP_OFFSET + 4 * (bit >> 5);
+      const current = readU32(this.#readSlot(reversal.primary), wordOffset);
+      writeU32(this.#word, 0, (current & ~(1 << (bit & 31))) >>> 0);
+      this.#programChecked(this.#offset(reversal.primary) + wordOffset, this.#word, 4);
+      reversal.attempts++;
+      return reversal.attempts;
+    });
+  }
+
+  /** 冲正失败: attempts exhausted for now. The record stays reversal-due. */
+  failed(seq: number): void {
+    this.#guard(() => {
+      const reversal = this.#currentReversal(seq);
+      this.#setMarker(reversal, WORD_A_OFFSET);
+      reversal.failed = true;
+    });
+  }
+
+  /** The host acknowledged the reversal (a 0410 that passed the checks). */
+  reversed(seq: number): void {
+    this.#guard(() => {
+      const entry = this.#txn(seq, "reversalDue");
+      this.#setMarker(entry, WORD_A_OFFSET);
+      entry.closed = true;
+    });
+  }
+
+  /** Settlement done: the approved log of `batch` is cleared. */
+  settle(batch: string): void {
+    this.#guard(() => {
+      const seq = this.#nextSeq;
+      this.#slot.fill(0xff);
+      encodeSettle(batch, this.#slot);
+      const payload = this.#slot.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
+      this.#nextSeq++;
+      const loc = this.#append(KIND_SETTLE, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
+      this.#add(this.#newEntry(seq, KIND_SETTLE, loc, { batch: Number(batch) }));
+    });
+  }
+
+  /** Every record still needing a reversal, oldest first. */
+  pendingReversals(): PendingReversal[] {
+    this.#checkOpen();
+    const out: PendingReversal[] = [];
+    for (const entry of this.#sortedTxns()) {
+      if (this.#state(entry) !== "reversalDue") continue;
+      const reversal = this.#entries.get(entry.reversal)!;
+      const data = decodeReversal(this.#readSlot(reversal.primary));
+      out.push({
+        seq: entry.seq,
+        txn: decodeTransaction(this.#readSlot(entry.primary)).txn,
+        identity: this.#identityOf(entry),
+        reason: data.reason,
+        ...(data.authCode !== undefined ? { authCode: data.authCode } : {}),
+        ...(data.f55 !== undefined ? { f55: data.f55 } : {}),
+        attempts: reversal.attempts,
+        failed: reversal.failed,
+      });
+    }
+    return out;
+  }
+
+  /** Approved, unsettled transactions (optionally of one batch), oldest first: settlement and batch upload read this. */
+  approvedLog(batch?: string): ApprovedTransaction[] {
+    this.#checkOpen();
+    const out: ApprovedTransaction[] = [];
+    for (const entry of this.#sortedTxns()) {
+      if (this.#state(entry) !== "approved" || (batch !== undefined && entry.batch !== Number(batch))) continue;
+      const approval = entry.approval;
+      assert(approval.state === "approved", "approved entry without approval");
+      out.push({
+        seq: entry.seq,
+        txn: decodeTransaction(this.#readSlot(entry.primary)).txn,
+        authCode: approval.authCode,
+        rrn: approval.rrn,
+      });
+    }
+    return out;
+  }
+
+  /** The clear PAN of a stored transaction (for F2 of the 0400 or the batch upload); never log it. */
+  panOf(seq: number): string | undefined {
+    this.#checkOpen();
+    const entry = this.#txn(seq);
+    const { sealedPan } = decodeTransaction(this.#readSlot(entry.primary));
+    if (sealedPan.length === 0) return undefined;
+    const plain = this.#cipher.open(this.#nonce(seq), sealedPan, this.#aad(KIND_TXN, seq));
+    const pan = panFromBcd(plain);
+    plain.fill(0);
+    return pan;
+  }
+
+  stateOf(seq: number): RecordState | undefined {
+    const entry = this.#entries.get(seq);
+    return entry === undefined || entry.kind !== KIND_TXN ? undefined : this.#state(entry);
+  }
+
+  counts(): JournalCounts {
+    return {
+      liveRecords: this.#liveLoad(),
+      capacity: this.#capacity(),
+      sectors: this.#sectorCount,
+      slotsPerSector: this.#slotsPerSector - 1,
+    };
+  }
+
+  // ---------------------------------------------------------------- state
+
+  #state(entry: Entry): RecordState {
+    if (entry.closed) return "closed";
+    if (entry.approval.state === "approved") return this.#settled(entry) ? "settled" : "approved";
+    return entry.reversal >= 0 ? "reversalDue" : "armed";
+  }
+
+  #settled(txn: Entry): boolean {
+    for (const e of this.#entries.values()) if (e.kind === KIND_SETTLE && e.batch === txn.batch && e.seq > txn.seq) return true;
+    return false;
+  }
+
+  #isLive(entry: Entry): boolean {
+    if (entry.kind === KIND_TXN) {
+      const state = this.#state(entry);
+      return state !== "closed" && state !== "settled";
+    }
+    if (entry.kind === KIND_REVERSAL) {
+      const target = this.#entries.get(entry.target);
+      return target !== undefined && target.reversal === entry.seq && this.#state(target) === "reversalDue";
+    }
+    // SETTLE: needed while a settled approval of its batch is stored outside its own sector.
+    for (const e of this.#entries.values()) {
+      if (e.kind !== KIND_SETTLE || e.batch !== entry.batch || e.seq <= entry.seq) continue;
+      return false;
+    }
+    const home = entry.primary >> 8;
+    for (const e of this.#entries.values()) {
+      if (e.kind !== KIND_TXN || e.batch !== entry.batch || e.seq > entry.seq || e.closed || e.approval.state !== "approved") continue;
+      if (e.locs.some((loc) => loc >> 8 !== home)) return true;
+    }
+    return false;
+  }
+
+  /** Live records plus a reserved slot for the REVERSAL every armed record may need. */
+  #liveLoad(): number {
+    let load = 0;
+    for (const e of this.#entries.values()) {
+      if (!this.#isLive(e)) continue;
+      load += e.kind === KIND_TXN && this.#state(e) === "armed" ? 2 : 1;
+    }
+    return load;
+  }
+
+  #capacity(): number {
+    return (this.#sectorCount - 2) * (this.#slotsPerSector - 1);
+  }
+
+  #countTxn(predicate: (e: Entry) => boolean): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.kind === KIND_TXN && predicate(e)) n++;
+    return n;
+  }
+
+  #sortedTxns(): Entry[] {
+    return [...this.#entries.values()].filter((e) => e.kind === KIND_TXN).sort((a, b) => a.seq - b.seq);
+  }
+
+  #txn(seq: number, required?: RecordState): Entry {
+    const entry = this.#entries.get(seq);
+    if (entry === undefined || entry.kind !== KIND_TXN) throw new JournalStateError(seq, "unknown", `no transaction record ${seq}`);
+    const state = this.#state(entry);
+    if (required !== undefined && state !== required) throw new JournalStateError(seq, state, `record ${seq} is ${state}, not ${required}`);
+    return entry;
+  }
+
+  #currentReversal(seq: number): Entry {
+    const entry = this.#txn(seq, "reversalDue");
+    return this.#entries.get(entry.reversal)!;
+  }
+
+  #identityOf(entry: Entry): TerminalIdentity {
+    return this.#sectors[entry.primary >> 8].header?.identity ?? this.#identity;
+  }
+
+  #newEntry(seq: number, kind: Kind, loc: number, fields: Partial<Entry>): Entry {
+    return {
+      seq,
+      kind,
+      locs: [loc],
+      primary: loc,
+      closed: false,
+      failed: false,
+      attempts: 0,
+      approval: NONE,
+      batch: -1,
+      target: -1,
+      reversal: -1,
+      ...fields,
+    };
+  }
+
+  #add(entry: Entry): void {
+    this.#entries.set(entry.seq, entry);
+    if (entry.kind === KIND_REVERSAL) {
+      const target = this.#entries.get(entry.target);
+      if (target !== undefined && target.reversal < entry.seq) target.reversal = entry.seq;
+    }
+  }
+
+  #writeReversal(target: Entry, data: Parameters<typeof encodeReversal>[0]): void {
+    const seq = this.#nextSeq;
+    this.#slot.fill(0xff);
+    encodeReversal(data, this.#slot);
+    const payload = this.#slot.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
+    this.#nextSeq++;
+    const loc = this.#append(KIND_REVERSAL, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
+    this.#add(this.#newEntry(seq, KIND_REVERSAL, loc, { target: target.seq, attempts: data.attemptsBase }));
+  }
+
+  // ---------------------------------------------------------------- flash
+
+  #guard<T>(body: () => T): T {
+    this.#checkOpen();
+    try {
+      return body();
+    } catch (error) {
+      if (error instanceof JournalInputError || error instanceof JournalStateError || error instanceof JournalFullError) throw error;
+      // A flash failure or a cut leaves the in-memory view unproven: only recovery may continue.
+      this.#closed = true;
+      throw error;
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new JournalClosedError("the journal saw a flash failure; open it again");
+  }
+
+  #offset(loc: number): number {
+    return (loc >> 8) * this.#flash.blockSize + (loc & 0xff) * SLOT_BYTES;
+  }
+
+  #readSlot(loc: number): Uint8Array {
+    return new Uint8Array(this.#flash.read(this.#offset(loc), SLOT_BYTES));
+  }
+
+  #nonce(seq: number): Uint8Array {
+    const nonce = new Uint8Array(12);
+    nonce[0] = this.#epoch >>> 24;
+    nonce[1] = (this.#epoch >>> 16) & 0xff;
+    nonce[2] = (this.#epoch >>> 8) & 0xff;
+    nonce[3] = this.#epoch & 0xff;
+    writeU32(nonce, 8, seq);
+    return nonce;
+  }
+
+  #aad(kind: Kind, seq: number): Uint8Array {
+    const aad = new Uint8Array(8);
+    aad[0] = 0x5a;
+    aad[1] = (kind << 4) | 1;
+    writeU32(aad, 4, seq);
+    return aad;
+  }
+
+  /** Programs `length` bytes and reads them back; a mismatch (lost or misdirected write) is alarmed, audited and retried. */
+  #programChecked(offset: number, bytes: Uint8Array, length: number): void {
+    for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+      this.#flash.write(offset, length, bytes);
+      const back = new Uint8Array(this.#flash.read(offset, length));
+      let same = true;
+      for (let i = 0; i < length; i++) if (back[i] !== bytes[i]) same = false;
+      if (same) return;
+      this.#writeVerifyFailed(offset);
+    }
+    throw new JournalWriteError(offset, `flash at ${offset} does not keep what is written`);
+  }
+
+  /** Programs a marker word to 0 unless it already reads 0. */
+  #setMarker(entry: Entry, at: number): void {
+    this.#programChecked(this.#offset(entry.primary) + at, ZERO_WORDS, 4);
+  }
+
+  #writeVerifyFailed(offset: number): void {
+    const sector = Math.floor(offset / this.#flash.blockSize);
+    this.#alarm({ kind: "write-verify", sector, slot: Math.floor((offset % this.#flash.blockSize) / SLOT_BYTES) });
+    this.#audit();
+  }
+
+  #alarm(alarm: JournalAlarm): void {
+    if (this.alarms.length < ALARMS_MAX) this.alarms.push(alarm);
+    this.#options.onAlarm?.(alarm);
+  }
+
+  /** Appends a record body to the active sector (rotating when full) and returns its location. */
+  #append(kind: Kind, seq: number, fill: (slot: Uint8Array) => void): number {
+    for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+      if (this.#active < 0 || this.#sectors[this.#active].used >= this.#slotsPerSector) this.#rotate();
+      const sector = this.#active;
+      const slotIndex = this.#sectors[sector].used;
+      const slot = this.#slot;
+      slot.fill(0xff);
+      fill(slot);
+      sealBody(slot, kind, seq, sector, slotIndex);
+      const offset = sector * this.#flash.blockSize + slotIndex * SLOT_BYTES;
+      this.#sectors[sector].used = slotIndex + 1;
+      this.#flash.write(offset, BODY_BYTES, slot);
+      const back = new Uint8Array(this.#flash.read(offset, BODY_BYTES));
+      if (bodyEqual(back, slot)) return (sector << 8) | slotIndex;
+      this.#writeVerifyFailed(offset);
+      this.#flash.write(offset, 4, ZERO_WORDS);
+    }
+    throw new JournalWriteError(this.#active, "appends do not read back");
+  }
+
+  /** Takes the oldest free sector, erases and blank-checks it, writes its header, seals the old one (docs §8). */
+  #rotate(): void {
+    const target = this.#freeSector();
+    if (target < 0) throw new JournalFullError(this.#liveLoad(), this.#capacity(), "no free sector: the spare invariant is broken");
+    const old = this.#sectors[target].header;
+    const eraseCount = (old?.eraseCount ?? this.#maxEraseCount()) + 1;
+    this.#eraseChecked(target);
+    this.#dropSector(target);
+    let sectorSeq = 0;
+    for (const info of this.#sectors) if (info.header !== undefined) sectorSeq = Math.max(sectorSeq, info.header.sectorSeq);
+    const header: SectorHeader = {
+      sectorIndex: target,
+      sectorCount: this.#sectorCount,
+      sectorSeq: sectorSeq + 1,
+      seqFloor: this.#nextSeq,
+      eraseCount,
+      epoch: this.#epoch,
+      identity: this.#identity,
+    };
+    encodeHeader(header, this.#check);
+    this.#programChecked(target * this.#flash.blockSize, this.#check, HEADER_BODY_BYTES);
+    const previous = this.#active;
+    this.#sectors[target] = { header, sealed: false, retiring: false, used: 1 };
+    this.#active = target;
+    if (previous >= 0 && !this.#sectors[previous].sealed) {
+      this.#programChecked(previous * this.#flash.blockSize + SEALED_OFFSET, ZERO_WORDS, 4);
+      this.#sectors[previous].sealed = true;
+    }
+    this.#ensureSpare();
+  }
+
+  #eraseChecked(sector: number): void {
+    for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+      this.#flash.erase(sector);
+      const back = new Uint8Array(this.#flash.read(sector * this.#flash.blockSize, this.#flash.blockSize));
+      if (isAll(back, 0, back.length, 0xff)) return;
+    }
+    throw new JournalWriteError(sector * this.#flash.blockSize, `sector ${sector} does not erase`);
+  }
+
+  #maxEraseCount(): number {
+    let max = 0;
+    for (const info of this.#sectors) if (info.header !== undefined) max = Math.max(max, info.header.eraseCount);
+    return max;
+  }
+
+  /** Forgets every copy stored in `sector` (it was just erased). */
+  #dropSector(sector: number): void {
+    for (const [seq, entry] of this.#entries) {
+      const kept = entry.locs.filter((loc) => loc >> 8 !== sector);
+      if (kept.length === entry.locs.length) continue;
+      if (kept.length === 0) {
+        this.#entries.delete(seq);
+        continue;
+      }
+      entry.locs.length = 0;
+      entry.locs.push(...kept);
+      entry.primary = this.#newestLoc(kept);
+    }
+    for (const entry of this.#entries.values()) {
+      if (entry.kind === KIND_TXN && entry.reversal >= 0 && !this.#entries.has(entry.reversal))
+        entry.reversal = this.#latestReversal(entry.seq);
+    }
+  }
+
+  #latestReversal(target: number): number {
+    let latest = -1;
+    for (const e of this.#entries.values()) if (e.kind === KIND_REVERSAL && e.target === target && e.seq > latest) latest = e.seq;
+    return latest;
+  }
+
+  #newestLoc(locs: readonly number[]): number {
+    let best = locs[0];
+    for (const loc of locs) if (this.#sectorSeqOf(loc) > this.#sectorSeqOf(best)) best = loc;
+    return best;
+  }
+
+  #sectorSeqOf(loc: number): number {
+    return this.#sectors[loc >> 8].header?.sectorSeq ?? -1;
+  }
+
+  #livePrimaries(sector: number): Entry[] {
+    const out: Entry[] = [];
+    for (const e of this.#entries.values()) if (e.primary >> 8 === sector && this.#isLive(e)) out.push(e);
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The free sector (no live primary) with the lowest sectorSeq, dirty ones first; -1 if none. */
+  #freeSector(): number {
+    let best = -1;
+    for (let s = 0; s < this.#sectorCount; s++) {
+      if (s === this.#active || this.#livePrimaries(s).length > 0) continue;
+      if (best < 0 || (this.#sectors[s].header?.sectorSeq ?? -1) < (this.#sectors[best].header?.sectorSeq ?? -1)) best = s;
+    }
+    return best;
+  }
+
+  /** Keeps one free sector besides the active one: compacts the sealed sector with the fewest live records. */
+  #ensureSpare(): void {
+    if (this.#freeSector() >= 0) return;
+    let victim = -1;
+    let victimLive = Number.MAX_SAFE_INTEGER;
+    for (let s = 0; s < this.#sectorCount; s++) {
+      if (s === this.#active || this.#sectors[s].header === undefined) continue;
+      const live = this.#livePrimaries(s).length;
+      if (live < victimLive) {
+        victim = s;
+        victimLive = live;
+      }
+    }
+    assert(victim >= 0, "no compaction victim");
+    if (victimLive > this.#slotsPerSector - this.#sectors[this.#active].used)
+      throw new JournalFullError(this.#liveLoad(), this.#capacity(), "compaction does not fit the active sector");
+    this.#retire(victim);
+  }
+
+  #retire(victim: number): void {
+    if (!this.#sectors[victim].retiring) {
+      this.#programChecked(victim * this.#flash.blockSize + RETIRING_OFFSET, ZERO_WORDS, 4);
+      this.#sectors[victim].retiring = true;
+    }
+    for (const entry of this.#livePrimaries(victim)) this.#copyForward(entry);
+  }
+
+  /** Copies a live record into the active sector: same seq and state, new self-location (docs §8). */
+  #copyForward(entry: Entry): void {
+    const source = this.#readSlot(entry.primary);
+    const payload = source.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
+    const loc = this.#append(entry.kind, entry.seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
+    const offset = this.#offset(loc);
+    if (entry.kind === KIND_TXN) {
+      if (entry.approval.state === "approved") {
+        encodeApproval(entry.seq, entry.approval.authCode, entry.approval.rrn, this.#word);
+        this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
+      } else if (entry.approval.state === "void") {
+        this.#programChecked(offset + GROUP_OFFSET, ZERO_WORDS, GROUP_BYTES);
+      }
+    } else if (entry.kind === KIND_REVERSAL) {
+      if (entry.failed) this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
+      const bits = entry.attempts - payload[6];
+      if (bits > 0) {
+        this.#word.fill(0xff);
+        for (let bit = 0; bit < bits; bit++) this.#word[bit >> 3] &= ~(1 << (bit & 7));
+        this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
+      }
+    }
+    entry.locs.push(loc);
+    entry.primary = loc;
+  }
+
+  // ---------------------------------------------------------------- recovery (docs §7)
+
+  #recover(): void {
+    const blockSize = this.#flash.blockSize;
+    let maxSeq = 0;
+    let newest = -1;
+    // 1. Headers.
+    for (let s = 0; s < this.#sectorCount; s++) {
+      const head = new Uint8Array(this.#flash.read(s * blockSize, SLOT_BYTES));
+      const header = decodeHeader(head, s, this.#sectorCount);
+      this.#sectors.push({
+        header,
+        sealed: header !== undefined && markerSet(head, SEALED_OFFSET),
+        retiring: header !== undefined && markerSet(head, RETIRING_OFFSET),
+        used: 1,
+      });
+      if (header === undefined) continue;
+      this.#flash.write(s * blockSize, HEADER_BODY_BYTES, head);
+      this.#healMarker(s * blockSize, head, SEALED_OFFSET);
+      this.#healMarker(s * blockSize, head, RETIRING_OFFSET);
+      maxSeq = Math.max(maxSeq, header.seqFloor - 1);
+      if (newest < 0 || header.sectorSeq > this.#sectors[newest].header!.sectorSeq) newest = s;
+    }
+    if (newest >= 0) {
+      this.#epoch = this.#sectors[newest].header!.epoch;
+    } else {
+      const bytes = new Uint8Array(4);
+      this.#random.fill(bytes);
+      this.#epoch = readU32(bytes, 0);
+    }
+    // 2. Slots.
+    const tails: number[] = [];
+    const damagedSeqs: number[] = [];
+    for (let s = 0; s < this.#sectorCount; s++) {
+      const info = this.#sectors[s];
+      const image = new Uint8Array(this.#flash.read(s * blockSize, blockSize));
+      if (info.header === undefined) {
+        this.#checkOrphans(s, image);
+        continue;
+      }
+      let lastNonBlank = 0;
+      for (let slot = 1; slot < this.#slotsPerSector; slot++)
+        if (!isAll(image, slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES, 0xff)) lastNonBlank = slot;
+      info.used = lastNonBlank + 1;
+      for (let slot = 1; slot <= lastNonBlank; slot++) {
+        const bytes = image.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
+        const cls = classifySlot(bytes, s, slot);
+        if (cls === "record" || cls === "misplaced") maxSeq = Math.max(maxSeq, readU32(bytes, 4));
+        else if (hasRecordMagic(bytes) && !(s === newest && slot === lastNonBlank)) damagedSeqs.push(readU32(bytes, 4));
+        if (cls === "record") this.#merge(bytes, (s << 8) | slot);
+        else if (cls === "void") continue;
+        else if (s === newest && slot === lastNonBlank) tails.push((s << 8) | slot);
+        else
+          this.#alarm({
+            kind: cls === "misplaced" ? "misplaced" : "damaged",
+            ...(hasRecordMagic(bytes) ? { seq: readU32(bytes, 4) } : {}),
+            sector: s,
+            slot,
+          });
+      }
+    }
+    // A damaged record's seq counts when plausible (rot flips a bit; a torn tail never returned its seq).
+    for (const seq of damagedSeqs) if (seq <= maxSeq + DAMAGED_SEQ_SLACK) maxSeq = Math.max(maxSeq, seq);
+    assert(maxSeq < 0xffffffff, "record seq space exhausted");
+    this.#nextSeq = maxSeq + 1;
+    this.#active = newest;
+    if (newest < 0 || !sameIdentity(this.#sectors[newest].header!.identity, this.#identity)) {
+      const anyLive = [...this.#entries.values()].some((e) => this.#isLive(e));
+      if (anyLive && newest >= 0) this.#identity = this.#sectors[newest].header!.identity;
+    }
+    // 3. Heal what is believed, void the torn tail, burn the next slot.
+    for (const entry of this.#entries.values()) this.#heal(entry);
+    for (const tail of tails) this.#flash.write(this.#offset(tail), 4, ZERO_WORDS);
+    if (newest >= 0) {
+      const info = this.#sectors[newest];
+      if (info.used < this.#slotsPerSector) {
+        this.#flash.write(this.#offset((newest << 8) | info.used), 4, ZERO_WORDS);
+        info.used++;
+      }
+    }
+    // 4. Only the newest sector stays open; finish interrupted compactions.
+    for (let s = 0; s < this.#sectorCount; s++) {
+      const info = this.#sectors[s];
+      if (info.header === undefined || s === newest || info.sealed) continue;
+      this.#programChecked(s * blockSize + SEALED_OFFSET, ZERO_WORDS, 4);
+      info.sealed = true;
+    }
+    if (newest >= 0 && this.#sectors[newest].sealed) this.#rotate();
+    for (let s = 0; s < this.#sectorCount; s++) if (this.#sectors[s].retiring && s !== this.#active) this.#retire(s);
+    if (this.#active >= 0) this.#ensureSpare();
+    // 5. After power loss every armed record must be reversed: void its approval, give it a REVERSAL.
+    for (const entry of this.#sortedTxns()) {
+      if (this.#state(entry) !== "armed" && this.#state(entry) !== "reversalDue") continue;
+      if (entry.approval.state !== "void") {
+        for (const loc of entry.locs) this.#programChecked(this.#offset(loc) + GROUP_OFFSET, ZERO_WORDS, GROUP_BYTES);
+        entry.approval = { state: "void" };
+      }
+      if (entry.reversal < 0) this.#writeReversal(entry, { target: entry.seq, reason: "98", attemptsBase: 0 });
+    }
+  }
+
+  /** Folds one stored copy into the index (docs §7.2): markers by union, attempts by maximum. */
+  #merge(bytes: Uint8Array, loc: number): void {
+    const seq = readU32(bytes, 4);
+    const kind = slotKind(bytes);
+    let entry = this.#entries.get(seq);
+    if (entry !== undefined && entry.kind !== kind) {
+      this.#alarm({ kind: "damaged", seq, sector: loc >> 8, slot: loc & 0xff });
+      return;
+    }
+    if (entry === undefined) {
+      entry = this.#newEntry(seq, kind, loc, {
+        batch: kind === KIND_TXN ? transactionBatch(bytes) : kind === KIND_SETTLE ? settleBatch(bytes) : -1,
+        target: kind === KIND_REVERSAL ? reversalTarget(bytes) : -1,
+      });
+      entry.locs.length = 0;
+      this.#entries.set(seq, entry);
+    }
+    entry.locs.push(loc);
+    entry.primary = this.#newestLoc(entry.locs);
+    if (kind === KIND_TXN) {
+      entry.closed ||= markerSet(bytes, WORD_A_OFFSET);
+      const approval = decodeApproval(seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
+      if (approval.state === "unreadable") this.#alarm({ kind: "approval-unreadable", seq, sector: loc >> 8, slot: loc & 0xff });
+      if (approval.state === "approved" || (approval.state === "void" && entry.approval.state !== "approved")) entry.approval = approval;
+    } else if (kind === KIND_REVERSAL) {
+      entry.failed ||= markerSet(bytes, WORD_A_OFFSET);
+      let zeros = 0;
+      for (let i = GROUP_OFFSET; i < GROUP_OFFSET + GROUP_BYTES; i++) for (let b = bytes[i]; b !== 0xff; b |= b + 1) zeros++;
+      entry.attempts = Math.max(entry.attempts, Math.min(ATTEMPTS_MAX, bytes[PAYLOAD_OFFSET + 6] + zeros));
+      const target = this.#entries.get(entry.target);
+      if (target !== undefined && target.reversal < seq) target.reversal = seq;
+    }
+    if (kind === KIND_TXN) entry.reversal = Math.max(entry.reversal, this.#latestReversal(seq));
+  }
+
+  /** Re-programs what was read (pins weak zeros) and zeroes set markers: legal, only clears bits. */
+  #heal(entry: Entry): void {
+    for (const loc of entry.locs) {
+      const offset = this.#offset(loc);
+      const bytes = this.#readSlot(loc);
+      if (loc === entry.primary && this.#isLive(entry)) this.#flash.write(offset, BODY_BYTES, bytes);
+      this.#healMarker(offset, bytes, WORD_A_OFFSET);
+      if (
+        entry.kind === KIND_REVERSAL ||
+        decodeApproval(entry.seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES)).state === "approved"
+      )
+        this.#flash.write(offset + GROUP_OFFSET, GROUP_BYTES, bytes.subarray(GROUP_OFFSET));
+    }
+  }
+
+  #healMarker(base: number, bytes: Uint8Array, at: number): void {
+    const value = readU32(bytes, at);
+    if (value !== 0xffffffff && value !== 0) this.#flash.write(base + at, 4, ZERO_WORDS);
+  }
+
+  /** A dirty sector that still holds records nobody else has: alarm, never drop silently. */
+  #checkOrphans(sector: number, image: Uint8Array): void {
+    if (isAll(image, 0, image.length, 0xff)) return;
+    for (let slot = 1; slot < this.#slotsPerSector; slot++) {
+      const bytes = image.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
+      if (classifySlot(bytes, sector, slot) === "record") this.#alarm({ kind: "orphan", seq: readU32(bytes, 4), sector, slot });
+    }
+  }
+
+  /** After a write did not read back: re-read every stored copy and alarm each one that changed under us. */
+  #audit(): void {
+    for (let s = 0; s < this.#sectorCount; s++) {
+      const info = this.#sectors[s];
+      if (info.header === undefined) continue;
+      const head = new Uint8Array(this.#flash.read(s * this.#flash.blockSize, SLOT_BYTES));
+      if (decodeHeader(head, s, this.#sectorCount) === undefined) this.#alarm({ kind: "audit", sector: s, slot: 0 });
+    }
+    for (const entry of this.#entries.values()) {
+      for (const loc of entry.locs) {
+        const bytes = this.#readSlot(loc);
+        const sector = loc >> 8;
+        const slot = loc & 0xff;
+        const intact = classifySlot(bytes, sector, slot) === "record" && readU32(bytes, 4) === entry.seq;
+        const closed = markerSet(bytes, WORD_A_OFFSET);
+        const group = bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES);
+        const changed =
+          !intact ||
+          (entry.kind === KIND_TXN && closed !== entry.closed) ||
+          (entry.kind === KIND_TXN &&
+            decodeApproval(entry.seq, group).state !==
+              (loc === entry.primary ? entry.approval.state : decodeApproval(entry.seq, group).state)) ||
+          (entry.kind === KIND_REVERSAL && closed !== entry.failed);
+        if (changed) this.#alarm({ kind: "audit", seq: entry.seq, sector, slot });
+      }
+    }
+  }
+}
+
+function bodyEqual(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < BODY_BYTES; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
