@@ -33,6 +33,12 @@ function blockCount(length: number, blockBytes: number, padding: MacPadding): nu
 /** XORs block `index` of the padded message into `state`. */
 function xorPaddedBlock(state: Uint8Array, data: Uint8Array, index: number, padding: MacPadding): void {
   const n = state.length;
+  const start = index * n;
+  if (start + n <= data.length) {
+    // Whole block: the common case, without the padding tests.
+    for (let j = 0; j < n; j++) state[j] ^= data[start + j];
+    return;
+  }
   for (let j = 0; j < n; j++) {
     const at = index * n + j;
     state[j] ^= at < data.length ? data[at] : padding === 2 && at === data.length ? 0x80 : 0;
