@@ -1,0 +1,64 @@
+/**
+ * `xspos bench sale`: XS meter figures for one complete sale through the
+ * engine (build, MAC, journal, link framing, parse, MAC check), measured as the
+ * difference between a scenario with a sign-on and a sale and one with the
+ * sign-on alone. The in-process host core runs in the same engine, so the
+ * figure includes the host's decode, MAC and ledger work for that sale too.
+ */
+import { build } from "esbuild";
+import type { Benchmark } from "../cli/commands/bench";
+import { REPO_ROOT } from "../xs/suites";
+import { XsWorker } from "../xs/worker";
+
+const ENTRY = `
+import { runScenario } from "./tools/scenario/runner";
+import { parseScenario } from "./tools/scenario/scenario-file";
+const steps = (sale) => [{ op: "powerOn" }, { op: "signOn" }, ...(sale ? [{ op: "sale", amount: 1234, card: "unionpay-chip", pin: "1234" }] : []), { op: "drain" }];
+globalThis.benchRun = (sale) => {
+  const run = runScenario(parseScenario({ steps: steps(sale) }));
+  if (!run.events.some((e) => e.ev === "reconcile" && e.agree)) throw new Error("reconcile disagrees");
+};
+`;
+
+async function bundle(): Promise<string> {
+  const result = await build({
+    stdin: { contents: ENTRY, resolveDir: REPO_ROOT, sourcefile: "bench-sale.ts", loader: "ts" },
+    bundle: true,
+    format: "iife",
+    target: "es2022",
+    platform: "neutral",
+    write: false,
+    logLevel: "silent",
+  });
+  return result.outputFiles[0].text;
+}
+
+export const benchmark: Benchmark = {
+  summary: "XS compute and allocation of one complete sale (engine + in-process host)",
+  async run() {
+    const code = await bundle();
+    const measure = async (sale: boolean) => {
+      const worker = new XsWorker();
+      try {
+        await worker.evaluate(code);
+        await worker.evaluate("benchRun(false)"); // warm-up: first-call costs out of the figure
+        const before = await worker.evaluate("0");
+        const run = await worker.evaluate(`benchRun(${String(sale)})`);
+        return { compute: run.meter.compute, allocate: run.meter.allocate - before.meter.allocate };
+      } finally {
+        worker.close();
+      }
+    };
+    const base = await measure(false);
+    const withSale = await measure(true);
+    const figures = {
+      saleCompute: withSale.compute - base.compute,
+      saleAllocateBytes: withSale.allocate - base.allocate,
+      signOnScenarioCompute: base.compute,
+    };
+    console.log(
+      `one sale: XS compute ${figures.saleCompute}, allocation ${figures.saleAllocateBytes} bytes (the meter's allocate figure; 0 when this xsnap build does not count it)`,
+    );
+    return figures;
+  },
+};
