@@ -57,6 +57,12 @@ export class XsWorker {
       if (this.#stderr.length < 65536) this.#stderr += d.toString();
     });
     fromWorker.on("data", (chunk: Buffer) => this.#receive(chunk));
+    this.#process.on("error", (error) => {
+      // A missing or unrunnable engine binary: report it through #next as an XsError, not an unhandled event.
+      this.#stderr += `cannot run ${xsnapWorkerPath()}: ${error.message}`;
+      this.#exited = true;
+      this.#wake?.();
+    });
     this.#process.on("exit", () => {
       this.#exited = true;
       this.#wake?.();
