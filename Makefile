@@ -6,7 +6,7 @@ STAMP := node_modules/.install-stamp
 TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
-.PHONY: install test sim typecheck lint format jest xs native-check
+.PHONY: install test sim typecheck lint format jest xs native-check manifest-check
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -19,6 +19,8 @@ sim: install
 
 test: install
 	@echo "== typecheck"; $(MAKE) --no-print-directory typecheck
+	@echo "== manifest"; $(MAKE) --no-print-directory manifest-check
+	@echo "== native"; $(MAKE) --no-print-directory native-check
 	@echo "== lint"; $(MAKE) --no-print-directory lint
 	@echo "== jest (Node)"; $(JEST) --ci
 	@echo "== XS"; node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts
@@ -41,3 +43,19 @@ jest: install
 
 xs: install
 	node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts
+
+# Every .c in the repo (outside node_modules and var), syntax-checked against the XS headers
+# shipped in @agoric/xsnap, Debian's mbedtls and the ESP-IDF stubs in tests/native-stubs.
+XS_INCLUDES := node_modules/@agoric/xsnap/moddable/xs/includes
+NATIVE_SOURCES = $(shell find . -name '*.c' -not -path './node_modules/*' -not -path './var/*' -not -path './.git/*' | sort)
+
+native-check: install
+	@dpkg -s libmbedtls-dev >/dev/null 2>&1 || (apt-get update && apt-get install -y libmbedtls-dev)
+	@test -f $(XS_INCLUDES)/xsmc.h || { echo "native-check: $(XS_INCLUDES)/xsmc.h is missing"; exit 1; }
+	@for f in $(NATIVE_SOURCES); do \
+		gcc -std=gnu11 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -Werror -Itests/native-stubs -I$(XS_INCLUDES) "$$f" || exit 1; \
+		echo "native-check: $$f"; \
+	done
+
+manifest-check: install
+	node --import tsx --no-warnings=ExperimentalWarning tools/checks/manifest-check.ts
