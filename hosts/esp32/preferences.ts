@@ -4,10 +4,9 @@
  * `config`) and an NVS value, once set (by a parameter download or the
  * service menu), wins over it.
  *
- * Key material: modules/crypto defines no KeyStore interface yet, so
- * NvsBlobStore is the byte store it can sit on. NVS is in the clear unless the
- * build enables NVS encryption (docs/device.md); store only keys wrapped
- * under the terminal master key there.
+ * Key material: NvsBlobStore is the byte store under NvsKeyStore (the
+ * modules/crypto KeyStore). NVS is in the clear unless the build enables NVS
+ * encryption (docs/device.md).
  */
 import config from "mc/config";
 import Preference from "preference";
