@@ -16,6 +16,15 @@ import { cupEcbMac, macEqual } from "../../modules/crypto/mac";
 import { Iso8583Codec, type IsoFields, type IsoMessage } from "../../modules/iso8583/codec";
 import { CUP } from "../../modules/iso8583/dialect";
 import { Iso8583Error } from "../../modules/iso8583/error";
+import { responseTpdu } from "../../modules/iso8583/messages";
+import {
+  decodeField60,
+  decodeField61,
+  decodeSettlementTotals,
+  encodeSettlementTotals,
+  type CurrencyTotals,
+  type Field61,
+} from "../../modules/iso8583/subfields";
 import type { Random } from "../../modules/platform/random";
 import { maskPan } from "../../modules/platform/log";
 import { findCard, type HostCard } from "./cards";
@@ -49,11 +58,14 @@ export const RC = Object.freeze({
   originalAmountMismatch: "64",
   signOnAgain: "77",
   duplicate: "94",
+  formatError: "30",
   terminalUnknown: "97",
   badMac: "A0",
 });
 
 const FIRST_BATCH = "000001";
+/** Requests the host refuses without a valid MAC; others (0320 batch upload) are checked when they carry one. */
+const MAC_REQUIRED = Object.freeze(["0200", "0220", "0400", "0500"]);
 
 interface Outcome {
   readonly fields: IsoFields;
@@ -105,27 +117,44 @@ export class HostCore implements HostHandler {
     const fault = this.faults.takeForMessage(mti);
     if (fault?.kind === "closeBeforeRead") return decision(mti, undefined, { kind: "close" }, fault, false);
 
-    const outcome = this.#process(message, context.nowMs, fault?.kind === "decline" ? fault.code! : undefined);
+    const outcome = this.#processOrFormatError(message, context.nowMs, fault?.kind === "decline" ? fault.code! : undefined);
     const responseMti = mti.slice(0, 2) + String(Number(mti[2]) + 1) + mti[3];
     const fields = outcome.fields;
     if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
     if (outcome.keys !== undefined) fields[64] = "0000000000000000";
-    const response = this.#codec.encode({ tpdu: swapTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
+    const response = this.#codec.encode({ tpdu: responseTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
     if (outcome.keys !== undefined) this.#codec.writeMac(response, cupEcbMac(outcome.keys.mak, this.#codec.macInput(response)));
     // badMac spoils the last byte: the MAC when there is one, else the last working-key check value.
     if (fault?.kind === "badMac") response[response.length - 1] ^= 0x01;
     return decision(mti, response, deliveryFor(fault, response.length), fault, outcome.processed);
   }
 
-  #process(message: IsoMessage, nowMs: number, declineCode: string | undefined): Outcome {
-    const f = message.fields;
-    const response = echo(f, [2, 3, 4, 11, 14, 22, 25, 41, 42, 49, 60, 61]);
+  /** Sub-fields that do not parse (F60, F61, F48) answer 30 with the keys the terminal has, never silence. */
+  #processOrFormatError(message: IsoMessage, nowMs: number, declineCode: string | undefined): Outcome {
+    const response = echo(message.fields, [2, 3, 4, 11, 14, 22, 25, 41, 42, 49, 60, 61]);
     response[12] = timeOfDay(nowMs);
     response[13] = monthDay(nowMs);
-    const answer = (code: string, keys: WorkingKeys | undefined, processed = true): Outcome => {
+    const answer = (code: string, keys: WorkingKeys | undefined): Outcome => {
       response[39] = code;
-      return { fields: response, keys, processed };
+      return { fields: response, keys, processed: true };
     };
+    try {
+      return this.#process(message, nowMs, declineCode, response, answer);
+    } catch (error) {
+      if (!(error instanceof Iso8583Error)) throw error;
+      const tid = message.fields[41];
+      return answer(RC.formatError, tid === undefined ? undefined : this.#keys.get(tid));
+    }
+  }
+
+  #process(
+    message: IsoMessage,
+    nowMs: number,
+    declineCode: string | undefined,
+    response: IsoFields,
+    answer: (code: string, keys: WorkingKeys | undefined) => Outcome,
+  ): Outcome {
+    const f = message.fields;
     const terminal = f[41] === undefined ? undefined : this.#terminals.get(f[41]);
     if (terminal === undefined) return answer(RC.terminalUnknown, undefined);
     if (f[42] !== terminal.mid) return answer(RC.invalidMerchant, undefined);
@@ -137,10 +166,11 @@ export class HostCore implements HostHandler {
     const keys = this.#workingKeys(terminal.tid, terminal.tmk);
     if (message.mti === "0820") return answer(RC.approved, keys);
     if (keys === undefined) return answer(RC.signOnAgain, undefined);
-    if (!this.#macValid(message, keys)) return answer(RC.badMac, keys);
+    if ((f[64] !== undefined || MAC_REQUIRED.includes(message.mti)) && !this.#macValid(message, keys)) return answer(RC.badMac, keys);
     if (declineCode !== undefined && message.mti !== "0200" && message.mti !== "0220") return answer(declineCode, keys);
 
-    const batch = field60(f[60]).batch;
+    const f60 = decodeField60(f[60] ?? "");
+    const batch = f60.batch;
     switch (message.mti) {
       case "0200":
       case "0220":
@@ -156,7 +186,7 @@ export class HostCore implements HostHandler {
           tid: terminal.tid,
           batch,
           stan: f[11] ?? "",
-          networkCode: field60(f[60]).networkCode,
+          networkCode: f60.netCode ?? "",
           recordHex: f[48] ?? "",
           createdMs: nowMs,
         });
@@ -174,7 +204,7 @@ export class HostCore implements HostHandler {
     answer: (code: string, keys: WorkingKeys | undefined) => Outcome,
   ): Outcome {
     const tid = message.fields[41]!;
-    const requested = field60(message.fields[60]).networkCode;
+    const requested = decodeField60(message.fields[60] ?? "").netCode ?? "";
     const scheme = (KEY_SCHEMES.includes(requested) ? requested : "003") as KeyScheme;
     const session = this.ledger.session(tid);
     const batch = session?.batch ?? FIRST_BATCH;
@@ -233,7 +263,7 @@ export class HostCore implements HostHandler {
     if (code === RC.approved) response[38] = response[37].slice(-6);
     if (kind === "balance") return code;
     const amount = Number(f[4] ?? "0");
-    const original = kind === "void" ? parseOriginal(f[61]) : undefined;
+    const original = kind === "void" ? originalOf(f[61]) : undefined;
     const booked = this.ledger.book({
       tid: f[41]!,
       mid: f[42]!,
@@ -276,7 +306,7 @@ export class HostCore implements HostHandler {
     const amount = Number(f[4] ?? "0");
     if (!Number.isSafeInteger(amount) || amount <= 0) return RC.invalidAmount;
     if (kind === "void") {
-      const original = parseOriginal(f[61]);
+      const original = originalOf(f[61]);
       const sale = original === undefined ? undefined : this.ledger.find(f[41]!, original.batch, original.stan);
       if (sale === undefined || sale.kind !== "sale" || sale.state !== "approved" || original!.batch !== batch) return RC.unknownOriginal;
       if (sale.amount !== amount) return RC.originalAmountMismatch;
@@ -299,15 +329,18 @@ export class HostCore implements HostHandler {
   }
 
   #settle(tid: string, batch: string, f48: string | undefined, nowMs: number, response: IsoFields): string {
-    const terminalTotals = parseTotals(f48);
+    const { domestic, foreign } = decodeSettlementTotals(f48 ?? "");
+    const terminalTotals: BatchTotals = { domestic: totalsOf(domestic), foreign: totalsOf(foreign) };
     const hostTotals = this.ledger.totals(tid, batch);
-    if (terminalTotals === undefined) return RC.invalidTransaction;
     const domesticBalanced = sameTotals(terminalTotals.domestic, hostTotals.domestic);
     const foreignBalanced = sameTotals(terminalTotals.foreign, hostTotals.foreign);
     this.ledger.settle({ tid, batch, terminalTotals, hostTotals, balanced: domesticBalanced && foreignBalanced, createdMs: nowMs });
     const session = this.ledger.session(tid);
     if (session !== undefined && session.batch === batch) this.ledger.saveSession({ ...session, batch: nextBatch(batch) });
-    response[48] = formatTotals(hostTotals.domestic, domesticBalanced) + formatTotals(hostTotals.foreign, foreignBalanced);
+    response[48] = encodeSettlementTotals({
+      domestic: { ...hostTotals.domestic, result: domesticBalanced ? "1" : "2" },
+      foreign: { ...hostTotals.foreign, result: foreignBalanced ? "1" : "2" },
+    });
     return RC.approved;
   }
 
@@ -354,20 +387,13 @@ function echo(fields: IsoFields, numbers: readonly number[]): IsoFields {
   return out;
 }
 
-/** The reply swaps the TPDU's destination and source addresses. */
-function swapTpdu(tpdu: string): string {
-  return tpdu.slice(0, 2) + tpdu.slice(6, 10) + tpdu.slice(2, 6);
+/** Voids name their sale in F61; a missing F61 means there is no original to find. */
+function originalOf(value: string | undefined): Field61 | undefined {
+  return value === undefined ? undefined : decodeField61(value);
 }
 
-/** 60.1 type (2) + 60.2 batch (6) + 60.3 network management code (3) + ... */
-function field60(value: string | undefined): { batch: string; networkCode: string } {
-  return { batch: (value ?? "").slice(2, 8).padEnd(6, "0"), networkCode: (value ?? "").slice(8, 11) };
-}
-
-/** 61.1 original batch (6) + 61.2 original STAN (6) + ... */
-function parseOriginal(value: string | undefined): { batch: string; stan: string } | undefined {
-  if (value === undefined || value.length < 12) return undefined;
-  return { batch: value.slice(0, 6), stan: value.slice(6, 12) };
+function totalsOf(t: CurrencyTotals): Totals {
+  return { debitAmount: t.debitAmount, debitCount: t.debitCount, creditAmount: t.creditAmount, creditCount: t.creditCount };
 }
 
 function cardPan(f: IsoFields): string | undefined {
@@ -402,29 +428,6 @@ function monthDay(nowMs: number): string {
 function nextBatch(batch: string): string {
   const next = (Number(batch) % 999_999) + 1;
   return String(next).padStart(6, "0");
-}
-
-/**
- * 0500 F48 (§2.7): per currency (domestic, then foreign) debit amount n12 +
- * count n3 + credit amount n12 + count n3 + one flag digit = 31 digits.
- */
-const TOTALS_DIGITS = 31;
-
-function parseTotals(f48: string | undefined): BatchTotals | undefined {
-  if (f48 === undefined || f48.length < 2 * TOTALS_DIGITS || !/^[0-9]+$/.test(f48)) return undefined;
-  const one = (at: number): Totals => ({
-    debitAmount: Number(f48.slice(at, at + 12)),
-    debitCount: Number(f48.slice(at + 12, at + 15)),
-    creditAmount: Number(f48.slice(at + 15, at + 27)),
-    creditCount: Number(f48.slice(at + 27, at + 30)),
-  });
-  return { domestic: one(0), foreign: one(TOTALS_DIGITS) };
-}
-
-/** The 0510 answer: host totals and the reconciliation code, 1 = balanced, 2 = not. */
-function formatTotals(t: Totals, balanced: boolean): string {
-  const n = (value: number, digits: number): string => String(value % 10 ** digits).padStart(digits, "0");
-  return n(t.debitAmount, 12) + n(t.debitCount, 3) + n(t.creditAmount, 12) + n(t.creditCount, 3) + (balanced ? "1" : "2");
 }
 
 function sameTotals(a: Totals, b: Totals): boolean {

@@ -68,6 +68,9 @@ export class HostServer {
   }
 
   #accept(raw: net.Socket): void {
+    // The raw socket is what keeps the server open: track it whatever happens above it.
+    this.#sockets.add(raw);
+    raw.on("close", () => this.#sockets.delete(raw));
     raw.on("error", () => raw.destroy());
     const verdict = this.#options.handler.admitConnection();
     if (verdict === "refuse") {
@@ -80,9 +83,8 @@ export class HostServer {
       return;
     }
     const socket = this.#secureContext === undefined ? raw : this.#wrapTls(raw);
-    this.#sockets.add(socket);
-    socket.on("close", () => this.#sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    socket.on("close", () => raw.destroy());
     socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
     const reader = new FrameReader();
     socket.on("data", (chunk: Buffer) => {

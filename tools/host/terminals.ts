@@ -11,7 +11,9 @@
  */
 import { ecbDecrypt, ecbEncrypt } from "../../modules/crypto/block-cipher";
 import { Des, TripleDes } from "../../modules/crypto/des";
-import { fromHex, wipe } from "../../modules/base/hex";
+import { fromHex, toHex, wipe } from "../../modules/base/hex";
+import { keyCheckValue } from "../../modules/crypto/keys";
+import { decodeWorkingKeys, encodeWorkingKeys } from "../../modules/iso8583/subfields";
 import type { Random } from "../../modules/platform/random";
 
 export interface RegisteredTerminal {
@@ -51,52 +53,47 @@ export interface WorkingKeys {
   readonly mak: Des;
 }
 
-const CV_BYTES = 4;
-
-function checkValue(cipher: Des | TripleDes): Uint8Array {
-  const block = new Uint8Array(8);
-  cipher.encryptBlock(block, 0, block, 0);
-  return block.subarray(0, CV_BYTES);
-}
-
-function layout(scheme: KeyScheme): { keyBytes: number; keys: number } {
-  return scheme === "001" ? { keyBytes: 8, keys: 2 } : { keyBytes: 16, keys: scheme === "004" ? 3 : 2 };
+/** One working key: clear as a cipher, and as F62 carries it (under the TMK, with its check value). */
+function issueKey(tmkCipher: TripleDes, clear: Uint8Array): { cipher: Des | TripleDes; wrapped: Uint8Array; check: Uint8Array } {
+  const cipher = clear.length === 8 ? new Des(clear) : new TripleDes(clear);
+  return { cipher, wrapped: ecbEncrypt(tmkCipher, clear), check: keyCheckValue(cipher, 4) };
 }
 
 /** Makes fresh working keys for `scheme`; returns the F62 bytes and the clear keys as ciphers. */
 export function issueWorkingKeys(tmk: Uint8Array, scheme: KeyScheme, random: Random): { f62: Uint8Array; keys: WorkingKeys } {
-  const { keyBytes, keys } = layout(scheme);
+  const keyBytes = scheme === "001" ? 8 : 16;
   const tmkCipher = new TripleDes(tmk);
-  const f62 = new Uint8Array(keys * (keyBytes + CV_BYTES));
   const clear = new Uint8Array(keyBytes);
-  let pik: Des | TripleDes | undefined;
-  let mak: Des | undefined;
-  for (let k = 0; k < keys; k++) {
-    random.fill(clear);
-    if (k === 1 && keyBytes === 16) clear.copyWithin(8, 0, 8);
-    const cipher = keyBytes === 8 ? new Des(clear) : new TripleDes(clear);
-    const at = k * (keyBytes + CV_BYTES);
-    ecbEncrypt(tmkCipher, clear, f62.subarray(at, at + keyBytes));
-    f62.set(checkValue(cipher), at + keyBytes);
-    if (k === 0) pik = cipher;
-    if (k === 1) mak = new Des(clear.subarray(0, 8));
-  }
+  random.fill(clear);
+  const pik = issueKey(tmkCipher, clear);
+  random.fill(clear);
+  if (keyBytes === 16) clear.copyWithin(8, 0, 8);
+  const mak = issueKey(tmkCipher, clear);
+  const makDes = new Des(clear.subarray(0, 8));
+  random.fill(clear);
+  const tdk = scheme === "004" ? issueKey(tmkCipher, clear) : undefined;
   wipe(clear);
   tmkCipher.wipe();
-  return { f62, keys: { pik: pik!, mak: mak! } };
+  const f62 = encodeWorkingKeys({
+    pik: pik.wrapped,
+    pikCheck: pik.check,
+    mak: mak.wrapped,
+    makCheck: mak.check,
+    tdk: tdk?.wrapped,
+    tdkCheck: tdk?.check,
+  });
+  return { f62, keys: { pik: pik.cipher, mak: makDes } };
 }
 
 /** Recovers the clear keys from stored F62 bytes (after a host restart). */
 export function recoverWorkingKeys(tmk: Uint8Array, f62: Uint8Array): WorkingKeys {
-  const keyBytes = f62.length === 24 ? 8 : 16;
+  const wrapped = decodeWorkingKeys(toHex(f62));
   const tmkCipher = new TripleDes(tmk);
-  const clear = new Uint8Array(keyBytes);
-  const at = keyBytes + CV_BYTES;
-  ecbDecrypt(tmkCipher, f62.subarray(0, keyBytes), clear);
-  const pik = keyBytes === 8 ? new Des(clear) : new TripleDes(clear);
-  ecbDecrypt(tmkCipher, f62.subarray(at, at + keyBytes), clear);
-  const mak = new Des(clear.subarray(0, 8));
-  wipe(clear);
+  const pikClear = ecbDecrypt(tmkCipher, wrapped.pik);
+  const makClear = ecbDecrypt(tmkCipher, wrapped.mak);
+  const keys = { pik: pikClear.length === 8 ? new Des(pikClear) : new TripleDes(pikClear), mak: new Des(makClear.subarray(0, 8)) };
+  wipe(pikClear);
+  wipe(makClear);
   tmkCipher.wipe();
-  return { pik, mak };
+  return keys;
 }

@@ -7,17 +7,28 @@
 import net from "node:net";
 import tls from "node:tls";
 import { fromHex, toHex } from "../../modules/base/hex";
-import { ecbDecrypt } from "../../modules/crypto/block-cipher";
-import { Des, TripleDes } from "../../modules/crypto/des";
+import type { BlockCipher } from "../../modules/crypto/block-cipher";
+import { SecretKey, unwrapWorkingKeys } from "../../modules/crypto/keys";
 import { cupEcbMac, macEqual } from "../../modules/crypto/mac";
 import { pinBlockFormat0 } from "../../modules/crypto/pin-block";
-import { Iso8583Codec, type IsoFields, type IsoMessage } from "../../modules/iso8583/codec";
+import { Iso8583Codec, type IsoMessage } from "../../modules/iso8583/codec";
 import { CUP } from "../../modules/iso8583/dialect";
+import {
+  buildRefund,
+  buildReversal,
+  buildSale,
+  buildSettlement,
+  buildSignOn,
+  buildVoid,
+  type CardData,
+  type ReversalReason,
+  type TerminalIdentity,
+} from "../../modules/iso8583/messages";
+import { decodeField60, type CurrencyTotals } from "../../modules/iso8583/subfields";
 import { frame, FrameReader } from "./decision";
 import type { RegisteredTerminal } from "./terminals";
 
-export const TPDU = "6000030000";
-export const HEADER = "603100311312";
+export const IDENTITY_DEFAULTS = Object.freeze({ tpdu: "6000030000", header: "603100311312", readCapability: "6" });
 
 export interface SaleInput {
   readonly stan: string;
@@ -29,24 +40,21 @@ export interface SaleInput {
 
 export class TestTerminal {
   readonly terminal: RegisteredTerminal;
+  readonly identity: TerminalIdentity;
   batch = "000001";
   readonly #codec = new Iso8583Codec({ dialect: CUP });
-  #pik: TripleDes | undefined;
-  #mak: Des | undefined;
+  #pik: BlockCipher | undefined;
+  #mak: BlockCipher | undefined;
 
   constructor(terminal: RegisteredTerminal) {
     this.terminal = terminal;
+    this.identity = { ...IDENTITY_DEFAULTS, tid: terminal.tid, mid: terminal.mid };
   }
 
-  get signedOn(): boolean {
-    return this.#mak !== undefined;
-  }
-
-  encode(mti: string, fields: IsoFields, mac: boolean): Uint8Array {
-    const all: IsoFields = { ...fields, 41: this.terminal.tid, 42: this.terminal.mid };
-    if (mac) all[64] = "0000000000000000";
-    const bytes = this.#codec.encode({ tpdu: TPDU, header: HEADER, mti, fields: all }).slice();
-    if (mac) this.#codec.writeMac(bytes, cupEcbMac(this.#mak!, this.#codec.macInput(bytes)));
+  /** Encodes; a message with F64 gets its MAC under the current MAK. */
+  encode(message: IsoMessage): Uint8Array {
+    const bytes = this.#codec.encode(message).slice();
+    if (message.fields[64] !== undefined) this.#codec.writeMac(bytes, cupEcbMac(this.#mak!, this.#codec.macInput(bytes)));
     return bytes;
   }
 
@@ -60,78 +68,77 @@ export class TestTerminal {
   }
 
   signOn(stan: string): Uint8Array {
-    return this.encode("0800", { 11: stan, 60: `00${this.batch}003` }, false);
+    return this.encode(buildSignOn({ terminal: this.identity, stan, batch: this.batch, netCode: "003", operator: "01 " }));
   }
 
-  /** Loads the working keys of an 0810 (3DES layout), checking both check values. */
+  /** Loads the working keys of an 0810, checking their check values (KeyCheckError otherwise). */
   acceptSignOn(bytes: Uint8Array): IsoMessage {
     const message = this.decode(bytes);
     if (message.fields[39] !== "00") throw new Error(`sign-on declined ${message.fields[39]}`);
-    const f62 = fromHex(message.fields[62] ?? "");
-    if (f62.length !== 40 && f62.length !== 60) throw new Error(`F62 of ${f62.length} bytes`);
-    const tmk = new TripleDes(this.terminal.tmk);
-    const pik = ecbDecrypt(tmk, f62.subarray(0, 16));
-    const mak = ecbDecrypt(tmk, f62.subarray(20, 36));
-    this.#pik = new TripleDes(pik);
-    this.#mak = new Des(mak.subarray(0, 8));
-    const cv = (cipher: Des | TripleDes): string => {
-      const block = new Uint8Array(8);
-      cipher.encryptBlock(block, 0, block, 0);
-      return toHex(block, 0, 4);
-    };
-    if (cv(this.#pik) !== toHex(f62, 16, 20) || cv(new TripleDes(mak)) !== toHex(f62, 36, 40))
-      throw new Error("working key check value mismatch");
-    this.batch = message.fields[60]!.slice(2, 8);
+    const keys = unwrapWorkingKeys(fromHex(message.fields[62] ?? ""), new SecretKey("tdes", this.terminal.tmk));
+    this.#pik = keys.pik.createCipher();
+    this.#mak = keys.mak.createCipher();
+    this.batch = decodeField60(message.fields[60]!).batch;
     return message;
   }
 
-  saleFields(input: SaleInput): IsoFields {
-    const fields: IsoFields = {
-      2: input.pan,
-      3: "000000",
-      4: String(input.amount).padStart(12, "0"),
-      11: input.stan,
-      14: input.expiry,
-      22: input.pin === undefined ? "022" : "021",
-      25: "00",
-      49: "156",
-      60: `22${this.batch}000`,
+  #card(input: Omit<SaleInput, "stan">): CardData {
+    if (input.pin === undefined) return { pan: input.pan, expiry: input.expiry, entryMode: "072" };
+    const block = pinBlockFormat0(input.pin, input.pan);
+    this.#pik!.encryptBlock(block, 0, block, 0);
+    return {
+      pan: input.pan,
+      expiry: input.expiry,
+      entryMode: "021",
+      pinBlock: toHex(block),
+      security: { pinFormat: "2", algorithm: "6", trackEncrypted: false },
     };
-    if (input.pin !== undefined) {
-      const block = pinBlockFormat0(input.pin, input.pan);
-      this.#pik!.encryptBlock(block, 0, block, 0);
-      fields[26] = "06";
-      fields[52] = toHex(block);
-      fields[53] = "2600000000000000";
-    }
-    return fields;
+  }
+
+  saleMessage(input: SaleInput): IsoMessage {
+    return buildSale({ terminal: this.identity, stan: input.stan, batch: this.batch, amount: input.amount, card: this.#card(input) });
   }
 
   sale(input: SaleInput): Uint8Array {
-    return this.encode("0200", this.saleFields(input), true);
+    return this.encode(this.saleMessage(input));
   }
 
-  /** The 0400 for an original request: same STAN, reason in F39, no PIN data (C-newpos rule). */
-  reversal(original: IsoFields, reason: string): Uint8Array {
-    const fields: IsoFields = { 39: reason };
-    for (const [n, value] of Object.entries(original)) if (![26, 35, 36, 52, 53, 64].includes(Number(n))) fields[Number(n)] = value;
-    return this.encode("0400", fields, true);
+  /** The 0400 for an original request: same STAN, reason in F39. */
+  reversal(original: IsoMessage, reason: ReversalReason): Uint8Array {
+    return this.encode(buildReversal(original, reason));
   }
 
   voidSale(stan: string, original: Omit<SaleInput, "stan">, originalStan: string): Uint8Array {
-    const fields = { ...this.saleFields({ ...original, stan }), 3: "200000", 60: `23${this.batch}000`, 61: `${this.batch}${originalStan}` };
-    return this.encode("0200", fields, true);
+    const card = this.#card(original);
+    return this.encode(
+      buildVoid({
+        terminal: this.identity,
+        stan,
+        batch: this.batch,
+        amount: original.amount,
+        card,
+        original: { batch: this.batch, stan: originalStan },
+      }),
+    );
   }
 
   refund(input: SaleInput): Uint8Array {
-    return this.encode("0220", { ...this.saleFields({ ...input, pin: undefined }), 3: "200000", 60: `25${this.batch}000` }, true);
+    const card = this.#card({ ...input, pin: undefined });
+    const original = { batch: "000000", stan: "000000" };
+    return this.encode(buildRefund({ terminal: this.identity, stan: input.stan, batch: this.batch, amount: input.amount, card, original }));
   }
 
-  /** 0500 with the terminal's totals: domestic then foreign, each debit n12 n3, credit n12 n3, flag. */
+  /** 0500 with the terminal's sale totals (debits); no credits. */
   settlement(stan: string, domestic: { debit: number; debits: number }, foreign = { debit: 0, debits: 0 }): Uint8Array {
-    const part = (t: { debit: number; debits: number }): string =>
-      `${String(t.debit).padStart(12, "0")}${String(t.debits).padStart(3, "0")}${"0".repeat(15)}0`;
-    return this.encode("0500", { 11: stan, 48: part(domestic) + part(foreign), 49: "156", 60: `00${this.batch}201` }, true);
+    const part = (t: { debit: number; debits: number }): CurrencyTotals => ({
+      debitAmount: t.debit,
+      debitCount: t.debits,
+      creditAmount: 0,
+      creditCount: 0,
+      result: "0",
+    });
+    const totals = { domestic: part(domestic), foreign: part(foreign) };
+    return this.encode(buildSettlement({ terminal: this.identity, stan, batch: this.batch, totals, operator: "01 " }));
   }
 }
 
@@ -141,7 +148,10 @@ export interface Link {
   /** The next message already received or arriving within `timeoutMs`. */
   next(timeoutMs: number): Promise<Uint8Array | undefined>;
   send(bytes: Uint8Array): void;
+  /** Writes bytes as they are, without a length prefix (for malformed-input tests). */
+  sendRaw(bytes: Uint8Array): void;
   readonly closed: Promise<void>;
+  readonly isClosed: boolean;
   close(): void;
 }
 
@@ -219,11 +229,17 @@ export function connectLink(options: LinkOptions): Promise<Link> {
       send(bytes) {
         socket.write(frame(bytes));
       },
+      sendRaw(bytes) {
+        socket.write(bytes);
+      },
       exchange(request, timeoutMs = EXCHANGE_TIMEOUT_MS) {
         link.send(request);
         return link.next(timeoutMs);
       },
       closed,
+      get isClosed() {
+        return isClosed;
+      },
       close() {
         socket.destroy();
       },

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { KeyCheckError } from "../../../modules/crypto/errors";
 import { SeededRandom } from "../../../modules/platform/random";
 import { HostCore } from "../../../tools/host/core";
 import type { HostDecision } from "../../../tools/host/decision";
@@ -57,7 +58,7 @@ describe("sign-on and authentication", () => {
     const { core } = setup();
     const impostor = new TestTerminal({ ...DEFAULT_TERMINALS[0], tmk: DEFAULT_TERMINALS[1].tmk });
     const decision = core.handle(impostor.signOn("000001"), { nowMs: NOW_MS });
-    expect(() => impostor.acceptSignOn(decision.response!)).toThrow("check value");
+    expect(() => impostor.acceptSignOn(decision.response!)).toThrow(KeyCheckError);
   });
 
   test("an unknown terminal gets a well-formed 97, a wrong merchant 03, never silence", () => {
@@ -146,7 +147,7 @@ describe("reversals", () => {
   test("the same 0400 sent five times changes the ledger once and always answers 00", () => {
     const { core, ledger, terminal } = setup();
     signOn(core, terminal);
-    const original = terminal.saleFields({ ...VISA, stan: "000002" });
+    const original = terminal.saleMessage({ ...VISA, stan: "000002" });
     core.handle(terminal.sale({ ...VISA, stan: "000002" }), { nowMs: NOW_MS });
     const before = ledger.view("10000001");
     expect(before.net).toBe(1234);
@@ -166,7 +167,7 @@ describe("reversals", () => {
   test("a reversal of an unknown original answers 25 and shows as unresolved", () => {
     const { core, ledger, terminal } = setup();
     signOn(core, terminal);
-    const decision = core.handle(terminal.reversal(terminal.saleFields({ ...VISA, stan: "000777" }), "98"), { nowMs: NOW_MS });
+    const decision = core.handle(terminal.reversal(terminal.saleMessage({ ...VISA, stan: "000777" }), "98"), { nowMs: NOW_MS });
     expect(answer(terminal, decision)[39]).toBe("25");
     expect(ledger.view("10000001").unresolved).toEqual([{ batch: "000001", stan: "000777", reason: "unknownOriginal" }]);
   });
@@ -176,7 +177,7 @@ describe("reversals", () => {
     signOn(core, terminal);
     const input = { ...VISA, pan: "6228480000000049", stan: "000002" };
     core.handle(terminal.sale(input), { nowMs: NOW_MS });
-    expect(answer(terminal, core.handle(terminal.reversal(terminal.saleFields(input), "98"), { nowMs: NOW_MS }))[39]).toBe("00");
+    expect(answer(terminal, core.handle(terminal.reversal(terminal.saleMessage(input), "98"), { nowMs: NOW_MS }))[39]).toBe("00");
     expect(ledger.find("10000001", "000001", "000002")!.state).toBe("declined");
   });
 });
@@ -190,8 +191,7 @@ describe("voids, refunds and settlement", () => {
     expect(answer(terminal, core.handle(voidRequest, { nowMs: NOW_MS }))[39]).toBe("00");
     expect(ledger.view("10000001").net).toBe(0);
     expect(ledger.find("10000001", "000001", "000002")!.state).toBe("voided");
-    const voidFields = terminal.decode(voidRequest).fields;
-    core.handle(terminal.reversal(voidFields, "98"), { nowMs: NOW_MS });
+    core.handle(terminal.reversal(terminal.decode(voidRequest), "98"), { nowMs: NOW_MS });
     expect(ledger.view("10000001").net).toBe(1234);
   });
 
@@ -273,7 +273,7 @@ describe("faults", () => {
     const decision = core.handle(terminal.sale({ ...VISA, stan: "000002" }), { nowMs: NOW_MS });
     expect(decision).toMatchObject({ processed: false, response: undefined, delivery: { kind: "close" } });
     expect(ledger.find("10000001", "000001", "000002")).toBeUndefined();
-    const reversal = core.handle(terminal.reversal(terminal.saleFields({ ...VISA, stan: "000002" }), "98"), { nowMs: NOW_MS });
+    const reversal = core.handle(terminal.reversal(terminal.saleMessage({ ...VISA, stan: "000002" }), "98"), { nowMs: NOW_MS });
     expect(answer(terminal, reversal)[39]).toBe("25");
   });
 
@@ -303,7 +303,7 @@ describe("faults", () => {
     signOn(core, terminal);
     core.faults.add(parseFault({ kind: "noResponse", mti: "0400", count: 2 }));
     expect(core.handle(terminal.sale({ ...VISA, stan: "000002" }), { nowMs: NOW_MS }).fault).toBeUndefined();
-    const reversal = terminal.reversal(terminal.saleFields({ ...VISA, stan: "000002" }), "98");
+    const reversal = terminal.reversal(terminal.saleMessage({ ...VISA, stan: "000002" }), "98");
     const kinds = [0, 1, 2].map(() => core.handle(reversal, { nowMs: NOW_MS }).delivery.kind);
     expect(kinds).toEqual(["silent", "silent", "respond"]);
     expect(core.faults.list()).toEqual([]);
@@ -339,7 +339,7 @@ describe("restart", () => {
       first.ledger.close();
       const second = setup(db);
       // The terminal keeps its keys; the restarted host recovers them from the ledger.
-      const decision = second.core.handle(first.terminal.reversal(first.terminal.saleFields({ ...VISA, stan: "000002" }), "98"), {
+      const decision = second.core.handle(first.terminal.reversal(first.terminal.saleMessage({ ...VISA, stan: "000002" }), "98"), {
         nowMs: NOW_MS,
       });
       expect(answer(first.terminal, decision)[39]).toBe("00");

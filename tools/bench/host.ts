@@ -1,0 +1,244 @@
+/**
+ * `xspos bench host [--terminals N] [--seconds S] [--fault-rate R]`: N
+ * concurrent TLS terminals sign on and sell for S seconds against the host
+ * simulator with a fault mix (1% by default, injected through the control
+ * API). The host runs in a child process so that client and server each get
+ * a core. Afterwards every terminal's belief (approved and not reversed) must
+ * equal the host ledger exactly. Traffic goes to 127.0.0.1 only.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { SeededRandom } from "../../modules/platform/random";
+import { integerOption, parseOptions, UsageError } from "../cli/command";
+import type { Benchmark } from "../cli/commands/bench";
+import { startHost } from "../host/app";
+import type { ReconcileView } from "../host/ledger";
+import { benchTerminal, DEFAULT_TERMINALS } from "../host/terminals";
+import { connectLink, TestTerminal, type Link } from "../host/test-terminal";
+
+const TERMINALS_MAX = 2000;
+const SECONDS_MAX = 600;
+const RESPONSE_TIMEOUT_MS = 1000;
+const REVERSAL_ATTEMPTS_MAX = 10;
+const CONNECT_ATTEMPTS_MAX = 5;
+/** The mix: faults that lose or spoil a processed sale, one that drops it unread, a late answer, a decline. */
+const FAULT_MIX: readonly Record<string, unknown>[] = Object.freeze([
+  { kind: "noResponse" },
+  { kind: "closeAfterRead" },
+  { kind: "closeMidResponse" },
+  { kind: "badMac" },
+  { kind: "duplicateResponse" },
+  { kind: "wrongStan" },
+  { kind: "closeBeforeRead" },
+  { kind: "delay", ms: 1500 },
+  { kind: "decline", code: "05" },
+]);
+const CARD = Object.freeze({ pan: "6228480000000015", expiry: "3012", pin: "1234" });
+const CHILD_FLAG = "XSPOS_BENCH_HOST_CHILD";
+
+interface HostReady {
+  port: number;
+  controlUrl: string;
+  ca: string;
+}
+
+interface TerminalTally {
+  tid: string;
+  approvedCount: number;
+  approvedAmount: number;
+  sales: number;
+  faultsSeen: number;
+  reversals: number;
+  unresolved: number;
+  latenciesMs: number[];
+}
+
+/** The host side, in the child process: serve until the parent says stop. */
+async function runChild(): Promise<void> {
+  const varDir = process.env.XSPOS_BENCH_HOST_VAR!;
+  const terminals = [
+    ...DEFAULT_TERMINALS,
+    ...Array.from({ length: Number(process.env.XSPOS_BENCH_HOST_TERMINALS) }, (_, i) => benchTerminal(i)),
+  ];
+  const app = await startHost({
+    varDir,
+    db: path.join(varDir, "ledger.db"),
+    port: 0,
+    controlPort: 0,
+    terminals,
+    clientCertificateTids: [],
+  });
+  process.send!({ port: app.address.port, controlUrl: app.controlUrl, ca: app.pki!.ca.cert } satisfies HostReady);
+  process.once("message", () => {
+    void app.close().then(() => process.exit(0));
+  });
+}
+
+function startChild(varDir: string, terminals: number): Promise<{ child: ChildProcess; ready: HostReady }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [], {
+      execArgv: ["--import", "tsx", "--no-warnings=ExperimentalWarning"],
+      env: { ...process.env, [CHILD_FLAG]: "1", XSPOS_BENCH_HOST_VAR: varDir, XSPOS_BENCH_HOST_TERMINALS: String(terminals) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    child.once("message", (ready) => resolve({ child, ready: ready as HostReady }));
+    child.once("exit", (code) => reject(new Error(`bench host process exited with ${code} before it was ready`)));
+  });
+}
+
+async function connect(ready: HostReady, ca: Buffer): Promise<Link> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectLink({ port: ready.port, ca, servername: "localhost" });
+    } catch (error) {
+      if (attempt >= CONNECT_ATTEMPTS_MAX) throw error;
+    }
+  }
+}
+
+/** Waits for the answer with this STAN; answers to other messages (duplicates, late ones, wrong STAN) are discarded. */
+async function awaitAnswer(terminal: TestTerminal, link: Link, stan: string): Promise<Uint8Array | undefined> {
+  const deadline = performance.now() + RESPONSE_TIMEOUT_MS;
+  while (true) {
+    const left = deadline - performance.now();
+    if (left <= 0) return undefined;
+    const bytes = await link.next(left);
+    if (bytes === undefined) return undefined;
+    if (terminal.decode(bytes).fields[11] === stan) return bytes;
+  }
+}
+
+/** One terminal: sign on, then sales until the deadline; any doubt about a sale ends in a reversal. */
+async function runTerminal(
+  index: number,
+  ready: HostReady,
+  ca: Buffer,
+  endAt: number,
+  faultRate: number,
+  tally: TerminalTally,
+): Promise<void> {
+  const terminal = new TestTerminal(benchTerminal(index));
+  const random = new SeededRandom(index + 1);
+  let link = await connect(ready, ca);
+  let stan = 0;
+  const nextStan = (): string => String((stan = (stan % 999_999) + 1)).padStart(6, "0");
+  const exchange = async (request: Uint8Array, requestStan: string): Promise<Uint8Array | undefined> => {
+    if (link.isClosed) link = await connect(ready, ca);
+    link.send(request);
+    return awaitAnswer(terminal, link, requestStan);
+  };
+  const signOnStan = nextStan();
+  terminal.acceptSignOn((await exchange(terminal.signOn(signOnStan), signOnStan))!);
+
+  while (performance.now() < endAt) {
+    if (random.chance(faultRate)) {
+      await fetch(`${ready.controlUrl}/faults`, { method: "POST", body: JSON.stringify({ ...random.pick(FAULT_MIX), mti: "0200" }) });
+    }
+    const saleStan = nextStan();
+    const amount = 1 + random.below(99_999);
+    const sale = terminal.saleMessage({ ...CARD, stan: saleStan, amount });
+    const started = performance.now();
+    const answer = await exchange(terminal.encode(sale), saleStan);
+    tally.sales += 1;
+    const f39 = answer === undefined ? undefined : terminal.decode(answer).fields[39];
+    if (answer !== undefined && (f39 !== "00" || terminal.macValid(answer))) {
+      tally.latenciesMs.push(performance.now() - started);
+      if (f39 === "00") {
+        tally.approvedCount += 1;
+        tally.approvedAmount += amount;
+      } else if (f39 !== "51") tally.faultsSeen += 1;
+      continue;
+    }
+    // No answer (98) or an answer that fails its MAC (A0): reverse until the host answers definitively.
+    tally.faultsSeen += 1;
+    const reversal = terminal.reversal(sale, answer === undefined ? "98" : "A0");
+    let resolved = false;
+    for (let attempt = 0; attempt < REVERSAL_ATTEMPTS_MAX && !resolved; attempt++) {
+      tally.reversals += 1;
+      const reply = await exchange(reversal, saleStan);
+      const code = reply === undefined ? undefined : terminal.decode(reply).fields[39];
+      resolved = code === "00" || code === "25";
+    }
+    if (!resolved) tally.unresolved += 1;
+  }
+  link.close();
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function run(args: readonly string[]): Promise<Record<string, unknown>> {
+  const { values } = parseOptions(
+    args,
+    { terminals: { type: "string" }, seconds: { type: "string" }, "fault-rate": { type: "string" } },
+    false,
+  );
+  const terminals = integerOption(values.terminals, "terminals", 200, 1, TERMINALS_MAX);
+  const seconds = integerOption(values.seconds, "seconds", 10, 1, SECONDS_MAX);
+  const faultRate = values["fault-rate"] === undefined ? 0.01 : Number(values["fault-rate"]);
+  if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError("--fault-rate must be a number from 0 to 1");
+
+  const varDir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-bench-host-"));
+  // The PKI is made here, once, so the child only reads it.
+  const { child, ready } = await startChild(varDir, terminals);
+  try {
+    const ca = fs.readFileSync(ready.ca);
+    const tallies: TerminalTally[] = Array.from({ length: terminals }, (_, i) => ({
+      tid: benchTerminal(i).tid,
+      approvedCount: 0,
+      approvedAmount: 0,
+      sales: 0,
+      faultsSeen: 0,
+      reversals: 0,
+      unresolved: 0,
+      latenciesMs: [],
+    }));
+    const startedAt = performance.now();
+    const endAt = startedAt + seconds * 1000;
+    await Promise.all(tallies.map((tally, i) => runTerminal(i, ready, ca, endAt, faultRate, tally)));
+    const elapsedS = (performance.now() - startedAt) / 1000;
+
+    let mismatches = 0;
+    for (const tally of tallies) {
+      const view = (await (await fetch(`${ready.controlUrl}/ledger?tid=${tally.tid}`)).json()) as ReconcileView;
+      if (view.approved.count !== tally.approvedCount || view.net !== tally.approvedAmount) mismatches += 1;
+    }
+    const latencies = tallies.flatMap((t) => t.latenciesMs).sort((a, b) => a - b);
+    const sum = (pick: (t: TerminalTally) => number): number => tallies.reduce((s, t) => s + pick(t), 0);
+    const figures = {
+      terminals,
+      seconds: Number(elapsedS.toFixed(2)),
+      sales: sum((t) => t.sales),
+      tps: Math.round(sum((t) => t.sales) / elapsedS),
+      p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+      p99Ms: Number(percentile(latencies, 99).toFixed(2)),
+      faultsSeen: sum((t) => t.faultsSeen),
+      reversals: sum((t) => t.reversals),
+      unresolved: sum((t) => t.unresolved),
+      reconciled: mismatches === 0,
+      mismatchedTerminals: mismatches,
+    };
+    console.log(
+      `${figures.terminals} TLS terminals, ${figures.seconds} s: ${figures.sales} sales, ${figures.tps} TPS, ` +
+        `p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; ${figures.faultsSeen} faults seen, ${figures.reversals} reversals sent; ` +
+        `ledger ${figures.reconciled ? "reconciles exactly" : `DOES NOT reconcile (${mismatches} terminals)`}`,
+    );
+    return figures;
+  } finally {
+    child.send("stop");
+    await new Promise((resolve) => child.once("exit", resolve));
+    fs.rmSync(varDir, { recursive: true, force: true });
+  }
+}
+
+export const benchmark: Benchmark = {
+  summary: "host simulator: concurrent TLS terminals, sales with a fault mix, TPS and latency, exact reconciliation",
+  run,
+};
+
+if (process.env[CHILD_FLAG] === "1") await runChild();

@@ -1,0 +1,80 @@
+/**
+ * `xspos host`: the acquirer host simulator (docs/host-simulator.md).
+ *   tools/xspos host [--port P] [--plain] [--db FILE] [--control-port P] [--var DIR] [--cert F --key F] [--mtls]
+ *   tools/xspos host reconcile --tid TID [--db FILE]
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { integerOption, parseOptions, UsageError, type Command } from "../command";
+import { startHost } from "../../host/app";
+import { SqliteLedger } from "../../host/sqlite-ledger";
+
+const VAR_DIR_DEFAULT = "var/host";
+
+function reconcile(args: readonly string[]): number {
+  const { values } = parseOptions(args, { tid: { type: "string" }, db: { type: "string" }, var: { type: "string" } }, false);
+  if (values.tid === undefined || !/^[0-9A-Za-z]{8}$/.test(values.tid)) throw new UsageError("reconcile needs --tid, 8 letters or digits");
+  const db = values.db ?? path.join(values.var ?? VAR_DIR_DEFAULT, "ledger.db");
+  // A reconcile never creates a ledger: a missing file is a wrong path.
+  if (!fs.existsSync(db)) throw new UsageError(`no ledger at ${db}`);
+  const ledger = new SqliteLedger(db);
+  try {
+    console.log(JSON.stringify(ledger.view(values.tid)));
+  } finally {
+    ledger.close();
+  }
+  return 0;
+}
+
+async function serve(args: readonly string[]): Promise<number> {
+  const { values } = parseOptions(
+    args,
+    {
+      port: { type: "string" },
+      "control-port": { type: "string" },
+      plain: { type: "boolean" },
+      db: { type: "string" },
+      var: { type: "string" },
+      cert: { type: "string" },
+      key: { type: "string" },
+      mtls: { type: "boolean" },
+    },
+    false,
+  );
+  if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError("--cert and --key go together");
+  for (const file of [values.cert, values.key])
+    if (file !== undefined && !fs.existsSync(file)) throw new UsageError(`no such file ${file}`);
+  const app = await startHost({
+    varDir: values.var ?? VAR_DIR_DEFAULT,
+    db: values.db,
+    port: integerOption(values.port, "port", 5000, 0, 65535),
+    controlPort: integerOption(values["control-port"], "control-port", 5080, 0, 65535),
+    plain: values.plain === true,
+    cert: values.cert,
+    key: values.key,
+    requireClientCertificate: values.mtls === true,
+  });
+  const scheme = values.plain ? "tcp" : "tls";
+  console.log(`host listening on ${scheme}://${app.address.host}:${app.address.port}`);
+  console.log(`control API on ${app.controlUrl} (POST/GET/DELETE /faults, GET /ledger?tid=TID)`);
+  if (app.pki !== undefined) console.log(`test CA for terminals: ${app.pki.ca.cert}`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await app.close();
+  return 0;
+}
+
+export const command: Command = {
+  summary: "acquirer host simulator: TLS, keys, MAC/PIN checks, SQLite ledger, switchable faults",
+  usage: [
+    "tools/xspos host [--port P] [--plain] [--db FILE] [--control-port P] [--var DIR] [--cert FILE --key FILE] [--mtls]",
+    "tools/xspos host reconcile --tid TID [--db FILE]",
+    "defaults: --port 5000, --control-port 5080, --var var/host (PKI under var/host/pki, ledger var/host/ledger.db)",
+  ],
+  run(args) {
+    if (args[0] === "reconcile") return reconcile(args.slice(1));
+    return serve(args);
+  },
+};
