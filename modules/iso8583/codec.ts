@@ -402,21 +402,18 @@ export class Iso8583Codec {
   }
 
   #charText(field: number, bytes: Uint8Array, o: number, count: number, kind: FieldKind): string {
-    const codes = this.#codes;
-    let text = "";
-    let j = 0;
     for (let i = o; i < o + count; i++) {
       const code = bytes[i];
       if (kind === "n" ? code < 0x30 || code > 0x39 : kind === "z" ? hexValue(code) < 0 || code >= 0x61 : !isTextCode(code, kind)) {
         throw new Iso8583Error(field, i, kind === "n" ? "nonDigit" : kind === "z" ? "badHex" : "nonText");
       }
-      codes[j++] = code;
-      if (j === STRING_CHUNK) {
-        text = appendCodes(text, codes, j);
-        j = 0;
-      }
     }
-    return appendCodes(text, codes, j);
+    // One character per byte: the bytes themselves are the character codes.
+    let text = "";
+    for (let i = o; i < o + count; i += STRING_CHUNK) {
+      text += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(i + STRING_CHUNK, o + count)) as unknown as number[]);
+    }
+    return text;
   }
 
   // ---------------------------------------------------------------- MAC
