@@ -13,7 +13,7 @@ import { assert } from "../base/assert";
 import { fromAscii, fromHex, toHex } from "../base/hex";
 import { decodeTlv, encodeTlv, type TlvItem } from "../iso8583/tlv";
 import { CardError, type Apdu } from "./apdu";
-import { luhnValid } from "./luhn";
+import { luhnValid } from "../crypto/pan";
 
 const PPSE = "2PAY.SYS.DDF01";
 const PSE = "1PAY.SYS.DDF01";

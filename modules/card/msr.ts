@@ -10,7 +10,7 @@
  * valid `:`).
  */
 import { assert, assertInteger } from "../base/assert";
-import { luhnValid } from "./luhn";
+import { luhnValid } from "../crypto/pan";
 
 /** The capture buffer limit of the reader ISR: room for a full track 1 at both ends' clocking zeros. */
 export const MSR_BITS_MAX = 1024;

@@ -19,8 +19,20 @@ function luhnSum(digits: string, doubleFirstFromRight: boolean): number {
   return sum;
 }
 
-/** True when the last digit of `pan` is its Luhn check digit. Throws CryptoInputError on non-digits. */
+/** Shortest PAN ISO/IEC 7812-1 allows. */
+const PAN_DIGITS_MIN = 12;
+
+/**
+ * True when `pan` is 12 to 19 decimal digits and its last digit is the Luhn
+ * check digit. A predicate for untrusted input (card reads, CLI): anything
+ * else is simply not a valid PAN.
+ */
 export function luhnValid(pan: string): boolean {
+  if (pan.length < PAN_DIGITS_MIN || pan.length > LUHN_DIGITS_MAX) return false;
+  for (let i = 0; i < pan.length; i++) {
+    const c = pan.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
   return luhnSum(pan, false) % 10 === 0;
 }
 

@@ -1,6 +1,6 @@
 import { CardError, type Apdu } from "../../../modules/card/apdu";
 import { EmvKernel, type TerminalData } from "../../../modules/card/emv";
-import { luhnValid } from "../../../modules/card/luhn";
+import { luhnValid } from "../../../modules/crypto/pan";
 import { Mfrc522 } from "../../../modules/card/mfrc522";
 import { Pn532 } from "../../../modules/card/pn532";
 import { findTestCard, TEST_CARDS } from "../../../modules/card/test-cards";

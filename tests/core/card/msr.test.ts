@@ -1,7 +1,7 @@
 import { decodeMsr, bitsFromText, MsrError, type MsrTrack } from "../../../modules/card/msr";
 import { MsrCapture } from "../../../modules/card/msr-capture";
 import { encodeTrack, MsrReaderEmulator } from "../../../modules/emulators/msr-reader";
-import { luhnValid, maskPan } from "../../../modules/card/luhn";
+import { luhnValid, maskPan } from "../../../modules/crypto/pan";
 
 // CyberSource PIN-debit track 2 (public test data), and the computed vector of
 // shared/reference/readers-and-flash-journal.md §A1: 39 characters + LRC '5' = 200 bits.

@@ -20,13 +20,13 @@ describe("xspos msr decode", () => {
     expect(forward.status).toBe(0);
     expect(JSON.parse(forward.stdout)).toEqual({
       track: 2,
-      pan: "4111111111111111",
+      pan: "411111******1111",
       expiry: "2612",
       serviceCode: "101",
       direction: "forward",
     });
     const reverse = xspos("msr", "decode", "--bits", BITS.split("").reverse().join(""));
-    expect(JSON.parse(reverse.stdout)).toMatchObject({ direction: "reverse", pan: "4111111111111111" });
+    expect(JSON.parse(reverse.stdout)).toMatchObject({ direction: "reverse", pan: "411111******1111" });
   });
 
   test("failures exit 2 naming the reason", () => {

@@ -8,7 +8,7 @@ import { UsageError, parseOptions, type Command } from "../command";
 import { CardError } from "../../../modules/card/apdu";
 import { ContactReader } from "../../../modules/card/contact";
 import type { ApduTraceEntry, TerminalData } from "../../../modules/card/emv";
-import { maskPan } from "../../../modules/card/luhn";
+import { maskPan } from "../../../modules/crypto/pan";
 import { Mfrc522 } from "../../../modules/card/mfrc522";
 import { MsrCapture } from "../../../modules/card/msr-capture";
 import { MsrError } from "../../../modules/card/msr";

@@ -4,6 +4,7 @@
  */
 import { UsageError, parseOptions, type Command } from "../command";
 import { bitsFromText, decodeMsr, MsrError } from "../../../modules/card/msr";
+import { maskPan } from "../../../modules/platform/log";
 
 export const command: Command = {
   summary: "decode a magnetic stripe track from strobe-sampled bits",
@@ -16,7 +17,14 @@ export const command: Command = {
     try {
       const bits = bitsFromText(values.bits);
       const track = decodeMsr(bits, bits.length);
-      const out = { track: track.track, pan: track.pan, expiry: track.expiry, serviceCode: track.serviceCode, direction: track.direction };
+      // The PAN is masked like every other output of this project (PCI DSS): first 6 / last 4.
+      const out = {
+        track: track.track,
+        pan: maskPan(track.pan),
+        expiry: track.expiry,
+        serviceCode: track.serviceCode,
+        direction: track.direction,
+      };
       track.wipe();
       bits.fill(0);
       console.log(JSON.stringify(out));
