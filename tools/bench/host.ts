@@ -73,7 +73,8 @@ async function runChild(): Promise<void> {
   });
   process.send!({ port: app.address.port, controlUrl: app.controlUrl, ca: app.pki!.ca.cert } satisfies HostReady);
   process.once("message", () => {
-    void app.close().then(() => process.exit(0));
+    const cpu = process.cpuUsage();
+    process.send!({ hostCpuS: (cpu.user + cpu.system) / 1e6 }, () => void app.close().then(() => process.exit(0)));
   });
 }
 
@@ -198,16 +199,20 @@ async function run(args: readonly string[]): Promise<Record<string, unknown>> {
       unresolved: 0,
       latenciesMs: [],
     }));
+    const clientCpuBefore = process.cpuUsage();
     const startedAt = performance.now();
     const endAt = startedAt + seconds * 1000;
     await Promise.all(tallies.map((tally, i) => runTerminal(i, ready, ca, endAt, faultRate, tally)));
     const elapsedS = (performance.now() - startedAt) / 1000;
-
+    const clientCpu = process.cpuUsage(clientCpuBefore);
     let mismatches = 0;
     for (const tally of tallies) {
       const view = (await (await fetch(`${ready.controlUrl}/ledger?tid=${tally.tid}`)).json()) as ReconcileView;
       if (view.approved.count !== tally.approvedCount || view.net !== tally.approvedAmount) mismatches += 1;
     }
+    child.send("stop");
+    const { hostCpuS } = (await new Promise((resolve) => child.once("message", resolve))) as { hostCpuS: number };
+
     const latencies = tallies.flatMap((t) => t.latenciesMs).sort((a, b) => a - b);
     const sum = (pick: (t: TerminalTally) => number): number => tallies.reduce((s, t) => s + pick(t), 0);
     const figures = {
@@ -220,18 +225,22 @@ async function run(args: readonly string[]): Promise<Record<string, unknown>> {
       faultsSeen: sum((t) => t.faultsSeen),
       reversals: sum((t) => t.reversals),
       unresolved: sum((t) => t.unresolved),
+      clientCpuS: Number(((clientCpu.user + clientCpu.system) / 1e6).toFixed(2)),
+      hostCpuS: Number(hostCpuS.toFixed(2)),
       reconciled: mismatches === 0,
       mismatchedTerminals: mismatches,
     };
     console.log(
       `${figures.terminals} TLS terminals, ${figures.seconds} s: ${figures.sales} sales, ${figures.tps} TPS, ` +
         `p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; ${figures.faultsSeen} faults seen, ${figures.reversals} reversals sent; ` +
-        `ledger ${figures.reconciled ? "reconciles exactly" : `DOES NOT reconcile (${mismatches} terminals)`}`,
+        `CPU client ${figures.clientCpuS} s, host ${figures.hostCpuS} s; ledger ${figures.reconciled ? "reconciles exactly" : `DOES NOT reconcile (${mismatches} terminals)`}`,
     );
     return figures;
   } finally {
-    child.send("stop");
-    await new Promise((resolve) => child.once("exit", resolve));
+    if (child.exitCode === null) {
+      if (child.connected) child.send("stop");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
     fs.rmSync(varDir, { recursive: true, force: true });
   }
 }

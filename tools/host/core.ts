@@ -117,7 +117,7 @@ export class HostCore implements HostHandler {
     const fault = this.faults.takeForMessage(mti);
     if (fault?.kind === "closeBeforeRead") return decision(mti, undefined, { kind: "close" }, fault, false);
 
-    const outcome = this.#processOrFormatError(message, context.nowMs, fault?.kind === "decline" ? fault.code! : undefined);
+    const outcome = this.#processOrFormatError(request, message, context.nowMs, fault?.kind === "decline" ? fault.code! : undefined);
     const responseMti = mti.slice(0, 2) + String(Number(mti[2]) + 1) + mti[3];
     const fields = outcome.fields;
     if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
@@ -130,7 +130,7 @@ export class HostCore implements HostHandler {
   }
 
   /** Sub-fields that do not parse (F60, F61, F48) answer 30 with the keys the terminal has, never silence. */
-  #processOrFormatError(message: IsoMessage, nowMs: number, declineCode: string | undefined): Outcome {
+  #processOrFormatError(request: Uint8Array, message: IsoMessage, nowMs: number, declineCode: string | undefined): Outcome {
     const response = echo(message.fields, [2, 3, 4, 11, 14, 22, 25, 41, 42, 49, 60, 61]);
     response[12] = timeOfDay(nowMs);
     response[13] = monthDay(nowMs);
@@ -139,7 +139,7 @@ export class HostCore implements HostHandler {
       return { fields: response, keys, processed: true };
     };
     try {
-      return this.#process(message, nowMs, declineCode, response, answer);
+      return this.#process(request, message, nowMs, declineCode, response, answer);
     } catch (error) {
       if (!(error instanceof Iso8583Error)) throw error;
       const tid = message.fields[41];
@@ -148,6 +148,7 @@ export class HostCore implements HostHandler {
   }
 
   #process(
+    request: Uint8Array,
     message: IsoMessage,
     nowMs: number,
     declineCode: string | undefined,
@@ -166,7 +167,8 @@ export class HostCore implements HostHandler {
     const keys = this.#workingKeys(terminal.tid, terminal.tmk);
     if (message.mti === "0820") return answer(RC.approved, keys);
     if (keys === undefined) return answer(RC.signOnAgain, undefined);
-    if ((f[64] !== undefined || MAC_REQUIRED.includes(message.mti)) && !this.#macValid(message, keys)) return answer(RC.badMac, keys);
+    if ((f[64] !== undefined || MAC_REQUIRED.includes(message.mti)) && !this.#macValid(request, f[64], keys))
+      return answer(RC.badMac, keys);
     if (declineCode !== undefined && message.mti !== "0200" && message.mti !== "0220") return answer(declineCode, keys);
 
     const f60 = decodeField60(f[60] ?? "");
@@ -227,11 +229,10 @@ export class HostCore implements HostHandler {
     return keys;
   }
 
-  #macValid(message: IsoMessage, keys: WorkingKeys): boolean {
-    if (message.fields[64] === undefined) return false;
-    // Re-encoding gives back the received bytes (the codec round-trips), so the MAC input is exact.
-    const encoded = this.#codec.encode(message);
-    return macEqual(cupEcbMac(keys.mak, this.#codec.macInput(encoded)), this.#codec.macField(encoded));
+  /** The MAC covers the request bytes as received (MTI up to F64). */
+  #macValid(request: Uint8Array, f64: string | undefined, keys: WorkingKeys): boolean {
+    if (f64 === undefined) return false;
+    return macEqual(cupEcbMac(keys.mak, this.#codec.macInput(request)), this.#codec.macField(request));
   }
 
   /** 0200 sale / void / balance, 0220 refund. Returns the response code; books what moves money. */

@@ -157,20 +157,7 @@ export class SqliteLedger implements Ledger {
       `SELECT domestic, kind, COUNT(*) AS count, COALESCE(SUM(amount), 0) AS amount FROM transactions
        WHERE tid = ? AND batch = ? AND state = 'approved' AND kind IN ('sale', 'refund') GROUP BY domestic, kind`,
     );
-    this.#book = this.#db.transaction((record: TransactionRecord): boolean => {
-      const state = record.responseCode === "00" ? "approved" : "declined";
-      const inserted = this.#insert.run({
-        ...record,
-        domestic: record.domestic ? 1 : 0,
-        originalBatch: record.originalBatch ?? null,
-        originalStan: record.originalStan ?? null,
-        state,
-      });
-      if (inserted.changes === 0) return false;
-      if (record.kind === "void" && state === "approved")
-        this.#setState.run("voided", record.tid, record.originalBatch, record.originalStan);
-      return true;
-    });
+    this.#book = this.#db.transaction((record: TransactionRecord): boolean => this.#bookOne(record));
     this.#reverse = this.#db.transaction((request: ReversalRequest): ReversalOutcome => {
       const { tid, batch, stan } = request;
       const previous = this.#findReversal.get(tid, batch, stan) as { outcome: ReversalOutcome } | undefined;
@@ -197,8 +184,23 @@ export class SqliteLedger implements Ledger {
     return row === undefined ? undefined : fromRow(row);
   }
 
+  #bookOne(record: TransactionRecord): boolean {
+    const state = record.responseCode === "00" ? "approved" : "declined";
+    const inserted = this.#insert.run({
+      ...record,
+      domestic: record.domestic ? 1 : 0,
+      originalBatch: record.originalBatch ?? null,
+      originalStan: record.originalStan ?? null,
+      state,
+    });
+    if (inserted.changes === 0) return false;
+    if (record.kind === "void" && state === "approved") this.#setState.run("voided", record.tid, record.originalBatch, record.originalStan);
+    return true;
+  }
+
   book(record: TransactionRecord): boolean {
-    return this.#book(record);
+    // One INSERT is atomic by itself; only a void touches a second row and needs a transaction.
+    return record.kind === "void" ? this.#book(record) : this.#bookOne(record);
   }
 
   reverse(request: ReversalRequest): ReversalOutcome {
