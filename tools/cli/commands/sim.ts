@@ -1,0 +1,111 @@
+/**
+ * `xspos sim`: the desktop simulator (docs/simulator.md). The acquirer host
+ * over TLS, the terminal core on real time with its flash in ./var/flash.bin,
+ * and a web page on 127.0.0.1 that looks and behaves like the terminal.
+ *   tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] ...
+ *   tools/xspos sim --headless --script FILE.json [--time-scale N]
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { integerOption, parseOptions, UsageError, type Command } from "../command";
+import { NodeClock } from "../../../hosts/sim/node-clock";
+import { parseScenario, ScenarioFileError } from "../../scenario/scenario-file";
+import { startSim } from "../../sim/app";
+import { HeadlessStepError, runHeadless } from "../../sim/headless";
+import { startWebServer } from "../../sim/web-server";
+
+const OPTIONS = {
+  port: { type: "string" },
+  "host-port": { type: "string" },
+  var: { type: "string" },
+  "response-timeout-ms": { type: "string" },
+  "connect-timeout-ms": { type: "string" },
+  "reversal-retries": { type: "string" },
+  "block-sales-while-reversal-failed": { type: "boolean" },
+  headless: { type: "boolean" },
+  script: { type: "string" },
+  "time-scale": { type: "string" },
+  "no-power-on": { type: "boolean" },
+} as const;
+
+const TIME_SCALE_MAX = 1000;
+
+function readScenario(file: string) {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return parseScenario(JSON.parse(text));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new UsageError(`${file} is not JSON: ${error.message}`);
+    if (error instanceof ScenarioFileError) throw new UsageError(`${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function headless(script: string | undefined, varDir: string | undefined, timeScale: number): Promise<number> {
+  if (script === undefined) throw new UsageError("--headless needs --script FILE.json");
+  const scenario = readScenario(script);
+  const dir = varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "xspos-sim-"));
+  try {
+    const run = await runHeadless(scenario, {
+      varDir: dir,
+      timeScale,
+      onEvent: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
+    });
+    for (const failure of run.failures) process.stderr.write(`xspos: expectation failed: ${failure}\n`);
+    return run.failures.length === 0 ? 0 : 1;
+  } catch (error) {
+    if (error instanceof HeadlessStepError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    if (varDir === undefined) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const command: Command = {
+  summary: "desktop simulator: host over TLS + terminal core + web page on 127.0.0.1 (or --headless --script FILE.json)",
+  usage: [
+    "tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] [--connect-timeout-ms MS]",
+    "                [--reversal-retries N] [--block-sales-while-reversal-failed] [--no-power-on]",
+    "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR]",
+    "defaults: --port 0 (a free port; the URL is printed), --var var (flash image var/flash.bin, host files var/host)",
+    "--time-scale N runs the terminal's clock and host delays N times faster in --headless runs (default 1)",
+  ],
+  async run(args) {
+    const { values, positionals } = parseOptions(args, OPTIONS, false);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+    const timeScale = integerOption(values["time-scale"], "time-scale", 1, 1, TIME_SCALE_MAX);
+    if (values.headless) return headless(values.script, values.var, timeScale);
+    if (values.script !== undefined || values["time-scale"] !== undefined)
+      throw new UsageError("--script and --time-scale need --headless");
+    const sim = await startSim({
+      varDir: values.var ?? "var",
+      persistent: true,
+      clock: new NodeClock(),
+      hostPort: integerOption(values["host-port"], "host-port", 0, 0, 65535),
+      parameters: {
+        responseTimeoutMs: integerOption(values["response-timeout-ms"], "response-timeout-ms", 60_000, 1, 600_000),
+        connectTimeoutMs: integerOption(values["connect-timeout-ms"], "connect-timeout-ms", 10_000, 1, 600_000),
+        reversalRetries: integerOption(values["reversal-retries"], "reversal-retries", 3, 1, 10),
+        blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
+      },
+    });
+    const web = await startWebServer(sim, integerOption(values.port, "port", 0, 0, 65535));
+    console.log(`host listening on tls://${sim.host.address.host}:${sim.host.address.port}`);
+    console.log(`terminal flash image: ${path.join(values.var ?? "var", "flash.bin")}`);
+    console.log(`simulator page: ${web.url}`);
+    if (!values["no-power-on"]) sim.terminal.powerOn();
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await web.close();
+    await sim.close();
+    return 0;
+  },
+};

@@ -1,0 +1,206 @@
+/**
+ * One running simulator: the acquirer host (TLS on 127.0.0.1, its own var
+ * files), the terminal core on a real clock with its flash image, the
+ * network switch between them, and the logs the page shows. Used by the web
+ * page (`xspos sim`), the headless script runner and the browser tests.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { SecretKey } from "../../modules/crypto/keys";
+import { MemoryKeyStore, type KeyStore } from "../../modules/crypto/key-store";
+import type { Clock } from "../../modules/platform/clock";
+import { maskPan } from "../../modules/platform/log";
+import { render } from "../../modules/ui/terminal-ui";
+import { FileKeyStore } from "../../hosts/sim/file-key-store";
+import { NodeTransport } from "../../hosts/sim/node-transport";
+import { startHost, type HostApp } from "../host/app";
+import { FAULT_KINDS, parseFault } from "../host/faults";
+import { DEFAULT_TERMINALS } from "../host/terminals";
+import { cardCatalogue } from "./card-slot";
+import { FlashStore, loadStoreKey } from "./flash-store";
+import { MessageLog } from "./message-log";
+import { SimNetwork } from "./network";
+import { PowerFlash } from "./power-flash";
+import { SimTerminal, type TerminalEvent, type TerminalParameters } from "./terminal";
+
+export interface SimOptions {
+  /** Where flash.bin, the key files and the host's files live. */
+  readonly varDir: string;
+  /** False: flash, keys and ledger in RAM (headless script runs start clean). */
+  readonly persistent: boolean;
+  readonly clock: Clock;
+  readonly parameters: TerminalParameters;
+  /** Host port; 0 = any free one. */
+  readonly hostPort?: number;
+  /** Host delay faults are divided by this (headless --time-scale). */
+  readonly timeScale?: number;
+  readonly onEvent?: (event: StampedEvent) => void;
+}
+
+export type StampedEvent = { readonly t: number } & TerminalEvent;
+
+export interface Sim {
+  readonly terminal: SimTerminal;
+  readonly store: FlashStore;
+  readonly host: HostApp;
+  readonly network: SimNetwork;
+  readonly messages: MessageLog;
+  readonly events: readonly StampedEvent[];
+  readonly terminalId: string;
+  addFault(spec: unknown): void;
+  /** Tells the page something changed outside the terminal (network switch, faults cleared). */
+  notify(): void;
+  /** Everything the page shows, as JSON-able data (sensitive fields masked). */
+  view(): SimView;
+  onChange(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export type SimView = ReturnType<typeof viewOf>;
+
+const TERMINAL = DEFAULT_TERMINALS[0];
+const FLASH_SECTORS = 16;
+const FLASH_BLOCK_BYTES = 4096;
+const EVENTS_MAX = 2000;
+
+export async function startSim(options: SimOptions): Promise<Sim> {
+  const varDir = options.varDir;
+  fs.mkdirSync(varDir, { recursive: true });
+  const host = await startHost({
+    varDir: path.join(varDir, "host"),
+    db: options.persistent ? undefined : ":memory:",
+    port: options.hostPort ?? 0,
+    controlPort: 0,
+  });
+  const listeners = new Set<() => void>();
+  const changed = () => listeners.forEach((listener) => listener());
+  const messages = new MessageLog();
+  const events: StampedEvent[] = [];
+  let originMs: number | undefined;
+  let closed = false;
+  const network = new SimNetwork({
+    transport: new NodeTransport(),
+    onMessage: (direction, message) => {
+      messages.add(direction, message, Date.now());
+      changed();
+    },
+  });
+  const flash = new PowerFlash({
+    path: options.persistent ? path.join(varDir, "flash.bin") : undefined,
+    sectorCount: FLASH_SECTORS,
+    blockSize: FLASH_BLOCK_BYTES,
+    seed: Date.now() % 2 ** 31,
+  });
+  const store = new FlashStore(flash, loadStoreKey(options.persistent ? path.join(varDir, "flash.key") : undefined));
+  const keys: KeyStore = options.persistent ? new FileKeyStore({ path: path.join(varDir, "keys.json") }) : new MemoryKeyStore();
+  if (keys.loadMasterKey() === undefined) keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
+  const terminal = new SimTerminal({
+    clock: options.clock,
+    transport: network,
+    endpoint: {
+      host: host.address.host,
+      port: host.address.port,
+      tls: { ca: [fs.readFileSync(host.pki!.ca.cert)], serverName: "localhost" },
+    },
+    flash,
+    store,
+    keys,
+    terminalId: TERMINAL.tid,
+    merchantId: TERMINAL.mid,
+    parameters: options.parameters,
+    onEvent: (event) => {
+      if (closed) return;
+      originMs ??= options.clock.nowMs();
+      const stamped = { t: options.clock.nowMs() - originMs, ...event };
+      events.push(stamped);
+      if (events.length > EVENTS_MAX) events.shift();
+      options.onEvent?.(stamped);
+    },
+    onChange: changed,
+  });
+  const sim: Sim = {
+    terminal,
+    store,
+    host,
+    network,
+    messages,
+    events,
+    terminalId: TERMINAL.tid,
+    addFault(spec) {
+      const fault = parseFault(spec);
+      const scale = options.timeScale ?? 1;
+      host.core.faults.add(fault.ms === undefined ? fault : { ...fault, ms: Math.max(0, Math.round(fault.ms / scale)) });
+      changed();
+    },
+    notify: changed,
+    view: () => viewOf(sim, flash, store),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      closed = true;
+      listeners.clear();
+      terminal.powerOff(true);
+      await host.close();
+    },
+  };
+  return sim;
+}
+
+function viewOf(sim: Sim, flash: PowerFlash, store: FlashStore) {
+  const terminal = sim.terminal;
+  const screen = terminal.screen;
+  const state = store.load();
+  const overlay = terminal.overlay;
+  return {
+    powered: terminal.powered,
+    flash: { cutArmed: flash.cutArmed, operations: flash.operations },
+    screen: screen === undefined ? null : { kind: screen.kind, zh: render(screen, "zh"), en: render(screen, "en") },
+    overlay:
+      overlay === undefined
+        ? null
+        : overlay.kind === "voidStan"
+          ? { kind: overlay.kind, digits: overlay.digits }
+          : { kind: overlay.kind, records: store.pending().map((r) => ({ stan: r.stan, op: r.op, amount: r.amount, state: r.state })) },
+    mode: terminal.mode,
+    notice: terminal.notice,
+    countdown:
+      terminal.remainingMs === undefined ? null : { remainingMs: terminal.remainingMs, totalMs: terminal.parameters.responseTimeoutMs },
+    parameters: terminal.parameters,
+    receipts: terminal.receipts,
+    terminalState: state === undefined ? null : { stanNext: state.stanNext, batch: state.batch, signedOn: state.signedOn },
+    journal: {
+      reversals: store.records().map((r) => ({
+        stan: r.stan,
+        batch: r.batch,
+        op: r.op,
+        amount: r.amount,
+        state: r.state,
+        reason: r.reason ?? null,
+        pan: r.fields[2] === undefined ? null : maskPan(r.fields[2]),
+      })),
+      approved: store.approvedLog().map((r) => ({
+        stan: r.stan,
+        batch: r.batch,
+        op: r.op,
+        amount: r.amount,
+        pan: r.panMasked,
+        authCode: r.authCode,
+        rrn: r.rrn,
+        originalStan: r.originalStan ?? null,
+      })),
+      history: sim.events.filter((e) => e.ev === "journal").slice(-50),
+    },
+    messages: sim.messages.entries(),
+    events: sim.events.slice(-100),
+    network: { down: sim.network.down, latencyMs: sim.network.latencyMs },
+    host: {
+      address: `${sim.host.address.host}:${sim.host.address.port}`,
+      faults: sim.host.core.faults.list(),
+      ledger: sim.host.ledger.view(sim.terminalId),
+    },
+    cards: cardCatalogue(),
+    faultKinds: FAULT_KINDS,
+  };
+}

@@ -1,0 +1,526 @@
+/**
+ * The simulated terminal: the firmware core (TxnEngine + TerminalUi) on a
+ * real clock, with its non-volatile memory on emulated flash, its network
+ * over node:tls and its cards through the emulated readers, plus what a
+ * handheld adds around the core: the function menu, card actions, printed
+ * slips and the power switch.
+ *
+ * Power: everything a powered period starts (timers, connections) belongs to
+ * one generation; a cut bumps it, so nothing of the old period runs again.
+ * A cut inside a flash operation surfaces as PowerCut from wherever the core
+ * was; every entry into the core is guarded so the cut ends the period there.
+ * What survives is what the flash holds (FlashStore) and the key store.
+ */
+import crypto from "node:crypto";
+import type { KeyStore } from "../../modules/crypto/key-store";
+import { PowerCut } from "../../modules/emulators/nor-flash";
+import type { Clock, TimerHandle } from "../../modules/platform/clock";
+import type { Transport, TransportEndpoint } from "../../modules/platform/transport";
+import { TxnEngine, TxnRequestError, type TxnEvent } from "../../modules/txn/engine";
+import type { PresentedCard } from "../../modules/txn/ports";
+import { formatAmount } from "../../modules/ui/texts";
+import { render, TerminalUi, type EngineInput, type Intent, type Key, type Operation, type Screen } from "../../modules/ui/terminal-ui";
+import { CardPresentError, presentCard, type Presentation } from "./card-slot";
+import { FlashStore, StoreFullError } from "./flash-store";
+import type { PowerFlash } from "./power-flash";
+
+export interface TerminalParameters {
+  readonly responseTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly reversalRetries: number;
+  readonly blockSalesWhileReversalFailed: boolean;
+}
+
+export type TerminalEvent = { readonly ev: string } & Readonly<Record<string, unknown>>;
+
+export interface SimTerminalOptions {
+  readonly clock: Clock;
+  readonly transport: Transport;
+  readonly endpoint: TransportEndpoint;
+  readonly flash: PowerFlash;
+  readonly store: FlashStore;
+  readonly keys: KeyStore;
+  readonly terminalId: string;
+  readonly merchantId: string;
+  readonly parameters: TerminalParameters;
+  /** Every event of shared/contracts.md, without `t` (the caller stamps it). */
+  readonly onEvent: (event: TerminalEvent) => void;
+  /** Something visible changed. */
+  readonly onChange: () => void;
+}
+
+/** The menu's functions (the keypad's function keys). */
+export type MenuFunction = "sale" | "void" | "refund" | "balance" | "settle" | "signOn" | "reprint" | "pending";
+
+export interface Receipt {
+  readonly id: number;
+  readonly kind: "transaction" | "reversalFailed";
+  readonly text: string;
+}
+
+/** Screens the handheld shows around the core's (its menu prompts). */
+export type Overlay = { readonly kind: "voidStan"; readonly digits: string } | { readonly kind: "pending" };
+
+type CardOp = "sale" | "refund" | "balance";
+
+interface PendingCardOp {
+  readonly op: CardOp;
+  readonly amount: number;
+  card?: PresentedCard;
+}
+
+const RECEIPTS_MAX = 20;
+const STAN_DIGITS = 6;
+
+export class SimTerminal {
+  readonly #options: SimTerminalOptions;
+  #generation = 0;
+  #engine: TxnEngine | undefined;
+  #ui: TerminalUi | undefined;
+  #lastTitle = "";
+  #mode: "sale" | "refund" = "sale";
+  #pending: PendingCardOp | undefined;
+  #overlay: Overlay | undefined;
+  #notice = "";
+  #deadlineMs: number | undefined;
+  readonly #receipts: Receipt[] = [];
+  #receiptId = 1;
+  #sequenceCounter = 1;
+  readonly #connections = new Set<{ close(): void }>();
+  readonly #timers = new Set<TimerHandle>();
+
+  constructor(options: SimTerminalOptions) {
+    this.#options = options;
+  }
+
+  get powered(): boolean {
+    return this.#engine !== undefined;
+  }
+
+  get idle(): boolean {
+    return this.#engine === undefined || this.#engine.idle;
+  }
+
+  get screen(): Screen | undefined {
+    return this.#ui?.screen;
+  }
+
+  get mode(): "sale" | "refund" {
+    return this.#mode;
+  }
+
+  get overlay(): Overlay | undefined {
+    return this.#overlay;
+  }
+
+  get notice(): string {
+    return this.#notice;
+  }
+
+  get receipts(): readonly Receipt[] {
+    return this.#receipts;
+  }
+
+  /** Response time left on the request in flight, if one is. */
+  get remainingMs(): number | undefined {
+    return this.#deadlineMs === undefined ? undefined : Math.max(0, this.#deadlineMs - this.#options.clock.nowMs());
+  }
+
+  get parameters(): TerminalParameters {
+    return this.#options.parameters;
+  }
+
+  /** Refreshes the countdown on the processing screen. */
+  tick(): void {
+    if (this.#ui === undefined || this.#deadlineMs === undefined) return;
+    this.#ui.tick(this.remainingMs);
+    this.#options.onChange();
+  }
+
+  // ---------------------------------------------------------------- power
+
+  powerOn(): void {
+    if (this.powered) return;
+    const flash = this.#options.flash;
+    flash.powerOn();
+    const generation = ++this.#generation;
+    this.#guard(() => {
+      this.#options.store.reload();
+      const ui = new TerminalUi({ onScreen: (screen) => this.#onScreen(screen), onIntent: (intent) => this.#onIntent(intent) });
+      this.#ui = ui;
+      this.#engine = new TxnEngine({
+        clock: this.#gatedClock(generation),
+        transport: this.#gatedTransport(generation),
+        endpoint: this.#options.endpoint,
+        journal: this.#options.store,
+        state: this.#options.store,
+        keys: this.#options.keys,
+        terminalId: this.#options.terminalId,
+        merchantId: this.#options.merchantId,
+        ...this.#options.parameters,
+        onEvent: (event) => this.#onEngineEvent(event),
+        onUi: (input) => this.#onEngineUi(input),
+      });
+      this.#emit({ ev: "power", state: "on" });
+      this.#onScreen(ui.screen);
+      this.#engine.boot();
+    });
+  }
+
+  /** A cut now (`clean` false) or a clean shutdown between operations. */
+  powerOff(clean: boolean): void {
+    this.#options.flash.cutNow();
+    this.#shutdown(clean ? "off" : "cut");
+  }
+
+  /** Arms a cut inside the n-th flash erase/program from now. */
+  cutAtFlashOp(n: number): void {
+    this.#options.flash.cutAtOperation(n);
+    this.#options.onChange();
+  }
+
+  #shutdown(state: "off" | "cut"): void {
+    if (!this.powered) return;
+    this.#generation++;
+    for (const connection of [...this.#connections]) connection.close();
+    this.#connections.clear();
+    // A dead period's timers would never run anything; dropping them lets the process exit.
+    for (const handle of this.#timers) this.#options.clock.cancel(handle);
+    this.#timers.clear();
+    this.#engine = undefined;
+    this.#ui = undefined;
+    this.#pending = undefined;
+    this.#overlay = undefined;
+    this.#deadlineMs = undefined;
+    this.#lastTitle = "";
+    this.#emit({ ev: "power", state });
+    this.#options.onChange();
+  }
+
+  /** Runs `action` in the core; a power cut inside a flash operation ends the powered period here. */
+  #guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      if (error instanceof PowerCut) return this.#shutdown("cut");
+      if (error instanceof StoreFullError || error instanceof TxnRequestError) return this.#say(error.message);
+      throw error;
+    }
+  }
+
+  #gatedClock(generation: number): Clock {
+    const clock = this.#options.clock;
+    const timers = this.#timers;
+    return {
+      nowMs: () => clock.nowMs(),
+      schedule: (delayMs, callback): TimerHandle => {
+        const handle = clock.schedule(delayMs, () => {
+          timers.delete(handle);
+          if (this.#generation === generation) this.#guard(callback);
+        });
+        timers.add(handle);
+        return handle;
+      },
+      cancel: (handle) => {
+        timers.delete(handle);
+        clock.cancel(handle);
+      },
+    };
+  }
+
+  #gatedTransport(generation: number): Transport {
+    const live = () => this.#generation === generation;
+    return {
+      connect: (endpoint, events) => {
+        const connection = this.#options.transport.connect(endpoint, {
+          onConnected: () => live() && this.#guard(() => events.onConnected()),
+          onData: (bytes) => live() && this.#guard(() => events.onData(bytes)),
+          onClosed: (failure, detail) => {
+            this.#connections.delete(connection);
+            if (live()) this.#guard(() => events.onClosed(failure, detail));
+          },
+        });
+        this.#connections.add(connection);
+        return {
+          write: (bytes) => connection.write(bytes),
+          close: () => {
+            this.#connections.delete(connection);
+            connection.close();
+          },
+        };
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- keypad and menu
+
+  press(key: Key): void {
+    const ui = this.#ui;
+    if (ui === undefined) return;
+    this.#notice = "";
+    if (this.#overlay !== undefined) return this.#pressOverlay(this.#overlay, key);
+    this.#guard(() => ui.press(key));
+    this.#options.onChange();
+  }
+
+  menu(fn: MenuFunction): void {
+    const engine = this.#engine;
+    const ui = this.#ui;
+    if (engine === undefined || ui === undefined) return;
+    this.#notice = "";
+    const ready = ui.screen.kind === "idle" || ui.screen.kind === "result" || ui.screen.kind === "settlement";
+    if (!ready && fn !== "reprint" && fn !== "pending") return this.#say("busy: finish or cancel the current transaction first");
+    this.#overlay = undefined;
+    switch (fn) {
+      case "sale":
+      case "refund":
+        this.#mode = fn;
+        ui.show({ kind: "idle" });
+        this.#say(fn === "refund" ? "REFUND: enter the amount, then ENTER" : "SALE: enter the amount, then ENTER");
+        return;
+      case "balance":
+        return this.#startCardOp("balance", 0);
+      case "void":
+        this.#overlay = { kind: "voidStan", digits: "" };
+        return this.#options.onChange();
+      case "settle":
+        return this.#guard(() => engine.settle());
+      case "signOn":
+        return this.#guard(() => engine.signOn());
+      case "reprint": {
+        const last = this.#receipts.at(-1);
+        if (last === undefined) return this.#say("no slip to reprint");
+        this.#addReceipt(last.kind, `*** REPRINT 重打印 ***\n${last.text}`);
+        return;
+      }
+      case "pending":
+        this.#overlay = { kind: "pending" };
+        return this.#options.onChange();
+    }
+  }
+
+  #pressOverlay(overlay: Overlay, key: Key): void {
+    if (overlay.kind === "pending") {
+      this.#overlay = undefined;
+      return this.#options.onChange();
+    }
+    const digits = overlay.digits;
+    if (key === "cancel") this.#overlay = undefined;
+    else if (key === "clear") this.#overlay = { kind: "voidStan", digits: digits.slice(0, -1) };
+    else if (key === "enter") {
+      if (digits.length === 0) return this.#say("enter the STAN of the sale to void");
+      this.#overlay = undefined;
+      const stan = digits.padStart(STAN_DIGITS, "0");
+      this.#guard(() => this.#engine?.voidSale(stan));
+    } else if (digits.length < STAN_DIGITS) this.#overlay = { kind: "voidStan", digits: digits + key };
+    this.#options.onChange();
+  }
+
+  // ---------------------------------------------------------------- cards
+
+  /** A card swiped, inserted or tapped; it is read at once through the emulated reader. */
+  present(cardName: string, how: Presentation): void {
+    const pending = this.#pending;
+    if (this.#ui === undefined) return;
+    if (pending === undefined || this.#ui.screen.kind !== "presentCard") return this.#say("no card needed now: enter an amount first");
+    try {
+      pending.card = this.#read(cardName, how, pending.op, pending.amount);
+    } catch (error) {
+      if (error instanceof CardPresentError) return this.#say(error.message);
+      throw error;
+    }
+    this.#guard(() => this.#ui?.show({ kind: "enterPin" }));
+    this.#options.onChange();
+  }
+
+  #read(cardName: string, how: Presentation, op: CardOp, amount: number): PresentedCard {
+    return presentCard(cardName, how, {
+      amount,
+      transactionType: op === "balance" ? 0x31 : op === "refund" ? 0x20 : 0x00,
+      unpredictableNumber: new Uint8Array(crypto.randomBytes(4)),
+      sequenceCounter: this.#sequenceCounter++,
+      date: new Date(),
+    });
+  }
+
+  #startCardOp(op: CardOp, amount: number): void {
+    this.#pending = { op, amount };
+    this.#guard(() => this.#ui?.show({ kind: "presentCard", op, amount }));
+  }
+
+  #onIntent(intent: Intent): void {
+    if (intent.kind === "sale") return this.#startCardOp(this.#mode, intent.amount);
+    if (intent.kind === "cancel") {
+      this.#pending = undefined;
+      this.#mode = "sale";
+      return;
+    }
+    const pending = this.#pending;
+    this.#pending = undefined;
+    this.#mode = "sale";
+    if (pending?.card === undefined || this.#engine === undefined) return;
+    this.#run(pending.op, pending.amount, pending.card, intent.pin);
+  }
+
+  #run(op: CardOp, amount: number, card: PresentedCard, pin: string): void {
+    const engine = this.#engine!;
+    const pinOrNone = pin === "" ? undefined : pin;
+    if (op === "balance") engine.balance(card, pinOrNone);
+    else if (op === "refund") engine.refund({ amount, card, pin: pinOrNone });
+    else engine.sale({ amount, card, pin: pinOrNone });
+  }
+
+  // ---------------------------------------------------------------- scripted operations (headless runs)
+
+  /** Runs one operation as a script step: cards are presented the way they are meant to be. */
+  script(op: Operation, args: { amount?: number; card?: string; pin?: string; stan?: string }): void {
+    const engine = this.#engine;
+    if (engine === undefined) throw new TxnRequestError("power", "the terminal is off: powerOn first");
+    const card = (cardOp: CardOp) => {
+      const name = args.card ?? "";
+      try {
+        return this.#read(name, naturalPresentation(name), cardOp, args.amount ?? 0);
+      } catch (error) {
+        if (error instanceof CardPresentError) throw new TxnRequestError("card", error.message);
+        throw error;
+      }
+    };
+    const run = (action: () => void) => {
+      try {
+        action();
+      } catch (error) {
+        if (error instanceof PowerCut) return this.#shutdown("cut");
+        throw error;
+      }
+    };
+    switch (op) {
+      case "signOn":
+        return run(() => engine.signOn());
+      case "signOff":
+        return run(() => engine.signOff());
+      case "echo":
+        return run(() => engine.echo());
+      case "settle":
+        return run(() => engine.settle());
+      case "balance":
+        return run(() => engine.balance(card("balance"), args.pin));
+      case "sale":
+        return run(() => engine.sale({ amount: args.amount ?? 0, card: card("sale"), pin: args.pin }));
+      case "refund":
+        return run(() => engine.refund({ amount: args.amount ?? 0, card: card("refund"), pin: args.pin, originalStan: args.stan }));
+      case "void":
+        return run(() => engine.voidSale(args.stan ?? ""));
+    }
+  }
+
+  // ---------------------------------------------------------------- what the core reports
+
+  #onEngineUi(input: EngineInput): void {
+    this.#deadlineMs =
+      input.kind === "processing" && input.remainingMs !== undefined ? this.#options.clock.nowMs() + input.remainingMs : undefined;
+    if (input.kind === "reversalFailed") this.#addReceipt("reversalFailed", reversalFailedSlip(input, this.#options.terminalId));
+    this.#ui?.show(input);
+  }
+
+  #onEngineEvent(event: TxnEvent): void {
+    this.#emit({ ...event });
+    if (event.ev === "result" && event.outcome === "approved" && event.stan !== undefined && event.op !== "balance") {
+      const record = this.#options.store.approvedLog().find((r) => r.stan === event.stan);
+      if (record !== undefined)
+        this.#addReceipt(
+          "transaction",
+          transactionSlip({ ...record, tid: this.#options.terminalId, mid: this.#options.merchantId, atMs: Date.now() }),
+        );
+    }
+  }
+
+  #onScreen(screen: Screen): void {
+    const title = render(screen, "en").title;
+    if (title !== this.#lastTitle) this.#emit({ ev: "screen", text: title });
+    this.#lastTitle = title;
+    this.#options.onChange();
+  }
+
+  #addReceipt(kind: Receipt["kind"], text: string): void {
+    this.#receipts.push({ id: this.#receiptId++, kind, text });
+    if (this.#receipts.length > RECEIPTS_MAX) this.#receipts.shift();
+    this.#options.onChange();
+  }
+
+  #say(notice: string): void {
+    this.#notice = notice;
+    this.#options.onChange();
+  }
+
+  #emit(event: TerminalEvent): void {
+    this.#options.onEvent(event);
+  }
+}
+
+export function naturalPresentation(cardName: string): Presentation {
+  if (cardName.includes("contactless")) return "tap";
+  if (cardName.includes("chip")) return "insert";
+  return "swipe";
+}
+
+const OP_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  sale: "消费 SALE",
+  void: "消费撤销 VOID",
+  refund: "退货 REFUND",
+});
+
+const RULE = "--------------------------------";
+
+function transactionSlip(r: {
+  op: string;
+  amount: number;
+  stan: string;
+  batch: string;
+  panMasked: string;
+  authCode: string;
+  rrn: string;
+  tid: string;
+  mid: string;
+  atMs: number;
+  originalStan?: string;
+}): string {
+  const lines = [
+    "      POS 签购单 SALES SLIP",
+    RULE,
+    `商户号 MID   ${r.mid}`,
+    `终端号 TID   ${r.tid}`,
+    `卡号 CARD    ${r.panMasked}`,
+    `交易类型 TYPE ${OP_NAMES[r.op] ?? r.op}`,
+    `批次号 BATCH ${r.batch}`,
+    `凭证号 STAN  ${r.stan}`,
+  ];
+  if (r.originalStan !== undefined) lines.push(`原凭证号 ORIG ${r.originalStan}`);
+  lines.push(
+    `授权码 AUTH  ${r.authCode}`,
+    `参考号 RRN   ${r.rrn}`,
+    `日期 DATE    ${new Date(r.atMs).toISOString().slice(0, 19).replace("T", " ")}`,
+    RULE,
+    `金额 AMOUNT  RMB ${formatAmount(r.amount)}`,
+    RULE,
+    "持卡人签名 CARDHOLDER SIGNATURE",
+    "",
+    "本人确认以上交易 I accept this transaction",
+  );
+  return lines.join("\n");
+}
+
+function reversalFailedSlip(input: Extract<EngineInput, { kind: "reversalFailed" }>, tid: string): string {
+  const zh = render(input, "zh");
+  const en = render(input, "en");
+  return [
+    "   *** 冲正失败 REVERSAL FAILED ***",
+    RULE,
+    `终端号 TID   ${tid}`,
+    `凭证号 STAN  ${input.stan}`,
+    `金额 AMOUNT  RMB ${formatAmount(input.amount)}`,
+    RULE,
+    ...zh.lines,
+    "",
+    ...en.lines,
+  ].join("\n");
+}
