@@ -1,30 +1,30 @@
 /**
- * The cards the host plays issuer for, and how it answers them. The names are
- * the test cards of shared/contracts.md; a PIN mismatch answers 55 and a past
- * expiry 54 whatever the card.
+ * The cards the host plays issuer for: the shared test-card catalogue
+ * (modules/card/test-cards.ts) seen from the issuer's side. Every test card
+ * has the test PIN; a PIN block that does not carry it answers 55, a past
+ * expiry 54, and a sale that passes every check gets the card's hostResponse.
+ * A sale without a PIN block is not declined for it (small-amount no-PIN
+ * practice; the terminal decides when to ask for a PIN).
  */
+import { TEST_CARDS } from "../../modules/card/test-cards";
+
+export const TEST_PIN = "1234";
 
 export interface HostCard {
   readonly name: string;
   readonly pan: string;
   /** YYMM. */
   readonly expiry: string;
-  /** The cardholder PIN; absent = the card is used without a PIN. */
-  readonly pin: string | undefined;
+  /** The cardholder PIN a PIN block must carry. */
+  readonly pin: string;
   /** The issuer's answer to a sale that passes every check. */
   readonly saleResponse: string;
 }
 
 export const HOST_TEST_CARDS: readonly HostCard[] = Object.freeze(
-  [
-    { name: "visa-msr", pan: "4761730000000011", expiry: "3012", pin: "1234", saleResponse: "00" },
-    { name: "unionpay-msr", pan: "6228480000000015", expiry: "3012", pin: "1234", saleResponse: "00" },
-    { name: "unionpay-chip", pan: "6228480000000023", expiry: "3012", pin: "1234", saleResponse: "00" },
-    { name: "visa-contactless", pan: "4761730000000029", expiry: "3012", pin: undefined, saleResponse: "00" },
-    { name: "chip-declines-after-approval", pan: "6228480000000031", expiry: "3012", pin: "1234", saleResponse: "00" },
-    { name: "insufficient-funds", pan: "6228480000000049", expiry: "3012", pin: "1234", saleResponse: "51" },
-    { name: "expired", pan: "6228480000000056", expiry: "2001", pin: "1234", saleResponse: "00" },
-  ].map((card) => Object.freeze(card)),
+  TEST_CARDS.map((card) =>
+    Object.freeze({ name: card.name, pan: card.pan, expiry: card.expiry, pin: TEST_PIN, saleResponse: card.hostResponse }),
+  ),
 );
 
 const byPan = new Map(HOST_TEST_CARDS.map((card) => [card.pan, card]));

@@ -302,7 +302,7 @@ export class HostCore implements HostHandler {
     if (pan === undefined || card === undefined) return RC.invalidCard;
     const expiry = f[14] ?? trackExpiry(f[35]);
     if (expiry === undefined || isExpired(expiry, nowMs)) return RC.expiredCard;
-    if (f[52] !== undefined ? !this.#pinMatches(f[52], pan, card, keys) : card.pin !== undefined && kind !== "refund") return RC.wrongPin;
+    if (f[52] !== undefined && !this.#pinMatches(f[52], pan, card, keys)) return RC.wrongPin;
     if (kind === "balance") return RC.approved;
     const amount = Number(f[4] ?? "0");
     if (!Number.isSafeInteger(amount) || amount <= 0) return RC.invalidAmount;
@@ -317,7 +317,6 @@ export class HostCore implements HostHandler {
   }
 
   #pinMatches(blockHex: string, pan: string, card: HostCard, keys: WorkingKeys): boolean {
-    if (card.pin === undefined) return true;
     const block = fromHex(blockHex);
     keys.pik.decryptBlock(block, 0, block, 0);
     try {

@@ -6,8 +6,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { TEST_CARDS } from "../../../modules/card/test-cards";
 import { KeyCheckError } from "../../../modules/crypto/errors";
 import { SeededRandom } from "../../../modules/platform/random";
+import { TEST_PIN } from "../../../tools/host/cards";
 import { HostCore } from "../../../tools/host/core";
 import type { HostDecision } from "../../../tools/host/decision";
 import { FAULT_KINDS, FaultSpecError, parseFault, type FaultKind } from "../../../tools/host/faults";
@@ -110,12 +112,12 @@ describe("sales by the card catalogue", () => {
 
   test.each([
     ["wrong PIN", "55", { ...VISA, pin: "9999" }],
-    ["missing PIN on a PIN card", "55", { ...VISA, pin: undefined }],
+    ["no PIN block (the terminal did not ask for one)", "00", { ...VISA, pin: undefined }],
     ["insufficient funds", "51", { ...VISA, pan: "6228480000000049" }],
     ["expired card", "54", { ...VISA, pan: "6228480000000056", expiry: "2001" }],
-    ["unknown card", "14", { ...VISA, pan: "6228480000000064" }],
+    ["unknown card", "14", { ...VISA, pan: "6228480000000999" }],
     ["zero amount", "13", { ...VISA, amount: 0 }],
-    ["contactless card without PIN", "00", { ...VISA, pan: "4761730000000029", pin: undefined }],
+    ["chip card with its PIN", "00", { ...VISA, pan: "6228480000000023" }],
   ])("%s answers %s", (_name, code, input) => {
     const { core, ledger, terminal } = setup();
     signOn(core, terminal);
@@ -124,6 +126,18 @@ describe("sales by the card catalogue", () => {
     expect(terminal.macValid(decision.response!)).toBe(true);
     expect(ledger.view("10000001").approved.count).toBe(code === "00" ? 1 : 0);
   });
+
+  test.each(TEST_CARDS.map((card) => [card.name, card.hostResponse, card] as const))(
+    "test card %s: a sale answers %s",
+    (_name, code, card) => {
+      const { core, terminal } = setup();
+      signOn(core, terminal);
+      const decision = core.handle(terminal.sale({ stan: "000002", amount: 100, pan: card.pan, expiry: card.expiry, pin: TEST_PIN }), {
+        nowMs: NOW_MS,
+      });
+      expect(answer(terminal, decision)[39]).toBe(code);
+    },
+  );
 
   test("a request with a wrong MAC answers A0 and books nothing", () => {
     const { core, ledger, terminal } = setup();
