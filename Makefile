@@ -6,7 +6,7 @@ STAMP := node_modules/.install-stamp
 TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
-.PHONY: install test sim typecheck lint format jest xs native-check manifest-check
+.PHONY: install test sim typecheck lint format jest xs native-check manifest-check browser-deps
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -22,6 +22,7 @@ test: install
 	@echo "== manifest"; $(MAKE) --no-print-directory manifest-check
 	@echo "== native"; $(MAKE) --no-print-directory native-check
 	@echo "== lint"; $(MAKE) --no-print-directory lint
+	@echo "== browser"; $(MAKE) --no-print-directory browser-deps
 	@echo "== jest (Node)"; $(JEST) --ci
 	@echo "== XS"; node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts
 
@@ -59,3 +60,8 @@ native-check: install
 
 manifest-check: install
 	node --import tsx --no-warnings=ExperimentalWarning tools/checks/manifest-check.ts
+
+# The browser tests (tests/browser) drive Debian's chromium; a CJK font so the page's 中文 renders.
+browser-deps:
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	@fc-list :lang=zh 2>/dev/null | grep -q . || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-wqy-microhei)

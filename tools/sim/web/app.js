@@ -1,0 +1,285 @@
+/* global document, window, EventSource, fetch */
+// The simulator page: renders the view the server pushes (server-sent events) and posts actions.
+// No build step; everything sensitive is masked on the server before it gets here.
+"use strict";
+
+const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+let language = window.localStorage.getItem("xspos-lang") || "zh";
+let view = null;
+const openMessages = new Set();
+
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes || {})) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child instanceof window.Node ? child : String(child));
+  return node;
+}
+
+async function act(action) {
+  const response = await fetch("/api/action", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(action),
+  });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({ error: response.statusText }));
+    $("notice").textContent = body.error;
+  }
+}
+
+const yuan = (minor) => `¥${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, "0")}`;
+const time = (ms) => new Date(ms).toLocaleTimeString("en-GB", { hour12: false }) + `.${String(ms % 1000).padStart(3, "0")}`;
+
+function renderScreen() {
+  const screen = $("screen");
+  const title = $("screen-title");
+  const lines = $("screen-lines");
+  lines.replaceChildren();
+  $("power-state").textContent = view.powered ? "● ON" : "OFF";
+  $("mode").textContent = view.powered ? (view.mode === "refund" ? "退货 REFUND" : "消费 SALE") : "";
+  $("notice").textContent = view.notice;
+  if (!view.powered || view.screen === null) {
+    screen.dataset.kind = "off";
+    title.textContent = "";
+    return;
+  }
+  if (view.overlay !== null) {
+    screen.dataset.kind = `overlay-${view.overlay.kind}`;
+    if (view.overlay.kind === "voidStan") {
+      title.textContent = language === "zh" ? "消费撤销 请输入原凭证号" : "VOID: ORIGINAL STAN";
+      lines.append(el("div", {}, view.overlay.digits || "_"));
+      lines.append(el("div", {}, language === "zh" ? "按确认键继续" : "ENTER to continue"));
+    } else {
+      title.textContent = language === "zh" ? "未完成冲正" : "PENDING REVERSALS";
+      const records = view.overlay.records;
+      if (records.length === 0) lines.append(el("div", {}, language === "zh" ? "无" : "none"));
+      for (const r of records) lines.append(el("div", {}, `${r.stan} ${r.op} ${yuan(r.amount)} ${r.state}`));
+    }
+    return;
+  }
+  screen.dataset.kind = view.screen.kind;
+  const rendered = view.screen[language];
+  title.textContent = rendered.title;
+  for (const line of rendered.lines) lines.append(el("div", {}, line));
+}
+
+function renderCards() {
+  const box = $("cards");
+  if (box.childElementCount > 0) return;
+  const labels = { swipe: "刷 swipe", insert: "插 insert", tap: "挥 tap" };
+  for (const card of view.cards) {
+    box.append(el("span", {}, card.name));
+    const acts = el("span", { class: "acts" });
+    for (const how of card.presentations)
+      acts.append(
+        el(
+          "button",
+          { "data-testid": `card-${card.name}-${how}`, onclick: () => act({ type: "card", name: card.name, how }) },
+          labels[how],
+        ),
+      );
+    box.append(acts);
+  }
+}
+
+function renderCountdown() {
+  const box = $("countdown");
+  const countdown = view.countdown;
+  box.dataset.active = String(countdown !== null);
+  const fill = box.querySelector(".bar-fill");
+  const text = box.querySelector(".count-text");
+  if (countdown === null) {
+    fill.style.width = "0";
+    text.textContent = `— (${view.parameters.responseTimeoutMs} ms)`;
+    return;
+  }
+  fill.style.width = `${(100 * countdown.remainingMs) / countdown.totalMs}%`;
+  text.textContent = `${(countdown.remainingMs / 1000).toFixed(1)} s / ${(countdown.totalMs / 1000).toFixed(1)} s`;
+}
+
+function renderPanels() {
+  $("flash-state").textContent =
+    `${view.powered ? "通电 powered" : "断电 off"} · flash ops ${view.flash.operations}` +
+    (view.flash.cutArmed ? " · 断电已设定 cut armed at the next flash op" : "");
+  $("net-state").textContent =
+    `${view.network.down ? "断网 DOWN" : "正常 up"} · latency ${view.network.latencyMs} ms · host ${view.host.address}`;
+  const kinds = $("fault-kind");
+  if (kinds.childElementCount === 0) for (const kind of view.faultKinds) kinds.append(el("option", { value: kind }, kind));
+  $("faults-list").replaceChildren(
+    ...view.host.faults.map((f) =>
+      el(
+        "li",
+        {},
+        `${f.kind}${f.ms !== undefined ? ` ${f.ms} ms` : ""}${f.code ? ` F39=${f.code}` : ""}${f.mti ? ` MTI ${f.mti}` : ""} × ${f.count}`,
+      ),
+    ),
+  );
+  const state = view.terminalState;
+  $("terminal-state").textContent =
+    state === null
+      ? ""
+      : `batch ${state.batch} · next STAN ${String(state.stanNext).padStart(6, "0")} · ${state.signedOn ? "signed on 已签到" : "not signed on 未签到"}`;
+
+  const rows = [];
+  for (const r of view.journal.reversals)
+    rows.push(
+      el(
+        "tr",
+        { "data-testid": `journal-${r.stan}`, "data-state": r.state },
+        r.stan,
+        r.op,
+        yuan(r.amount),
+        r.pan || "",
+        r.state,
+        r.reason || "",
+      ),
+    );
+  for (const r of view.journal.approved)
+    rows.push(
+      el(
+        "tr",
+        { "data-testid": `journal-${r.stan}`, "data-state": "approved" },
+        r.stan,
+        r.op,
+        yuan(r.amount),
+        r.pan,
+        "approved",
+        r.authCode,
+      ),
+    );
+  const live = new Set([...view.journal.reversals, ...view.journal.approved].map((r) => r.stan));
+  const closed = new Map();
+  for (const e of view.journal.history) if (!live.has(e.stan)) closed.set(e.stan, e.state);
+  for (const [stan, closedState] of closed)
+    if (closedState === "reversed" || closedState === "completed")
+      rows.push(el("tr", { "data-testid": `journal-${stan}`, "data-state": closedState }, stan, "", "", "", closedState, ""));
+  for (const row of rows) for (const cell of [...row.childNodes]) row.replaceChild(el("td", {}, cell.textContent), cell);
+  $("journal").replaceChildren(...rows);
+  $("journal-history").textContent = view.journal.history
+    .slice(-8)
+    .map((e) => `${e.stan}:${e.state}${e.reason ? `(${e.reason})` : ""}`)
+    .join(" → ");
+
+  const messages = [];
+  for (const m of [...view.messages].reverse()) {
+    const row = el(
+      "tr",
+      { class: "msg", "data-testid": "message", "data-mti": m.mti, "data-direction": m.direction, onclick: () => toggle(m.id) },
+      m.direction === "out" ? "→" : "←",
+      m.mti,
+      m.stan,
+      m.f39 || "",
+      time(m.atMs),
+      m.elapsedMs !== undefined ? `${m.elapsedMs} ms` : "",
+    );
+    for (const cell of [...row.childNodes]) row.replaceChild(el("td", {}, cell.textContent), cell);
+    messages.push(row);
+    if (openMessages.has(m.id)) {
+      const text = m.error
+        ? m.error
+        : Object.entries(m.fields)
+            .map(([k, v]) => `F${k.padStart(2, "0")} ${v}`)
+            .join("\n");
+      messages.push(el("tr", { class: "fields", "data-testid": "message-fields" }, el("td", { colspan: "6" }, text)));
+    }
+  }
+  $("messages").replaceChildren(...messages);
+
+  const ledger = view.host.ledger;
+  $("ledger").replaceChildren(
+    el(
+      "div",
+      {},
+      `TID ${ledger.tid} · 净额 net ${yuan(ledger.net)} · 批准 approved ${ledger.approved.count} (${yuan(ledger.approved.amount)}) · 冲正 reversed ${ledger.reversed.count} (${yuan(ledger.reversed.amount)})`,
+    ),
+    el(
+      "table",
+      {},
+      el(
+        "tbody",
+        {},
+        ...[...ledger.approved.transactions.map((l) => [l, "approved"]), ...ledger.reversed.transactions.map((l) => [l, "reversed"])].map(
+          ([l, s]) =>
+            el(
+              "tr",
+              { "data-testid": `ledger-${l.stan}`, "data-state": s },
+              el("td", {}, l.batch),
+              el("td", {}, l.stan),
+              el("td", {}, l.kind),
+              el("td", {}, yuan(l.amount)),
+              el("td", {}, s),
+            ),
+        ),
+      ),
+    ),
+  );
+
+  const receipts = [...view.receipts]
+    .reverse()
+    .map((r) => el("pre", { class: "receipt", "data-testid": `receipt-${r.kind}`, "data-kind": r.kind }, r.text));
+  $("receipts").replaceChildren(...receipts);
+  $("last-receipt").textContent = view.receipts.length > 0 ? view.receipts[view.receipts.length - 1].text : "";
+}
+
+function toggle(id) {
+  if (openMessages.has(id)) openMessages.delete(id);
+  else openMessages.add(id);
+  render();
+}
+
+function render() {
+  if (view === null) return;
+  renderScreen();
+  renderCards();
+  renderCountdown();
+  renderPanels();
+}
+
+function setLanguage(next) {
+  language = next;
+  window.localStorage.setItem("xspos-lang", next);
+  document.documentElement.lang = next === "zh" ? "zh-CN" : "en";
+  for (const button of document.querySelectorAll("[data-lang]")) button.classList.toggle("on", button.dataset.lang === next);
+  render();
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button");
+  if (button === null) return;
+  if (button.dataset.key) act({ type: "key", key: button.dataset.key });
+  else if (button.dataset.menu) act({ type: "menu", fn: button.dataset.menu });
+  else if (button.dataset.power) act({ type: "power", action: button.dataset.power });
+  else if (button.dataset.net) act({ type: "network", down: button.dataset.net === "down" });
+  else if (button.dataset.lang) setLanguage(button.dataset.lang);
+});
+$("net-latency-set").addEventListener("click", () => act({ type: "network", latencyMs: Number($("net-latency").value) }));
+$("fault-clear").addEventListener("click", () => act({ type: "clearFaults" }));
+$("fault-add").addEventListener("click", () => {
+  const kind = $("fault-kind").value;
+  const fault = { kind, count: Number($("fault-count").value) || 1 };
+  if (kind === "delay") fault.ms = Number($("fault-ms").value);
+  if (kind === "decline") fault.code = $("fault-code").value;
+  if ($("fault-mti").value.trim() !== "") fault.mti = $("fault-mti").value.trim();
+  act({ type: "fault", fault });
+});
+// The physical keypad works too: digits, Enter, Escape (cancel), Backspace (clear).
+document.addEventListener("keydown", (event) => {
+  if (event.target instanceof window.HTMLInputElement || event.target instanceof window.HTMLSelectElement) return;
+  const key = /^[0-9]$/.test(event.key) ? event.key : { Enter: "enter", Escape: "cancel", Backspace: "clear" }[event.key];
+  if (key !== undefined) act({ type: "key", key });
+});
+
+setLanguage(language);
+const source = new EventSource("/events");
+source.onopen = () => ($("connection").textContent = "已连接 connected");
+source.onerror = () => ($("connection").textContent = "连接断开 disconnected — is `make sim` still running?");
+source.onmessage = (event) => {
+  view = JSON.parse(event.data);
+  document.body.dataset.ready = "true";
+  render();
+};
