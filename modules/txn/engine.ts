@@ -34,7 +34,17 @@ import { maskPan } from "../platform/log";
 import type { Transport, TransportEndpoint } from "../platform/transport";
 import type { EngineInput, Operation } from "../ui/terminal-ui";
 import * as messages from "./messages";
-import type { ApprovedRecord, PresentedCard, ReversalReason, ReversalRecord, TerminalState, TerminalStateStore, TxnJournal } from "./ports";
+import type {
+  ApprovedRecord,
+  CardOnFile,
+  PresentedCard,
+  ReversalReason,
+  ReversalRecord,
+  TerminalState,
+  TerminalStateStore,
+  TxnJournal,
+  WallClock,
+} from "./ports";
 
 export type Outcome = "approved" | "declined" | "timeout" | "refused" | "failed";
 
@@ -71,6 +81,8 @@ export interface TxnEngineOptions {
   readonly connectTimeoutMs?: number;
   readonly reversalRetries?: number;
   readonly blockSalesWhileReversalFailed?: boolean;
+  /** The terminal's calendar clock: set from F12/F13 of the sign-on answer. */
+  readonly wallClock?: WallClock;
   readonly onEvent: (event: TxnEvent) => void;
   readonly onUi?: (input: EngineInput) => void;
 }
@@ -101,6 +113,8 @@ const PENDING_REVERSALS_MAX = 64;
 const AMOUNT_MAX = 999_999_999_99;
 const REVERSAL_RETRIES_MAX = 10;
 const STAN_MAX = 999_999;
+const HOST_TIME = /^[0-9]{6}$/;
+const HOST_DATE = /^[0-9]{4}$/;
 /** 0410 answers that end a reversal: done (00), nothing to reverse (12), original unknown (25). */
 const REVERSAL_FINAL_CODES = Object.freeze(["00", "12", "25"]);
 
@@ -111,6 +125,12 @@ interface Answer {
   readonly f39: string | undefined;
   /** F64 verified (or absent on an answer that needs none). */
   readonly macValid: boolean;
+}
+
+/** A reversible request: armed, with the card kept for a later void, inside beforeWrite. */
+interface Armed {
+  readonly record: ReversalRecord;
+  readonly card: CardOnFile;
 }
 
 type OnlineResult =
@@ -305,19 +325,23 @@ export class TxnEngine {
         }
         const stan = this.#takeStan();
         const request = build(stan);
-        const record: ReversalRecord | undefined =
-          reversible === undefined
+        const kept: ReversalRecord | undefined =
+          op === "balance"
             ? undefined
-            : { stan, batch: this.#state.batch, op: reversible, amount, fields: messages.reversalFields(request, card), state: "armed" };
-        this.#online(op, request, record, (result) => {
+            : { stan, batch: this.#state.batch, op, amount, fields: messages.reversalFields(request, card), state: "armed" };
+        const record = reversible === undefined ? undefined : kept;
+        const onFile: CardOnFile = card ?? original!;
+        const armed =
+          record === undefined ? undefined : { record, card: { pan: onFile.pan, expiry: onFile.expiry, domestic: onFile.domestic } };
+        this.#online(op, request, armed, (result) => {
           if (result.kind === "notSent") return this.#result(op, stan, "refused", undefined, finish);
           if (result.kind === "noResponse" || result.kind === "garbled") {
             if (record === undefined) return this.#result(op, stan, "timeout", undefined, finish);
-            return this.#trigger(record, result.kind === "garbled" ? "06" : "98", undefined, () =>
+            return this.#trigger(record, result.kind === "garbled" ? "06" : "98", undefined, undefined, () =>
               this.#result(op, stan, result.kind === "garbled" ? "failed" : "timeout", undefined, finish),
             );
           }
-          this.#onAnswer(op, request, record, result.answer, card, amount, originalStan, original, finish);
+          this.#onAnswer(op, request, kept, record !== undefined, result.answer, card, amount, originalStan, original, finish);
         });
       });
     });
@@ -326,7 +350,8 @@ export class TxnEngine {
   #onAnswer(
     op: "balance" | "sale" | "refund" | "void",
     request: IsoMessage,
-    record: ReversalRecord | undefined,
+    kept: ReversalRecord | undefined,
+    reversible: boolean,
     answer: Answer,
     card: PresentedCard | undefined,
     amount: number,
@@ -336,25 +361,31 @@ export class TxnEngine {
   ): void {
     const stan = request.fields[11]!;
     const f39 = answer.f39;
+    const record = reversible ? kept : undefined;
+    const fields = answer.message.fields;
+    // An approval must echo F3, F4 and F42 (reference §2.3): one that does not is a bad answer, reversed with 06.
     const echoesRequest =
-      answer.message.fields[3] === request.fields[3] && (request.fields[4] === undefined || answer.message.fields[4] === request.fields[4]);
+      fields[3] === request.fields[3] &&
+      (request.fields[4] === undefined || fields[4] === request.fields[4]) &&
+      fields[42] === request.fields[42];
     if (f39 === "00" && !answer.macValid) {
       if (record === undefined) return this.#result(op, stan, "failed", f39, finish);
-      return this.#trigger(record, "A0", undefined, () => this.#result(op, stan, "failed", f39, finish));
+      return this.#trigger(record, "A0", undefined, undefined, () => this.#result(op, stan, "failed", f39, finish));
     }
     if (f39 !== "00" || !echoesRequest) {
       if (record !== undefined && f39 === "00")
-        return this.#trigger(record, "06", undefined, () => this.#result(op, stan, "failed", f39, finish));
+        return this.#trigger(record, "06", undefined, fields[38], () => this.#result(op, stan, "failed", f39, finish));
       if (record !== undefined) this.#journal("complete", stan);
       return this.#result(op, stan, "declined", f39, finish);
     }
     if (card?.completeChip !== undefined && record !== undefined) {
-      const chip = card.completeChip(f39, answer.message.fields[55]);
-      if (!chip.accepted) return this.#trigger(record, "06", chip.f55, () => this.#result(op, stan, "failed", f39, finish));
+      const chip = card.completeChip(f39, fields[55]);
+      if (!chip.accepted)
+        return this.#trigger(record, "06", messages.reversalF55(chip.f55), fields[38], () => this.#result(op, stan, "failed", f39, finish));
     }
     if (op !== "balance") {
       const pan = card?.pan ?? original!.pan;
-      this.#options.journal.approve({
+      const approved: ApprovedRecord = {
         stan,
         batch: this.#state.batch,
         op,
@@ -363,10 +394,11 @@ export class TxnEngine {
         pan,
         expiry: card?.expiry ?? original!.expiry,
         domestic: card?.domestic ?? original!.domestic,
-        authCode: answer.message.fields[38] ?? "",
-        rrn: answer.message.fields[37] ?? "",
+        authCode: fields[38] ?? "",
+        rrn: fields[37] ?? "",
         originalStan,
-      });
+      };
+      this.#options.journal.approve(approved, record === undefined ? kept : undefined);
       if (record !== undefined) this.#emit({ ev: "journal", stan, state: "completed" });
     }
     this.#result(op, stan, "approved", f39, finish);
@@ -375,8 +407,8 @@ export class TxnEngine {
   // ---------------------------------------------------------------- reversal
 
   /** A trigger: the record becomes reversal-due and its episode runs now. */
-  #trigger(record: ReversalRecord, reason: ReversalReason, f55: string | undefined, then: () => void): void {
-    this.#options.journal.reversalDue(record.stan, reason, f55);
+  #trigger(record: ReversalRecord, reason: ReversalReason, f55: string | undefined, authCode: string | undefined, then: () => void): void {
+    this.#options.journal.reversalDue(record.stan, reason, f55, authCode);
     this.#emit({ ev: "journal", stan: record.stan, state: "reversalDue", reason });
     const due = this.#options.journal.pending().find((r) => r.stan === record.stan);
     assert(due !== undefined, "TxnEngine: a reversal-due record is missing from the journal");
@@ -486,7 +518,7 @@ export class TxnEngine {
    * Encodes and MACs `request`, exchanges it, decodes and checks the answer.
    * `record` is armed inside beforeWrite: durable before the first byte.
    */
-  #online(op: Operation, request: IsoMessage, record: ReversalRecord | undefined, done: (result: OnlineResult) => void): void {
+  #online(op: Operation, request: IsoMessage, armed: Armed | undefined, done: (result: OnlineResult) => void): void {
     const stan = request.fields[11]!;
     const bytes = this.#encode(request);
     const expect: CorrelationKey = { mti: messages.responseMti(request.mti), stan, tid: this.#options.terminalId };
@@ -496,8 +528,8 @@ export class TxnEngine {
         message: bytes,
         expect,
         beforeWrite: () => {
-          if (record === undefined) return;
-          this.#options.journal.arm(record);
+          if (armed === undefined) return;
+          this.#options.journal.arm(armed.record, armed.card);
           this.#emit({ ev: "journal", stan, state: "armed" });
         },
         onWritten: () => {
@@ -569,7 +601,29 @@ export class TxnEngine {
     }
     this.#loadCiphers(keys);
     this.#saveState({ ...this.#state, batch: f60.slice(2, 8), signedOn: true });
+    this.#setWallClock(message.fields[13], message.fields[12]);
     return true;
+  }
+
+  /** F13 (MMDD) and F12 (hhmmss) of the sign-on answer set the calendar clock; the year is the one closest to the current. */
+  #setWallClock(monthDay: string | undefined, time: string | undefined): void {
+    const wall = this.#options.wallClock;
+    if (wall === undefined || monthDay === undefined || time === undefined || !HOST_DATE.test(monthDay) || !HOST_TIME.test(time)) return;
+    const nowMs = wall.nowMs();
+    const year = new Date(nowMs).getUTCFullYear();
+    let best: number | undefined;
+    for (let y = year - 1; y <= year + 1; y++) {
+      const ms = Date.UTC(
+        y,
+        Number(monthDay.slice(0, 2)) - 1,
+        Number(monthDay.slice(2)),
+        Number(time.slice(0, 2)),
+        Number(time.slice(2, 4)),
+        Number(time.slice(4)),
+      );
+      if (best === undefined || Math.abs(ms - nowMs) < Math.abs(best - nowMs)) best = ms;
+    }
+    wall.set(best!);
   }
 
   #loadCiphers(keys: KeyStore): void {

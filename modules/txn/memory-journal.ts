@@ -35,10 +35,12 @@ export class MemoryJournal implements TxnJournal {
     this.#approved.push(record);
   }
 
-  reversalDue(stan: string, reason: ReversalReason, f55?: string): void {
+  reversalDue(stan: string, reason: ReversalReason, f55?: string, authCode?: string): void {
     const record = this.#find(stan);
     assert(record !== undefined, `MemoryJournal.reversalDue: no record for STAN ${stan}`);
-    const fields = f55 === undefined ? record.fields : { ...record.fields, 55: f55 };
+    const fields = { ...record.fields };
+    if (f55 !== undefined) fields[55] = f55;
+    if (authCode !== undefined) fields[38] = authCode;
     this.#replace({ ...record, fields, state: "reversalDue", reason });
   }
 

@@ -3,7 +3,9 @@
  * (shared/reference/cup-pos-and-reversal.md §1.2, §2.4, §2.7). The engine
  * encodes them and writes the MAC; nothing here does IO.
  */
+import { fromHex, toHex } from "../base/hex";
 import type { IsoFields, IsoMessage } from "../iso8583/codec";
+import { decodeTlv, encodeTlv, type TlvItem } from "../iso8583/tlv";
 import { padNumber } from "../iso8583/subfields";
 import type { ApprovedRecord, PresentedCard, ReversalReason, ReversalRecord } from "./ports";
 
@@ -101,12 +103,27 @@ export function voidSale(id: Identity, stan: string, batch: string, original: Ap
 /** Fields of the original a 0400 repeats (§2.4): no F35/F36, F52, F53, F26, F37. */
 const REVERSAL_FIELDS = Object.freeze([2, 3, 4, 11, 14, 22, 23, 25, 38, 41, 42, 49, 55, 60, 61]);
 
+/** F55 of a 0400 (§2.4, C-newpos stReversalTagList): TVR, IFD serial, issuer application data, ATC, script results. */
+export const REVERSAL_F55_TAGS = Object.freeze([0x95, 0x9f1e, 0x9f10, 0x9f36, 0xdf31]);
+
+/** The reversal tag set out of a request's or a second GENERATE AC's F55 (hex). */
+export function reversalF55(f55: string): string {
+  const items = decodeTlv(fromHex(f55));
+  const kept: TlvItem[] = [];
+  for (const tag of REVERSAL_F55_TAGS) {
+    const item = items.find((i) => i.tag === tag);
+    if (item !== undefined) kept.push(item);
+  }
+  return toHex(encodeTlv(kept));
+}
+
 /** The part of a request the reversal record keeps. */
 export function reversalFields(request: IsoMessage, card: PresentedCard | undefined): IsoFields {
   const out: IsoFields = {};
   for (const n of REVERSAL_FIELDS) if (request.fields[n] !== undefined) out[n] = request.fields[n];
   // A swiped card's reversal goes without F2 (C-pax "磁条卡交易冲正,不上送2域"): the host finds it by STAN.
   if (card?.track2 !== undefined) delete out[2];
+  if (out[55] !== undefined) out[55] = reversalF55(out[55]);
   return out;
 }
 

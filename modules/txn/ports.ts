@@ -7,7 +7,6 @@
 import type { IsoFields } from "../iso8583/codec";
 
 export type ReversalReason = "98" | "A0" | "06";
-export type ReversibleOp = "sale" | "void";
 export type FinancialOp = "sale" | "void" | "refund";
 
 /**
@@ -18,7 +17,8 @@ export type FinancialOp = "sale" | "void" | "refund";
 export interface ReversalRecord {
   readonly stan: string;
   readonly batch: string;
-  readonly op: ReversibleOp;
+  /** Sale or void; a refund only when a cut fell between its arm and approve steps (flash journal). */
+  readonly op: FinancialOp;
   readonly amount: number;
   /** The original request's fields the 0400 repeats (F11 included: the same STAN). */
   readonly fields: IsoFields;
@@ -43,14 +43,26 @@ export interface ApprovedRecord {
   readonly originalStan?: string;
 }
 
+/** The card of a journal record: kept for a later void, the PAN sealed on flash, never in clear. */
+export interface CardOnFile {
+  readonly pan: string;
+  /** YYMM. */
+  readonly expiry: string;
+  readonly domestic: boolean;
+}
+
 export interface TxnJournal {
   /** Durable when it returns: the reversal exists before any byte can leave. */
-  arm(record: ReversalRecord): void;
+  arm(record: ReversalRecord, card: CardOnFile): void;
   /** The host's answer needs no reversal (declined): the armed record closes. */
   complete(stan: string): void;
-  /** One atomic step: the armed record (if `stan` has one) closes and the approval is logged. */
-  approve(record: ApprovedRecord): void;
-  reversalDue(stan: string, reason: ReversalReason, f55?: string): void;
+  /**
+   * One atomic step: the armed record closes and the approval is logged. A
+   * request that was not armed (a refund) passes its fields as `unarmed`.
+   */
+  approve(record: ApprovedRecord, unarmed?: ReversalRecord): void;
+  /** `f55`: refreshed after the second GENERATE AC (06); `authCode`: F38 of an approval being reversed. */
+  reversalDue(stan: string, reason: ReversalReason, f55?: string, authCode?: string): void;
   reversed(stan: string): void;
   /** 冲正失败: attempts exhausted; kept, never deleted silently. */
   failed(stan: string): void;
@@ -61,6 +73,13 @@ export interface TxnJournal {
   recover(): number;
   /** After settlement: the approved log of `batch` is closed. */
   closeBatch(batch: string): void;
+}
+
+/** The terminal's calendar clock (an RTC on the device): journal time stamps, EMV 9A. */
+export interface WallClock {
+  /** Milliseconds since 1970 (UTC). */
+  nowMs(): number;
+  set(ms: number): void;
 }
 
 /** Settlement survives a reboot at any point: where it stopped. */

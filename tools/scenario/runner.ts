@@ -1,32 +1,40 @@
 /**
  * Runs a scenario (shared/contracts.md "Scenarios") on one virtual clock: the
- * terminal core (engine + UI), the in-process host core with an in-memory
- * SQLite ledger, and the emulated network between them. Reusable by the
- * chaos runner and the simulator: `runScenario` takes a parsed scenario and
- * returns the events; nothing here prints.
+ * terminal core (engine + UI) with its journal and state record on an
+ * emulated NOR flash, test cards read by the real card drivers on emulated
+ * readers, the in-process host core with an in-memory ledger, and the
+ * emulated network between them. Reusable by the chaos runner and the
+ * simulator: `runScenario` takes a parsed scenario and returns the events;
+ * nothing here prints or touches files.
  *
  * Power: the terminal lives in a power domain. A cut drops every timer and
  * network callback of the running terminal (they check the domain's
- * generation); what survives is what the terminal keeps in non-volatile
- * memory: the journal, the state record and the key store.
+ * generation); what survives is the flash (journal + state record), the key
+ * store and the calendar clock. `powerCut` with `atFlashOp: N` arms a torn
+ * operation in the middle of the N-th flash erase/program from then on; when
+ * it fires, the call that hit it unwinds and nothing runs until `powerOn`.
  */
 import { fromHex } from "../../modules/base/hex";
 import { MemoryKeyStore } from "../../modules/crypto/key-store";
 import { SecretKey } from "../../modules/crypto/keys";
 import { EmulatedNetwork, type ServerConnection, type ServerConnectionEvents } from "../../modules/emulators/network";
+import { NorFlash, PowerCut } from "../../modules/emulators/nor-flash";
+import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { SeededRandom } from "../../modules/platform/random";
 import type { Transport } from "../../modules/platform/transport";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
 import { TxnEngine, TxnRequestError, type TxnEvent } from "../../modules/txn/engine";
-import { MemoryJournal, MemoryStateStore } from "../../modules/txn/memory-journal";
-import type { ApprovedRecord } from "../../modules/txn/ports";
+import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
+import { FlashRegion } from "../../modules/txn/flash-region";
+import { FlashStateStore } from "../../modules/txn/flash-state";
+import type { ApprovedRecord, WallClock } from "../../modules/txn/ports";
 import { render, TerminalUi } from "../../modules/ui/terminal-ui";
 import { HostCore } from "../host/core";
 import { frame, FRAME_HEADER_BYTES } from "../host/decision";
-import { MemoryLedger } from "./memory-ledger";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
-import { TEST_CARDS } from "./cards";
+import { CardDesk, CardPresentError } from "./card-desk";
+import { MemoryLedger } from "./memory-ledger";
 import type { Expectation, Scenario, Step } from "./scenario-file";
 
 export type ScenarioEvent = { readonly t: number; readonly ev: string } & Readonly<Record<string, unknown>>;
@@ -35,6 +43,17 @@ export interface ScenarioRun {
   readonly events: readonly ScenarioEvent[];
   /** Expectations that did not hold, described. */
   readonly failures: readonly string[];
+  /** Flash erase/program operations issued during the run (recovery and the final reconcile included). */
+  readonly flashOps: number;
+}
+
+export interface RunOptions {
+  /** Seeds the flash's fault draws, the journal epoch and the cards' unpredictable numbers; default 1. */
+  readonly seed?: number;
+  /** Sector size of the emulated flash; default 4096 (the ESP32's). */
+  readonly blockSize?: number;
+  /** Sectors of the journal partition (3..64); default 8. Two more hold the state record. */
+  readonly journalSectors?: number;
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -49,16 +68,53 @@ export class ScenarioStepError extends Error {
 }
 
 const TERMINAL = DEFAULT_TERMINALS[0];
+const IDENTITY: TerminalIdentity = Object.freeze({ terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: "XSPOS001" });
+/** The terminal's SM4 data-at-rest key (the PAN seal): fixed, as a key-injection facility would load it. */
+const DATA_KEY = fromHex("4A6F75726E616C446174614B65793031");
 /** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
 const EPOCH_MS = Date.UTC(2026, 0, 15, 9, 0, 0);
 const DRAIN_HORIZON_MS = 6 * 60 * 60 * 1000;
+const STATE_SECTORS = 2;
 
 /** The journal as flash keeps it, plus what settlement closed (for the reconcile). */
-class ScenarioJournal extends MemoryJournal {
-  readonly settled: ApprovedRecord[] = [];
+class ScenarioJournal extends FlashJournal {
+  constructor(
+    options: FlashJournalOptions,
+    readonly settled: ApprovedRecord[],
+  ) {
+    super(options);
+  }
+
   override closeBatch(batch: string): void {
-    this.settled.push(...this.approvedLog().filter((r) => r.batch === batch));
+    const closing = this.approvedLog().filter((r) => r.batch === batch);
     super.closeBatch(batch);
+    // Plain copies without the PAN: the reconcile needs identity and amount only.
+    for (const r of closing)
+      this.settled.push({
+        stan: r.stan,
+        batch: r.batch,
+        op: r.op,
+        amount: r.amount,
+        pan: "",
+        panMasked: "",
+        expiry: r.expiry,
+        domestic: r.domestic,
+        authCode: r.authCode,
+        rrn: r.rrn,
+        ...(r.originalStan !== undefined ? { originalStan: r.originalStan } : {}),
+      });
+  }
+}
+
+/** The battery-backed calendar clock: virtual time plus what the host set. */
+class ScenarioWallClock implements WallClock {
+  #offsetMs = 0;
+  constructor(readonly clock: VirtualClock) {}
+  nowMs(): number {
+    return EPOCH_MS + this.clock.nowMs() + this.#offsetMs;
+  }
+  set(ms: number): void {
+    this.#offsetMs = ms - EPOCH_MS - this.clock.nowMs();
   }
 }
 
@@ -103,7 +159,9 @@ class PowerDomain {
   }
 }
 
-export function runScenario(scenario: Scenario): ScenarioRun {
+export function runScenario(scenario: Scenario, options: RunOptions = {}): ScenarioRun {
+  const seed = options.seed ?? 1;
+  const journalSectors = options.journalSectors ?? 8;
   const clock = new VirtualClock();
   const events: ScenarioEvent[] = [];
   const emit = (event: Record<string, unknown> & { ev: string }) => events.push({ t: clock.nowMs(), ...event });
@@ -114,15 +172,47 @@ export function runScenario(scenario: Scenario): ScenarioRun {
     const verdict = host.admitConnection();
     if (verdict !== "accept") network.failNextConnect(verdict === "refuse" ? "refused" : "handshake");
   });
-  // Non-volatile memory of the terminal.
-  const journal = new ScenarioJournal();
-  const state = new MemoryStateStore();
+  // What survives a power cut: the flash, the key store, the calendar clock.
+  const flash = new NorFlash({ sectorCount: journalSectors + STATE_SECTORS, blockSize: options.blockSize ?? 4096, seed });
+  const journalFlash = new FlashRegion(flash, 0, journalSectors);
+  const stateFlash = new FlashRegion(flash, journalSectors, STATE_SECTORS);
   const keys = new MemoryKeyStore();
   keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
+  const dataKey = new SecretKey("sm4", DATA_KEY);
+  const wall = new ScenarioWallClock(clock);
+  const random = new SeededRandom(seed);
+  const cards = new CardDesk({ ifdSerial: IDENTITY.ifdSerial, random, nowMs: () => wall.nowMs() });
+  const settled: ApprovedRecord[] = [];
+  const journalOptions: FlashJournalOptions = {
+    flash: journalFlash,
+    dataKey,
+    random,
+    identity: IDENTITY,
+    nowSeconds: () => wall.nowMs() / 1000,
+  };
+  let journal: ScenarioJournal | undefined;
   let engine: TxnEngine | undefined;
   let lastScreen = "";
 
+  const cut = () => {
+    power.cut();
+    engine = undefined;
+    journal = undefined;
+    emit({ ev: "power", state: "cut" });
+  };
+
+  /** Runs terminal code; a power cut fired by the flash ends it where it stands. */
+  const powered = (action: () => void): void => {
+    try {
+      action();
+    } catch (error) {
+      if (!(error instanceof PowerCut)) throw error;
+      cut();
+    }
+  };
+
   const powerOn = () => {
+    if (!flash.powered) flash.powerCycle();
     power.on = true;
     const ui = new TerminalUi({
       onScreen: (screen) => {
@@ -131,12 +221,13 @@ export function runScenario(scenario: Scenario): ScenarioRun {
         lastScreen = text;
       },
     });
+    journal = new ScenarioJournal(journalOptions, settled);
     engine = new TxnEngine({
       clock: power.gatedClock(),
       transport: power.gatedTransport(),
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
       journal,
-      state,
+      state: new FlashStateStore(stateFlash),
       keys,
       terminalId: TERMINAL.tid,
       merchantId: TERMINAL.mid,
@@ -144,67 +235,121 @@ export function runScenario(scenario: Scenario): ScenarioRun {
       connectTimeoutMs: scenario.terminal.connectTimeoutMs,
       reversalRetries: scenario.terminal.reversalRetries,
       blockSalesWhileReversalFailed: scenario.terminal.blockSalesWhileReversalFailed,
+      wallClock: wall,
       onEvent: (event: TxnEvent) => emit({ ...event }),
       onUi: (input) => ui.show(input),
     });
     emit({ ev: "power", state: "on" });
-    engine.boot();
+    const booting = engine;
+    powered(() => booting.boot());
   };
 
-  const powered = (index: number): TxnEngine => {
+  const on = (index: number): TxnEngine => {
     if (!power.on || engine === undefined) throw new ScenarioStepError(index, "the terminal is off: powerOn first");
     return engine;
   };
 
   scenario.steps.forEach((step, index) => runStep(step, index));
   if (power.on) drain(-1);
-  emit(reconcile(ledger, journal));
+  emit(reconcile(ledger, settled, terminalView()));
   ledger.close();
-  return { events, failures: scenario.expect.map((e) => check(e, events)).filter((f): f is string => f !== undefined) };
+  return {
+    events,
+    failures: scenario.expect.map((e) => check(e, events)).filter((f): f is string => f !== undefined),
+    flashOps: flash.operations,
+  };
+
+  /** The terminal's log for the reconcile: the running journal, or what a boot would recover. */
+  function terminalView(): { approved: readonly ApprovedRecord[]; reversalsPending: number } {
+    let view = journal;
+    if (!power.on || view === undefined) {
+      flash.schedule(undefined);
+      if (!flash.powered) flash.powerCycle();
+      view = new ScenarioJournal(journalOptions, settled);
+      view.recover();
+    }
+    return { approved: view.approvedLog(), reversalsPending: view.pending().length };
+  }
 
   function drain(index: number): void {
-    if (!clock.runUntilIdle(DRAIN_HORIZON_MS))
-      throw new ScenarioStepError(index, `drain: still busy after ${DRAIN_HORIZON_MS} ms of virtual time`);
+    let idle = false;
+    powered(() => (idle = clock.runUntilIdle(DRAIN_HORIZON_MS)));
+    // After a cut the rest of the powered period's timers are inert: let them run out.
+    if (!idle && !power.on) idle = clock.runUntilIdle(DRAIN_HORIZON_MS);
+    if (!idle) throw new ScenarioStepError(index, `drain: still busy after ${DRAIN_HORIZON_MS} ms of virtual time`);
+  }
+
+  function advance(ms: number): void {
+    const targetMs = clock.nowMs() + ms;
+    powered(() => clock.advance(ms));
+    if (clock.nowMs() < targetMs) clock.advance(targetMs - clock.nowMs()); // cut on the way: the rest is inert
+  }
+
+  function present(index: number, name: string, op: "sale" | "balance" | "refund", amount: number) {
+    try {
+      return cards.present(name, op, amount);
+    } catch (error) {
+      if (!(error instanceof CardPresentError)) throw error;
+      if (error.reason === "unknown")
+        throw new ScenarioStepError(index, `unknown card ${JSON.stringify(name)}; cards: ${CardDesk.names().join(", ")}`);
+      emit({ ev: "result", op, outcome: "failed", card: error.reason });
+      return undefined;
+    }
   }
 
   function runStep(step: Step, index: number): void {
-    const card = (name: string) => {
-      const found = TEST_CARDS[name];
-      if (found === undefined)
-        throw new ScenarioStepError(index, `unknown card ${JSON.stringify(name)}; cards: ${Object.keys(TEST_CARDS).join(", ")}`);
-      return found;
-    };
     try {
       switch (step.op) {
         case "powerOn":
           if (!power.on) powerOn();
           return;
         case "powerOff":
+          if (power.on) power.cut();
+          engine = undefined;
+          journal = undefined;
+          emit({ ev: "power", state: "off" });
+          return;
         case "powerCut":
-          if (step.op === "powerCut" && step.atFlashOp !== undefined)
-            throw new ScenarioStepError(index, "powerCut atFlashOp needs the flash journal, which this runner does not use yet");
-          power.cut();
-          emit({ ev: "power", state: step.op === "powerOff" ? "off" : "cut" });
+          if (step.atFlashOp !== undefined) {
+            flash.schedule({ atOperation: flash.operations + step.atFlashOp - 1, kind: "cutInside" });
+            return;
+          }
+          if (power.on) power.cut();
+          flash.cutPower();
+          engine = undefined;
+          journal = undefined;
+          emit({ ev: "power", state: "cut" });
           return;
         case "signOn":
-          return powered(index).signOn();
+          return powered(() => on(index).signOn());
         case "signOff":
-          return powered(index).signOff();
+          return powered(() => on(index).signOff());
         case "echo":
-          return powered(index).echo();
-        case "balance":
-          return powered(index).balance(card(step.card), step.pin);
-        case "sale":
-          return powered(index).sale({ amount: step.amount, card: card(step.card), pin: step.pin });
-        case "refund":
-          return powered(index).refund({ amount: step.amount, card: card(step.card), pin: step.pin, originalStan: step.stan });
-        case "void":
-          return powered(index).voidSale(step.stan);
-        case "settle":
-          return powered(index).settle();
-        case "advance":
-          clock.advance(step.ms);
+          return powered(() => on(index).echo());
+        case "balance": {
+          const engine = on(index);
+          const card = present(index, step.card, "balance", 0);
+          if (card !== undefined) powered(() => engine.balance(card, step.pin));
           return;
+        }
+        case "sale": {
+          const engine = on(index);
+          const card = present(index, step.card, "sale", step.amount);
+          if (card !== undefined) powered(() => engine.sale({ amount: step.amount, card, pin: step.pin }));
+          return;
+        }
+        case "refund": {
+          const engine = on(index);
+          const card = present(index, step.card, "refund", step.amount);
+          if (card !== undefined) powered(() => engine.refund({ amount: step.amount, card, pin: step.pin, originalStan: step.stan }));
+          return;
+        }
+        case "void":
+          return powered(() => on(index).voidSale(step.stan));
+        case "settle":
+          return powered(() => on(index).settle());
+        case "advance":
+          return advance(step.ms);
         case "drain":
           return drain(index);
         case "hostFault":
@@ -265,11 +410,15 @@ interface Line {
   readonly amount: number;
 }
 
-function reconcile(ledger: MemoryLedger, journal: ScenarioJournal): Record<string, unknown> & { ev: string } {
+function reconcile(
+  ledger: MemoryLedger,
+  settled: readonly ApprovedRecord[],
+  terminal: { approved: readonly ApprovedRecord[]; reversalsPending: number },
+): Record<string, unknown> & { ev: string } {
   const hostLines: Line[] = ledger
     .view(TERMINAL.tid)
     .approved.transactions.map((l) => ({ batch: l.batch, stan: l.stan, kind: l.kind, amount: l.amount }));
-  const log = [...journal.settled, ...journal.approvedLog()];
+  const log = [...settled, ...terminal.approved];
   const voided = new Set(log.filter((r) => r.op === "void").map((r) => `${r.batch}/${r.originalStan}`));
   const terminalLines: Line[] = log
     .filter((r) => r.op !== "void" && !voided.has(`${r.batch}/${r.stan}`))
@@ -287,7 +436,7 @@ function reconcile(ledger: MemoryLedger, journal: ScenarioJournal): Record<strin
     ev: "reconcile",
     agree,
     host: summary(hostKeys, hostLines),
-    terminal: { ...summary(terminalKeys, terminalLines), reversalsPending: journal.pending().length },
+    terminal: { ...summary(terminalKeys, terminalLines), reversalsPending: terminal.reversalsPending },
   };
 }
 
