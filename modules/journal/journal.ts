@@ -52,6 +52,7 @@ import {
   panFromBcd,
   panToBcd,
   type PanCipher,
+  type ReversalData,
   type ReversalReason,
   reversalTarget,
   settleBatch,
@@ -60,7 +61,7 @@ import {
   transactionBatch,
 } from "./record";
 
-export type AlarmKind = "damaged" | "misplaced" | "orphan" | "approval-unreadable" | "write-verify" | "audit";
+export type AlarmKind = "damaged" | "misplaced" | "orphan" | "approval-unreadable" | "torn-tail" | "write-verify" | "audit";
 
 /** Something the format could not repair: the engine must surface it and force reconciliation. */
 export interface JournalAlarm {
@@ -130,6 +131,8 @@ interface Entry {
   target: number;
   /** TXN: seq of its current REVERSAL, or -1. */
   reversal: number;
+  /** TXN found armed at boot: reversal-due (98) before its REVERSAL record is written by the first call that needs it. */
+  dueAtBoot: boolean;
 }
 
 interface SectorInfo {
@@ -144,6 +147,9 @@ const ALARMS_MAX = 256;
 const WRITE_TRIES = 3;
 const REVERSALS_PENDING_DEFAULT = 8;
 const DAMAGED_SEQ_SLACK = 4096;
+/** An arm takes its TXN, a REVERSAL it may need, and room for a SETTLE and a boot burn. */
+const ARM_RESERVE = 4;
+const SLACK_SLOTS = 3;
 const ZERO_WORDS = new Uint8Array(GROUP_BYTES);
 const NONE: ApprovalState = Object.freeze({ state: "none" });
 
@@ -196,7 +202,7 @@ export class Journal {
     return this.#guard(() => {
       const live = this.#liveLoad();
       const capacity = this.#capacity();
-      if (live + 3 > capacity) throw new JournalFullError(live, capacity, "journal full: settle or resolve reversals first");
+      if (live + ARM_RESERVE > capacity) throw new JournalFullError(live, capacity, "journal full: settle or resolve reversals first");
       const pending = this.#countTxn((e) => this.#state(e) === "armed" || this.#state(e) === "reversalDue");
       const pendingMax = this.#options.reversalsPendingMax ?? REVERSALS_PENDING_DEFAULT;
       if (pending >= pendingMax) throw new JournalFullError(pending, pendingMax, "too many unresolved reversals");
@@ -287,6 +293,10 @@ export class Journal {
   /** Settlement done: the approved log of `batch` is cleared. */
   settle(batch: string): void {
     this.#guard(() => {
+      // A SETTLE covers every approval of the batch with a smaller seq: an armed one could still be approved after it.
+      for (const e of this.#entries.values())
+        if (e.kind === KIND_TXN && e.batch === Number(batch) && this.#state(e) === "armed")
+          throw new JournalStateError(e.seq, "armed", `record ${e.seq} of batch ${batch} is still armed: resolve it before settling`);
       const seq = this.#nextSeq;
       this.#slot.fill(0xff);
       encodeSettle(batch, this.#slot);
@@ -303,8 +313,9 @@ export class Journal {
     const out: PendingReversal[] = [];
     for (const entry of this.#sortedTxns()) {
       if (this.#state(entry) !== "reversalDue") continue;
-      const reversal = this.#entries.get(entry.reversal)!;
-      const data = decodeReversal(this.#readSlot(reversal.primary));
+      const reversal = entry.reversal >= 0 ? this.#entries.get(entry.reversal) : undefined;
+      const data: Pick<ReversalData, "reason" | "authCode" | "f55"> =
+        reversal === undefined ? { reason: "98" } : decodeReversal(this.#readSlot(reversal.primary));
       out.push({
         seq: entry.seq,
         txn: decodeTransaction(this.#readSlot(entry.primary)).txn,
@@ -312,8 +323,8 @@ export class Journal {
         reason: data.reason,
         ...(data.authCode !== undefined ? { authCode: data.authCode } : {}),
         ...(data.f55 !== undefined ? { f55: data.f55 } : {}),
-        attempts: reversal.attempts,
-        failed: reversal.failed,
+        attempts: reversal?.attempts ?? 0,
+        failed: reversal?.failed ?? false,
       });
     }
     return out;
@@ -368,7 +379,7 @@ export class Journal {
   #state(entry: Entry): RecordState {
     if (entry.closed) return "closed";
     if (entry.approval.state === "approved") return this.#settled(entry) ? "settled" : "approved";
-    return entry.reversal >= 0 ? "reversalDue" : "armed";
+    return entry.reversal >= 0 || entry.dueAtBoot ? "reversalDue" : "armed";
   }
 
   #settled(txn: Entry): boolean {
@@ -403,13 +414,18 @@ export class Journal {
     let load = 0;
     for (const e of this.#entries.values()) {
       if (!this.#isLive(e)) continue;
-      load += e.kind === KIND_TXN && this.#state(e) === "armed" ? 2 : 1;
+      load += e.kind === KIND_TXN && e.reversal < 0 && this.#state(e) !== "approved" ? 2 : 1;
     }
     return load;
   }
 
+  /**
+   * Live records allowed: one sector is the spare, and every other sector keeps SLACK_SLOTS free on
+   * average, so the fewest-live sector always fits a fresh sector even after boot burns (docs §8).
+   */
   #capacity(): number {
-    return (this.#sectorCount - 2) * (this.#slotsPerSector - 1);
+    const records = this.#slotsPerSector - 1;
+    return Math.max(0, Math.min((this.#sectorCount - 2) * records, (this.#sectorCount - 1) * (records - SLACK_SLOTS)));
   }
 
   #countTxn(predicate: (e: Entry) => boolean): number {
@@ -432,6 +448,7 @@ export class Journal {
 
   #currentReversal(seq: number): Entry {
     const entry = this.#txn(seq, "reversalDue");
+    if (entry.reversal < 0) this.#writeReversal(entry, { target: seq, reason: "98", attemptsBase: 0 });
     return this.#entries.get(entry.reversal)!;
   }
 
@@ -439,7 +456,12 @@ export class Journal {
     return this.#sectors[entry.primary >> 8].header?.identity ?? this.#identity;
   }
 
-  #newEntry(seq: number, kind: Kind, loc: number, fields: Partial<Entry>): Entry {
+  #newEntry(
+    seq: number,
+    kind: Kind,
+    loc: number,
+    fields: { readonly batch?: number; readonly target?: number; readonly attempts?: number },
+  ): Entry {
     return {
       seq,
       kind,
@@ -452,6 +474,7 @@ export class Journal {
       batch: -1,
       target: -1,
       reversal: -1,
+      dueAtBoot: false,
       ...fields,
     };
   }
@@ -553,11 +576,18 @@ export class Journal {
       if (this.#active < 0 || this.#sectors[this.#active].used >= this.#slotsPerSector) this.#rotate();
       const sector = this.#active;
       const slotIndex = this.#sectors[sector].used;
+      const offset = sector * this.#flash.blockSize + slotIndex * SLOT_BYTES;
+      // A misdirected write may have landed ahead of the append point: never program over it.
+      const target = new Uint8Array(this.#flash.read(offset, SLOT_BYTES));
+      if (!isAll(target, 0, SLOT_BYTES, 0xff)) {
+        this.#sectors[sector].used = slotIndex + 1;
+        attempt--;
+        continue;
+      }
       const slot = this.#slot;
       slot.fill(0xff);
       fill(slot);
       sealBody(slot, kind, seq, sector, slotIndex);
-      const offset = sector * this.#flash.blockSize + slotIndex * SLOT_BYTES;
       this.#sectors[sector].used = slotIndex + 1;
       this.#flash.write(offset, BODY_BYTES, slot);
       const back = new Uint8Array(this.#flash.read(offset, BODY_BYTES));
@@ -679,8 +709,8 @@ export class Journal {
       }
     }
     assert(victim >= 0, "no compaction victim");
-    if (victimLive > this.#slotsPerSector - this.#sectors[this.#active].used)
-      throw new JournalFullError(this.#liveLoad(), this.#capacity(), "compaction does not fit the active sector");
+    // Capacity keeps the fewest-live sector within one fresh sector; if a boot burn or repair ate the room, wait for the next rotation.
+    if (victimLive > this.#slotsPerSector - this.#sectors[this.#active].used) return;
     this.#retire(victim);
   }
 
@@ -689,7 +719,11 @@ export class Journal {
       this.#programChecked(victim * this.#flash.blockSize + RETIRING_OFFSET, ZERO_WORDS, 4);
       this.#sectors[victim].retiring = true;
     }
-    for (const entry of this.#livePrimaries(victim)) this.#copyForward(entry);
+    for (const entry of this.#livePrimaries(victim)) {
+      // A RETIRING sector keeps its primaries until they fit elsewhere: stop rather than fail.
+      if (this.#sectors[this.#active].used >= this.#slotsPerSector && this.#freeSector() < 0) return;
+      this.#copyForward(entry);
+    }
   }
 
   /** Copies a live record into the active sector: same seq and state, new self-location (docs §8). */
@@ -735,7 +769,7 @@ export class Journal {
         used: 1,
       });
       if (header === undefined) continue;
-      this.#flash.write(s * blockSize, HEADER_BODY_BYTES, head);
+      this.#programChecked(s * blockSize, head, HEADER_BODY_BYTES);
       this.#healMarker(s * blockSize, head, SEALED_OFFSET);
       this.#healMarker(s * blockSize, head, RETIRING_OFFSET);
       maxSeq = Math.max(maxSeq, header.seqFloor - 1);
@@ -769,8 +803,12 @@ export class Journal {
         else if (hasRecordMagic(bytes) && !(s === newest && slot === lastNonBlank)) damagedSeqs.push(readU32(bytes, 4));
         if (cls === "record") this.#merge(bytes, (s << 8) | slot);
         else if (cls === "void") continue;
-        else if (s === newest && slot === lastNonBlank) tails.push((s << 8) | slot);
-        else
+        else if (s === newest && slot === lastNonBlank) {
+          tails.push((s << 8) | slot);
+          // A cut append and a rotten last record look alike: name the seq, the engine knows which seqs it was given.
+          if (nearMagic(bytes))
+            this.#alarm({ kind: "torn-tail", ...(hasRecordMagic(bytes) ? { seq: readU32(bytes, 4) } : {}), sector: s, slot });
+        } else
           this.#alarm({
             kind: cls === "misplaced" ? "misplaced" : "damaged",
             ...(hasRecordMagic(bytes) ? { seq: readU32(bytes, 4) } : {}),
@@ -790,11 +828,12 @@ export class Journal {
     }
     // 3. Heal what is believed, void the torn tail, burn the next slot.
     for (const entry of this.#entries.values()) this.#heal(entry);
-    for (const tail of tails) this.#flash.write(this.#offset(tail), 4, ZERO_WORDS);
+    const repairs = [...this.#entries.values()].filter((entry) => entry.locs.length > 1 && !this.#syncPrimary(entry));
+    for (const tail of tails) this.#programChecked(this.#offset(tail), ZERO_WORDS, 4);
     if (newest >= 0) {
       const info = this.#sectors[newest];
       if (info.used < this.#slotsPerSector) {
-        this.#flash.write(this.#offset((newest << 8) | info.used), 4, ZERO_WORDS);
+        this.#programChecked(this.#offset((newest << 8) | info.used), ZERO_WORDS, 4);
         info.used++;
       }
     }
@@ -806,6 +845,14 @@ export class Journal {
       info.sealed = true;
     }
     if (newest >= 0 && this.#sectors[newest].sealed) this.#rotate();
+    for (const entry of repairs) if (this.#isLive(entry)) this.#copyForward(entry);
+    // The primary now carries the merged state: stale copies are voided so rot in one can never bring old state back.
+    for (const entry of this.#entries.values()) {
+      if (entry.locs.length < 2) continue;
+      for (const loc of entry.locs) if (loc !== entry.primary) this.#programChecked(this.#offset(loc), ZERO_WORDS, 4);
+      entry.locs.length = 0;
+      entry.locs.push(entry.primary);
+    }
     for (let s = 0; s < this.#sectorCount; s++) if (this.#sectors[s].retiring && s !== this.#active) this.#retire(s);
     if (this.#active >= 0) this.#ensureSpare();
     // 5. After power loss every armed record must be reversed: void its approval, give it a REVERSAL.
@@ -815,7 +862,7 @@ export class Journal {
         for (const loc of entry.locs) this.#programChecked(this.#offset(loc) + GROUP_OFFSET, ZERO_WORDS, GROUP_BYTES);
         entry.approval = { state: "void" };
       }
-      if (entry.reversal < 0) this.#writeReversal(entry, { target: entry.seq, reason: "98", attemptsBase: 0 });
+      if (entry.reversal < 0) entry.dueAtBoot = true;
     }
   }
 
@@ -859,19 +906,44 @@ export class Journal {
     for (const loc of entry.locs) {
       const offset = this.#offset(loc);
       const bytes = this.#readSlot(loc);
-      if (loc === entry.primary && this.#isLive(entry)) this.#flash.write(offset, BODY_BYTES, bytes);
+      if (loc === entry.primary && this.#isLive(entry)) this.#programChecked(offset, bytes, BODY_BYTES);
       this.#healMarker(offset, bytes, WORD_A_OFFSET);
       if (
         entry.kind === KIND_REVERSAL ||
         decodeApproval(entry.seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES)).state === "approved"
       )
-        this.#flash.write(offset + GROUP_OFFSET, GROUP_BYTES, bytes.subarray(GROUP_OFFSET));
+        this.#programChecked(offset + GROUP_OFFSET, bytes.subarray(GROUP_OFFSET), GROUP_BYTES);
     }
+  }
+
+  /**
+   * A copy-forward cut between body and markers leaves the new (primary) copy behind the merged state;
+   * bring it level before the older copy's sector can be erased, or the state would be lost with it.
+   */
+  #syncPrimary(entry: Entry): boolean {
+    const bytes = this.#readSlot(entry.primary);
+    const offset = this.#offset(entry.primary);
+    if ((entry.kind === KIND_TXN ? entry.closed : entry.kind === KIND_REVERSAL && entry.failed) && !markerSet(bytes, WORD_A_OFFSET))
+      this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
+    if (entry.kind === KIND_TXN && entry.approval.state === "approved") {
+      encodeApproval(entry.seq, entry.approval.authCode, entry.approval.rrn, this.#word);
+      const group = bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES);
+      if (isAll(group, 0, GROUP_BYTES, 0xff)) this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
+      // Rot or a stray write spoiled the newest copy's group: a fresh copy carries the merged state.
+      else if (decodeApproval(entry.seq, group).state !== "approved") return false;
+    }
+    if (entry.kind === KIND_REVERSAL) {
+      const bits = entry.attempts - bytes[PAYLOAD_OFFSET + 6];
+      this.#word.set(bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
+      for (let bit = 0; bit < bits; bit++) this.#word[bit >> 3] &= ~(1 << (bit & 7));
+      if (!bodyEqualRange(this.#word, bytes, GROUP_OFFSET)) this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
+    }
+    return true;
   }
 
   #healMarker(base: number, bytes: Uint8Array, at: number): void {
     const value = readU32(bytes, at);
-    if (value !== 0xffffffff && value !== 0) this.#flash.write(base + at, 4, ZERO_WORDS);
+    if (value !== 0xffffffff && value !== 0) this.#programChecked(base + at, ZERO_WORDS, 4);
   }
 
   /** A dirty sector that still holds records nobody else has: alarm, never drop silently. */
@@ -887,7 +959,7 @@ export class Journal {
   #audit(): void {
     for (let s = 0; s < this.#sectorCount; s++) {
       const info = this.#sectors[s];
-      if (info.header === undefined) continue;
+      if (info?.header === undefined) continue;
       const head = new Uint8Array(this.#flash.read(s * this.#flash.blockSize, SLOT_BYTES));
       if (decodeHeader(head, s, this.#sectorCount) === undefined) this.#alarm({ kind: "audit", sector: s, slot: 0 });
     }
@@ -910,6 +982,17 @@ export class Journal {
       }
     }
   }
+}
+
+/** The first byte is the record magic, or one bit away from it (rot). */
+function nearMagic(slot: Uint8Array): boolean {
+  const diff = slot[0] ^ 0x5a;
+  return (diff & (diff - 1)) === 0;
+}
+
+function bodyEqualRange(group: Uint8Array, slot: Uint8Array, at: number): boolean {
+  for (let i = 0; i < GROUP_BYTES; i++) if (group[i] !== slot[at + i]) return false;
+  return true;
 }
 
 function bodyEqual(a: Uint8Array, b: Uint8Array): boolean {
