@@ -193,12 +193,16 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   let journal: ScenarioJournal | undefined;
   let engine: TxnEngine | undefined;
   let lastScreen = "";
+  /** An armed flash-op cut fired: operations scripted before the next powerOn do not run. */
+  let cutByFlash = false;
 
   const cut = () => {
+    cutByFlash = true;
     power.cut();
     engine = undefined;
     journal = undefined;
-    emit({ ev: "power", state: "cut" });
+    // Which operation tore (erase or program): the reports of the power-cut loops need it.
+    emit({ ev: "power", state: "cut", flashOp: flash.fired?.operation === "erase" ? "erase" : "program" });
   };
 
   /** Runs terminal code; a power cut fired by the flash ends it where it stands. */
@@ -214,6 +218,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   const powerOn = () => {
     if (!flash.powered) flash.powerCycle();
     power.on = true;
+    cutByFlash = false;
     const ui = new TerminalUi({
       onScreen: (screen) => {
         const text = render(screen, "en").title;
@@ -244,9 +249,11 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     powered(() => booting.boot());
   };
 
-  const on = (index: number): TxnEngine => {
-    if (!power.on || engine === undefined) throw new ScenarioStepError(index, "the terminal is off: powerOn first");
-    return engine;
+  /** The running engine; undefined after a flash-op cut (the step does not run); an error when the script never powered on. */
+  const on = (index: number): TxnEngine | undefined => {
+    if (power.on && engine !== undefined) return engine;
+    if (cutByFlash) return undefined;
+    throw new ScenarioStepError(index, "the terminal is off: powerOn first");
   };
 
   scenario.steps.forEach((step, index) => runStep(step, index));
@@ -321,33 +328,33 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
           emit({ ev: "power", state: "cut" });
           return;
         case "signOn":
-          return powered(() => on(index).signOn());
+          return powered(() => on(index)?.signOn());
         case "signOff":
-          return powered(() => on(index).signOff());
+          return powered(() => on(index)?.signOff());
         case "echo":
-          return powered(() => on(index).echo());
+          return powered(() => on(index)?.echo());
         case "balance": {
           const engine = on(index);
-          const card = present(index, step.card, "balance", 0);
-          if (card !== undefined) powered(() => engine.balance(card, step.pin));
+          const card = engine && present(index, step.card, "balance", 0);
+          if (card !== undefined) powered(() => engine!.balance(card, step.pin));
           return;
         }
         case "sale": {
           const engine = on(index);
-          const card = present(index, step.card, "sale", step.amount);
-          if (card !== undefined) powered(() => engine.sale({ amount: step.amount, card, pin: step.pin }));
+          const card = engine && present(index, step.card, "sale", step.amount);
+          if (card !== undefined) powered(() => engine!.sale({ amount: step.amount, card, pin: step.pin }));
           return;
         }
         case "refund": {
           const engine = on(index);
-          const card = present(index, step.card, "refund", step.amount);
-          if (card !== undefined) powered(() => engine.refund({ amount: step.amount, card, pin: step.pin, originalStan: step.stan }));
+          const card = engine && present(index, step.card, "refund", step.amount);
+          if (card !== undefined) powered(() => engine!.refund({ amount: step.amount, card, pin: step.pin, originalStan: step.stan }));
           return;
         }
         case "void":
-          return powered(() => on(index).voidSale(step.stan));
+          return powered(() => on(index)?.voidSale(step.stan));
         case "settle":
-          return powered(() => on(index).settle());
+          return powered(() => on(index)?.settle());
         case "advance":
           return advance(step.ms);
         case "drain":
