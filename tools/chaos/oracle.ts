@@ -1,0 +1,220 @@
+/**
+ * The ledger oracle: watches one chaos run as it happens (events, screens,
+ * journal operations) and checks the invariants of docs/chaos.md, some at the
+ * moment something happens, the rest once the system is quiescent:
+ *   1. host ledger and terminal log agree on every standing transaction;
+ *   2. no host approval of a sale or void stands unless the terminal completed it;
+ *   3. no reversal is lost (every record is retried before the next online
+ *      message and closed only by a real answer), none had a second effect;
+ *   4. no late or duplicate answer turned into an approval;
+ *   5. every 冲正失败 shown matched an unresolved record at that moment;
+ *   6. no full PAN, track data or PIN block in an event, a screen or NV memory.
+ * Checks judge the terminal by what it could know (events it received) and
+ * the host by its ledger; nothing here trusts the engine's own bookkeeping.
+ */
+import type { WorkingKeys } from "../../modules/crypto/keys";
+import type { ApprovedRecord } from "../../modules/txn/ports";
+import type { EngineInput } from "../../modules/ui/terminal-ui";
+import type { RecordingLedger } from "./recording-ledger";
+import type { JournalOperation, NvJournal } from "./nv-memory";
+import type { SecretScanner } from "./secrets";
+import type { SystemEvent, SystemObserver } from "./system";
+
+export type Invariant = "1" | "2" | "3" | "4" | "5" | "6" | "liveness" | "crash";
+
+export interface Violation {
+  readonly invariant: Invariant;
+  readonly step: number;
+  readonly t: number;
+  readonly detail: string;
+  /** Number of events seen when it was found (the trace ends there). */
+  readonly eventCount: number;
+}
+
+/** 0410 answers that close a reversal (as the engine's REVERSAL_FINAL_CODES). */
+const REVERSAL_FINAL_CODES: readonly string[] = Object.freeze(["00", "12", "25"]);
+/** One run stops collecting after this many violations: the first ones tell the story. */
+const VIOLATIONS_MAX = 20;
+
+interface Accepted {
+  readonly t: number;
+  readonly f39: string | undefined;
+}
+
+export interface OracleContext {
+  readonly tid: string;
+  readonly responseTimeoutMs: number;
+  /** The terminal's journal under any planted bug: what really is on NV memory. */
+  readonly journal: Pick<NvJournal, "settled" | "pending" | "approvedLog">;
+  readonly ledger: RecordingLedger;
+  readonly scanner: SecretScanner;
+  readonly hasWorkingKeys: () => boolean;
+}
+
+export class Oracle implements SystemObserver {
+  readonly events: SystemEvent[] = [];
+  readonly violations: Violation[] = [];
+  readonly faults = new Map<string, number>();
+  transactions = 0;
+  reversals = 0;
+  /** The driver's step, for reports. */
+  step = 0;
+  #now = 0;
+  /** Last send time per request MTI + STAN. */
+  readonly #sent = new Map<string, number>();
+  /** Last accepted (not discarded) answer per response MTI + STAN. */
+  readonly #accepted = new Map<string, Accepted>();
+  readonly #reversalDue = new Set<string>();
+  readonly #reversalAnswered = new Set<string>();
+  /** Last journal operation per STAN. */
+  readonly #lastOperation = new Map<string, JournalOperation>();
+  /** Non-0400 messages sent so far, and per STAN the count when its last reversal attempt began. */
+  #onlineSends = 0;
+  readonly #attemptedAt = new Map<string, number>();
+
+  constructor(readonly context: OracleContext) {}
+
+  // ------------------------------------------------------------ live checks
+
+  onEvent(event: SystemEvent): void {
+    this.#now = event.t;
+    this.events.push(event);
+    this.#scanEvent(event);
+    const stan = typeof event.stan === "string" ? event.stan : "";
+    switch (event.ev) {
+      case "send":
+        return this.#onSend(String(event.mti), stan);
+      case "recv":
+        if (event.discarded !== true) this.#onAccepted(String(event.mti), stan, event.f39 as string | undefined);
+        return;
+      case "result":
+        if (event.op === "sale" || event.op === "void" || event.op === "refund" || event.op === "balance") this.transactions++;
+        if (event.outcome === "approved" && this.#reversalDue.has(stan))
+          this.#violate("4", `STAN ${stan} was shown approved after it became reversal-due`);
+        return;
+    }
+  }
+
+  onUi(input: EngineInput, t: number): void {
+    this.#now = t;
+    if (input.kind === "reversal") this.#attemptedAt.set(input.stan, this.#onlineSends);
+    if (input.kind !== "reversalFailed") return;
+    const record = this.context.journal.pending().find((r) => r.stan === input.stan);
+    if (record?.state !== "failed")
+      this.#violate("5", `冲正失败 shown for STAN ${input.stan}, but the journal holds it as ${record?.state ?? "nothing (resolved)"}`);
+    else if (this.#reversalAnswered.has(input.stan)) {
+      const host = this.context.ledger.find(this.context.tid, record.batch, input.stan);
+      this.#violate("5", `冲正失败 shown for STAN ${input.stan} after a valid final 0410 (host: ${host?.state ?? "never booked"})`);
+    }
+  }
+
+  onFault(kind: string): void {
+    this.faults.set(kind, (this.faults.get(kind) ?? 0) + 1);
+  }
+
+  onWorkingKeys(keys: WorkingKeys): void {
+    this.context.scanner.addWorkingKeys(keys);
+  }
+
+  onJournal(operation: JournalOperation, stan: string, record: ApprovedRecord | undefined, t: number): void {
+    this.#now = t;
+    this.#lastOperation.set(stan, operation);
+    if (operation === "reversalDue") this.#reversalDue.add(stan);
+    if (operation === "reversed") this.reversals++;
+    const answer = (mti: string) => this.#accepted.get(mti + stan);
+    if (operation === "complete") {
+      // Closing an armed record is right only when the host holds no approval for it (a decline, or never booked).
+      const host = this.context.ledger.booked.find((k) => k.stan === stan);
+      const state = host === undefined ? undefined : this.context.ledger.find(host.tid, host.batch, stan)?.state;
+      if (state === "approved" || state === "voided")
+        this.#violate("3", `STAN ${stan}: reversal record closed while the host holds it ${state}: a lost reversal`);
+    }
+    if (operation === "reversed" && !this.#reversalAnswered.has(stan))
+      this.#violate("3", `STAN ${stan}: reversal closed without a valid final 0410`);
+    if (operation === "approve" && record !== undefined) {
+      if (this.#reversalDue.has(stan)) this.#violate("4", `STAN ${stan}: approval logged after it became reversal-due`);
+      const mti = record.op === "refund" ? "0230" : "0210";
+      const sentMs = this.#sent.get((record.op === "refund" ? "0220" : "0200") + stan);
+      const got = answer(mti);
+      if (got?.f39 !== "00" || sentMs === undefined || got.t < sentMs)
+        this.#violate("4", `STAN ${stan}: approval logged without an accepted ${mti} 00 to its request`);
+    }
+  }
+
+  #onSend(mti: string, stan: string): void {
+    this.#sent.set(mti + stan, this.#now);
+    const pending = this.context.journal.pending();
+    if (mti === "0400") {
+      if (!pending.some((r) => r.stan === stan)) this.#violate("3", `0400 sent for STAN ${stan}, which no pending reversal record has`);
+      return;
+    }
+    if (this.context.hasWorkingKeys())
+      for (const record of pending)
+        if ((this.#attemptedAt.get(record.stan) ?? -1) < this.#onlineSends)
+          this.#violate("3", `${mti} sent while the reversal of STAN ${record.stan} (${record.state}) was not retried first`);
+    this.#onlineSends++;
+  }
+
+  #onAccepted(mti: string, stan: string, f39: string | undefined): void {
+    const requestMti = mti.slice(0, 2) + String(Number(mti[2]) - 1) + mti[3];
+    const sentMs = this.#sent.get(requestMti + stan);
+    if (sentMs !== undefined && this.#now >= sentMs + this.context.responseTimeoutMs)
+      this.#violate(
+        "4",
+        `${mti} for STAN ${stan} accepted ${this.#now - sentMs} ms after its request (deadline ${this.context.responseTimeoutMs} ms)`,
+      );
+    this.#accepted.set(mti + stan, { t: this.#now, f39 });
+    if (mti === "0410" && REVERSAL_FINAL_CODES.includes(f39 ?? "")) this.#reversalAnswered.add(stan);
+  }
+
+  #scanEvent(event: SystemEvent): void {
+    for (const key in event) {
+      const value = event[key];
+      if (typeof value !== "string") continue;
+      const hit = this.context.scanner.scanText(value);
+      if (hit !== undefined) this.#violate("6", `${hit.kind} of ${hit.card} in clear in a ${event.ev} event (field ${key})`);
+    }
+  }
+
+  // ------------------------------------------------------------ at quiescence
+
+  /** The checks that need the whole run: call once the system is quiescent. */
+  finish(nvImage: Uint8Array | undefined): void {
+    const { journal, ledger, tid } = this.context;
+    const log = [...journal.settled, ...journal.approvedLog()];
+    const terminal = new Map(log.map((r) => [`${r.batch}/${r.stan}`, r]));
+    const standing = ledger.transactions().filter((t) => t.state === "approved" || t.state === "voided");
+    const host = new Map(standing.map((t) => [`${t.batch}/${t.stan}`, t]));
+    for (const [key, t] of host) {
+      const mine = terminal.get(key);
+      if (mine === undefined && t.kind !== "refund")
+        this.#violate("2", `host ${t.kind} ${key} of ${t.amount} stands ${t.state}, the terminal never completed it`);
+      else if (mine === undefined) this.#violate("1", `host refund ${key} of ${t.amount} stands, the terminal log lacks it`);
+      else if (mine.op !== t.kind || mine.amount !== t.amount)
+        this.#violate("1", `${key}: host ${t.kind} ${t.amount}, terminal ${mine.op} ${mine.amount}`);
+    }
+    for (const [key, r] of terminal) {
+      if (host.has(key)) continue;
+      const state = ledger.find(tid, r.batch, r.stan)?.state ?? "never booked";
+      this.#violate("1", `terminal ${r.op} ${key} of ${r.amount} is logged approved, host: ${state}`);
+    }
+    for (const record of journal.pending()) this.#violate("3", `STAN ${record.stan} still ${record.state} at quiescence`);
+    for (const [stan, operation] of this.#lastOperation)
+      if (operation === "arm" && !journal.pending().some((r) => r.stan === stan))
+        this.#violate("3", `STAN ${stan} was armed and never closed, and no record of it is left: a lost reversal`);
+    for (const [key, effects] of ledger.effects) if (effects > 1) this.#violate("3", `reversal of ${key} took effect ${effects} times`);
+    if (nvImage !== undefined) {
+      const hit = this.context.scanner.scanBytes(nvImage);
+      if (hit !== undefined) this.#violate("6", `${hit.kind} of ${hit.card} (${hit.encoding}) at NV offset ${hit.offset}`);
+    }
+  }
+
+  fail(invariant: Invariant, detail: string): void {
+    this.#violate(invariant, detail);
+  }
+
+  #violate(invariant: Invariant, detail: string): void {
+    if (this.violations.length >= VIOLATIONS_MAX) return;
+    this.violations.push({ invariant, step: this.step, t: this.#now, detail, eventCount: this.events.length });
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Sums of many seeds, merged in seed order so that any split across workers
+ * gives the same totals and the same violation listing, and the text a
+ * violation prints: seed, step, invariant, what broke, and the last events.
+ */
+import type { Violation } from "./oracle";
+import type { SeedResult } from "./run";
+
+/** Events shown before a violation. */
+const TRACE_EVENTS = 14;
+
+export interface SeedViolation extends Violation {
+  readonly seed: number;
+  /** The events that led to it, one JSON line each. */
+  readonly trace: readonly string[];
+}
+
+export interface ChaosTotals {
+  seeds: number;
+  /** Seeds with at least one violation. */
+  violations: number;
+  faults: Record<string, number>;
+  transactions: number;
+  reversals: number;
+  /** The violations of the first failing seeds, in seed order. */
+  failures: SeedViolation[];
+}
+
+/** Failing seeds kept with their traces; the count goes on beyond. */
+const FAILURES_KEPT = 20;
+
+export function emptyTotals(): ChaosTotals {
+  return { seeds: 0, violations: 0, faults: {}, transactions: 0, reversals: 0, failures: [] };
+}
+
+export function addSeed(totals: ChaosTotals, result: SeedResult): void {
+  totals.seeds++;
+  totals.transactions += result.transactions;
+  totals.reversals += result.reversals;
+  for (const [kind, count] of Object.entries(result.faults)) totals.faults[kind] = (totals.faults[kind] ?? 0) + count;
+  if (result.violations.length === 0) return;
+  totals.violations++;
+  if (totals.failures.length >= FAILURES_KEPT) return;
+  for (const v of result.violations) {
+    const trace = result.events.slice(Math.max(0, v.eventCount - TRACE_EVENTS), v.eventCount).map((e) => JSON.stringify(e));
+    totals.failures.push({ ...v, seed: result.seed, trace });
+  }
+}
+
+/** Totals of parts (each a contiguous run of seeds), in seed order. */
+export function mergeTotals(parts: readonly ChaosTotals[]): ChaosTotals {
+  const merged = emptyTotals();
+  for (const part of parts) {
+    merged.seeds += part.seeds;
+    merged.violations += part.violations;
+    merged.transactions += part.transactions;
+    merged.reversals += part.reversals;
+    for (const [kind, count] of Object.entries(part.faults)) merged.faults[kind] = (merged.faults[kind] ?? 0) + count;
+    merged.failures.push(...part.failures);
+  }
+  merged.failures.sort((a, b) => a.seed - b.seed);
+  const seeds = [...new Set(merged.failures.map((f) => f.seed))].slice(0, FAILURES_KEPT);
+  merged.failures = merged.failures.filter((f) => seeds.includes(f.seed));
+  merged.faults = Object.fromEntries(Object.entries(merged.faults).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return merged;
+}
+
+export function describeViolation(v: SeedViolation): string {
+  const head = `violation: seed ${v.seed} step ${v.step} t=${v.t}ms invariant ${v.invariant}: ${v.detail}`;
+  const replay = `  replay: tools/xspos chaos --from ${v.seed} --seeds 1 --trace`;
+  return [head, ...v.trace.map((line) => `  ${line}`), replay].join("\n");
+}

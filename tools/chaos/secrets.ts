@@ -1,0 +1,118 @@
+/**
+ * What must never be stored or logged (PCI DSS): every test card's full PAN,
+ * its track 2 equivalent and its PIN blocks, in every encoding a bug would
+ * leave them in: ASCII text, packed BCD at either nibble alignment, and raw
+ * or hex PIN blocks (clear format 0, and encrypted under each PIK a sign-on
+ * delivered). Masked PANs (first 6 / last 4) are fine and do not match.
+ */
+import { fromAscii, toHex } from "../../modules/base/hex";
+import { softwareCiphers } from "../../modules/crypto/ciphers";
+import type { WorkingKeys } from "../../modules/crypto/keys";
+import { pinBlockFormat0 } from "../../modules/crypto/pin-block";
+import { TEST_CARDS, track2Text, type TestCard } from "../../modules/card/test-cards";
+
+export type SecretKind = "pan" | "track2" | "pinBlock";
+
+interface TextNeedle {
+  readonly kind: SecretKind;
+  readonly card: string;
+  readonly text: string;
+}
+
+interface ByteNeedle {
+  readonly kind: SecretKind;
+  readonly card: string;
+  readonly encoding: string;
+  readonly bytes: Buffer;
+}
+
+export interface SecretHit {
+  readonly kind: SecretKind;
+  readonly card: string;
+  readonly encoding: string;
+  readonly offset: number;
+}
+
+/** PINs the workload enters: the right one and a wrong one. */
+export const WORKLOAD_PINS = Object.freeze(["1234", "9999"]);
+
+/** Packed BCD of a digit string (`D` → nibble D), padded with F to whole bytes. */
+function bcd(nibbles: string): Buffer {
+  const even = nibbles.length % 2 === 0 ? nibbles : `${nibbles}F`;
+  return Buffer.from(even, "hex");
+}
+
+/** Track 2 as the terminal carries it in F35 (nibbles, `D` separator). */
+function trackOf(card: TestCard): string {
+  return `${card.pan}D${card.expiry}${card.serviceCode}${card.discretionary}`;
+}
+
+export class SecretScanner {
+  readonly #text: TextNeedle[] = [];
+  readonly #bytes: ByteNeedle[] = [];
+  /** Clear PIN blocks and their encryptions, by hex, so the same block is never added twice. */
+  readonly #pinBlocks = new Set<string>();
+
+  constructor() {
+    for (const card of TEST_CARDS) {
+      const track = trackOf(card);
+      this.#addText("pan", card.name, card.pan);
+      this.#addText("track2", card.name, track);
+      this.#addText("track2", card.name, track2Text(card));
+      this.#addBytes("pan", card.name, "ascii", Buffer.from(fromAscii(card.pan)));
+      // BCD at an even nibble offset, and at an odd one (the middle whole bytes of "0" + PAN).
+      this.#addBytes("pan", card.name, "bcd", bcd(card.pan));
+      this.#addBytes("pan", card.name, "bcd-odd", bcd(`0${card.pan}`).subarray(1, card.pan.length / 2));
+      this.#addBytes("track2", card.name, "bcd", bcd(track));
+      for (const pin of WORKLOAD_PINS) this.#addPinBlock(card.name, pinBlockFormat0(pin, card.pan));
+    }
+  }
+
+  /** A sign-on delivered a PIK: the encrypted PIN blocks under it are secrets too. */
+  addWorkingKeys(keys: WorkingKeys): void {
+    const pik = keys.pik.createCipher(softwareCiphers);
+    for (const card of TEST_CARDS)
+      for (const pin of WORKLOAD_PINS) {
+        const block = pinBlockFormat0(pin, card.pan);
+        pik.encryptBlock(block, 0, block, 0);
+        this.#addPinBlock(card.name, block);
+      }
+  }
+
+  /** First secret in a log line or event, if any. */
+  scanText(line: string): SecretHit | undefined {
+    for (const needle of this.#text) {
+      const offset = line.indexOf(needle.text);
+      if (offset >= 0) return { kind: needle.kind, card: needle.card, encoding: "text", offset };
+    }
+    return undefined;
+  }
+
+  /** First secret in a memory image (flash, NV), if any. */
+  scanBytes(image: Uint8Array): SecretHit | undefined {
+    const buffer = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+    for (const needle of this.#bytes) {
+      const offset = buffer.indexOf(needle.bytes);
+      if (offset >= 0) return { kind: needle.kind, card: needle.card, encoding: needle.encoding, offset };
+    }
+    return undefined;
+  }
+
+  #addPinBlock(card: string, block: Uint8Array): void {
+    const hex = toHex(block);
+    if (this.#pinBlocks.has(hex)) return;
+    this.#pinBlocks.add(hex);
+    this.#addText("pinBlock", card, hex);
+    this.#addBytes("pinBlock", card, "raw", Buffer.from(block));
+  }
+
+  #addText(kind: SecretKind, card: string, text: string): void {
+    this.#text.push({ kind, card, text });
+    if (text !== text.toLowerCase()) this.#text.push({ kind, card, text: text.toLowerCase() });
+  }
+
+  #addBytes(kind: SecretKind, card: string, encoding: string, bytes: Buffer): void {
+    this.#bytes.push({ kind, card, encoding, bytes });
+    if (encoding === "ascii") this.#addBytes(kind, card, "hex-ascii", Buffer.from(toHex(bytes)));
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * One whole system on one virtual clock, for a chaos run: the terminal core
+ * (TxnEngine + UI) in a power domain, the in-process host core over an
+ * in-memory ledger (restartable), and the emulated network between them. The
+ * same building blocks as the scenario runner (tools/scenario/runner.ts), with
+ * the knobs chaos needs: drops at any byte, host restarts, cuts at any NV
+ * operation, and observation points for the oracle.
+ */
+import { fromHex } from "../../modules/base/hex";
+import { SecretKey, type WorkingKeys } from "../../modules/crypto/keys";
+import { EmulatedNetwork, type ServerConnection, type ServerConnectionEvents } from "../../modules/emulators/network";
+import type { Clock, TimerHandle } from "../../modules/platform/clock";
+import { SeededRandom } from "../../modules/platform/random";
+import type { Transport } from "../../modules/platform/transport";
+import { VirtualClock } from "../../modules/platform/virtual-clock";
+import { TxnEngine, type TxnEvent } from "../../modules/txn/engine";
+import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
+import { render, TerminalUi, type EngineInput } from "../../modules/ui/terminal-ui";
+import { HostCore } from "../host/core";
+import { frame, FrameReader } from "../host/decision";
+import { FaultSchedule, type Fault } from "../host/faults";
+import { DEFAULT_TERMINALS, registry } from "../host/terminals";
+import { CardDesk } from "../scenario/card-desk";
+import { MemoryLedger } from "../scenario/memory-ledger";
+import { type JournalOperation, NvCounter, NvJournal, NvPowerCut, NvStateStore, WatchedKeyStore } from "./nv-memory";
+import { RecordingLedger } from "./recording-ledger";
+
+export const TERMINAL = DEFAULT_TERMINALS[0];
+/** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
+const EPOCH_MS = Date.UTC(2026, 0, 15, 9, 0, 0);
+
+export interface TerminalParameters {
+  readonly responseTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly reversalRetries: number;
+  readonly blockSalesWhileReversalFailed: boolean;
+  readonly latencyMs: number;
+}
+
+export type SystemEvent = { readonly t: number; readonly ev: string } & Readonly<Record<string, unknown>>;
+
+/** Planted bugs and other wrappers around the terminal's ports (tools/chaos/planted-bugs.ts). */
+export interface PortHooks {
+  journal?(journal: TxnJournal, system: ChaosSystem): TxnJournal;
+  clock?(clock: Clock, system: ChaosSystem): Clock;
+  onUi?(onUi: (input: EngineInput) => void, system: ChaosSystem): (input: EngineInput) => void;
+  onEvent?(onEvent: (event: TxnEvent) => void, system: ChaosSystem): (event: TxnEvent) => void;
+}
+
+export interface SystemObserver {
+  onEvent(event: SystemEvent): void;
+  onUi(input: EngineInput, t: number): void;
+  onFault(kind: string): void;
+  onJournal(operation: JournalOperation, stan: string, record: ApprovedRecord | undefined, t: number): void;
+  /** Each sign-on's working keys (PIN blocks under the new PIK become secrets to look for). */
+  onWorkingKeys(keys: WorkingKeys): void;
+}
+
+/** Host faults counted when they fire (a scheduled fault the run never reaches does not count). */
+class CountingFaultSchedule extends FaultSchedule {
+  constructor(readonly onFired: (fault: Fault) => void) {
+    super();
+  }
+  override takeForMessage(mti: string): Fault | undefined {
+    const fault = super.takeForMessage(mti);
+    if (fault !== undefined) this.onFired(fault);
+    return fault;
+  }
+  override takeForConnection(): Fault | undefined {
+    const fault = super.takeForConnection();
+    if (fault !== undefined) this.onFired(fault);
+    return fault;
+  }
+}
+
+export class ChaosSystem {
+  readonly clock = new VirtualClock({ timersMax: 1024 });
+  readonly ledger = new RecordingLedger(new MemoryLedger());
+  readonly network: EmulatedNetwork;
+  readonly nv = new NvCounter();
+  readonly journalStore: NvJournal;
+  readonly state = new NvStateStore(this.nv);
+  readonly keys: WatchedKeyStore;
+  /** The test cards, read by the real card drivers on emulated readers. */
+  readonly cards: CardDesk;
+  /** The journal port the engine sees (a planted bug may wrap it). */
+  readonly journal: TxnJournal;
+  host: HostCore;
+  engine: TxnEngine | undefined;
+  powered = false;
+  #generation = 0;
+  #hostGeneration = 0;
+  #lastScreen = "";
+  readonly #hostRandom: SeededRandom;
+
+  /** Who watches the run (the oracle); set before `powerOn`. */
+  observer: SystemObserver | undefined;
+
+  constructor(
+    readonly parameters: TerminalParameters,
+    seed: number,
+    readonly hooks: PortHooks = {},
+  ) {
+    this.#hostRandom = new SeededRandom(seed ^ 0x5eed);
+    this.cards = new CardDesk({
+      ifdSerial: "XSPOS001",
+      random: new SeededRandom(seed ^ 0xca4d),
+      nowMs: () => EPOCH_MS + this.clock.nowMs(),
+    });
+    this.journalStore = new NvJournal(this.nv, (operation, stan, record) =>
+      this.observer?.onJournal(operation, stan, record, this.clock.nowMs()),
+    );
+    this.host = this.#newHost();
+    this.network = new EmulatedNetwork({
+      clock: this.clock,
+      latencyMs: parameters.latencyMs,
+      accept: (connection) => this.#serve(connection),
+    });
+    this.keys = new WatchedKeyStore((keys) => this.observer?.onWorkingKeys(keys));
+    this.keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
+    this.journal = hooks.journal?.(this.journalStore, this) ?? this.journalStore;
+  }
+
+  emit(event: Record<string, unknown> & { ev: string }): void {
+    this.observer?.onEvent({ t: this.clock.nowMs(), ...event });
+  }
+
+  powerOn(): void {
+    if (this.powered) return;
+    this.powered = true;
+    this.nv.powerOn();
+    const generation = this.#generation;
+    const live = () => this.#generation === generation;
+    const ui = new TerminalUi({
+      onScreen: (screen) => {
+        const text = render(screen, "en").title;
+        if (text !== this.#lastScreen) this.emit({ ev: "screen", text });
+        this.#lastScreen = text;
+      },
+    });
+    const baseClock: Clock = {
+      nowMs: () => this.clock.nowMs(),
+      schedule: (delayMs, callback): TimerHandle => this.clock.schedule(delayMs, () => live() && callback()),
+      cancel: (handle) => this.clock.cancel(handle),
+    };
+    const transport: Transport = {
+      connect: (endpoint, events) => {
+        const verdict = this.host.admitConnection();
+        if (verdict !== "accept") this.network.failNextConnect(verdict === "refuse" ? "refused" : "handshake");
+        return this.network.connect(endpoint, {
+          onConnected: () => live() && events.onConnected(),
+          onData: (bytes) => live() && events.onData(bytes),
+          onClosed: (failure, detail) => live() && events.onClosed(failure, detail),
+        });
+      },
+    };
+    const showUi = (input: EngineInput) => {
+      this.observer?.onUi(input, this.clock.nowMs());
+      ui.show(input);
+    };
+    const onEvent = (event: TxnEvent) => this.emit({ ...event });
+    const p = this.parameters;
+    this.engine = new TxnEngine({
+      clock: this.hooks.clock?.(baseClock, this) ?? baseClock,
+      transport,
+      endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
+      journal: this.journal,
+      state: this.state,
+      keys: this.keys,
+      terminalId: TERMINAL.tid,
+      merchantId: TERMINAL.mid,
+      responseTimeoutMs: p.responseTimeoutMs,
+      connectTimeoutMs: p.connectTimeoutMs,
+      reversalRetries: p.reversalRetries,
+      blockSalesWhileReversalFailed: p.blockSalesWhileReversalFailed,
+      onEvent: this.hooks.onEvent?.(onEvent, this) ?? onEvent,
+      onUi: this.hooks.onUi?.(showUi, this) ?? showUi,
+    });
+    this.emit({ ev: "power", state: "on" });
+    this.guard(() => this.engine!.boot());
+  }
+
+  /** Power goes now (a cut, or a clean switch-off: the terminal cannot tell them apart). */
+  powerOff(state: "off" | "cut"): void {
+    if (!this.powered) return;
+    this.powered = false;
+    this.engine = undefined;
+    this.#generation++;
+    this.network.resetAll();
+    this.emit({ ev: "power", state });
+  }
+
+  /** The host process restarts: connections drop, pending faults are forgotten, the ledger stays. */
+  restartHost(): void {
+    this.#hostGeneration++;
+    this.host = this.#newHost();
+    this.network.resetAll();
+    this.emit({ ev: "host", state: "restart" });
+  }
+
+  /** Runs `action`; a power cut inside it (an NV operation) turns the terminal off. */
+  guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      if (!(error instanceof NvPowerCut)) throw error;
+      this.observer?.onFault("powerCutAtNvOp");
+      this.powerOff("cut");
+    }
+  }
+
+  /** Moves virtual time forward by `ms`, through any power cut on the way. */
+  advance(ms: number): void {
+    const targetMs = this.clock.nowMs() + ms;
+    while (this.clock.nowMs() < targetMs || (this.clock.nextDueMs !== undefined && this.clock.nextDueMs <= targetMs))
+      this.guard(() => this.clock.advance(targetMs - this.clock.nowMs()));
+  }
+
+  /** Runs timers until none is left or `horizonMs` passes; false when work is left. */
+  runUntilIdle(horizonMs: number): boolean {
+    const limitMs = this.clock.nowMs() + horizonMs;
+    for (;;) {
+      let idle: boolean | undefined;
+      this.guard(() => (idle = this.clock.runUntilIdle(limitMs - this.clock.nowMs())));
+      if (idle !== undefined) return idle;
+    }
+  }
+
+  #newHost(): HostCore {
+    const generation = this.#hostGeneration;
+    const faults = new CountingFaultSchedule((fault) => {
+      if (generation === this.#hostGeneration) this.observer?.onFault(faultClass(fault, this.parameters));
+    });
+    return new HostCore({ ledger: this.ledger, terminals: registry(DEFAULT_TERMINALS), random: this.#hostRandom, faults });
+  }
+
+  /** The host side of one connection: frames in, the host core's decision out (as tools/scenario/runner.ts). */
+  #serve(connection: ServerConnection): ServerConnectionEvents {
+    const reader = new FrameReader();
+    const host = this.host;
+    let open = true;
+    const onMessage = (request: Uint8Array) => {
+      if (!open || host !== this.host) return;
+      const decision = host.handle(request, { nowMs: EPOCH_MS + this.clock.nowMs() });
+      const delivery = decision.delivery;
+      if (decision.malformed !== undefined || delivery.kind === "close") {
+        open = false;
+        return connection.close();
+      }
+      if (delivery.kind === "silent" || decision.response === undefined) return;
+      const framed = frame(decision.response);
+      if (delivery.kind === "closeMidResponse") {
+        connection.write(framed.subarray(0, delivery.bytes));
+        open = false;
+        return connection.close();
+      }
+      if (delivery.delayMs === 0) for (let i = 0; i < delivery.copies; i++) connection.write(framed);
+      else
+        this.clock.schedule(delivery.delayMs, () => {
+          if (open) for (let i = 0; i < delivery.copies; i++) connection.write(framed);
+        });
+    };
+    return {
+      onData: (bytes) => {
+        if (reader.push(bytes, onMessage) !== undefined) connection.close();
+      },
+      onClosed: () => {
+        open = false;
+      },
+    };
+  }
+}
+
+/** Fault classes for the report; delays are classed by where they land against the response deadline. */
+export function faultClass(fault: Fault, parameters: TerminalParameters): string {
+  if (fault.kind !== "delay") return fault.kind;
+  const arrivalMs = fault.ms! + 2 * parameters.latencyMs;
+  const deadlineMs = parameters.responseTimeoutMs;
+  if (arrivalMs === deadlineMs - 1) return "delay:deadline-1ms";
+  if (arrivalMs === deadlineMs) return "delay:atDeadline";
+  if (arrivalMs === deadlineMs + 1) return "delay:deadline+1ms";
+  return arrivalMs < deadlineMs ? "delay:beforeDeadline" : "delay:late";
+}

@@ -1,0 +1,69 @@
+/**
+ * `xspos chaos --seeds N [--from S] [--json] [--trace]` (shared/contracts.md):
+ * whole-system deterministic simulation, one seed at a time, checked by the
+ * ledger oracle (docs/chaos.md). Seeds run on two worker threads; `--trace`
+ * runs in this thread and prints every event of every seed.
+ */
+import { integerOption, parseOptions, UsageError, type Command } from "../command";
+import { runParallel, runRange, WORKERS_DEFAULT } from "../../chaos/parallel";
+import { describeViolation, type ChaosTotals } from "../../chaos/report";
+import { runSeed } from "../../chaos/run";
+
+const SEEDS_MAX = 10_000_000;
+/** --trace prints every event: for replaying a handful of seeds, not a soak. */
+const TRACE_SEEDS_MAX = 100;
+
+export const command: Command = {
+  summary: "deterministic whole-system chaos: random workload and faults per seed, checked by a ledger oracle",
+  usage: [
+    "tools/xspos chaos --seeds N [--from S] [--json] [--trace] [--workers W]",
+    "--from S     first seed (default 0); a violation's seed replays with --from SEED --seeds 1 --trace",
+    "--json       last line: {seeds, violations, faults, transactions, reversals, seedsPerSecond}",
+    "--trace      print every event of every seed (JSON lines, each with its seed)",
+    `--workers W  worker threads (default ${WORKERS_DEFAULT}; 1 runs in this thread)`,
+  ],
+  async run(args) {
+    const { values, positionals } = parseOptions(
+      args,
+      {
+        seeds: { type: "string" },
+        from: { type: "string" },
+        json: { type: "boolean" },
+        trace: { type: "boolean" },
+        workers: { type: "string" },
+      },
+      false,
+    );
+    if (positionals.length > 0) throw new UsageError(`chaos takes no positional arguments, got ${JSON.stringify(positionals[0])}`);
+    if (values.seeds === undefined) throw new UsageError("chaos needs --seeds N");
+    const seeds = integerOption(values.seeds, "seeds", 0, 1, SEEDS_MAX);
+    const from = integerOption(values.from, "from", 0, 0, Number.MAX_SAFE_INTEGER - SEEDS_MAX);
+    const workers = integerOption(values.workers, "workers", WORKERS_DEFAULT, 1, 16);
+    if (values.trace === true && seeds > TRACE_SEEDS_MAX)
+      throw new UsageError(`--trace prints every event: at most ${TRACE_SEEDS_MAX} seeds`);
+    const startedMs = performance.now();
+    let totals: ChaosTotals;
+    if (values.trace === true) {
+      for (let seed = from; seed < from + seeds; seed++)
+        for (const event of runSeed(seed).events) process.stdout.write(`${JSON.stringify({ seed, ...event })}\n`);
+      totals = runRange({ from, seeds });
+    } else totals = workers === 1 ? runRange({ from, seeds }) : await runParallel({ from, seeds }, workers);
+    const seconds = (performance.now() - startedMs) / 1000;
+    for (const failure of totals.failures) process.stdout.write(`${describeViolation(failure)}\n`);
+    const summary = {
+      seeds: totals.seeds,
+      violations: totals.violations,
+      faults: totals.faults,
+      transactions: totals.transactions,
+      reversals: totals.reversals,
+      seedsPerSecond: Math.round((totals.seeds / seconds) * 10) / 10,
+    };
+    if (values.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else
+      process.stdout.write(
+        `chaos: ${summary.seeds} seeds, ${summary.violations} with violations, ${summary.transactions} transactions, ` +
+          `${summary.reversals} reversals, ${summary.seedsPerSecond} seeds/s\n`,
+      );
+    return totals.violations === 0 ? 0 : 1;
+  },
+};
