@@ -32,6 +32,7 @@ import type { ApprovedRecord, WallClock } from "../../modules/txn/ports";
 import { render, TerminalUi } from "../../modules/ui/terminal-ui";
 import { HostCore } from "../host/core";
 import { frame, FRAME_HEADER_BYTES } from "../host/decision";
+import type { Ledger } from "../host/ledger";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
 import { CardDesk, CardPresentError } from "./card-desk";
 import { MemoryLedger } from "./memory-ledger";
@@ -54,6 +55,8 @@ export interface RunOptions {
   readonly blockSize?: number;
   /** Sectors of the journal partition (3..64); default 8. Two more hold the state record. */
   readonly journalSectors?: number;
+  /** The host's ledger; default a fresh MemoryLedger (fast). The run closes it. */
+  readonly ledger?: Ledger;
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -165,7 +168,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   const clock = new VirtualClock();
   const events: ScenarioEvent[] = [];
   const emit = (event: Record<string, unknown> & { ev: string }) => events.push({ t: clock.nowMs(), ...event });
-  const ledger = new MemoryLedger();
+  const ledger = options.ledger ?? new MemoryLedger();
   const host = new HostCore({ ledger, terminals: registry(DEFAULT_TERMINALS), random: new SeededRandom(7) });
   const network = new EmulatedNetwork({ clock, latencyMs: 5, accept: (connection) => serveHost(host, clock, connection) });
   const power = new PowerDomain(clock, network, () => {
@@ -418,7 +421,7 @@ interface Line {
 }
 
 function reconcile(
-  ledger: MemoryLedger,
+  ledger: Ledger,
   settled: readonly ApprovedRecord[],
   terminal: { approved: readonly ApprovedRecord[]; reversalsPending: number },
 ): Record<string, unknown> & { ev: string } {
