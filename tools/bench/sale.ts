@@ -1,9 +1,12 @@
 /**
  * `xspos bench sale`: XS meter figures for one complete sale through the
- * engine (build, MAC, journal, link framing, parse, MAC check), measured as the
- * difference between a scenario with a sign-on and a sale and one with the
- * sign-on alone. The in-process host core runs in the same engine, so the
- * figure includes the host's decode, MAC and ledger work for that sale too.
+ * engine (card read by the EMV kernel and contact reader driver on emulated
+ * hardware, build, PIN block, MAC, the reversal journal and state record on
+ * emulated NOR flash with the PAN sealed by SM4-GCM, link framing, parse, MAC
+ * check, second GENERATE AC), measured as the difference between a scenario
+ * with a sign-on and a sale and one with the sign-on alone. The in-process
+ * host core runs in the same engine, so the figure includes the host's
+ * decode, MAC and ledger work for that sale too.
  */
 import { build } from "esbuild";
 import type { Benchmark } from "../cli/commands/bench";
@@ -34,7 +37,7 @@ async function bundle(): Promise<string> {
 }
 
 export const benchmark: Benchmark = {
-  summary: "XS compute and allocation of one complete sale (engine + in-process host)",
+  summary: "XS compute and heap of one complete sale (card read, engine, flash journal, in-process host)",
   async run() {
     const code = await bundle();
     const measure = async (sale: boolean) => {
@@ -44,7 +47,11 @@ export const benchmark: Benchmark = {
         await worker.evaluate("benchRun(false)"); // warm-up: first-call costs out of the figure
         const before = await worker.evaluate("0");
         const run = await worker.evaluate(`benchRun(${String(sale)})`);
-        return { compute: run.meter.compute, allocate: run.meter.allocate - before.meter.allocate };
+        return {
+          compute: run.meter.compute,
+          allocate: run.meter.allocate - before.meter.allocate,
+          heapSlots: run.meter.currentHeapCount - before.meter.currentHeapCount,
+        };
       } finally {
         worker.close();
       }
@@ -54,10 +61,12 @@ export const benchmark: Benchmark = {
     const figures = {
       saleCompute: withSale.compute - base.compute,
       saleAllocateBytes: withSale.allocate - base.allocate,
+      /** Live heap slots the sale run left behind beyond the sign-on run (flash image, journal index, events). */
+      saleHeapSlots: withSale.heapSlots - base.heapSlots,
       signOnScenarioCompute: base.compute,
     };
     console.log(
-      `one sale: XS compute ${figures.saleCompute}, allocation ${figures.saleAllocateBytes} bytes (the meter's allocate figure; 0 when this xsnap build does not count it)`,
+      `one sale: XS compute ${figures.saleCompute}, heap slots ${figures.saleHeapSlots}, allocation ${figures.saleAllocateBytes} bytes (the meter's allocate figure; 0 when this xsnap build does not count it)`,
     );
     return figures;
   },
