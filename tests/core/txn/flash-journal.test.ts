@@ -1,0 +1,112 @@
+// The engine's journal port over the flash journal: state changes, recovery, the 0400 rebuilt from flash, PAN sealing.
+import { fromHex, toHex } from "../../../modules/base/hex";
+import { SecretKey } from "../../../modules/crypto/keys";
+import { NorFlash } from "../../../modules/emulators/nor-flash";
+import { SeededRandom } from "../../../modules/platform/random";
+import { FlashJournal } from "../../../modules/txn/flash-journal";
+import type { ApprovedRecord, CardOnFile, ReversalRecord } from "../../../modules/txn/ports";
+
+const IDENTITY = { terminalId: "10000001", merchantId: "898100012340001", ifdSerial: "XSPOS001" };
+const CHIP: CardOnFile = { pan: "6228480000000023", expiry: "3012", domestic: true };
+const SWIPED: CardOnFile = { pan: "4761730000000011", expiry: "3012", domestic: false };
+const F55 = "9505000000800082025C009F1E085853504F533030319F100807010103A00000009F360200019F2608A1B2C3D4E5F60718";
+
+function journal(flash: NorFlash): FlashJournal {
+  return new FlashJournal({
+    flash,
+    dataKey: new SecretKey("sm4", fromHex("00112233445566778899AABBCCDDEEFF")),
+    random: new SeededRandom(3),
+    identity: IDENTITY,
+    nowSeconds: () => 1_768_467_600,
+  });
+}
+
+function record(stan: string, chip: boolean): ReversalRecord {
+  const fields: Record<number, string> = { 3: "000000", 4: "000000001234", 11: stan, 22: chip ? "051" : "021", 25: "00", 41: "10000001" };
+  Object.assign(fields, { 42: "898100012340001", 49: "156", 60: "22000001" });
+  if (chip) Object.assign(fields, { 2: CHIP.pan, 14: "3012", 23: "001", 55: F55 });
+  return { stan, batch: "000001", op: "sale", amount: 1234, fields, state: "armed" };
+}
+
+function approved(stan: string, card: CardOnFile): ApprovedRecord {
+  return {
+    stan,
+    batch: "000001",
+    op: "sale",
+    amount: 1234,
+    pan: card.pan,
+    panMasked: "",
+    expiry: card.expiry,
+    domestic: card.domestic,
+    authCode: "123456",
+    rrn: "000000000042",
+  };
+}
+
+describe("FlashJournal", () => {
+  test("approved, declined and reversed records; the approved log opens the PAN only on demand", () => {
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 1 });
+    const j = journal(flash);
+    expect(j.recover()).toBe(0);
+    j.arm(record("000002", true), CHIP);
+    j.approve(approved("000002", CHIP));
+    j.arm(record("000003", false), SWIPED);
+    j.complete("000003");
+    j.arm(record("000004", false), SWIPED);
+    j.reversalDue("000004", "A0");
+    expect(j.pending().map((r) => [r.stan, r.state, r.reason])).toEqual([["000004", "reversalDue", "A0"]]);
+    j.reversed("000004");
+    expect(j.pending()).toEqual([]);
+    expect(j.approvedLog().map((r) => [r.stan, r.op, r.amount, r.authCode, r.rrn, r.pan, r.panMasked])).toEqual([
+      ["000002", "sale", 1234, "123456", "000000000042", CHIP.pan, "622848******0023"],
+    ]);
+    j.closeBatch("000001");
+    expect(j.approvedLog()).toEqual([]);
+  });
+
+  test("after a reboot an armed record is reversal-due 98 and its 0400 fields come back from flash (§2.4)", () => {
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 2 });
+    const before = journal(flash);
+    before.recover();
+    before.arm(record("000005", true), CHIP);
+    before.arm(record("000006", false), SWIPED);
+    const after = journal(flash);
+    expect(after.recover()).toBe(2);
+    const [chip, swiped] = after.pending();
+    expect(chip).toMatchObject({ stan: "000005", state: "reversalDue", reason: "98", op: "sale", amount: 1234 });
+    expect(chip.fields).toMatchObject({ 2: CHIP.pan, 3: "000000", 4: "000000001234", 11: "000005", 14: "3012", 22: "051", 23: "001" });
+    // The reversal tag set: 95, 9F1E (the terminal identity), 9F10, 9F36; not 82 or 9F26.
+    expect(chip.fields[55]).toBe("950500000080009F1E085853504F533030319F100807010103A00000009F36020001");
+    expect(swiped.fields[2]).toBeUndefined();
+    expect(swiped.fields[14]).toBeUndefined();
+    expect(swiped.fields).toMatchObject({ 11: "000006", 22: "021", 41: "10000001", 42: "898100012340001", 60: "22000001" });
+  });
+
+  test("the PAN never reaches flash in clear, neither as digits nor as BCD", () => {
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 3 });
+    const j = journal(flash);
+    j.recover();
+    j.arm(record("000007", true), CHIP);
+    j.approve(approved("000007", CHIP));
+    const image = toHex(flash.exportImage());
+    expect(image).not.toContain(CHIP.pan);
+    expect(image).not.toContain(toHex(new TextEncoderLessAscii(CHIP.pan).bytes));
+  });
+
+  test("calls out of order are refused", () => {
+    const j = journal(new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 4 }));
+    expect(() => j.arm(record("000001", false), SWIPED)).toThrow("recover() first");
+    j.recover();
+    expect(() => j.complete("000009")).toThrow("no live record");
+    j.arm(record("000001", false), SWIPED);
+    expect(() => j.arm(record("000001", false), SWIPED)).toThrow("is live");
+  });
+});
+
+/** ASCII bytes of a digit string (no TextEncoder in XS). */
+class TextEncoderLessAscii {
+  readonly bytes: Uint8Array;
+  constructor(text: string) {
+    this.bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+  }
+}
