@@ -16,7 +16,7 @@ import type { WorkingKeys } from "../../modules/crypto/keys";
 import type { ApprovedRecord } from "../../modules/txn/ports";
 import type { EngineInput } from "../../modules/ui/terminal-ui";
 import type { RecordingLedger } from "./recording-ledger";
-import type { JournalOperation, NvJournal } from "./nv-memory";
+import type { JournalOperation, TerminalStorage } from "./storage";
 import type { SecretScanner } from "./secrets";
 import type { SystemEvent, SystemObserver } from "./system";
 
@@ -44,8 +44,8 @@ interface Accepted {
 export interface OracleContext {
   readonly tid: string;
   readonly responseTimeoutMs: number;
-  /** The terminal's journal under any planted bug: what really is on NV memory. */
-  readonly journal: Pick<NvJournal, "settled" | "pending" | "approvedLog">;
+  /** The terminal's journal under any planted bug (what really is on flash), and the batches it closed. */
+  readonly storage: Pick<TerminalStorage, "journal" | "settled">;
   readonly ledger: RecordingLedger;
   readonly scanner: SecretScanner;
   readonly hasWorkingKeys: () => boolean;
@@ -99,7 +99,7 @@ export class Oracle implements SystemObserver {
     this.#now = t;
     if (input.kind === "reversal") this.#attemptedAt.set(input.stan, this.#onlineSends);
     if (input.kind !== "reversalFailed") return;
-    const record = this.context.journal.pending().find((r) => r.stan === input.stan);
+    const record = this.context.storage.journal.pending().find((r) => r.stan === input.stan);
     if (record?.state !== "failed")
       this.#violate("5", `冲正失败 shown for STAN ${input.stan}, but the journal holds it as ${record?.state ?? "nothing (resolved)"}`);
     else if (this.#reversalAnswered.has(input.stan)) {
@@ -143,7 +143,7 @@ export class Oracle implements SystemObserver {
 
   #onSend(mti: string, stan: string): void {
     this.#sent.set(mti + stan, this.#now);
-    const pending = this.context.journal.pending();
+    const pending = this.context.storage.journal.pending();
     if (mti === "0400") {
       if (!pending.some((r) => r.stan === stan)) this.#violate("3", `0400 sent for STAN ${stan}, which no pending reversal record has`);
       return;
@@ -180,8 +180,9 @@ export class Oracle implements SystemObserver {
 
   /** The checks that need the whole run: call once the system is quiescent. */
   finish(nvImage: Uint8Array | undefined): void {
-    const { journal, ledger, tid } = this.context;
-    const log = [...journal.settled, ...journal.approvedLog()];
+    const { storage, ledger, tid } = this.context;
+    const journal = storage.journal;
+    const log = [...storage.settled, ...journal.approvedLog()];
     const terminal = new Map(log.map((r) => [`${r.batch}/${r.stan}`, r]));
     const standing = ledger.transactions().filter((t) => t.state === "approved" || t.state === "voided");
     const host = new Map(standing.map((t) => [`${t.batch}/${t.stan}`, t]));
@@ -199,9 +200,15 @@ export class Oracle implements SystemObserver {
       this.#violate("1", `terminal ${r.op} ${key} of ${r.amount} is logged approved, host: ${state}`);
     }
     for (const record of journal.pending()) this.#violate("3", `STAN ${record.stan} still ${record.state} at quiescence`);
-    for (const [stan, operation] of this.#lastOperation)
-      if (operation === "arm" && !journal.pending().some((r) => r.stan === stan))
-        this.#violate("3", `STAN ${stan} was armed and never closed, and no record of it is left: a lost reversal`);
+    // A record not closed by any operation that returned, gone from the journal, while the host holds an approval: lost.
+    const loggedStans = new Set(log.map((r) => r.stan));
+    for (const [stan, operation] of this.#lastOperation) {
+      if (operation !== "arm" && operation !== "reversalDue" && operation !== "failed") continue;
+      if (loggedStans.has(stan) || journal.pending().some((r) => r.stan === stan)) continue;
+      const held = standing.find((t) => t.stan === stan);
+      if (held !== undefined)
+        this.#violate("3", `STAN ${stan} (${operation}) vanished from the journal while the host holds it ${held.state}`);
+    }
     for (const [key, effects] of ledger.effects) if (effects > 1) this.#violate("3", `reversal of ${key} took effect ${effects} times`);
     if (nvImage !== undefined) {
       const hit = this.context.scanner.scanBytes(nvImage);

@@ -50,6 +50,8 @@ const MESSAGE_FAULTS = Object.freeze([
   "wrongStan",
 ] as const);
 const FAULT_MTIS = Object.freeze(["0200", "0220", "0400", "0500", "0800", "0320"]);
+/** A flash cut lands within this many erase/program operations (a sale takes a few). */
+const FLASH_CUT_WITHIN_OPS = 12;
 /** A network drop lands somewhere within a message or two. */
 const DROP_BYTES_MAX = 300;
 
@@ -80,16 +82,16 @@ export function runSeed(seed: number, options: SeedOptions = {}): SeedResult {
   const oracle = new Oracle({
     tid: TERMINAL.tid,
     responseTimeoutMs: parameters.responseTimeoutMs,
-    journal: system.journalStore,
+    storage: system.storage,
     ledger: system.ledger,
     scanner: new SecretScanner(),
-    hasWorkingKeys: () => system.keys.loadWorkingKeys() !== undefined,
+    hasWorkingKeys: () => system.storage.keys.loadWorkingKeys() !== undefined,
   });
   system.observer = oracle;
   const driver = new Driver(system, oracle, rng, parameters);
   try {
     driver.run();
-    oracle.finish(undefined);
+    oracle.finish(system.storage.flash.exportImage());
   } catch (error) {
     oracle.fail("crash", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   }
@@ -191,13 +193,13 @@ class Driver {
         return engine.balance(c, pin);
       }
       case "refund": {
-        const sales = this.system.journal.approvedLog().filter((r) => r.op === "sale");
+        const sales = this.system.storage.journal.approvedLog().filter((r) => r.op === "sale");
         const original = sales.length > 0 && rng.chance(0.5) ? rng.pick(sales) : undefined;
         const refunded = original?.amount ?? amount();
         return engine.refund({ amount: refunded, ...card("refund", refunded), originalStan: original?.stan });
       }
       case "void": {
-        const sales = this.system.journal.approvedLog().filter((r) => r.op === "sale");
+        const sales = this.system.storage.journal.approvedLog().filter((r) => r.op === "sale");
         if (sales.length > 0) return engine.voidSale(rng.pick(sales).stan);
         return this.#request("sale"); // nothing to void: a sale instead
       }
@@ -258,9 +260,9 @@ class Driver {
         this.oracle.onFault("hostRestart");
         system.restartHost();
       });
-    const atOperation = system.nv.operations + rng.below(10);
-    system.nv.arm({ atOperation, when: rng.chance(0.5) ? "before" : "after" });
-    system.emit({ ev: "chaos", fault: "nvCut", atOperation });
+    const offset = rng.below(FLASH_CUT_WITHIN_OPS);
+    const kind = system.storage.armCut((items) => rng.pick(items), offset);
+    system.emit({ ev: "chaos", fault: "flashCut", kind, atFlashOp: offset + 1 });
   }
 
   /** A response delay that lands around the response deadline: exactly ±1 ms, on it, or anywhere. */
@@ -302,7 +304,7 @@ class Driver {
     // A drop armed for a connection not yet made: give that connection an unreachable budget instead.
     system.network.dropAfter("toServer", 65_536);
     system.network.dropAfter("toTerminal", 65_536);
-    system.nv.arm(undefined);
+    system.storage.disarm();
     if (!system.powered) system.powerOn();
     this.#settleDown();
     for (const name of ["signOn", "settle"]) {

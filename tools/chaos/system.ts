@@ -7,7 +7,7 @@
  * operation, and observation points for the oracle.
  */
 import { fromHex } from "../../modules/base/hex";
-import { SecretKey, type WorkingKeys } from "../../modules/crypto/keys";
+import type { WorkingKeys } from "../../modules/crypto/keys";
 import { EmulatedNetwork, type ServerConnection, type ServerConnectionEvents } from "../../modules/emulators/network";
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { SeededRandom } from "../../modules/platform/random";
@@ -22,10 +22,11 @@ import { FaultSchedule, type Fault } from "../host/faults";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
 import { CardDesk } from "../scenario/card-desk";
 import { MemoryLedger } from "../scenario/memory-ledger";
-import { type JournalOperation, NvCounter, NvJournal, NvPowerCut, NvStateStore, WatchedKeyStore } from "./nv-memory";
+import { type JournalOperation, TerminalStorage } from "./storage";
 import { RecordingLedger } from "./recording-ledger";
 
 export const TERMINAL = DEFAULT_TERMINALS[0];
+const IFD_SERIAL = "XSPOS001";
 /** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
 const EPOCH_MS = Date.UTC(2026, 0, 15, 9, 0, 0);
 
@@ -77,14 +78,12 @@ export class ChaosSystem {
   readonly clock = new VirtualClock({ timersMax: 1024 });
   readonly ledger = new RecordingLedger(new MemoryLedger());
   readonly network: EmulatedNetwork;
-  readonly nv = new NvCounter();
-  readonly journalStore: NvJournal;
-  readonly state = new NvStateStore(this.nv);
-  readonly keys: WatchedKeyStore;
+  /** Flash (journal + state record), key store and calendar clock: what survives a power cut. */
+  readonly storage: TerminalStorage;
   /** The test cards, read by the real card drivers on emulated readers. */
   readonly cards: CardDesk;
-  /** The journal port the engine sees (a planted bug may wrap it). */
-  readonly journal: TxnJournal;
+  /** The journal port the running engine sees (a planted bug may wrap it). */
+  journal: TxnJournal | undefined;
   host: HostCore;
   engine: TxnEngine | undefined;
   powered = false;
@@ -107,18 +106,21 @@ export class ChaosSystem {
       random: new SeededRandom(seed ^ 0xca4d),
       nowMs: () => EPOCH_MS + this.clock.nowMs(),
     });
-    this.journalStore = new NvJournal(this.nv, (operation, stan, record) =>
-      this.observer?.onJournal(operation, stan, record, this.clock.nowMs()),
-    );
+    this.storage = new TerminalStorage({
+      seed,
+      identity: { terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: IFD_SERIAL },
+      random: new SeededRandom(seed ^ 0xf1a5),
+      tmk: TERMINAL.tmk,
+      nowMs: () => EPOCH_MS + this.clock.nowMs(),
+      watch: (operation, stan, record) => this.observer?.onJournal(operation, stan, record, this.clock.nowMs()),
+      onWorkingKeys: (keys) => this.observer?.onWorkingKeys(keys),
+    });
     this.host = this.#newHost();
     this.network = new EmulatedNetwork({
       clock: this.clock,
       latencyMs: parameters.latencyMs,
       accept: (connection) => this.#serve(connection),
     });
-    this.keys = new WatchedKeyStore((keys) => this.observer?.onWorkingKeys(keys));
-    this.keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
-    this.journal = hooks.journal?.(this.journalStore, this) ?? this.journalStore;
   }
 
   emit(event: Record<string, unknown> & { ev: string }): void {
@@ -128,7 +130,8 @@ export class ChaosSystem {
   powerOn(): void {
     if (this.powered) return;
     this.powered = true;
-    this.nv.powerOn();
+    const { journal, state } = this.storage.boot();
+    this.journal = this.hooks.journal?.(journal, this) ?? journal;
     const generation = this.#generation;
     const live = () => this.#generation === generation;
     const ui = new TerminalUi({
@@ -165,8 +168,9 @@ export class ChaosSystem {
       transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
       journal: this.journal,
-      state: this.state,
-      keys: this.keys,
+      state,
+      keys: this.storage.keys,
+      wallClock: this.storage.wall,
       terminalId: TERMINAL.tid,
       merchantId: TERMINAL.mid,
       responseTimeoutMs: p.responseTimeoutMs,
@@ -185,6 +189,8 @@ export class ChaosSystem {
     if (!this.powered) return;
     this.powered = false;
     this.engine = undefined;
+    this.journal = undefined;
+    this.storage.cutPower();
     this.#generation++;
     this.network.resetAll();
     this.emit({ ev: "power", state });
@@ -198,13 +204,13 @@ export class ChaosSystem {
     this.emit({ ev: "host", state: "restart" });
   }
 
-  /** Runs `action`; a power cut inside it (an NV operation) turns the terminal off. */
+  /** Runs `action`; a power cut inside it (fired by the flash) turns the terminal off. */
   guard(action: () => void): void {
     try {
       action();
     } catch (error) {
-      if (!(error instanceof NvPowerCut)) throw error;
-      this.observer?.onFault("powerCutAtNvOp");
+      if (!TerminalStorage.isPowerCut(error)) throw error;
+      this.observer?.onFault(`flash:${this.storage.flash.fired?.kind ?? "cut"}`);
       this.powerOff("cut");
     }
   }
