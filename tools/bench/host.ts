@@ -18,6 +18,7 @@ import { startHost } from "../host/app";
 import type { ReconcileView } from "../host/ledger";
 import { benchTerminal, DEFAULT_TERMINALS } from "../host/terminals";
 import { connectLink, TestTerminal, type Link } from "../host/test-terminal";
+import type { IsoMessage } from "../../modules/iso8583/codec";
 
 const TERMINALS_MAX = 2000;
 const SECONDS_MAX = 600;
@@ -110,15 +111,21 @@ async function connect(ready: HostReady, ca: Buffer): Promise<Link> {
 }
 
 /** Waits for the answer with this STAN; answers to other messages (duplicates, late ones, wrong STAN) are discarded. */
-async function awaitAnswer(terminal: TestTerminal, link: Link, stan: string, timeoutMs: number): Promise<Uint8Array | undefined> {
+async function awaitAnswer(terminal: TestTerminal, link: Link, stan: string, timeoutMs: number): Promise<Answer | undefined> {
   const deadline = performance.now() + timeoutMs;
   while (true) {
     const left = deadline - performance.now();
     if (left <= 0) return undefined;
     const bytes = await link.next(left);
     if (bytes === undefined) return undefined;
-    if (terminal.decode(bytes).fields[11] === stan) return bytes;
+    const message = terminal.decode(bytes);
+    if (message.fields[11] === stan) return { bytes, message };
   }
+}
+
+interface Answer {
+  readonly bytes: Uint8Array;
+  readonly message: IsoMessage;
 }
 
 interface RunWindow {
@@ -142,7 +149,7 @@ async function runTerminal(
   let link = await connect(ready, ca);
   let stan = 0;
   const nextStan = (): string => String((stan = (stan % 999_999) + 1)).padStart(6, "0");
-  const exchange = async (request: Uint8Array, requestStan: string, timeoutMs = RESPONSE_TIMEOUT_MS): Promise<Uint8Array | undefined> => {
+  const exchange = async (request: Uint8Array, requestStan: string, timeoutMs = RESPONSE_TIMEOUT_MS): Promise<Answer | undefined> => {
     if (link.isClosed) link = await connect(ready, ca);
     link.send(request);
     return awaitAnswer(terminal, link, requestStan, timeoutMs);
@@ -150,7 +157,7 @@ async function runTerminal(
   const signOnStan = nextStan();
   const signOn = await exchange(terminal.signOn(signOnStan), signOnStan, SIGN_ON_TIMEOUT_MS);
   if (signOn === undefined) throw new Error(`terminal ${terminal.terminal.tid} got no answer to its sign-on`);
-  terminal.acceptSignOn(signOn);
+  terminal.acceptSignOn(signOn.bytes);
   window.signedOn();
   await window.start;
 
@@ -164,8 +171,8 @@ async function runTerminal(
     const started = performance.now();
     const answer = await exchange(terminal.encode(sale), saleStan);
     tally.sales += 1;
-    const f39 = answer === undefined ? undefined : terminal.decode(answer).fields[39];
-    if (answer !== undefined && (f39 !== "00" || terminal.macValid(answer))) {
+    const f39 = answer?.message.fields[39];
+    if (answer !== undefined && (f39 !== "00" || terminal.macValid(answer.bytes))) {
       tally.latenciesMs.push(performance.now() - started);
       if (f39 === "00") {
         tally.approvedCount += 1;
@@ -180,7 +187,7 @@ async function runTerminal(
     for (let attempt = 0; attempt < REVERSAL_ATTEMPTS_MAX && !resolved; attempt++) {
       tally.reversals += 1;
       const reply = await exchange(reversal, saleStan);
-      const code = reply === undefined ? undefined : terminal.decode(reply).fields[39];
+      const code = reply?.message.fields[39];
       resolved = code === "00" || code === "25";
     }
     if (!resolved) tally.unresolved += 1;

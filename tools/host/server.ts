@@ -29,6 +29,8 @@ export interface HostServerOptions {
 export const CONNECTIONS_MAX = 4096;
 /** A terminal that says nothing this long is gone; its socket is freed. */
 export const IDLE_TIMEOUT_MS = 300_000;
+/** Responses held back by `delay` at once; past this a connection asking for more is closed. */
+export const DELAYED_RESPONSES_MAX = 10_000;
 /** A TLS alert record: fatal (2), handshake_failure (40). */
 const TLS_HANDSHAKE_FAILURE_ALERT = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
 
@@ -129,6 +131,10 @@ export class HostServer {
     };
     if (delivery.delayMs === 0) {
       send();
+      return;
+    }
+    if (this.#timers.size >= DELAYED_RESPONSES_MAX) {
+      socket.destroy();
       return;
     }
     const timer = setTimeout(() => {
