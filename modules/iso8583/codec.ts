@@ -6,7 +6,7 @@
  * bytes actually present before anything is read or allocated.
  */
 import { assert, assertInteger } from "../base/assert";
-import { FIELD_NUMBER_MAX, type Dialect, type FieldDef, type FieldKind } from "./dialect";
+import { FIELD_NUMBER_MAX, type Dialect, type FieldDef } from "./dialect";
 import { Iso8583Error, PART_BITMAP, PART_HEADER, PART_LENGTH, PART_MTI, PART_TPDU } from "./error";
 
 /**
@@ -40,12 +40,33 @@ export interface Iso8583CodecOptions {
   readonly messageBytesMax?: number;
 }
 
-const HEX_DIGITS = "0123456789ABCDEF";
 const MESSAGE_BYTES_DEFAULT = 4096;
 const FRAME_BYTES_MAX = 2 + 0xffff;
 const MAC_BYTES = 8;
-/** Characters converted to a string at a time: bounds the argument count of String.fromCharCode. */
-const STRING_CHUNK = 128;
+/** Longest value of any field (LLLVAR): up to 999 bytes, so up to 1998 hex characters. */
+const VALUE_CHARS_MAX = 2 * 999;
+/** Characters converted to a string by one apply: bounds the argument count of String.fromCharCode. */
+const APPLY_CHUNK = 128;
+
+/*
+ * How each field is read and written, one code per field number, precomputed
+ * from the dialect table so the hot loops switch on a small integer.
+ */
+const UNDEFINED = 0;
+/** ASCII digits (n in iso87ascii). */
+const DIGITS = 1;
+/** ASCII uppercase hex characters (z in iso87ascii). */
+const HEX_CHARS = 2;
+/** Printable ASCII (a, an). */
+const TEXT = 3;
+/** Printable ASCII or bytes 0x80-0xFF (ans: GBK names in responses survive a round trip). */
+const TEXT_ANS = 4;
+/** Bytes, as uppercase hex in the value (b). */
+const BINARY = 5;
+/** Packed BCD digits (n in cup). */
+const BCD_DIGITS = 6;
+/** Packed nibbles 0-F (z in cup: track data keeps its `D`). */
+const BCD_NIBBLES = 7;
 
 /** Value of an uppercase or lowercase hex digit, -1 otherwise. */
 function hexValue(code: number): number {
@@ -55,32 +76,95 @@ function hexValue(code: number): number {
   return -1;
 }
 
-function isTextCode(code: number, kind: FieldKind): boolean {
-  // ans also carries bytes above 0x7F (GBK names in responses) so they survive a decode/encode round trip.
-  return (code >= 0x20 && code <= 0x7e) || (kind === "ans" && code >= 0x80 && code <= 0xff);
+/** Character code of the uppercase hex digit for `nibble` (0-15). */
+function hexCode(nibble: number): number {
+  return nibble < 10 ? 0x30 + nibble : 0x37 + nibble;
 }
 
-function appendCodes(text: string, codes: Uint16Array, count: number): string {
-  if (count === 0) return text;
-  return text + String.fromCharCode.apply(null, (count === codes.length ? codes : codes.subarray(0, count)) as unknown as number[]);
+function kindCode(def: FieldDef, bcd: boolean): number {
+  switch (def.kind) {
+    case "n":
+      return bcd ? BCD_DIGITS : DIGITS;
+    case "z":
+      return bcd ? BCD_NIBBLES : HEX_CHARS;
+    case "b":
+      return BINARY;
+    case "ans":
+      return TEXT_ANS;
+    default:
+      return TEXT;
+  }
 }
 
-function isPacked(dialect: Dialect, kind: FieldKind): boolean {
-  return dialect.encoding === "bcd" && (kind === "n" || kind === "z");
+/**
+ * The string whose character codes are `codes[o, o + count)`. Short values,
+ * nearly every field, pass their codes as explicit arguments: V8 runs that
+ * several times faster than `apply` on a typed array, and XS at the same
+ * cost. Long values go through `apply` in chunks, so XS does not copy a
+ * growing string once per 16 characters.
+ */
+function charsOf(codes: Uint8Array, o: number, count: number): string {
+  const c = codes;
+  const i = o;
+  // prettier-ignore
+  switch (count) {
+    case 0: return "";
+    case 1: return String.fromCharCode(c[i]);
+    case 2: return String.fromCharCode(c[i], c[i + 1]);
+    case 3: return String.fromCharCode(c[i], c[i + 1], c[i + 2]);
+    case 4: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3]);
+    case 5: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4]);
+    case 6: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5]);
+    case 7: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6]);
+    case 8: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7]);
+    case 9: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7], c[i + 8]);
+    case 10: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7], c[i + 8],
+      c[i + 9]);
+    case 11: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7], c[i + 8],
+      c[i + 9], c[i + 10]);
+    case 12: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7], c[i + 8],
+      c[i + 9], c[i + 10], c[i + 11]);
+    case 13: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7], c[i + 8],
+      c[i + 9], c[i + 10], c[i + 11], c[i + 12]);
+    case 14: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7], c[i + 8],
+      c[i + 9], c[i + 10], c[i + 11], c[i + 12], c[i + 13]);
+    case 15: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7], c[i + 8],
+      c[i + 9], c[i + 10], c[i + 11], c[i + 12], c[i + 13], c[i + 14]);
+    case 16: return String.fromCharCode(c[i], c[i + 1], c[i + 2], c[i + 3], c[i + 4], c[i + 5], c[i + 6], c[i + 7], c[i + 8],
+      c[i + 9], c[i + 10], c[i + 11], c[i + 12], c[i + 13], c[i + 14], c[i + 15]);
+  }
+  if (count <= 48) return charsOf(c, i, 16) + charsOf(c, i + 16, count - 16);
+  let text = "";
+  for (let k = i; k < i + count; k += APPLY_CHUNK) {
+    text += String.fromCharCode.apply(null, c.subarray(k, Math.min(k + APPLY_CHUNK, i + count)) as unknown as number[]);
+  }
+  return text;
 }
 
 export class Iso8583Codec {
   readonly dialect: Dialect;
   readonly #framed: boolean;
+  readonly #ascii: boolean;
   readonly #tpduBytes: number;
   readonly #headerBytes: number;
   readonly #mtiBytes: number;
   /** Bytes of one bitmap (primary or secondary) on the wire. */
   readonly #bitmapBytes: number;
+  /** Per field number: one of the kind codes above (UNDEFINED: no definition). */
+  readonly #kinds = new Uint8Array(FIELD_NUMBER_MAX + 1);
+  /** Per field number: the fixed length or the variable maximum (digits for n/z, bytes otherwise). */
+  readonly #lengths = new Uint16Array(FIELD_NUMBER_MAX + 1);
+  /** Per field number: bytes of the length prefix, 0 for a fixed field. */
+  readonly #prefixBytes = new Uint8Array(FIELD_NUMBER_MAX + 1);
+  /** Per field number: 1 when an odd BCD digit count puts the pad nibble first (right-aligned). */
+  readonly #padFirst = new Uint8Array(FIELD_NUMBER_MAX + 1);
   readonly #buffer: Uint8Array;
-  readonly #codes = new Uint16Array(STRING_CHUNK);
+  /** Character codes of a value being decoded (hex, BCD digits). */
+  readonly #chars = new Uint8Array(VALUE_CHARS_MAX);
   /** Decoded bitmap, binary, primary then secondary. */
   readonly #bitmap = new Uint8Array(16);
+  /** Encode: the numbers of the fields present, ascending. */
+  readonly #present = new Uint8Array(FIELD_NUMBER_MAX);
 
   constructor(options: Iso8583CodecOptions) {
     const bytesMax = options.messageBytesMax ?? MESSAGE_BYTES_DEFAULT;
@@ -90,10 +174,20 @@ export class Iso8583Codec {
     const header = options.header ?? true;
     this.#tpduBytes = header ? this.dialect.tpduBytes : 0;
     this.#headerBytes = header ? this.dialect.headerBytes : 0;
-    const ascii = this.dialect.encoding === "ascii";
-    this.#mtiBytes = ascii ? 4 : 2;
-    this.#bitmapBytes = ascii ? 16 : 8;
+    this.#ascii = this.dialect.encoding === "ascii";
+    this.#mtiBytes = this.#ascii ? 4 : 2;
+    this.#bitmapBytes = this.#ascii ? 16 : 8;
     this.#buffer = new Uint8Array(bytesMax);
+    for (let n = 2; n <= FIELD_NUMBER_MAX; n++) {
+      const def = this.dialect.fields[n];
+      if (def === undefined) continue;
+      assert(def.length <= 999, "field lengths fit a 3-digit prefix");
+      this.#kinds[n] = kindCode(def, !this.#ascii);
+      this.#lengths[n] = def.length;
+      const digits = def.lengthType === "fixed" ? 0 : def.lengthType === "LL" ? 2 : 3;
+      this.#prefixBytes[n] = this.#ascii ? digits : (digits + 1) >> 1;
+      this.#padFirst[n] = def.align === "right" ? 1 : 0;
+    }
   }
 
   /** Offset of the MTI: where the MAC input starts. */
@@ -114,22 +208,23 @@ export class Iso8583Codec {
     o = this.#writeMti(message.mti, o);
 
     const fields = message.fields;
+    const kinds = this.#kinds;
     const bitmap = this.#bitmap;
+    const present = this.#present;
     bitmap.fill(0);
-    let secondary = message.secondaryBitmap === true;
+    let count = 0;
     for (let n = 2; n <= FIELD_NUMBER_MAX; n++) {
       if (fields[n] === undefined) continue;
-      if (this.dialect.fields[n] === undefined) throw new Iso8583Error(n, o, "undefinedField");
+      if (kinds[n] === UNDEFINED) throw new Iso8583Error(n, o, "undefinedField");
       bitmap[(n - 1) >> 3] |= 0x80 >> ((n - 1) & 7);
-      if (n > 64) secondary = true;
+      present[count++] = n;
     }
+    const secondary = message.secondaryBitmap === true || (count > 0 && present[count - 1] > 64);
     if (secondary) bitmap[0] |= 0x80;
     o = this.#writeBitmap(o, secondary ? 16 : 8);
-
-    const last = secondary ? FIELD_NUMBER_MAX : 64;
-    for (let n = 2; n <= last; n++) {
-      const value = fields[n];
-      if (value !== undefined) o = this.#writeField(this.dialect.fields[n]!, value, o);
+    for (let k = 0; k < count; k++) {
+      const n = present[k];
+      o = this.#writeField(n, fields[n]!, o);
     }
     if (this.#framed) {
       const length = o - 2;
@@ -147,11 +242,15 @@ export class Iso8583Codec {
   #writeHex(field: number, hex: string, o: number, bytes: number): number {
     if (hex.length !== bytes * 2) throw new Iso8583Error(field, o, "wrongLength", `${bytes} bytes expected`);
     this.#need(field, o, o, bytes);
+    return this.#writeHexBytes(field, hex, o, o, bytes);
+  }
+
+  #writeHexBytes(field: number, hex: string, o: number, start: number, bytes: number): number {
     const out = this.#buffer;
     for (let i = 0; i < bytes; i++) {
       const hi = hexValue(hex.charCodeAt(2 * i));
       const lo = hexValue(hex.charCodeAt(2 * i + 1));
-      if (hi < 0 || lo < 0) throw new Iso8583Error(field, o, "badHex");
+      if (hi < 0 || lo < 0) throw new Iso8583Error(field, start, "badHex");
       out[o + i] = (hi << 4) | lo;
     }
     return o + bytes;
@@ -160,102 +259,103 @@ export class Iso8583Codec {
   #writeMti(mti: string, o: number): number {
     if (mti.length !== 4) throw new Iso8583Error(PART_MTI, o, "wrongLength", "4 digits expected");
     this.#need(PART_MTI, o, o, this.#mtiBytes);
-    return this.dialect.encoding === "ascii" ? this.#writeChars(PART_MTI, mti, o, o, "n") : this.#writeBcd(PART_MTI, mti, o, o, false, "n");
+    return this.#ascii ? this.#writeChars(PART_MTI, DIGITS, mti, o, o) : this.#writeBcd(PART_MTI, BCD_DIGITS, mti, o, o, false);
   }
 
   #writeBitmap(o: number, bytes: number): number {
     const out = this.#buffer;
-    if (this.dialect.encoding === "bcd") {
+    const bitmap = this.#bitmap;
+    if (!this.#ascii) {
       this.#need(PART_BITMAP, o, o, bytes);
-      out.set(this.#bitmap.subarray(0, bytes), o);
+      for (let i = 0; i < bytes; i++) out[o + i] = bitmap[i];
       return o + bytes;
     }
     this.#need(PART_BITMAP, o, o, bytes * 2);
     for (let i = 0; i < bytes; i++) {
-      out[o++] = HEX_DIGITS.charCodeAt(this.#bitmap[i] >> 4);
-      out[o++] = HEX_DIGITS.charCodeAt(this.#bitmap[i] & 15);
+      out[o++] = hexCode(bitmap[i] >> 4);
+      out[o++] = hexCode(bitmap[i] & 15);
     }
     return o;
   }
 
-  #writeField(def: FieldDef, value: string, start: number): number {
-    const field = def.number;
+  #writeField(field: number, value: string, start: number): number {
+    const kind = this.#kinds[field];
+    const lengthMax = this.#lengths[field];
+    const prefixBytes = this.#prefixBytes[field];
     let count = value.length;
-    if (def.kind === "b") {
+    if (kind === BINARY) {
       if (count % 2 !== 0) throw new Iso8583Error(field, start, "badHex", "odd number of hex digits");
       count /= 2;
     }
-    if (def.lengthType === "fixed") {
-      if (count !== def.length) throw new Iso8583Error(field, start, "wrongLength", `${count} instead of ${def.length}`);
-    } else if (count > def.length) {
-      throw new Iso8583Error(field, start, "lengthOverMaximum", `${count} > ${def.length}`);
+    if (prefixBytes === 0) {
+      if (count !== lengthMax) throw new Iso8583Error(field, start, "wrongLength", `${count} instead of ${lengthMax}`);
+    } else if (count > lengthMax) {
+      throw new Iso8583Error(field, start, "lengthOverMaximum", `${count} > ${lengthMax}`);
     }
-    const packed = isPacked(this.dialect, def.kind);
-    const dataBytes = packed ? (count + 1) >> 1 : count;
-    let o = start;
-    if (def.lengthType !== "fixed") {
-      const prefixBytes = this.#prefixBytes(def);
-      this.#need(field, start, o, prefixBytes + dataBytes);
-      o = this.#writeLength(count, o, prefixBytes);
-    } else {
-      this.#need(field, start, o, dataBytes);
-    }
-    if (def.kind === "b") return this.#writeHex(field, value, o, count);
-    if (packed) return this.#writeBcd(field, value, o, start, def.align === "right", def.kind);
-    return this.#writeChars(field, value, o, start, def.kind);
-  }
-
-  #prefixBytes(def: FieldDef): number {
-    const digits = def.lengthType === "LL" ? 2 : 3;
-    return this.dialect.encoding === "ascii" ? digits : digits === 2 ? 1 : 2;
+    const dataBytes = kind >= BCD_DIGITS ? (count + 1) >> 1 : count;
+    this.#need(field, start, start, prefixBytes + dataBytes);
+    const o = prefixBytes === 0 ? start : this.#writeLength(count, start, prefixBytes);
+    if (kind === BINARY) return this.#writeHexBytes(field, value, o, start, count);
+    if (kind >= BCD_DIGITS) return this.#writeBcd(field, kind, value, o, start, this.#padFirst[field] === 1);
+    return this.#writeChars(field, kind, value, o, start);
   }
 
   #writeLength(count: number, o: number, prefixBytes: number): number {
     const out = this.#buffer;
-    if (this.dialect.encoding === "ascii") {
-      if (prefixBytes === 3) out[o++] = 0x30 + Math.floor(count / 100);
-      out[o++] = 0x30 + (Math.floor(count / 10) % 10);
-      out[o++] = 0x30 + (count % 10);
+    const hundreds = Math.floor(count / 100);
+    const tens = Math.floor(count / 10) % 10;
+    const units = count % 10;
+    if (this.#ascii) {
+      if (prefixBytes === 3) out[o++] = 0x30 + hundreds;
+      out[o++] = 0x30 + tens;
+      out[o++] = 0x30 + units;
       return o;
     }
-    if (prefixBytes === 2) out[o++] = Math.floor(count / 100);
-    out[o++] = ((Math.floor(count / 10) % 10) << 4) | (count % 10);
+    if (prefixBytes === 2) out[o++] = hundreds;
+    out[o++] = (tens << 4) | units;
     return o;
   }
 
-  /** Packs digits (n) or nibbles (z); an odd count gets a 0 pad nibble first (padFirst) or last. */
-  #writeBcd(field: number, value: string, o: number, start: number, padFirst: boolean, kind: FieldKind): number {
+  /** Packs digits (BCD_DIGITS) or nibbles (BCD_NIBBLES); an odd count gets a 0 pad nibble first (padFirst) or last. */
+  #writeBcd(field: number, kind: number, value: string, o: number, start: number, padFirst: boolean): number {
     const out = this.#buffer;
     const count = value.length;
-    const bytes = (count + 1) >> 1;
-    const shift = padFirst && count % 2 === 1 ? 1 : 0;
-    out.fill(0, o, o + bytes);
-    for (let k = 0; k < count; k++) {
+    const digitsOnly = kind === BCD_DIGITS;
+    // k walks the characters; a pad nibble first shifts every character one nibble right.
+    let k = 0;
+    let hi = padFirst && count % 2 === 1 ? 0 : -1;
+    for (; k < count; k++) {
       const code = value.charCodeAt(k);
-      const nibble = kind === "n" ? (code >= 0x30 && code <= 0x39 ? code - 0x30 : -1) : hexValue(code);
-      if (nibble < 0) throw new Iso8583Error(field, start, kind === "n" ? "nonDigit" : "badHex", `character ${k + 1}`);
-      const position = k + shift;
-      out[o + (position >> 1)] |= position & 1 ? nibble : nibble << 4;
+      const nibble = digitsOnly ? (code >= 0x30 && code <= 0x39 ? code - 0x30 : -1) : hexValue(code);
+      if (nibble < 0) throw new Iso8583Error(field, start, digitsOnly ? "nonDigit" : "badHex", `character ${k + 1}`);
+      if (hi < 0) {
+        hi = nibble;
+      } else {
+        out[o++] = (hi << 4) | nibble;
+        hi = -1;
+      }
     }
-    return o + bytes;
+    if (hi >= 0) out[o++] = hi << 4;
+    return o;
   }
 
-  #writeChars(field: number, value: string, o: number, start: number, kind: FieldKind): number {
+  #writeChars(field: number, kind: number, value: string, o: number, start: number): number {
     const out = this.#buffer;
-    for (let k = 0; k < value.length; k++) {
+    const count = value.length;
+    for (let k = 0; k < count; k++) {
       let code = value.charCodeAt(k);
-      if (kind === "n") {
+      if (kind === DIGITS) {
         if (code < 0x30 || code > 0x39) throw new Iso8583Error(field, start, "nonDigit", `character ${k + 1}`);
-      } else if (kind === "z") {
+      } else if (kind === HEX_CHARS) {
         const nibble = hexValue(code);
         if (nibble < 0) throw new Iso8583Error(field, start, "badHex", `character ${k + 1}`);
-        code = HEX_DIGITS.charCodeAt(nibble);
-      } else if (!isTextCode(code, kind)) {
+        code = hexCode(nibble);
+      } else if (code < 0x20 || (code > 0x7e && (kind !== TEXT_ANS || code < 0x80 || code > 0xff))) {
         throw new Iso8583Error(field, start, "nonText", `character ${k + 1}`);
       }
       out[o + k] = code;
     }
-    return o + value.length;
+    return o + count;
   }
 
   // ---------------------------------------------------------------- decode
@@ -270,46 +370,69 @@ export class Iso8583Codec {
       if (length !== end - 2) throw new Iso8583Error(PART_LENGTH, 0, "lengthMismatch", `prefix ${length}, ${end - 2} bytes follow`);
       o = 2;
     }
-    // Built in contract order (tpdu, header, mti, fields) so JSON output reads that way.
-    const message = {} as IsoMessage;
+    let tpdu = "";
+    let header = "";
     if (this.#tpduBytes > 0) {
       if (o + this.#tpduBytes + this.#headerBytes > end)
         throw new Iso8583Error(o + this.#tpduBytes > end ? PART_TPDU : PART_HEADER, o, "truncated");
-      message.tpdu = this.#hexText(bytes, o, this.#tpduBytes);
+      tpdu = this.#hexText(bytes, o, this.#tpduBytes);
       o += this.#tpduBytes;
-      message.header = this.#hexText(bytes, o, this.#headerBytes);
+      header = this.#hexText(bytes, o, this.#headerBytes);
       o += this.#headerBytes;
     }
     if (o + this.#mtiBytes > end) throw new Iso8583Error(PART_MTI, o, "truncated");
-    message.mti =
-      this.dialect.encoding === "ascii" ? this.#charText(PART_MTI, bytes, o, 4, "n") : this.#bcdText(PART_MTI, bytes, o, 4, 0, "n");
-    message.fields = {};
+    const mti = this.#ascii ? this.#charText(PART_MTI, DIGITS, bytes, o, 4) : this.#bcdText(PART_MTI, BCD_DIGITS, bytes, o, 4, false);
     o += this.#mtiBytes;
 
     o = this.#readBitmap(bytes, o, 0);
-    const secondary = (this.#bitmap[0] & 0x80) !== 0;
+    const bitmap = this.#bitmap;
+    const secondary = (bitmap[0] & 0x80) !== 0;
     if (secondary) o = this.#readBitmap(bytes, o, 8);
 
-    const last = secondary ? FIELD_NUMBER_MAX : 64;
-    const bitmap = this.#bitmap;
+    const fields: IsoFields = {};
+    const kinds = this.#kinds;
+    const lengths = this.#lengths;
+    const prefixes = this.#prefixBytes;
     let lastPresent: number = PART_BITMAP;
-    for (let n = 2; n <= last; n++) {
-      if ((bitmap[(n - 1) >> 3] & (0x80 >> ((n - 1) & 7))) === 0) continue;
-      const def = this.dialect.fields[n];
-      if (def === undefined) throw new Iso8583Error(n, o, "undefinedField");
-      o = this.#readField(def, bytes, o, message.fields);
-      lastPresent = n;
+    const bitmapBytes = secondary ? 16 : 8;
+    for (let i = 0; i < bitmapBytes; i++) {
+      // Bit 1 announces the secondary bitmap, not a field.
+      let bits = i === 0 ? bitmap[0] & 0x7f : bitmap[i];
+      while (bits !== 0) {
+        const bit = Math.clz32(bits) - 24;
+        bits ^= 0x80 >> bit;
+        const n = 8 * i + bit + 1;
+        const kind = kinds[n];
+        if (kind === UNDEFINED) throw new Iso8583Error(n, o, "undefinedField");
+        let count = lengths[n];
+        const prefixBytes = prefixes[n];
+        if (prefixBytes !== 0) {
+          if (o + prefixBytes > end) throw new Iso8583Error(n, o, "truncated", "length prefix");
+          count = this.#readLength(n, bytes, o, prefixBytes);
+          if (count > lengths[n]) throw new Iso8583Error(n, o, "lengthOverMaximum", `${count} > ${lengths[n]}`);
+          o += prefixBytes;
+        }
+        const dataBytes = kind >= BCD_DIGITS ? (count + 1) >> 1 : count;
+        if (o + dataBytes > end) throw new Iso8583Error(n, o, "truncated", `${dataBytes} bytes declared, ${end - o} left`);
+        if (kind === BINARY) fields[n] = this.#hexText(bytes, o, count);
+        else if (kind >= BCD_DIGITS) fields[n] = this.#bcdText(n, kind, bytes, o, count, this.#padFirst[n] === 1);
+        else fields[n] = this.#charText(n, kind, bytes, o, count);
+        o += dataBytes;
+        lastPresent = n;
+      }
     }
     if (o !== end) throw new Iso8583Error(lastPresent, o, "trailingBytes", `${end - o} bytes after the last field`);
+    // Built in contract order (tpdu, header, mti, fields) so JSON output reads that way.
+    const message: IsoMessage = this.#tpduBytes > 0 ? { tpdu, header, mti, fields } : { mti, fields };
     if (secondary && lastPresent <= 64) message.secondaryBitmap = true;
     return message;
   }
 
   #readBitmap(bytes: Uint8Array, o: number, into: number): number {
-    const wireBytes = this.#bitmapBytes;
-    if (o + wireBytes > bytes.length) throw new Iso8583Error(PART_BITMAP, o, "truncated");
-    if (this.dialect.encoding === "bcd") {
-      this.#bitmap.set(bytes.subarray(o, o + 8), into);
+    const bitmap = this.#bitmap;
+    if (o + this.#bitmapBytes > bytes.length) throw new Iso8583Error(PART_BITMAP, o, "truncated");
+    if (!this.#ascii) {
+      for (let i = 0; i < 8; i++) bitmap[into + i] = bytes[o + i];
       return o + 8;
     }
     for (let i = 0; i < 8; i++) {
@@ -317,35 +440,14 @@ export class Iso8583Codec {
       const lo = bytes[o + 2 * i + 1];
       // Uppercase only, so decode then encode gives back the same bytes.
       if (hexValue(hi) < 0 || hexValue(lo) < 0 || hi >= 0x61 || lo >= 0x61) throw new Iso8583Error(PART_BITMAP, o + 2 * i, "badHex");
-      this.#bitmap[into + i] = (hexValue(hi) << 4) | hexValue(lo);
+      bitmap[into + i] = (hexValue(hi) << 4) | hexValue(lo);
     }
     return o + 16;
   }
 
-  #readField(def: FieldDef, bytes: Uint8Array, start: number, fields: IsoFields): number {
-    const field = def.number;
-    const end = bytes.length;
-    let o = start;
-    let count = def.length;
-    if (def.lengthType !== "fixed") {
-      const prefixBytes = this.#prefixBytes(def);
-      if (o + prefixBytes > end) throw new Iso8583Error(field, o, "truncated", "length prefix");
-      count = this.#readLength(field, bytes, o, prefixBytes);
-      if (count > def.length) throw new Iso8583Error(field, o, "lengthOverMaximum", `${count} > ${def.length}`);
-      o += prefixBytes;
-    }
-    const packed = isPacked(this.dialect, def.kind);
-    const dataBytes = packed ? (count + 1) >> 1 : count;
-    if (o + dataBytes > end) throw new Iso8583Error(field, o, "truncated", `${dataBytes} bytes declared, ${end - o} left`);
-    if (def.kind === "b") fields[field] = this.#hexText(bytes, o, count);
-    else if (packed) fields[field] = this.#bcdText(field, bytes, o, count, def.align === "right" ? 1 : 0, def.kind);
-    else fields[field] = this.#charText(field, bytes, o, count, def.kind);
-    return o + dataBytes;
-  }
-
   #readLength(field: number, bytes: Uint8Array, o: number, prefixBytes: number): number {
     let value = 0;
-    if (this.dialect.encoding === "ascii") {
+    if (this.#ascii) {
       for (let i = 0; i < prefixBytes; i++) {
         const digit = bytes[o + i] - 0x30;
         if (digit < 0 || digit > 9) throw new Iso8583Error(field, o + i, "nonDigit", "length prefix");
@@ -362,58 +464,72 @@ export class Iso8583Codec {
   }
 
   #hexText(bytes: Uint8Array, o: number, count: number): string {
-    const codes = this.#codes;
-    let text = "";
-    let j = 0;
-    for (let i = o; i < o + count; i++) {
-      codes[j++] = HEX_DIGITS.charCodeAt(bytes[i] >> 4);
-      codes[j++] = HEX_DIGITS.charCodeAt(bytes[i] & 15);
-      if (j === STRING_CHUNK) {
-        text = appendCodes(text, codes, j);
-        j = 0;
-      }
+    const chars = this.#chars;
+    for (let i = 0; i < count; i++) {
+      const b = bytes[o + i];
+      chars[2 * i] = hexCode(b >> 4);
+      chars[2 * i + 1] = hexCode(b & 15);
     }
-    return appendCodes(text, codes, j);
+    return charsOf(chars, 0, 2 * count);
   }
 
-  /** `count` digits (n) or nibbles (z) starting `shift` nibbles into `bytes[o]`; the pad nibble must be 0. */
-  #bcdText(field: number, bytes: Uint8Array, o: number, count: number, shift: number, kind: FieldKind): string {
-    if (count % 2 === 1) {
-      const pad = shift === 1 ? bytes[o] >> 4 : bytes[o + (count >> 1)] & 15;
-      if (pad !== 0) throw new Iso8583Error(field, shift === 1 ? o : o + (count >> 1), "badPadNibble");
+  /** `count` digits or nibbles packed from `bytes[o]`; an odd count has a 0 pad nibble first (padFirst) or last. */
+  #bcdText(field: number, kind: number, bytes: Uint8Array, o: number, count: number, padFirst: boolean): string {
+    const digitsOnly = kind === BCD_DIGITS;
+    const chars = this.#chars;
+    const odd = count % 2 === 1;
+    let i = o;
+    let j = 0;
+    if (odd && padFirst) {
+      if (bytes[o] >> 4 !== 0) throw new Iso8583Error(field, o, "badPadNibble");
+    } else if (odd && (bytes[o + (count >> 1)] & 15) !== 0) {
+      throw new Iso8583Error(field, o + (count >> 1), "badPadNibble");
+    }
+    if (odd && padFirst) {
+      const lo = bytes[i] & 15;
+      if (digitsOnly && lo > 9) throw new Iso8583Error(field, i, "badBcdNibble");
+      chars[j++] = hexCode(lo);
+      i++;
+    }
+    const pairsEnd = o + (count >> 1) + (odd && padFirst ? 1 : 0);
+    for (; i < pairsEnd; i++) {
+      const b = bytes[i];
+      const hi = b >> 4;
+      const lo = b & 15;
+      if (digitsOnly && (hi > 9 || lo > 9)) throw new Iso8583Error(field, i, "badBcdNibble");
+      chars[j] = hexCode(hi);
+      chars[j + 1] = hexCode(lo);
+      j += 2;
+    }
+    if (odd && !padFirst) {
+      const hi = bytes[i] >> 4;
+      if (digitsOnly && hi > 9) throw new Iso8583Error(field, i, "badBcdNibble");
+      chars[j++] = hexCode(hi);
+    }
+    return charsOf(chars, 0, count);
+  }
+
+  /** One character per byte, checked against the kind: the bytes themselves are the character codes. */
+  #charText(field: number, kind: number, bytes: Uint8Array, o: number, count: number): string {
+    const end = o + count;
+    if (kind === DIGITS) {
+      for (let i = o; i < end; i++) {
+        const code = bytes[i];
+        if (code < 0x30 || code > 0x39) throw new Iso8583Error(field, i, "nonDigit");
+      }
+    } else if (kind === HEX_CHARS) {
+      for (let i = o; i < end; i++) {
+        const code = bytes[i];
+        if (code < 0x30 || (code > 0x39 && code < 0x41) || code > 0x46) throw new Iso8583Error(field, i, "badHex");
+      }
     } else {
-      shift = 0;
-    }
-    const codes = this.#codes;
-    let text = "";
-    let j = 0;
-    for (let k = 0; k < count; k++) {
-      const position = k + shift;
-      const b = bytes[o + (position >> 1)];
-      const nibble = position & 1 ? b & 15 : b >> 4;
-      if (kind === "n" && nibble > 9) throw new Iso8583Error(field, o + (position >> 1), "badBcdNibble");
-      codes[j++] = HEX_DIGITS.charCodeAt(nibble);
-      if (j === STRING_CHUNK) {
-        text = appendCodes(text, codes, j);
-        j = 0;
+      const highAllowed = kind === TEXT_ANS;
+      for (let i = o; i < end; i++) {
+        const code = bytes[i];
+        if (code < 0x20 || (code > 0x7e && !(highAllowed && code >= 0x80))) throw new Iso8583Error(field, i, "nonText");
       }
     }
-    return appendCodes(text, codes, j);
-  }
-
-  #charText(field: number, bytes: Uint8Array, o: number, count: number, kind: FieldKind): string {
-    for (let i = o; i < o + count; i++) {
-      const code = bytes[i];
-      if (kind === "n" ? code < 0x30 || code > 0x39 : kind === "z" ? hexValue(code) < 0 || code >= 0x61 : !isTextCode(code, kind)) {
-        throw new Iso8583Error(field, i, kind === "n" ? "nonDigit" : kind === "z" ? "badHex" : "nonText");
-      }
-    }
-    // One character per byte: the bytes themselves are the character codes.
-    let text = "";
-    for (let i = o; i < o + count; i += STRING_CHUNK) {
-      text += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(i + STRING_CHUNK, o + count)) as unknown as number[]);
-    }
-    return text;
+    return charsOf(bytes, o, count);
   }
 
   // ---------------------------------------------------------------- MAC
