@@ -211,6 +211,9 @@ export class HostCore implements HostHandler {
     const session = this.ledger.session(tid);
     const batch = session?.batch ?? FIRST_BATCH;
     const { f62, keys } = issueWorkingKeys(tmk, scheme, this.#random);
+    const replaced = this.#keys.get(tid);
+    replaced?.pik.wipe();
+    replaced?.mak.wipe();
     this.#keys.set(tid, keys);
     this.ledger.saveSession({ tid, batch, workingKeysUnderTmk: f62, signedOnMs: nowMs });
     response[60] = `00${batch}${scheme}`;

@@ -111,6 +111,25 @@ describe("TLS with the pinned test CA", () => {
   });
 });
 
+describe("plain TCP (--plain, for captures)", () => {
+  test("the same protocol without TLS, and no PKI is made", async () => {
+    const plainDir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-host-plain-"));
+    const plain = await startHost({ varDir: plainDir, db: ":memory:", plain: true });
+    try {
+      expect(plain.pki).toBeUndefined();
+      expect(fs.existsSync(path.join(plainDir, "pki"))).toBe(false);
+      const connection = await connectLink({ port: plain.address.port });
+      const terminal = new TestTerminal(DEFAULT_TERMINALS[0]);
+      terminal.acceptSignOn((await connection.exchange(terminal.signOn("000001")))!);
+      expect(terminal.decode((await connection.exchange(terminal.sale({ ...VISA, stan: "000002" })))!).fields[39]).toBe("00");
+      connection.close();
+    } finally {
+      await plain.close();
+      fs.rmSync(plainDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("ledger truths over the network", () => {
   test("the same 0400 sent five times changes the ledger once", async () => {
     const { terminal, connection } = await signedOnTerminal();
