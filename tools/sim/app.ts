@@ -16,8 +16,9 @@ import { NodeTransport } from "../../hosts/sim/node-transport";
 import { startHost, type HostApp } from "../host/app";
 import { FAULT_KINDS, parseFault } from "../host/faults";
 import { DEFAULT_TERMINALS } from "../host/terminals";
-import { cardCatalogue } from "./card-slot";
-import { FlashStore, loadStoreKey } from "./flash-store";
+import crypto from "node:crypto";
+import { TEST_CARDS } from "../../modules/card/test-cards";
+import { NodeRandom } from "../../hosts/sim/node-platform";
 import { MessageLog } from "./message-log";
 import { SimNetwork } from "./network";
 import { PowerFlash } from "./power-flash";
@@ -41,7 +42,6 @@ export type StampedEvent = { readonly t: number } & TerminalEvent;
 
 export interface Sim {
   readonly terminal: SimTerminal;
-  readonly store: FlashStore;
   readonly host: HostApp;
   readonly network: SimNetwork;
   readonly messages: MessageLog;
@@ -59,8 +59,11 @@ export interface Sim {
 export type SimView = ReturnType<typeof viewOf>;
 
 const TERMINAL = DEFAULT_TERMINALS[0];
-const FLASH_SECTORS = 16;
+const JOURNAL_SECTORS = 8;
+const STATE_SECTORS = 2;
 const FLASH_BLOCK_BYTES = 4096;
+const DATA_KEY_BYTES = 16;
+const IFD_SERIAL = "XSPOSSIM";
 const EVENTS_MAX = 2000;
 
 export async function startSim(options: SimOptions): Promise<Sim> {
@@ -87,11 +90,10 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   });
   const flash = new PowerFlash({
     path: options.persistent ? path.join(varDir, "flash.bin") : undefined,
-    sectorCount: FLASH_SECTORS,
+    sectorCount: JOURNAL_SECTORS + STATE_SECTORS,
     blockSize: FLASH_BLOCK_BYTES,
     seed: Date.now() % 2 ** 31,
   });
-  const store = new FlashStore(flash, loadStoreKey(options.persistent ? path.join(varDir, "flash.key") : undefined));
   const keys: KeyStore = options.persistent ? new FileKeyStore({ path: path.join(varDir, "keys.json") }) : new MemoryKeyStore();
   if (keys.loadMasterKey() === undefined) keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
   const terminal = new SimTerminal({
@@ -103,10 +105,11 @@ export async function startSim(options: SimOptions): Promise<Sim> {
       tls: { ca: [fs.readFileSync(host.pki!.ca.cert)], serverName: "localhost" },
     },
     flash,
-    store,
+    journalSectors: JOURNAL_SECTORS,
+    dataKey: new SecretKey("sm4", loadDataKey(options.persistent ? path.join(varDir, "data.key") : undefined)),
     keys,
-    terminalId: TERMINAL.tid,
-    merchantId: TERMINAL.mid,
+    random: new NodeRandom(),
+    identity: { terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: IFD_SERIAL },
     parameters: options.parameters,
     onEvent: (event) => {
       if (closed) return;
@@ -120,7 +123,6 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   });
   const sim: Sim = {
     terminal,
-    store,
     host,
     network,
     messages,
@@ -133,7 +135,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
       changed();
     },
     notify: changed,
-    view: () => viewOf(sim, flash, store),
+    view: () => viewOf(sim, flash),
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -148,10 +150,27 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   return sim;
 }
 
-function viewOf(sim: Sim, flash: PowerFlash, store: FlashStore) {
+/**
+ * The terminal's SM4 data-at-rest key (seals the PAN in the journal): random, made once, kept
+ * beside the flash image (mode 0600) as a key-injection facility would load it; RAM only when
+ * there is no file. Simulator only: a device keeps it in its secure store.
+ */
+function loadDataKey(file: string | undefined): Uint8Array {
+  if (file !== undefined && fs.existsSync(file)) {
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    if (bytes.length === DATA_KEY_BYTES) return bytes;
+  }
+  const key = new Uint8Array(crypto.randomBytes(DATA_KEY_BYTES));
+  if (file !== undefined) fs.writeFileSync(file, key, { mode: 0o600 });
+  return key;
+}
+
+function viewOf(sim: Sim, flash: PowerFlash) {
   const terminal = sim.terminal;
   const screen = terminal.screen;
-  const state = store.load();
+  const state = terminal.terminalState;
+  const journal = terminal.journal;
+  const pending = journal?.pending() ?? [];
   const overlay = terminal.overlay;
   return {
     powered: terminal.powered,
@@ -162,7 +181,7 @@ function viewOf(sim: Sim, flash: PowerFlash, store: FlashStore) {
         ? null
         : overlay.kind === "voidStan"
           ? { kind: overlay.kind, digits: overlay.digits }
-          : { kind: overlay.kind, records: store.pending().map((r) => ({ stan: r.stan, op: r.op, amount: r.amount, state: r.state })) },
+          : { kind: overlay.kind, records: pending.map((r) => ({ stan: r.stan, op: r.op, amount: r.amount, state: r.state })) },
     mode: terminal.mode,
     notice: terminal.notice,
     countdown:
@@ -171,16 +190,27 @@ function viewOf(sim: Sim, flash: PowerFlash, store: FlashStore) {
     receipts: terminal.receipts,
     terminalState: state === undefined ? null : { stanNext: state.stanNext, batch: state.batch, signedOn: state.signedOn },
     journal: {
-      reversals: store.records().map((r) => ({
-        stan: r.stan,
-        batch: r.batch,
-        op: r.op,
-        amount: r.amount,
-        state: r.state,
-        reason: r.reason ?? null,
-        pan: r.fields[2] === undefined ? null : maskPan(r.fields[2]),
+      reversals: [
+        ...(journal?.armed() ?? []).map((r) => ({ ...r, pan: r.panMasked, state: "armed", reason: null })),
+        ...pending.map((r) => ({
+          stan: r.stan,
+          batch: r.batch,
+          op: r.op,
+          amount: r.amount,
+          state: r.state,
+          reason: r.reason ?? null,
+          pan: r.fields[2] === undefined ? null : maskPan(r.fields[2]),
+        })),
+      ].map(({ stan, batch, op, amount, state: recordState, reason, pan }) => ({
+        stan,
+        batch,
+        op,
+        amount,
+        state: recordState,
+        reason,
+        pan,
       })),
-      approved: store.approvedLog().map((r) => ({
+      approved: (journal?.approvedLog() ?? []).map((r) => ({
         stan: r.stan,
         batch: r.batch,
         op: r.op,
@@ -200,7 +230,7 @@ function viewOf(sim: Sim, flash: PowerFlash, store: FlashStore) {
       faults: sim.host.core.faults.list(),
       ledger: sim.host.ledger.view(sim.terminalId),
     },
-    cards: cardCatalogue(),
+    cards: TEST_CARDS.map((card) => ({ name: card.name, entry: card.entry })),
     faultKinds: FAULT_KINDS,
   };
 }

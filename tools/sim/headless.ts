@@ -9,10 +9,10 @@
  */
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { TxnRequestError } from "../../modules/txn/engine";
-import type { ApprovedRecord } from "../../modules/txn/ports";
 import { NodeClock } from "../../hosts/sim/node-clock";
 import type { Expectation, Scenario, Step } from "../scenario/scenario-file";
 import { startSim, type Sim, type StampedEvent } from "./app";
+import type { SettledRecord } from "./sim-journal";
 
 export interface HeadlessOptions {
   readonly varDir: string;
@@ -51,8 +51,11 @@ class ScaledClock implements Clock {
   }
 }
 
-/** How long the terminal must stay idle (real ms) before a drain ends: late answers still arrive. */
-const DRAIN_QUIET_MS = 300;
+/**
+ * A drain ends once the terminal has been idle for a response timeout (at least this many real
+ * ms): an answer the host delayed past the deadline still arrives, late, inside that window.
+ */
+const DRAIN_QUIET_MS_MIN = 300;
 /** A drain longer than this (real ms) is a hang. */
 const DRAIN_LIMIT_MS = 120_000;
 const POLL_MS = 10;
@@ -73,8 +76,9 @@ export async function runHeadless(scenario: Scenario, options: HeadlessOptions):
     },
   });
   try {
-    for (const [index, step] of scenario.steps.entries()) await runStep(sim, step, index, options.timeScale);
-    if (sim.terminal.powered) await drain(sim, -1);
+    const quietMs = Math.max(DRAIN_QUIET_MS_MIN, scenario.terminal.responseTimeoutMs / options.timeScale);
+    for (const [index, step] of scenario.steps.entries()) await runStep(sim, step, index, options.timeScale, quietMs);
+    if (sim.terminal.powered) await drain(sim, -1, quietMs);
     const last = events.at(-1);
     const reconcile = { t: last?.t ?? 0, ...reconcileEvent(sim) };
     events.push(reconcile);
@@ -85,7 +89,7 @@ export async function runHeadless(scenario: Scenario, options: HeadlessOptions):
   }
 }
 
-async function runStep(sim: Sim, step: Step, index: number, timeScale: number): Promise<void> {
+async function runStep(sim: Sim, step: Step, index: number, timeScale: number, quietMs: number): Promise<void> {
   const terminal = sim.terminal;
   try {
     switch (step.op) {
@@ -98,7 +102,7 @@ async function runStep(sim: Sim, step: Step, index: number, timeScale: number): 
       case "advance":
         return await sleep(step.ms / timeScale);
       case "drain":
-        return await drain(sim, index);
+        return await drain(sim, index, quietMs);
       case "hostFault":
         return sim.addFault(step.fault);
       case "network":
@@ -119,11 +123,11 @@ async function runStep(sim: Sim, step: Step, index: number, timeScale: number): 
   }
 }
 
-async function drain(sim: Sim, index: number): Promise<void> {
+async function drain(sim: Sim, index: number, quietMsNeeded: number): Promise<void> {
   let quietMs = 0;
   for (let waitedMs = 0; waitedMs < DRAIN_LIMIT_MS; waitedMs += POLL_MS) {
     quietMs = sim.terminal.idle ? quietMs + POLL_MS : 0;
-    if (quietMs >= DRAIN_QUIET_MS) return;
+    if (quietMs >= quietMsNeeded) return;
     await sleep(POLL_MS);
   }
   throw new HeadlessStepError(index, `drain: still busy after ${DRAIN_LIMIT_MS} ms`);
@@ -140,8 +144,8 @@ interface Line {
 function reconcileEvent(sim: Sim): { ev: string } & Record<string, unknown> {
   const view = sim.host.ledger.view(sim.terminalId);
   const hostLines: Line[] = view.approved.transactions.map((l) => ({ batch: l.batch, stan: l.stan, kind: l.kind, amount: l.amount }));
-  const store = sim.store;
-  const log: ApprovedRecord[] = [...store.settled, ...store.approvedLog()];
+  const journal = sim.terminal.journal;
+  const log: SettledRecord[] = [...(journal?.settled ?? []), ...(journal?.approvedLog() ?? [])];
   const voided = new Set(log.filter((r) => r.op === "void").map((r) => `${r.batch}/${r.originalStan}`));
   const terminalLines: Line[] = log
     .filter((r) => r.op !== "void" && !voided.has(`${r.batch}/${r.stan}`))
@@ -159,7 +163,7 @@ function reconcileEvent(sim: Sim): { ev: string } & Record<string, unknown> {
     ev: "reconcile",
     agree,
     host: summary(hostKeys, hostLines),
-    terminal: { ...summary(terminalKeys, terminalLines), reversalsPending: store.pending().length },
+    terminal: { ...summary(terminalKeys, terminalLines), reversalsPending: journal?.pending().length ?? 0 },
   };
 }
 

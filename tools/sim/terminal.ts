@@ -11,18 +11,22 @@
  * was; every entry into the core is guarded so the cut ends the period there.
  * What survives is what the flash holds (FlashStore) and the key store.
  */
-import crypto from "node:crypto";
 import type { KeyStore } from "../../modules/crypto/key-store";
+import type { SecretKey } from "../../modules/crypto/keys";
 import { PowerCut } from "../../modules/emulators/nor-flash";
+import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
+import type { Random } from "../../modules/platform/random";
 import type { Transport, TransportEndpoint } from "../../modules/platform/transport";
 import { TxnEngine, TxnRequestError, type TxnEvent } from "../../modules/txn/engine";
-import type { PresentedCard } from "../../modules/txn/ports";
+import { FlashRegion } from "../../modules/txn/flash-region";
+import { FlashStateStore } from "../../modules/txn/flash-state";
+import type { PresentedCard, TerminalState, WallClock } from "../../modules/txn/ports";
 import { formatAmount } from "../../modules/ui/texts";
 import { render, TerminalUi, type EngineInput, type Intent, type Key, type Operation, type Screen } from "../../modules/ui/terminal-ui";
-import { CardPresentError, presentCard, type Presentation } from "./card-slot";
-import { FlashStore, StoreFullError } from "./flash-store";
+import { CardDesk, CardPresentError } from "../scenario/card-desk";
 import type { PowerFlash } from "./power-flash";
+import { SimJournal } from "./sim-journal";
 
 export interface TerminalParameters {
   readonly responseTimeoutMs: number;
@@ -37,11 +41,14 @@ export interface SimTerminalOptions {
   readonly clock: Clock;
   readonly transport: Transport;
   readonly endpoint: TransportEndpoint;
+  /** The terminal's one flash chip: the journal's sectors, then the state record's two. */
   readonly flash: PowerFlash;
-  readonly store: FlashStore;
+  readonly journalSectors: number;
+  /** SM4 data-at-rest key: seals the PAN in the journal. */
+  readonly dataKey: SecretKey;
   readonly keys: KeyStore;
-  readonly terminalId: string;
-  readonly merchantId: string;
+  readonly random: Random;
+  readonly identity: TerminalIdentity;
   readonly parameters: TerminalParameters;
   /** Every event of shared/contracts.md, without `t` (the caller stamps it). */
   readonly onEvent: (event: TerminalEvent) => void;
@@ -70,6 +77,7 @@ interface PendingCardOp {
 }
 
 const RECEIPTS_MAX = 20;
+const STATE_SECTORS = 2;
 const STAN_DIGITS = 6;
 
 export class SimTerminal {
@@ -85,12 +93,26 @@ export class SimTerminal {
   #deadlineMs: number | undefined;
   readonly #receipts: Receipt[] = [];
   #receiptId = 1;
-  #sequenceCounter = 1;
+  readonly #wall = new SystemWallClock();
+  readonly #cards: CardDesk;
+  /** The last powered period's journal and state: still shown while the power is off. */
+  #journal: SimJournal | undefined;
+  #state: TerminalState | undefined;
   readonly #connections = new Set<{ close(): void }>();
   readonly #timers = new Set<TimerHandle>();
 
   constructor(options: SimTerminalOptions) {
     this.#options = options;
+    this.#cards = new CardDesk({ ifdSerial: options.identity.ifdSerial, random: options.random, nowMs: () => this.#wall.nowMs() });
+  }
+
+  /** The journal as last seen (undefined before the first power-on). */
+  get journal(): SimJournal | undefined {
+    return this.#journal;
+  }
+
+  get terminalState(): TerminalState | undefined {
+    return this.#engine?.state ?? this.#state;
   }
 
   get powered(): boolean {
@@ -130,10 +152,22 @@ export class SimTerminal {
     return this.#options.parameters;
   }
 
-  /** Refreshes the countdown on the processing screen. */
+  /**
+   * Called a few times a second by the page's server: moves the countdown on the processing
+   * screen, and leaves a processing or reversal screen the engine no longer drives (a boot's
+   * reversals end without a result screen) for idle, so the keypad works again.
+   */
   tick(): void {
-    if (this.#ui === undefined || this.#deadlineMs === undefined) return;
-    this.#ui.tick(this.remainingMs);
+    const ui = this.#ui;
+    if (ui === undefined) return;
+    const kind = ui.screen.kind;
+    if (this.#engine?.idle === true && (kind === "processing" || kind === "reversal")) {
+      this.#deadlineMs = undefined;
+      this.#guard(() => ui.show({ kind: "idle" }));
+      return;
+    }
+    if (this.#deadlineMs === undefined) return;
+    ui.tick(this.remainingMs);
     this.#options.onChange();
   }
 
@@ -144,19 +178,28 @@ export class SimTerminal {
     const flash = this.#options.flash;
     flash.powerOn();
     const generation = ++this.#generation;
+    const { flash: chip, journalSectors } = this.#options;
+    const journal = new SimJournal({
+      flash: new FlashRegion(chip, 0, journalSectors),
+      dataKey: this.#options.dataKey,
+      random: this.#options.random,
+      identity: this.#options.identity,
+      nowSeconds: () => this.#wall.nowMs() / 1000,
+    });
+    this.#journal = journal;
     this.#guard(() => {
-      this.#options.store.reload();
       const ui = new TerminalUi({ onScreen: (screen) => this.#onScreen(screen), onIntent: (intent) => this.#onIntent(intent) });
       this.#ui = ui;
       this.#engine = new TxnEngine({
         clock: this.#gatedClock(generation),
         transport: this.#gatedTransport(generation),
         endpoint: this.#options.endpoint,
-        journal: this.#options.store,
-        state: this.#options.store,
+        journal,
+        state: new FlashStateStore(new FlashRegion(chip, journalSectors, STATE_SECTORS)),
         keys: this.#options.keys,
-        terminalId: this.#options.terminalId,
-        merchantId: this.#options.merchantId,
+        terminalId: this.#options.identity.terminalId,
+        merchantId: this.#options.identity.merchantId,
+        wallClock: this.#wall,
         ...this.#options.parameters,
         onEvent: (event) => this.#onEngineEvent(event),
         onUi: (input) => this.#onEngineUi(input),
@@ -181,6 +224,7 @@ export class SimTerminal {
 
   #shutdown(state: "off" | "cut"): void {
     if (!this.powered) return;
+    this.#state = this.#engine?.state;
     this.#generation++;
     for (const connection of [...this.#connections]) connection.close();
     this.#connections.clear();
@@ -203,7 +247,7 @@ export class SimTerminal {
       action();
     } catch (error) {
       if (error instanceof PowerCut) return this.#shutdown("cut");
-      if (error instanceof StoreFullError || error instanceof TxnRequestError) return this.#say(error.message);
+      if (error instanceof TxnRequestError) return this.#say(error.message);
       throw error;
     }
   }
@@ -318,29 +362,19 @@ export class SimTerminal {
 
   // ---------------------------------------------------------------- cards
 
-  /** A card swiped, inserted or tapped; it is read at once through the emulated reader. */
-  present(cardName: string, how: Presentation): void {
+  /** A card swiped, inserted or tapped (as its kind is meant to be); read at once through the emulated reader. */
+  present(cardName: string): void {
     const pending = this.#pending;
     if (this.#ui === undefined) return;
     if (pending === undefined || this.#ui.screen.kind !== "presentCard") return this.#say("no card needed now: enter an amount first");
     try {
-      pending.card = this.#read(cardName, how, pending.op, pending.amount);
+      pending.card = this.#cards.present(cardName, pending.op, pending.amount);
     } catch (error) {
-      if (error instanceof CardPresentError) return this.#say(error.message);
+      if (error instanceof CardPresentError) return this.#say(`${cardName}: ${error.message}`);
       throw error;
     }
     this.#guard(() => this.#ui?.show({ kind: "enterPin" }));
     this.#options.onChange();
-  }
-
-  #read(cardName: string, how: Presentation, op: CardOp, amount: number): PresentedCard {
-    return presentCard(cardName, how, {
-      amount,
-      transactionType: op === "balance" ? 0x31 : op === "refund" ? 0x20 : 0x00,
-      unpredictableNumber: new Uint8Array(crypto.randomBytes(4)),
-      sequenceCounter: this.#sequenceCounter++,
-      date: new Date(),
-    });
   }
 
   #startCardOp(op: CardOp, amount: number): void {
@@ -377,9 +411,8 @@ export class SimTerminal {
     const engine = this.#engine;
     if (engine === undefined) throw new TxnRequestError("power", "the terminal is off: powerOn first");
     const card = (cardOp: CardOp) => {
-      const name = args.card ?? "";
       try {
-        return this.#read(name, naturalPresentation(name), cardOp, args.amount ?? 0);
+        return this.#cards.present(args.card ?? "", cardOp, args.amount ?? 0);
       } catch (error) {
         if (error instanceof CardPresentError) throw new TxnRequestError("card", error.message);
         throw error;
@@ -418,19 +451,16 @@ export class SimTerminal {
   #onEngineUi(input: EngineInput): void {
     this.#deadlineMs =
       input.kind === "processing" && input.remainingMs !== undefined ? this.#options.clock.nowMs() + input.remainingMs : undefined;
-    if (input.kind === "reversalFailed") this.#addReceipt("reversalFailed", reversalFailedSlip(input, this.#options.terminalId));
+    if (input.kind === "reversalFailed") this.#addReceipt("reversalFailed", reversalFailedSlip(input, this.#options.identity.terminalId));
     this.#ui?.show(input);
   }
 
   #onEngineEvent(event: TxnEvent): void {
     this.#emit({ ...event });
     if (event.ev === "result" && event.outcome === "approved" && event.stan !== undefined && event.op !== "balance") {
-      const record = this.#options.store.approvedLog().find((r) => r.stan === event.stan);
-      if (record !== undefined)
-        this.#addReceipt(
-          "transaction",
-          transactionSlip({ ...record, tid: this.#options.terminalId, mid: this.#options.merchantId, atMs: Date.now() }),
-        );
+      const record = this.#journal?.approvedLog().find((r) => r.stan === event.stan);
+      const { terminalId: tid, merchantId: mid } = this.#options.identity;
+      if (record !== undefined) this.#addReceipt("transaction", transactionSlip({ ...record, tid, mid, atMs: this.#wall.nowMs() }));
     }
   }
 
@@ -457,10 +487,15 @@ export class SimTerminal {
   }
 }
 
-export function naturalPresentation(cardName: string): Presentation {
-  if (cardName.includes("contactless")) return "tap";
-  if (cardName.includes("chip")) return "insert";
-  return "swipe";
+/** The calendar clock: the host's time from the sign-on answer, kept as an offset to the system clock. */
+class SystemWallClock implements WallClock {
+  #offsetMs = 0;
+  nowMs(): number {
+    return Date.now() + this.#offsetMs;
+  }
+  set(ms: number): void {
+    this.#offsetMs = ms - Date.now();
+  }
 }
 
 const OP_NAMES: Readonly<Record<string, string>> = Object.freeze({

@@ -11,7 +11,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FaultSpecError } from "../host/faults";
 import type { Sim } from "./app";
-import type { Presentation } from "./card-slot";
 import type { MenuFunction } from "./terminal";
 import type { Key } from "../../modules/ui/terminal-ui";
 
@@ -27,7 +26,6 @@ const TICK_INTERVAL_MS = 250;
 const CLIENTS_MAX = 32;
 const KEYS: readonly string[] = Object.freeze(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "enter", "cancel", "clear"]);
 const MENU: readonly string[] = Object.freeze(["sale", "void", "refund", "balance", "settle", "signOn", "reprint", "pending"]);
-const PRESENTATIONS: readonly string[] = Object.freeze(["swipe", "insert", "tap"]);
 
 /** A request the page should not have sent: 400 with the reason. */
 class ActionError extends Error {
@@ -52,9 +50,7 @@ export async function startWebServer(sim: Sim, port: number): Promise<WebServer>
   };
   const unsubscribe = sim.onChange(push);
   // The response-timeout countdown moves on its own while a request is in flight.
-  const ticker = setInterval(() => {
-    if (sim.terminal.remainingMs !== undefined) sim.terminal.tick();
-  }, TICK_INTERVAL_MS);
+  const ticker = setInterval(() => sim.terminal.tick(), TICK_INTERVAL_MS);
 
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
@@ -80,6 +76,7 @@ export async function startWebServer(sim: Sim, port: number): Promise<WebServer>
         });
       return;
     }
+    if (url.pathname === "/favicon.ico") return void response.writeHead(204).end();
     const file = STATIC[url.pathname];
     if (request.method === "GET" && file !== undefined) {
       response.writeHead(200, { "content-type": file[1], "cache-control": "no-store" });
@@ -126,7 +123,7 @@ function act(sim: Sim, body: string): void {
       return terminal.menu(oneOf(action.fn, MENU, "fn") as MenuFunction);
     case "card":
       if (typeof action.name !== "string") throw new ActionError("card needs a name");
-      return terminal.present(action.name, oneOf(action.how, PRESENTATIONS, "how") as Presentation);
+      return terminal.present(action.name);
     case "power":
       switch (oneOf(action.action, ["on", "off", "cut", "cutAtNextFlashOp"], "action")) {
         case "on":

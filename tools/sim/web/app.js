@@ -71,18 +71,13 @@ function renderScreen() {
 function renderCards() {
   const box = $("cards");
   if (box.childElementCount > 0) return;
-  const labels = { swipe: "刷 swipe", insert: "插 insert", tap: "挥 tap" };
+  const labels = { swipe: "刷卡 swipe", chip: "插卡 insert", contactless: "挥卡 tap" };
   for (const card of view.cards) {
     box.append(el("span", {}, card.name));
     const acts = el("span", { class: "acts" });
-    for (const how of card.presentations)
-      acts.append(
-        el(
-          "button",
-          { "data-testid": `card-${card.name}-${how}`, onclick: () => act({ type: "card", name: card.name, how }) },
-          labels[how],
-        ),
-      );
+    acts.append(
+      el("button", { "data-testid": `card-${card.name}`, onclick: () => act({ type: "card", name: card.name }) }, labels[card.entry]),
+    );
     box.append(acts);
   }
 }
