@@ -82,6 +82,10 @@ export class Oracle implements SystemObserver {
     this.#scanEvent(event);
     const stan = typeof event.stan === "string" ? event.stan : "";
     switch (event.ev) {
+      case "power":
+        // What the terminal learnt but had not made durable is gone: a 0410 whose "reversed" write the cut tore.
+        if (event.state !== "on") this.#reversalAnswered.clear();
+        return;
       case "send":
         return this.#onSend(String(event.mti), stan);
       case "recv":

@@ -5,7 +5,8 @@
  * runs in this thread and prints every event of every seed.
  */
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
-import { runParallel, runRange, WORKERS_DEFAULT } from "../../chaos/parallel";
+import { runParallel, WORKERS_DEFAULT } from "../../chaos/parallel";
+import { runRange } from "../../chaos/range";
 import { describeViolation, type ChaosTotals } from "../../chaos/report";
 import { runSeed } from "../../chaos/run";
 

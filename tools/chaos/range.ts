@@ -1,0 +1,14 @@
+/** A contiguous range of seeds in this thread, summed in seed order. */
+import { addSeed, emptyTotals, type ChaosTotals } from "./report";
+import { runSeed, type SeedOptions } from "./run";
+
+export interface RangeRequest {
+  readonly from: number;
+  readonly seeds: number;
+}
+
+export function runRange(request: RangeRequest, options: SeedOptions = {}): ChaosTotals {
+  const totals = emptyTotals();
+  for (let seed = request.from; seed < request.from + request.seeds; seed++) addSeed(totals, runSeed(seed, options));
+  return totals;
+}
