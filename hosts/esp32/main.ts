@@ -1,28 +1,35 @@
 /**
  * Firmware entry (manifest.json creation.main): binds every modules/platform
- * interface to the ESP32 and hands the set to the core. Exporting a default
- * function keeps the module body free of native calls, so it can be preloaded.
+ * interface to the ESP32 and starts the terminal (terminal.ts): journal and
+ * state record on the journal partition, the transaction engine over the
+ * native TLS transport, the keypad into the screens, the screens onto the
+ * display, card readers into the sale, the engine's events into the log.
+ * Exporting a default function keeps the module body free of native calls,
+ * so it can be preloaded.
  *
  * The magstripe capture opens first, before any other GPIO interrupt user, so
  * that it installs the GPIO ISR service IRAM-safe (msr-capture.c).
  */
 import config from "mc/config";
-import { Logger } from "../../modules/platform/log";
+import Time from "time";
+import { CardError } from "../../modules/card/apdu";
+import { Mfrc522 } from "../../modules/card/mfrc522";
+import { Pn532 } from "../../modules/card/pn532";
+import type { ContactlessDevice } from "../../modules/card/reader";
 import type { Clock } from "../../modules/platform/clock";
-import type { Flash } from "../../modules/platform/flash";
-import type { Random } from "../../modules/platform/random";
-import type { Transport } from "../../modules/platform/transport";
-import type { CipherProvider } from "../../modules/crypto/block-cipher";
-import type { KeyStore } from "../../modules/crypto/key-store";
-import type { Key } from "../../modules/ui/terminal-ui";
-import { deviceCiphers } from "./block-cipher";
+import { Logger } from "../../modules/platform/log";
+import type { Connection, ConnectionEvents, Transport, TransportEndpoint } from "../../modules/platform/transport";
+import type { WallClock } from "../../modules/txn/ports";
+import type { RenderedScreen } from "../../modules/ui/terminal-ui";
+import type { Language } from "../../modules/ui/texts";
 import { FlashPartition } from "./flash-partition";
-import { openDigital } from "./io";
+import { openDigital, openSpi } from "./io";
 import { Keypad } from "./keypad";
 import { MsrStrobeCapture } from "./msr-capture";
-import { NvsKeyStore } from "./nvs-key-store";
+import { loadDataKey, NvsKeyStore } from "./nvs-key-store";
 import { HardwareRandom, TraceLogSink } from "./platform";
-import { loadTerminalParameters, type TerminalParameters } from "./preferences";
+import { loadTerminalParameters, NVS_BLOB_BYTES_MAX, NvsBlobStore } from "./preferences";
+import { DeviceTerminal, type Display } from "./terminal";
 import { TimerClock } from "./timer-clock";
 import { TlsTransport } from "./tls-transport";
 
@@ -32,60 +39,119 @@ interface BoardPins {
   readonly msrData: number;
   readonly keypadRows: readonly number[];
   readonly keypadColumns: readonly number[];
+  readonly spiClock: number;
+  readonly spiOut: number;
+  readonly spiIn: number;
+  readonly spiSelect: number;
+  readonly spiPort: number;
 }
 
-/** Everything the core gets from this host. */
-export interface DevicePlatform {
-  readonly clock: Clock;
-  readonly flash: Flash;
-  readonly random: Random;
-  readonly log: Logger;
-  readonly transport: Transport;
-  readonly ciphers: CipherProvider;
-  readonly keys: KeyStore;
-  readonly parameters: TerminalParameters;
-  readonly msr: MsrStrobeCapture;
-  readonly keypad: Keypad;
+/** Build-time facts of the board (manifest.json `config`), not terminal parameters. */
+interface BoardConfig {
+  readonly pins: BoardPins;
+  /** EMV 9F1E, 8 characters: the terminal's serial number. */
+  readonly ifdSerial: string;
+  readonly contactlessReader: "pn532" | "mfrc522" | "none";
+  readonly language: Language;
 }
 
-export interface DeviceInputs {
-  readonly onSwipe: (bits: Uint8Array, count: number) => void;
-  readonly onKey: (key: Key) => void;
+/** The pinned CA (DER) lives in NVS, provisioned with the terminal keys: `xspos-tls` / `ca`. */
+const TLS_DOMAIN = "xspos-tls";
+const CA_NAME = "ca";
+/** SPI clock of the contactless reader: the PN532 tops out at 5 MHz; the MFRC522 takes 10. */
+const CONTACTLESS_HZ = Object.freeze({ pn532: 1_000_000, mfrc522: 4_000_000 });
+const DISPLAY_LINES_MAX = 8;
+
+/**
+ * The expected display is a character LCD of at least 8 lines × 20 columns
+ * (Chinese needs a CJK font); until its driver lands, the screens go to the
+ * serial console, one block per change.
+ */
+class TraceDisplay implements Display {
+  show(screen: RenderedScreen): void {
+    let text = `== ${screen.title}\n`;
+    for (const line of screen.lines.slice(0, DISPLAY_LINES_MAX)) text += `   ${line}\n`;
+    trace(text);
+  }
 }
 
-export function openDevicePlatform(inputs: DeviceInputs): DevicePlatform {
-  const pins = (config as unknown as { pins: BoardPins }).pins;
-  const msr = new MsrStrobeCapture({
-    pins: { cardPresent: pins.msrCardPresent, strobe: pins.msrStrobe, data: pins.msrData },
-    onSwipe: inputs.onSwipe,
-  });
-  const clock = new TimerClock();
-  const log = new Logger(new TraceLogSink());
-  if (!msr.iramSafe) log.warn("msr: GPIO ISR service is not IRAM-safe; journal erases must wait for swipeInProgress");
-  return {
-    clock,
-    flash: new FlashPartition(),
-    random: new HardwareRandom(),
-    log,
-    transport: new TlsTransport({ clock }),
-    ciphers: deviceCiphers,
-    keys: new NvsKeyStore(),
-    parameters: loadTerminalParameters(),
-    msr,
-    keypad: new Keypad({ clock, open: openDigital, rows: pins.keypadRows, columns: pins.keypadColumns, onKey: inputs.onKey }),
-  };
+/** The calendar clock on the ESP32 RTC: set from the sign-on answer (F12/F13), survives deep sleep, not a power loss. */
+class RtcWallClock implements WallClock {
+  nowMs(): number {
+    return Date.now();
+  }
+  set(ms: number): void {
+    Time.set(Math.floor(ms / 1000));
+  }
+}
+
+/** No pinned CA provisioned: every connection fails as a handshake would, before any byte leaves. */
+class UnprovisionedTransport implements Transport {
+  constructor(readonly clock: Clock) {}
+  connect(_endpoint: TransportEndpoint, events: ConnectionEvents): Connection {
+    this.clock.schedule(0, () => events.onClosed("handshake", `no pinned CA in NVS ${TLS_DOMAIN}/${CA_NAME}`));
+    return { write: () => undefined, close: () => undefined };
+  }
+}
+
+function openContactless(board: BoardConfig, log: Logger): ContactlessDevice | undefined {
+  const kind = board.contactlessReader;
+  if (kind === "none") return undefined;
+  const pins = board.pins;
+  const spi = openSpi(
+    { clock: pins.spiClock, out: pins.spiOut, in: pins.spiIn },
+    { port: pins.spiPort, hz: CONTACTLESS_HZ[kind], select: pins.spiSelect },
+  );
+  try {
+    const reader = kind === "pn532" ? new Pn532({ spi }) : new Mfrc522({ spi });
+    reader.begin();
+    return reader;
+  } catch (error) {
+    if (!(error instanceof CardError)) throw error;
+    spi.close();
+    log.error("contactless: reader not answering, swipe only", { reader: kind, reason: error.reason });
+    return undefined;
+  }
 }
 
 export default function main(): void {
-  const platform = openDevicePlatform({
-    onSwipe: (_bits, count) => platform.log.info("msr: swipe captured", { bits: count }),
-    onKey: (key) => platform.log.debug("keypad", { key: key.length === 1 ? "digit" : key }),
+  const board = config as unknown as BoardConfig;
+  const pins = board.pins;
+  // First: the capture installs the GPIO ISR service IRAM-safe only if nothing did before it. Swipes
+  // arrive as messages from the ISR, on a later turn of the event loop: `terminal` is set by then.
+  const msr = new MsrStrobeCapture({
+    pins: { cardPresent: pins.msrCardPresent, strobe: pins.msrStrobe, data: pins.msrData },
+    onSwipe: (bits, count) => terminal.swipe(bits, count),
   });
-  const parameters = platform.parameters;
-  platform.log.info("xspos: platform up", {
-    tid: parameters.tid,
-    host: parameters.host,
-    port: parameters.port,
-    journalBytes: platform.flash.byteLength,
+  const clock = new TimerClock();
+  const log = new Logger(new TraceLogSink());
+  if (!msr.iramSafe) log.warn("msr: GPIO ISR service is not IRAM-safe; journal flash operations wait for swipes");
+  const parameters = loadTerminalParameters();
+  const random = new HardwareRandom();
+  const ca = new NvsBlobStore(TLS_DOMAIN, NVS_BLOB_BYTES_MAX).get(CA_NAME);
+  if (ca === undefined) log.error("tls: no pinned CA provisioned, the terminal cannot go online", { nvs: `${TLS_DOMAIN}/${CA_NAME}` });
+  const flash = new FlashPartition();
+  const terminal = new DeviceTerminal({
+    clock,
+    transport: ca === undefined ? new UnprovisionedTransport(clock) : new TlsTransport({ clock }),
+    endpoint: {
+      host: parameters.host,
+      port: parameters.port,
+      tls: { ca: ca === undefined ? [] : [ca], serverName: parameters.serverName },
+    },
+    flash,
+    random,
+    keys: new NvsKeyStore(),
+    dataKey: loadDataKey(random),
+    identity: { terminalId: parameters.tid, merchantId: parameters.mid, ifdSerial: board.ifdSerial },
+    parameters,
+    wallClock: new RtcWallClock(),
+    log,
+    display: new TraceDisplay(),
+    language: board.language,
+    contactless: openContactless(board, log),
   });
+  new Keypad({ clock, open: openDigital, rows: pins.keypadRows, columns: pins.keypadColumns, onKey: (key) => terminal.press(key) });
+  log.info("xspos: platform up", { tid: parameters.tid, host: parameters.host, port: parameters.port, journalBytes: flash.byteLength });
+  terminal.boot();
 }

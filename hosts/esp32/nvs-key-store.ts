@@ -9,6 +9,7 @@ import { wipe } from "../../modules/base/hex";
 import { CIPHER_ALGORITHMS } from "../../modules/crypto/block-cipher";
 import { MemoryKeyStore, type KeyStore } from "../../modules/crypto/key-store";
 import { SecretKey, type WorkingKeys } from "../../modules/crypto/keys";
+import type { Random } from "../../modules/platform/random";
 import { NvsBlobStore, ParameterError } from "./preferences";
 
 type KeyName = "tmk" | "pik" | "mak" | "tdk";
@@ -82,5 +83,28 @@ export class NvsKeyStore implements KeyStore {
     } finally {
       wipe(blob);
     }
+  }
+}
+
+/** NVS name of the journal's SM4 data-at-rest key (seals the PAN on flash). */
+const DATA_KEY_NAME = "dek";
+const DATA_KEY_BYTES = 16;
+
+/**
+ * The journal's data key: made from the hardware RNG on first boot and kept
+ * in NVS. Losing it leaves the sealed PANs unreadable (voids of the open
+ * batch), never the reversal records, whose fields are stored in the clear.
+ */
+export function loadDataKey(random: Random, blobs: NvsBlobStore = new NvsBlobStore()): SecretKey {
+  const stored = blobs.get(DATA_KEY_NAME);
+  const bytes = stored ?? new Uint8Array(DATA_KEY_BYTES);
+  try {
+    if (stored === undefined) {
+      random.fill(bytes);
+      blobs.set(DATA_KEY_NAME, bytes);
+    } else if (stored.length !== DATA_KEY_BYTES) throw new ParameterError(DATA_KEY_NAME, `stored data key is not ${DATA_KEY_BYTES} bytes`);
+    return new SecretKey("sm4", bytes);
+  } finally {
+    wipe(bytes);
   }
 }

@@ -42,6 +42,7 @@ const KEYS_DOMAIN = "xspos-keys";
 /** ESP-IDF NVS limits: 15-character names, about 4000 bytes per blob; key blobs are far smaller. */
 const NVS_NAME_LENGTH_MAX = 15;
 const KEY_BLOB_BYTES_MAX = 512;
+export const NVS_BLOB_BYTES_MAX = 4000;
 
 /** A stored value of the wrong type, or out of range: the parameter is unusable, not silently defaulted. */
 export class ParameterError extends Error {
@@ -101,23 +102,28 @@ export function saveTerminalParameter<K extends keyof TerminalParameters>(name: 
 /** Named byte blobs in their own NVS namespace; copies in and out, never holds a caller's buffer. */
 export class NvsBlobStore {
   readonly #domain: string;
+  readonly #blobBytesMax: number;
 
-  constructor(domain: string = KEYS_DOMAIN) {
+  /** `blobBytesMax`: key blobs are small (512); a pinned CA certificate in DER needs up to NVS_BLOB_BYTES_MAX. */
+  constructor(domain: string = KEYS_DOMAIN, blobBytesMax: number = KEY_BLOB_BYTES_MAX) {
     assert(domain.length > 0 && domain.length <= NVS_NAME_LENGTH_MAX, "NVS namespace must be 1 to 15 characters");
+    assertInteger(blobBytesMax, 1, NVS_BLOB_BYTES_MAX, "blobBytesMax");
     this.#domain = domain;
+    this.#blobBytesMax = blobBytesMax;
   }
 
   get(name: string): Uint8Array | undefined {
     this.#checkName(name);
     const value = Preference.get(this.#domain, name);
     if (value === undefined) return undefined;
-    if (!(value instanceof ArrayBuffer)) throw new ParameterError(name, `${name} is not a blob`);
+    if (!(value instanceof ArrayBuffer) || value.byteLength > this.#blobBytesMax)
+      throw new ParameterError(name, `${name} is not a blob of at most ${this.#blobBytesMax} bytes`);
     return new Uint8Array(value);
   }
 
   set(name: string, bytes: Uint8Array): void {
     this.#checkName(name);
-    assertInteger(bytes.length, 1, KEY_BLOB_BYTES_MAX, "blob length");
+    assertInteger(bytes.length, 1, this.#blobBytesMax, "blob length");
     // Preference stores only an ArrayBuffer (a view throws "unsupported type"); copy the view's range.
     const copy = bytes.slice().buffer;
     Preference.set(this.#domain, name, copy);
