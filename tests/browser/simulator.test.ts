@@ -203,10 +203,10 @@ test("a power cut during a sale: the armed reversal survives on flash and goes o
   await page.waitForSelector('[data-testid="journal-000002"][data-state="reversed"]', { timeout: WAIT_MS });
   expect(sim.events).toContainEqual(expect.objectContaining({ ev: "boot", reversalDue: 1 }));
   expect(sim.events).toContainEqual(expect.objectContaining({ ev: "send", mti: "0400", stan: "000002", f39: "98" }));
+  await screenTitle(page, "WELCOME");
   await shot(page, "power-on-recovered");
 
   // A cut inside the next flash operation (the sale's STAN write): nothing is sent, and the terminal boots clean.
-  await screenTitle(page, "WELCOME");
   await byId(page, "power-cut-next-flash").click();
   await press(page, "7");
   await byId(page, "key-enter").click();

@@ -83,19 +83,17 @@ export const command: Command = {
     if (values.headless) return headless(values.script, values.var, timeScale);
     if (values.script !== undefined || values["time-scale"] !== undefined)
       throw new UsageError("--script and --time-scale need --headless");
-    const sim = await startSim({
-      varDir: values.var ?? "var",
-      persistent: true,
-      clock: new NodeClock(),
-      hostPort: integerOption(values["host-port"], "host-port", 0, 0, 65535),
-      parameters: {
-        responseTimeoutMs: integerOption(values["response-timeout-ms"], "response-timeout-ms", 60_000, 1, 600_000),
-        connectTimeoutMs: integerOption(values["connect-timeout-ms"], "connect-timeout-ms", 10_000, 1, 600_000),
-        reversalRetries: integerOption(values["reversal-retries"], "reversal-retries", 3, 1, 10),
-        blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
-      },
-    });
-    const web = await startWebServer(sim, integerOption(values.port, "port", 0, 0, 65535));
+    // Every option is checked before anything starts: a usage error leaves no server behind.
+    const webPort = integerOption(values.port, "port", 0, 0, 65535);
+    const hostPort = integerOption(values["host-port"], "host-port", 0, 0, 65535);
+    const parameters = {
+      responseTimeoutMs: integerOption(values["response-timeout-ms"], "response-timeout-ms", 60_000, 1, 600_000),
+      connectTimeoutMs: integerOption(values["connect-timeout-ms"], "connect-timeout-ms", 10_000, 1, 600_000),
+      reversalRetries: integerOption(values["reversal-retries"], "reversal-retries", 3, 1, 10),
+      blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
+    };
+    const sim = await startSim({ varDir: values.var ?? "var", persistent: true, clock: new NodeClock(), hostPort, parameters });
+    const web = await startWebServer(sim, webPort);
     console.log(`host listening on tls://${sim.host.address.host}:${sim.host.address.port}`);
     console.log(`terminal flash image: ${path.join(values.var ?? "var", "flash.bin")}`);
     console.log(`simulator page: ${web.url}`);

@@ -7,6 +7,8 @@ const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 let language = window.localStorage.getItem("xspos-lang") || "zh";
 let view = null;
 const openMessages = new Set();
+/** What each journal record looked like while live: a closed record keeps its op, amount and masked PAN on the page. */
+const knownRecords = new Map();
 
 function el(tag, attributes, ...children) {
   const node = document.createElement(tag);
@@ -147,12 +149,27 @@ function renderPanels() {
         r.authCode,
       ),
     );
+  for (const r of [...view.journal.reversals, ...view.journal.approved]) knownRecords.set(r.stan, r);
   const live = new Set([...view.journal.reversals, ...view.journal.approved].map((r) => r.stan));
   const closed = new Map();
   for (const e of view.journal.history) if (!live.has(e.stan)) closed.set(e.stan, e.state);
-  for (const [stan, closedState] of closed)
-    if (closedState === "reversed" || closedState === "completed")
-      rows.push(el("tr", { "data-testid": `journal-${stan}`, "data-state": closedState }, stan, "", "", "", closedState, ""));
+  for (const [stan, closedState] of closed) {
+    if (closedState === "reversed" || closedState === "completed") {
+      const known = knownRecords.get(stan);
+      rows.push(
+        el(
+          "tr",
+          { "data-testid": `journal-${stan}`, "data-state": closedState },
+          stan,
+          known?.op ?? "",
+          known ? yuan(known.amount) : "",
+          known?.pan ?? "",
+          closedState,
+          "",
+        ),
+      );
+    }
+  }
   for (const row of rows) for (const cell of [...row.childNodes]) row.replaceChild(el("td", {}, cell.textContent), cell);
   $("journal").replaceChildren(...rows);
   $("journal-history").textContent = view.journal.history
