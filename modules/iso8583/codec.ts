@@ -390,6 +390,10 @@ export class Iso8583Codec {
     if (secondary) o = this.#readBitmap(bytes, o, 8);
 
     const fields: IsoFields = {};
+    // V8 grows an object's indexed storage in a slow runtime call each time a
+    // higher field number arrives; setting the highest number first sizes it once.
+    const highest = this.#highestField(secondary);
+    if (highest > 0) fields[highest] = "";
     const kinds = this.#kinds;
     const lengths = this.#lengths;
     const prefixes = this.#prefixBytes;
@@ -426,6 +430,17 @@ export class Iso8583Codec {
     const message: IsoMessage = this.#tpduBytes > 0 ? { tpdu, header, mti, fields } : { mti, fields };
     if (secondary && lastPresent <= 64) message.secondaryBitmap = true;
     return message;
+  }
+
+  /** The highest field number the decoded bitmap announces, 0 when none. */
+  #highestField(secondary: boolean): number {
+    const bitmap = this.#bitmap;
+    for (let i = secondary ? 15 : 7; i >= 0; i--) {
+      const bits = i === 0 ? bitmap[0] & 0x7f : bitmap[i];
+      // The lowest set bit is the highest field of this byte.
+      if (bits !== 0) return 8 * i - 23 + Math.clz32(bits & -bits);
+    }
+    return 0;
   }
 
   #readBitmap(bytes: Uint8Array, o: number, into: number): number {
