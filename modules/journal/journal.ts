@@ -24,6 +24,7 @@ import {
   GROUP_OFFSET,
   hasRecordMagic,
   HEADER_BODY_BYTES,
+  HEADER_MAGIC,
   isAll,
   type Kind,
   KIND_REVERSAL,
@@ -864,6 +865,8 @@ export class Journal {
       }
       if (entry.reversal < 0) entry.dueAtBoot = true;
     }
+    // A misdirected heal cannot fail its read-back (the target already held those bytes): re-read all once.
+    this.#audit();
   }
 
   /** Folds one stored copy into the index (docs §7.2): markers by union, attempts by maximum. */
@@ -949,9 +952,13 @@ export class Journal {
   /** A dirty sector that still holds records nobody else has: alarm, never drop silently. */
   #checkOrphans(sector: number, image: Uint8Array): void {
     if (isAll(image, 0, image.length, 0xff)) return;
+    // A header one bit from valid is rot, not a torn erase: everything in the sector is reported.
+    const rotten = popcount32((readU32(image, 0) ^ HEADER_MAGIC) >>> 0) <= 1;
     for (let slot = 1; slot < this.#slotsPerSector; slot++) {
       const bytes = image.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
-      if (classifySlot(bytes, sector, slot) === "record") this.#alarm({ kind: "orphan", seq: readU32(bytes, 4), sector, slot });
+      const cls = classifySlot(bytes, sector, slot);
+      if (cls === "record" || (rotten && cls !== "blank" && cls !== "void"))
+        this.#alarm({ kind: "orphan", ...(hasRecordMagic(bytes) ? { seq: readU32(bytes, 4) } : {}), sector, slot });
     }
   }
 
@@ -982,6 +989,12 @@ export class Journal {
       }
     }
   }
+}
+
+function popcount32(value: number): number {
+  let count = 0;
+  for (let v = value; v !== 0; v = (v & (v - 1)) >>> 0) count++;
+  return count;
 }
 
 /** The first byte is the record magic, or one bit away from it (rot). */
