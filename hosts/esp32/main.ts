@@ -30,6 +30,7 @@ import { loadDataKey, NvsKeyStore } from "./nvs-key-store";
 import { HardwareRandom, TraceLogSink } from "./platform";
 import { loadTerminalParameters, NVS_BLOB_BYTES_MAX, NvsBlobStore } from "./preferences";
 import { DeviceTerminal, type Display } from "./terminal";
+import { SwipeGuardFlash } from "./swipe-guard-flash";
 import { TimerClock } from "./timer-clock";
 import { TlsTransport } from "./tls-transport";
 
@@ -125,12 +126,21 @@ export default function main(): void {
   });
   const clock = new TimerClock();
   const log = new Logger(new TraceLogSink());
-  if (!msr.iramSafe) log.warn("msr: GPIO ISR service is not IRAM-safe; journal flash operations wait for swipes");
+  if (!msr.iramSafe) log.warn("msr: GPIO ISR service is not IRAM-safe; journal programs wait for swipes too");
   const parameters = loadTerminalParameters();
   const random = new HardwareRandom();
   const ca = new NvsBlobStore(TLS_DOMAIN, NVS_BLOB_BYTES_MAX).get(CA_NAME);
   if (ca === undefined) log.error("tls: no pinned CA provisioned, the terminal cannot go online", { nvs: `${TLS_DOMAIN}/${CA_NAME}` });
-  const flash = new FlashPartition();
+  const partition = new FlashPartition();
+  const flash = new SwipeGuardFlash({
+    flash: partition,
+    strobesExpected: () => msr.strobesExpected,
+    nowMs: () => clock.nowMs(),
+    guardWrites: !msr.iramSafe,
+    onWaited: (waitedMs, timedOut) => {
+      if (timedOut) log.warn("flash: card still in the slot, journal operation went ahead", { waitedMs });
+    },
+  });
   const terminal = new DeviceTerminal({
     clock,
     transport: ca === undefined ? new UnprovisionedTransport(clock) : new TlsTransport({ clock }),
@@ -152,6 +162,6 @@ export default function main(): void {
     contactless: openContactless(board, log),
   });
   new Keypad({ clock, open: openDigital, rows: pins.keypadRows, columns: pins.keypadColumns, onKey: (key) => terminal.press(key) });
-  log.info("xspos: platform up", { tid: parameters.tid, host: parameters.host, port: parameters.port, journalBytes: flash.byteLength });
+  log.info("xspos: platform up", { tid: parameters.tid, host: parameters.host, port: parameters.port, journalBytes: partition.byteLength });
   terminal.boot();
 }

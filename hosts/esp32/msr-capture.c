@@ -198,6 +198,15 @@ void xs_xspos_msr_get_swipeInProgress(xsMachine *the)
 	xsmcSetBoolean(xsResult, busy);
 }
 
+/* True while strobes can arrive (card in the slot): what a flash erase must not overlap. Bits already
+ * captured and waiting for JS are safe in DRAM, and the XS task that collects them is the one erasing. */
+void xs_xspos_msr_get_strobesExpected(xsMachine *the)
+{
+	MsrCapture *capture = xsmcGetHostData(xsThis);
+	int expected = (capture != NULL) && (capture->capturing || (msrLevel(capture->pinCardPresent) == 0));
+	xsmcSetBoolean(xsResult, expected);
+}
+
 void xs_xspos_msr_get_iramSafe(xsMachine *the)
 {
 	MsrCapture *capture = xsmcGetHostData(xsThis);

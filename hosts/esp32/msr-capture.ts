@@ -20,6 +20,9 @@ class NativeMsr extends Native("xs_xspos_msr_destructor") {
   get swipeInProgress(): boolean {
     return native("xs_xspos_msr_get_swipeInProgress").call(this) as boolean;
   }
+  get strobesExpected(): boolean {
+    return native("xs_xspos_msr_get_strobesExpected").call(this) as boolean;
+  }
   get iramSafe(): boolean {
     return native("xs_xspos_msr_get_iramSafe").call(this) as boolean;
   }
@@ -53,10 +56,19 @@ export class MsrStrobeCapture {
   /**
    * True while a card is in the slot or its bits are on the way to JS. A
    * flash erase in that window can mask the strobe interrupt (unless
-   * `iramSafe`) and drop bits: the journal defers erases while it is true.
+   * `iramSafe`) and drop bits (SwipeGuardFlash waits on `strobesExpected`).
    */
   get swipeInProgress(): boolean {
     return this.#native.swipeInProgress;
+  }
+
+  /**
+   * True while a card is in the slot (strobes can arrive). Unlike
+   * `swipeInProgress` it ignores bits waiting for JS: the XS task collects
+   * them, so a flash operation on that task can wait on this one only.
+   */
+  get strobesExpected(): boolean {
+    return this.#native.strobesExpected;
   }
 
   /** Whether the GPIO ISR service runs during flash operations (it opened first, with ESP_INTR_FLAG_IRAM). */
