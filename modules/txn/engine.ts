@@ -318,11 +318,11 @@ export class TxnEngine {
     this.#enqueue((finish) => {
       if (!this.#requireSignOn(op, finish)) return;
       this.#flushReversals(() => {
-        if (op === "sale" && this.#options.blockSalesWhileReversalFailed === true && this.#options.journal.pending().length > 0) {
-          this.#ui({ kind: "result", op, outcome: "blocked" });
-          this.#emit({ ev: "result", op, outcome: "refused" });
-          return finish();
-        }
+        const { journal } = this.#options;
+        if (op === "sale" && this.#options.blockSalesWhileReversalFailed === true && journal.pending().length > 0)
+          return this.#refuse(op, "blocked", finish);
+        // Asked after the flush (a reversal that went through frees room) and before a STAN or a byte is spent.
+        if (op !== "balance" && journal.canArm?.() === false) return this.#refuse(op, "journalFull", finish);
         const stan = this.#takeStan();
         const request = build(stan);
         const kept: ReversalRecord | undefined =
@@ -646,10 +646,15 @@ export class TxnEngine {
 
   #requireSignOn(op: Operation, finish: () => void): boolean {
     if (this.#state.signedOn && this.#mac !== undefined) return true;
-    this.#ui({ kind: "result", op, outcome: "refused" });
+    this.#refuse(op, "refused", finish);
+    return false;
+  }
+
+  /** Refused on the terminal, before any connection: nothing sent, no STAN used. */
+  #refuse(op: Operation, screen: "refused" | "blocked" | "journalFull", finish: () => void): void {
+    this.#ui({ kind: "result", op, outcome: screen });
     this.#emit({ ev: "result", op, outcome: "refused" });
     finish();
-    return false;
   }
 
   /** The STAN is durable before it is used: a power cut never reuses one. */

@@ -45,9 +45,17 @@ const SWIPE = "021";
 const NO_AUTH_CODE = "      ";
 const NO_RRN = "000000000000";
 const RECORDS_MAX = 512;
+const REVERSALS_PENDING_DEFAULT = 8;
+/**
+ * Free record slots `Journal.arm` requires beyond the live load (modules/journal: the TXN, the
+ * REVERSAL it may need, a SETTLE and a boot burn). The flash-journal suite pins canArm() to what
+ * arm() accepts, so a change on either side fails a test instead of a sale.
+ */
+const ARM_RESERVE_RECORDS = 4;
 
 export class FlashJournal implements TxnJournal {
   readonly #options: FlashJournalOptions;
+  readonly #reversalsPendingMax: number;
   #journal: Journal | undefined;
   /** Live records by STAN: armed, reversal-due and approved-unsettled. */
   readonly #seqs = new Map<string, number>();
@@ -58,6 +66,7 @@ export class FlashJournal implements TxnJournal {
 
   constructor(options: FlashJournalOptions) {
     this.#options = options;
+    this.#reversalsPendingMax = options.reversalsPendingMax ?? REVERSALS_PENDING_DEFAULT;
   }
 
   /** Mounts the journal (recovery: every armed record becomes reversal-due 98) and loads the live view. */
@@ -67,7 +76,7 @@ export class FlashJournal implements TxnJournal {
       cipher: sm4Gcm(this.#options.dataKey),
       random: this.#options.random,
       identity: this.#options.identity,
-      reversalsPendingMax: this.#options.reversalsPendingMax,
+      reversalsPendingMax: this.#reversalsPendingMax,
       onAlarm: this.#options.onAlarm,
     });
     this.#journal = journal;
@@ -92,6 +101,19 @@ export class FlashJournal implements TxnJournal {
   /** Alarms the journal raised (damage it could not repair): the terminal must reconcile with the host. */
   get alarms(): readonly JournalAlarm[] {
     return this.#open().alarms;
+  }
+
+  /**
+   * What `arm` will accept, asked before connecting. Once a record is armed it always completes: an
+   * approval is a program into its own slot and its REVERSAL has a slot reserved by the live load.
+   */
+  canArm(): boolean {
+    const counts = this.#open().counts();
+    return (
+      counts.liveRecords + ARM_RESERVE_RECORDS <= counts.capacity &&
+      this.#armed.size + this.#pending.size < this.#reversalsPendingMax &&
+      this.#seqs.size < RECORDS_MAX
+    );
   }
 
   arm(record: ReversalRecord, card: CardOnFile): void {

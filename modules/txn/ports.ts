@@ -52,6 +52,14 @@ export interface CardOnFile {
 }
 
 export interface TxnJournal {
+  /**
+   * Room for one more transaction record and everything it may need until it is resolved (its
+   * REVERSAL, the batch's SETTLE), and fewer unresolved reversals than the journal's limit. Asked
+   * before a sale, void or refund connects: false refuses the operation with nothing sent, so `arm`
+   * never fails for room inside the link's write callback, and a refund's approval (armed when it
+   * arrives) always finds its slot. Optional only for wrappers written before it: absent = room.
+   */
+  canArm?(): boolean;
   /** Durable when it returns: the reversal exists before any byte can leave. */
   arm(record: ReversalRecord, card: CardOnFile): void;
   /** The host's answer needs no reversal (declined): the armed record closes. */

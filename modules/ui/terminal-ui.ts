@@ -12,7 +12,7 @@ import { assert } from "../base/assert";
 import { fill, formatAmount, RESPONSE_REASONS, TEXTS, type Language, type TextId } from "./texts";
 
 export type Operation = "sale" | "void" | "refund" | "balance" | "signOn" | "signOff" | "echo" | "settle";
-export type Outcome = "approved" | "declined" | "timeout" | "refused" | "failed" | "blocked";
+export type Outcome = "approved" | "declined" | "timeout" | "refused" | "failed" | "blocked" | "journalFull";
 
 export type Screen =
   | { readonly kind: "idle" }
@@ -215,6 +215,7 @@ const OUTCOME_TEXT: Readonly<Record<Outcome, TextId>> = Object.freeze({
   refused: "refused",
   failed: "failed",
   blocked: "blocked",
+  journalFull: "journalFull",
 });
 
 /** The screen's title and lines in `language`. */
@@ -276,6 +277,7 @@ function resultLines(screen: Extract<Screen, { kind: "result" }>, language: Lang
   if (screen.outcome === "refused") lines.push(fill("refusedHint", language));
   if (screen.outcome === "failed") lines.push(fill("failedHint", language));
   if (screen.outcome === "blocked") lines.push(fill("blockedHint", language));
+  if (screen.outcome === "journalFull") lines.push(fill("journalFullHint", language));
   assert(lines.length <= 8, "render: too many lines for the display");
   return lines;
 }

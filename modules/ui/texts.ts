@@ -36,6 +36,11 @@ export const TEXTS = Object.freeze({
   failedHint: pair("卡片拒绝, 终端正在撤销银行批准", "The card refused after the bank approved; the terminal is cancelling it"),
   blocked: pair("有未完成冲正, 暂停消费", "SALES PAUSED"),
   blockedHint: pair("请先完成冲正后再做交易", "A cancellation must reach the bank before new sales"),
+  journalFull: pair("交易存储已满, 请先结算", "JOURNAL FULL — SETTLE FIRST"),
+  journalFullHint: pair(
+    "交易未发出, 未扣款。请先结算 (未完成的冲正会先上送), 再做交易。",
+    "Nothing was sent, nothing was charged. Settle the batch (pending cancellations go first), then try again.",
+  ),
   stanLine: pair("凭证号 {stan}", "STAN {stan}"),
   reversal: pair("冲正中", "REVERSAL IN PROGRESS"),
   reversalAttempt: pair("第 {attempt}/{attempts} 次, 凭证号 {stan}", "Attempt {attempt} of {attempts}, STAN {stan}"),

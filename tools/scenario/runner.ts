@@ -51,9 +51,9 @@ export interface ScenarioRun {
 export interface RunOptions {
   /** Seeds the flash's fault draws, the journal epoch and the cards' unpredictable numbers; default 1. */
   readonly seed?: number;
-  /** Sector size of the emulated flash; default 4096 (the ESP32's). */
+  /** Sector size of the emulated flash; default the file's `flash.sectorBytes`, else 4096 (the ESP32's). */
   readonly blockSize?: number;
-  /** Sectors of the journal partition (3..64); default 8. Two more hold the state record. */
+  /** Sectors of the journal partition (3..64); default the file's `flash.journalSectors`, else 8. Two more hold the state record. */
   readonly journalSectors?: number;
   /** The host's ledger; default a fresh MemoryLedger (fast). The run closes it. */
   readonly ledger?: Ledger;
@@ -164,7 +164,8 @@ class PowerDomain {
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): ScenarioRun {
   const seed = options.seed ?? 1;
-  const journalSectors = options.journalSectors ?? 8;
+  const journalSectors = options.journalSectors ?? scenario.flash?.journalSectors ?? 8;
+  const blockSize = options.blockSize ?? scenario.flash?.sectorBytes ?? 4096;
   const clock = new VirtualClock();
   const events: ScenarioEvent[] = [];
   const emit = (event: Record<string, unknown> & { ev: string }) => events.push({ t: clock.nowMs(), ...event });
@@ -176,7 +177,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     if (verdict !== "accept") network.failNextConnect(verdict === "refuse" ? "refused" : "handshake");
   });
   // What survives a power cut: the flash, the key store, the calendar clock.
-  const flash = new NorFlash({ sectorCount: journalSectors + STATE_SECTORS, blockSize: options.blockSize ?? 4096, seed });
+  const flash = new NorFlash({ sectorCount: journalSectors + STATE_SECTORS, blockSize, seed });
   const journalFlash = new FlashRegion(flash, 0, journalSectors);
   const stateFlash = new FlashRegion(flash, journalSectors, STATE_SECTORS);
   const keys = new MemoryKeyStore();

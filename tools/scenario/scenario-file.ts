@@ -11,6 +11,14 @@ export interface TerminalParameters {
   readonly blockSalesWhileReversalFailed: boolean;
 }
 
+/** The emulated NOR flash (an extension of the contract's file): small journals make capacity limits reachable. */
+export interface FlashGeometry {
+  /** Erase sector size; default 4096 (the ESP32's). */
+  readonly sectorBytes?: number;
+  /** Sectors of the journal partition (3..64); default 8. Two more hold the state record. */
+  readonly journalSectors?: number;
+}
+
 export type Step =
   | { readonly op: "powerOn" | "powerOff" | "signOn" | "signOff" | "echo" | "settle" | "drain" }
   | { readonly op: "powerCut"; readonly atFlashOp?: number }
@@ -28,6 +36,7 @@ export type Expectation = { readonly has: Partial } | { readonly lacks: Partial 
 export interface Scenario {
   readonly name: string;
   readonly terminal: TerminalParameters;
+  readonly flash?: FlashGeometry;
   readonly steps: readonly Step[];
   readonly expect: readonly Expectation[];
 }
@@ -90,6 +99,18 @@ function terminal(value: unknown): TerminalParameters {
     reversalRetries: optionalInteger(raw, "reversalRetries", "terminal", 1, 10) ?? 3,
     blockSalesWhileReversalFailed: block,
   };
+}
+
+const SECTOR_BYTES = Object.freeze([512, 1024, 2048, 4096]);
+
+function flash(value: unknown): FlashGeometry | undefined {
+  if (value === undefined) return undefined;
+  const raw = object(value, "flash");
+  onlyKeys(raw, ["sectorBytes", "journalSectors"], "flash");
+  const sectorBytes = optionalInteger(raw, "sectorBytes", "flash", 512, 4096);
+  if (sectorBytes !== undefined && !SECTOR_BYTES.includes(sectorBytes))
+    throw new ScenarioFileError("flash.sectorBytes", `must be one of ${SECTOR_BYTES.join(", ")}`);
+  return { sectorBytes, journalSectors: optionalInteger(raw, "journalSectors", "flash", 3, 64) };
 }
 
 const PIN = /^[0-9]{4,12}$/;
@@ -169,12 +190,14 @@ function expectation(value: unknown, index: number): Expectation {
 /** Validates parsed JSON as a scenario. */
 export function parseScenario(value: unknown): Scenario {
   const raw = object(value, "scenario");
-  onlyKeys(raw, ["name", "terminal", "steps", "expect"], "scenario");
+  onlyKeys(raw, ["name", "terminal", "flash", "steps", "expect"], "scenario");
   const name = raw.name ?? "";
   if (typeof name !== "string") throw new ScenarioFileError("name", "must be a string");
   if (!Array.isArray(raw.steps) || raw.steps.length > STEPS_MAX)
     throw new ScenarioFileError("steps", `must be an array of at most ${STEPS_MAX} steps`);
   const expect = raw.expect ?? [];
   if (!Array.isArray(expect)) throw new ScenarioFileError("expect", "must be an array");
-  return { name, terminal: terminal(raw.terminal), steps: raw.steps.map(step), expect: expect.map(expectation) };
+  const geometry = flash(raw.flash);
+  const scenario = { name, terminal: terminal(raw.terminal), steps: raw.steps.map(step), expect: expect.map(expectation) };
+  return geometry === undefined ? scenario : { ...scenario, flash: geometry };
 }

@@ -2,9 +2,9 @@
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
 
-function run(steps: unknown[], terminal: Record<string, unknown> = {}): ScenarioEvent[] {
-  return runScenario(parseScenario({ terminal, steps: [{ op: "powerOn" }, { op: "signOn" }, ...steps, { op: "drain" }] }))
-    .events as ScenarioEvent[];
+function run(steps: unknown[], terminal: Record<string, unknown> = {}, flash?: Record<string, number>): ScenarioEvent[] {
+  const scenario = { terminal, steps: [{ op: "powerOn" }, { op: "signOn" }, ...steps, { op: "drain" }] };
+  return runScenario(parseScenario(flash === undefined ? scenario : { ...scenario, flash })).events as ScenarioEvent[];
 }
 const sale = (card = "unionpay-msr", amount = 1234) => ({ op: "sale", amount, card, pin: "1234" });
 const pick = (events: ScenarioEvent[], ev: string) => events.filter((e) => e.ev === ev).map(({ t: _t, ...rest }) => rest);
@@ -45,6 +45,47 @@ describe("TxnEngine", () => {
     expect(journal).toEqual(["armed", "reversalDue", "failed", "reversed"]);
     const sends = pick(events, "send").map((e) => e.mti);
     expect(sends.slice(-2)).toEqual(["0400", "0820"]);
+  });
+
+  test("a journal full of unresolved reversals refuses the next sale before connecting; the reversals still go out first", () => {
+    const small = { sectorBytes: 1024, journalSectors: 3 };
+    const events = run(
+      [
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0200", count: 2 } },
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0400", count: 20 } },
+        sale("unionpay-msr", 1),
+        sale("unionpay-msr", 2),
+        { op: "drain" },
+        sale("unionpay-msr", 3),
+      ],
+      { reversalRetries: 1, responseTimeoutMs: 1000 },
+      small,
+    );
+    // Two sales fill 3 × 1 KiB (each armed record holds its slot and its REVERSAL's); both were sent and reversal-due.
+    expect(pick(events, "journal").filter((e) => e.state === "armed")).toHaveLength(2);
+    expect(pick(events, "result").slice(-1)).toEqual([{ ev: "result", op: "sale", outcome: "refused" }]);
+    expect(events.filter((e) => e.ev === "screen").map((e) => e.text)).toContain("JOURNAL FULL — SETTLE FIRST");
+    // The refused sale's flush tried both failed reversals again, and no 0200 left for it.
+    const sends = pick(events, "send").map((e) => `${e.mti}/${e.stan}`);
+    expect(sends.filter((s) => s.startsWith("0200"))).toEqual(["0200/000002", "0200/000003"]);
+    expect(sends.slice(-2)).toEqual(["0400/000002", "0400/000003"]);
+    expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
+  });
+
+  test("when the reversals go through, the same small journal takes sales again", () => {
+    const events = run(
+      [
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0200", count: 2 } },
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0400", count: 2 } },
+        sale("unionpay-msr", 1),
+        sale("unionpay-msr", 2),
+        { op: "drain" },
+        sale("unionpay-msr", 3),
+      ],
+      { reversalRetries: 1, responseTimeoutMs: 1000 },
+      { sectorBytes: 1024, journalSectors: 3 },
+    );
+    expect(pick(events, "result").slice(-1)).toEqual([{ ev: "result", op: "sale", stan: "000004", outcome: "approved", f39: "00" }]);
   });
 
   test("a power cut after the write: reversal-due at boot, reversed before the next sale", () => {

@@ -2,6 +2,7 @@
 import { fromHex, toHex } from "../../../modules/base/hex";
 import { SecretKey } from "../../../modules/crypto/keys";
 import { NorFlash } from "../../../modules/emulators/nor-flash";
+import { JournalFullError } from "../../../modules/journal/errors";
 import { SeededRandom } from "../../../modules/platform/random";
 import { FlashJournal } from "../../../modules/txn/flash-journal";
 import type { ApprovedRecord, CardOnFile, ReversalRecord } from "../../../modules/txn/ports";
@@ -100,6 +101,64 @@ describe("FlashJournal", () => {
     expect(() => j.complete("000009")).toThrow("no live record");
     j.arm(record("000001", false), SWIPED);
     expect(() => j.arm(record("000001", false), SWIPED)).toThrow("is live");
+  });
+});
+
+describe("FlashJournal.canArm", () => {
+  const stanOf = (n: number) => String(n).padStart(6, "0");
+
+  // canArm() mirrors Journal.arm's room rules: if this fails, the two drifted apart and a sale would throw mid-write.
+  test.each([
+    [3, 2048],
+    [3, 1024],
+    [4, 1024],
+    [3, 4096],
+  ])("%d sectors of %d bytes: canArm() is true exactly while arm() succeeds (approved sales)", (sectors, blockSize) => {
+    const j = journal(new NorFlash({ sectorCount: sectors, blockSize, seed: 5 }));
+    j.recover();
+    let n = 1;
+    while (j.canArm()) {
+      j.arm(record(stanOf(n), false), SWIPED);
+      j.approve(approved(stanOf(n), SWIPED));
+      n++;
+    }
+    expect(n).toBeGreaterThan(1);
+    expect(() => j.arm(record(stanOf(n), false), SWIPED)).toThrow(JournalFullError);
+    j.closeBatch("000001");
+    expect(j.canArm()).toBe(true);
+  });
+
+  test("unresolved reversals: refused at the pending limit, and every armed record can still become reversal-due", () => {
+    const j = new FlashJournal({
+      flash: new NorFlash({ sectorCount: 8, blockSize: 1024, seed: 6 }),
+      dataKey: new SecretKey("sm4", fromHex("00112233445566778899AABBCCDDEEFF")),
+      random: new SeededRandom(3),
+      identity: IDENTITY,
+      nowSeconds: () => 1_768_467_600,
+      reversalsPendingMax: 3,
+    });
+    j.recover();
+    for (let n = 1; n <= 3; n++) {
+      expect(j.canArm()).toBe(true);
+      j.arm(record(stanOf(n), true), CHIP);
+      j.reversalDue(stanOf(n), "98");
+    }
+    expect(j.canArm()).toBe(false);
+    expect(() => j.arm(record(stanOf(4), false), SWIPED)).toThrow(JournalFullError);
+    j.reversed(stanOf(1));
+    expect(j.canArm()).toBe(true);
+  });
+
+  test("a small journal full of reversal-due records still writes each one's REVERSAL", () => {
+    const j = journal(new NorFlash({ sectorCount: 3, blockSize: 1024, seed: 7 }));
+    j.recover();
+    const armed: string[] = [];
+    for (let n = 1; j.canArm(); n++) {
+      j.arm(record(stanOf(n), false), SWIPED);
+      armed.push(stanOf(n));
+    }
+    for (const stan of armed) j.reversalDue(stan, "98");
+    expect(j.pending().map((r) => r.stan)).toEqual(armed);
   });
 });
 

@@ -96,6 +96,14 @@ describe("TerminalUi", () => {
     });
   });
 
+  test("a full journal says so and what to do, in both languages", () => {
+    expect(render({ kind: "result", op: "sale", outcome: "journalFull" }, "en")).toEqual({
+      title: "JOURNAL FULL — SETTLE FIRST",
+      lines: ["Nothing was sent, nothing was charged. Settle the batch (pending cancellations go first), then try again."],
+    });
+    expect(render({ kind: "result", op: "sale", outcome: "journalFull" }, "zh").title).toBe("交易存储已满, 请先结算");
+  });
+
   test("every screen renders in both languages", () => {
     const screens: Screen[] = [
       { kind: "idle" },
@@ -107,6 +115,7 @@ describe("TerminalUi", () => {
       { kind: "result", op: "sale", outcome: "refused" },
       { kind: "result", op: "sale", outcome: "failed" },
       { kind: "result", op: "sale", outcome: "blocked" },
+      { kind: "result", op: "refund", outcome: "journalFull" },
       { kind: "result", op: "balance", outcome: "approved", balance: 100 },
       { kind: "reversal", stan: "000001", attempt: 2, attempts: 3 },
       { kind: "settlement", phase: "totals", uploaded: 0, toUpload: 0, balanced: true, failedReversals: 0 },
