@@ -86,6 +86,8 @@ export class ChaosSystem {
   journal: TxnJournal | undefined;
   host: HostCore;
   engine: TxnEngine | undefined;
+  /** The running terminal's clock: its timers die with a power cut. */
+  engineClock: Clock | undefined;
   powered = false;
   #generation = 0;
   #hostGeneration = 0;
@@ -146,6 +148,7 @@ export class ChaosSystem {
       schedule: (delayMs, callback): TimerHandle => this.clock.schedule(delayMs, () => live() && callback()),
       cancel: (handle) => this.clock.cancel(handle),
     };
+    this.engineClock = baseClock;
     const transport: Transport = {
       connect: (endpoint, events) => {
         const verdict = this.host.admitConnection();
@@ -189,6 +192,7 @@ export class ChaosSystem {
     if (!this.powered) return;
     this.powered = false;
     this.engine = undefined;
+    this.engineClock = undefined;
     this.journal = undefined;
     this.storage.cutPower();
     this.#generation++;

@@ -1,0 +1,45 @@
+/**
+ * Invariant 6's scanner: every encoding of a test card's PAN, track 2 and PIN
+ * block is found in a memory image or a log line; masked PANs are not.
+ */
+import { fromHex } from "../../../modules/base/hex";
+import { TEST_CARDS } from "../../../modules/card/test-cards";
+import { pinBlockFormat0 } from "../../../modules/crypto/pin-block";
+import { maskPan } from "../../../modules/platform/log";
+import { SecretScanner } from "../../../tools/chaos/secrets";
+
+const card = TEST_CARDS.find((c) => c.name === "unionpay-chip")!;
+
+function image(at: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4096).fill(0xff);
+  out.set(bytes, at);
+  return out;
+}
+
+describe("SecretScanner", () => {
+  const scanner = new SecretScanner();
+
+  test.each([
+    ["ASCII", Uint8Array.from(Buffer.from(card.pan, "ascii")), "pan"],
+    ["packed BCD", fromHex(card.pan), "pan"],
+    ["BCD at an odd nibble", fromHex(`0${card.pan}F`), "pan"],
+    ["track 2 BCD", fromHex(`${card.pan}D${card.expiry}${card.serviceCode}${card.discretionary}`.padEnd(38, "F")), "pan"],
+    ["clear PIN block", pinBlockFormat0("1234", card.pan), "pinBlock"],
+  ])("finds the PAN/PIN block as %s in a flash image", (_how, bytes, kind) => {
+    const hit = scanner.scanBytes(image(1000, bytes));
+    expect(hit).toMatchObject({ kind, card: card.name });
+    expect(hit!.offset).toBeGreaterThanOrEqual(1000);
+  });
+
+  test("an erased or masked image is clean", () => {
+    expect(scanner.scanBytes(new Uint8Array(4096).fill(0xff))).toBeUndefined();
+    expect(scanner.scanBytes(image(10, Uint8Array.from(Buffer.from(maskPan(card.pan), "ascii"))))).toBeUndefined();
+  });
+
+  test("finds PAN and track 2 in log lines, in either case, and not a masked PAN", () => {
+    expect(scanner.scanText(`card ${card.pan} read`)).toMatchObject({ kind: "pan" });
+    expect(scanner.scanText(`;${card.pan}=${card.expiry}${card.serviceCode}${card.discretionary}?`)).toMatchObject({ kind: "pan" });
+    expect(scanner.scanText(`block ${Buffer.from(pinBlockFormat0("9999", card.pan)).toString("hex")}`)).toMatchObject({ kind: "pinBlock" });
+    expect(scanner.scanText(`card ${maskPan(card.pan)} approved`)).toBeUndefined();
+  });
+});
