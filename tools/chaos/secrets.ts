@@ -47,26 +47,57 @@ function trackOf(card: TestCard): string {
   return `${card.pan}D${card.expiry}${card.serviceCode}${card.discretionary}`;
 }
 
-export class SecretScanner {
-  readonly #text: TextNeedle[] = [];
-  readonly #bytes: ByteNeedle[] = [];
-  /** Clear PIN blocks and their encryptions, by hex, so the same block is never added twice. */
-  readonly #pinBlocks = new Set<string>();
+/** Needles of the card catalogue, built once per process (the scanner adds per-run PIN blocks to copies). */
+const CATALOGUE = buildCatalogue();
 
-  constructor() {
-    for (const card of TEST_CARDS) {
-      const track = trackOf(card);
-      this.#addText("pan", card.name, card.pan);
-      this.#addText("track2", card.name, track);
-      this.#addText("track2", card.name, track2Text(card));
-      this.#addBytes("pan", card.name, "ascii", Buffer.from(fromAscii(card.pan)));
-      // BCD at an even nibble offset, and at an odd one (the middle whole bytes of "0" + PAN).
-      this.#addBytes("pan", card.name, "bcd", bcd(card.pan));
-      this.#addBytes("pan", card.name, "bcd-odd", bcd(`0${card.pan}`).subarray(1, card.pan.length / 2));
-      this.#addBytes("track2", card.name, "bcd", bcd(track));
-      for (const pin of WORKLOAD_PINS) this.#addPinBlock(card.name, pinBlockFormat0(pin, card.pan));
-    }
+interface Needles {
+  readonly text: TextNeedle[];
+  readonly bytes: ByteNeedle[];
+  /** Clear PIN blocks and their encryptions, by hex, so the same block is never added twice. */
+  readonly pinBlocks: Set<string>;
+}
+
+function buildCatalogue(): Needles {
+  const needles: Needles = { text: [], bytes: [], pinBlocks: new Set() };
+  for (const card of TEST_CARDS) {
+    const track = trackOf(card);
+    addText(needles, "pan", card.name, card.pan);
+    addText(needles, "track2", card.name, track);
+    addText(needles, "track2", card.name, track2Text(card));
+    addBytes(needles, "pan", card.name, "ascii", Buffer.from(fromAscii(card.pan)));
+    // BCD at an even nibble offset, and at an odd one (the middle whole bytes of "0" + PAN).
+    addBytes(needles, "pan", card.name, "bcd", bcd(card.pan));
+    addBytes(needles, "pan", card.name, "bcd-odd", bcd(`0${card.pan}`).subarray(1, card.pan.length / 2));
+    addBytes(needles, "track2", card.name, "bcd", bcd(track));
+    for (const pin of WORKLOAD_PINS) addPinBlock(needles, card.name, pinBlockFormat0(pin, card.pan));
   }
+  return needles;
+}
+
+function addPinBlock(needles: Needles, card: string, block: Uint8Array): void {
+  const hex = toHex(block);
+  if (needles.pinBlocks.has(hex)) return;
+  needles.pinBlocks.add(hex);
+  addText(needles, "pinBlock", card, hex);
+  addBytes(needles, "pinBlock", card, "raw", Buffer.from(block));
+}
+
+function addText(needles: Needles, kind: SecretKind, card: string, text: string): void {
+  needles.text.push({ kind, card, text });
+  if (text !== text.toLowerCase()) needles.text.push({ kind, card, text: text.toLowerCase() });
+}
+
+function addBytes(needles: Needles, kind: SecretKind, card: string, encoding: string, bytes: Buffer): void {
+  needles.bytes.push({ kind, card, encoding, bytes });
+  if (encoding === "ascii") addBytes(needles, kind, card, "hex-ascii", Buffer.from(toHex(bytes)));
+}
+
+export class SecretScanner {
+  readonly #needles: Needles = {
+    text: [...CATALOGUE.text],
+    bytes: [...CATALOGUE.bytes],
+    pinBlocks: new Set(CATALOGUE.pinBlocks),
+  };
 
   /** A sign-on delivered a PIK: the encrypted PIN blocks under it are secrets too. */
   addWorkingKeys(keys: WorkingKeys): void {
@@ -75,44 +106,26 @@ export class SecretScanner {
       for (const pin of WORKLOAD_PINS) {
         const block = pinBlockFormat0(pin, card.pan);
         pik.encryptBlock(block, 0, block, 0);
-        this.#addPinBlock(card.name, block);
+        addPinBlock(this.#needles, card.name, block);
       }
   }
 
   /** First secret in a log line or event, if any. */
   scanText(line: string): SecretHit | undefined {
-    for (const needle of this.#text) {
+    for (const needle of this.#needles.text) {
       const offset = line.indexOf(needle.text);
       if (offset >= 0) return { kind: needle.kind, card: needle.card, encoding: "text", offset };
     }
     return undefined;
   }
 
-  /** First secret in a memory image (flash, NV), if any. */
+  /** First secret in a memory image (flash), if any. */
   scanBytes(image: Uint8Array): SecretHit | undefined {
     const buffer = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
-    for (const needle of this.#bytes) {
+    for (const needle of this.#needles.bytes) {
       const offset = buffer.indexOf(needle.bytes);
       if (offset >= 0) return { kind: needle.kind, card: needle.card, encoding: needle.encoding, offset };
     }
     return undefined;
-  }
-
-  #addPinBlock(card: string, block: Uint8Array): void {
-    const hex = toHex(block);
-    if (this.#pinBlocks.has(hex)) return;
-    this.#pinBlocks.add(hex);
-    this.#addText("pinBlock", card, hex);
-    this.#addBytes("pinBlock", card, "raw", Buffer.from(block));
-  }
-
-  #addText(kind: SecretKind, card: string, text: string): void {
-    this.#text.push({ kind, card, text });
-    if (text !== text.toLowerCase()) this.#text.push({ kind, card, text: text.toLowerCase() });
-  }
-
-  #addBytes(kind: SecretKind, card: string, encoding: string, bytes: Buffer): void {
-    this.#bytes.push({ kind, card, encoding, bytes });
-    if (encoding === "ascii") this.#addBytes(kind, card, "hex-ascii", Buffer.from(toHex(bytes)));
   }
 }
