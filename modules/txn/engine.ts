@@ -184,6 +184,7 @@ export class TxnEngine {
   boot(): void {
     const { state, journal, keys } = this.#options;
     this.#state = state.load() ?? this.#state;
+    // Every record still needing a reversal counts, 冲正失败 included: all of them go out before the next online message.
     const due = journal.recover();
     for (const record of journal.pending()) this.#emit({ ev: "journal", stan: record.stan, state: "reversalDue", reason: record.reason });
     this.#emit({ ev: "boot", reversalDue: due });

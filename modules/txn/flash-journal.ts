@@ -69,7 +69,7 @@ export class FlashJournal implements TxnJournal {
     this.#reversalsPendingMax = options.reversalsPendingMax ?? REVERSALS_PENDING_DEFAULT;
   }
 
-  /** Mounts the journal (recovery: every armed record becomes reversal-due 98) and loads the live view. */
+  /** Mounts the journal (recovery: every armed record becomes reversal-due 98) and loads the live view; returns the records needing a reversal. */
   recover(): number {
     const journal = Journal.open({
       flash: this.#options.flash,
@@ -85,17 +85,15 @@ export class FlashJournal implements TxnJournal {
     this.#pending.clear();
     this.#pendingSorted = undefined;
     this.#approved = [];
-    let due = 0;
     for (const p of journal.pendingReversals()) {
       this.#seqs.set(p.txn.stan, p.seq);
       this.#pending.set(p.txn.stan, this.#fromPending(p));
-      if (!p.failed) due++;
     }
     for (const a of journal.approvedLog()) {
       this.#seqs.set(a.txn.stan, a.seq);
       this.#approved.push(this.#approvedView(a.seq, a.txn, a.authCode, a.rrn));
     }
-    return due;
+    return this.#pending.size;
   }
 
   /** Alarms the journal raised (damage it could not repair): the terminal must reconcile with the host. */

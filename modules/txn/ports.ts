@@ -77,7 +77,7 @@ export interface TxnJournal {
   /** Records still needing a reversal (reversal-due and failed), oldest first. */
   pending(): readonly ReversalRecord[];
   approvedLog(): readonly ApprovedRecord[];
-  /** Boot: every armed record becomes reversal-due (98). Returns how many are due now. */
+  /** Boot: every armed record becomes reversal-due (98). Returns how many records need a reversal (reversal-due and 冲正失败). */
   recover(): number;
   /** After settlement: the approved log of `batch` is closed. */
   closeBatch(batch: string): void;
