@@ -80,6 +80,23 @@ export function toIso8583Js(message: IsoMessage): Record<string, string> {
   return data;
 }
 
+/**
+ * The first difference between an xspos decode and iso_8583's unpack of the
+ * same bytes, or null. iso_8583 gives b fields in lowercase hex.
+ */
+export function unpackDifference(ours: IsoMessage, theirs: Record<string, string> | { error: string }): string | null {
+  if ("error" in theirs) return `iso_8583: ${theirs.error}`;
+  const expected = toIso8583Js(ours);
+  const keys = Object.keys(theirs);
+  if (keys.join() !== Object.keys(expected).join()) return `fields ${Object.keys(expected).join()} vs ${keys.join()}`;
+  for (const key of keys) {
+    const value = (theirs as Record<string, string>)[key];
+    const normalized = ISO87_ASCII.fields[Number(key)]?.kind === "b" ? value.toUpperCase() : value;
+    if (typeof value !== "string" || normalized !== expected[key]) return `field ${key}`;
+  }
+  return null;
+}
+
 export function loadIso8583Js(): Iso8583JsConstructor {
   return createRequire(import.meta.url)("iso_8583") as Iso8583JsConstructor;
 }
@@ -174,6 +191,12 @@ export const benchmark: Benchmark = {
       if (!Buffer.from(ascii.encode(message)).equals(jsBuffers[i])) throw new Error(`xspos and iso_8583 encode message ${i} differently`);
     });
     const xsposBytes = jsBuffers.map((b) => new Uint8Array(b));
+    // Same results: every field's value materialized as a string by both unpacks.
+    xsposBytes.forEach((bytes, i) => {
+      const theirs = new Iso8583Js(undefined, ISO_8583_FORMATS).getIsoJSON(jsBuffers[i], ISO_8583_UNPACK_CONFIG);
+      const difference = unpackDifference(ascii.decode(bytes), theirs);
+      if (difference !== null) throw new Error(`xspos and iso_8583 unpack message ${i} differently: ${difference}`);
+    });
     const count = ISO87_MESSAGES.length;
 
     const [xsposPack, jsPack] = rates(durationMs, count, [

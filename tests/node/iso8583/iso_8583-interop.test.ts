@@ -3,7 +3,14 @@
  * bytes both ways, so the bench compares like with like.
  */
 import { ISO87_ASCII, Iso8583Codec } from "../../../modules/iso8583";
-import { ISO87_MESSAGES, ISO_8583_FORMATS, ISO_8583_UNPACK_CONFIG, loadIso8583Js, toIso8583Js } from "../../../tools/bench/codec";
+import {
+  ISO87_MESSAGES,
+  ISO_8583_FORMATS,
+  ISO_8583_UNPACK_CONFIG,
+  loadIso8583Js,
+  toIso8583Js,
+  unpackDifference,
+} from "../../../tools/bench/codec";
 
 const Iso8583Js = loadIso8583Js();
 const codec = new Iso8583Codec({ dialect: ISO87_ASCII, framed: true });
@@ -22,6 +29,18 @@ describe("iso87ascii and npm iso_8583", () => {
     // iso_8583 gives b fields in lowercase hex.
     expect({ ...theirs, 52: theirs[52]?.toUpperCase() }).toEqual({ ...expected, 52: expected[52] });
     expect(codec.decode(new Uint8Array(bytes))).toEqual(message);
+  });
+
+  test("the bench's unpack check: equal on every bench message, and it notices a changed or missing field", () => {
+    for (const message of ISO87_MESSAGES) {
+      const bytes = Buffer.from(codec.encode(message));
+      const theirs = new Iso8583Js(undefined, ISO_8583_FORMATS).getIsoJSON(bytes, ISO_8583_UNPACK_CONFIG);
+      const ours = codec.decode(new Uint8Array(bytes));
+      expect(unpackDifference(ours, theirs)).toBeNull();
+      expect(unpackDifference({ ...ours, fields: { ...ours.fields, 11: "999999" } }, theirs)).toBe("field 11");
+      expect(unpackDifference({ ...ours, fields: { ...ours.fields, 11: undefined } }, theirs)).toMatch(/^fields /);
+    }
+    expect(unpackDifference(ISO87_MESSAGES[0], { error: "bad" })).toBe("iso_8583: bad");
   });
 
   test("a message without fields above 64: iso_8583's empty secondary bitmap is kept on re-encode", () => {
