@@ -67,7 +67,8 @@ const IFD_SERIAL = "XSPOSSIM";
 const EVENTS_MAX = 2000;
 
 export async function startSim(options: SimOptions): Promise<Sim> {
-  const varDir = options.varDir;
+  // Absolute: the host's certificate maker runs openssl in a temporary working directory.
+  const varDir = path.resolve(options.varDir);
   fs.mkdirSync(varDir, { recursive: true });
   const host = await startHost({
     varDir: path.join(varDir, "host"),
