@@ -31,6 +31,9 @@ class ForwardingJournal implements TxnJournal {
   failed(stan: string): void {
     this.inner.failed(stan);
   }
+  canArm(): boolean {
+    return this.inner.canArm?.() ?? true;
+  }
   pending(): readonly ReversalRecord[] {
     return this.inner.pending();
   }

@@ -66,6 +66,9 @@ class WatchedJournal implements TxnJournal {
     this.inner.failed(stan);
     this.watch("failed", stan);
   }
+  canArm(): boolean {
+    return this.inner.canArm?.() ?? true;
+  }
   pending(): readonly ReversalRecord[] {
     return this.inner.pending();
   }
