@@ -118,7 +118,10 @@ function makeLeaf(p: KeyPair, ca: KeyPair, subject: string, extensions: string):
 }
 
 /** A server leaf of `ca` whose validity ended in 2021: only `openssl ca` takes explicit dates. */
-function makeExpired(p: KeyPair, ca: KeyPair): void {
+function makeExpired(relative: KeyPair, relativeCa: KeyPair): void {
+  // openssl runs in a scratch directory here: every path it is given must be absolute.
+  const p: KeyPair = { key: path.resolve(relative.key), cert: path.resolve(relative.cert) };
+  const ca: KeyPair = { key: path.resolve(relativeCa.key), cert: path.resolve(relativeCa.cert) };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-pki-"));
   try {
     newKey("expired key", p.key);
