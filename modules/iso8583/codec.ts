@@ -68,17 +68,14 @@ const BCD_DIGITS = 6;
 /** Packed nibbles 0-F (z in cup: track data keeps its `D`). */
 const BCD_NIBBLES = 7;
 
+const HEX_DIGITS = "0123456789ABCDEF";
+
 /** Value of an uppercase or lowercase hex digit, -1 otherwise. */
 function hexValue(code: number): number {
   if (code >= 0x30 && code <= 0x39) return code - 0x30;
   if (code >= 0x41 && code <= 0x46) return code - 0x37;
   if (code >= 0x61 && code <= 0x66) return code - 0x57;
   return -1;
-}
-
-/** Character code of the uppercase hex digit for `nibble` (0-15). */
-function hexCode(nibble: number): number {
-  return nibble < 10 ? 0x30 + nibble : 0x37 + nibble;
 }
 
 function kindCode(def: FieldDef, bcd: boolean): number {
@@ -165,6 +162,15 @@ export class Iso8583Codec {
   readonly #bitmap = new Uint8Array(16);
   /** Encode: the numbers of the fields present, ascending. */
   readonly #present = new Uint8Array(FIELD_NUMBER_MAX);
+  /*
+   * Hex tables for the per-byte loops: in XS a table read costs a fraction of
+   * a function call, and V8 reads a typed array several times faster than a
+   * frozen Array (module-level tables must be frozen, so these live here).
+   */
+  /** Character code of each uppercase hex digit, by its value. */
+  readonly #hexCodes = new Uint8Array(16);
+  /** Value of each hex digit (either case) by character code below 128, -1 for any other character. */
+  readonly #hexValues = new Int8Array(128);
 
   constructor(options: Iso8583CodecOptions) {
     const bytesMax = options.messageBytesMax ?? MESSAGE_BYTES_DEFAULT;
@@ -178,6 +184,8 @@ export class Iso8583Codec {
     this.#mtiBytes = this.#ascii ? 4 : 2;
     this.#bitmapBytes = this.#ascii ? 16 : 8;
     this.#buffer = new Uint8Array(bytesMax);
+    for (let i = 0; i < 16; i++) this.#hexCodes[i] = HEX_DIGITS.charCodeAt(i);
+    for (let code = 0; code < 128; code++) this.#hexValues[code] = hexValue(code);
     for (let n = 2; n <= FIELD_NUMBER_MAX; n++) {
       const def = this.dialect.fields[n];
       if (def === undefined) continue;
@@ -247,9 +255,12 @@ export class Iso8583Codec {
 
   #writeHexBytes(field: number, hex: string, o: number, start: number, bytes: number): number {
     const out = this.#buffer;
+    const values = this.#hexValues;
     for (let i = 0; i < bytes; i++) {
-      const hi = hexValue(hex.charCodeAt(2 * i));
-      const lo = hexValue(hex.charCodeAt(2 * i + 1));
+      const high = hex.charCodeAt(2 * i);
+      const low = hex.charCodeAt(2 * i + 1);
+      const hi = high < 128 ? values[high] : -1;
+      const lo = low < 128 ? values[low] : -1;
       if (hi < 0 || lo < 0) throw new Iso8583Error(field, start, "badHex");
       out[o + i] = (hi << 4) | lo;
     }
@@ -271,9 +282,10 @@ export class Iso8583Codec {
       return o + bytes;
     }
     this.#need(PART_BITMAP, o, o, bytes * 2);
+    const codes = this.#hexCodes;
     for (let i = 0; i < bytes; i++) {
-      out[o++] = hexCode(bitmap[i] >> 4);
-      out[o++] = hexCode(bitmap[i] & 15);
+      out[o++] = codes[bitmap[i] >> 4];
+      out[o++] = codes[bitmap[i] & 15];
     }
     return o;
   }
@@ -319,43 +331,56 @@ export class Iso8583Codec {
   /** Packs digits (BCD_DIGITS) or nibbles (BCD_NIBBLES); an odd count gets a 0 pad nibble first (padFirst) or last. */
   #writeBcd(field: number, kind: number, value: string, o: number, start: number, padFirst: boolean): number {
     const out = this.#buffer;
+    const values = this.#hexValues;
+    const nibbleMax = kind === BCD_DIGITS ? 9 : 15;
     const count = value.length;
-    const digitsOnly = kind === BCD_DIGITS;
-    // k walks the characters; a pad nibble first shifts every character one nibble right.
-    let k = 0;
-    let hi = padFirst && count % 2 === 1 ? 0 : -1;
-    for (; k < count; k++) {
-      const code = value.charCodeAt(k);
-      const nibble = digitsOnly ? (code >= 0x30 && code <= 0x39 ? code - 0x30 : -1) : hexValue(code);
-      if (nibble < 0) throw new Iso8583Error(field, start, digitsOnly ? "nonDigit" : "badHex", `character ${k + 1}`);
-      if (hi < 0) {
-        hi = nibble;
-      } else {
-        out[o++] = (hi << 4) | nibble;
-        hi = -1;
-      }
+    // Two characters per byte; the pad is a virtual "0" at index -1 (first) or at index count (last).
+    for (let k = count % 2 === 1 && padFirst ? -1 : 0; k < count; k += 2) {
+      const high = k >= 0 ? value.charCodeAt(k) : 0x30;
+      const low = k + 1 < count ? value.charCodeAt(k + 1) : 0x30;
+      const hi = high < 128 ? values[high] : -1;
+      const lo = low < 128 ? values[low] : -1;
+      if (hi < 0 || hi > nibbleMax || lo < 0 || lo > nibbleMax)
+        throw this.#characterError(field, start, kind, hi < 0 || hi > nibbleMax ? k : k + 1);
+      out[o++] = (hi << 4) | lo;
     }
-    if (hi >= 0) out[o++] = hi << 4;
     return o;
   }
 
   #writeChars(field: number, kind: number, value: string, o: number, start: number): number {
     const out = this.#buffer;
     const count = value.length;
-    for (let k = 0; k < count; k++) {
-      let code = value.charCodeAt(k);
-      if (kind === DIGITS) {
-        if (code < 0x30 || code > 0x39) throw new Iso8583Error(field, start, "nonDigit", `character ${k + 1}`);
-      } else if (kind === HEX_CHARS) {
-        const nibble = hexValue(code);
-        if (nibble < 0) throw new Iso8583Error(field, start, "badHex", `character ${k + 1}`);
-        code = hexCode(nibble);
-      } else if (code < 0x20 || (code > 0x7e && (kind !== TEXT_ANS || code < 0x80 || code > 0xff))) {
-        throw new Iso8583Error(field, start, "nonText", `character ${k + 1}`);
+    // One loop per kind: the per-character work stays a few comparisons.
+    if (kind === DIGITS) {
+      for (let k = 0; k < count; k++) {
+        const code = value.charCodeAt(k);
+        if (code < 0x30 || code > 0x39) throw this.#characterError(field, start, kind, k);
+        out[o + k] = code;
       }
-      out[o + k] = code;
+    } else if (kind === HEX_CHARS) {
+      const values = this.#hexValues;
+      const codes = this.#hexCodes;
+      for (let k = 0; k < count; k++) {
+        const code = value.charCodeAt(k);
+        const nibble = code < 128 ? values[code] : -1;
+        if (nibble < 0) throw this.#characterError(field, start, kind, k);
+        out[o + k] = codes[nibble];
+      }
+    } else {
+      const codeMax = kind === TEXT_ANS ? 0xff : 0x7e;
+      for (let k = 0; k < count; k++) {
+        const code = value.charCodeAt(k);
+        if (code < 0x20 || code > codeMax || code === 0x7f) throw this.#characterError(field, start, kind, k);
+        out[o + k] = code;
+      }
     }
     return o + count;
+  }
+
+  /** The error for the bad character at `index` of a value being encoded. */
+  #characterError(field: number, start: number, kind: number, index: number): Iso8583Error {
+    const reason = kind === TEXT || kind === TEXT_ANS ? "nonText" : kind === DIGITS || kind === BCD_DIGITS ? "nonDigit" : "badHex";
+    return new Iso8583Error(field, start, reason, `character ${index + 1}`);
   }
 
   // ---------------------------------------------------------------- decode
@@ -480,48 +505,35 @@ export class Iso8583Codec {
 
   #hexText(bytes: Uint8Array, o: number, count: number): string {
     const chars = this.#chars;
+    const codes = this.#hexCodes;
     for (let i = 0; i < count; i++) {
       const b = bytes[o + i];
-      chars[2 * i] = hexCode(b >> 4);
-      chars[2 * i + 1] = hexCode(b & 15);
+      chars[2 * i] = codes[b >> 4];
+      chars[2 * i + 1] = codes[b & 15];
     }
     return charsOf(chars, 0, 2 * count);
   }
 
   /** `count` digits or nibbles packed from `bytes[o]`; an odd count has a 0 pad nibble first (padFirst) or last. */
   #bcdText(field: number, kind: number, bytes: Uint8Array, o: number, count: number, padFirst: boolean): string {
-    const digitsOnly = kind === BCD_DIGITS;
+    const bytesCount = (count + 1) >> 1;
+    if (count % 2 === 1) {
+      const at = padFirst ? o : o + bytesCount - 1;
+      if ((padFirst ? bytes[at] >> 4 : bytes[at] & 15) !== 0) throw new Iso8583Error(field, at, "badPadNibble");
+    }
     const chars = this.#chars;
-    const odd = count % 2 === 1;
-    let i = o;
-    let j = 0;
-    if (odd && padFirst) {
-      if (bytes[o] >> 4 !== 0) throw new Iso8583Error(field, o, "badPadNibble");
-    } else if (odd && (bytes[o + (count >> 1)] & 15) !== 0) {
-      throw new Iso8583Error(field, o + (count >> 1), "badPadNibble");
-    }
-    if (odd && padFirst) {
-      const lo = bytes[i] & 15;
-      if (digitsOnly && lo > 9) throw new Iso8583Error(field, i, "badBcdNibble");
-      chars[j++] = hexCode(lo);
-      i++;
-    }
-    const pairsEnd = o + (count >> 1) + (odd && padFirst ? 1 : 0);
-    for (; i < pairsEnd; i++) {
-      const b = bytes[i];
+    const codes = this.#hexCodes;
+    const nibbleMax = kind === BCD_DIGITS ? 9 : 15;
+    // Every nibble, the pad included, becomes a character; the string skips a leading pad.
+    for (let i = 0; i < bytesCount; i++) {
+      const b = bytes[o + i];
       const hi = b >> 4;
       const lo = b & 15;
-      if (digitsOnly && (hi > 9 || lo > 9)) throw new Iso8583Error(field, i, "badBcdNibble");
-      chars[j] = hexCode(hi);
-      chars[j + 1] = hexCode(lo);
-      j += 2;
+      if (hi > nibbleMax || lo > nibbleMax) throw new Iso8583Error(field, o + i, "badBcdNibble");
+      chars[2 * i] = codes[hi];
+      chars[2 * i + 1] = codes[lo];
     }
-    if (odd && !padFirst) {
-      const hi = bytes[i] >> 4;
-      if (digitsOnly && hi > 9) throw new Iso8583Error(field, i, "badBcdNibble");
-      chars[j++] = hexCode(hi);
-    }
-    return charsOf(chars, 0, count);
+    return charsOf(chars, count % 2 === 1 && padFirst ? 1 : 0, count);
   }
 
   /** One character per byte, checked against the kind: the bytes themselves are the character codes. */
@@ -538,10 +550,10 @@ export class Iso8583Codec {
         if (code < 0x30 || (code > 0x39 && code < 0x41) || code > 0x46) throw new Iso8583Error(field, i, "badHex");
       }
     } else {
-      const highAllowed = kind === TEXT_ANS;
+      const codeMax = kind === TEXT_ANS ? 0xff : 0x7e;
       for (let i = o; i < end; i++) {
         const code = bytes[i];
-        if (code < 0x20 || (code > 0x7e && !(highAllowed && code >= 0x80))) throw new Iso8583Error(field, i, "nonText");
+        if (code < 0x20 || code > codeMax || code === 0x7f) throw new Iso8583Error(field, i, "nonText");
       }
     }
     return charsOf(bytes, o, count);
