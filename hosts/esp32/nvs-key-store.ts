@@ -7,12 +7,13 @@
  */
 import { wipe } from "../../modules/base/hex";
 import { CIPHER_ALGORITHMS } from "../../modules/crypto/block-cipher";
-import { MemoryKeyStore, type KeyStore } from "../../modules/crypto/key-store";
+import { MemoryKeyStore, newDataKey, type KeyStore } from "../../modules/crypto/key-store";
 import { SecretKey, type WorkingKeys } from "../../modules/crypto/keys";
 import type { Random } from "../../modules/platform/random";
 import { NvsBlobStore, ParameterError } from "./preferences";
 
-type KeyName = "tmk" | "pik" | "mak" | "tdk";
+/** `dek`: the data-at-rest key that seals the PAN in the journal. */
+type KeyName = "tmk" | "pik" | "mak" | "tdk" | "dek";
 
 export class NvsKeyStore implements KeyStore {
   readonly #blobs: NvsBlobStore;
@@ -25,6 +26,8 @@ export class NvsKeyStore implements KeyStore {
     const pik = this.#read("pik");
     const mak = this.#read("mak");
     if (pik !== undefined && mak !== undefined) this.#memory.replaceWorkingKeys({ pik, mak, tdk: this.#read("tdk") });
+    const dek = this.#read("dek");
+    if (dek !== undefined) this.#memory.saveDataKey(dek);
   }
 
   loadMasterKey(): SecretKey | undefined {
@@ -48,8 +51,18 @@ export class NvsKeyStore implements KeyStore {
     this.#memory.replaceWorkingKeys(keys);
   }
 
+  /** Drawn from the hardware RNG at first use, written to NVS before it is used. */
+  loadDataKey(random: Random): SecretKey {
+    if (this.#memory.storedDataKey() === undefined) {
+      const key = newDataKey(random);
+      this.#write("dek", key);
+      this.#memory.saveDataKey(key);
+    }
+    return this.#memory.loadDataKey(random);
+  }
+
   clear(): void {
-    for (const name of ["tmk", "pik", "mak", "tdk"] as const) this.#blobs.delete(name);
+    for (const name of ["tmk", "pik", "mak", "tdk", "dek"] as const) this.#blobs.delete(name);
     this.#memory.clear();
   }
 

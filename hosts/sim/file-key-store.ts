@@ -1,6 +1,6 @@
 /**
  * The simulator's persistent key store: one JSON file (mode 0600) holding the
- * TMK and the working keys as hex. Simulator only: the keys sit in clear on
+ * TMK, the working keys and the data-at-rest key as hex. Simulator only: the keys sit in clear on
  * the desktop's disk, which is acceptable for test keys and nothing else; the
  * device keeps them in NVS (hosts/esp32). Loaded keys are held in a
  * MemoryKeyStore, which wipes replaced keys; the file is rewritten whole
@@ -10,8 +10,9 @@
 import fs from "node:fs";
 import { fromHex, toHex } from "../../modules/base/hex";
 import { CIPHER_ALGORITHMS, type CipherAlgorithm } from "../../modules/crypto/block-cipher";
-import { MemoryKeyStore, type KeyStore } from "../../modules/crypto/key-store";
+import { MemoryKeyStore, newDataKey, type KeyStore } from "../../modules/crypto/key-store";
 import { SecretKey, type WorkingKeys } from "../../modules/crypto/keys";
+import type { Random } from "../../modules/platform/random";
 
 interface StoredKey {
   readonly algorithm: CipherAlgorithm;
@@ -24,6 +25,8 @@ interface StoredFile {
   readonly pik?: StoredKey;
   readonly mak?: StoredKey;
   readonly tdk?: StoredKey;
+  /** The data-at-rest key (SM4) that seals the PAN in the journal. */
+  readonly dek?: StoredKey;
 }
 
 /** The file is corrupt or not a key file; the message names the path and the problem, never a key. */
@@ -82,17 +85,22 @@ export class FileKeyStore implements KeyStore {
     const pik = this.#fromStored(parsed.pik, "pik");
     const mak = this.#fromStored(parsed.mak, "mak");
     if (pik !== undefined && mak !== undefined) this.#memory.replaceWorkingKeys({ pik, mak, tdk: this.#fromStored(parsed.tdk, "tdk") });
+    const dek = this.#fromStored(parsed.dek, "dek");
+    if (dek !== undefined && dek.algorithm !== "sm4") throw new KeyFileError(this.#path, "dek entry is not an sm4 key");
+    if (dek !== undefined) this.#memory.saveDataKey(dek);
   }
 
   #write(): void {
     const tmk = this.#memory.loadMasterKey();
     const working = this.#memory.loadWorkingKeys();
+    const dek = this.#memory.storedDataKey();
     const file: StoredFile = {
       version: 1,
       tmk: tmk && toStored(tmk),
       pik: working && toStored(working.pik),
       mak: working && toStored(working.mak),
       tdk: working?.tdk && toStored(working.tdk),
+      dek: dek && toStored(dek),
     };
     const temporary = `${this.#path}.tmp`;
     fs.writeFileSync(temporary, JSON.stringify(file), { mode: 0o600 });
@@ -115,6 +123,14 @@ export class FileKeyStore implements KeyStore {
   replaceWorkingKeys(keys: WorkingKeys): void {
     this.#memory.replaceWorkingKeys(keys);
     this.#write();
+  }
+
+  loadDataKey(random: Random): SecretKey {
+    if (this.#memory.storedDataKey() === undefined) {
+      this.#memory.saveDataKey(newDataKey(random));
+      this.#write();
+    }
+    return this.#memory.loadDataKey(random);
   }
 
   clear(): void {

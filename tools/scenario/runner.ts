@@ -72,8 +72,6 @@ export class ScenarioStepError extends Error {
 
 const TERMINAL = DEFAULT_TERMINALS[0];
 const IDENTITY: TerminalIdentity = Object.freeze({ terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: "XSPOS001" });
-/** The terminal's SM4 data-at-rest key (the PAN seal): fixed, as a key-injection facility would load it. */
-const DATA_KEY = fromHex("4A6F75726E616C446174614B65793031");
 /** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
 const EPOCH_MS = Date.UTC(2026, 0, 15, 9, 0, 0);
 const DRAIN_HORIZON_MS = 6 * 60 * 60 * 1000;
@@ -182,9 +180,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   const stateFlash = new FlashRegion(flash, journalSectors, STATE_SECTORS);
   const keys = new MemoryKeyStore();
   keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
-  const dataKey = new SecretKey("sm4", DATA_KEY);
   const wall = new ScenarioWallClock(clock);
   const random = new SeededRandom(seed);
+  // The PAN seal: drawn by the key store at first use and kept across power, as on the device.
+  const dataKey = keys.loadDataKey(random);
   const cards = new CardDesk({ ifdSerial: IDENTITY.ifdSerial, random, nowMs: () => wall.nowMs() });
   const settled: ApprovedRecord[] = [];
   const journalOptions: FlashJournalOptions = {

@@ -6,6 +6,7 @@ import { CryptoInputError, KeyCheckError } from "../../../modules/crypto/errors"
 import { MemoryKeyStore } from "../../../modules/crypto/key-store";
 import { keyCheckValue, SecretKey, unwrapWorkingKeys } from "../../../modules/crypto/keys";
 import { Logger, MemoryLogSink } from "../../../modules/platform/log";
+import { SeededRandom } from "../../../modules/platform/random";
 
 const TMK = "0123456789ABCDEFFEDCBA9876543210";
 const PIK = "1111111111111111FEDCBA9876543210";
@@ -152,5 +153,30 @@ describe("memory key store", () => {
     expect(second.mak.wiped).toBe(true);
     expect(store.loadMasterKey()).toBeUndefined();
     expect(JSON.stringify(store)).not.toContain("1111");
+  });
+
+  test("the data key is drawn once from Random and kept; clear() wipes it and the next one is new", () => {
+    const store = new MemoryKeyStore();
+    expect(store.storedDataKey()).toBeUndefined();
+    const first = store.loadDataKey(new SeededRandom(1));
+    expect(first.algorithm).toBe("sm4");
+    expect(first.lengthBytes).toBe(16);
+    expect(store.loadDataKey(new SeededRandom(2))).toBe(first);
+    const bytes = toHex(first.exposeBytes());
+    store.clear();
+    expect(first.wiped).toBe(true);
+    expect(store.storedDataKey()).toBeUndefined();
+    expect(toHex(store.loadDataKey(new SeededRandom(2)).exposeBytes())).not.toBe(bytes);
+  });
+
+  test("saveDataKey wipes the key it replaces and refuses a key that is not SM4", () => {
+    const store = new MemoryKeyStore();
+    const old = store.loadDataKey(new SeededRandom(3));
+    const restored = new SecretKey("sm4", fromHex(TMK));
+    store.saveDataKey(restored);
+    expect(old.wiped).toBe(true);
+    expect(store.loadDataKey(new SeededRandom(3))).toBe(restored);
+    expect(() => store.saveDataKey(new SecretKey("tdes", fromHex(TMK)))).toThrow(CryptoInputError);
+    expect(store.loadDataKey(new SeededRandom(3))).toBe(restored);
   });
 });

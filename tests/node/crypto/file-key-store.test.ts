@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { fromHex, toHex } from "../../../modules/base/hex";
 import { SecretKey } from "../../../modules/crypto/keys";
+import { SeededRandom } from "../../../modules/platform/random";
 import { FileKeyStore, KeyFileError } from "../../../hosts/sim/file-key-store";
 
 const TMK = "0123456789ABCDEFFEDCBA9876543210";
@@ -36,6 +37,20 @@ describe("file key store (simulator)", () => {
 
     reloaded.clear();
     expect(new FileKeyStore({ path: file }).loadMasterKey()).toBeUndefined();
+  });
+
+  test("the data key is generated once, persisted before use, kept across reloads and gone after clear()", () => {
+    const file = path.join(dir, "keys.json");
+    const store = new FileKeyStore({ path: file });
+    const key = toHex(store.loadDataKey(new SeededRandom(1)).exposeBytes());
+    expect(fs.readFileSync(file, "utf8")).toContain(key);
+    const reloaded = new FileKeyStore({ path: file });
+    expect(toHex(reloaded.loadDataKey(new SeededRandom(2)).exposeBytes())).toBe(key);
+    expect(String(reloaded)).not.toContain(key);
+    reloaded.clear();
+    expect(toHex(new FileKeyStore({ path: file }).loadDataKey(new SeededRandom(2)).exposeBytes())).not.toBe(key);
+    fs.writeFileSync(file, JSON.stringify({ version: 1, dek: { algorithm: "tdes", hex: TMK } }));
+    expect(() => new FileKeyStore({ path: file })).toThrow("dek entry is not an sm4 key");
   });
 
   test("a corrupt file is a KeyFileError that does not show the key", () => {
