@@ -135,6 +135,27 @@ describe("encode errors", () => {
     expect([error.field, error.reason]).toEqual([field, reason]);
   });
 
+  test.each([
+    ["pad nibble first (F23)", cup, { 23: "0X1" }, 23, "nonDigit", 2],
+    ["pad nibble last (F22)", cup, { 22: "05X" }, 22, "nonDigit", 3],
+    ["second digit of a BCD pair (F4)", cup, { 4: "00000000100A" }, 4, "nonDigit", 12],
+    ["LLVAR, odd length (F2)", cup, { 2: "12345X7" }, 2, "nonDigit", 6],
+    ["z nibbles (F35)", cup, { 35: "1234=5678" }, 35, "badHex", 5],
+    ["ans text (F41)", cup, { 41: "1234567\u007f" }, 41, "nonText", 8],
+    ["ASCII digits (iso87ascii F3)", ascii, { 3: "00A000" }, 3, "nonDigit", 3],
+    ["ASCII z (iso87ascii F35)", ascii, { 35: "12D4G6" }, 35, "badHex", 5],
+  ])("the error names the bad character: %s", (_name, codec, fields, field, reason, character) => {
+    const error = encodeError(codec, { mti: "0200", fields });
+    expect([error.field, error.reason]).toEqual([field, reason]);
+    expect(error.message).toContain(`(character ${character})`);
+  });
+
+  test("ans keeps bytes 0x80-0xFF, other text kinds refuse them", () => {
+    const bytes = cup.encode({ mti: "0210", fields: { 63: "CUP\u00c4\u00d6" } });
+    expect(cup.decode(bytes).fields[63]).toBe("CUP\u00c4\u00d6");
+    expect(encodeError(cup, { mti: "0210", fields: { 39: "0\u00c4" } }).reason).toBe("nonText");
+  });
+
   test("a bad MTI", () => {
     expect(encodeError(cup, { mti: "200", fields: {} }).reason).toBe("wrongLength");
     expect(encodeError(cup, { mti: "02X0", fields: {} }).reason).toBe("nonDigit");
