@@ -6,47 +6,10 @@
  */
 import type { Clock } from "../../modules/platform/clock";
 import type { ApprovedRecord, ReversalRecord, TxnJournal } from "../../modules/txn/ports";
+import { ForwardingJournal } from "./forwarding-journal";
 import type { EngineInput } from "../../modules/ui/terminal-ui";
 import type { Invariant } from "./oracle";
 import type { ChaosSystem, PortHooks } from "./system";
-
-/** A journal that forwards everything; planted bugs override one method. */
-class ForwardingJournal implements TxnJournal {
-  constructor(readonly inner: TxnJournal) {}
-  arm(...args: Parameters<TxnJournal["arm"]>): void {
-    this.inner.arm(...args);
-  }
-  complete(stan: string): void {
-    this.inner.complete(stan);
-  }
-  approve(...args: Parameters<TxnJournal["approve"]>): void {
-    this.inner.approve(...args);
-  }
-  reversalDue(...args: Parameters<TxnJournal["reversalDue"]>): void {
-    this.inner.reversalDue(...args);
-  }
-  reversed(stan: string): void {
-    this.inner.reversed(stan);
-  }
-  failed(stan: string): void {
-    this.inner.failed(stan);
-  }
-  canArm(): boolean {
-    return this.inner.canArm?.() ?? true;
-  }
-  pending(): readonly ReversalRecord[] {
-    return this.inner.pending();
-  }
-  approvedLog(): readonly ApprovedRecord[] {
-    return this.inner.approvedLog();
-  }
-  recover(): number {
-    return this.inner.recover();
-  }
-  closeBatch(batch: string): void {
-    this.inner.closeBatch(batch);
-  }
-}
 
 export interface PlantedBug {
   readonly name: string;

@@ -19,7 +19,8 @@ import type { Random } from "../../modules/platform/random";
 import { FlashJournal } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
 import { FlashStateStore } from "../../modules/txn/flash-state";
-import type { ApprovedRecord, ReversalRecord, TxnJournal, WallClock } from "../../modules/txn/ports";
+import type { ApprovedRecord, TxnJournal, WallClock } from "../../modules/txn/ports";
+import { ForwardingJournal } from "./forwarding-journal";
 
 export type JournalOperation = "arm" | "complete" | "approve" | "reversalDue" | "reversed" | "failed";
 
@@ -33,49 +34,41 @@ const STATE_SECTORS = 2;
 const CUT_KINDS: readonly FlashFaultKind[] = Object.freeze(["cutBefore", "cutAfter", "cutInside", "tornBits"]);
 
 /** The journal port as the engine sees it, telling the watcher what landed. */
-class WatchedJournal implements TxnJournal {
+class WatchedJournal extends ForwardingJournal {
   readonly watch: JournalWatcher;
   constructor(
-    readonly inner: FlashJournal,
+    override readonly inner: FlashJournal,
     readonly storage: TerminalStorage,
   ) {
+    super(inner);
     this.watch = storage.options.watch;
   }
 
-  arm(...args: Parameters<TxnJournal["arm"]>): void {
+  override arm(...args: Parameters<TxnJournal["arm"]>): void {
     this.inner.arm(...args);
     this.watch("arm", args[0].stan);
   }
-  complete(stan: string): void {
+  override complete(stan: string): void {
     this.inner.complete(stan);
     this.watch("complete", stan);
   }
-  approve(...args: Parameters<TxnJournal["approve"]>): void {
+  override approve(...args: Parameters<TxnJournal["approve"]>): void {
     this.inner.approve(...args);
     this.watch("approve", args[0].stan, args[0]);
   }
-  reversalDue(...args: Parameters<TxnJournal["reversalDue"]>): void {
+  override reversalDue(...args: Parameters<TxnJournal["reversalDue"]>): void {
     this.inner.reversalDue(...args);
     this.watch("reversalDue", args[0]);
   }
-  reversed(stan: string): void {
+  override reversed(stan: string): void {
     this.inner.reversed(stan);
     this.watch("reversed", stan);
   }
-  failed(stan: string): void {
+  override failed(stan: string): void {
     this.inner.failed(stan);
     this.watch("failed", stan);
   }
-  canArm(): boolean {
-    return this.inner.canArm?.() ?? true;
-  }
-  pending(): readonly ReversalRecord[] {
-    return this.inner.pending();
-  }
-  approvedLog(): readonly ApprovedRecord[] {
-    return this.inner.approvedLog();
-  }
-  recover(): number {
+  override recover(): number {
     const due = this.inner.recover();
     for (const record of this.inner.pending()) if (record.state === "reversalDue") this.watch("reversalDue", record.stan);
     // A cut inside closeBatch: whatever recovery no longer shows as open was settled.
@@ -85,7 +78,7 @@ class WatchedJournal implements TxnJournal {
     this.storage.settled.push(...closing.filter((r) => !open.has(r.stan)));
     return due;
   }
-  closeBatch(batch: string): void {
+  override closeBatch(batch: string): void {
     this.storage.closing = this.inner
       .approvedLog()
       .filter((r) => r.batch === batch)
