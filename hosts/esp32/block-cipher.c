@@ -8,8 +8,11 @@
  * zeroized in close() and in the destructor.
  *
  * mbedtls 2.28 and 3.x keep mbedtls_des_* / mbedtls_des3_*. Mbed TLS 4
- * (ESP-IDF 6) drops the legacy DES API: there the device routes des/tdes to
- * the TypeScript ciphers of modules/crypto (docs/device.md).
+ * (ESP-IDF 6) drops the legacy DES API (and mbedtls/des.h): there this file
+ * builds without it, `xs_xspos_des_available` answers false and the device
+ * routes des/tdes to the TypeScript ciphers of modules/crypto
+ * (cipher-route.ts, docs/device.md). Defining XSPOS_NO_NATIVE_DES forces
+ * that route on any mbedtls.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,13 +21,29 @@
 
 #include "xsmc.h"
 #include "xsHost.h"
+
+#if !defined(XSPOS_NO_NATIVE_DES) && defined(__has_include)
+#if __has_include("mbedtls/des.h")
 #include "mbedtls/version.h"
 #include "mbedtls/des.h"
 #include "mbedtls/platform_util.h"
-
-#if MBEDTLS_VERSION_MAJOR >= 4
-#error "block-cipher.c needs the legacy DES API (mbedtls 2.28 or 3.x); use modules/crypto's TypeScript DES on Mbed TLS 4"
+#if (MBEDTLS_VERSION_MAJOR < 4) && defined(MBEDTLS_DES_C)
+#define XSPOS_NATIVE_DES 1
 #endif
+#endif
+#endif
+
+#ifndef XSPOS_NATIVE_DES
+#define XSPOS_NATIVE_DES 0
+#endif
+
+/* Whether this build has the native DES: read once by cipher-route.ts to pick the cipher provider. */
+void xs_xspos_des_available(xsMachine *the)
+{
+	xsmcSetBoolean(xsResult, XSPOS_NATIVE_DES);
+}
+
+#if XSPOS_NATIVE_DES
 
 #define DES_BLOCK_BYTES 8
 
@@ -153,3 +172,37 @@ void xs_xspos_des_decrypt(xsMachine *the)
 {
 	desCrypt(the, 0);
 }
+
+#else /* no legacy DES API: the natives exist (the TS class names them) but are never reached */
+
+void xs_xspos_des_destructor(void *data)
+{
+	(void)data;
+}
+
+static void desUnavailable(xsMachine *the)
+{
+	xsUnknownError("no native DES in this build: use the software cipher route");
+}
+
+void xs_xspos_des(xsMachine *the)
+{
+	desUnavailable(the);
+}
+
+void xs_xspos_des_close(xsMachine *the)
+{
+	desUnavailable(the);
+}
+
+void xs_xspos_des_encrypt(xsMachine *the)
+{
+	desUnavailable(the);
+}
+
+void xs_xspos_des_decrypt(xsMachine *the)
+{
+	desUnavailable(the);
+}
+
+#endif

@@ -1,6 +1,7 @@
 /**
- * The device CipherProvider: DES and 3DES in C over mbedtls (block-cipher.c),
- * SM4 (which mbedtls lacks) on the TypeScript ciphers of modules/crypto.
+ * The native CipherProvider: DES and 3DES in C over mbedtls (block-cipher.c),
+ * SM4 (which mbedtls lacks) on the TypeScript ciphers of modules/crypto. Used
+ * only when the build has the mbedtls DES API (cipher-route.ts decides).
  */
 import { checkKeyLength, type BlockCipher, type CipherAlgorithm, type CipherProvider } from "../../modules/crypto/block-cipher";
 import { softwareCiphers } from "../../modules/crypto/ciphers";
@@ -28,7 +29,12 @@ export class NativeDesCipher extends Native("xs_xspos_des_destructor") implement
   }
 }
 
-export const deviceCiphers: CipherProvider = Object.freeze({
+/** True when block-cipher.c was built with the legacy mbedtls DES API (not on Mbed TLS 4). */
+export function nativeDesAvailable(): boolean {
+  return native("xs_xspos_des_available").call(undefined) as boolean;
+}
+
+export const nativeCiphers: CipherProvider = Object.freeze({
   create(algorithm: CipherAlgorithm, key: Uint8Array): BlockCipher {
     checkKeyLength(algorithm, key);
     return algorithm === "sm4" ? softwareCiphers.create(algorithm, key) : new NativeDesCipher(key);

@@ -22,6 +22,8 @@ import type { Connection, ConnectionEvents, Transport, TransportEndpoint } from 
 import type { WallClock } from "../../modules/txn/ports";
 import type { RenderedScreen } from "../../modules/ui/terminal-ui";
 import type { Language } from "../../modules/ui/texts";
+import { nativeCiphers, nativeDesAvailable } from "./block-cipher";
+import { chooseCiphers } from "./cipher-route";
 import { FlashPartition } from "./flash-partition";
 import { openDigital, openSpi } from "./io";
 import { Keypad } from "./keypad";
@@ -54,6 +56,8 @@ interface BoardConfig {
   readonly ifdSerial: string;
   readonly contactlessReader: "pn532" | "mfrc522" | "none";
   readonly language: Language;
+  /** Block cipher route: "auto" (native DES when the build has it), "native" or "software" (cipher-route.ts). */
+  readonly ciphers: string;
 }
 
 /** The pinned CA (DER) lives in NVS, provisioned with the terminal keys: `xspos-tls` / `ca`. */
@@ -127,6 +131,8 @@ export default function main(): void {
   const clock = new TimerClock();
   const log = new Logger(new TraceLogSink());
   if (!msr.iramSafe) log.warn("msr: GPIO ISR service is not IRAM-safe; journal programs wait for swipes too");
+  const ciphers = chooseCiphers(board.ciphers, nativeDesAvailable(), nativeCiphers);
+  log.info("crypto: block cipher route", { route: ciphers.route });
   const parameters = loadTerminalParameters();
   const random = new HardwareRandom();
   const ca = new NvsBlobStore(TLS_DOMAIN, NVS_BLOB_BYTES_MAX).get(CA_NAME);
