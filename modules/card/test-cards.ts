@@ -1,8 +1,8 @@
 /**
  * The test cards of shared/contracts.md, one frozen table shared by the card
- * emulators, the host simulator and the transaction engine's tests. PANs are
- * test numbers (Luhn-valid, distinct, not real accounts) and agree with the
- * host's catalogue (tools/host/cards.ts).
+ * emulators, the host simulator (which plays issuer from it: PAN, expiry, PIN,
+ * answer) and the transaction engine's tests: the single source. PANs are test
+ * numbers (Luhn-valid, distinct, not real accounts).
  */
 export type CardEntry = "swipe" | "chip" | "contactless";
 
@@ -13,6 +13,8 @@ export interface TestCard {
   readonly pan: string;
   /** YYMM. */
   readonly expiry: string;
+  /** The cardholder PIN the issuer (host simulator) expects in a PIN block: a published test value, never a real one. */
+  readonly pin: string;
   readonly serviceCode: string;
   /** Discretionary data after the service code on track 2 (PVKI/PVV/CVV stand-ins). */
   readonly discretionary: string;
@@ -35,6 +37,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.freeze(
         entry: "swipe",
         pan: "4761730000000011",
         expiry: "3012",
+        pin: "1234",
         serviceCode: "101",
         discretionary: "1234567890",
         secondAc: "TC",
@@ -46,6 +49,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.freeze(
         entry: "swipe",
         pan: "6228480000000015",
         expiry: "3012",
+        pin: "1234",
         serviceCode: "520",
         discretionary: "0000000000",
         secondAc: "TC",
@@ -57,6 +61,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.freeze(
         entry: "chip",
         pan: "6228480000000023",
         expiry: "3012",
+        pin: "1234",
         serviceCode: "220",
         discretionary: "0000000000",
         panSequence: "001",
@@ -69,6 +74,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.freeze(
         entry: "contactless",
         pan: "4761730000000029",
         expiry: "3012",
+        pin: "1234",
         serviceCode: "201",
         discretionary: "1234567890",
         panSequence: "001",
@@ -81,6 +87,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.freeze(
         entry: "chip",
         pan: "6228480000000031",
         expiry: "3012",
+        pin: "1234",
         serviceCode: "220",
         discretionary: "0000000000",
         panSequence: "001",
@@ -93,6 +100,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.freeze(
         entry: "swipe",
         pan: "6228480000000049",
         expiry: "3012",
+        pin: "1234",
         serviceCode: "520",
         discretionary: "0000000000",
         secondAc: "TC",
@@ -104,6 +112,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.freeze(
         entry: "swipe",
         pan: "6228480000000056",
         expiry: "2001",
+        pin: "1234",
         serviceCode: "520",
         discretionary: "0000000000",
         secondAc: "TC",
@@ -115,6 +124,7 @@ export const TEST_CARDS: readonly TestCard[] = Object.freeze(
         entry: "chip",
         pan: "6228480000000064",
         expiry: "3012",
+        pin: "1234",
         serviceCode: "220",
         discretionary: "0000000000",
         panSequence: "001",

@@ -316,7 +316,7 @@ export class HostCore implements HostHandler {
       if (sale.amount !== amount) return RC.originalAmountMismatch;
       return RC.approved;
     }
-    return kind === "sale" ? card.saleResponse : RC.approved;
+    return kind === "sale" ? card.hostResponse : RC.approved;
   }
 
   #pinMatches(blockHex: string, pan: string, card: HostCard, keys: WorkingKeys): boolean {

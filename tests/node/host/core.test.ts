@@ -9,8 +9,8 @@ import path from "node:path";
 import { TEST_CARDS } from "../../../modules/card/test-cards";
 import { KeyCheckError } from "../../../modules/crypto/errors";
 import { SeededRandom } from "../../../modules/platform/random";
-import { TEST_PIN } from "../../../tools/host/cards";
-import { HostCore } from "../../../tools/host/core";
+import { findCard } from "../../../tools/host/cards";
+import { HostCore, type HostCoreOptions } from "../../../tools/host/core";
 import type { HostDecision } from "../../../tools/host/decision";
 import { FAULT_KINDS, FaultSpecError, parseFault, type FaultKind } from "../../../tools/host/faults";
 import { SqliteLedger } from "../../../tools/host/sqlite-ledger";
@@ -20,9 +20,12 @@ import { TestTerminal, type SaleInput } from "../../../tools/host/test-terminal"
 const NOW_MS = Date.UTC(2026, 10, 25, 12, 0, 0);
 const VISA: Omit<SaleInput, "stan"> = { amount: 1234, pan: "4761730000000011", expiry: "3012", pin: "1234" };
 
-function setup(dbPath = ":memory:"): { core: HostCore; ledger: SqliteLedger; terminal: TestTerminal } {
+function setup(
+  dbPath = ":memory:",
+  options: Pick<HostCoreOptions, "cards"> = {},
+): { core: HostCore; ledger: SqliteLedger; terminal: TestTerminal } {
   const ledger = new SqliteLedger(dbPath);
-  const core = new HostCore({ ledger, terminals: registry(DEFAULT_TERMINALS), random: new SeededRandom(7) });
+  const core = new HostCore({ ledger, terminals: registry(DEFAULT_TERMINALS), random: new SeededRandom(7), ...options });
   return { core, ledger, terminal: new TestTerminal(DEFAULT_TERMINALS[0]) };
 }
 
@@ -132,12 +135,29 @@ describe("sales by the card catalogue", () => {
     (_name, code, card) => {
       const { core, terminal } = setup();
       signOn(core, terminal);
-      const decision = core.handle(terminal.sale({ stan: "000002", amount: 100, pan: card.pan, expiry: card.expiry, pin: TEST_PIN }), {
+      const decision = core.handle(terminal.sale({ stan: "000002", amount: 100, pan: card.pan, expiry: card.expiry, pin: card.pin }), {
         nowMs: NOW_MS,
       });
       expect(answer(terminal, decision)[39]).toBe(code);
     },
   );
+
+  test("the catalogue is the test cards themselves: every one is known, expired and chip-removed included", () => {
+    const names = TEST_CARDS.map((card) => card.name);
+    expect(names).toEqual(expect.arrayContaining(["expired", "chip-removed-mid-transaction", "insufficient-funds"]));
+    for (const card of TEST_CARDS) expect(findCard(card.pan, undefined)).toBe(card);
+    expect(findCard("6228480000000999", undefined)).toBeUndefined();
+  });
+
+  test("a catalogue passed to the core is used instead, with its own PIN", () => {
+    const card = { name: "own", pan: VISA.pan, expiry: "3012", pin: "4321", hostResponse: "00" };
+    const { core, terminal } = setup(":memory:", { cards: [card] });
+    signOn(core, terminal);
+    const sale = (stan: string, pin: string) =>
+      answer(terminal, core.handle(terminal.sale({ stan, amount: 100, pan: card.pan, expiry: card.expiry, pin }), { nowMs: NOW_MS }))[39];
+    expect(sale("000002", "1234")).toBe("55");
+    expect(sale("000003", "4321")).toBe("00");
+  });
 
   test("a request with a wrong MAC answers A0 and books nothing", () => {
     const { core, ledger, terminal } = setup();
