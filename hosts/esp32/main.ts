@@ -28,7 +28,7 @@ import { FlashPartition } from "./flash-partition";
 import { openDigital, openSpi } from "./io";
 import { Keypad } from "./keypad";
 import { MsrStrobeCapture } from "./msr-capture";
-import { loadDataKey, NvsKeyStore } from "./nvs-key-store";
+import { NvsKeyStore } from "./nvs-key-store";
 import { HardwareRandom, TraceLogSink } from "./platform";
 import { loadTerminalParameters, NVS_BLOB_BYTES_MAX, NvsBlobStore } from "./preferences";
 import { DeviceTerminal, type Display } from "./terminal";
@@ -138,6 +138,7 @@ export default function main(): void {
   const ca = new NvsBlobStore(TLS_DOMAIN, NVS_BLOB_BYTES_MAX).get(CA_NAME);
   if (ca === undefined) log.error("tls: no pinned CA provisioned, the terminal cannot go online", { nvs: `${TLS_DOMAIN}/${CA_NAME}` });
   const partition = new FlashPartition();
+  const keys = new NvsKeyStore();
   const flash = new SwipeGuardFlash({
     flash: partition,
     strobesExpected: () => msr.strobesExpected,
@@ -157,8 +158,8 @@ export default function main(): void {
     },
     flash,
     random,
-    keys: new NvsKeyStore(),
-    dataKey: loadDataKey(random),
+    keys,
+    dataKey: keys.loadDataKey(random),
     identity: { terminalId: parameters.tid, merchantId: parameters.mid, ifdSerial: board.ifdSerial },
     parameters,
     wallClock: new RtcWallClock(),

@@ -98,26 +98,3 @@ export class NvsKeyStore implements KeyStore {
     }
   }
 }
-
-/** NVS name of the journal's SM4 data-at-rest key (seals the PAN on flash). */
-const DATA_KEY_NAME = "dek";
-const DATA_KEY_BYTES = 16;
-
-/**
- * The journal's data key: made from the hardware RNG on first boot and kept
- * in NVS. Losing it leaves the sealed PANs unreadable (voids of the open
- * batch), never the reversal records, whose fields are stored in the clear.
- */
-export function loadDataKey(random: Random, blobs: NvsBlobStore = new NvsBlobStore()): SecretKey {
-  const stored = blobs.get(DATA_KEY_NAME);
-  const bytes = stored ?? new Uint8Array(DATA_KEY_BYTES);
-  try {
-    if (stored === undefined) {
-      random.fill(bytes);
-      blobs.set(DATA_KEY_NAME, bytes);
-    } else if (stored.length !== DATA_KEY_BYTES) throw new ParameterError(DATA_KEY_NAME, `stored data key is not ${DATA_KEY_BYTES} bytes`);
-    return new SecretKey("sm4", bytes);
-  } finally {
-    wipe(bytes);
-  }
-}
