@@ -475,12 +475,15 @@ export class Iso8583Codec {
       for (let i = 0; i < 8; i++) bitmap[into + i] = bytes[o + i];
       return o + 8;
     }
+    const values = this.#hexValues;
     for (let i = 0; i < 8; i++) {
-      const hi = bytes[o + 2 * i];
-      const lo = bytes[o + 2 * i + 1];
+      const high = bytes[o + 2 * i];
+      const low = bytes[o + 2 * i + 1];
       // Uppercase only, so decode then encode gives back the same bytes.
-      if (hexValue(hi) < 0 || hexValue(lo) < 0 || hi >= 0x61 || lo >= 0x61) throw new Iso8583Error(PART_BITMAP, o + 2 * i, "badHex");
-      bitmap[into + i] = (hexValue(hi) << 4) | hexValue(lo);
+      const hi = high < 0x61 ? values[high] : -1;
+      const lo = low < 0x61 ? values[low] : -1;
+      if (hi < 0 || lo < 0) throw new Iso8583Error(PART_BITMAP, o + 2 * i, "badHex");
+      bitmap[into + i] = (hi << 4) | lo;
     }
     return o + 16;
   }
