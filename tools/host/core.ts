@@ -121,6 +121,7 @@ export class HostCore implements HostHandler {
     const responseMti = mti.slice(0, 2) + String(Number(mti[2]) + 1) + mti[3];
     const fields = outcome.fields;
     if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
+    if (fault?.kind === "wrongMerchant" && fields[42] !== undefined) fields[42] = otherMerchant(fields[42]);
     if (outcome.keys !== undefined) fields[64] = "0000000000000000";
     const response = this.#codec.encode({ tpdu: responseTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
     if (outcome.keys !== undefined) this.#codec.writeMac(response, cupEcbMac(outcome.keys.mak, this.#codec.macInput(response)));
@@ -382,6 +383,13 @@ function deliveryFor(fault: Fault | undefined, responseBytes: number): Delivery 
     default:
       return { kind: "respond", delayMs: 0, copies: 1 };
   }
+}
+
+/** The same merchant id with its last digit changed: an answer meant for another merchant (F42 echo check). */
+function otherMerchant(mid: string): string {
+  const last = mid.charCodeAt(mid.length - 1);
+  const changed = last >= 0x30 && last <= 0x39 ? String.fromCharCode(0x30 + ((last - 0x30 + 1) % 10)) : "0";
+  return mid.slice(0, -1) + changed;
 }
 
 function echo(fields: IsoFields, numbers: readonly number[]): IsoFields {

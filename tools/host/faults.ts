@@ -2,7 +2,8 @@
  * The host's fault schedule: what to do wrong to the next messages or
  * connections. Shared by the network server (switched through the control
  * API) and by the scenario and chaos runners (switched by `hostFault` steps).
- * Kinds and parameters follow shared/contracts.md (`hostFault`).
+ * Kinds and parameters follow shared/contracts.md (`hostFault`); kinds after
+ * the contract's are extensions (docs/host-simulator.md "Faults").
  */
 
 export const FAULT_KINDS = Object.freeze([
@@ -17,6 +18,8 @@ export const FAULT_KINDS = Object.freeze([
   "wrongStan",
   "refuseConnection",
   "tlsHandshakeFail",
+  // Extensions of the contract's kinds:
+  "wrongMerchant",
 ] as const);
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
