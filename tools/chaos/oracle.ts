@@ -70,6 +70,8 @@ export class Oracle implements SystemObserver {
   readonly #lastOperation = new Map<string, JournalOperation>();
   /** Non-0400 messages sent so far, and per STAN the count when its last reversal attempt began. */
   #onlineSends = 0;
+  /** Where each STAN first went out: end-of-run violations point there. */
+  readonly #firstSent = new Map<string, { step: number; t: number; eventCount: number }>();
   readonly #attemptedAt = new Map<string, number>();
 
   constructor(readonly context: OracleContext) {}
@@ -147,6 +149,7 @@ export class Oracle implements SystemObserver {
 
   #onSend(mti: string, stan: string): void {
     this.#sent.set(mti + stan, this.#now);
+    if (!this.#firstSent.has(stan)) this.#firstSent.set(stan, { step: this.step, t: this.#now, eventCount: this.events.length });
     const pending = this.context.storage.journal.pending();
     if (mti === "0400") {
       if (!pending.some((r) => r.stan === stan)) this.#violate("3", `0400 sent for STAN ${stan}, which no pending reversal record has`);
@@ -193,15 +196,15 @@ export class Oracle implements SystemObserver {
     for (const [key, t] of host) {
       const mine = terminal.get(key);
       if (mine === undefined && t.kind !== "refund")
-        this.#violate("2", `host ${t.kind} ${key} of ${t.amount} stands ${t.state}, the terminal never completed it`);
-      else if (mine === undefined) this.#violate("1", `host refund ${key} of ${t.amount} stands, the terminal log lacks it`);
+        this.#violateAt(t.stan, "2", `host ${t.kind} ${key} of ${t.amount} stands ${t.state}, the terminal never completed it`);
+      else if (mine === undefined) this.#violateAt(t.stan, "1", `host refund ${key} of ${t.amount} stands, the terminal log lacks it`);
       else if (mine.op !== t.kind || mine.amount !== t.amount)
-        this.#violate("1", `${key}: host ${t.kind} ${t.amount}, terminal ${mine.op} ${mine.amount}`);
+        this.#violateAt(t.stan, "1", `${key}: host ${t.kind} ${t.amount}, terminal ${mine.op} ${mine.amount}`);
     }
     for (const [key, r] of terminal) {
       if (host.has(key)) continue;
       const state = ledger.find(tid, r.batch, r.stan)?.state ?? "never booked";
-      this.#violate("1", `terminal ${r.op} ${key} of ${r.amount} is logged approved, host: ${state}`);
+      this.#violateAt(r.stan, "1", `terminal ${r.op} ${key} of ${r.amount} is logged approved, host: ${state}`);
     }
     for (const record of journal.pending()) this.#violate("3", `STAN ${record.stan} still ${record.state} at quiescence`);
     // A record not closed by any operation that returned, gone from the journal, while the host holds an approval: lost.
@@ -222,6 +225,14 @@ export class Oracle implements SystemObserver {
 
   fail(invariant: Invariant, detail: string): void {
     this.#violate(invariant, detail);
+  }
+
+  /** An end-of-run violation about one STAN: reported at the step and time that STAN first went out. */
+  #violateAt(stan: string, invariant: Invariant, detail: string): void {
+    const origin = this.#firstSent.get(stan);
+    if (origin === undefined) return this.#violate(invariant, detail);
+    if (this.violations.length >= VIOLATIONS_MAX) return;
+    this.violations.push({ invariant, ...origin, detail: `${detail} (found at quiescence)` });
   }
 
   #violate(invariant: Invariant, detail: string): void {

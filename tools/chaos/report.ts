@@ -6,8 +6,9 @@
 import type { Violation } from "./oracle";
 import type { SeedResult } from "./run";
 
-/** Events shown before a violation. */
-const TRACE_EVENTS = 14;
+/** Events shown before a violation, and after it (what came of it). */
+const TRACE_EVENTS_BEFORE = 12;
+const TRACE_EVENTS_AFTER = 4;
 
 export interface SeedViolation extends Violation {
   readonly seed: number;
@@ -42,7 +43,9 @@ export function addSeed(totals: ChaosTotals, result: SeedResult): void {
   totals.violations++;
   if (totals.failures.length >= FAILURES_KEPT) return;
   for (const v of result.violations) {
-    const trace = result.events.slice(Math.max(0, v.eventCount - TRACE_EVENTS), v.eventCount).map((e) => JSON.stringify(e));
+    const trace = result.events
+      .slice(Math.max(0, v.eventCount - TRACE_EVENTS_BEFORE), v.eventCount + TRACE_EVENTS_AFTER)
+      .map((e) => JSON.stringify(e));
     totals.failures.push({ ...v, seed: result.seed, trace });
   }
 }

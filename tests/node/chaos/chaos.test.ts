@@ -17,7 +17,7 @@ function xspos(...args: string[]) {
  * refund whose answer is lost stands at the host and is missing from the
  * terminal's log (refunds are not reversed and nothing repeats them).
  */
-const LOST_REFUND = /^host refund [0-9]{6}\/[0-9]{6} of [0-9]+ stands, the terminal log lacks it$/;
+const LOST_REFUND = /^host refund [0-9]{6}\/[0-9]{6} of [0-9]+ stands, the terminal log lacks it \(found at quiescence\)$/;
 
 describe("tools/xspos chaos", () => {
   let inProcess: ChaosTotals;
