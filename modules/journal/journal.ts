@@ -240,6 +240,13 @@ export class Journal {
     this.#guard(() => {
       const entry = this.#txn(seq, "armed");
       encodeApproval(seq, authCode, rrn, this.#word);
+      const group = this.#readSlot(entry.primary).subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES);
+      // A stray write spoiled the empty group: move the record to a fresh slot rather than program over it.
+      if (!isAll(group, 0, GROUP_BYTES, 0xff)) {
+        this.#alarm({ kind: "audit", seq, sector: entry.primary >> 8, slot: entry.primary & 0xff });
+        this.#copyForward(entry);
+        encodeApproval(seq, authCode, rrn, this.#word);
+      }
       this.#programChecked(this.#offset(entry.primary) + GROUP_OFFSET, this.#word, GROUP_BYTES);
       entry.approval = decodeApproval(seq, this.#word);
     });
