@@ -158,6 +158,8 @@ export class Iso8583Codec {
   readonly #buffer: Uint8Array;
   /** Character codes of a value being decoded (hex, BCD digits). */
   readonly #chars = new Uint8Array(VALUE_CHARS_MAX);
+  /** The same memory as #chars, two characters per element: one store per byte decoded. */
+  readonly #charPairs = new Uint16Array(this.#chars.buffer);
   /** Decoded bitmap, binary, primary then secondary. */
   readonly #bitmap = new Uint8Array(16);
   /** Encode: the numbers of the fields present, ascending. */
@@ -171,6 +173,8 @@ export class Iso8583Codec {
   readonly #hexCodes = new Uint8Array(16);
   /** Value of each hex digit (either case) by character code below 128, -1 for any other character. */
   readonly #hexValues = new Int8Array(128);
+  /** By byte value: its two uppercase hex digits as one #charPairs element (in the platform's byte order). */
+  readonly #hexPairs = new Uint16Array(256);
 
   constructor(options: Iso8583CodecOptions) {
     const bytesMax = options.messageBytesMax ?? MESSAGE_BYTES_DEFAULT;
@@ -186,6 +190,11 @@ export class Iso8583Codec {
     this.#buffer = new Uint8Array(bytesMax);
     for (let i = 0; i < 16; i++) this.#hexCodes[i] = HEX_DIGITS.charCodeAt(i);
     for (let code = 0; code < 128; code++) this.#hexValues[code] = hexValue(code);
+    const pair = new Uint8Array(this.#hexPairs.buffer);
+    for (let b = 0; b < 256; b++) {
+      pair[2 * b] = this.#hexCodes[b >> 4];
+      pair[2 * b + 1] = this.#hexCodes[b & 15];
+    }
     for (let n = 2; n <= FIELD_NUMBER_MAX; n++) {
       const def = this.dialect.fields[n];
       if (def === undefined) continue;
@@ -507,14 +516,10 @@ export class Iso8583Codec {
   }
 
   #hexText(bytes: Uint8Array, o: number, count: number): string {
-    const chars = this.#chars;
-    const codes = this.#hexCodes;
-    for (let i = 0; i < count; i++) {
-      const b = bytes[o + i];
-      chars[2 * i] = codes[b >> 4];
-      chars[2 * i + 1] = codes[b & 15];
-    }
-    return charsOf(chars, 0, 2 * count);
+    const pairs = this.#charPairs;
+    const hexPairs = this.#hexPairs;
+    for (let i = 0; i < count; i++) pairs[i] = hexPairs[bytes[o + i]];
+    return charsOf(this.#chars, 0, 2 * count);
   }
 
   /** `count` digits or nibbles packed from `bytes[o]`; an odd count has a 0 pad nibble first (padFirst) or last. */
@@ -524,19 +529,19 @@ export class Iso8583Codec {
       const at = padFirst ? o : o + bytesCount - 1;
       if ((padFirst ? bytes[at] >> 4 : bytes[at] & 15) !== 0) throw new Iso8583Error(field, at, "badPadNibble");
     }
-    const chars = this.#chars;
-    const codes = this.#hexCodes;
-    const nibbleMax = kind === BCD_DIGITS ? 9 : 15;
+    const pairs = this.#charPairs;
+    const hexPairs = this.#hexPairs;
     // Every nibble, the pad included, becomes a character; the string skips a leading pad.
-    for (let i = 0; i < bytesCount; i++) {
-      const b = bytes[o + i];
-      const hi = b >> 4;
-      const lo = b & 15;
-      if (hi > nibbleMax || lo > nibbleMax) throw new Iso8583Error(field, o + i, "badBcdNibble");
-      chars[2 * i] = codes[hi];
-      chars[2 * i + 1] = codes[lo];
+    if (kind === BCD_DIGITS) {
+      for (let i = 0; i < bytesCount; i++) {
+        const b = bytes[o + i];
+        if (b >= 0xa0 || (b & 15) > 9) throw new Iso8583Error(field, o + i, "badBcdNibble");
+        pairs[i] = hexPairs[b];
+      }
+    } else {
+      for (let i = 0; i < bytesCount; i++) pairs[i] = hexPairs[bytes[o + i]];
     }
-    return charsOf(chars, count % 2 === 1 && padFirst ? 1 : 0, count);
+    return charsOf(this.#chars, count % 2 === 1 && padFirst ? 1 : 0, count);
   }
 
   /** One character per byte, checked against the kind: the bytes themselves are the character codes. */
