@@ -427,8 +427,15 @@ export class TxnEngine {
     next(0);
   }
 
+  /**
+   * Reversal attempts, `reversalRetries` in all until the record is 冲正失败: the count lives on flash
+   * (`attempt` before each 0400), so a reboot mid-episode continues it instead of granting a fresh set
+   * every boot (a terminal that keeps rebooting would otherwise never reach 冲正失败 and never tell the
+   * operator). A 冲正失败 record gets a fresh episode before each later online message (contract).
+   */
   #episode(record: ReversalRecord, then: () => void): void {
     const reason = record.reason ?? "98";
+    const journal = this.#options.journal;
     const attempt = (n: number): void => {
       if (n > this.#reversalRetries) {
         this.#journal("failed", record.stan);
@@ -442,6 +449,7 @@ export class TxnEngine {
         return then();
       }
       this.#ui({ kind: "reversal", stan: record.stan, attempt: n, attempts: this.#reversalRetries });
+      journal.attempt?.(record.stan);
       this.#online(record.op, messages.reversal(record, reason), undefined, (result) => {
         const answer = result.kind === "answer" ? result.answer : undefined;
         if (answer !== undefined && answer.macValid && REVERSAL_FINAL_CODES.includes(answer.f39 ?? "")) {
@@ -451,7 +459,7 @@ export class TxnEngine {
         attempt(n + 1);
       });
     };
-    attempt(1);
+    attempt(record.state === "failed" ? 1 : Math.min((record.attempts ?? 0) + 1, this.#reversalRetries + 1));
   }
 
   // ---------------------------------------------------------------- settlement

@@ -156,6 +156,14 @@ export class FlashJournal implements TxnJournal {
     this.#setPending({ ...record, fields, state: "reversalDue", reason });
   }
 
+  attempt(stan: string): number {
+    const record = this.#pending.get(stan);
+    assert(record !== undefined, `FlashJournal.attempt: STAN ${stan} is not reversal-due`);
+    const attempts = this.#open().attempt(this.#seq(stan));
+    this.#setPending({ ...record, attempts });
+    return attempts;
+  }
+
   reversed(stan: string): void {
     this.#open().reversed(this.#seq(stan));
     this.#seqs.delete(stan);
@@ -259,6 +267,7 @@ export class FlashJournal implements TxnJournal {
       fields,
       state: p.failed ? "failed" : "reversalDue",
       reason: p.reason,
+      attempts: p.attempts,
     };
   }
 

@@ -24,6 +24,8 @@ export interface ReversalRecord {
   readonly fields: IsoFields;
   readonly state: "armed" | "reversalDue" | "failed";
   readonly reason?: ReversalReason;
+  /** Reversal attempts made so far, as the journal persisted them (`attempt`); absent: none counted. */
+  readonly attempts?: number;
 }
 
 /** An approved financial transaction in the current batch (terminal log). */
@@ -71,6 +73,12 @@ export interface TxnJournal {
   approve(record: ApprovedRecord, unarmed?: ReversalRecord): void;
   /** `f55`: refreshed after the second GENERATE AC (06); `authCode`: F38 of an approval being reversed. */
   reversalDue(stan: string, reason: ReversalReason, f55?: string, authCode?: string): void;
+  /**
+   * Before each 0400 is sent: the attempt is durable when it returns; returns the attempts so far. Kept
+   * on flash so that a reboot mid-episode continues the count instead of granting a fresh set of
+   * attempts. Optional only for wrappers written before it: absent = counted in RAM per episode.
+   */
+  attempt?(stan: string): number;
   reversed(stan: string): void;
   /** 冲正失败: attempts exhausted; kept, never deleted silently. */
   failed(stan: string): void;

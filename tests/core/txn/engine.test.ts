@@ -88,6 +88,28 @@ describe("TxnEngine", () => {
     expect(pick(events, "result").slice(-1)).toEqual([{ ev: "result", op: "sale", stan: "000004", outcome: "approved", f39: "00" }]);
   });
 
+  test("a reboot mid-episode continues the attempt count kept on flash: no fresh set of attempts per boot", () => {
+    const events = run(
+      [
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0400", count: 20 } },
+        sale(),
+        // The sale times out at ~1 s and its first 0400 leaves; the cut comes while it waits for the 0410.
+        { op: "advance", ms: 1500 },
+        { op: "powerCut" },
+        { op: "powerOn" },
+        { op: "drain" },
+      ],
+      { reversalRetries: 3, responseTimeoutMs: 1000 },
+    );
+    const cut = events.findIndex((e) => e.ev === "power" && e.state === "cut");
+    const reversals = (from: number, to: number) => events.slice(from, to).filter((e) => e.ev === "send" && e.mti === "0400").length;
+    expect(reversals(0, cut)).toBe(1);
+    // Attempts 2 and 3 after the boot, then 冲正失败: three in all, not 1 + 3.
+    expect(reversals(cut, events.length)).toBe(2);
+    expect(pick(events, "journal").slice(-1)).toEqual([{ ev: "journal", stan: "000002", state: "failed" }]);
+  });
+
   test("a power cut after the write: reversal-due at boot, reversed before the next sale", () => {
     const events = run([
       { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },

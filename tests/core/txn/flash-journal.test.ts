@@ -83,6 +83,25 @@ describe("FlashJournal", () => {
     expect(swiped.fields).toMatchObject({ 11: "000006", 22: "021", 41: "10000001", 42: "898100012340001", 60: "22000001" });
   });
 
+  test("reversal attempts are persisted: a reboot reads back the count and the 冲正失败 state", () => {
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 8 });
+    const before = journal(flash);
+    before.recover();
+    before.arm(record("000008", false), SWIPED);
+    before.reversalDue("000008", "98");
+    expect(before.attempt("000008")).toBe(1);
+    expect(before.attempt("000008")).toBe(2);
+    expect(before.pending()[0].attempts).toBe(2);
+    const after = journal(flash);
+    expect(after.recover()).toBe(1);
+    expect(after.pending()[0]).toMatchObject({ stan: "000008", state: "reversalDue", attempts: 2 });
+    after.failed("000008");
+    const third = journal(flash);
+    expect(third.recover()).toBe(1);
+    expect(third.pending()[0]).toMatchObject({ state: "failed", attempts: 2 });
+    expect(() => third.attempt("000009")).toThrow("not reversal-due");
+  });
+
   test("the PAN never reaches flash in clear, neither as digits nor as BCD", () => {
     const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 3 });
     const j = journal(flash);
