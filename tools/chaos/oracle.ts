@@ -155,6 +155,8 @@ export class Oracle implements SystemObserver {
       if (!pending.some((r) => r.stan === stan)) this.#violate("3", `0400 sent for STAN ${stan}, which no pending reversal record has`);
       return;
     }
+    // Batch upload (0320) continues the settlement whose 0500 already came after the flush.
+    if (mti === "0320") return;
     if (this.context.hasWorkingKeys())
       for (const record of pending)
         if ((this.#attemptedAt.get(record.stan) ?? -1) < this.#onlineSends)

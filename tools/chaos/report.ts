@@ -23,6 +23,8 @@ export interface ChaosTotals {
   faults: Record<string, number>;
   transactions: number;
   reversals: number;
+  /** Violations by invariant (a seed may count in several). */
+  invariants: Record<string, number>;
   /** The violations of the first failing seeds, in seed order. */
   failures: SeedViolation[];
 }
@@ -31,7 +33,7 @@ export interface ChaosTotals {
 const FAILURES_KEPT = 20;
 
 export function emptyTotals(): ChaosTotals {
-  return { seeds: 0, violations: 0, faults: {}, transactions: 0, reversals: 0, failures: [] };
+  return { seeds: 0, violations: 0, faults: {}, transactions: 0, reversals: 0, invariants: {}, failures: [] };
 }
 
 export function addSeed(totals: ChaosTotals, result: SeedResult): void {
@@ -41,6 +43,7 @@ export function addSeed(totals: ChaosTotals, result: SeedResult): void {
   for (const [kind, count] of Object.entries(result.faults)) totals.faults[kind] = (totals.faults[kind] ?? 0) + count;
   if (result.violations.length === 0) return;
   totals.violations++;
+  for (const v of result.violations) totals.invariants[v.invariant] = (totals.invariants[v.invariant] ?? 0) + 1;
   if (totals.failures.length >= FAILURES_KEPT) return;
   for (const v of result.violations) {
     const trace = result.events
@@ -59,6 +62,7 @@ export function mergeTotals(parts: readonly ChaosTotals[]): ChaosTotals {
     merged.transactions += part.transactions;
     merged.reversals += part.reversals;
     for (const [kind, count] of Object.entries(part.faults)) merged.faults[kind] = (merged.faults[kind] ?? 0) + count;
+    for (const [kind, count] of Object.entries(part.invariants)) merged.invariants[kind] = (merged.invariants[kind] ?? 0) + count;
     merged.failures.push(...part.failures);
   }
   merged.failures.sort((a, b) => a.seed - b.seed);

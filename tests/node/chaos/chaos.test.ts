@@ -28,7 +28,7 @@ describe("tools/xspos chaos", () => {
   test("--seeds 200 --json: the contract's summary on the last line, equal to the same seeds in one thread", () => {
     const run = xspos("--seeds", "200", "--json");
     const summary = JSON.parse(run.last) as Record<string, unknown>;
-    expect(Object.keys(summary)).toEqual(["seeds", "violations", "faults", "transactions", "reversals", "seedsPerSecond"]);
+    expect(Object.keys(summary)).toEqual(["seeds", "violations", "faults", "transactions", "reversals", "seedsPerSecond", "invariants"]);
     expect(summary.seeds).toBe(200);
     expect(summary.reversals as number).toBeGreaterThan(0);
     expect(summary.seedsPerSecond as number).toBeGreaterThan(0);
@@ -43,8 +43,8 @@ describe("tools/xspos chaos", () => {
       "refuseConnection",
     ])
       expect(faults[kind]).toBeGreaterThan(0);
-    const { seeds, violations, transactions, reversals } = inProcess;
-    expect(summary).toMatchObject({ seeds, violations, transactions, reversals, faults: inProcess.faults });
+    const { seeds, violations, transactions, reversals, invariants } = inProcess;
+    expect(summary).toMatchObject({ seeds, violations, transactions, reversals, faults: inProcess.faults, invariants });
     expect(run.status).toBe(summary.violations === 0 ? 0 : 1);
   });
 

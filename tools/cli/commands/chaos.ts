@@ -19,7 +19,7 @@ export const command: Command = {
   usage: [
     "tools/xspos chaos --seeds N [--from S] [--json] [--trace] [--workers W]",
     "--from S     first seed (default 0); a violation's seed replays with --from SEED --seeds 1 --trace",
-    "--json       last line: {seeds, violations, faults, transactions, reversals, seedsPerSecond}",
+    "--json       last line: {seeds, violations, faults, transactions, reversals, seedsPerSecond, invariants}",
     "--trace      print every event of every seed (JSON lines, each with its seed)",
     `--workers W  worker threads (default ${WORKERS_DEFAULT}; 1 runs in this thread)`,
   ],
@@ -58,12 +58,14 @@ export const command: Command = {
       transactions: totals.transactions,
       reversals: totals.reversals,
       seedsPerSecond: Math.round((totals.seeds / seconds) * 10) / 10,
+      // Beyond the contract's keys (added, not renamed): violations by invariant.
+      invariants: totals.invariants,
     };
     if (values.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else
       process.stdout.write(
         `chaos: ${summary.seeds} seeds, ${summary.violations} with violations, ${summary.transactions} transactions, ` +
-          `${summary.reversals} reversals, ${summary.seedsPerSecond} seeds/s\n`,
+          `${summary.reversals} reversals, ${summary.seedsPerSecond} seeds/s, violations by invariant ${JSON.stringify(summary.invariants)}\n`,
       );
     return totals.violations === 0 ? 0 : 1;
   },
