@@ -43,8 +43,6 @@ export interface Iso8583CodecOptions {
 const MESSAGE_BYTES_DEFAULT = 4096;
 const FRAME_BYTES_MAX = 2 + 0xffff;
 const MAC_BYTES = 8;
-/** Longest value of any field (LLLVAR): up to 999 bytes, so up to 1998 hex characters. */
-const VALUE_CHARS_MAX = 2 * 999;
 /** Characters converted to a string by one apply: bounds the argument count of String.fromCharCode. */
 const APPLY_CHUNK = 128;
 
@@ -157,9 +155,9 @@ export class Iso8583Codec {
   readonly #padFirst = new Uint8Array(FIELD_NUMBER_MAX + 1);
   readonly #buffer: Uint8Array;
   /** Character codes of a value being decoded (hex, BCD digits). */
-  readonly #chars = new Uint8Array(VALUE_CHARS_MAX);
+  readonly #chars: Uint8Array;
   /** The same memory as #chars, two characters per element: one store per byte decoded. */
-  readonly #charPairs = new Uint16Array(this.#chars.buffer);
+  readonly #charPairs: Uint16Array;
   /** Decoded bitmap, binary, primary then secondary. */
   readonly #bitmap = new Uint8Array(16);
   /** Encode: the numbers of the fields present, ascending. */
@@ -195,6 +193,8 @@ export class Iso8583Codec {
       pair[2 * b] = this.#hexCodes[b >> 4];
       pair[2 * b + 1] = this.#hexCodes[b & 15];
     }
+    // TPDU and header (10 and 12 hex digits), MTI and every hex or BCD value fit; text is read from the bytes.
+    let charsMax = 12;
     for (let n = 2; n <= FIELD_NUMBER_MAX; n++) {
       const def = this.dialect.fields[n];
       if (def === undefined) continue;
@@ -204,7 +204,11 @@ export class Iso8583Codec {
       const digits = def.lengthType === "fixed" ? 0 : def.lengthType === "LL" ? 2 : 3;
       this.#prefixBytes[n] = this.#ascii ? digits : (digits + 1) >> 1;
       this.#padFirst[n] = def.align === "right" ? 1 : 0;
+      if (def.kind === "b") charsMax = Math.max(charsMax, 2 * def.length);
+      else if (this.#kinds[n] >= BCD_DIGITS) charsMax = Math.max(charsMax, def.length + 1);
     }
+    this.#chars = new Uint8Array(charsMax + (charsMax % 2));
+    this.#charPairs = new Uint16Array(this.#chars.buffer);
   }
 
   /** Offset of the MTI: where the MAC input starts. */

@@ -62,6 +62,15 @@ describe("CUP encoding rules", () => {
     expect(ascii.decode(bytes)).toStrictEqual(m);
   });
 
+  test("values at their maximum length round-trip (b...512, n...322 odd and even, z...104)", () => {
+    const hex = Array.from({ length: 512 }, (_, i) => (i & 0xff).toString(16).padStart(2, "0").toUpperCase()).join("");
+    const digits = (count: number) => Array.from({ length: count }, (_, i) => String(i % 10)).join("");
+    const m = { mti: "0500", fields: { 36: "D".repeat(103), 48: digits(322), 60: digits(17), 62: hex } };
+    expect(cup.decode(cup.encode(m))).toStrictEqual(m);
+    const odd = { mti: "0500", fields: { 48: digits(321) } };
+    expect(cup.decode(cup.encode(odd))).toStrictEqual(odd);
+  });
+
   test("encode reuses one buffer: the previous view changes", () => {
     const first = cup.encode({ mti: "0800", fields: { 11: "000001" } });
     const copy = toHex(first);
