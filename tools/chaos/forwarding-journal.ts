@@ -16,6 +16,11 @@ export class ForwardingJournal implements TxnJournal {
   reversalDue(...args: Parameters<TxnJournal["reversalDue"]>): void {
     this.inner.reversalDue(...args);
   }
+  attempt(stan: string): number {
+    const inner = this.inner;
+    if (inner.attempt === undefined) throw new Error("ForwardingJournal: the wrapped journal does not persist attempts");
+    return inner.attempt(stan);
+  }
   reversed(stan: string): void {
     this.inner.reversed(stan);
   }

@@ -85,12 +85,17 @@ const dropReversalAtBoot: PlantedBug = {
   }),
 };
 
-/** Invariant 3: a retried reversal goes out with a new STAN (so the host cannot match it to the original). */
+/**
+ * Invariant 3: a retried reversal goes out with a new STAN (so the host cannot match it to the
+ * original); the journal itself still keys the record by the old one.
+ */
 const reversalWithNewStan: PlantedBug = {
   name: "a reversal sent again with a different STAN",
   invariant: "3",
   hooks: () => {
     const seen = new Set<string>();
+    const originals = new Map<string, string>();
+    const original = (stan: string) => originals.get(stan) ?? stan;
     return {
       journal: (inner) =>
         new (class extends ForwardingJournal {
@@ -101,8 +106,18 @@ const reversalWithNewStan: PlantedBug = {
                 return record;
               }
               const stan = String((Number(record.stan) + 500_000) % 1_000_000).padStart(6, "0");
+              originals.set(stan, record.stan);
               return { ...record, stan, fields: { ...record.fields, 11: stan } };
             });
+          }
+          override attempt(stan: string): number {
+            return super.attempt(original(stan));
+          }
+          override reversed(stan: string): void {
+            this.inner.reversed(original(stan));
+          }
+          override failed(stan: string): void {
+            this.inner.failed(original(stan));
           }
         })(inner),
     };
