@@ -1,0 +1,202 @@
+import { NorFlash, PowerCut } from "../../../modules/emulators/nor-flash";
+import { JournalClosedError, JournalFullError, JournalInputError, JournalStateError } from "../../../modules/journal/errors";
+import { Journal, type JournalOptions } from "../../../modules/journal/journal";
+import type { Flash } from "../../../modules/platform/flash";
+import { SeededRandom } from "../../../modules/platform/random";
+import { chipSale, TEST_IDENTITY, TEST_PAN, testCipher } from "../../../tools/journal/fixtures";
+
+function setup(sectorCount = 4, blockSize = 4096): { flash: NorFlash; options: JournalOptions } {
+  const flash = new NorFlash({ sectorCount, blockSize, seed: 42 });
+  return { flash, options: { flash, cipher: testCipher(), random: new SeededRandom(7), identity: TEST_IDENTITY } };
+}
+
+function reboot(flash: NorFlash, options: JournalOptions): Journal {
+  flash.cutPower();
+  flash.powerCycle();
+  return Journal.open(options);
+}
+
+describe("Journal API", () => {
+  test("arm, approve and the approved log with the sealed PAN", () => {
+    const { flash, options } = setup();
+    const journal = Journal.open(options);
+    const seq = journal.arm(chipSale(1, 7, 1234), TEST_PAN);
+    expect(journal.stateOf(seq)).toBe("armed");
+    journal.approve(seq, "AB12CD", "123456789012");
+    const log = journal.approvedLog("000007");
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({
+      seq,
+      authCode: "AB12CD",
+      rrn: "123456789012",
+      txn: { stan: "000001", amount: 1234, batch: "000007", hasPan: true },
+    });
+    expect(log[0].txn.emv?.issuerApplicationData).toHaveLength(18);
+    expect(journal.panOf(seq)).toBe(TEST_PAN);
+    expect(journal.pendingReversals()).toEqual([]);
+    const again = reboot(flash, options);
+    expect(again.approvedLog()).toHaveLength(1);
+    expect(again.pendingReversals()).toEqual([]);
+  });
+
+  test("no PAN digits, track or PIN material in clear on flash", () => {
+    const { flash, options } = setup();
+    const journal = Journal.open(options);
+    journal.approve(journal.arm(chipSale(1, 1, 5), TEST_PAN), "000001", "000000000001");
+    const image = flash.exportImage();
+    let text = "";
+    for (const b of image) text += (b >> 4).toString(16) + (b & 15).toString(16);
+    expect(text).not.toContain("6225880123456789012");
+    expect(text).not.toContain("0123456789012");
+    let ascii = "";
+    for (const b of image) ascii += String.fromCharCode(b);
+    expect(ascii).not.toContain("6225880123456789012");
+  });
+
+  test("after power loss every armed record is reversal-due (98) and can never be approved", () => {
+    const { flash, options } = setup();
+    const journal = Journal.open(options);
+    const seq = journal.arm(chipSale(1, 1, 100), TEST_PAN);
+    const after = reboot(flash, options);
+    expect(after.pendingReversals()).toMatchObject([{ seq, reason: "98", attempts: 0, failed: false }]);
+    expect(() => after.approve(seq, "AB12CD", "123456789012")).toThrow(JournalStateError);
+    expect(after.attempt(seq)).toBe(1);
+    expect(after.attempt(seq)).toBe(2);
+    after.failed(seq);
+    const later = reboot(flash, options);
+    expect(later.pendingReversals()).toMatchObject([{ seq, attempts: 2, failed: true }]);
+    later.reversed(seq);
+    expect(reboot(flash, options).pendingReversals()).toEqual([]);
+  });
+
+  test("reversalDue keeps the refreshed F55, the received F38 and the attempts", () => {
+    const { flash, options } = setup();
+    const journal = Journal.open(options);
+    const seq = journal.arm(chipSale(2, 1, 100), TEST_PAN);
+    journal.reversalDue(seq, "98");
+    journal.attempt(seq);
+    const f55 = new Uint8Array([0x9f, 0x36, 0x02, 0x00, 0x07, 0xdf, 0x31, 0x01, 0x20]);
+    journal.reversalDue(seq, "06", { f55, authCode: "XY1234" });
+    expect(journal.pendingReversals()).toMatchObject([
+      { seq, reason: "06", authCode: "XY1234", f55, attempts: 1, identity: TEST_IDENTITY },
+    ]);
+    expect(reboot(flash, options).pendingReversals()).toMatchObject([{ seq, reason: "06", attempts: 1 }]);
+  });
+
+  test("complete closes; settle clears the batch's approved log", () => {
+    const { flash, options } = setup();
+    const journal = Journal.open(options);
+    const a = journal.arm(chipSale(1, 3, 1), TEST_PAN);
+    journal.complete(a);
+    const b = journal.arm(chipSale(2, 3, 2));
+    journal.approve(b, "123456", "000000000002");
+    expect(journal.approvedLog()).toHaveLength(1);
+    journal.settle("000003");
+    expect(journal.approvedLog()).toEqual([]);
+    expect(journal.stateOf(b)).toBe("settled");
+    expect(reboot(flash, options).approvedLog()).toEqual([]);
+  });
+
+  test("typed errors for bad input and wrong state", () => {
+    const { options } = setup();
+    const journal = Journal.open(options);
+    expect(() => journal.arm({ ...chipSale(1, 1, 1), stan: "12" })).toThrow(JournalInputError);
+    expect(() => journal.arm(chipSale(1, 1, 1), "12ab")).toThrow(JournalInputError);
+    expect(() =>
+      journal.arm({
+        ...chipSale(1, 1, 1),
+        emv: { tvr: new Uint8Array(5), atc: new Uint8Array(2), issuerApplicationData: new Uint8Array(40) },
+      }),
+    ).toThrow(JournalInputError);
+    const seq = journal.arm(chipSale(1, 1, 1));
+    expect(() => journal.approve(seq, "ab", "1")).toThrow(JournalInputError);
+    expect(() => journal.reversed(seq)).toThrow(JournalStateError);
+    expect(() => journal.settle("000001")).toThrow(JournalStateError);
+    expect(() => journal.complete(999)).toThrow(JournalStateError);
+    expect(() => journal.reversalDue(seq, "99" as "98")).toThrow(JournalInputError);
+  });
+
+  test("refuses new transactions when full or when too many reversals are unresolved", () => {
+    const { options } = setup(3, 1024);
+    const journal = Journal.open({ ...options, reversalsPendingMax: 2 });
+    journal.reversalDue(journal.arm(chipSale(1, 1, 1)), "98");
+    journal.arm(chipSale(2, 1, 1));
+    expect(() => journal.arm(chipSale(3, 1, 1))).toThrow(JournalFullError);
+  });
+
+  test("a power cut inside a call closes the journal until it is reopened", () => {
+    const { flash, options } = setup();
+    const journal = Journal.open(options);
+    flash.schedule({ atOperation: flash.operations, kind: "cutInside" });
+    expect(() => journal.arm(chipSale(1, 1, 1))).toThrow(PowerCut);
+    expect(() => journal.pendingReversals()).toThrow(JournalClosedError);
+    const after = reboot(flash, options);
+    expect(after.pendingReversals().length).toBeLessThanOrEqual(1);
+    expect(after.alarms.every((a) => a.kind === "torn-tail")).toBe(true);
+  });
+
+  test("wear: sectors rotate and compaction keeps live records across many sales", () => {
+    const { flash, options } = setup(4, 1024);
+    let journal = Journal.open(options);
+    let stan = 1;
+    for (let batch = 1; batch <= 15; batch++) {
+      for (let i = 0; i < 5; i++) journal.approve(journal.arm(chipSale(stan++, batch, 1)), "123456", "000000000001");
+      if (batch % 7 === 0) journal = reboot(flash, options);
+      journal.settle(String(batch).padStart(6, "0"));
+    }
+    expect(journal.approvedLog()).toEqual([]);
+    const counts = flash.eraseCounts();
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(3);
+  });
+});
+
+/** Logs every program so the per-sale budget can be asserted. */
+class SpyFlash implements Flash {
+  readonly writes: { offset: number; length: number }[] = [];
+  erases = 0;
+  constructor(readonly inner: NorFlash) {}
+  get blockSize(): number {
+    return this.inner.blockSize;
+  }
+  get byteLength(): number {
+    return this.inner.byteLength;
+  }
+  erase(sector: number): void {
+    this.erases++;
+    this.inner.erase(sector);
+  }
+  read(offset: number, length: number): ArrayBuffer {
+    return this.inner.read(offset, length);
+  }
+  write(offset: number, length: number, bytes: Uint8Array): void {
+    this.writes.push({ offset, length });
+    this.inner.write(offset, length, bytes);
+  }
+}
+
+describe("per-sale flash budget (steady state, 4 KiB sectors)", () => {
+  test("one record program of at most 128 bytes plus at most 3 marker words; at most one erase per 30 sales", () => {
+    const spy = new SpyFlash(new NorFlash({ sectorCount: 16, seed: 3 }));
+    const journal = Journal.open({ flash: spy, cipher: testCipher(), random: new SeededRandom(1), identity: TEST_IDENTITY });
+    let stan = 1;
+    const sale = (batch: number): void => journal.approve(journal.arm(chipSale(stan++, batch, 100), TEST_PAN), "123456", "000000000001");
+    for (let i = 0; i < 100; i++) sale(1); // warm up past the first rotations
+    journal.settle("000001");
+    const erasesBefore = spy.erases;
+    const sales = 300;
+    for (let i = 0; i < sales; i++) {
+      const batch = 2 + Math.floor(i / 100);
+      spy.writes.length = 0;
+      sale(batch);
+      // Rotation writes (sector headers and the SEALED marker of the old sector) are counted with the erases.
+      const perSale = spy.writes.filter((w) => w.offset % 4096 >= 128);
+      const records = perSale.filter((w) => w.length > 12);
+      expect(records).toHaveLength(1);
+      expect(records[0].length).toBeLessThanOrEqual(128);
+      const markerBytes = perSale.filter((w) => w.length <= 12).reduce((sum, w) => sum + w.length, 0);
+      expect(markerBytes).toBeLessThanOrEqual(12);
+      if (i % 100 === 99) journal.settle(String(batch).padStart(6, "0"));
+    }
+    expect(spy.erases - erasesBefore).toBeLessThanOrEqual(sales / 30);
+  });
+});
