@@ -164,6 +164,7 @@ export class Journal {
   readonly #slotsPerSector: number;
   readonly #sectors: SectorInfo[] = [];
   readonly #entries = new Map<number, Entry>();
+  readonly #settleMax = new Map<number, number>();
   readonly #slot = new Uint8Array(SLOT_BYTES);
   readonly #check = new Uint8Array(SLOT_BYTES);
   readonly #word = new Uint8Array(GROUP_BYTES);
@@ -391,8 +392,12 @@ export class Journal {
   }
 
   #settled(txn: Entry): boolean {
-    for (const e of this.#entries.values()) if (e.kind === KIND_SETTLE && e.batch === txn.batch && e.seq > txn.seq) return true;
-    return false;
+    return (this.#settleMax.get(txn.batch) ?? -1) > txn.seq;
+  }
+
+  /** Highest SETTLE seq per batch, kept in step with the index (liveness asks it for every record). */
+  #indexSettle(entry: Entry): void {
+    if (entry.kind === KIND_SETTLE && (this.#settleMax.get(entry.batch) ?? -1) < entry.seq) this.#settleMax.set(entry.batch, entry.seq);
   }
 
   #isLive(entry: Entry): boolean {
@@ -404,11 +409,8 @@ export class Journal {
       const target = this.#entries.get(entry.target);
       return target !== undefined && target.reversal === entry.seq && this.#state(target) === "reversalDue";
     }
-    // SETTLE: needed while a settled approval of its batch is stored outside its own sector.
-    for (const e of this.#entries.values()) {
-      if (e.kind !== KIND_SETTLE || e.batch !== entry.batch || e.seq <= entry.seq) continue;
-      return false;
-    }
+    // SETTLE: the newest of its batch, needed while a settled approval of the batch is stored outside its own sector.
+    if (this.#settleMax.get(entry.batch) !== entry.seq) return false;
     const home = entry.primary >> 8;
     for (const e of this.#entries.values()) {
       if (e.kind !== KIND_TXN || e.batch !== entry.batch || e.seq > entry.seq || e.closed || e.approval.state !== "approved") continue;
@@ -489,6 +491,7 @@ export class Journal {
 
   #add(entry: Entry): void {
     this.#entries.set(entry.seq, entry);
+    this.#indexSettle(entry);
     if (entry.kind === KIND_REVERSAL) {
       const target = this.#entries.get(entry.target);
       if (target !== undefined && target.reversal < entry.seq) target.reversal = entry.seq;
@@ -669,6 +672,8 @@ export class Journal {
       if (entry.kind === KIND_TXN && entry.reversal >= 0 && !this.#entries.has(entry.reversal))
         entry.reversal = this.#latestReversal(entry.seq);
     }
+    this.#settleMax.clear();
+    for (const entry of this.#entries.values()) this.#indexSettle(entry);
   }
 
   #latestReversal(target: number): number {
@@ -892,6 +897,7 @@ export class Journal {
       });
       entry.locs.length = 0;
       this.#entries.set(seq, entry);
+      this.#indexSettle(entry);
     }
     entry.locs.push(loc);
     entry.primary = this.#newestLoc(entry.locs);
