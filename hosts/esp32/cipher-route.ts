@@ -7,10 +7,10 @@
  * (`xs_xspos_des_available`), software otherwise; `native` on a build
  * without it is a configuration error, not a silent fallback.
  *
- * Where the provider goes: the TMK unwrap and the journal's SM4 seal are
- * software on either route; the engine's MAC and PIN ciphers come from
- * `SecretKey.createCipher()` with its software default until TxnEngineOptions
- * takes a provider (docs/device.md "mbedtls versions").
+ * Where the provider goes: the engine's MAC and PIN ciphers
+ * (TxnEngineOptions.ciphers, through DeviceTerminal); the TMK unwrap and the
+ * journal's SM4 seal are software on either route (docs/device.md "mbedtls
+ * versions").
  */
 import { softwareCiphers } from "../../modules/crypto/ciphers";
 import type { CipherProvider } from "../../modules/crypto/block-cipher";

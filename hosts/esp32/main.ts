@@ -160,6 +160,7 @@ export default function main(): void {
     random,
     keys,
     dataKey: keys.loadDataKey(random),
+    ciphers: ciphers.provider,
     identity: { terminalId: parameters.tid, merchantId: parameters.mid, ifdSerial: board.ifdSerial },
     parameters,
     wallClock: new RtcWallClock(),

@@ -17,6 +17,7 @@ import { CardError } from "../../modules/card/apdu";
 import type { TerminalData } from "../../modules/card/emv";
 import { MsrError } from "../../modules/card/msr";
 import { CardReader, type ContactlessDevice } from "../../modules/card/reader";
+import type { CipherProvider } from "../../modules/crypto/block-cipher";
 import type { KeyStore } from "../../modules/crypto/key-store";
 import type { SecretKey } from "../../modules/crypto/keys";
 import { decodeTlv, findTlv } from "../../modules/iso8583/tlv";
@@ -79,6 +80,8 @@ export interface DeviceTerminalOptions {
   readonly keys: KeyStore;
   /** SM4 data-at-rest key sealing the PAN in the journal. */
   readonly dataKey: SecretKey;
+  /** The engine's MAC and PIN ciphers (cipher-route.ts); default modules/crypto's TypeScript ones. */
+  readonly ciphers?: CipherProvider;
   readonly identity: TerminalIdentity;
   readonly parameters: EngineParameters;
   readonly wallClock: WallClock;
@@ -137,6 +140,7 @@ export class DeviceTerminal {
       merchantId: options.identity.merchantId,
       ...options.parameters,
       wallClock: options.wallClock,
+      ciphers: options.ciphers,
       onEvent: (event) => this.#logEvent(event),
       onUi: (input) => this.#onEngineUi(input),
     });
@@ -203,7 +207,8 @@ export class DeviceTerminal {
     }
     const pending = this.#pending;
     this.#pending = undefined;
-    if (intent.kind === "cancel" || pending?.card === undefined) return;
+    // The keypad has no menu keys: refunds and voids are not started here.
+    if (intent.kind !== "pin" || pending?.card === undefined) return;
     const pin = intent.pin === "" ? undefined : intent.pin;
     this.#guard(() => this.#engine.sale({ amount: pending.amount, card: pending.card!, pin }));
   }
@@ -263,18 +268,10 @@ export class DeviceTerminal {
     };
   }
 
-  /**
-   * Countdown on the processing screen; a processing or reversal screen the
-   * engine no longer drives (boot's reversals end without a result) goes back
-   * to idle so the keypad works again.
-   */
+  /** Countdown on the processing screen (the engine itself gives the screen back when it goes idle). */
   #tick(): void {
     this.#timer = undefined;
-    const kind = this.#ui.screen.kind;
-    if (this.#engine.idle && (kind === "processing" || kind === "reversal")) {
-      this.#deadlineMs = undefined;
-      this.#ui.show({ kind: "idle" });
-    } else if (this.#deadlineMs !== undefined) {
+    if (this.#deadlineMs !== undefined) {
       this.#ui.tick(Math.max(0, this.#deadlineMs - this.#options.clock.nowMs()));
       this.#paint(this.#ui.screen);
     }

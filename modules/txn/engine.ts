@@ -15,11 +15,13 @@
  * - boot: every armed record without a final state is reversal-due.
  *
  * Operations run one at a time from a bounded queue; every decision is an
- * event (`onEvent`), every screen change an input for the UI (`onUi`).
+ * event (`onEvent`), every screen change an input for the UI (`onUi`). When
+ * the queue runs dry the UI hears `idle`: a progress screen no result
+ * follows (boot's reversals, a resumed upload) gives the keypad back.
  */
 import { assert, assertInteger } from "../base/assert";
 import { fromHex, toHex } from "../base/hex";
-import type { BlockCipher } from "../crypto/block-cipher";
+import type { BlockCipher, CipherProvider } from "../crypto/block-cipher";
 import type { KeyStore } from "../crypto/key-store";
 import { unwrapWorkingKeys } from "../crypto/keys";
 import { cupEcbMac, macEqual } from "../crypto/mac";
@@ -83,6 +85,8 @@ export interface TxnEngineOptions {
   readonly blockSalesWhileReversalFailed?: boolean;
   /** The terminal's calendar clock: set from F12/F13 of the sign-on answer. */
   readonly wallClock?: WallClock;
+  /** Makes the MAC and PIN ciphers from the working keys (a device routes 3DES to native code); default modules/crypto's TypeScript ones. */
+  readonly ciphers?: CipherProvider;
   readonly onEvent: (event: TxnEvent) => void;
   readonly onUi?: (input: EngineInput) => void;
 }
@@ -637,8 +641,8 @@ export class TxnEngine {
 
   #loadCiphers(keys: KeyStore): void {
     const working = keys.loadWorkingKeys();
-    this.#mac = working?.mak.createCipher();
-    this.#pik = working?.pik.createCipher();
+    this.#mac = working?.mak.createCipher(this.#options.ciphers);
+    this.#pik = working?.pik.createCipher(this.#options.ciphers);
   }
 
   #cardRequest(stan: string, card: PresentedCard, pin: string | undefined): messages.CardRequest {
@@ -706,7 +710,9 @@ export class TxnEngine {
   #runNext(): void {
     const job = this.#queue.shift();
     if (job === undefined) {
+      // Reached only after an operation finished (enqueue pushes first): nothing runs any more.
       this.#running = false;
+      this.#ui({ kind: "idle" });
       return;
     }
     this.#running = true;

@@ -15,6 +15,7 @@
  * it fires, the call that hit it unwinds and nothing runs until `powerOn`.
  */
 import { fromHex } from "../../modules/base/hex";
+import type { CipherProvider } from "../../modules/crypto/block-cipher";
 import { MemoryKeyStore } from "../../modules/crypto/key-store";
 import { SecretKey } from "../../modules/crypto/keys";
 import { EmulatedNetwork, type ServerConnection, type ServerConnectionEvents } from "../../modules/emulators/network";
@@ -25,18 +26,20 @@ import { SeededRandom } from "../../modules/platform/random";
 import type { Transport } from "../../modules/platform/transport";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
 import { TxnEngine, TxnRequestError, type TxnEvent } from "../../modules/txn/engine";
-import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
+import type { FlashJournalOptions } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
 import { FlashStateStore } from "../../modules/txn/flash-state";
-import type { ApprovedRecord, WallClock } from "../../modules/txn/ports";
+import type { WallClock } from "../../modules/txn/ports";
 import { render, TerminalUi } from "../../modules/ui/terminal-ui";
 import { HostCore } from "../host/core";
 import { frame, FRAME_HEADER_BYTES } from "../host/decision";
 import type { Ledger } from "../host/ledger";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
 import { CardDesk, CardPresentError } from "./card-desk";
+import { checkExpectations } from "./expectations";
 import { MemoryLedger } from "./memory-ledger";
-import type { Expectation, Scenario, Step } from "./scenario-file";
+import { reconcileEvent, SettlingJournal, type SettledRecord } from "./reconcile";
+import type { Scenario, Step } from "./scenario-file";
 
 export type ScenarioEvent = { readonly t: number; readonly ev: string } & Readonly<Record<string, unknown>>;
 
@@ -57,6 +60,8 @@ export interface RunOptions {
   readonly journalSectors?: number;
   /** The host's ledger; default a fresh MemoryLedger (fast). The run closes it. */
   readonly ledger?: Ledger;
+  /** The engine's MAC and PIN cipher provider; default modules/crypto's TypeScript ciphers. */
+  readonly ciphers?: CipherProvider;
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -76,36 +81,6 @@ const IDENTITY: TerminalIdentity = Object.freeze({ terminalId: TERMINAL.tid, mer
 const EPOCH_MS = Date.UTC(2026, 0, 15, 9, 0, 0);
 const DRAIN_HORIZON_MS = 6 * 60 * 60 * 1000;
 const STATE_SECTORS = 2;
-
-/** The journal as flash keeps it, plus what settlement closed (for the reconcile). */
-class ScenarioJournal extends FlashJournal {
-  constructor(
-    options: FlashJournalOptions,
-    readonly settled: ApprovedRecord[],
-  ) {
-    super(options);
-  }
-
-  override closeBatch(batch: string): void {
-    const closing = this.approvedLog().filter((r) => r.batch === batch);
-    super.closeBatch(batch);
-    // Plain copies without the PAN: the reconcile needs identity and amount only.
-    for (const r of closing)
-      this.settled.push({
-        stan: r.stan,
-        batch: r.batch,
-        op: r.op,
-        amount: r.amount,
-        pan: "",
-        panMasked: "",
-        expiry: r.expiry,
-        domestic: r.domestic,
-        authCode: r.authCode,
-        rrn: r.rrn,
-        ...(r.originalStan !== undefined ? { originalStan: r.originalStan } : {}),
-      });
-  }
-}
 
 /** The battery-backed calendar clock: virtual time plus what the host set. */
 class ScenarioWallClock implements WallClock {
@@ -185,7 +160,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   // The PAN seal: drawn by the key store at first use and kept across power, as on the device.
   const dataKey = keys.loadDataKey(random);
   const cards = new CardDesk({ ifdSerial: IDENTITY.ifdSerial, random, nowMs: () => wall.nowMs() });
-  const settled: ApprovedRecord[] = [];
+  const settled: SettledRecord[] = [];
   const journalOptions: FlashJournalOptions = {
     flash: journalFlash,
     dataKey,
@@ -193,8 +168,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     identity: IDENTITY,
     nowSeconds: () => wall.nowMs() / 1000,
   };
-  let journal: ScenarioJournal | undefined;
+  let journal: SettlingJournal | undefined;
   let engine: TxnEngine | undefined;
+  let ui: TerminalUi | undefined;
   let lastScreen = "";
   /** An armed flash-op cut fired: operations scripted before the next powerOn do not run. */
   let cutByFlash = false;
@@ -222,14 +198,15 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     if (!flash.powered) flash.powerCycle();
     power.on = true;
     cutByFlash = false;
-    const ui = new TerminalUi({
+    const shown = new TerminalUi({
       onScreen: (screen) => {
         const text = render(screen, "en").title;
         if (text !== lastScreen) emit({ ev: "screen", text });
         lastScreen = text;
       },
     });
-    journal = new ScenarioJournal(journalOptions, settled);
+    ui = shown;
+    journal = new SettlingJournal(journalOptions, settled);
     engine = new TxnEngine({
       clock: power.gatedClock(),
       transport: power.gatedTransport(),
@@ -244,41 +221,45 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       reversalRetries: scenario.terminal.reversalRetries,
       blockSalesWhileReversalFailed: scenario.terminal.blockSalesWhileReversalFailed,
       wallClock: wall,
+      ciphers: options.ciphers,
       onEvent: (event: TxnEvent) => emit({ ...event }),
-      onUi: (input) => ui.show(input),
+      onUi: (input) => shown.show(input),
     });
     emit({ ev: "power", state: "on" });
     const booting = engine;
     powered(() => booting.boot());
   };
 
-  /** The running engine; undefined after a flash-op cut (the step does not run); an error when the script never powered on. */
+  /**
+   * The running engine; undefined after a flash-op cut (the step does not run); an error when the
+   * script never powered on. A scripted operation stands for an operator who started it, so one who
+   * acknowledged any 冲正失败 on the display first.
+   */
   const on = (index: number): TxnEngine | undefined => {
-    if (power.on && engine !== undefined) return engine;
+    if (power.on && engine !== undefined) {
+      if (ui !== undefined) acknowledgeReversalFailures(ui);
+      return engine;
+    }
     if (cutByFlash) return undefined;
     throw new ScenarioStepError(index, "the terminal is off: powerOn first");
   };
 
   scenario.steps.forEach((step, index) => runStep(step, index));
   if (power.on) drain(-1);
-  emit(reconcile(ledger, settled, terminalView()));
+  emit(reconcileEvent(ledger, TERMINAL.tid, terminalView()));
   ledger.close();
-  return {
-    events,
-    failures: scenario.expect.map((e) => check(e, events)).filter((f): f is string => f !== undefined),
-    flashOps: flash.operations,
-  };
+  return { events, failures: checkExpectations(scenario.expect, events), flashOps: flash.operations };
 
   /** The terminal's log for the reconcile: the running journal, or what a boot would recover. */
-  function terminalView(): { approved: readonly ApprovedRecord[]; reversalsPending: number } {
+  function terminalView(): { settled: readonly SettledRecord[]; approved: readonly SettledRecord[]; reversalsPending: number } {
     let view = journal;
     if (!power.on || view === undefined) {
       flash.schedule(undefined);
       if (!flash.powered) flash.powerCycle();
-      view = new ScenarioJournal(journalOptions, settled);
+      view = new SettlingJournal(journalOptions, settled);
       view.recover();
     }
-    return { approved: view.approvedLog(), reversalsPending: view.pending().length };
+    return { settled, approved: view.approvedLog(), reversalsPending: view.pending().length };
   }
 
   function drain(index: number): void {
@@ -413,58 +394,10 @@ function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnec
   };
 }
 
-interface Line {
-  readonly batch: string;
-  readonly stan: string;
-  readonly kind: string;
-  readonly amount: number;
-}
+/** Unacknowledged 冲正失败 screens the operator can clear in one go (the UI keeps at most this many). */
+const FAILURES_ACKNOWLEDGED_MAX = 64;
 
-function reconcile(
-  ledger: Ledger,
-  settled: readonly ApprovedRecord[],
-  terminal: { approved: readonly ApprovedRecord[]; reversalsPending: number },
-): Record<string, unknown> & { ev: string } {
-  const hostLines: Line[] = ledger
-    .view(TERMINAL.tid)
-    .approved.transactions.map((l) => ({ batch: l.batch, stan: l.stan, kind: l.kind, amount: l.amount }));
-  const log = [...settled, ...terminal.approved];
-  const voided = new Set(log.filter((r) => r.op === "void").map((r) => `${r.batch}/${r.originalStan}`));
-  const terminalLines: Line[] = log
-    .filter((r) => r.op !== "void" && !voided.has(`${r.batch}/${r.stan}`))
-    .map((r) => ({ batch: r.batch, stan: r.stan, kind: r.op, amount: r.amount }));
-  const key = (l: Line) => `${l.batch}/${l.stan}/${l.kind}/${l.amount}`;
-  const hostKeys = hostLines.map(key).sort();
-  const terminalKeys = terminalLines.map(key).sort();
-  const agree = hostKeys.length === terminalKeys.length && hostKeys.every((k, i) => k === terminalKeys[i]);
-  const summary = (keys: string[], lines: Line[]) => ({
-    count: lines.length,
-    amount: lines.reduce((s, l) => s + l.amount, 0),
-    transactions: keys,
-  });
-  return {
-    ev: "reconcile",
-    agree,
-    host: summary(hostKeys, hostLines),
-    terminal: { ...summary(terminalKeys, terminalLines), reversalsPending: terminal.reversalsPending },
-  };
-}
-
-function matches(event: ScenarioEvent, partial: Readonly<Record<string, unknown>>): boolean {
-  return Object.keys(partial).every((k) => JSON.stringify(event[k]) === JSON.stringify(partial[k]));
-}
-
-function check(expectation: Expectation, events: readonly ScenarioEvent[]): string | undefined {
-  if ("has" in expectation)
-    return events.some((e) => matches(e, expectation.has))
-      ? undefined
-      : `expected an event with ${JSON.stringify(expectation.has)}, none found`;
-  if ("lacks" in expectation) {
-    const found = events.find((e) => matches(e, expectation.lacks));
-    return found === undefined ? undefined : `expected no event with ${JSON.stringify(expectation.lacks)}, found ${JSON.stringify(found)}`;
-  }
-  const count = events.filter((e) => matches(e, expectation.count)).length;
-  return count === expectation.eq
-    ? undefined
-    : `expected ${expectation.eq} events with ${JSON.stringify(expectation.count)}, found ${count}`;
+/** ENTER on every 冲正失败 on the display, as an operator does before starting anything else. */
+export function acknowledgeReversalFailures(ui: TerminalUi): void {
+  for (let i = 0; i < FAILURES_ACKNOWLEDGED_MAX && ui.screen.kind === "reversalFailed"; i++) ui.press("enter");
 }

@@ -392,7 +392,7 @@ export class SimTerminal {
     const pending = this.#pending;
     this.#pending = undefined;
     this.#mode = "sale";
-    if (pending?.card === undefined || this.#engine === undefined) return;
+    if (intent.kind !== "pin" || pending?.card === undefined || this.#engine === undefined) return;
     this.#run(pending.op, pending.amount, pending.card, intent.pin);
   }
 

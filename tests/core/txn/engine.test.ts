@@ -1,4 +1,6 @@
 // The engine against the real host core on the emulated network, in Node and in XS: the scenario runner is pure.
+import type { CipherAlgorithm, CipherProvider } from "../../../modules/crypto/block-cipher";
+import { softwareCiphers } from "../../../modules/crypto/ciphers";
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
 
@@ -126,5 +128,56 @@ describe("TxnEngine", () => {
     const sends = pick(events, "send").map((e) => `${e.mti}/${e.stan}`);
     expect(sends).toEqual(["0800/000001", "0200/000002", "0400/000002", "0200/000003"]);
     expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
+  });
+
+  test("after boot-time reversals the engine gives the screen back: idle, not PROCESSING", () => {
+    const events = run([
+      { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
+      sale(),
+      { op: "advance", ms: 100 },
+      { op: "powerCut" },
+      { op: "powerOn" },
+      { op: "drain" },
+    ]);
+    const boot = events.findIndex((e) => e.ev === "boot" && e.reversalDue === 1);
+    const screens = events
+      .slice(boot)
+      .filter((e) => e.ev === "screen")
+      .map((e) => e.text);
+    expect(screens).toEqual(["REVERSAL IN PROGRESS", "PROCESSING", "WELCOME"]);
+  });
+
+  test("冲正失败 stays on the screen after the sale's timeout result; the next scripted operation stands for its acknowledgement", () => {
+    const events = run(
+      [
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0400", count: 2 } },
+        sale(),
+        { op: "drain" },
+        { op: "echo" },
+      ],
+      { reversalRetries: 2, responseTimeoutMs: 1000 },
+    );
+    const texts = events.filter((e) => e.ev === "screen").map((e) => e.text);
+    const failedAt = texts.indexOf("REVERSAL FAILED");
+    expect(texts.slice(failedAt)).toEqual(["REVERSAL FAILED", "WELCOME", "REVERSAL IN PROGRESS", "PROCESSING", "APPROVED"]);
+    expect(texts).not.toContain("TIMED OUT");
+  });
+
+  test("the MAC and PIN ciphers come from the ciphers option (a device's native 3DES route)", () => {
+    const made: CipherAlgorithm[] = [];
+    const counting: CipherProvider = {
+      create(algorithm, key) {
+        made.push(algorithm);
+        return softwareCiphers.create(algorithm, key);
+      },
+    };
+    const scenario = parseScenario({ steps: [{ op: "powerOn" }, { op: "signOn" }, sale(), { op: "drain" }] });
+    const routed = runScenario(scenario, { ciphers: counting });
+    // One MAK and one PIK cipher after the sign-on's key exchange; both 3DES in the test terminal.
+    expect(made).toEqual(["tdes", "tdes"]);
+    expect(routed.events).toContainEqual(expect.objectContaining({ ev: "result", op: "sale", outcome: "approved" }));
+    // The same bytes on the wire either way: the route changes where 3DES runs, not what it computes.
+    expect(routed.events).toEqual(runScenario(scenario).events);
   });
 });
