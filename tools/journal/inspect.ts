@@ -108,17 +108,15 @@ export function inspectImage(flash: NorFlash, cipher: PanCipher | undefined): Re
       failed: p.failed,
       pan: pan(p.seq, p.txn.hasPan),
     })),
-    approved: journal
-      .approvedLog()
-      .map((a) => ({
-        seq: a.seq,
-        stan: a.txn.stan,
-        batch: a.txn.batch,
-        amount: a.txn.amount,
-        authCode: a.authCode,
-        rrn: a.rrn,
-        pan: pan(a.seq, a.txn.hasPan),
-      })),
+    approved: journal.approvedLog().map((a) => ({
+      seq: a.seq,
+      stan: a.txn.stan,
+      batch: a.txn.batch,
+      amount: a.txn.amount,
+      authCode: a.authCode,
+      rrn: a.rrn,
+      pan: pan(a.seq, a.txn.hasPan),
+    })),
     alarms: journal.alarms,
     counts: journal.counts(),
   };

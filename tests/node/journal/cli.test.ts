@@ -1,0 +1,95 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { NorFlash } from "../../../modules/emulators/nor-flash";
+import { Journal } from "../../../modules/journal/journal";
+import { SeededRandom } from "../../../modules/platform/random";
+import { chipSale, TEST_IDENTITY, TEST_PAN, testCipher } from "../../../tools/journal/fixtures";
+
+const XSPOS = path.resolve("tools/xspos");
+const KEY = "101112131415161718191A1B1C1D1E1F";
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(XSPOS, args, { encoding: "utf8" });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("tools/xspos torture", () => {
+  test("--seeds 50 --json: the last line is the contract's object, with no violation", () => {
+    const out = execFileSync(XSPOS, ["torture", "--seeds", "50", "--json"], { encoding: "utf8" });
+    const last = out.trim().split("\n").at(-1)!;
+    const summary = JSON.parse(last) as Record<string, unknown>;
+    expect(Object.keys(summary)).toEqual(["seeds", "crashPoints", "violations", "faultClasses", "maxSectorErases"]);
+    expect(summary.seeds).toBe(50);
+    expect(summary.violations).toBe(0);
+    expect(summary.crashPoints).toBeGreaterThan(10000);
+    const classes = summary.faultClasses as Record<string, number>;
+    for (const name of [
+      "cutBefore-write",
+      "cutAfter-write",
+      "cutInside-write",
+      "tornBits-write",
+      "cutInside-erase",
+      "lost-write",
+      "misdirect-write",
+      "ioError-write",
+      "bit-rot",
+      "metastable",
+      "cut-during-recovery",
+    ])
+      expect(classes[name]).toBeGreaterThan(0);
+    expect(summary.maxSectorErases).toBeGreaterThan(0);
+  });
+
+  test("a seed replays with --from SEED --seeds 1", () => {
+    const a = run("torture", "--from", "17", "--seeds", "1", "--json");
+    const b = run("torture", "--from", "17", "--seeds", "1", "--json");
+    expect(a.status).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+  });
+
+  test("bad options exit 2 with one line", () => {
+    const result = run("torture", "--seeds", "zero");
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("tools/xspos journal inspect", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-journal-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("lists sectors, records, states and masks the PAN", () => {
+    const flash = new NorFlash({ sectorCount: 4, seed: 1 });
+    const journal = Journal.open({ flash, cipher: testCipher(), random: new SeededRandom(2), identity: TEST_IDENTITY });
+    journal.approve(journal.arm(chipSale(1, 1, 500), TEST_PAN), "AB1234", "123456789012");
+    journal.reversalDue(journal.arm(chipSale(2, 1, 600), TEST_PAN), "A0");
+    const file = path.join(dir, "flash.bin");
+    fs.writeFileSync(file, flash.exportImage());
+    const result = run("journal", "inspect", file, "--key", KEY);
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.sectors).toHaveLength(4);
+    expect(report.sectors[0]).toMatchObject({ valid: true, eraseCount: 1 });
+    expect(report.approved).toMatchObject([{ stan: "000001", authCode: "AB1234", pan: "622588*********9012" }]);
+    expect(report.reversalDue).toMatchObject([{ stan: "000002", reason: "A0", pan: "622588*********9012" }]);
+    expect(result.stdout).not.toContain(TEST_PAN);
+    expect(JSON.parse(run("journal", "inspect", file).stdout).approved[0].pan).toBe("sealed");
+  });
+
+  test("corrupted or foreign input exits 2 with a typed message", () => {
+    const odd = path.join(dir, "odd.bin");
+    fs.writeFileSync(odd, new Uint8Array(5000));
+    const noise = path.join(dir, "noise.bin");
+    const bytes = new Uint8Array(16384);
+    new SeededRandom(5).fill(bytes);
+    fs.writeFileSync(noise, bytes);
+    for (const file of [odd, noise, path.join(dir, "missing.bin")]) {
+      const result = run("journal", "inspect", file);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^xspos: /);
+    }
+    expect(run("journal", "dump", odd).status).toBe(2);
+  });
+});
