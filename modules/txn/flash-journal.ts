@@ -40,6 +40,21 @@ export interface FlashJournalOptions {
   readonly onAlarm?: (alarm: JournalAlarm) => void;
 }
 
+/** One live record as a journal panel or the pending-reversals screen lists it: the PAN masked, never in clear. */
+export interface JournalRecordView {
+  readonly stan: string;
+  readonly batch: string;
+  readonly op: FinancialOp;
+  readonly amount: number;
+  /** armed: the request may be on its way; reversalDue/failed: a 0400 is owed (failed = 冲正失败); approved: in the open batch. */
+  readonly state: "armed" | "reversalDue" | "failed" | "approved";
+  /** First 6 and last 4 digits. */
+  readonly panMasked: string;
+  readonly reason?: ReversalReason;
+  /** Reversal attempts made so far (kept on flash). */
+  readonly attempts: number;
+}
+
 const SWIPE = "021";
 /** An approval without F38 is stored as six spaces (the journal's alphabet), without F37 as zeros. */
 const NO_AUTH_CODE = "      ";
@@ -63,6 +78,8 @@ export class FlashJournal implements TxnJournal {
   readonly #pending = new Map<string, ReversalRecord>();
   #pendingSorted: readonly ReversalRecord[] | undefined;
   #approved: ApprovedRecord[] = [];
+  /** Masked PANs of live records, kept from arm or opened once from flash: a listing decrypts nothing twice. */
+  readonly #panMasked = new Map<string, string>();
 
   constructor(options: FlashJournalOptions) {
     this.#options = options;
@@ -85,6 +102,7 @@ export class FlashJournal implements TxnJournal {
     this.#pending.clear();
     this.#pendingSorted = undefined;
     this.#approved = [];
+    this.#panMasked.clear();
     for (const p of journal.pendingReversals()) {
       this.#seqs.set(p.txn.stan, p.seq);
       this.#pending.set(p.txn.stan, this.#fromPending(p));
@@ -121,12 +139,14 @@ export class FlashJournal implements TxnJournal {
     const seq = this.#open().arm(this.#transactionData(record, card), card.pan);
     this.#seqs.set(record.stan, seq);
     this.#armed.set(record.stan, record);
+    this.#panMasked.set(record.stan, maskPan(card.pan));
   }
 
   complete(stan: string): void {
     this.#open().complete(this.#seq(stan));
     this.#seqs.delete(stan);
     this.#armed.delete(stan);
+    this.#panMasked.delete(stan);
   }
 
   approve(record: ApprovedRecord, unarmed?: ReversalRecord): void {
@@ -167,6 +187,7 @@ export class FlashJournal implements TxnJournal {
   reversed(stan: string): void {
     this.#open().reversed(this.#seq(stan));
     this.#seqs.delete(stan);
+    this.#panMasked.delete(stan);
     this.#pending.delete(stan);
     this.#pendingSorted = undefined;
   }
@@ -190,11 +211,49 @@ export class FlashJournal implements TxnJournal {
 
   closeBatch(batch: string): void {
     this.#open().settle(batch);
-    for (const record of this.#approved) if (record.batch === batch) this.#seqs.delete(record.stan);
+    for (const record of this.#approved)
+      if (record.batch === batch) {
+        this.#seqs.delete(record.stan);
+        this.#panMasked.delete(record.stan);
+      }
     this.#approved = this.#approved.filter((record) => record.batch !== batch);
   }
 
+  /** Every live record, oldest first (read-only: nothing here touches flash beyond opening a PAN once to mask it). */
+  records(): JournalRecordView[] {
+    const views: JournalRecordView[] = [];
+    const view = (
+      r: { stan: string; batch: string; op: FinancialOp; amount: number },
+      state: JournalRecordView["state"],
+      reason?: ReversalReason,
+      attempts = 0,
+    ) =>
+      views.push({
+        stan: r.stan,
+        batch: r.batch,
+        op: r.op,
+        amount: r.amount,
+        state,
+        panMasked: this.#maskedPan(r.stan),
+        ...(reason !== undefined ? { reason } : {}),
+        attempts,
+      });
+    for (const r of this.#armed.values()) view(r, "armed");
+    for (const r of this.#pending.values()) view(r, r.state === "failed" ? "failed" : "reversalDue", r.reason, r.attempts ?? 0);
+    for (const r of this.#approved) view(r, "approved");
+    return views.sort((a, b) => this.#seq(a.stan) - this.#seq(b.stan));
+  }
+
   // ---------------------------------------------------------------- mapping
+
+  #maskedPan(stan: string): string {
+    let masked = this.#panMasked.get(stan);
+    if (masked === undefined) {
+      masked = maskPan(this.#open().panOf(this.#seq(stan)) ?? "");
+      this.#panMasked.set(stan, masked);
+    }
+    return masked;
+  }
 
   #open(): Journal {
     assert(this.#journal !== undefined, "FlashJournal: recover() first");

@@ -9,14 +9,12 @@ import path from "node:path";
 import { SecretKey } from "../../modules/crypto/keys";
 import { MemoryKeyStore, type KeyStore } from "../../modules/crypto/key-store";
 import type { Clock } from "../../modules/platform/clock";
-import { maskPan } from "../../modules/platform/log";
 import { render } from "../../modules/ui/terminal-ui";
 import { FileKeyStore } from "../../hosts/sim/file-key-store";
 import { NodeTransport } from "../../hosts/sim/node-transport";
 import { startHost, type HostApp } from "../host/app";
 import { FAULT_KINDS, parseFault } from "../host/faults";
 import { DEFAULT_TERMINALS } from "../host/terminals";
-import crypto from "node:crypto";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { NodeRandom } from "../../hosts/sim/node-platform";
 import { MessageLog } from "./message-log";
@@ -62,7 +60,6 @@ const TERMINAL = DEFAULT_TERMINALS[0];
 const JOURNAL_SECTORS = 8;
 const STATE_SECTORS = 2;
 const FLASH_BLOCK_BYTES = 4096;
-const DATA_KEY_BYTES = 16;
 const IFD_SERIAL = "XSPOSSIM";
 const EVENTS_MAX = 2000;
 
@@ -97,6 +94,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   });
   const keys: KeyStore = options.persistent ? new FileKeyStore({ path: path.join(varDir, "keys.json") }) : new MemoryKeyStore();
   if (keys.loadMasterKey() === undefined) keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
+  const random = new NodeRandom();
   const terminal = new SimTerminal({
     clock: options.clock,
     transport: network,
@@ -107,9 +105,10 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     },
     flash,
     journalSectors: JOURNAL_SECTORS,
-    dataKey: new SecretKey("sm4", loadDataKey(options.persistent ? path.join(varDir, "data.key") : undefined)),
+    // The SM4 key that seals PANs in the journal: drawn at first use, kept by the key store (keys.json `dek`).
+    dataKey: keys.loadDataKey(random),
     keys,
-    random: new NodeRandom(),
+    random,
     identity: { terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: IFD_SERIAL },
     parameters: options.parameters,
     onEvent: (event) => {
@@ -151,39 +150,17 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   return sim;
 }
 
-/**
- * The terminal's SM4 data-at-rest key (seals the PAN in the journal): random, made once, kept
- * beside the flash image (mode 0600) as a key-injection facility would load it; RAM only when
- * there is no file. Simulator only: a device keeps it in its secure store.
- */
-function loadDataKey(file: string | undefined): Uint8Array {
-  if (file !== undefined && fs.existsSync(file)) {
-    const bytes = new Uint8Array(fs.readFileSync(file));
-    if (bytes.length === DATA_KEY_BYTES) return bytes;
-  }
-  const key = new Uint8Array(crypto.randomBytes(DATA_KEY_BYTES));
-  if (file !== undefined) fs.writeFileSync(file, key, { mode: 0o600 });
-  return key;
-}
-
 function viewOf(sim: Sim, flash: PowerFlash) {
   const terminal = sim.terminal;
   const screen = terminal.screen;
   const state = terminal.terminalState;
   const journal = terminal.journal;
-  const pending = journal?.pending() ?? [];
-  const overlay = terminal.overlay;
+  const records = journal?.records() ?? [];
   return {
     powered: terminal.powered,
     flash: { cutArmed: flash.cutArmed, operations: flash.operations },
+    // The page paints only this: the shared screen state machine rendered in both languages.
     screen: screen === undefined ? null : { kind: screen.kind, zh: render(screen, "zh"), en: render(screen, "en") },
-    overlay:
-      overlay === undefined
-        ? null
-        : overlay.kind === "voidStan"
-          ? { kind: overlay.kind, digits: overlay.digits }
-          : { kind: overlay.kind, records: pending.map((r) => ({ stan: r.stan, op: r.op, amount: r.amount, state: r.state })) },
-    mode: terminal.mode,
     notice: terminal.notice,
     countdown:
       terminal.remainingMs === undefined ? null : { remainingMs: terminal.remainingMs, totalMs: terminal.parameters.responseTimeoutMs },
@@ -191,32 +168,24 @@ function viewOf(sim: Sim, flash: PowerFlash) {
     receipts: terminal.receipts,
     terminalState: state === undefined ? null : { stanNext: state.stanNext, batch: state.batch, signedOn: state.signedOn },
     journal: {
-      reversals: [
-        ...(journal?.armed() ?? []).map((r) => ({ ...r, pan: r.panMasked, state: "armed", reason: null })),
-        ...pending.map((r) => ({
+      reversals: records
+        .filter((r) => r.state !== "approved")
+        .map((r) => ({
           stan: r.stan,
           batch: r.batch,
           op: r.op,
           amount: r.amount,
           state: r.state,
           reason: r.reason ?? null,
-          pan: r.fields[2] === undefined ? null : maskPan(r.fields[2]),
+          attempts: r.attempts,
+          pan: r.panMasked,
         })),
-      ].map(({ stan, batch, op, amount, state: recordState, reason, pan }) => ({
-        stan,
-        batch,
-        op,
-        amount,
-        state: recordState,
-        reason,
-        pan,
-      })),
       approved: (journal?.approvedLog() ?? []).map((r) => ({
         stan: r.stan,
         batch: r.batch,
         op: r.op,
         amount: r.amount,
-        pan: r.panMasked,
+        pan: records.find((v) => v.stan === r.stan)?.panMasked ?? "",
         authCode: r.authCode,
         rrn: r.rrn,
         originalStan: r.originalStan ?? null,

@@ -10,9 +10,11 @@
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { TxnRequestError } from "../../modules/txn/engine";
 import { NodeClock } from "../../hosts/sim/node-clock";
-import type { Expectation, Scenario, Step } from "../scenario/scenario-file";
+import { checkExpectations } from "../scenario/expectations";
+import { reconcileEvent } from "../scenario/reconcile";
+import { ScenarioStepError } from "../scenario/runner";
+import type { Scenario, Step } from "../scenario/scenario-file";
 import { startSim, type Sim, type StampedEvent } from "./app";
-import type { SettledRecord } from "./sim-journal";
 
 export interface HeadlessOptions {
   readonly varDir: string;
@@ -25,16 +27,8 @@ export interface HeadlessRun {
   readonly failures: readonly string[];
 }
 
-/** A step that cannot run as written: exit 2. */
-export class HeadlessStepError extends Error {
-  override readonly name = "HeadlessStepError";
-  constructor(
-    readonly stepIndex: number,
-    detail: string,
-  ) {
-    super(`step ${stepIndex}: ${detail}`);
-  }
-}
+/** A step that cannot run as written: exit 2 (the scenario runner's error, under the name `xspos sim` catches). */
+export { ScenarioStepError as HeadlessStepError } from "../scenario/runner";
 
 /** Real time that runs `scale` times faster. */
 class ScaledClock implements Clock {
@@ -80,10 +74,18 @@ export async function runHeadless(scenario: Scenario, options: HeadlessOptions):
     for (const [index, step] of scenario.steps.entries()) await runStep(sim, step, index, options.timeScale, quietMs);
     if (sim.terminal.powered) await drain(sim, -1, quietMs);
     const last = events.at(-1);
-    const reconcile = { t: last?.t ?? 0, ...reconcileEvent(sim) };
+    const journal = sim.terminal.journal;
+    const reconcile = {
+      t: last?.t ?? 0,
+      ...reconcileEvent(sim.host.ledger, sim.terminalId, {
+        settled: journal?.settled ?? [],
+        approved: journal?.approvedLog() ?? [],
+        reversalsPending: journal?.pending().length ?? 0,
+      }),
+    };
     events.push(reconcile);
     options.onEvent(reconcile);
-    return { events, failures: scenario.expect.map((e) => check(e, events)).filter((f): f is string => f !== undefined) };
+    return { events, failures: checkExpectations(scenario.expect, events) };
   } finally {
     await sim.close();
   }
@@ -118,7 +120,7 @@ async function runStep(sim: Sim, step: Step, index: number, timeScale: number, q
         return terminal.script(step.op, {});
     }
   } catch (error) {
-    if (error instanceof TxnRequestError) throw new HeadlessStepError(index, error.message);
+    if (error instanceof TxnRequestError) throw new ScenarioStepError(index, error.message);
     throw error;
   }
 }
@@ -130,58 +132,5 @@ async function drain(sim: Sim, index: number, quietMsNeeded: number): Promise<vo
     if (quietMs >= quietMsNeeded) return;
     await sleep(POLL_MS);
   }
-  throw new HeadlessStepError(index, `drain: still busy after ${DRAIN_LIMIT_MS} ms`);
-}
-
-interface Line {
-  readonly batch: string;
-  readonly stan: string;
-  readonly kind: string;
-  readonly amount: number;
-}
-
-/** The host ledger against the terminal's log, as the virtual runner reports it. */
-function reconcileEvent(sim: Sim): { ev: string } & Record<string, unknown> {
-  const view = sim.host.ledger.view(sim.terminalId);
-  const hostLines: Line[] = view.approved.transactions.map((l) => ({ batch: l.batch, stan: l.stan, kind: l.kind, amount: l.amount }));
-  const journal = sim.terminal.journal;
-  const log: SettledRecord[] = [...(journal?.settled ?? []), ...(journal?.approvedLog() ?? [])];
-  const voided = new Set(log.filter((r) => r.op === "void").map((r) => `${r.batch}/${r.originalStan}`));
-  const terminalLines: Line[] = log
-    .filter((r) => r.op !== "void" && !voided.has(`${r.batch}/${r.stan}`))
-    .map((r) => ({ batch: r.batch, stan: r.stan, kind: r.op, amount: r.amount }));
-  const key = (l: Line) => `${l.batch}/${l.stan}/${l.kind}/${l.amount}`;
-  const hostKeys = hostLines.map(key).sort();
-  const terminalKeys = terminalLines.map(key).sort();
-  const agree = hostKeys.length === terminalKeys.length && hostKeys.every((k, i) => k === terminalKeys[i]);
-  const summary = (keys: string[], lines: Line[]) => ({
-    count: lines.length,
-    amount: lines.reduce((s, l) => s + l.amount, 0),
-    transactions: keys,
-  });
-  return {
-    ev: "reconcile",
-    agree,
-    host: summary(hostKeys, hostLines),
-    terminal: { ...summary(terminalKeys, terminalLines), reversalsPending: journal?.pending().length ?? 0 },
-  };
-}
-
-function matches(event: StampedEvent, partial: Readonly<Record<string, unknown>>): boolean {
-  return Object.keys(partial).every((k) => JSON.stringify(event[k]) === JSON.stringify(partial[k]));
-}
-
-function check(expectation: Expectation, events: readonly StampedEvent[]): string | undefined {
-  if ("has" in expectation)
-    return events.some((e) => matches(e, expectation.has))
-      ? undefined
-      : `expected an event with ${JSON.stringify(expectation.has)}, none found`;
-  if ("lacks" in expectation) {
-    const found = events.find((e) => matches(e, expectation.lacks));
-    return found === undefined ? undefined : `expected no event with ${JSON.stringify(expectation.lacks)}, found ${JSON.stringify(found)}`;
-  }
-  const count = events.filter((e) => matches(e, expectation.count)).length;
-  return count === expectation.eq
-    ? undefined
-    : `expected ${expectation.eq} events with ${JSON.stringify(expectation.count)}, found ${count}`;
+  throw new ScenarioStepError(index, `drain: still busy after ${DRAIN_LIMIT_MS} ms`);
 }

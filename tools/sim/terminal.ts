@@ -23,10 +23,21 @@ import { FlashRegion } from "../../modules/txn/flash-region";
 import { FlashStateStore } from "../../modules/txn/flash-state";
 import type { PresentedCard, TerminalState, WallClock } from "../../modules/txn/ports";
 import { formatAmount } from "../../modules/ui/texts";
-import { render, TerminalUi, type EngineInput, type Intent, type Key, type Operation, type Screen } from "../../modules/ui/terminal-ui";
+import {
+  render,
+  reversalFailedGuidance,
+  TerminalUi,
+  type EngineInput,
+  type Intent,
+  type Key,
+  type Operation,
+  type PendingReversalLine,
+  type Screen,
+} from "../../modules/ui/terminal-ui";
 import { CardDesk, CardPresentError } from "../scenario/card-desk";
+import { SettlingJournal } from "../scenario/reconcile";
+import { acknowledgeReversalFailures } from "../scenario/runner";
 import type { PowerFlash } from "./power-flash";
-import { SimJournal } from "./sim-journal";
 
 export interface TerminalParameters {
   readonly responseTimeoutMs: number;
@@ -65,20 +76,17 @@ export interface Receipt {
   readonly text: string;
 }
 
-/** Screens the handheld shows around the core's (its menu prompts). */
-export type Overlay = { readonly kind: "voidStan"; readonly digits: string } | { readonly kind: "pending" };
-
 type CardOp = "sale" | "refund" | "balance";
 
 interface PendingCardOp {
   readonly op: CardOp;
   readonly amount: number;
+  readonly originalStan?: string;
   card?: PresentedCard;
 }
 
 const RECEIPTS_MAX = 20;
 const STATE_SECTORS = 2;
-const STAN_DIGITS = 6;
 
 export class SimTerminal {
   readonly #options: SimTerminalOptions;
@@ -86,9 +94,7 @@ export class SimTerminal {
   #engine: TxnEngine | undefined;
   #ui: TerminalUi | undefined;
   #lastTitle = "";
-  #mode: "sale" | "refund" = "sale";
   #pending: PendingCardOp | undefined;
-  #overlay: Overlay | undefined;
   #notice = "";
   #deadlineMs: number | undefined;
   readonly #receipts: Receipt[] = [];
@@ -96,7 +102,9 @@ export class SimTerminal {
   readonly #wall = new SystemWallClock();
   readonly #cards: CardDesk;
   /** The last powered period's journal and state: still shown while the power is off. */
-  #journal: SimJournal | undefined;
+  #journal: SettlingJournal | undefined;
+  /** What settlement closed during this run (a headless run's reconcile), across power cycles. */
+  readonly #settled: SettlingJournal["settled"] = [];
   #state: TerminalState | undefined;
   readonly #connections = new Set<{ close(): void }>();
   readonly #timers = new Set<TimerHandle>();
@@ -107,7 +115,7 @@ export class SimTerminal {
   }
 
   /** The journal as last seen (undefined before the first power-on). */
-  get journal(): SimJournal | undefined {
+  get journal(): SettlingJournal | undefined {
     return this.#journal;
   }
 
@@ -127,14 +135,6 @@ export class SimTerminal {
     return this.#ui?.screen;
   }
 
-  get mode(): "sale" | "refund" {
-    return this.#mode;
-  }
-
-  get overlay(): Overlay | undefined {
-    return this.#overlay;
-  }
-
   get notice(): string {
     return this.#notice;
   }
@@ -152,21 +152,10 @@ export class SimTerminal {
     return this.#options.parameters;
   }
 
-  /**
-   * Called a few times a second by the page's server: moves the countdown on the processing
-   * screen, and leaves a processing or reversal screen the engine no longer drives (a boot's
-   * reversals end without a result screen) for idle, so the keypad works again.
-   */
+  /** Called a few times a second by the page's server: moves the countdown on the processing screen. */
   tick(): void {
     const ui = this.#ui;
-    if (ui === undefined) return;
-    const kind = ui.screen.kind;
-    if (this.#engine?.idle === true && (kind === "processing" || kind === "reversal")) {
-      this.#deadlineMs = undefined;
-      this.#guard(() => ui.show({ kind: "idle" }));
-      return;
-    }
-    if (this.#deadlineMs === undefined) return;
+    if (ui === undefined || this.#deadlineMs === undefined) return;
     ui.tick(this.remainingMs);
     this.#options.onChange();
   }
@@ -179,13 +168,16 @@ export class SimTerminal {
     flash.powerOn();
     const generation = ++this.#generation;
     const { flash: chip, journalSectors } = this.#options;
-    const journal = new SimJournal({
-      flash: new FlashRegion(chip, 0, journalSectors),
-      dataKey: this.#options.dataKey,
-      random: this.#options.random,
-      identity: this.#options.identity,
-      nowSeconds: () => this.#wall.nowMs() / 1000,
-    });
+    const journal = new SettlingJournal(
+      {
+        flash: new FlashRegion(chip, 0, journalSectors),
+        dataKey: this.#options.dataKey,
+        random: this.#options.random,
+        identity: this.#options.identity,
+        nowSeconds: () => this.#wall.nowMs() / 1000,
+      },
+      this.#settled,
+    );
     this.#journal = journal;
     this.#guard(() => {
       const ui = new TerminalUi({ onScreen: (screen) => this.#onScreen(screen), onIntent: (intent) => this.#onIntent(intent) });
@@ -234,7 +226,6 @@ export class SimTerminal {
     this.#engine = undefined;
     this.#ui = undefined;
     this.#pending = undefined;
-    this.#overlay = undefined;
     this.#deadlineMs = undefined;
     this.#lastTitle = "";
     this.#emit({ ev: "power", state });
@@ -302,62 +293,39 @@ export class SimTerminal {
     const ui = this.#ui;
     if (ui === undefined) return;
     this.#notice = "";
-    if (this.#overlay !== undefined) return this.#pressOverlay(this.#overlay, key);
     this.#guard(() => ui.press(key));
     this.#options.onChange();
   }
 
+  /** A function key: every prompt it opens is a screen of modules/ui, as on the device. */
   menu(fn: MenuFunction): void {
     const engine = this.#engine;
     const ui = this.#ui;
-    if (engine === undefined || ui === undefined) return;
+    const journal = this.#journal;
+    if (engine === undefined || ui === undefined || journal === undefined) return;
     this.#notice = "";
-    const ready = ui.screen.kind === "idle" || ui.screen.kind === "result" || ui.screen.kind === "settlement";
-    if (!ready && fn !== "reprint" && fn !== "pending") return this.#say("busy: finish or cancel the current transaction first");
-    this.#overlay = undefined;
+    if (fn === "reprint") {
+      const last = this.#receipts.at(-1);
+      if (last === undefined) return this.#say("no slip to reprint");
+      return this.#addReceipt(last.kind, `*** REPRINT 重打印 ***\n${last.text}`);
+    }
+    if (!ui.ready) return this.#say("busy: finish, cancel or acknowledge the current screen first");
     switch (fn) {
       case "sale":
       case "refund":
-        this.#mode = fn;
-        ui.show({ kind: "idle" });
-        this.#say(fn === "refund" ? "REFUND: enter the amount, then ENTER" : "SALE: enter the amount, then ENTER");
+      case "void":
+        this.#guard(() => ui.start(fn));
+        return;
+      case "pending":
+        this.#guard(() => ui.listPendingReversals(pendingLines(journal)));
         return;
       case "balance":
         return this.#startCardOp("balance", 0);
-      case "void":
-        this.#overlay = { kind: "voidStan", digits: "" };
-        return this.#options.onChange();
       case "settle":
         return this.#guard(() => engine.settle());
       case "signOn":
         return this.#guard(() => engine.signOn());
-      case "reprint": {
-        const last = this.#receipts.at(-1);
-        if (last === undefined) return this.#say("no slip to reprint");
-        this.#addReceipt(last.kind, `*** REPRINT 重打印 ***\n${last.text}`);
-        return;
-      }
-      case "pending":
-        this.#overlay = { kind: "pending" };
-        return this.#options.onChange();
     }
-  }
-
-  #pressOverlay(overlay: Overlay, key: Key): void {
-    if (overlay.kind === "pending") {
-      this.#overlay = undefined;
-      return this.#options.onChange();
-    }
-    const digits = overlay.digits;
-    if (key === "cancel") this.#overlay = undefined;
-    else if (key === "clear") this.#overlay = { kind: "voidStan", digits: digits.slice(0, -1) };
-    else if (key === "enter") {
-      if (digits.length === 0) return this.#say("enter the STAN of the sale to void");
-      this.#overlay = undefined;
-      const stan = digits.padStart(STAN_DIGITS, "0");
-      this.#guard(() => this.#engine?.voidSale(stan));
-    } else if (digits.length < STAN_DIGITS) this.#overlay = { kind: "voidStan", digits: digits + key };
-    this.#options.onChange();
   }
 
   // ---------------------------------------------------------------- cards
@@ -377,31 +345,35 @@ export class SimTerminal {
     this.#options.onChange();
   }
 
-  #startCardOp(op: CardOp, amount: number): void {
-    this.#pending = { op, amount };
+  #startCardOp(op: CardOp, amount: number, originalStan?: string): void {
+    this.#pending = originalStan === undefined ? { op, amount } : { op, amount, originalStan };
     this.#guard(() => this.#ui?.show({ kind: "presentCard", op, amount }));
   }
 
   #onIntent(intent: Intent): void {
-    if (intent.kind === "sale") return this.#startCardOp(this.#mode, intent.amount);
-    if (intent.kind === "cancel") {
-      this.#pending = undefined;
-      this.#mode = "sale";
-      return;
+    const engine = this.#engine;
+    switch (intent.kind) {
+      case "sale":
+        return this.#startCardOp("sale", intent.amount);
+      case "refund":
+        return this.#startCardOp("refund", intent.amount, intent.originalStan);
+      case "void":
+        // An unknown STAN is refused here (TxnRequestError → notice) and the STAN entry stays to correct it.
+        return engine === undefined ? undefined : this.#guard(() => engine.voidSale(intent.stan));
+      case "cancel":
+        this.#pending = undefined;
+        return;
+      case "pin": {
+        const pending = this.#pending;
+        this.#pending = undefined;
+        if (pending?.card === undefined || engine === undefined) return;
+        const pin = intent.pin === "" ? undefined : intent.pin;
+        if (pending.op === "balance") engine.balance(pending.card, pin);
+        else if (pending.op === "refund")
+          engine.refund({ amount: pending.amount, card: pending.card, pin, originalStan: pending.originalStan });
+        else engine.sale({ amount: pending.amount, card: pending.card, pin });
+      }
     }
-    const pending = this.#pending;
-    this.#pending = undefined;
-    this.#mode = "sale";
-    if (intent.kind !== "pin" || pending?.card === undefined || this.#engine === undefined) return;
-    this.#run(pending.op, pending.amount, pending.card, intent.pin);
-  }
-
-  #run(op: CardOp, amount: number, card: PresentedCard, pin: string): void {
-    const engine = this.#engine!;
-    const pinOrNone = pin === "" ? undefined : pin;
-    if (op === "balance") engine.balance(card, pinOrNone);
-    else if (op === "refund") engine.refund({ amount, card, pin: pinOrNone });
-    else engine.sale({ amount, card, pin: pinOrNone });
   }
 
   // ---------------------------------------------------------------- scripted operations (headless runs)
@@ -409,7 +381,9 @@ export class SimTerminal {
   /** Runs one operation as a script step: cards are presented the way they are meant to be. */
   script(op: Operation, args: { amount?: number; card?: string; pin?: string; stan?: string }): void {
     const engine = this.#engine;
-    if (engine === undefined) throw new TxnRequestError("power", "the terminal is off: powerOn first");
+    if (engine === undefined || this.#ui === undefined) throw new TxnRequestError("power", "the terminal is off: powerOn first");
+    // As in the scenario runner: a scripted operation stands for an operator who acknowledged any 冲正失败 first.
+    acknowledgeReversalFailures(this.#ui);
     const card = (cardOp: CardOp) => {
       try {
         return this.#cards.present(args.card ?? "", cardOp, args.amount ?? 0);
@@ -544,9 +518,23 @@ function transactionSlip(r: {
   return lines.join("\n");
 }
 
+/** The reversals still owed, for the pending-reversals screen (no PAN on it). */
+function pendingLines(journal: SettlingJournal): PendingReversalLine[] {
+  const lines: PendingReversalLine[] = [];
+  for (const r of journal.records())
+    if (r.state === "reversalDue" || r.state === "failed")
+      lines.push({
+        stan: r.stan,
+        op: r.op,
+        amount: r.amount,
+        state: r.state,
+        ...(r.reason !== undefined ? { reason: r.reason } : {}),
+        attempts: r.attempts,
+      });
+  return lines;
+}
+
 function reversalFailedSlip(input: Extract<EngineInput, { kind: "reversalFailed" }>, tid: string): string {
-  const zh = render(input, "zh");
-  const en = render(input, "en");
   return [
     "   *** 冲正失败 REVERSAL FAILED ***",
     RULE,
@@ -554,8 +542,8 @@ function reversalFailedSlip(input: Extract<EngineInput, { kind: "reversalFailed"
     `凭证号 STAN  ${input.stan}`,
     `金额 AMOUNT  RMB ${formatAmount(input.amount)}`,
     RULE,
-    ...zh.lines,
+    ...reversalFailedGuidance(input, "zh"),
     "",
-    ...en.lines,
+    ...reversalFailedGuidance(input, "en"),
   ].join("\n");
 }

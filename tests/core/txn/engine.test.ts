@@ -32,7 +32,7 @@ describe("TxnEngine", () => {
     expect(pick(events, "result")).toContainEqual({ ev: "result", op: "sale", stan: "000002", outcome: "refused" });
   });
 
-  test("exhausted attempts: 冲正失败 is kept and retried before the next online message (an echo)", () => {
+  test("exhausted attempts: 冲正失败 is kept, stays on the screen over the sale's result, and is retried before the next online message (an echo)", () => {
     const events = run(
       [
         { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
@@ -47,6 +47,16 @@ describe("TxnEngine", () => {
     expect(journal).toEqual(["armed", "reversalDue", "failed", "reversed"]);
     const sends = pick(events, "send").map((e) => e.mti);
     expect(sends.slice(-2)).toEqual(["0400", "0820"]);
+    // The timeout result does not replace 冲正失败; the scripted echo stands for the operator's acknowledgement.
+    const texts = events.filter((e) => e.ev === "screen").map((e) => e.text);
+    expect(texts.slice(texts.indexOf("REVERSAL FAILED"))).toEqual([
+      "REVERSAL FAILED",
+      "WELCOME",
+      "REVERSAL IN PROGRESS",
+      "PROCESSING",
+      "APPROVED",
+    ]);
+    expect(texts).not.toContain("TIMED OUT");
   });
 
   test("a journal full of unresolved reversals refuses the next sale before connecting; the reversals still go out first", () => {
@@ -145,23 +155,6 @@ describe("TxnEngine", () => {
       .filter((e) => e.ev === "screen")
       .map((e) => e.text);
     expect(screens).toEqual(["REVERSAL IN PROGRESS", "PROCESSING", "WELCOME"]);
-  });
-
-  test("冲正失败 stays on the screen after the sale's timeout result; the next scripted operation stands for its acknowledgement", () => {
-    const events = run(
-      [
-        { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
-        { op: "hostFault", fault: { kind: "noResponse", mti: "0400", count: 2 } },
-        sale(),
-        { op: "drain" },
-        { op: "echo" },
-      ],
-      { reversalRetries: 2, responseTimeoutMs: 1000 },
-    );
-    const texts = events.filter((e) => e.ev === "screen").map((e) => e.text);
-    const failedAt = texts.indexOf("REVERSAL FAILED");
-    expect(texts.slice(failedAt)).toEqual(["REVERSAL FAILED", "WELCOME", "REVERSAL IN PROGRESS", "PROCESSING", "APPROVED"]);
-    expect(texts).not.toContain("TIMED OUT");
   });
 
   test("the MAC and PIN ciphers come from the ciphers option (a device's native 3DES route)", () => {

@@ -45,6 +45,45 @@ function approved(stan: string, card: CardOnFile): ApprovedRecord {
 }
 
 describe("FlashJournal", () => {
+  test("records(): every live record oldest first with state, reason, attempts and the PAN masked; the same after a reboot", () => {
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 5 });
+    const j = journal(flash);
+    j.recover();
+    j.arm(record("000002", true), CHIP);
+    j.approve(approved("000002", CHIP));
+    j.arm(record("000003", false), SWIPED);
+    j.reversalDue("000003", "98");
+    j.attempt("000003");
+    j.attempt("000003");
+    j.failed("000003");
+    j.arm(record("000004", false), SWIPED);
+    j.arm(record("000005", false), SWIPED);
+    j.complete("000005");
+    const live = [
+      { stan: "000002", batch: "000001", op: "sale", amount: 1234, state: "approved", panMasked: "622848******0023", attempts: 0 },
+      {
+        stan: "000003",
+        batch: "000001",
+        op: "sale",
+        amount: 1234,
+        state: "failed",
+        panMasked: "476173******0011",
+        reason: "98",
+        attempts: 2,
+      },
+      { stan: "000004", batch: "000001", op: "sale", amount: 1234, state: "armed", panMasked: "476173******0011", attempts: 0 },
+    ];
+    expect(j.records()).toEqual(live);
+    expect(JSON.stringify(j.records())).not.toContain(SWIPED.pan);
+    // A reboot: the armed record is reversal-due 98; masked PANs come from the sealed ones on flash.
+    const after = journal(flash);
+    after.recover();
+    expect(after.records()).toEqual([live[0], live[1], { ...live[2], state: "reversalDue", reason: "98" }]);
+    after.reversed("000003");
+    after.closeBatch("000001");
+    expect(after.records().map((r) => r.stan)).toEqual(["000004"]);
+  });
+
   test("approved, declined and reversed records; the approved log opens the PAN only on demand", () => {
     const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 1 });
     const j = journal(flash);

@@ -37,31 +37,17 @@ async function act(action) {
 const yuan = (minor) => `¥${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, "0")}`;
 const time = (ms) => new Date(ms).toLocaleTimeString("en-GB", { hour12: false }) + `.${String(ms % 1000).padStart(3, "0")}`;
 
+// The screen is modules/ui's state machine rendered on the server in both languages: nothing is drawn here.
 function renderScreen() {
   const screen = $("screen");
   const title = $("screen-title");
   const lines = $("screen-lines");
   lines.replaceChildren();
   $("power-state").textContent = view.powered ? "● ON" : "OFF";
-  $("mode").textContent = view.powered ? (view.mode === "refund" ? "退货 REFUND" : "消费 SALE") : "";
   $("notice").textContent = view.notice;
   if (!view.powered || view.screen === null) {
     screen.dataset.kind = "off";
     title.textContent = "";
-    return;
-  }
-  if (view.overlay !== null) {
-    screen.dataset.kind = `overlay-${view.overlay.kind}`;
-    if (view.overlay.kind === "voidStan") {
-      title.textContent = language === "zh" ? "消费撤销 请输入原凭证号" : "VOID: ORIGINAL STAN";
-      lines.append(el("div", {}, view.overlay.digits || "_"));
-      lines.append(el("div", {}, language === "zh" ? "按确认键继续" : "ENTER to continue"));
-    } else {
-      title.textContent = language === "zh" ? "未完成冲正" : "PENDING REVERSALS";
-      const records = view.overlay.records;
-      if (records.length === 0) lines.append(el("div", {}, language === "zh" ? "无" : "none"));
-      for (const r of records) lines.append(el("div", {}, `${r.stan} ${r.op} ${yuan(r.amount)} ${r.state}`));
-    }
     return;
   }
   screen.dataset.kind = view.screen.kind;
@@ -133,7 +119,7 @@ function renderPanels() {
         yuan(r.amount),
         r.pan || "",
         r.state,
-        r.reason || "",
+        `${r.reason || ""}${r.attempts > 0 ? ` ×${r.attempts}` : ""}`,
       ),
     );
   for (const r of view.journal.approved)
