@@ -223,3 +223,53 @@ test("a power cut during a sale: the armed reversal survives on flash and goes o
   expect(sim.events.filter((e) => e.ev === "power" && e.state === "cut")).toHaveLength(2);
   await page.close();
 });
+
+test("冲正失败 stays on the screen until ENTER; the pending-reversals list and the void prompt are modules/ui screens", async () => {
+  const { web, sim } = await startAll({ responseTimeoutMs: 1000, reversalRetries: 2 });
+  const page = await open(web.url);
+  await signOn(page);
+  await byId(page, "fault-kind").selectOption("noResponse");
+  await byId(page, "fault-count").fill("3");
+  await byId(page, "fault-mti").fill("");
+  await byId(page, "fault-add").click();
+  await startSale(page, "1234", "card-visa-msr");
+  await screenTitle(page, "REVERSAL FAILED");
+  await page.waitForFunction(() => !document.querySelector('[data-testid="faults-list"]')?.textContent);
+  const lines = await byId(page, "screen-lines").textContent();
+  expect(lines).toContain("The customer may have been charged");
+  expect(lines).toContain("Keep this slip");
+  expect(lines).toContain("call the acquirer hotline with the STAN");
+  expect(await byId(page, "receipt-reversalFailed").first().textContent()).toContain("STAN  000002");
+  // The sale's timeout result came after it and did not replace it; digits and the menu wait.
+  expect(sim.events).toContainEqual(expect.objectContaining({ ev: "result", op: "sale", outcome: "timeout" }));
+  await press(page, "5");
+  await byId(page, "menu-pending").click();
+  await expect(byId(page, "screen-title").textContent()).resolves.toBe("REVERSAL FAILED");
+  await byId(page, "lang-zh").click();
+  await screenTitle(page, "冲正失败");
+  await shot(page, "reversal-failed-zh");
+  await byId(page, "lang-en").click();
+  await shot(page, "reversal-failed-en");
+  await byId(page, "key-enter").click();
+  await screenTitle(page, "WELCOME");
+
+  await byId(page, "menu-pending").click();
+  await screenTitle(page, "PENDING REVERSALS");
+  await expect(byId(page, "screen-lines").textContent()).resolves.toContain("000002 sale ¥12.34 FAILED 98 no answer, 2 tries");
+  await byId(page, "lang-zh").click();
+  await screenTitle(page, "未完成冲正");
+  await expect(byId(page, "screen-lines").textContent()).resolves.toContain("000002 消费 ¥12.34 冲正失败 98 无应答 已试2次");
+  await shot(page, "pending-reversals-zh");
+  await byId(page, "lang-en").click();
+  await shot(page, "pending-reversals-en");
+  await byId(page, "key-cancel").click();
+  await screenTitle(page, "WELCOME");
+
+  await byId(page, "menu-void").click();
+  await screenTitle(page, "VOID: ORIGINAL STAN");
+  await press(page, "9");
+  await byId(page, "key-enter").click();
+  await page.waitForFunction(() => (document.querySelector('[data-testid="notice"]')?.textContent ?? "").includes("000009"));
+  await expect(byId(page, "screen-title").textContent()).resolves.toBe("VOID: ORIGINAL STAN");
+  await page.close();
+});
