@@ -69,7 +69,7 @@ export async function runSuite(file: string): Promise<SuiteResult> {
       file,
       outcomes: report,
       loadMeter: load.meter,
-      runMeter: { ...run.meter, allocate: run.meter.allocate - load.meter.allocate },
+      runMeter: run.meter,
     };
   } catch (error) {
     return { file, outcomes: report ?? [], loadError: (error as Error).message };

@@ -13,7 +13,7 @@ import type { Readable, Writable } from "node:stream";
 export interface XsMeter {
   /** Operations executed by the engine during the crank. */
   readonly compute: number;
-  /** Bytes the engine's allocator had handed out when the crank ended (cumulative). */
+  /** Chunk bytes the engine had reserved when the crank ended (xsnap reserves up front: it rarely moves). */
   readonly allocate: number;
   /** Live slots in the heap when the crank ended. */
   readonly currentHeapCount: number;
