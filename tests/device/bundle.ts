@@ -6,7 +6,7 @@
  * same way the xsnap harness does, so the device runs exactly what `make test`
  * runs in XS.
  */
-import { build } from "esbuild";
+import { bundleForXs } from "../../tools/xs/bundle";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -32,23 +32,13 @@ export async function bundleDeviceSuites(suites: readonly string[]): Promise<str
   if (suites.length === 0 || suites.length > SUITES_MAX)
     throw new Error(`device bundle: expected 1 to ${SUITES_MAX} suites, got ${suites.length}`);
   const imports = [...ENTRY_IMPORTS_FIRST.map((f) => path.join(REPO_ROOT, f)), ...suites.map((f) => path.resolve(f))];
-  const result = await build({
-    stdin: {
-      contents: imports.map((f) => `import ${JSON.stringify(f)};`).join("\n") + "\n",
-      resolveDir: REPO_ROOT,
-      sourcefile: "device-suites-entry.ts",
-      loader: "ts",
-    },
-    bundle: true,
+  const result = await bundleForXs({
+    contents: imports.map((f) => `import ${JSON.stringify(f)};`).join("\n") + "\n",
+    resolveDir: REPO_ROOT,
+    sourcefile: "device-suites-entry.ts",
     format: "esm",
-    target: "es2022",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    write: false,
-    logLevel: "silent",
-    charset: "utf8",
   });
-  return result.outputFiles[0].text;
+  return result;
 }
 
 async function main(args: readonly string[]): Promise<number> {

@@ -3,7 +3,7 @@
  * ASCII messages by xspos and by npm iso_8583 (msgs/s and the ratio), xspos
  * CUP pack/unpack msgs/s, and the XS meter of one CUP pack+unpack.
  */
-import { build } from "esbuild";
+import { bundleForXs } from "../xs/bundle";
 import { createRequire } from "node:module";
 import { integerOption, parseOptions } from "../cli/command";
 import type { Benchmark } from "../cli/commands/bench";
@@ -134,39 +134,26 @@ function rates(durationMs: number, perRound: number, contenders: readonly (() =>
   return totals.map((t) => Math.round((t.rounds * perRound) / (t.ns / 1e9)));
 }
 
-/** One CUP pack+unpack in XS: compute, allocated bytes and heap slots of that one crank. */
+/** One CUP pack+unpack in XS: compute and heap slots of that one crank. */
 async function xsMeter(): Promise<Record<string, number>> {
-  const bundled = await build({
-    stdin: {
-      contents: [
-        `import { fromHex } from "./modules/base/hex";`,
-        `import { CUP, Iso8583Codec } from "./modules/iso8583";`,
-        `import { IC_SALE } from "./tests/core/iso8583/samples";`,
-        `const codec = new Iso8583Codec({ dialect: CUP });`,
-        `const message = codec.decode(fromHex(IC_SALE));`,
-        `globalThis.packUnpack = () => codec.decode(codec.encode(message));`,
-      ].join("\n"),
-      resolveDir: REPO_ROOT,
-      sourcefile: "codec-bench.ts",
-      loader: "ts",
-    },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    write: false,
-    logLevel: "silent",
+  const bundled = await bundleForXs({
+    contents: [
+      `import { fromHex } from "./modules/base/hex";`,
+      `import { CUP, Iso8583Codec } from "./modules/iso8583";`,
+      `import { IC_SALE } from "./tests/core/iso8583/samples";`,
+      `const codec = new Iso8583Codec({ dialect: CUP });`,
+      `const message = codec.decode(fromHex(IC_SALE));`,
+      `globalThis.packUnpack = () => codec.decode(codec.encode(message));`,
+    ].join("\n"),
+    resolveDir: REPO_ROOT,
+    sourcefile: "codec-bench.ts",
   });
   const worker = new XsWorker();
   try {
-    await worker.evaluate(bundled.outputFiles[0].text);
-    const warm = await worker.evaluate("packUnpack();");
+    await worker.evaluate(bundled);
+    await worker.evaluate("packUnpack();"); // warm-up: the codec's first use builds its tables
     const one = await worker.evaluate("packUnpack();");
-    return {
-      compute: one.meter.compute,
-      allocateBytes: one.meter.allocate - warm.meter.allocate,
-      heapSlots: one.meter.currentHeapCount,
-    };
+    return { compute: one.meter.compute, heapSlots: one.meter.currentHeapCount };
   } finally {
     worker.close();
   }
@@ -245,7 +232,7 @@ export const benchmark: Benchmark = {
       `iso87ascii unpack: xspos ${a.xsposUnpackPerSecond} msg/s, iso_8583 ${a.iso8583UnpackPerSecond} msg/s, ratio ${a.unpackRatio}x`,
     );
     console.log(`cup (${cupBytes.length}-byte 0200): pack ${cupPack} msg/s, unpack ${cupUnpack} msg/s`);
-    console.log(`XS one cup pack+unpack: compute ${xs.compute}, allocate ${xs.allocateBytes} bytes, heap slots ${xs.heapSlots}`);
+    console.log(`XS one cup pack+unpack: compute ${xs.compute}, heap slots ${xs.heapSlots}`);
     return figures;
   },
 };

@@ -4,7 +4,7 @@
  * 3DES/SM4), and the XS engine's compute per block (meter operations, the
  * project's device-independent cost figure) for DES, 3DES, SM4 and the MACs.
  */
-import { build } from "esbuild";
+import { bundleForXs } from "../xs/bundle";
 import { integerOption, parseOptions } from "../cli/command";
 import type { Benchmark } from "../cli/commands/bench";
 import type { BlockCipher, CipherAlgorithm, CipherProvider } from "../../modules/crypto/block-cipher";
@@ -58,18 +58,10 @@ globalThis.benchRun = {
 `;
 
 async function xsFigures(iterations: number): Promise<Record<string, number>> {
-  const bundle = await build({
-    stdin: { contents: XS_SETUP, resolveDir: REPO_ROOT, sourcefile: "xs-bench-crypto.ts", loader: "ts" },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    write: false,
-    logLevel: "silent",
-  });
+  const bundle = await bundleForXs({ contents: XS_SETUP, resolveDir: REPO_ROOT, sourcefile: "xs-bench-crypto.ts" });
   const worker = new XsWorker();
   try {
-    await worker.evaluate(bundle.outputFiles[0].text);
+    await worker.evaluate(bundle);
     // Each evaluation is its own crank, so its meter is the compute of that call alone.
     const measure = async (name: string, n: number): Promise<number> => (await worker.evaluate(`benchRun.${name}(${n})`)).meter.compute;
     const loop = await measure("empty", iterations);

@@ -4,7 +4,7 @@
  * 100 sales), recovery of a partition at capacity (reads, Node time), and the
  * XS meter of that recovery and of one sale.
  */
-import { build } from "esbuild";
+import { bundleForXs } from "../xs/bundle";
 import { integerOption, parseOptions } from "../cli/command";
 import type { Benchmark } from "../cli/commands/bench";
 import { REPO_ROOT } from "../xs/suites";
@@ -14,33 +14,24 @@ import { Journal } from "../../modules/journal/journal";
 import { BENCH_SECTORS, benchOptions, fullPartition, steadyStateSales } from "../journal/workload";
 
 async function xsMeters(): Promise<Record<string, number>> {
-  const bundled = await build({
-    stdin: {
-      contents: [
-        `import { NorFlash } from "./modules/emulators/nor-flash";`,
-        `import { Journal } from "./modules/journal/journal";`,
-        `import { chipSale, TEST_PAN } from "./tools/journal/fixtures";`,
-        `import { benchOptions, fullPartition } from "./tools/journal/workload";`,
-        `const image = fullPartition().exportImage();`,
-        `let journal;`,
-        `globalThis.recover = () => { const flash = new NorFlash({ sectorCount: 16, seed: 3, image }); journal = Journal.open(benchOptions(flash)); };`,
-        `let stan = 90000;`,
-        `globalThis.sale = () => { journal.settle("000001"); journal.approve(journal.arm(chipSale(stan++, 2, 1), TEST_PAN), "123456", "000000000001"); };`,
-      ].join("\n"),
-      resolveDir: REPO_ROOT,
-      sourcefile: "journal-bench.ts",
-      loader: "ts",
-    },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    write: false,
-    logLevel: "silent",
+  const bundled = await bundleForXs({
+    contents: [
+      `import { NorFlash } from "./modules/emulators/nor-flash";`,
+      `import { Journal } from "./modules/journal/journal";`,
+      `import { chipSale, TEST_PAN } from "./tools/journal/fixtures";`,
+      `import { benchOptions, fullPartition } from "./tools/journal/workload";`,
+      `const image = fullPartition().exportImage();`,
+      `let journal;`,
+      `globalThis.recover = () => { const flash = new NorFlash({ sectorCount: 16, seed: 3, image }); journal = Journal.open(benchOptions(flash)); };`,
+      `let stan = 90000;`,
+      `globalThis.sale = () => { journal.settle("000001"); journal.approve(journal.arm(chipSale(stan++, 2, 1), TEST_PAN), "123456", "000000000001"); };`,
+    ].join("\n"),
+    resolveDir: REPO_ROOT,
+    sourcefile: "journal-bench.ts",
   });
   const worker = new XsWorker();
   try {
-    await worker.evaluate(bundled.outputFiles[0].text);
+    await worker.evaluate(bundled);
     const recovery = await worker.evaluate("recover();");
     const sale = await worker.evaluate("sale();");
     return { recoveryCompute: recovery.meter.compute, settlePlusSaleCompute: sale.meter.compute };

@@ -10,7 +10,7 @@
  * `allocate` is the arena xsnap reserved up front (about 40 MB), unchanged by
  * a sale, so chunk bytes (strings, buffers) are not observable here.
  */
-import { build } from "esbuild";
+import { bundleForXs } from "../xs/bundle";
 import fs from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "./manifest-check";
@@ -62,25 +62,16 @@ export async function bundleDeviceSale(): Promise<string> {
     for (const f of files)
       imports.push(`import * as m${imports.length} from ${JSON.stringify(path.join(dir, f))}; keep(m${imports.length});`);
   }
-  const result = await build({
-    stdin: {
-      contents: [
-        `const rooms = []; const keep = (m) => rooms.push(m); globalThis.deviceRooms = rooms;`,
-        ...imports,
-        `import ${JSON.stringify(path.join(REPO_ROOT, "tools/checks/device-sale-entry.ts"))};`,
-      ].join("\n"),
-      resolveDir: REPO_ROOT,
-      sourcefile: "device-sale.ts",
-      loader: "ts",
-    },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    write: false,
-    logLevel: "silent",
+  const result = await bundleForXs({
+    contents: [
+      `const rooms = []; const keep = (m) => rooms.push(m); globalThis.deviceRooms = rooms;`,
+      ...imports,
+      `import ${JSON.stringify(path.join(REPO_ROOT, "tools/checks/device-sale-entry.ts"))};`,
+    ].join("\n"),
+    resolveDir: REPO_ROOT,
+    sourcefile: "device-sale.ts",
   });
-  return result.outputFiles[0].text;
+  return result;
 }
 
 /** A worker with the rooms loaded and the terminal booted and signed on; returns the slot counts on the way. */

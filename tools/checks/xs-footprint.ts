@@ -4,7 +4,7 @@
  * empty machine. On the device preloaded rooms live in flash instead, so these
  * are upper bounds of their RAM (docs/device.md "Memory budget").
  */
-import { build } from "esbuild";
+import { bundleForXs } from "../xs/bundle";
 import fs from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "./manifest-check";
@@ -27,20 +27,11 @@ async function bundleRoom(room: string): Promise<string> {
     .readdirSync(dir)
     .filter((f) => f.endsWith(".ts"))
     .sort();
-  const result = await build({
-    stdin: {
-      contents: files.map((f, i) => `import * as m${i} from ${JSON.stringify(path.join(dir, f))}; globalThis.m${i} = m${i};`).join("\n"),
-      resolveDir: dir,
-      loader: "ts",
-    },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    write: false,
-    logLevel: "silent",
+  return bundleForXs({
+    contents: files.map((f, i) => `import * as m${i} from ${JSON.stringify(path.join(dir, f))}; globalThis.m${i} = m${i};`).join("\n"),
+    resolveDir: dir,
+    sourcefile: `footprint-${path.basename(dir)}.ts`,
   });
-  return result.outputFiles[0].text;
 }
 
 const empty = await loadMeter("0");

@@ -3,7 +3,7 @@
  * jest-compatible runtime in tests/xs/runtime.ts, then evaluated in its own
  * fresh xsnap worker. A suite that cannot load counts as a failure.
  */
-import { build } from "esbuild";
+import { bundleForXs } from "./bundle";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { XsWorker, type XsMeter } from "./worker";
@@ -29,23 +29,12 @@ export interface SuiteResult {
 
 /** Bundles `file` behind the XS test runtime into one classic script. */
 export async function bundleSuite(file: string): Promise<string> {
-  const result = await build({
-    stdin: {
-      contents: `import ${JSON.stringify(RUNTIME)};\nimport ${JSON.stringify(path.resolve(file))};\n`,
-      resolveDir: REPO_ROOT,
-      sourcefile: "xs-suite-entry.ts",
-      loader: "ts",
-    },
-    bundle: true,
-    format: "iife",
-    target: "es2022",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    write: false,
-    logLevel: "silent",
-    charset: "utf8",
+  const result = await bundleForXs({
+    contents: `import ${JSON.stringify(RUNTIME)};\nimport ${JSON.stringify(path.resolve(file))};\n`,
+    resolveDir: REPO_ROOT,
+    sourcefile: "xs-suite-entry.ts",
   });
-  return result.outputFiles[0].text;
+  return result;
 }
 
 export async function runSuite(file: string): Promise<SuiteResult> {
