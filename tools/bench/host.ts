@@ -1,10 +1,16 @@
 /**
- * `xspos bench host [--terminals N] [--seconds S] [--fault-rate R]`: N
- * concurrent TLS terminals sign on and sell for S seconds against the host
+ * `xspos bench host [--terminals N] [--seconds S] [--fault-rate R] [--rate TPS]`:
+ * N concurrent TLS terminals sign on and sell for S seconds against the host
  * simulator with a fault mix (1% by default, injected through the control
  * API). The host runs in a child process so that client and server each get
  * a core. Afterwards every terminal's belief (approved and not reversed) must
  * equal the host ledger exactly. Traffic goes to 127.0.0.1 only.
+ *
+ * Without --rate every terminal sells back to back (closed loop: the figure is
+ * the host's capacity, and latency is queueing by Little's law). With --rate
+ * the terminals together offer TPS sales a second, each on its own schedule,
+ * as real terminals do: the latency figure is then the host's answer time
+ * at that load.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -84,7 +90,7 @@ async function runChild(): Promise<void> {
 function startChild(varDir: string, terminals: number): Promise<{ child: ChildProcess; ready: HostReady }> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [], {
-      execArgv: ["--import", "tsx", "--no-warnings=ExperimentalWarning"],
+      execArgv: ["--import", import.meta.resolve("tsx"), "--no-warnings=ExperimentalWarning"],
       env: { ...process.env, [CHILD_FLAG]: "1", XSPOS_BENCH_HOST_VAR: varDir, XSPOS_BENCH_HOST_TERMINALS: String(terminals) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
@@ -129,6 +135,7 @@ interface Answer {
 }
 
 interface RunWindow {
+  readonly terminals: number;
   /** Resolves when every terminal has signed on: sales start together, so the window holds sales only. */
   readonly start: Promise<void>;
   signedOn(): void;
@@ -143,6 +150,7 @@ async function runTerminal(
   window: RunWindow,
   faultRate: number,
   tally: TerminalTally,
+  intervalMs: number | undefined,
 ): Promise<void> {
   const terminal = new TestTerminal(benchTerminal(index));
   const random = new SeededRandom(index + 1);
@@ -161,7 +169,15 @@ async function runTerminal(
   window.signedOn();
   await window.start;
 
+  // Paced terminals start staggered over one interval so that the offered load is even.
+  let nextSaleAt = intervalMs === undefined ? 0 : performance.now() + (intervalMs * index) / window.terminals;
   while (performance.now() < window.endAt) {
+    if (intervalMs !== undefined) {
+      const waitMs = nextSaleAt - performance.now();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      nextSaleAt += intervalMs;
+      if (performance.now() >= window.endAt) break;
+    }
     if (random.chance(faultRate)) {
       await fetch(`${ready.controlUrl}/faults`, { method: "POST", body: JSON.stringify({ ...random.pick(FAULT_MIX), mti: "0200" }) });
     }
@@ -205,6 +221,7 @@ function runWindow(terminals: number): RunWindow {
   let waiting = terminals;
   const start = new Promise<void>((resolve) => (release = resolve));
   return {
+    terminals,
     start,
     signedOn() {
       waiting -= 1;
@@ -217,13 +234,15 @@ function runWindow(terminals: number): RunWindow {
 async function run(args: readonly string[]): Promise<Record<string, unknown>> {
   const { values } = parseOptions(
     args,
-    { terminals: { type: "string" }, seconds: { type: "string" }, "fault-rate": { type: "string" } },
+    { terminals: { type: "string" }, seconds: { type: "string" }, "fault-rate": { type: "string" }, rate: { type: "string" } },
     false,
   );
   const terminals = integerOption(values.terminals, "terminals", 200, 1, TERMINALS_MAX);
   const seconds = integerOption(values.seconds, "seconds", 10, 1, SECONDS_MAX);
   const faultRate = values["fault-rate"] === undefined ? 0.01 : Number(values["fault-rate"]);
   if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError("--fault-rate must be a number from 0 to 1");
+  const rate = values.rate === undefined ? undefined : integerOption(values.rate, "rate", 0, 1, 100_000);
+  const intervalMs = rate === undefined ? undefined : (terminals * 1000) / rate;
 
   const varDir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-bench-host-"));
   const { child, ready } = await startChild(varDir, terminals);
@@ -240,7 +259,7 @@ async function run(args: readonly string[]): Promise<Record<string, unknown>> {
       latenciesMs: [],
     }));
     const window = runWindow(terminals);
-    const running = Promise.all(tallies.map((tally, i) => runTerminal(i, ready, ca, window, faultRate, tally)));
+    const running = Promise.all(tallies.map((tally, i) => runTerminal(i, ready, ca, window, faultRate, tally, intervalMs)));
     await Promise.race([window.start, running]);
     const hostCpuBefore = await hostCpuSeconds(child);
     const clientCpuBefore = process.cpuUsage();
@@ -261,6 +280,7 @@ async function run(args: readonly string[]): Promise<Record<string, unknown>> {
     const sales = sum((t) => t.sales);
     const figures = {
       terminals,
+      offeredTps: rate ?? "closed loop",
       seconds: Number(elapsedS.toFixed(2)),
       sales,
       tps: Math.round(sales / elapsedS),
@@ -276,7 +296,7 @@ async function run(args: readonly string[]): Promise<Record<string, unknown>> {
       mismatchedTerminals: mismatches,
     };
     console.log(
-      `${figures.terminals} TLS terminals, ${figures.seconds} s: ${figures.sales} sales, ${figures.tps} TPS, ` +
+      `${figures.terminals} TLS terminals (${rate === undefined ? "closed loop" : `offered ${rate} TPS`}), ${figures.seconds} s: ${figures.sales} sales, ${figures.tps} TPS, ` +
         `p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; ${figures.faultsSeen} faults seen, ${figures.reversals} reversals sent; ` +
         `CPU per sale: host ${figures.hostCpuUsPerSale} us, client ${figures.clientCpuUsPerSale} us; ` +
         `ledger ${figures.reconciled ? "reconciles exactly" : `DOES NOT reconcile (${mismatches} terminals)`}`,
