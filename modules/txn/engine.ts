@@ -1,10 +1,13 @@
 /**
  * The transaction engine: every CUP POS transaction over the host link, with
  * the reversal rules that keep money right:
- * - a reversible request (sale, void) is armed in the journal, durably,
- *   inside the link's `beforeWrite`: after the connection is up, before the
- *   first byte. A failure before that (refused, handshake, connect timeout)
- *   leaves no record and needs no reversal.
+ * - a financial request (sale, void, refund) is armed in the journal,
+ *   durably, inside the link's `beforeWrite`: after the connection is up,
+ *   before the first byte. A failure before that (refused, handshake, connect
+ *   timeout) leaves no record and needs no reversal. A refund is reversed
+ *   like a sale (0400, F3 200000): the acquirer-specific rule of
+ *   docs/transactions.md, since CUP's 0220 has no reversal of its own and a
+ *   refund whose answer is lost would otherwise credit the card unseen.
  * - triggers: no answer by the deadline or the connection lost after the
  *   write → 98; the answer's MAC fails → A0; a failure on the terminal after
  *   the host approved (the chip's AAC, a bad answer) → 06 with F55 refreshed.
@@ -224,7 +227,7 @@ export class TxnEngine {
   }
 
   balance(card: PresentedCard, pin?: string): void {
-    this.#cardOperation("balance", (stan) => messages.balance(this.#identity, this.#cardRequest(stan, card, pin)), undefined, card, 0);
+    this.#cardOperation("balance", (stan) => messages.balance(this.#identity, this.#cardRequest(stan, card, pin)), card, 0);
   }
 
   sale(request: SaleRequest): void {
@@ -232,7 +235,6 @@ export class TxnEngine {
     this.#cardOperation(
       "sale",
       (stan) => messages.sale(this.#identity, this.#cardRequest(stan, request.card, request.pin), request.amount),
-      "sale",
       request.card,
       request.amount,
     );
@@ -243,7 +245,6 @@ export class TxnEngine {
     this.#cardOperation(
       "refund",
       (stan) => messages.refund(this.#identity, this.#cardRequest(stan, request.card, request.pin), request.amount, request.originalStan),
-      undefined,
       request.card,
       request.amount,
       request.originalStan,
@@ -257,7 +258,6 @@ export class TxnEngine {
     this.#cardOperation(
       "void",
       (stan) => messages.voidSale(this.#identity, stan, this.#state.batch, original, original.pan, original.expiry),
-      "void",
       undefined,
       original.amount,
       originalStan,
@@ -314,7 +314,6 @@ export class TxnEngine {
   #cardOperation(
     op: "balance" | "sale" | "refund" | "void",
     build: (stan: string) => IsoMessage,
-    reversible: "sale" | "void" | undefined,
     card: PresentedCard | undefined,
     amount: number,
     originalStan?: string,
@@ -330,11 +329,11 @@ export class TxnEngine {
         if (op !== "balance" && journal.canArm?.() === false) return this.#refuse(op, "journalFull", finish);
         const stan = this.#takeStan();
         const request = build(stan);
-        const kept: ReversalRecord | undefined =
+        // Every financial request is reversible (a refund too: the host may have credited the card before its answer was lost).
+        const record: ReversalRecord | undefined =
           op === "balance"
             ? undefined
             : { stan, batch: this.#state.batch, op, amount, fields: messages.reversalFields(request, card), state: "armed" };
-        const record = reversible === undefined ? undefined : kept;
         const onFile: CardOnFile = card ?? original!;
         const armed =
           record === undefined ? undefined : { record, card: { pan: onFile.pan, expiry: onFile.expiry, domestic: onFile.domestic } };
@@ -346,7 +345,7 @@ export class TxnEngine {
               this.#result(op, stan, result.kind === "garbled" ? "failed" : "timeout", undefined, finish),
             );
           }
-          this.#onAnswer(op, request, kept, record !== undefined, result.answer, card, amount, originalStan, original, finish);
+          this.#onAnswer(op, request, record, result.answer, card, amount, originalStan, original, finish);
         });
       });
     });
@@ -355,8 +354,7 @@ export class TxnEngine {
   #onAnswer(
     op: "balance" | "sale" | "refund" | "void",
     request: IsoMessage,
-    kept: ReversalRecord | undefined,
-    reversible: boolean,
+    record: ReversalRecord | undefined,
     answer: Answer,
     card: PresentedCard | undefined,
     amount: number,
@@ -366,7 +364,6 @@ export class TxnEngine {
   ): void {
     const stan = request.fields[11]!;
     const f39 = answer.f39;
-    const record = reversible ? kept : undefined;
     const fields = answer.message.fields;
     // An approval must echo F3, F4 and F42 (reference §2.3): one that does not is a bad answer, reversed with 06.
     const echoesRequest =
@@ -383,7 +380,8 @@ export class TxnEngine {
       if (record !== undefined) this.#journal("complete", stan);
       return this.#result(op, stan, "declined", f39, finish);
     }
-    if (card?.completeChip !== undefined && record !== undefined) {
+    // The second GENERATE AC completes a chip sale; a chip refund ends with its first (no card decision on the host's answer).
+    if (op === "sale" && card?.completeChip !== undefined && record !== undefined) {
       const chip = card.completeChip(f39, fields[55]);
       if (!chip.accepted)
         return this.#trigger(record, "06", messages.reversalF55(chip.f55), fields[38], () => this.#result(op, stan, "failed", f39, finish));
@@ -403,8 +401,9 @@ export class TxnEngine {
         rrn: fields[37] ?? "",
         originalStan,
       };
-      this.#options.journal.approve(approved, record === undefined ? kept : undefined);
-      if (record !== undefined) this.#emit({ ev: "journal", stan, state: "completed" });
+      // One atomic step: the armed record closes and the approval is logged (sale, void and refund alike).
+      this.#options.journal.approve(approved);
+      this.#emit({ ev: "journal", stan, state: "completed" });
     }
     this.#result(op, stan, "approved", f39, finish);
   }
@@ -566,7 +565,9 @@ export class TxnEngine {
         }
         const f39 = message.fields[39];
         const macValid = this.#verifyMac(outcome.message, message);
-        if (!macValid) this.#emit({ ev: "recv", mti: message.mti, stan, f39, discarded: true, reason: "badMac" });
+        // Discarded only when the engine ignores it: an approval or a reversal's final answer that fails its MAC.
+        // A decline is acted on with or without a good MAC (it moves no money), so it is a plain recv.
+        if (!macValid && macProtects(message)) this.#emit({ ev: "recv", mti: message.mti, stan, f39, discarded: true, reason: "badMac" });
         else this.#emit({ ev: "recv", mti: message.mti, stan, f39 });
         done({ kind: "answer", answer: { message, f39, macValid } });
       },
@@ -729,6 +730,15 @@ export class TxnEngine {
 function checkAmount(amount: number): void {
   if (!Number.isInteger(amount) || amount <= 0 || amount > AMOUNT_MAX)
     throw new TxnRequestError("amount", `must be an integer of minor units from 1 to ${AMOUNT_MAX}, got ${amount}`);
+}
+
+/**
+ * Answers whose content the engine acts on only with a good MAC: an approval (00) and a reversal's final
+ * 0410 (00/12/25). Any other answer (a decline) is acted on as it is, MAC or not: it moves no money.
+ */
+function macProtects(message: IsoMessage): boolean {
+  const f39 = message.fields[39] ?? "";
+  return f39 === "00" || (message.mti === "0410" && REVERSAL_FINAL_CODES.includes(f39));
 }
 
 function outcomeOf(result: OnlineResult): Outcome {

@@ -149,8 +149,7 @@ export class FlashJournal implements TxnJournal {
     this.#panMasked.delete(stan);
   }
 
-  approve(record: ApprovedRecord, unarmed?: ReversalRecord): void {
-    if (unarmed !== undefined) this.arm(unarmed, record);
+  approve(record: ApprovedRecord): void {
     const seq = this.#seq(record.stan);
     const armed = this.#armed.get(record.stan);
     assert(armed !== undefined, `FlashJournal.approve: STAN ${record.stan} is not armed`);

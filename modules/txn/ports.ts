@@ -17,7 +17,7 @@ export type FinancialOp = "sale" | "void" | "refund";
 export interface ReversalRecord {
   readonly stan: string;
   readonly batch: string;
-  /** Sale or void; a refund only when a cut fell between its arm and approve steps (flash journal). */
+  /** Sale, void or refund: every financial request is armed before its first byte and reversed with a 0400. */
   readonly op: FinancialOp;
   readonly amount: number;
   /** The original request's fields the 0400 repeats (F11 included: the same STAN). */
@@ -58,19 +58,16 @@ export interface TxnJournal {
    * Room for one more transaction record and everything it may need until it is resolved (its
    * REVERSAL, the batch's SETTLE), and fewer unresolved reversals than the journal's limit. Asked
    * before a sale, void or refund connects: false refuses the operation with nothing sent, so `arm`
-   * never fails for room inside the link's write callback, and a refund's approval (armed when it
-   * arrives) always finds its slot. Optional only for wrappers written before it: absent = room.
+   * never fails for room inside the link's write callback. Optional only for wrappers written before
+   * it: absent = room.
    */
   canArm?(): boolean;
   /** Durable when it returns: the reversal exists before any byte can leave. */
   arm(record: ReversalRecord, card: CardOnFile): void;
   /** The host's answer needs no reversal (declined): the armed record closes. */
   complete(stan: string): void;
-  /**
-   * One atomic step: the armed record closes and the approval is logged. A
-   * request that was not armed (a refund) passes its fields as `unarmed`.
-   */
-  approve(record: ApprovedRecord, unarmed?: ReversalRecord): void;
+  /** One atomic step: the armed record (sale, void or refund) closes and the approval is logged. */
+  approve(record: ApprovedRecord): void;
   /** `f55`: refreshed after the second GENERATE AC (06); `authCode`: F38 of an approval being reversed. */
   reversalDue(stan: string, reason: ReversalReason, f55?: string, authCode?: string): void;
   /**

@@ -465,9 +465,12 @@ function resultLines(screen: Extract<Screen, { kind: "result" }>, language: Lang
     const reason = RESPONSE_REASONS[screen.f39];
     lines.push(fill("declinedCode", language, { code: screen.f39, reason: reason === undefined ? "" : reason[language] }));
   }
-  if (screen.outcome === "timeout") lines.push(fill("timeoutHint", language));
+  // A refund that timed out or failed was reversed before its result shows (else 冲正失败 replaces the result).
+  if (screen.op === "refund" && (screen.outcome === "timeout" || screen.outcome === "failed"))
+    lines.push(fill("refundReversedHint", language));
+  else if (screen.outcome === "timeout") lines.push(fill("timeoutHint", language));
+  else if (screen.outcome === "failed") lines.push(fill("failedHint", language));
   if (screen.outcome === "refused") lines.push(fill("refusedHint", language));
-  if (screen.outcome === "failed") lines.push(fill("failedHint", language));
   if (screen.outcome === "blocked") lines.push(fill("blockedHint", language));
   if (screen.outcome === "journalFull") lines.push(fill("journalFullHint", language));
   assert(lines.length <= 8, "render: too many lines for the display");

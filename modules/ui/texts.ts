@@ -34,6 +34,10 @@ export const TEXTS = Object.freeze({
   refusedHint: pair("交易未发出, 未扣款, 请稍后重试", "Nothing was sent, nothing was charged. Try again later."),
   failed: pair("交易失败", "FAILED"),
   failedHint: pair("卡片拒绝, 终端正在撤销银行批准", "The card refused after the bank approved; the terminal is cancelling it"),
+  refundReversedHint: pair(
+    "退货未完成, 终端已向银行撤销该笔退货, 请重新办理",
+    "Refund not completed — the terminal cancelled it with the bank; do it again",
+  ),
   blocked: pair("有未完成冲正, 暂停消费", "SALES PAUSED"),
   blockedHint: pair("请先完成冲正后再做交易", "A cancellation must reach the bank before new sales"),
   journalFull: pair("交易存储已满, 请先结算", "JOURNAL FULL — SETTLE FIRST"),

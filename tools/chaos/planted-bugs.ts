@@ -60,9 +60,14 @@ const clearReversalBeforeApproval: PlantedBug = {
           }
           override approve(record: ApprovedRecord): void {
             this.inner.complete(record.stan);
-            const unarmed = armed.get(record.stan);
-            // Logged later, from a timer of the running terminal: a cut first, and it never is.
-            system.engineClock?.schedule(1_000, () => system.guard(() => this.inner.approve(record, unarmed)));
+            const cleared = armed.get(record.stan)!;
+            // Logged later (armed again, then approved), from a timer of the running terminal: a cut first, and it never is.
+            system.engineClock?.schedule(1_000, () =>
+              system.guard(() => {
+                this.inner.arm(cleared, record);
+                this.inner.approve(record);
+              }),
+            );
           }
         })(inner),
     };
