@@ -26,6 +26,68 @@ describe("TxnEngine", () => {
     expect(pick(events, "result")).toContainEqual({ ev: "result", op: "sale", stan: "000002", outcome: "timeout" });
   });
 
+  test("a refund is armed before its first byte and approved in one step", () => {
+    const events = run([{ op: "refund", amount: 800, card: "unionpay-msr" }]);
+    const order = events.filter((e) => e.stan === "000002").map((e) => `${e.ev}:${String(e.state ?? e.mti ?? e.outcome)}`);
+    expect(order).toEqual(["journal:armed", "send:0220", "recv:0230", "journal:completed", "result:approved"]);
+    expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
+  });
+
+  test.each([
+    ["no answer", { kind: "noResponse", mti: "0220" }],
+    ["the connection closed after the write", { kind: "closeAfterRead", mti: "0220" }],
+    ["a late answer", { kind: "delay", ms: 61000, mti: "0220" }],
+  ])("a refund with %s is reversed (0400 98, its own STAN): nothing credited, host and terminal agree", (_name, fault) => {
+    const events = run([
+      { op: "hostFault", fault },
+      { op: "refund", amount: 800, card: "unionpay-chip", pin: "1234" },
+    ]);
+    const order = events
+      .filter((e) => e.stan === "000002" && e.ev !== "recv")
+      .map((e) => `${e.ev}:${String(e.state ?? e.mti ?? e.outcome)}`);
+    expect(order).toEqual(["journal:armed", "send:0220", "journal:reversalDue", "send:0400", "journal:reversed", "result:timeout"]);
+    expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "98" });
+    expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true, host: { count: 0 } });
+  });
+
+  test("a refund approval with a bad MAC is reversed with A0; a refund refused before sending arms nothing", () => {
+    const events = run([
+      { op: "hostFault", fault: { kind: "badMac", mti: "0220" } },
+      { op: "refund", amount: 800, card: "unionpay-msr" },
+    ]);
+    expect(pick(events, "recv")).toContainEqual({ ev: "recv", mti: "0230", stan: "000002", f39: "00", discarded: true, reason: "badMac" });
+    expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "A0" });
+    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "refund", stan: "000002", outcome: "failed", f39: "00" });
+    expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
+    const refused = run([
+      { op: "drain" },
+      { op: "hostFault", fault: { kind: "refuseConnection" } },
+      { op: "refund", amount: 800, card: "unionpay-msr" },
+    ]);
+    expect(pick(refused, "journal")).toEqual([]);
+    expect(pick(refused, "result")).toContainEqual({ ev: "result", op: "refund", stan: "000002", outcome: "refused" });
+  });
+
+  test("a decline with a bad MAC is a plain recv (acted on: the record closes); a reversal's final 0410 with a bad MAC is discarded and retried", () => {
+    const declined = run([
+      { op: "hostFault", fault: { kind: "badMac", mti: "0200" } },
+      { op: "sale", amount: 1234, card: "visa-msr", pin: "9999" },
+    ]);
+    expect(pick(declined, "recv")).toContainEqual({ ev: "recv", mti: "0210", stan: "000002", f39: "55" });
+    expect(pick(declined, "journal").map((e) => e.state)).toEqual(["armed", "completed"]);
+    const reversal = run([
+      { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
+      { op: "hostFault", fault: { kind: "badMac", mti: "0400" } },
+      sale(),
+    ]);
+    const answers = pick(reversal, "recv").filter((e) => e.mti === "0410");
+    expect(answers).toEqual([
+      { ev: "recv", mti: "0410", stan: "000002", f39: "00", discarded: true, reason: "badMac" },
+      { ev: "recv", mti: "0410", stan: "000002", f39: "00" },
+    ]);
+    expect(pick(reversal, "journal").map((e) => e.state)).toEqual(["armed", "reversalDue", "reversed"]);
+  });
+
   test("a refused connection arms nothing", () => {
     const events = run([{ op: "drain" }, { op: "hostFault", fault: { kind: "refuseConnection" } }, sale()]);
     expect(pick(events, "journal")).toEqual([]);

@@ -152,6 +152,33 @@ describe("FlashJournal", () => {
     expect(image).not.toContain(toHex(new TextEncoderLessAscii(CHIP.pan).bytes));
   });
 
+  test("a refund is reversible: armed, reversal-due after a cut, its 0400 rebuilt from flash as a refund (F3 200000, F60 25, same STAN); approved in one step", () => {
+    const refund = (stan: string): ReversalRecord => {
+      const base = record(stan, false);
+      return { ...base, op: "refund", amount: 800, fields: { ...base.fields, 3: "200000", 4: "000000000800", 60: "25000001" } };
+    };
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 6 });
+    const j = journal(flash);
+    j.recover();
+    j.arm(refund("000002"), SWIPED);
+    j.arm(refund("000003"), SWIPED);
+    j.approve({ ...approved("000003", SWIPED), op: "refund", amount: 800 });
+    expect(j.records().map((r) => [r.stan, r.op, r.state])).toEqual([
+      ["000002", "refund", "armed"],
+      ["000003", "refund", "approved"],
+    ]);
+    // Power lost with the refund's request possibly at the host: reversal-due 98 at boot, a refund's 0400 fields.
+    const after = journal(flash);
+    expect(after.recover()).toBe(1);
+    const [due] = after.pending();
+    expect(due).toMatchObject({ stan: "000002", op: "refund", amount: 800, state: "reversalDue", reason: "98" });
+    expect(due.fields).toMatchObject({ 3: "200000", 4: "000000000800", 11: "000002", 60: "25000001" });
+    expect(due.fields[2]).toBeUndefined(); // swiped: no F2 in the 0400
+    expect(after.approvedLog().map((r) => [r.stan, r.op, r.amount])).toEqual([["000003", "refund", 800]]);
+    // approve() needs the armed record: a refund is never logged approved without one.
+    expect(() => after.approve({ ...approved("000009", SWIPED), op: "refund" })).toThrow("no live record");
+  });
+
   test("calls out of order are refused", () => {
     const j = journal(new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 4 }));
     expect(() => j.arm(record("000001", false), SWIPED)).toThrow("recover() first");

@@ -77,6 +77,21 @@ describe("TerminalUi", () => {
     expect(zh.lines[3]).toBe("请按确认键知悉");
   });
 
+  test("a refund that timed out or failed says it was cancelled with the bank and must be done again, in both languages", () => {
+    for (const outcome of ["timeout", "failed"] as const) {
+      const screen: Screen = { kind: "result", op: "refund", outcome, stan: "000007" };
+      expect(render(screen, "en").lines).toEqual([
+        "STAN 000007",
+        "Refund not completed — the terminal cancelled it with the bank; do it again",
+      ]);
+      expect(render(screen, "zh").lines).toEqual(["凭证号 000007", "退货未完成, 终端已向银行撤销该笔退货, 请重新办理"]);
+    }
+    // A sale's timeout keeps its own hint.
+    expect(render({ kind: "result", op: "sale", outcome: "timeout" }, "en").lines).toEqual([
+      "No answer from the bank; the terminal reverses it automatically",
+    ]);
+  });
+
   test("a result is acknowledged with enter; the declined reason is shown", () => {
     const { ui } = setup();
     ui.show({ kind: "result", op: "sale", outcome: "declined", stan: "000007", f39: "51", amount: 500 });
