@@ -6,7 +6,7 @@ STAMP := node_modules/.install-stamp
 TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
-.PHONY: install test sim typecheck lint format jest xs native-check manifest-check browser-deps
+.PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -24,6 +24,7 @@ test: install
 	@echo "== lint"; $(MAKE) --no-print-directory lint
 	@echo "== browser"; $(MAKE) --no-print-directory browser-deps
 	@echo "== jest (Node)"; $(JEST) --ci
+	@echo "== soak"; $(MAKE) --no-print-directory soak
 	@echo "== XS"; node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts
 
 typecheck: install
@@ -38,6 +39,11 @@ lint: install
 format: install
 	node_modules/.bin/prettier --write --log-level=warn .
 	node_modules/.bin/eslint --fix .
+
+# Seeded whole-system chaos and flash-journal torture, sized for CI; every violation replays from its seed.
+soak: install
+	tools/xspos chaos --seeds 2000 --json
+	tools/xspos torture --seeds 100 --json
 
 jest: install
 	$(JEST) --ci
