@@ -34,15 +34,8 @@ export interface PendingReversalLine {
   readonly attempts: number;
 }
 
-export type Screen =
-  | { readonly kind: "idle" }
-  /** `op` "refund" (with the original STAN if one was typed): a refund's amount; absent: a sale's. */
-  | { readonly kind: "amount"; readonly digits: string; readonly op?: "refund"; readonly originalStan?: string }
-  /** The original STAN of a void (required) or of a refund (optional). */
-  | { readonly kind: "stanEntry"; readonly purpose: "void" | "refund"; readonly digits: string }
-  | { readonly kind: "pendingReversals"; readonly records: readonly PendingReversalLine[] }
-  | { readonly kind: "presentCard"; readonly op: Operation; readonly amount: number }
-  | { readonly kind: "pin"; readonly entered: number }
+/** What the engine reports that the screen shows as it is: the same shapes in the screen state and the engine's input. */
+export type EngineReport =
   | { readonly kind: "processing"; readonly op: Operation; readonly remainingMs: number | undefined }
   | {
       readonly kind: "result";
@@ -70,6 +63,17 @@ export type Screen =
       readonly failedReversals: number;
     };
 
+export type Screen =
+  | { readonly kind: "idle" }
+  /** `op` "refund" (with the original STAN if one was typed): a refund's amount; absent: a sale's. */
+  | { readonly kind: "amount"; readonly digits: string; readonly op?: "refund"; readonly originalStan?: string }
+  /** The original STAN of a void (required) or of a refund (optional). */
+  | { readonly kind: "stanEntry"; readonly purpose: "void" | "refund"; readonly digits: string }
+  | { readonly kind: "pendingReversals"; readonly records: readonly PendingReversalLine[] }
+  | { readonly kind: "presentCard"; readonly op: Operation; readonly amount: number }
+  | { readonly kind: "pin"; readonly entered: number }
+  | EngineReport;
+
 /**
  * What the engine (and the host application, for the card steps) reports to the screen. `idle`: the
  * engine has nothing running or queued; a screen that only showed progress goes back to idle, one
@@ -78,32 +82,7 @@ export type Screen =
 export type EngineInput =
   | { readonly kind: "presentCard"; readonly op: Operation; readonly amount: number }
   | { readonly kind: "enterPin" }
-  | { readonly kind: "processing"; readonly op: Operation; readonly remainingMs: number | undefined }
-  | {
-      readonly kind: "result";
-      readonly op: Operation;
-      readonly outcome: Outcome;
-      readonly stan?: string;
-      readonly f39?: string;
-      readonly amount?: number;
-      readonly balance?: number;
-    }
-  | { readonly kind: "reversal"; readonly stan: string; readonly attempt: number; readonly attempts: number }
-  | {
-      readonly kind: "reversalFailed";
-      readonly op: Operation;
-      readonly stan: string;
-      readonly amount: number;
-      readonly salesBlocked: boolean;
-    }
-  | {
-      readonly kind: "settlement";
-      readonly phase: "totals" | "upload" | "done";
-      readonly uploaded: number;
-      readonly toUpload: number;
-      readonly balanced: boolean;
-      readonly failedReversals: number;
-    }
+  | EngineReport
   | { readonly kind: "idle" };
 
 export type Key = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "enter" | "cancel" | "clear";
