@@ -14,12 +14,13 @@ import { fromHex } from "../../modules/base/hex";
 import { MemoryKeyStore } from "../../modules/crypto/key-store";
 import { SecretKey, type WorkingKeys } from "../../modules/crypto/keys";
 import { type FlashFaultKind, NorFlash, PowerCut } from "../../modules/emulators/nor-flash";
+import { VirtualWallClock } from "../../modules/emulators/virtual-wall-clock";
 import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Random } from "../../modules/platform/random";
 import { FlashJournal } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
 import { FlashStateStore } from "../../modules/txn/flash-state";
-import type { ApprovedRecord, TxnJournal, WallClock } from "../../modules/txn/ports";
+import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
 import { ForwardingJournal } from "./forwarding-journal";
 
 export type JournalOperation = "arm" | "complete" | "approve" | "reversalDue" | "reversed" | "failed";
@@ -94,18 +95,6 @@ function withoutPan(r: ApprovedRecord): ApprovedRecord {
   return { ...r, pan: "", expiry: "" };
 }
 
-/** The battery-backed calendar clock: virtual time plus what the host set. */
-class StorageWallClock implements WallClock {
-  #offsetMs = 0;
-  constructor(readonly virtualNowMs: () => number) {}
-  nowMs(): number {
-    return this.virtualNowMs() + this.#offsetMs;
-  }
-  set(ms: number): void {
-    this.#offsetMs = ms - this.virtualNowMs();
-  }
-}
-
 /** Key store that reports each new set of working keys (the PIN blocks under a new PIK become secrets to look for). */
 export class WatchedKeyStore extends MemoryKeyStore {
   constructor(readonly onWorkingKeys: (keys: WorkingKeys) => void) {
@@ -131,7 +120,7 @@ export interface TerminalStorageOptions {
 export class TerminalStorage {
   readonly flash: NorFlash;
   readonly keys: WatchedKeyStore;
-  readonly wall: StorageWallClock;
+  readonly wall: VirtualWallClock;
   /** Approved records of closed batches (copies without the card), oldest first. */
   readonly settled: ApprovedRecord[] = [];
   /** A batch being closed, until its SETTLE record is known to be on flash. */
@@ -147,7 +136,7 @@ export class TerminalStorage {
     this.#stateFlash = new FlashRegion(this.flash, JOURNAL_SECTORS, STATE_SECTORS);
     this.keys = new WatchedKeyStore(options.onWorkingKeys);
     this.keys.saveMasterKey(new SecretKey("tdes", options.tmk));
-    this.wall = new StorageWallClock(options.nowMs);
+    this.wall = new VirtualWallClock(options.nowMs);
   }
 
   /** Power comes back: the flash settles its weak bits; a new journal and state store mount at boot. */

@@ -6,6 +6,7 @@
  * the knobs chaos needs: drops at any byte, host restarts, cuts at any NV
  * operation, and observation points for the oracle.
  */
+import { SIMULATION_EPOCH_MS } from "../../modules/emulators/virtual-wall-clock";
 import { fromHex } from "../../modules/base/hex";
 import type { WorkingKeys } from "../../modules/crypto/keys";
 import { EmulatedNetwork, type ServerConnection, type ServerConnectionEvents } from "../../modules/emulators/network";
@@ -28,7 +29,6 @@ import { RecordingLedger } from "./recording-ledger";
 export const TERMINAL = DEFAULT_TERMINALS[0];
 const IFD_SERIAL = "XSPOS001";
 /** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
-const EPOCH_MS = Date.UTC(2026, 0, 15, 9, 0, 0);
 
 export interface TerminalParameters {
   readonly responseTimeoutMs: number;
@@ -106,14 +106,14 @@ export class ChaosSystem {
     this.cards = new CardDesk({
       ifdSerial: "XSPOS001",
       random: new SeededRandom(seed ^ 0xca4d),
-      nowMs: () => EPOCH_MS + this.clock.nowMs(),
+      nowMs: () => SIMULATION_EPOCH_MS + this.clock.nowMs(),
     });
     this.storage = new TerminalStorage({
       seed,
       identity: { terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: IFD_SERIAL },
       random: new SeededRandom(seed ^ 0xf1a5),
       tmk: TERMINAL.tmk,
-      nowMs: () => EPOCH_MS + this.clock.nowMs(),
+      nowMs: () => SIMULATION_EPOCH_MS + this.clock.nowMs(),
       watch: (operation, stan, record) => this.observer?.onJournal(operation, stan, record, this.clock.nowMs()),
       onWorkingKeys: (keys) => this.observer?.onWorkingKeys(keys),
     });
@@ -251,7 +251,7 @@ export class ChaosSystem {
     let open = true;
     const onMessage = (request: Uint8Array) => {
       if (!open || host !== this.host) return;
-      const decision = host.handle(request, { nowMs: EPOCH_MS + this.clock.nowMs() });
+      const decision = host.handle(request, { nowMs: SIMULATION_EPOCH_MS + this.clock.nowMs() });
       const delivery = decision.delivery;
       if (decision.malformed !== undefined || delivery.kind === "close") {
         open = false;

@@ -22,13 +22,13 @@ import { cupEcbMac } from "../../modules/crypto/mac";
 import { encodeTrack } from "../../modules/emulators/msr-reader";
 import { EmulatedNetwork, type ServerConnection, type ServerConnectionEvents } from "../../modules/emulators/network";
 import { NorFlash } from "../../modules/emulators/nor-flash";
+import { SIMULATION_EPOCH_MS, VirtualWallClock } from "../../modules/emulators/virtual-wall-clock";
 import { Iso8583Codec, type IsoFields, type IsoMessage } from "../../modules/iso8583/codec";
 import { CUP } from "../../modules/iso8583/dialect";
 import { responseTpdu } from "../../modules/iso8583/messages";
 import { MemoryLogSink, Logger } from "../../modules/platform/log";
 import { SeededRandom } from "../../modules/platform/random";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
-import type { WallClock } from "../../modules/txn/ports";
 import type { Key, RenderedScreen } from "../../modules/ui/terminal-ui";
 import { DeviceTerminal } from "../../hosts/esp32/terminal";
 import { issueWorkingKeys, type WorkingKeys } from "../host/terminals";
@@ -37,7 +37,6 @@ const TID = "10000159";
 const MID = "898100012340003";
 const TMK = fromHex("0123456789ABCDEFFEDCBA9876543210");
 const DATA_KEY = fromHex("4A6F75726E616C446174614B65793031");
-const EPOCH_MS = Date.UTC(2026, 0, 15, 9, 0, 0);
 /** The journal partition of partitions.csv: 0x12000 bytes. */
 const PARTITION_SECTORS = 18;
 /** CANCEL acknowledges the sign-on's result screen; then the amount 12.34. */
@@ -45,17 +44,6 @@ const SALE_AMOUNT_KEYS: readonly Key[] = Object.freeze(["cancel", "1", "2", "3",
 const PIN_KEYS: readonly Key[] = Object.freeze(["1", "2", "3", "4", "enter"]);
 const STEPS_MAX = 1000;
 const HORIZON_MS = 10 * 60 * 1000;
-
-class FixedWallClock implements WallClock {
-  #offsetMs = 0;
-  constructor(readonly clock: VirtualClock) {}
-  nowMs(): number {
-    return EPOCH_MS + this.clock.nowMs() + this.#offsetMs;
-  }
-  set(ms: number): void {
-    this.#offsetMs = ms - EPOCH_MS - this.clock.nowMs();
-  }
-}
 
 /** The scripted acquirer: approves every sign-on (fresh keys) and every sale; MACs what needs one. */
 class ScriptedHost {
@@ -145,7 +133,7 @@ function setup(): Rig {
     dataKey: new SecretKey("sm4", DATA_KEY),
     identity: { terminalId: TID, merchantId: MID, ifdSerial: "XSPOS001" },
     parameters: { responseTimeoutMs: 60_000, connectTimeoutMs: 10_000, reversalRetries: 3, blockSalesWhileReversalFailed: false },
-    wallClock: new FixedWallClock(clock),
+    wallClock: new VirtualWallClock(() => SIMULATION_EPOCH_MS + clock.nowMs()),
     log,
     display: { show: (screen: RenderedScreen) => void (screens.length < 256 && screens.push(screen.title)) },
     language: "zh",

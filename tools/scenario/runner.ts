@@ -20,6 +20,7 @@ import { MemoryKeyStore } from "../../modules/crypto/key-store";
 import { SecretKey } from "../../modules/crypto/keys";
 import { EmulatedNetwork, type ServerConnection, type ServerConnectionEvents } from "../../modules/emulators/network";
 import { NorFlash, PowerCut } from "../../modules/emulators/nor-flash";
+import { SIMULATION_EPOCH_MS, VirtualWallClock } from "../../modules/emulators/virtual-wall-clock";
 import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { SeededRandom } from "../../modules/platform/random";
@@ -29,7 +30,6 @@ import { TxnEngine, TxnRequestError, type TxnEvent } from "../../modules/txn/eng
 import type { FlashJournalOptions } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
 import { FlashStateStore } from "../../modules/txn/flash-state";
-import type { WallClock } from "../../modules/txn/ports";
 import { render, TerminalUi } from "../../modules/ui/terminal-ui";
 import { HostCore } from "../host/core";
 import { frame, FRAME_HEADER_BYTES } from "../host/decision";
@@ -77,22 +77,8 @@ export class ScenarioStepError extends Error {
 
 const TERMINAL = DEFAULT_TERMINALS[0];
 const IDENTITY: TerminalIdentity = Object.freeze({ terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: "XSPOS001" });
-/** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
-const EPOCH_MS = Date.UTC(2026, 0, 15, 9, 0, 0);
 const DRAIN_HORIZON_MS = 6 * 60 * 60 * 1000;
 const STATE_SECTORS = 2;
-
-/** The battery-backed calendar clock: virtual time plus what the host set. */
-class ScenarioWallClock implements WallClock {
-  #offsetMs = 0;
-  constructor(readonly clock: VirtualClock) {}
-  nowMs(): number {
-    return EPOCH_MS + this.clock.nowMs() + this.#offsetMs;
-  }
-  set(ms: number): void {
-    this.#offsetMs = ms - EPOCH_MS - this.clock.nowMs();
-  }
-}
 
 /** Timers and connections of one powered period; a cut makes them all inert. */
 class PowerDomain {
@@ -155,7 +141,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   const stateFlash = new FlashRegion(flash, journalSectors, STATE_SECTORS);
   const keys = new MemoryKeyStore();
   keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
-  const wall = new ScenarioWallClock(clock);
+  const wall = new VirtualWallClock(() => SIMULATION_EPOCH_MS + clock.nowMs());
   const random = new SeededRandom(seed);
   // The PAN seal: drawn by the key store at first use and kept across power, as on the device.
   const dataKey = keys.loadDataKey(random);
@@ -373,7 +359,7 @@ function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnec
         if (buffered.length < FRAME_HEADER_BYTES + length) return;
         const request = buffered.slice(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
         buffered = buffered.slice(FRAME_HEADER_BYTES + length);
-        const decision = host.handle(request, { nowMs: EPOCH_MS + clock.nowMs() });
+        const decision = host.handle(request, { nowMs: SIMULATION_EPOCH_MS + clock.nowMs() });
         const delivery = decision.delivery;
         if (decision.malformed !== undefined || delivery.kind === "close") return connection.close();
         if (delivery.kind === "silent" || decision.response === undefined) continue;
