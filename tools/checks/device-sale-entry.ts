@@ -31,6 +31,7 @@ import { SeededRandom } from "../../modules/platform/random";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
 import type { Key, RenderedScreen } from "../../modules/ui/terminal-ui";
 import { DeviceTerminal } from "../../hosts/esp32/terminal";
+import { frame, FrameReader } from "../host/decision";
 import { issueWorkingKeys, type WorkingKeys } from "../host/terminals";
 
 const TID = "10000159";
@@ -75,24 +76,10 @@ class ScriptedHost {
 }
 
 function serve(host: ScriptedHost, connection: ServerConnection): ServerConnectionEvents {
-  let buffered = new Uint8Array(0);
+  const reader = new FrameReader();
   return {
     onData(bytes) {
-      const joined = new Uint8Array(buffered.length + bytes.length);
-      joined.set(buffered);
-      joined.set(bytes, buffered.length);
-      buffered = joined;
-      while (buffered.length >= 2) {
-        const length = (buffered[0] << 8) | buffered[1];
-        if (buffered.length < 2 + length) return;
-        const answer = host.answer(buffered.slice(2, 2 + length));
-        buffered = buffered.slice(2 + length);
-        const framed = new Uint8Array(2 + answer.length);
-        framed[0] = answer.length >> 8;
-        framed[1] = answer.length & 0xff;
-        framed.set(answer, 2);
-        connection.write(framed);
-      }
+      if (reader.push(bytes, (request) => connection.write(frame(host.answer(request)))) !== undefined) connection.close();
     },
     onClosed() {},
   };

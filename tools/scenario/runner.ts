@@ -32,7 +32,7 @@ import { FlashRegion } from "../../modules/txn/flash-region";
 import { FlashStateStore } from "../../modules/txn/flash-state";
 import { render, TerminalUi } from "../../modules/ui/terminal-ui";
 import { HostCore } from "../host/core";
-import { frame, FRAME_HEADER_BYTES } from "../host/decision";
+import { frame, FrameReader } from "../host/decision";
 import type { Ledger } from "../host/ledger";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
 import { CardDesk, CardPresentError } from "./card-desk";
@@ -346,33 +346,31 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
 
 /** The host side of one connection: reassemble frames, ask the host core, deliver its decision. */
 function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnection): ServerConnectionEvents {
-  let buffered = new Uint8Array(0);
+  const reader = new FrameReader();
   let open = true;
+  const close = (): void => {
+    open = false;
+    connection.close();
+  };
+  const onMessage = (request: Uint8Array): void => {
+    if (!open) return; // frames after a close in the same chunk are never read
+    const decision = host.handle(request, { nowMs: SIMULATION_EPOCH_MS + clock.nowMs() });
+    const delivery = decision.delivery;
+    if (decision.malformed !== undefined || delivery.kind === "close") return close();
+    if (delivery.kind === "silent" || decision.response === undefined) return;
+    const framed = frame(decision.response);
+    if (delivery.kind === "closeMidResponse") {
+      connection.write(framed.subarray(0, delivery.bytes));
+      return close();
+    }
+    clock.schedule(delivery.delayMs, () => {
+      if (!open) return;
+      for (let i = 0; i < delivery.copies; i++) connection.write(framed);
+    });
+  };
   return {
     onData(bytes) {
-      const joined = new Uint8Array(buffered.length + bytes.length);
-      joined.set(buffered);
-      joined.set(bytes, buffered.length);
-      buffered = joined;
-      while (buffered.length >= FRAME_HEADER_BYTES) {
-        const length = (buffered[0] << 8) | buffered[1];
-        if (buffered.length < FRAME_HEADER_BYTES + length) return;
-        const request = buffered.slice(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
-        buffered = buffered.slice(FRAME_HEADER_BYTES + length);
-        const decision = host.handle(request, { nowMs: SIMULATION_EPOCH_MS + clock.nowMs() });
-        const delivery = decision.delivery;
-        if (decision.malformed !== undefined || delivery.kind === "close") return connection.close();
-        if (delivery.kind === "silent" || decision.response === undefined) continue;
-        const framed = frame(decision.response);
-        if (delivery.kind === "closeMidResponse") {
-          connection.write(framed.subarray(0, delivery.bytes));
-          return connection.close();
-        }
-        clock.schedule(delivery.delayMs, () => {
-          if (!open) return;
-          for (let i = 0; i < delivery.copies; i++) connection.write(framed);
-        });
-      }
+      if (open && reader.push(bytes, onMessage) !== undefined) close();
     },
     onClosed() {
       open = false;
