@@ -31,14 +31,18 @@ class HttpError extends Error {
   }
 }
 
-function readBody(request: http.IncomingMessage): Promise<string> {
+/**
+ * Reads a request body of at most `bytesMax` bytes; a larger one is rejected with `tooLarge(message)` and the
+ * request destroyed. Shared by this API and the simulator's page server.
+ */
+export function readBoundedBody(request: http.IncomingMessage, bytesMax: number, tooLarge: (message: string) => Error): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > BODY_BYTES_MAX) {
-        reject(new HttpError(413, `body over ${BODY_BYTES_MAX} bytes`));
+      if (size > bytesMax) {
+        reject(tooLarge(`body over ${bytesMax} bytes`));
         request.destroy();
         return;
       }
@@ -91,7 +95,7 @@ export class ControlApi {
         return [200, { faults: [] }];
       }
       if (request.method === "POST") {
-        const text = await readBody(request);
+        const text = await readBoundedBody(request, BODY_BYTES_MAX, (message) => new HttpError(413, message));
         let json: unknown;
         try {
           json = JSON.parse(text);

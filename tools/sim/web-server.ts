@@ -10,6 +10,7 @@ import type net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FaultSpecError } from "../host/faults";
+import { readBoundedBody } from "../host/control";
 import type { Sim } from "./app";
 import type { MenuFunction } from "./terminal";
 import type { Key } from "../../modules/ui/terminal-ui";
@@ -64,7 +65,7 @@ export async function startWebServer(sim: Sim, port: number): Promise<WebServer>
     }
     if (request.method === "GET" && url.pathname === "/api/view") return send(response, 200, sim.view());
     if (request.method === "POST" && url.pathname === "/api/action") {
-      readBody(request)
+      readBoundedBody(request, BODY_BYTES_MAX, (message) => new ActionError(message))
         .then((body) => {
           act(sim, body);
           send(response, 200, { ok: true });
@@ -152,22 +153,4 @@ function act(sim: Sim, body: string): void {
 function send(response: http.ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
   response.end(JSON.stringify(body));
-}
-
-function readBody(request: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > BODY_BYTES_MAX) {
-        reject(new ActionError(`body over ${BODY_BYTES_MAX} bytes`));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
 }
