@@ -53,7 +53,7 @@ export class ParameterError extends Error {
   override readonly name = "ParameterError";
   constructor(
     readonly parameter: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${parameter}: ${detail}`);
   }

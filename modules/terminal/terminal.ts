@@ -186,9 +186,10 @@ export class Terminal {
     return this.#deadlineMs === undefined ? undefined : Math.max(0, this.#deadlineMs - this.#options.clock.nowMs());
   }
 
-  /** Power-on: the first screen, recovery, then the reversals due go out before anything else. */
+  /** Power-on: the first screen (painted; the trace starts at its first change), recovery, then the reversals due go out first. */
   boot(): void {
-    this.#onScreen(this.#ui.screen);
+    this.#lastTitle = render(this.#ui.screen, "en").title;
+    this.#options.onScreen?.(this.#ui.screen);
     this.#engine.boot();
     this.#countPending();
   }
