@@ -10,7 +10,7 @@
  * One instance lives for one powered period: a power cut drops it, and the
  * next power-on builds a new one over the same flash and key store.
  */
-import { assert, assertInteger } from "../base/assert";
+import { assertInteger } from "../base/assert";
 import type { CipherProvider } from "../crypto/block-cipher";
 import type { KeyStore } from "../crypto/key-store";
 import type { SecretKey } from "../crypto/keys";
@@ -359,14 +359,15 @@ export class Terminal {
   }
 
   #countPending(): void {
-    this.#ui.setPendingReversals(this.#journal.pending().length);
+    this.#ui.setPendingReversals(this.#flashJournal.pending().length);
   }
 
   #slipFor(event: TxnEvent): void {
     const header = { terminalId: this.#options.identity.terminalId, merchantId: this.#options.identity.merchantId, atMs: this.#options.wallClock.nowMs() };
     if (event.ev === "result" && event.outcome === "approved" && (event.op === "sale" || event.op === "void" || event.op === "refund")) {
       const record = this.#journal.approvedLog().find((r) => r.stan === event.stan);
-      assert(record !== undefined, "Terminal: an approval missing from the approved log");
+      // The engine logs the approval before it reports it; a journal that did not is alarmed elsewhere, not printed.
+      if (record === undefined) return this.#options.log?.error("slip: the approval is not in the log", { stan: event.stan ?? "" });
       return this.#print({
         ...header,
         kind: record.op,

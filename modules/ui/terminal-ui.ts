@@ -115,7 +115,6 @@ export type NoticeId =
   | "noticeBusy"
   | "noticeNoCardNeeded"
   | "noticeCardUnreadable"
-  | "noticeCardWrongKind"
   | "noticeNoSlip"
   | "noticeVoidNotFound"
   | "noticeStanEmpty";

@@ -126,7 +126,6 @@ export const TEXTS = Object.freeze({
   noticeBusy: pair("请先完成、取消或确认当前界面", "Finish, cancel or acknowledge the screen first"),
   noticeNoCardNeeded: pair("现在无需刷卡, 请先输入金额", "No card needed now: enter an amount first"),
   noticeCardUnreadable: pair("读卡失败, 请重新刷卡/插卡/挥卡", "Card not read: present it again"),
-  noticeCardWrongKind: pair("该卡不能这样使用, 请换一种方式", "This card cannot be used this way: try another"),
   noticeNoSlip: pair("无可重打印的凭条", "No slip to reprint"),
   noticeVoidNotFound: pair("本批次无此凭证号的可撤销消费", "No sale with this STAN to void in the open batch"),
   noticeStanEmpty: pair("请输入凭证号", "Type a STAN"),
