@@ -87,6 +87,7 @@ export class DeviceTerminal {
       wallClock: options.wallClock,
       log: options.log,
       onEvent: (event) => this.#logEvent(event),
+      traceScreens: false,
       onScreen: (screen) => this.#paint(screen),
     });
     this.#terminalData = new EmvTerminalData({ ifdSerial: options.identity.ifdSerial, random: options.random, nowMs: () => options.wallClock.nowMs() });
@@ -173,8 +174,11 @@ export class DeviceTerminal {
   /** Events carry MTI, STAN, F39, journal states and screen titles only: no PAN or track data reaches the log. */
   #logEvent(event: TerminalEvent): void {
     const fields: Record<string, string | number | boolean> = {};
-    for (const [name, value] of Object.entries(event))
+    const values = event as unknown as Readonly<Record<string, unknown>>;
+    for (const name in values) {
+      const value = values[name];
       if (name !== "ev" && (typeof value === "string" || typeof value === "number" || typeof value === "boolean")) fields[name] = value;
+    }
     this.#options.log.info(`txn: ${event.ev}`, fields);
   }
 }

@@ -29,7 +29,7 @@ import { FlashStateStore } from "../txn/flash-state";
 import type { PresentedCard, TerminalState, TxnJournal, WallClock } from "../txn/ports";
 import { renderSlip, type Slip } from "../ui/slips";
 import {
-  render,
+  renderTitle,
   TerminalUi,
   type Intent,
   type Key,
@@ -83,6 +83,8 @@ export interface TerminalOptions {
   readonly wrapEvents?: (handler: (event: TxnEvent) => void) => (event: TxnEvent) => void;
   /** The trace: contract events, screen titles, slips. */
   readonly onEvent?: (event: TerminalEvent) => void;
+  /** `screen` events in the trace (default true); a device that paints the screen and logs the rest spares their garbage. */
+  readonly traceScreens?: boolean;
   /** The screen changed (or a notice over it). */
   readonly onScreen?: (screen: Screen) => void;
   /** A slip is printed. */
@@ -188,7 +190,7 @@ export class Terminal {
 
   /** Power-on: the first screen (painted; the trace starts at its first change), recovery, then the reversals due go out first. */
   boot(): void {
-    this.#lastTitle = render(this.#ui.screen, "en").title;
+    this.#lastTitle = renderTitle(this.#ui.screen, "en");
     this.#options.onScreen?.(this.#ui.screen);
     this.#engine.boot();
     this.#countPending();
@@ -363,13 +365,12 @@ export class Terminal {
   }
 
   #slipFor(event: TxnEvent): void {
-    const header = { terminalId: this.#options.identity.terminalId, merchantId: this.#options.identity.merchantId, atMs: this.#options.wallClock.nowMs() };
     if (event.ev === "result" && event.outcome === "approved" && (event.op === "sale" || event.op === "void" || event.op === "refund")) {
       const record = this.#journal.approvedLog().find((r) => r.stan === event.stan);
       // The engine logs the approval before it reports it; a journal that did not is alarmed elsewhere, not printed.
       if (record === undefined) return this.#options.log?.error("slip: the approval is not in the log", { stan: event.stan ?? "" });
       return this.#print({
-        ...header,
+        ...this.#slipHeader(),
         kind: record.op,
         stan: record.stan,
         batch: record.batch,
@@ -382,17 +383,22 @@ export class Terminal {
     }
     if (event.ev === "reversal" && event.phase === "failed" && event.firstFailure) {
       const { stan, op, amount, attempts, salesBlocked } = event;
-      return this.#print({ ...header, kind: "reversalFailed", stan, op, amount, attempts, salesBlocked });
+      return this.#print({ ...this.#slipHeader(), kind: "reversalFailed", stan, op, amount, attempts, salesBlocked });
     }
     // The merchant holds a 冲正失败 slip: exactly one slip says it is over.
     if (event.ev === "reversal" && event.phase === "reversed" && event.wasFailed) {
       const { stan, op, amount } = event;
-      return this.#print({ ...header, kind: "reversed", stan, op, amount });
+      return this.#print({ ...this.#slipHeader(), kind: "reversed", stan, op, amount });
     }
     if (event.ev === "settlement") {
       const { stan, batch, balanced, totals, openReversals } = event;
-      this.#print({ ...header, kind: "settlement", stan, batch, balanced, totals, openReversals });
+      this.#print({ ...this.#slipHeader(), kind: "settlement", stan, batch, balanced, totals, openReversals });
     }
+  }
+
+  #slipHeader(): { terminalId: string; merchantId: string; atMs: number } {
+    const { identity, wallClock } = this.#options;
+    return { terminalId: identity.terminalId, merchantId: identity.merchantId, atMs: wallClock.nowMs() };
   }
 
   #print(slip: Slip): void {
@@ -402,9 +408,11 @@ export class Terminal {
   }
 
   #onScreen(screen: Screen): void {
-    const title = render(screen, "en").title;
-    if (title !== this.#lastTitle) this.#trace({ ev: "screen", text: title });
-    this.#lastTitle = title;
+    if (this.#options.traceScreens !== false) {
+      const title = renderTitle(screen, "en");
+      if (title !== this.#lastTitle) this.#trace({ ev: "screen", text: title });
+      this.#lastTitle = title;
+    }
     this.#options.onScreen?.(screen);
   }
 
