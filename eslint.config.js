@@ -38,14 +38,20 @@ function coreImports(rooms) {
 
 /** Emulated hardware and test cards are for hosts and tests; the device image never carries them. */
 const NO_EMULATORS = [
-  { group: ["**/emulators/*", "**/card/test-cards"], message: "The firmware core runs on real hardware: emulators and test cards are tools'." },
+  {
+    group: ["**/emulators/*", "**/card/test-cards"],
+    message: "The firmware core runs on real hardware: emulators and test cards are tools'.",
+  },
 ];
 /** The engine speaks domain events; screens and slips are the UI's, the assembly is the terminal's. */
 const TXN_ROOMS = [{ group: ["**/ui/*", "**/terminal/*"], message: "txn must not depend on ui or terminal: emit a domain event instead." }];
 const UI_ROOMS = [{ group: ["**/terminal/*"], message: "ui must not depend on the terminal assembly." }];
 /** The rooms below the engine know nothing of transactions, screens or the assembly. */
 const LOWER_ROOMS = [
-  { group: ["**/txn/*", "**/ui/*", "**/terminal/*"], message: "A lower room (base, platform, crypto, iso8583, journal, link, card) must not depend on txn, ui or terminal." },
+  {
+    group: ["**/txn/*", "**/ui/*", "**/terminal/*"],
+    message: "A lower room (base, platform, crypto, iso8583, journal, link, card) must not depend on txn, ui or terminal.",
+  },
 ];
 
 export default tseslint.config(

@@ -90,7 +90,11 @@ export class DeviceTerminal {
       traceScreens: false,
       onScreen: (screen) => this.#paint(screen),
     });
-    this.#terminalData = new EmvTerminalData({ ifdSerial: options.identity.ifdSerial, random: options.random, nowMs: () => options.wallClock.nowMs() });
+    this.#terminalData = new EmvTerminalData({
+      ifdSerial: options.identity.ifdSerial,
+      random: options.random,
+      nowMs: () => options.wallClock.nowMs(),
+    });
     this.#contactlessReader = options.contactless === undefined ? undefined : new CardReader({ contactless: options.contactless });
   }
 
@@ -168,7 +172,9 @@ export class DeviceTerminal {
     const language = this.#options.language ?? "zh";
     const rendered = render(screen, language);
     const notice = this.#terminal.ui.notice;
-    this.#options.display.show(notice === undefined ? rendered : { title: rendered.title, lines: [...rendered.lines, renderNotice(notice, language)] });
+    this.#options.display.show(
+      notice === undefined ? rendered : { title: rendered.title, lines: [...rendered.lines, renderNotice(notice, language)] },
+    );
   }
 
   /** Events carry MTI, STAN, F39, journal states and screen titles only: no PAN or track data reaches the log. */

@@ -34,8 +34,22 @@ export interface ParameterSpec {
   readonly aliases?: readonly string[];
 }
 
-function spec(name: ParameterName, unit: ParameterSpec["unit"], defaultValue: number, min: number, max: number, aliases?: readonly string[]): ParameterSpec {
-  return Object.freeze({ name, unit, defaultValue, min, max, ...(aliases !== undefined ? { aliases: Object.freeze(aliases.slice()) } : {}) });
+function spec(
+  name: ParameterName,
+  unit: ParameterSpec["unit"],
+  defaultValue: number,
+  min: number,
+  max: number,
+  aliases?: readonly string[],
+): ParameterSpec {
+  return Object.freeze({
+    name,
+    unit,
+    defaultValue,
+    min,
+    max,
+    ...(aliases !== undefined ? { aliases: Object.freeze(aliases.slice()) } : {}),
+  });
 }
 
 export const PARAMETER_TABLE: readonly ParameterSpec[] = Object.freeze([

@@ -28,15 +28,7 @@ import { FlashRegion } from "../txn/flash-region";
 import { FlashStateStore } from "../txn/flash-state";
 import type { PresentedCard, TerminalState, TxnJournal, WallClock } from "../txn/ports";
 import { renderSlip, type Slip } from "../ui/slips";
-import {
-  renderTitle,
-  TerminalUi,
-  type Intent,
-  type Key,
-  type NoticeId,
-  type PendingReversalLine,
-  type Screen,
-} from "../ui/terminal-ui";
+import { renderTitle, TerminalUi, type Intent, type Key, type NoticeId, type PendingReversalLine, type Screen } from "../ui/terminal-ui";
 import type { TerminalParameters } from "./parameters";
 
 /** The terminal state record takes the last two sectors of the partition; the journal the rest. */
@@ -265,7 +257,14 @@ export class Terminal {
     const lines: PendingReversalLine[] = [];
     for (const r of this.#flashJournal.records())
       if (r.state === "reversalDue" || r.state === "failed")
-        lines.push({ stan: r.stan, op: r.op, amount: r.amount, state: r.state, ...(r.reason !== undefined ? { reason: r.reason } : {}), attempts: r.attempts });
+        lines.push({
+          stan: r.stan,
+          op: r.op,
+          amount: r.amount,
+          state: r.state,
+          ...(r.reason !== undefined ? { reason: r.reason } : {}),
+          attempts: r.attempts,
+        });
     return lines;
   }
 
@@ -274,7 +273,10 @@ export class Terminal {
    * PIN given. It stands for an operator who started it, so one who acknowledged every screen waiting
    * for ENTER first. A request the engine refuses up front (TxnRequestError) is thrown to the script.
    */
-  run(op: Operation, args: { readonly amount?: number; readonly card?: PresentedCard; readonly pin?: string; readonly stan?: string } = {}): void {
+  run(
+    op: Operation,
+    args: { readonly amount?: number; readonly card?: PresentedCard; readonly pin?: string; readonly stan?: string } = {},
+  ): void {
     this.acknowledgeAll();
     const card = (): PresentedCard => {
       if (args.card === undefined) throw new TxnRequestError("card", `${op} needs a card`);
@@ -321,7 +323,11 @@ export class Terminal {
       case "sale":
         return this.#askCard({ op: "sale", amount: intent.amount });
       case "refund":
-        return this.#askCard({ op: "refund", amount: intent.amount, ...(intent.originalStan !== undefined ? { originalStan: intent.originalStan } : {}) });
+        return this.#askCard({
+          op: "refund",
+          amount: intent.amount,
+          ...(intent.originalStan !== undefined ? { originalStan: intent.originalStan } : {}),
+        });
       case "voidLookup": {
         const original = this.#engine.voidable(intent.stan);
         if (original === undefined) return this.#ui.notify("noticeVoidNotFound");
@@ -338,7 +344,8 @@ export class Terminal {
         if (step?.card === undefined) return;
         const pin = intent.pin === "" ? undefined : intent.pin;
         if (step.op === "balance") return this.#engine.balance(step.card, pin);
-        if (step.op === "refund") return this.#engine.refund({ amount: step.amount, card: step.card, pin, originalStan: step.originalStan });
+        if (step.op === "refund")
+          return this.#engine.refund({ amount: step.amount, card: step.card, pin, originalStan: step.originalStan });
         return this.#engine.sale({ amount: step.amount, card: step.card, pin });
       }
     }

@@ -112,7 +112,10 @@ export function renderSlip(slip: Slip): string[] {
       lines.push(...settlementLines(slip, "zh"), "", ...settlementLines(slip, "en"));
       if (slip.openReversals.length > 0) {
         lines.push(RULE, "未完成冲正 OPEN REVERSALS");
-        for (const r of slip.openReversals) lines.push(`${r.stan} ${OP_NAMES[r.op]} RMB ${formatAmount(r.amount)} ${r.state === "failed" ? "冲正失败 FAILED" : "待冲正 DUE"}`);
+        for (const r of slip.openReversals)
+          lines.push(
+            `${r.stan} ${OP_NAMES[r.op]} RMB ${formatAmount(r.amount)} ${r.state === "failed" ? "冲正失败 FAILED" : "待冲正 DUE"}`,
+          );
       }
       return lines;
     }

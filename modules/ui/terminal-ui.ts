@@ -196,7 +196,13 @@ export class TerminalUi {
         if (event.phase === "failed") {
           // A record that was 冲正失败 already fails again: the pending count tells it, not a new alarm.
           if (!event.firstFailure) return;
-          return this.#attend({ kind: "reversalFailed", op: event.op, stan: event.stan, amount: event.amount, salesBlocked: event.salesBlocked });
+          return this.#attend({
+            kind: "reversalFailed",
+            op: event.op,
+            stan: event.stan,
+            amount: event.amount,
+            salesBlocked: event.salesBlocked,
+          });
         }
         // Reversed: the running operation's own result says so; a record owed from before gets its notice.
         if (event.deferred) this.#attend({ kind: "reversedNotice", op: event.op, stan: event.stan, amount: event.amount });
@@ -537,7 +543,10 @@ function renderLines(screen: Screen, language: Language): string[] {
       return lines;
     }
     case "stanEntry":
-      return [t("stanLine", { stan: screen.digits === "" ? "_" : screen.digits }), t(screen.purpose === "void" ? "voidStanHint" : "refundStanHint")];
+      return [
+        t("stanLine", { stan: screen.digits === "" ? "_" : screen.digits }),
+        t(screen.purpose === "void" ? "voidStanHint" : "refundStanHint"),
+      ];
     case "voidConfirm":
       return [
         t("voidConfirmLine", { stan: screen.stan, amount: formatAmount(screen.amount) }),
@@ -574,7 +583,9 @@ function renderLines(screen: Screen, language: Language): string[] {
       return [reversedNoticeText(screen, language), t("acknowledge")];
     case "settlement":
       return [
-        screen.phase === "totals" ? t("settlementTotals") : t("settlementUpload", { done: String(screen.uploaded), total: String(screen.toUpload) }),
+        screen.phase === "totals"
+          ? t("settlementTotals")
+          : t("settlementUpload", { done: String(screen.uploaded), total: String(screen.toUpload) }),
       ];
     case "settlementDone":
       return settlementLines(screen, language);
@@ -596,7 +607,10 @@ export function reversalFailedGuidance(screen: Extract<Screen, { kind: "reversal
 }
 
 /** What a later reversal means for the merchant holding a 冲正失败 slip: the notice's and the slip's text. */
-export function reversedNoticeText(screen: { readonly op: FinancialOp; readonly stan: string; readonly amount: number }, language: Language): string {
+export function reversedNoticeText(
+  screen: { readonly op: FinancialOp; readonly stan: string; readonly amount: number },
+  language: Language,
+): string {
   return fill("reversedNoticeWhat", language, {
     op: TEXTS[OPERATION_TEXT[screen.op]][language],
     amount: formatAmount(screen.amount),
@@ -641,7 +655,11 @@ function pendingLines(records: readonly PendingReversalLine[], language: Languag
   return lines;
 }
 
-const REVERSED_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({ sale: "reversedSale", refund: "reversedRefund", void: "reversedVoid" });
+const REVERSED_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({
+  sale: "reversedSale",
+  refund: "reversedRefund",
+  void: "reversedVoid",
+});
 
 function resultLines(screen: Extract<Screen, { kind: "result" }>, language: Language): string[] {
   const t = (id: TextId, values?: Readonly<Record<string, string>>) => fill(id, language, values);

@@ -27,7 +27,14 @@ describe("TxnEngine", () => {
     expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "98" });
     expect(pick(events, "recv")).toContainEqual({ ev: "recv", mti: "0210", stan: "000002", discarded: true, reason: "late" });
     // Reported after its own reversal went through: the customer was not charged, and the result says so.
-    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "sale", stan: "000002", outcome: "timeout", amount: 1234, reversed: true });
+    expect(pick(events, "result")).toContainEqual({
+      ev: "result",
+      op: "sale",
+      stan: "000002",
+      outcome: "timeout",
+      amount: 1234,
+      reversed: true,
+    });
     expect(pick(events, "screen").map((e) => e.text)).toEqual(["PROCESSING", "SIGNED ON", "PROCESSING", "REVERSING", "REVERSED"]);
   });
 
@@ -65,7 +72,15 @@ describe("TxnEngine", () => {
     ]);
     expect(pick(events, "recv")).toContainEqual({ ev: "recv", mti: "0230", stan: "000002", f39: "00", discarded: true, reason: "badMac" });
     expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "A0" });
-    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "refund", stan: "000002", outcome: "failed", f39: "00", amount: 800, reversed: true });
+    expect(pick(events, "result")).toContainEqual({
+      ev: "result",
+      op: "refund",
+      stan: "000002",
+      outcome: "failed",
+      f39: "00",
+      amount: 800,
+      reversed: true,
+    });
     expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
     const refused = run([
       { op: "drain" },
@@ -172,7 +187,9 @@ describe("TxnEngine", () => {
       { reversalRetries: 1, responseTimeoutMs: 1000 },
       { sectorBytes: 1024, journalSectors: 3 },
     );
-    expect(pick(events, "result").slice(-1)).toEqual([{ ev: "result", op: "sale", stan: "000004", outcome: "approved", f39: "00", amount: 3 }]);
+    expect(pick(events, "result").slice(-1)).toEqual([
+      { ev: "result", op: "sale", stan: "000004", outcome: "approved", f39: "00", amount: 3 },
+    ]);
   });
 
   test("a reboot mid-episode continues the attempt count kept on flash: no fresh set of attempts per boot", () => {
@@ -232,7 +249,12 @@ describe("TxnEngine", () => {
     // The power cut interrupted the sale: the merchant never saw its outcome, so its reversal is told once.
     expect(screens).toEqual(["REVERSING", "REVERSED: STAN 000002"]);
     // Recovery found it before the boot event: the idle screen counted it at once.
-    expect(events.slice(0, boot).filter((e) => e.ev === "screen").map((e) => e.text)).toContain("WELCOME - 1 REVERSAL(S) PENDING");
+    expect(
+      events
+        .slice(0, boot)
+        .filter((e) => e.ev === "screen")
+        .map((e) => e.text),
+    ).toContain("WELCOME - 1 REVERSAL(S) PENDING");
   });
 
   test("the MAC and PIN ciphers come from the ciphers option (a device's native 3DES route)", () => {

@@ -1,10 +1,5 @@
 import { AssertionError } from "../../../modules/base/assert";
-import {
-  nextReversalState,
-  REVERSAL_FINAL_STATES,
-  REVERSAL_TRANSITIONS,
-  type ReversalState,
-} from "../../../modules/txn/reversal-machine";
+import { nextReversalState, REVERSAL_FINAL_STATES, REVERSAL_TRANSITIONS, type ReversalState } from "../../../modules/txn/reversal-machine";
 
 describe("the reversal machine", () => {
   test("the table is frozen and names each (state, event) pair once", () => {
@@ -20,7 +15,9 @@ describe("the reversal machine", () => {
     expect(walk(["written", "answer", "declined"])).toBe("completed");
     expect(walk(["written", "noAnswer", "attempt", "accepted"])).toBe("reversed");
     expect(walk(["written", "answer", "badMac", "attempt", "unanswered", "exhausted"])).toBe("failed");
-    expect(walk(["written", "answer", "failedAfterApproval", "attempt", "unanswered", "exhausted", "attempt", "accepted"])).toBe("reversed");
+    expect(walk(["written", "answer", "failedAfterApproval", "attempt", "unanswered", "exhausted", "attempt", "accepted"])).toBe(
+      "reversed",
+    );
     // A power cut anywhere before a final state comes back owing a reversal, and 冲正失败 stays 冲正失败.
     expect(walk(["written", "boot"])).toBe("reversalDue");
     expect(walk(["written", "noAnswer", "attempt", "boot"])).toBe("reversalDue");
@@ -35,7 +32,7 @@ describe("the reversal machine", () => {
 
   test("every state is reachable from armed, and every non-final state can still move", () => {
     const reached = new Set<ReversalState>(["armed"]);
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const t of REVERSAL_TRANSITIONS)
         if (reached.has(t.from) && !reached.has(t.to)) {

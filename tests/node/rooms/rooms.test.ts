@@ -38,17 +38,35 @@ describe("room boundaries (eslint)", () => {
 
   test.each([
     ["modules/txn/probe.ts", 'import { TEXTS } from "../ui/texts";\nexport const X = TEXTS;\n', "txn must not depend on ui"],
-    ["modules/txn/probe.ts", 'import { Terminal } from "../terminal/terminal";\nexport const X = Terminal;\n', "txn must not depend on ui or terminal"],
-    ["modules/ui/probe.ts", 'import { Terminal } from "../terminal/terminal";\nexport const X = Terminal;\n', "ui must not depend on the terminal"],
+    [
+      "modules/txn/probe.ts",
+      'import { Terminal } from "../terminal/terminal";\nexport const X = Terminal;\n',
+      "txn must not depend on ui or terminal",
+    ],
+    [
+      "modules/ui/probe.ts",
+      'import { Terminal } from "../terminal/terminal";\nexport const X = Terminal;\n',
+      "ui must not depend on the terminal",
+    ],
     ["modules/link/probe.ts", 'import { TxnEngine } from "../txn/engine";\nexport const X = TxnEngine;\n', "A lower room"],
-    ["modules/terminal/probe.ts", 'import { NorFlash } from "../emulators/nor-flash";\nexport const X = NorFlash;\n', "emulators and test cards"],
-    ["modules/txn/probe.ts", 'import { TEST_CARDS } from "../card/test-cards";\nexport const X = TEST_CARDS;\n', "emulators and test cards"],
+    [
+      "modules/terminal/probe.ts",
+      'import { NorFlash } from "../emulators/nor-flash";\nexport const X = NorFlash;\n',
+      "emulators and test cards",
+    ],
+    [
+      "modules/txn/probe.ts",
+      'import { TEST_CARDS } from "../card/test-cards";\nexport const X = TEST_CARDS;\n',
+      "emulators and test cards",
+    ],
   ])("%s: %s is refused", async (file, code, message) => {
     expect((await lint(file, code)).join("\n")).toContain(message);
   });
 
   test("the allowed direction passes: terminal → ui → txn", async () => {
-    expect(await lint("modules/terminal/probe.ts", 'import { TerminalUi } from "../ui/terminal-ui";\nexport const X = TerminalUi;\n')).toEqual([]);
+    expect(
+      await lint("modules/terminal/probe.ts", 'import { TerminalUi } from "../ui/terminal-ui";\nexport const X = TerminalUi;\n'),
+    ).toEqual([]);
     expect(await lint("modules/ui/probe.ts", 'import type { TxnEvent } from "../txn/events";\nexport type X = TxnEvent;\n')).toEqual([]);
   });
 });
