@@ -394,8 +394,8 @@ export class Terminal {
     }
     // The merchant holds a 冲正失败 slip: exactly one slip says it is over.
     if (event.ev === "reversal" && event.phase === "reversed" && event.wasFailed) {
-      const { stan, op, amount } = event;
-      return this.#print({ ...this.#slipHeader(), kind: "reversed", stan, op, amount });
+      const { stan, op, amount, attempt } = event;
+      return this.#print({ ...this.#slipHeader(), kind: "reversed", stan, op, amount, attempts: attempt });
     }
     if (event.ev === "settlement") {
       const { stan, batch, balanced, totals, openReversals } = event;
@@ -409,7 +409,7 @@ export class Terminal {
   }
 
   #print(slip: Slip): void {
-    const attempts = slip.kind === "reversalFailed" ? { attempts: slip.attempts } : {};
+    const attempts = slip.kind === "reversalFailed" || slip.kind === "reversed" ? { attempts: slip.attempts } : {};
     this.#trace({ ev: "slip", kind: slip.kind, stan: slip.stan, atMs: slip.atMs, ...attempts });
     this.#options.onSlip?.(slip, renderSlip(slip));
   }

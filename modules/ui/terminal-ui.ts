@@ -153,6 +153,8 @@ export class TerminalUi {
   readonly #attention: Attention[] = [];
   /** The latest report that arrived while an acknowledgement was awaited. */
   #behind: Screen | undefined;
+  /** The latest engine report, shown or held. */
+  #lastReport: Screen | undefined;
 
   constructor(options: TerminalUiOptions = {}) {
     this.#options = options;
@@ -187,6 +189,8 @@ export class TerminalUi {
   onEngineEvent(event: TxnEvent): void {
     switch (event.ev) {
       case "exchange":
+        // Settlement shows its own progress (totals, upload n/N); a processing screen would hide it.
+        if (event.op === "settle") return;
         return this.#report({ kind: "processing", op: event.op, remainingMs: event.phase === "waiting" ? event.timeoutMs : undefined });
       case "reversal":
         if (event.phase === "attempt" || event.phase === "waiting") {
@@ -208,6 +212,8 @@ export class TerminalUi {
         if (event.deferred) this.#attend({ kind: "reversedNotice", op: event.op, stan: event.stan, amount: event.amount });
         return;
       case "result":
+        // The settlement report says it all: its approval must not replace the totals with 交易成功.
+        if (event.op === "settle" && event.outcome === "approved" && this.#lastReport?.kind === "settlementDone") return;
         return this.#report(resultScreen(event));
       case "settlementProgress":
         return this.#report({ kind: "settlement", phase: event.phase, uploaded: event.uploaded, toUpload: event.toUpload });
@@ -400,9 +406,10 @@ export class TerminalUi {
 
   /** An engine report or a card step: shown, or held behind a screen awaiting acknowledgement. */
   #report(screen: Screen): void {
+    this.#lastReport = screen;
+    if (screen.kind === "result" || screen.kind === "settlementDone") this.#asked = undefined;
     if (this.#attention.length === 0) {
       if (this.#screen.kind === "pin") this.#pin.fill(0);
-      if (screen.kind === "result" || screen.kind === "settlementDone") this.#asked = undefined;
       return this.#set(screen);
     }
     // The result of a transaction whose 冲正失败 is on the display: that screen already says what became of it.

@@ -164,9 +164,10 @@ export function fill(id: TextId, language: Language, values: Readonly<Record<str
   });
 }
 
-/** Minor units as yuan with two decimals: 1234 → "12.34". */
+/** Minor units as yuan with two decimals: 1234 → "12.34", -150 → "-1.50" (a balance in debit). */
 export function formatAmount(minorUnits: number): string {
-  const whole = Math.floor(minorUnits / 100);
-  const cents = minorUnits % 100;
-  return `${whole}.${cents < 10 ? "0" : ""}${cents}`;
+  const magnitude = Math.abs(minorUnits);
+  const whole = Math.floor(magnitude / 100);
+  const cents = magnitude % 100;
+  return `${minorUnits < 0 ? "-" : ""}${whole}.${cents < 10 ? "0" : ""}${cents}`;
 }

@@ -145,7 +145,7 @@ describe("TxnEngine", () => {
     // One slip said it failed (with its attempts); one says it is over.
     expect(pick(events, "slip").map((e) => `${String(e.kind)}/${String(e.stan)}/${String(e.attempts)}`)).toEqual([
       "reversalFailed/000002/2",
-      "reversed/000002/undefined",
+      "reversed/000002/1",
     ]);
   });
 

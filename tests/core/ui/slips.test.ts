@@ -29,7 +29,7 @@ const REVERSAL_FAILED: Slip = {
   attempts: 3,
   salesBlocked: false,
 };
-const REVERSED: Slip = { ...HEADER, kind: "reversed", op: "sale", stan: "000002", amount: 1234 };
+const REVERSED: Slip = { ...HEADER, kind: "reversed", op: "sale", stan: "000002", amount: 1234, attempts: 1 };
 const TOTALS: BatchTotals = { saleCount: 3, saleAmount: 4500, voidCount: 1, voidAmount: 1000, refundCount: 2, refundAmount: 250 };
 const settlement = (balanced: boolean, openReversals: Extract<Slip, { kind: "settlement" }>["openReversals"] = []): Slip => ({
   ...HEADER,
@@ -128,6 +128,7 @@ describe("renderSlip", () => {
     expect(lines).toContain("日期 DATE    2025-01-02 03:04:05");
     expect(lines).toContain("凭证号 STAN  000002");
     expect(lines).toContain("金额 AMOUNT  RMB 12.34");
+    expect(lines).toContain("尝试 TRIES   1");
     expect(lines).toContain(reversedNoticeText(REVERSED as Extract<Slip, { kind: "reversed" }>, "zh"));
     expect(lines).toContain(reversedNoticeText(REVERSED as Extract<Slip, { kind: "reversed" }>, "en"));
     expect(lines.join("\n")).toContain("the customer was not charged");

@@ -1034,3 +1034,28 @@ describe("texts", () => {
     expect(formatAmount(minor)).toBe(text);
   });
 });
+
+describe("fixes found by the UI review", () => {
+  test("a settlement's approval does not replace its totals with APPROVED; its exchange shows the settlement's own progress", () => {
+    const screens: string[] = [];
+    const ui = new TerminalUi({ onScreen: (screen) => screens.push(render(screen, "en").title) });
+    const totals = { saleCount: 1, saleAmount: 100, voidCount: 0, voidAmount: 0, refundCount: 0, refundAmount: 0 };
+    ui.onEngineEvent({ ev: "settlementProgress", phase: "totals", batch: "000001", uploaded: 0, toUpload: 0 });
+    ui.onEngineEvent({ ev: "exchange", op: "settle", stan: "000009", phase: "connecting" });
+    ui.onEngineEvent({ ev: "exchange", op: "settle", stan: "000009", phase: "waiting", timeoutMs: 1000 });
+    ui.onEngineEvent({ ev: "settlement", batch: "000001", stan: "000009", balanced: true, totals, openReversals: [] });
+    ui.onEngineEvent({ ev: "result", op: "settle", stan: "000009", outcome: "approved", f39: "00" });
+    ui.onEngineEvent({ ev: "idle" });
+    expect(screens).toEqual(["SETTLEMENT", "SETTLEMENT DONE"]);
+    expect(ui.screen.kind).toBe("settlementDone");
+  });
+
+  test("a balance in debit reads with its sign: ¥-1.50", () => {
+    expect(formatAmount(-150)).toBe("-1.50");
+    expect(formatAmount(-1)).toBe("-0.01");
+    expect(formatAmount(150)).toBe("1.50");
+    const ui = new TerminalUi();
+    ui.onEngineEvent({ ev: "result", op: "balance", stan: "000003", outcome: "approved", f39: "00", balance: -150 });
+    expect(render(ui.screen, "en").lines).toContain("Balance: ¥-1.50");
+  });
+});
