@@ -47,7 +47,8 @@ export function decodeTlv(bytes: Uint8Array): TlvItem[] {
     if (items.length === TLV_ITEMS_MAX) throw new Iso8583Error(FIELD, o, "badTlv", `more than ${TLV_ITEMS_MAX} items`);
     const start = o;
     let tag = bytes[o++];
-    if (tag === 0x00 || tag === 0xff) throw new Iso8583Error(FIELD, start, "badTlv", `tag cannot start with ${tag === 0 ? "00" : "FF"} (padding)`);
+    if (tag === 0x00 || tag === 0xff)
+      throw new Iso8583Error(FIELD, start, "badTlv", `tag cannot start with ${tag === 0 ? "00" : "FF"} (padding)`);
     if ((tag & 0x1f) === 0x1f) {
       // Subsequent tag bytes continue while bit 8 is set.
       for (;;) {
@@ -68,7 +69,12 @@ export function decodeTlv(bytes: Uint8Array): TlvItem[] {
       length = lengthBytes === 1 ? bytes[o] : (bytes[o] << 8) | bytes[o + 1];
       // DER-minimal only: a longer form than needed would not re-encode to the same bytes.
       if (length < (lengthBytes === 1 ? 0x80 : 0x100))
-        throw new Iso8583Error(FIELD, o - 1, "badTlv", `length ${length} in the ${lengthBytes === 1 ? "81" : "82"} form; a shorter form is required`);
+        throw new Iso8583Error(
+          FIELD,
+          o - 1,
+          "badTlv",
+          `length ${length} in the ${lengthBytes === 1 ? "81" : "82"} form; a shorter form is required`,
+        );
       o += lengthBytes;
     }
     if (o + length > bytes.length) throw new Iso8583Error(FIELD, o, "truncated", `${length} bytes declared, ${bytes.length - o} left`);
