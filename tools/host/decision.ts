@@ -89,6 +89,11 @@ export class FrameReader {
     return undefined;
   }
 
+  /** Bytes of a frame received so far (0 between frames). */
+  get buffered(): number {
+    return this.#filled;
+  }
+
   #needed(): number {
     if (this.#filled < FRAME_HEADER_BYTES) return FRAME_HEADER_BYTES;
     return FRAME_HEADER_BYTES + ((this.#buffer[0] << 8) | this.#buffer[1]);
