@@ -328,3 +328,52 @@ describe("messages that used to hurt the host", () => {
     expect(await genuineServed(app)).toBe(true);
   });
 });
+
+describe("control API callers", () => {
+  let app: HostApp;
+  beforeAll(async () => {
+    app = await start();
+  });
+  afterAll(() => app.close());
+
+  /** A raw HTTP/1.1 request, so the Host header can be anything. */
+  function request(method: string, headers: Record<string, string>, body = ""): Promise<number> {
+    const port = Number(new URL(app.controlUrl).port);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: "127.0.0.1", port }, () => {
+        const lines = [`${method} /faults HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+        if (body !== "") lines.push(`content-length: ${Buffer.byteLength(body)}`);
+        socket.end(`${lines.join("\r\n")}\r\nconnection: close\r\n\r\n${body}`);
+      });
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      socket.on("end", () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+      socket.on("error", reject);
+    });
+  }
+
+  const fault = JSON.stringify({ kind: "noResponse", count: 1 });
+
+  test("a foreign Host header (DNS rebinding) is refused with 403 and adds no fault", async () => {
+    expect(await request("POST", { host: "attacker.example" }, fault)).toBe(403);
+    expect(await request("POST", { host: `attacker.example:${new URL(app.controlUrl).port}` }, fault)).toBe(403);
+    expect(await request("GET", {})).toBe(400);
+    expect(app.core.faults.list()).toEqual([]);
+  });
+
+  test("a cross-origin request is refused with 403 and adds no fault", async () => {
+    const host = new URL(app.controlUrl).host;
+    expect(await request("POST", { host, origin: "http://attacker.example" }, fault)).toBe(403);
+    expect(await request("POST", { host, origin: "null" }, fault)).toBe(403);
+    expect(await request("POST", { host, "sec-fetch-site": "cross-site" }, fault)).toBe(403);
+    expect(app.core.faults.list()).toEqual([]);
+  });
+
+  test("same-host callers (curl, the page of the API itself) are served", async () => {
+    const host = new URL(app.controlUrl).host;
+    expect(await request("GET", { host })).toBe(200);
+    expect(await request("GET", { host: host.replace("127.0.0.1", "localhost") })).toBe(200);
+    expect(await request("POST", { host, origin: `http://${host}`, "sec-fetch-site": "same-origin" }, fault)).toBe(201);
+    expect(app.core.faults.list()).toHaveLength(1);
+  });
+});
