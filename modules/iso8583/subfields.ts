@@ -106,9 +106,14 @@ export function encodeField61(value: Field61): string {
   return digits(61, 0, value.batch, 6) + digits(61, 6, value.stan, 6) + (value.date === undefined ? "" : digits(61, 12, value.date, 4));
 }
 
+/** 61.1–61.3: what voids and refunds carry. Longer values are refused, not cut (61.4 on is not read here). */
+const F61_DIGITS_MAX = 16;
+
 export function decodeField61(value: string): Field61 {
   allDigits(61, value);
-  if (value.length !== 12 && value.length < 16) throw new Iso8583Error(61, 0, "wrongLength", "12 or at least 16 digits expected");
+  if (value.length > F61_DIGITS_MAX)
+    throw new Iso8583Error(61, F61_DIGITS_MAX, "lengthOverMaximum", `${value.length} digits; 61.1 to 61.3 hold ${F61_DIGITS_MAX}`);
+  if (value.length !== 12 && value.length !== 16) throw new Iso8583Error(61, 0, "wrongLength", `${value.length} digits; 12 or 16 expected`);
   const out = { batch: value.slice(0, 6), stan: value.slice(6, 12) };
   return value.length >= 16 ? { ...out, date: value.slice(12, 16) } : out;
 }
@@ -242,6 +247,8 @@ export function encodeSecurityControl(value: SecurityControl): string {
 export function decodeSecurityControl(value: string): SecurityControl {
   digits(53, 0, value, 16);
   if (value[2] !== "0" && value[2] !== "1") throw new Iso8583Error(53, 2, "nonDigit", "53.3 must be 0 or 1");
+  // 53.4 is reserved: digits there would be dropped by this decoder, so they are refused.
+  for (let i = 3; i < 16; i++) if (value[i] !== "0") throw new Iso8583Error(53, i, "nonDigit", "53.4 (reserved) must be all 0");
   return { pinFormat: value[0], algorithm: value[1], trackEncrypted: value[2] === "1" };
 }
 

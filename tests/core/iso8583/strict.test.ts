@@ -10,6 +10,8 @@ import {
   Iso8583Error,
   decodeField54,
   decodeField60,
+  decodeField61,
+  decodeSecurityControl,
   decodeTlv,
   encodeField54,
   encodeSettlementTotals,
@@ -43,6 +45,22 @@ describe("F60 is refused past 60.7, not cut", () => {
     const error = refusal(() => decodeField60("220000010005000123"));
     expect([error.field, error.offset, error.reason]).toEqual([60, 17, "lengthOverMaximum"]);
     expect(error.message).toContain("18 digits");
+  });
+});
+
+describe("F61 and F53 are refused where digits would be dropped", () => {
+  test("F61: 12 or 16 digits decode; 17 and more are lengthOverMaximum", () => {
+    expect(decodeField61("000001000002")).toEqual({ batch: "000001", stan: "000002" });
+    expect(decodeField61("0000010000021125")).toEqual({ batch: "000001", stan: "000002", date: "1125" });
+    const error = refusal(() => decodeField61("00000100000211250"));
+    expect([error.field, error.offset, error.reason]).toEqual([61, 16, "lengthOverMaximum"]);
+    expect(refusal(() => decodeField61("0000010000021")).reason).toBe("wrongLength");
+  });
+
+  test("F53: reserved 53.4 digits must be 0", () => {
+    expect(decodeSecurityControl("2600000000000000")).toEqual({ pinFormat: "2", algorithm: "6", trackEncrypted: false });
+    const error = refusal(() => decodeSecurityControl("2600000000000010"));
+    expect([error.field, error.offset]).toEqual([53, 14]);
   });
 });
 
