@@ -6,7 +6,8 @@ STAMP := node_modules/.install-stamp
 TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
-.PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps
+.PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps \
+	sdk sdk-debs esp32-link
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -21,6 +22,7 @@ test: install
 	@echo "== typecheck"; $(MAKE) --no-print-directory typecheck
 	@echo "== manifest"; $(MAKE) --no-print-directory manifest-check
 	@echo "== native"; $(MAKE) --no-print-directory native-check
+	@echo "== esp32 link (Moddable SDK)"; $(MAKE) --no-print-directory esp32-link
 	@echo "== lint"; $(MAKE) --no-print-directory lint
 	@echo "== browser"; $(MAKE) --no-print-directory browser-deps
 	@echo "== jest (Node)"; $(JEST) --ci
@@ -71,3 +73,70 @@ manifest-check: install
 browser-deps:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	@fc-list :lang=zh 2>/dev/null | grep -q . || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-wqy-microhei)
+
+# ---------------------------------------------------------------------------------------------------------
+# The Moddable SDK. $MODDABLE set by the user (an SDK installed as Moddable's docs say, tools built) wins;
+# else the vendored subset ../shared/vendor/... is extracted into var/cache and its tools built once
+# (a stamp written last: an interrupted build is thrown away and redone); else SDK steps say what to
+# install in one line and the rest of `make test` runs. Generated makefiles always run with -j2: mcconfig's
+# own --jobs is unbounded (dozens of tsc processes, ~5.5 GB).
+SDK_VERSION := 8.2.3
+SDK_ARCHIVE := ../shared/vendor/moddable-sdk-$(SDK_VERSION)-min.tar.xz
+SDK_CACHE := var/cache/moddable-$(SDK_VERSION)
+SDK_STAMP := $(SDK_CACHE)/.tools-built
+SDK_DEBS := build-essential pkg-config libglib2.0-dev libmbedtls-dev
+ifdef MODDABLE
+SDK_FROM := MODDABLE=$(MODDABLE)
+SDK_READY := $(MODDABLE)/build/bin/lin/release/mcconfig
+else ifneq ($(wildcard $(SDK_ARCHIVE)),)
+MODDABLE := $(CURDIR)/$(SDK_CACHE)/moddable
+SDK_FROM := vendored $(SDK_ARCHIVE), built in $(SDK_CACHE)
+SDK_READY := $(SDK_STAMP)
+else
+SDK_READY :=
+endif
+SDK_MISSING := skipped: no Moddable SDK; install it (https://github.com/Moddable-OpenSource/moddable, build its tools) and set MODDABLE, or provide $(SDK_ARCHIVE)
+# What every SDK step runs with: the SDK tools and the project's tsc on PATH (the generated makefiles call
+# xsc, xsid, xsl, mcrez and tsc by name).
+SDK_ENV := MODDABLE=$(MODDABLE) PATH=$(MODDABLE)/build/bin/lin/release:$(CURDIR)/node_modules/.bin:$$PATH
+SDK_MAKE := $(MAKE) --no-print-directory -j2 -s
+# mcconfig output (-o) stays in the repo, so a user's SDK is never written to; NAME is fixed by manifest.json.
+SDK_OUT := $(CURDIR)/var/build
+
+sdk-debs:
+	@missing=""; for p in $(SDK_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+
+$(SDK_STAMP): $(SDK_ARCHIVE) | sdk-debs
+	@echo "sdk: extracting $(SDK_ARCHIVE) and building its tools (about a minute, once)"
+	@rm -rf $(SDK_CACHE) && mkdir -p $(SDK_CACHE)
+	@tar xJf $(SDK_ARCHIVE) -C $(SDK_CACHE)
+	@cd $(SDK_CACHE)/moddable/build/makefiles/lin && \
+	export MODDABLE=$(MODDABLE) XS_DIR=$(MODDABLE)/xs BUILD_DIR=$(MODDABLE)/build && \
+	for mk in $$XS_DIR/makefiles/lin/xsc.mk $$XS_DIR/makefiles/lin/xsid.mk $$XS_DIR/makefiles/lin/xsl.mk tools.mk; do \
+		$(MAKE) --no-print-directory -j2 GOAL=release -f $$mk >>$(CURDIR)/$(SDK_CACHE)/tools-build.log 2>&1 || \
+			{ tail -20 $(CURDIR)/$(SDK_CACHE)/tools-build.log; exit 1; }; \
+	done
+	@touch $@
+
+$(MODDABLE)/build/bin/lin/release/mcconfig:
+	@echo "sdk: $@ is missing: build the SDK tools of MODDABLE=$(MODDABLE) (its docs, or unset MODDABLE to use the vendored SDK)"; exit 1
+
+# Prints where the SDK comes from; fails only when one is given and does not build.
+sdk: $(SDK_READY)
+	@if [ -z "$(SDK_READY)" ]; then echo "sdk: $(SDK_MISSING)"; else echo "sdk: $(SDK_FROM)"; fi
+
+# The ESP32 image's JavaScript half, linked for real: mcconfig -p esp32 generates (no -m: that needs ESP-IDF),
+# then its makefile runs tsc per file, xsc, xsid and xsl with the esp32 preloads and creation sizes up to
+# mc.xs.c (../shared/vendor/README.md (c)). Any error fails. tools/checks/esp32-link.ts prints and records
+# what the link produced (artifacts/esp32-link.json). About 60-80 s.
+ESP32_TMP := $(SDK_OUT)/tmp/esp32/release/xspos
+esp32-link: install $(SDK_READY)
+	@if [ -z "$(SDK_READY)" ]; then echo "esp32-link: $(SDK_MISSING)"; exit 0; fi; \
+	rm -rf $(ESP32_TMP) && mkdir -p $(SDK_OUT) && \
+	$(SDK_ENV) mcconfig -o $(SDK_OUT) -p esp32 manifest.json && \
+	$(SDK_ENV) $(SDK_MAKE) -f $(ESP32_TMP)/makefile IDF_PATH=/nonexistent IDF_VERSION=v6.0 SDKCONFIG_H= \
+		MAKEFLAGS_JOBS=--jobs=2 $(ESP32_TMP)/mc.xs.c >$(SDK_OUT)/esp32-link.log 2>&1 || \
+		{ grep -v '^# \|/nonexistent\|cannot optimize native' $(SDK_OUT)/esp32-link.log | tail -40; \
+		  echo "esp32-link: FAILED (full log: var/build/esp32-link.log)"; exit 1; }; \
+	node --import tsx --no-warnings=ExperimentalWarning tools/checks/esp32-link.ts $(SDK_OUT)/esp32-link.log $(ESP32_TMP)/mc.xs.c

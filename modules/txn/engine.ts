@@ -38,7 +38,7 @@ import type { Clock } from "../platform/clock";
 import { maskPan } from "../platform/log";
 import type { Transport, TransportEndpoint } from "../platform/transport";
 import type { EngineInput, Operation } from "../ui/terminal-ui";
-import * as messages from "./messages";
+import * as messageBuilders from "./messages";
 import type {
   ApprovedRecord,
   CardOnFile,
@@ -50,6 +50,9 @@ import type {
   TxnJournal,
   WallClock,
 } from "./ports";
+
+// A namespace import captured by methods is a writable binding to xsl (a RAM alias on the device); a const is not.
+const messages = messageBuilders;
 
 export type Outcome = "approved" | "declined" | "timeout" | "refused" | "failed";
 
@@ -292,7 +295,7 @@ export class TxnEngine {
 
   // ---------------------------------------------------------------- operations
 
-  get #identity(): messages.Identity {
+  get #identity(): messageBuilders.Identity {
     return { terminalId: this.#options.terminalId, merchantId: this.#options.merchantId };
   }
 
@@ -646,7 +649,7 @@ export class TxnEngine {
     this.#pik = working?.pik.createCipher(this.#options.ciphers);
   }
 
-  #cardRequest(stan: string, card: PresentedCard, pin: string | undefined): messages.CardRequest {
+  #cardRequest(stan: string, card: PresentedCard, pin: string | undefined): messageBuilders.CardRequest {
     if (pin === undefined || pin === "") return { stan, batch: this.#state.batch, card };
     assert(this.#pik !== undefined, "TxnEngine: PIN entry before sign-on");
     const block = pinBlockFormat0(pin, card.pan);

@@ -7,13 +7,15 @@ const fixture = (name: string): string => path.join(FIXTURES, name);
 const where = (findings: readonly { file: string; line: number }[]): string[] => findings.map((f) => `${path.basename(f.file)}:${f.line}`);
 
 describe("manifest-check", () => {
-  test("flags module paths that match no file, and lists the preloaded scripts", () => {
+  test("flags module paths that match no file, preload wildcards over TypeScript, rooms partly preloaded; lists the preloaded scripts", () => {
     const { findings, preloaded } = checkManifestPaths(fixture("manifest.json"));
-    expect(findings.map((f) => f.message)).toEqual([
-      'module "fx/missing/*" maps to tests/fixtures/checks/missing/*, which matches no file',
-      'module "fx/gone" maps to tests/fixtures/checks/gone, which matches no file',
+    expect(findings.map((f) => `${f.rule}: ${f.message}`)).toEqual([
+      'preload-wildcard: preload "fx/core/*" covers 3 TypeScript modules, which mcconfig\'s preload wildcards skip (.js only): list each module',
+      'missing-path: module "fx/missing/*" maps to tests/fixtures/checks/missing/*, which matches no file',
+      'missing-path: module "fx/gone" maps to tests/fixtures/checks/gone, which matches no file',
+      'partly-preloaded: room "fx/half/*" is preloaded except fx/half/b: add them to preload',
     ]);
-    expect(preloaded.map((f) => path.basename(f))).toEqual(["clean.ts", "state.ts", "uses-node.ts"]);
+    expect(preloaded.map((f) => path.basename(f))).toEqual(["clean.ts", "state.ts", "uses-node.ts", "a.ts"]);
   });
 
   test("flags module-level let, unfrozen literals and new Map, and writes to module bindings — not shadowed locals", () => {
