@@ -118,16 +118,17 @@ export function reversalF55(f55: string): string {
 }
 
 /** The part of a request the reversal record keeps. */
-export function reversalFields(request: IsoMessage, card: PresentedCard | undefined): IsoFields {
+export function reversalFields(request: IsoMessage): IsoFields {
   const out: IsoFields = {};
   for (const n of REVERSAL_FIELDS) if (request.fields[n] !== undefined) out[n] = request.fields[n];
   // A swiped card's reversal goes without F2 (C-pax "磁条卡交易冲正,不上送2域"): the host finds it by STAN.
-  if (card?.track2 !== undefined) delete out[2];
+  if (request.fields[35] !== undefined) delete out[2];
   if (out[55] !== undefined) out[55] = reversalF55(out[55]);
   return out;
 }
 
-export function reversal(record: ReversalRecord, reason: ReversalReason): IsoMessage {
+/** The one 0400 builder: the record as the journal keeps it, the same STAN, F39 the reason. */
+export function reversal(record: Pick<ReversalRecord, "fields">, reason: ReversalReason): IsoMessage {
   return message("0400", { ...record.fields, 39: reason, 64: MAC_PLACEHOLDER });
 }
 
@@ -167,4 +168,24 @@ export function batchUploadEnd(id: Identity, stan: string, batch: string, upload
     60: `00${batch}207`,
     64: MAC_PLACEHOLDER,
   });
+}
+
+/** F54 amount blocks: account type 2, amount type 2, currency 3, sign C/D 1, amount 12 digits. */
+const BALANCE_BLOCK = /^[0-9]{2}([0-9]{2})[0-9]{3}([CD])([0-9]{12})$/;
+const BALANCE_BLOCK_CHARS = 20;
+const BALANCE_BLOCKS_MAX = 6;
+const AMOUNT_TYPE_AVAILABLE = "02";
+
+/** The balance a 0210 reports (F54): the available balance if given, else the first; undefined when absent or malformed. */
+export function balanceOf(f54: string | undefined): number | undefined {
+  if (f54 === undefined || f54.length === 0 || f54.length % BALANCE_BLOCK_CHARS !== 0) return undefined;
+  let first: number | undefined;
+  for (let at = 0, n = 0; at < f54.length && n < BALANCE_BLOCKS_MAX; at += BALANCE_BLOCK_CHARS, n++) {
+    const block = BALANCE_BLOCK.exec(f54.slice(at, at + BALANCE_BLOCK_CHARS));
+    if (block === null) return undefined;
+    const amount = (block[2] === "D" ? -1 : 1) * Number(block[3]);
+    if (block[1] === AMOUNT_TYPE_AVAILABLE) return amount;
+    first ??= amount;
+  }
+  return first;
 }

@@ -11,7 +11,7 @@ import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { NodeClock } from "../../hosts/sim/node-clock";
 import { startSim, type Sim } from "../../tools/sim/app";
-import type { TerminalParameters } from "../../tools/sim/terminal";
+import { resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
 import { startWebServer, type WebServer } from "../../tools/sim/web-server";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -43,13 +43,7 @@ async function startAll(parameters: Partial<TerminalParameters> = {}, varDir = f
     varDir,
     persistent: true,
     clock: new NodeClock(),
-    parameters: {
-      responseTimeoutMs: 60_000,
-      connectTimeoutMs: 10_000,
-      reversalRetries: 3,
-      blockSalesWhileReversalFailed: false,
-      ...parameters,
-    },
+    parameters: resolveParameters(parameters),
   });
   const web = await startWebServer(sim, 0);
   const entry = { sim, web, varDir };
@@ -225,7 +219,7 @@ test("a power cut during a sale: the armed reversal survives on flash and goes o
 });
 
 test("冲正失败 stays on the screen until ENTER; the pending-reversals list and the void prompt are modules/ui screens", async () => {
-  const { web, sim } = await startAll({ responseTimeoutMs: 1000, reversalRetries: 2 });
+  const { web, sim } = await startAll({ responseTimeoutMs: 1000, reversalAttempts: 2 });
   const page = await open(web.url);
   await signOn(page);
   await byId(page, "fault-kind").selectOption("noResponse");
