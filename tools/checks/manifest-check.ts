@@ -12,7 +12,7 @@
  *    added to a preloaded room without its preload line is caught.
  * 3. Every preloaded module keeps no mutable module-level state, since XS
  *    freezes what preload built (shared/reference/moddable-sdk.md §7): no
- *    top-level let/var, no top-level object/array literal (or new
+ *    top-level let/var, no top-level /g or /y RegExp (its lastIndex is written), no top-level object/array literal (or new
  *    Map/Set/Array/Object) that is not Object.freeze'd, and no assignment,
  *    anywhere in the file, to a module-level binding.
  *
@@ -312,6 +312,12 @@ export function checkModuleState(files: readonly string[], root: string = REPO_R
       }
       for (const declaration of list.declarations) {
         if (declaration.initializer === undefined) continue;
+        const initializer = unwrap(declaration.initializer);
+        if (ts.isRegularExpressionLiteral(initializer) && /\/[a-z]*[gy][a-z]*$/.test(initializer.text))
+          report(
+            initializer,
+            `module-level ${declaration.name.getText(source)} is a /g or /y RegExp: preload freezes it and its lastIndex cannot be written`,
+          );
         const found: ts.Node[] = [];
         mutableObjects(declaration.initializer, found);
         for (const node of found)
