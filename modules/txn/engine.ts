@@ -39,7 +39,7 @@ import type { Clock } from "../platform/clock";
 import { maskPan } from "../platform/log";
 import type { Transport, TransportEndpoint } from "../platform/transport";
 import type { BatchTotals, OpenReversal, Operation, Outcome, RefusalReason, TxnEvent } from "./events";
-import * as messages from "./messages";
+import * as messageBuilders from "./messages";
 import { nextReversalState, REVERSAL_FINAL_STATES, type ReversalEvent, type ReversalState } from "./reversal-machine";
 import type {
   ApprovedRecord,
@@ -52,6 +52,9 @@ import type {
   TxnJournal,
   WallClock,
 } from "./ports";
+
+// A namespace import captured by methods is a writable binding to xsl (a RAM alias on the device); a const is not.
+const messages = messageBuilders;
 
 export type { Operation, Outcome, TxnEvent } from "./events";
 
@@ -332,7 +335,7 @@ export class TxnEngine {
 
   // ---------------------------------------------------------------- operations
 
-  get #identity(): messages.Identity {
+  get #identity(): messageBuilders.Identity {
     return { terminalId: this.#options.terminalId, merchantId: this.#options.merchantId };
   }
 
@@ -757,7 +760,7 @@ export class TxnEngine {
     this.#pik = working?.pik.createCipher(this.#options.ciphers);
   }
 
-  #cardRequest(stan: string, card: PresentedCard, pin: string | undefined): messages.CardRequest {
+  #cardRequest(stan: string, card: PresentedCard, pin: string | undefined): messageBuilders.CardRequest {
     if (pin === undefined || pin === "") return { stan, batch: this.#state.batch, card };
     assert(this.#pik !== undefined, "TxnEngine: PIN entry before sign-on");
     const block = pinBlockFormat0(pin, card.pan);

@@ -153,11 +153,10 @@ export const RESPONSE_REASONS: Readonly<Record<string, TextPair>> = Object.freez
   A0: pair("MAC 校验错", "MAC error"),
 });
 
-const PLACEHOLDER = /\{([a-z]+)\}/g;
-
 /** The text in `language` with its `{name}` placeholders filled; a missing value is a bug. */
 export function fill(id: TextId, language: Language, values: Readonly<Record<string, string>> = {}): string {
-  return TEXTS[id][language].replace(PLACEHOLDER, (_whole, name: string) => {
+  // A fresh RegExp per call: a module-level /g one is frozen by preload and replace() cannot reset its lastIndex.
+  return TEXTS[id][language].replace(/\{([a-z]+)\}/g, (_whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new RangeError(`text ${id} needs a value for {${name}}`);
     return value;
