@@ -13,19 +13,10 @@ import { assertInteger } from "../../modules/base/assert";
 import { CardError } from "../../modules/card/apdu";
 import { MsrError } from "../../modules/card/msr";
 import { CardReader, type ContactlessDevice } from "../../modules/card/reader";
-import type { CipherProvider } from "../../modules/crypto/block-cipher";
-import type { KeyStore } from "../../modules/crypto/key-store";
-import type { SecretKey } from "../../modules/crypto/keys";
-import type { TerminalIdentity } from "../../modules/journal/format";
-import type { Clock, TimerHandle } from "../../modules/platform/clock";
-import type { Flash } from "../../modules/platform/flash";
+import type { TimerHandle } from "../../modules/platform/clock";
 import type { Logger } from "../../modules/platform/log";
-import type { Random } from "../../modules/platform/random";
-import type { Transport, TransportEndpoint } from "../../modules/platform/transport";
 import { chipCard, EmvTerminalData, swipedCard } from "../../modules/terminal/cards";
-import type { TerminalParameters } from "../../modules/terminal/parameters";
-import { Terminal, type TerminalEvent } from "../../modules/terminal/terminal";
-import type { WallClock } from "../../modules/txn/ports";
+import { Terminal, type TerminalEvent, type TerminalOptions } from "../../modules/terminal/terminal";
 import type { Language } from "../../modules/ui/texts";
 import { render, renderNotice, type Key, type RenderedScreen, type Screen } from "../../modules/ui/terminal-ui";
 
@@ -36,21 +27,11 @@ export interface Display {
   show(screen: RenderedScreen): void;
 }
 
-export interface DeviceTerminalOptions {
-  readonly clock: Clock;
-  readonly transport: Transport;
-  readonly endpoint: TransportEndpoint;
-  /** The whole journal partition: the journal, then STATE_SECTORS for the state record. */
-  readonly flash: Flash;
-  readonly random: Random;
-  readonly keys: KeyStore;
-  /** SM4 data-at-rest key sealing the PAN in the journal. */
-  readonly dataKey: SecretKey;
-  /** The engine's MAC and PIN ciphers (cipher-route.ts); default modules/crypto's TypeScript ones. */
-  readonly ciphers?: CipherProvider;
-  readonly identity: TerminalIdentity;
-  readonly parameters: TerminalParameters;
-  readonly wallClock: WallClock;
+/** The terminal's own options, less the trace and screen callbacks this class owns, plus the device's parts. */
+export interface DeviceTerminalOptions extends Omit<
+  TerminalOptions,
+  "log" | "onEvent" | "onScreen" | "onSlip" | "traceScreens" | "wrapJournal" | "wrapEvents"
+> {
   readonly log: Logger;
   readonly display: Display;
   readonly language?: Language;
@@ -74,18 +55,7 @@ export class DeviceTerminal {
     this.#tickMs = options.tickMs ?? 250;
     assertInteger(this.#tickMs, 10, 10_000, "tickMs");
     this.#terminal = new Terminal({
-      clock: options.clock,
-      transport: options.transport,
-      endpoint: options.endpoint,
-      flash: options.flash,
-      random: options.random,
-      keys: options.keys,
-      dataKey: options.dataKey,
-      ciphers: options.ciphers,
-      identity: options.identity,
-      parameters: options.parameters,
-      wallClock: options.wallClock,
-      log: options.log,
+      ...options,
       onEvent: (event) => this.#logEvent(event),
       traceScreens: false,
       onScreen: (screen) => this.#paint(screen),

@@ -133,6 +133,14 @@ async function addDelayFault(page: Page, ms: number): Promise<void> {
   );
 }
 
+/** The next `count` messages (the sale and its reversal attempts) get no answer. */
+async function addNoResponseFault(page: Page, count: number): Promise<void> {
+  await byId(page, "fault-kind").selectOption("noResponse");
+  await byId(page, "fault-count").fill(String(count));
+  await byId(page, "fault-mti").fill("");
+  await byId(page, "fault-add").click();
+}
+
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 test("a sale completes: approved on screen, slip printed with the PAN masked, booked by the host, kept on flash across a restart", async () => {
@@ -226,10 +234,7 @@ test("冲正失败 stays on the screen until ENTER; the pending-reversals list a
   const { web, sim } = await startAll({ responseTimeoutMs: 1000, reversalAttempts: 2 });
   const page = await open(web.url);
   await signOn(page);
-  await byId(page, "fault-kind").selectOption("noResponse");
-  await byId(page, "fault-count").fill("3");
-  await byId(page, "fault-mti").fill("");
-  await byId(page, "fault-add").click();
+  await addNoResponseFault(page, 3);
   await startSale(page, "1234", "card-visa-msr");
   await screenTitle(page, "REVERSAL FAILED");
   await page.waitForFunction(() => !document.querySelector('[data-testid="faults-list"]')?.textContent);
@@ -281,10 +286,7 @@ test("the merchant's story: timeout → REVERSING → 冲正失败 with its slip
   const { web, sim } = await startAll({ responseTimeoutMs: 1000, reversalAttempts: 2 });
   const page = await open(web.url);
   await signOn(page);
-  await byId(page, "fault-kind").selectOption("noResponse");
-  await byId(page, "fault-count").fill("3");
-  await byId(page, "fault-mti").fill("");
-  await byId(page, "fault-add").click();
+  await addNoResponseFault(page, 3);
   await startSale(page, "1234", "card-unionpay-msr");
   await screenTitle(page, "REVERSING");
   await expect(byId(page, "screen-lines").textContent()).resolves.toContain("STAN 000002");
