@@ -334,6 +334,8 @@ export class Terminal {
         return this.#ui.ask({ kind: "voidConfirm", stan: original.stan, amount: original.amount, panMasked: original.panMasked });
       }
       case "void":
+        // Asked again: the keypad path must never throw (a void that ran meanwhile is a notice, not a crash).
+        if (this.#engine.voidable(intent.stan) === undefined) return this.#ui.notify("noticeVoidNotFound");
         return this.#engine.voidSale(intent.stan);
       case "cancel":
         this.#step = undefined;
