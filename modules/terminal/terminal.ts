@@ -27,6 +27,7 @@ import { FlashJournal } from "../txn/flash-journal";
 import { FlashRegion } from "../txn/flash-region";
 import { FlashStateStore } from "../txn/flash-state";
 import type { PresentedCard, TerminalState, TxnJournal, WallClock } from "../txn/ports";
+import type { ReversalPolicy } from "../txn/reversal-policy";
 import { renderSlip, type Slip } from "../ui/slips";
 import { renderTitle, TerminalUi, type Intent, type Key, type NoticeId, type PendingReversalLine, type Screen } from "../ui/terminal-ui";
 import type { TerminalParameters } from "./parameters";
@@ -67,6 +68,8 @@ export interface TerminalOptions {
   readonly ciphers?: CipherProvider;
   readonly identity: TerminalIdentity;
   readonly parameters: TerminalParameters;
+  /** How reversal episodes spend their attempts; default the shipped policy (modules/txn/reversal-policy.ts). */
+  readonly reversalPolicy?: ReversalPolicy;
   readonly wallClock: WallClock;
   readonly log?: Logger;
   /** Wraps the journal port: a simulator's copy of settled batches, chaos's watchers and planted bugs. */
@@ -139,6 +142,7 @@ export class Terminal {
         batchCountMax: parameters.batchCountMax,
         batchAmountMaxMinor: parameters.batchAmountMaxMinor,
       },
+      reversalPolicy: options.reversalPolicy,
       wallClock: options.wallClock,
       ciphers: options.ciphers,
       onEvent: options.wrapEvents?.(handle) ?? handle,

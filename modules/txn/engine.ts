@@ -41,6 +41,7 @@ import type { Transport, TransportEndpoint } from "../platform/transport";
 import type { BatchTotals, OpenReversal, Operation, Outcome, RefusalReason, TxnEvent } from "./events";
 import * as messageBuilders from "./messages";
 import { nextReversalState, REVERSAL_FINAL_STATES, type ReversalEvent, type ReversalState } from "./reversal-machine";
+import { XSPOS_POLICY, type ReversalPolicy } from "./reversal-policy";
 import type {
   ApprovedRecord,
   CardOnFile,
@@ -84,6 +85,8 @@ export interface TxnEngineOptions {
   readonly blockSalesWhileReversalFailed?: boolean;
   /** Default: the largest the CUP fields hold. */
   readonly limits?: TxnLimits;
+  /** How an episode spends its attempts; default the shipped one (reversal-policy.ts). */
+  readonly reversalPolicy?: ReversalPolicy;
   /** The terminal's calendar clock: set from F12/F13 of the sign-on answer. */
   readonly wallClock?: WallClock;
   /** Makes the MAC and PIN ciphers from the working keys (a device routes 3DES to native code); default modules/crypto's TypeScript ones. */
@@ -173,6 +176,7 @@ export class TxnEngine {
   readonly #reversalAttempts: number;
   readonly #responseTimeoutMs: number;
   readonly #limits: TxnLimits;
+  readonly #policy: ReversalPolicy;
   readonly #queue: Job[] = [];
   #running = false;
   #state: TerminalState = { stanNext: 1, batch: "000001", signedOn: false };
@@ -187,6 +191,7 @@ export class TxnEngine {
     this.#reversalAttempts = options.reversalAttempts ?? 3;
     this.#responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
     this.#limits = options.limits ?? FIELD_LIMITS;
+    this.#policy = options.reversalPolicy ?? XSPOS_POLICY;
     assertInteger(this.#reversalAttempts, 1, REVERSAL_ATTEMPTS_MAX, "reversalAttempts");
     assertInteger(this.#limits.amountMaxMinor, 1, AMOUNT_MAX, "limits.amountMaxMinor");
     assertInteger(this.#limits.batchCountMax, 1, FIELD_LIMITS.batchCountMax, "limits.batchCountMax");
@@ -211,6 +216,11 @@ export class TxnEngine {
 
   get state(): TerminalState {
     return this.#state;
+  }
+
+  /** How this engine's reversal episodes spend their attempts. */
+  get reversalPolicy(): ReversalPolicy {
+    return this.#policy;
   }
 
   /** Power-on: recovery, then reversals due and an interrupted settlement resume. */
