@@ -288,8 +288,3 @@ export function panToBcd(pan: string): Uint8Array {
 export function panFromBcd(bcd: Uint8Array): string {
   return readBcd(bcd, 0, PAN_BCD_BYTES);
 }
-
-/** First 6 and last 4 digits, the rest masked (PCI DSS 3.4.1). */
-export function maskPan(pan: string): string {
-  return pan.slice(0, 6) + "*".repeat(Math.max(0, pan.length - 10)) + pan.slice(-4);
-}

@@ -41,13 +41,21 @@ export function isSensitiveFieldName(name: string): boolean {
   return SENSITIVE_FIELD_NAMES.includes(lower) || lower.endsWith("key");
 }
 
-/** Masks a PAN to its first 6 and last 4 digits. Shorter input is masked whole. */
+/**
+ * The one PAN mask of the firmware and its tools (screens, slips, logs, JSON, the journal inspector). The rule:
+ * at most the first 6 and the last 4 digits show (PCI DSS 3.4.1's most), and only when that still hides at least
+ * 3 digits, i.e. from 13 digits on. A shorter PAN (the readers accept 12 digits; 10 and 11 are no card's) would
+ * show 10 of its 10–12 digits: it is masked whole. tests/core/platform/log.test.ts checks every length 10–19.
+ */
 export function maskPan(pan: string): string {
   if (pan.length < 13) return "*".repeat(pan.length);
   return pan.slice(0, 6) + "*".repeat(pan.length - 10) + pan.slice(-4);
 }
 
-/** Masks every run of 13 to 19 digits in `text` (runs longer than 19 are masked whole). */
+/**
+ * Masks every run of 13 to 19 digits in `text` (runs longer than 19 are masked whole). Runs of 12 and fewer stay:
+ * RRNs (12 digits), STANs and amounts are numbers a log needs, so a 12-digit PAN must go through maskPan first.
+ */
 export function redactText(text: string): string {
   let out = "";
   let runStart = -1;

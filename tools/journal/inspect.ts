@@ -19,7 +19,8 @@ import {
   WORD_A_OFFSET,
 } from "../../modules/journal/format";
 import { Journal } from "../../modules/journal/journal";
-import { maskPan, type PanCipher } from "../../modules/journal/record";
+import type { PanCipher } from "../../modules/journal/record";
+import { maskPan } from "../../modules/platform/log";
 import type { NorFlash } from "../../modules/emulators/nor-flash";
 import { SeededRandom } from "../../modules/platform/random";
 

@@ -7,6 +7,32 @@ describe("redacting logger", () => {
     expect(maskPan("4761739001010119")).toBe("476173******0119");
   });
 
+  test("every PAN length 10–19: at most first 6 / last 4, at least 3 digits hidden, shorter than 13 masked whole", () => {
+    const digits = "6225880123456789012";
+    const expected: Record<number, string> = {
+      10: "**********",
+      11: "***********",
+      12: "************",
+      13: "622588***3456",
+      14: "622588****4567",
+      15: "622588*****5678",
+      16: "622588******6789",
+      17: "622588*******7890",
+      18: "622588********8901",
+      19: "622588*********9012",
+    };
+    const lengths = Object.keys(expected).map(Number);
+    expect(lengths).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    for (const length of lengths) {
+      const pan = digits.slice(0, length);
+      const masked = maskPan(pan);
+      expect(masked).toBe(expected[length]);
+      expect(masked).toHaveLength(length);
+      const shown = masked.replace(/\*/g, "").length;
+      expect(shown).toBeLessThanOrEqual(Math.min(10, length - 3));
+    }
+  });
+
   test("masks every PAN-length digit run in free text, keeps short numbers", () => {
     expect(redactText("pan 6225880012345678 stan 000123")).toBe("pan 622588******5678 stan 000123");
     expect(redactText("track 6225880012345678D2512")).toBe("track 622588******5678D2512");
