@@ -242,8 +242,12 @@ describe("FlashJournal.canArm", () => {
       j.arm(record(stanOf(n), false), SWIPED);
       armed.push(stanOf(n));
     }
+    // 3 sectors of 1 KiB hold two armed records with room for their REVERSALs; an empty loop would prove nothing.
+    expect(armed.length).toBe(2);
+    expect(() => j.arm(record(stanOf(armed.length + 1), false), SWIPED)).toThrow(JournalFullError);
     for (const stan of armed) j.reversalDue(stan, "98");
     expect(j.pending().map((r) => r.stan)).toEqual(armed);
+    expect(j.pending().every((r) => r.state === "reversalDue" && r.reason === "98")).toBe(true);
   });
 });
 

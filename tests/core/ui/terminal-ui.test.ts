@@ -289,26 +289,22 @@ describe("TerminalUi: a void confirms its original", () => {
 });
 
 describe("TerminalUi: notices", () => {
-  const NOTICES: readonly NoticeId[] = [
-    "noticeAmountZero",
-    "noticeAmountTooLong",
-    "noticeBusy",
-    "noticeNoCardNeeded",
-    "noticeCardUnreadable",
-    "noticeNoSlip",
-    "noticeVoidNotFound",
-    "noticeStanEmpty",
+  /** What each notice says: a notice is only useful if it says the right thing, not merely something. */
+  const NOTICES: readonly (readonly [NoticeId, string, string])[] = [
+    ["noticeAmountZero", "金额须大于 0", "Enter an amount above 0"],
+    ["noticeAmountTooLong", "金额最多 10 位", "At most 10 digits"],
+    ["noticeBusy", "请先完成、取消或确认当前界面", "Finish, cancel or acknowledge the screen first"],
+    ["noticeNoCardNeeded", "现在无需刷卡, 请先输入金额", "No card needed now: enter an amount first"],
+    ["noticeCardUnreadable", "读卡失败, 请重新刷卡/插卡/挥卡", "Card not read: present it again"],
+    ["noticeNoSlip", "无可重打印的凭条", "No slip to reprint"],
+    ["noticeVoidNotFound", "本批次无此凭证号的可撤销消费", "No sale with this STAN to void in the open batch"],
+    ["noticeStanEmpty", "请输入凭证号", "Type a STAN"],
   ];
 
-  test.each(NOTICES)("%s renders in both languages, no English in 中文", (notice) => {
-    const zh = renderNotice(notice, "zh");
-    const en = renderNotice(notice, "en");
-    expect(zh.length).toBeGreaterThan(0);
-    expect(en.length).toBeGreaterThan(0);
-    expect(zh).not.toBe(en);
+  test.each(NOTICES)("%s says what it means in both languages, no English in 中文", (notice, zh, en) => {
+    expect(renderNotice(notice, "zh")).toBe(zh);
+    expect(renderNotice(notice, "en")).toBe(en);
     expect(zh).not.toMatch(LATIN);
-    expect(zh).not.toContain("{");
-    expect(en).not.toContain("{");
   });
 
   test("a notice stays over the screen until the next key; the screen does not change", () => {
@@ -992,17 +988,53 @@ describe("render", () => {
       openReversals: [{ stan: "000002", op: "sale", amount: 1, state: "reversalDue" }],
     },
   ];
+  /** Each screen's title, 中文 and English, in SCREENS' order: a title must say the right thing, not merely something. */
+  const TITLES: readonly (readonly [string, string])[] = [
+    ["欢迎使用", "WELCOME"],
+    ["欢迎使用 · 待冲正 7 笔", "WELCOME - 7 REVERSAL(S) PENDING"],
+    ["请输入金额", "ENTER AMOUNT"],
+    ["退货: 请输入金额", "REFUND AMOUNT"],
+    ["消费撤销: 请输入原凭证号", "VOID: ORIGINAL STAN"],
+    ["退货: 请输入原凭证号", "REFUND: ORIGINAL STAN"],
+    ["消费撤销: 请确认", "VOID: CONFIRM"],
+    ["未完成冲正", "PENDING REVERSALS"],
+    ["未完成冲正", "PENDING REVERSALS"],
+    ["请刷卡/插卡/挥卡", "PRESENT CARD"],
+    ["请刷卡/插卡/挥卡", "PRESENT CARD"],
+    ["请输入密码", "ENTER PIN"],
+    ["请输入密码", "ENTER PIN"],
+    ["处理中, 请稍候", "PROCESSING"],
+    ["处理中, 请稍候", "PROCESSING"],
+    ["冲正中", "REVERSING"],
+    ["已冲正", "REVERSED"],
+    ["交易失败", "DECLINED"],
+    ["交易失败", "DECLINED"],
+    ["交易失败", "FAILED"],
+    ["余额查询成功", "BALANCE"],
+    ["交易取消", "CANCELLED"],
+    ["冲正失败", "REVERSAL FAILED"],
+    ["冲正成功 凭证号 000002", "REVERSED: STAN 000002"],
+    ["结算中", "SETTLEMENT"],
+    ["结算完成", "SETTLEMENT DONE"],
+  ];
 
-  test.each(SCREENS.map((s) => [s.kind, s] as const))("%s renders in both languages within the display's 8 lines", (_kind, screen) => {
-    for (const language of LANGUAGES) {
-      const { title, lines } = render(screen, language);
-      expect(title.length).toBeGreaterThan(0);
-      expect(title).toBe(renderTitle(screen, language));
-      expect(lines.length).toBeLessThanOrEqual(8);
-      for (const line of [title, ...lines]) expect(line).not.toContain("{");
-    }
-    expect(render(screen, "zh").title).not.toBe(render(screen, "en").title);
+  test("every screen has its title written down", () => {
+    expect(TITLES).toHaveLength(SCREENS.length);
   });
+
+  test.each(SCREENS.map((s, i) => [s.kind, s, TITLES[i]] as const))(
+    "%s renders its title in both languages within the display's 8 lines",
+    (_kind, screen, [zh, en]) => {
+      for (const language of LANGUAGES) {
+        const { title, lines } = render(screen, language);
+        expect(title).toBe(language === "zh" ? zh : en);
+        expect(title).toBe(renderTitle(screen, language));
+        expect(lines.length).toBeLessThanOrEqual(8);
+        for (const line of [title, ...lines]) expect(line).not.toContain("{");
+      }
+      expect(render(screen, "zh").title).not.toBe(render(screen, "en").title);
+    },
+  );
 
   test("the 中文 titles carry no English", () => {
     for (const screen of SCREENS) expect(renderTitle(screen, "zh")).not.toMatch(LATIN);

@@ -229,9 +229,13 @@ describe("faults as a terminal sees them", () => {
     for (const c of [badMac, wrongStan, decline]) c.connection.close();
   });
 
-  test.each(["refuseConnection", "tlsHandshakeFail"])("%s: the connection never establishes; the next one does", async (kind) => {
+  test.each([
+    ["refuseConnection", "ECONNRESET"],
+    ["tlsHandshakeFail", "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE"],
+  ])("%s: the connection never establishes (%s); the next one does", async (kind, code) => {
     await control("POST", "/faults", { kind });
-    await expect(link()).rejects.toBeDefined();
+    // The failure the fault stands for (a reset at accept, a handshake_failure alert), not just any error.
+    await expect(link()).rejects.toMatchObject({ code });
     const { connection } = await signedOnTerminal();
     connection.close();
   });
