@@ -1,0 +1,79 @@
+/**
+ * `xspos mutate [--only ID,ID…] [--list] [--json] [--keep]`: breaks the
+ * reversal rules one at a time (tools/mutate/mutants.ts) in a sandbox copy of
+ * the repo and checks that a test kills each mutant, in jest and, for core
+ * code, in XS too. Exits 0 only when every mutant run is killed.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseOptions, UsageError, type Command } from "../command";
+import { MUTANTS } from "../../mutate/mutants";
+import { runMutants, type MutantResult } from "../../mutate/run";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+function line(result: MutantResult): string {
+  const xs = result.xsFailures === undefined ? "" : ` xs:${result.xsFailures.length}`;
+  const why = result.detail !== undefined ? ` — ${result.detail}` : "";
+  return `${result.verdict.toUpperCase().padEnd(8)} ${result.id.padEnd(38)} jest:${result.jestFailures.length}${xs} ${result.seconds.toFixed(1)} s${why}`;
+}
+
+export const command: Command = {
+  summary: "mutation testing of the reversal rules: break each rule once, a test must fail (jest, and XS for core code)",
+  usage: [
+    "tools/xspos mutate                 every mutant; exit 0 when all are killed",
+    "tools/xspos mutate --only a,b      the named mutants",
+    "tools/xspos mutate --list          the mutants and the rule each breaks",
+    "tools/xspos mutate --json          one JSON summary line",
+    "tools/xspos mutate --keep          keep the sandbox copy and print its path",
+  ],
+  async run(args) {
+    const { values } = parseOptions(
+      args,
+      { only: { type: "string" }, list: { type: "boolean" }, json: { type: "boolean" }, keep: { type: "boolean" } },
+      false,
+    );
+    if (values.list) {
+      for (const m of MUTANTS) console.log(`${m.id.padEnd(38)} ${m.rule}`);
+      return 0;
+    }
+    let mutants = MUTANTS;
+    if (values.only !== undefined) {
+      const ids = values.only.split(",").filter((id) => id !== "");
+      const unknown = ids.filter((id) => !MUTANTS.some((m) => m.id === id));
+      if (ids.length === 0 || unknown.length > 0)
+        throw new UsageError(`--only: unknown mutant ${JSON.stringify(unknown[0] ?? "")}; see --list`);
+      mutants = MUTANTS.filter((m) => ids.includes(m.id));
+    }
+    const started = Date.now();
+    const summary = await runMutants({
+      repoRoot: REPO_ROOT,
+      mutants,
+      keepSandbox: values.keep === true,
+      onResult: (result) => {
+        if (!values.json) console.log(line(result));
+      },
+    });
+    const seconds = Math.round((Date.now() - started) / 1000);
+    if (summary.baselineFailures.length > 0) {
+      console.log(`the unmutated suites fail, no mutant was run:\n  ${summary.baselineFailures.join("\n  ")}`);
+      return 1;
+    }
+    const count = (verdict: MutantResult["verdict"]) => summary.results.filter((r) => r.verdict === verdict).length;
+    const totals = {
+      mutants: summary.results.length,
+      killed: count("killed"),
+      survived: count("survived"),
+      nodeOnly: count("nodeOnly"),
+      error: count("error"),
+    };
+    if (values.json) console.log(JSON.stringify({ ...totals, seconds, results: summary.results }));
+    else {
+      console.log(
+        `${totals.killed} of ${totals.mutants} mutants killed (${totals.survived} survived, ${totals.nodeOnly} killed in Node only, ${totals.error} errors), ${seconds} s`,
+      );
+      if (summary.sandbox !== undefined) console.log(`sandbox kept: ${summary.sandbox}`);
+    }
+    return totals.killed === totals.mutants ? 0 : 1;
+  },
+};

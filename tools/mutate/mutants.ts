@@ -1,0 +1,246 @@
+/**
+ * The rules where a wrong line costs money, each broken one way at a time (a
+ * mutant): `tools/xspos mutate` applies one mutant to a copy of the repo, runs
+ * the suites named for it, and the mutant must be killed — by jest, and also in
+ * XS when the broken code is core (modules/) and a core suite names it.
+ *
+ * An edit names text that must occur exactly once in its file: when the code
+ * moves on, the mutant fails loudly ("not found") instead of silently testing
+ * nothing. Issue #20 lists the first ten; docs/testing.md records a run.
+ */
+
+export interface MutantEdit {
+  /** Repo-relative path of the file to edit. */
+  readonly file: string;
+  /** Text that must occur exactly once in the file. */
+  readonly find: string;
+  readonly replace: string;
+}
+
+export interface Mutant {
+  /** Short kebab-case name, for --only and reports. */
+  readonly id: string;
+  /** The rule the mutant breaks, in one line. */
+  readonly rule: string;
+  readonly edits: readonly MutantEdit[];
+  /** Test files (repo-relative) that must kill it; the ones under tests/core also run in XS. */
+  readonly suites: readonly string[];
+}
+
+const ENGINE = "modules/txn/engine.ts";
+const LINK = "modules/link/host-link.ts";
+const FORMAT = "modules/journal/format.ts";
+const FLASH_JOURNAL = "modules/txn/flash-journal.ts";
+const MESSAGES = "modules/txn/messages.ts";
+const LOG = "modules/platform/log.ts";
+
+const ENGINE_TEST = "tests/core/txn/engine.test.ts";
+const LINK_TEST = "tests/core/link/host-link.test.ts";
+const APPROVAL_CUTS_TEST = "tests/core/journal/approval-cuts.test.ts";
+const SALE_CUTS_TEST = "tests/core/txn/approval-power-cuts.test.ts";
+const MESSAGES_TEST = "tests/core/iso8583/messages.test.ts";
+const LOG_TEST = "tests/core/platform/log.test.ts";
+
+export const MUTANTS: readonly Mutant[] = Object.freeze([
+  // ---- the MAC check
+  {
+    id: "mac-missing-f64-accepted",
+    rule: "an approval (or a reversal's final 0410) without F64 is never accepted",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'if (message.fields[64] === undefined) return message.mti === "0810" || !macProtects(message);',
+        replace: "if (message.fields[64] === undefined) return true;",
+      },
+    ],
+    suites: [ENGINE_TEST],
+  },
+  {
+    id: "mac-0410-final-without-f64-accepted",
+    rule: "a reversal's final 0410 (12/25) without F64 does not end the reversal",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'if (message.fields[64] === undefined) return message.mti === "0810" || !macProtects(message);',
+        replace: 'if (message.fields[64] === undefined) return message.mti === "0810" || message.fields[39] !== "00";',
+      },
+    ],
+    suites: [ENGINE_TEST],
+  },
+  {
+    id: "mac-mismatch-accepted",
+    rule: "an answer whose F64 does not match is not trusted",
+    edits: [{ file: ENGINE, find: "return macEqual(cupEcbMac(this.#mac,", replace: "return true || macEqual(cupEcbMac(this.#mac," }],
+    suites: [ENGINE_TEST],
+  },
+  {
+    id: "bad-mac-approval-not-reversed",
+    rule: "an approval that fails its MAC is reversed with A0",
+    edits: [{ file: ENGINE, find: 'if (f39 === "00" && !answer.macValid) {', replace: 'if (f39 === "00" && !answer.macValid && false) {' }],
+    suites: [ENGINE_TEST],
+  },
+  // ---- the deadline rule
+  {
+    id: "deadline-late-only-after",
+    rule: "an answer arriving at the deadline is late (>=, not >), whichever callback runs first",
+    edits: [{ file: LINK, find: "if (nowMs >= pending.deadlineMs) {", replace: "if (nowMs > pending.deadlineMs) {" }],
+    suites: [LINK_TEST],
+  },
+  {
+    id: "deadline-from-exchange-start",
+    rule: "the response deadline counts from the request's last byte written, not from the exchange's start",
+    edits: [
+      {
+        file: LINK,
+        find: "const pending: Pending = { request, done, written: false, deadlineMs: 0, timer: undefined };",
+        replace:
+          "const pending: Pending = { request, done, written: false, deadlineMs: this.#options.clock.nowMs() + this.#options.responseTimeoutMs, timer: undefined };",
+      },
+      {
+        file: LINK,
+        find: "pending.deadlineMs = nowMs + this.#options.responseTimeoutMs;\n    pending.timer = this.#options.clock.schedule(this.#options.responseTimeoutMs, () => {",
+        replace: "pending.timer = this.#options.clock.schedule(Math.max(0, pending.deadlineMs - nowMs), () => {",
+      },
+    ],
+    suites: [LINK_TEST, "tests/node/scenario/scenarios.test.ts"],
+  },
+  // ---- arm before write
+  {
+    id: "arm-after-write",
+    rule: "the reversal record is durable before the request's first byte is written",
+    edits: [
+      {
+        file: ENGINE,
+        find: `        beforeWrite: () => {
+          hooks?.beforeWrite?.();
+          if (armed === undefined) return;
+          this.#options.journal.arm(armed.record, armed.card);
+          this.#track(stan, "armed");
+          this.#emit({ ev: "journal", stan, state: "armed" });
+        },
+        onWritten: () => {`,
+        replace: `        beforeWrite: () => {
+          hooks?.beforeWrite?.();
+        },
+        onWritten: () => {
+          if (armed !== undefined) {
+            this.#options.journal.arm(armed.record, armed.card);
+            this.#track(stan, "armed");
+            this.#emit({ ev: "journal", stan, state: "armed" });
+          }`,
+      },
+    ],
+    suites: [SALE_CUTS_TEST, ENGINE_TEST],
+  },
+  {
+    id: "link-before-write-after-write",
+    rule: "the link runs beforeWrite before the first byte leaves, never after",
+    edits: [
+      {
+        file: LINK,
+        find: "    pending.request.beforeWrite?.();\n    const message = pending.request.message;",
+        replace: "    const message = pending.request.message;",
+      },
+      {
+        file: LINK,
+        find: "    const nowMs = this.#options.clock.nowMs();\n    pending.written = true;",
+        replace: "    pending.request.beforeWrite?.();\n    const nowMs = this.#options.clock.nowMs();\n    pending.written = true;",
+      },
+    ],
+    suites: [LINK_TEST, SALE_CUTS_TEST],
+  },
+  // ---- the approval write
+  {
+    id: "approval-split",
+    rule: "the approval closes the armed record and logs the sale in one flash step",
+    edits: [
+      {
+        file: FLASH_JOURNAL,
+        find: "    this.#open().approve(seq, authCode, rrn);\n",
+        replace:
+          "    this.#open().complete(seq);\n    const logged = this.#open().arm(this.#transactionData(armed, record), record.pan);\n    this.#open().approve(logged, authCode, rrn);\n",
+      },
+    ],
+    suites: [SALE_CUTS_TEST, ENGINE_TEST],
+  },
+  {
+    id: "torn-approval-accepted",
+    rule: "a torn APPROVAL group (its check fails) is never read as an approval",
+    edits: [
+      {
+        file: FORMAT,
+        find: '  if (group[9] !== check >>> 16 || group[10] !== ((check >>> 8) & 0xff) || group[11] !== (check & 0xff)) return { state: "unreadable" };\n',
+        replace: "",
+      },
+    ],
+    suites: [APPROVAL_CUTS_TEST],
+  },
+  {
+    id: "torn-approval-one-check-byte",
+    rule: "all three check bytes of the APPROVAL group are compared",
+    edits: [
+      {
+        file: FORMAT,
+        find: "if (group[9] !== check >>> 16 || group[10] !== ((check >>> 8) & 0xff) || group[11] !== (check & 0xff))",
+        replace: "if (group[11] !== (check & 0xff))",
+      },
+    ],
+    suites: [APPROVAL_CUTS_TEST],
+  },
+  // ---- the 0400 builder
+  {
+    id: "reversal-without-reason",
+    rule: "the 0400 carries the reason in F39",
+    edits: [
+      {
+        file: MESSAGES,
+        find: "{ ...record.fields, 39: reason, 64: MAC_PLACEHOLDER }",
+        replace: "{ ...record.fields, 64: MAC_PLACEHOLDER }",
+      },
+    ],
+    suites: [MESSAGES_TEST, ENGINE_TEST],
+  },
+  {
+    id: "reversal-without-amount",
+    rule: "the 0400 repeats the original's amount (F4)",
+    edits: [
+      {
+        file: MESSAGES,
+        find: "const REVERSAL_FIELDS = Object.freeze([2, 3, 4, 11,",
+        replace: "const REVERSAL_FIELDS = Object.freeze([2, 3, 11,",
+      },
+    ],
+    suites: [MESSAGES_TEST, ENGINE_TEST],
+  },
+  {
+    id: "reversal-swiped-with-pan",
+    rule: "a swiped card's 0400 goes without F2",
+    edits: [{ file: MESSAGES, find: "  if (request.fields[35] !== undefined) delete out[2];\n", replace: "" }],
+    suites: [MESSAGES_TEST, ENGINE_TEST],
+  },
+  {
+    id: "reversal-full-f55",
+    rule: "the 0400's F55 keeps only the reversal tag set",
+    edits: [{ file: MESSAGES, find: "  if (out[55] !== undefined) out[55] = reversalF55(out[55]);\n", replace: "" }],
+    suites: [MESSAGES_TEST, ENGINE_TEST],
+  },
+  // ---- PAN masking
+  {
+    id: "pan-mask-short-shown",
+    rule: "a PAN shorter than 13 digits is masked whole",
+    edits: [{ file: LOG, find: "if (pan.length < 13) return", replace: "if (pan.length < 10) return" }],
+    suites: [LOG_TEST],
+  },
+  {
+    id: "pan-mask-bin-8",
+    rule: "at most the first 6 digits show",
+    edits: [
+      {
+        file: LOG,
+        find: 'return pan.slice(0, 6) + "*".repeat(pan.length - 10) + pan.slice(-4);',
+        replace: 'return pan.slice(0, 8) + "*".repeat(pan.length - 12) + pan.slice(-4);',
+      },
+    ],
+    suites: [LOG_TEST],
+  },
+]);
