@@ -123,6 +123,19 @@ export class EmulatedNetwork implements Transport {
     for (const link of [...this.#links]) this.#reset(link, "network reset");
   }
 
+  /**
+   * The terminal loses power. What it already wrote is on the wire and still reaches the server (a network
+   * interface does not recall sent bytes: the reversal rules must hold in that worst case); each connection is
+   * then reset after its last byte in flight.
+   */
+  terminalPowerLost(): void {
+    for (const link of [...this.#links]) {
+      const afterMs = link.lastDueToServerMs - this.#clock.nowMs();
+      if (afterMs <= 0) this.#reset(link, "terminal powered off");
+      else this.#clock.schedule(afterMs, () => this.#reset(link, "terminal powered off"));
+    }
+  }
+
   connect(_endpoint: TransportEndpoint, events: ConnectionEvents): Connection {
     assert(this.#links.length < this.#connectionsMax, "EmulatedNetwork: too many open connections");
     const link: Link = {

@@ -195,7 +195,7 @@ export class ChaosSystem {
     this.journal = undefined;
     this.storage.cutPower();
     this.#generation++;
-    this.network.resetAll();
+    this.network.terminalPowerLost();
     this.emit({ ev: "power", state });
   }
 

@@ -9,8 +9,9 @@
  *
  * Power: the terminal lives in a power domain. A cut drops every timer and
  * network callback of the running terminal (they check the domain's
- * generation); what survives is the flash (journal + state record), the key
- * store and the calendar clock. `powerCut` with `atFlashOp: N` arms a torn
+ * generation); bytes it already wrote still reach the host (the worst case:
+ * a network interface does not recall them). What survives is the flash
+ * (journal + state record), the key store and the calendar clock. `powerCut` with `atFlashOp: N` arms a torn
  * operation in the middle of the N-th flash erase/program from then on; when
  * it fires, the call that hit it unwinds and nothing runs until `powerOn`.
  */
@@ -118,7 +119,7 @@ class PowerDomain {
   cut(): void {
     this.generation++;
     this.on = false;
-    this.network.resetAll();
+    this.network.terminalPowerLost();
   }
 }
 

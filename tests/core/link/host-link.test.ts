@@ -142,6 +142,37 @@ describe("EmulatedNetwork", () => {
     expect(() => connection.write(new Uint8Array([6]))).toThrow();
   });
 
+  test("a terminal power loss: bytes already written still reach the server, then the connection is reset", () => {
+    const clock = new VirtualClock();
+    const serverGot: number[] = [];
+    let serverClosed = -1;
+    const network = new EmulatedNetwork({
+      clock,
+      latencyMs: 10,
+      accept: () => ({ onData: (bytes) => serverGot.push(...bytes), onClosed: () => (serverClosed = clock.nowMs()) }),
+    });
+    const terminalClosed: string[] = [];
+    const connection = network.connect(
+      { host: "h", port: 1 },
+      { onConnected() {}, onData() {}, onClosed: (failure) => terminalClosed.push(failure) },
+    );
+    clock.advance(40);
+    connection.write(new Uint8Array([1, 2, 3]));
+    clock.advance(5);
+    network.terminalPowerLost();
+    expect(network.openConnections).toBe(1);
+    clock.advance(5);
+    expect(serverGot).toEqual([1, 2, 3]);
+    expect(serverClosed).toBe(50);
+    expect(terminalClosed).toEqual(["reset"]);
+    expect(network.openConnections).toBe(0);
+    // Nothing in flight: the reset is at once.
+    network.connect({ host: "h", port: 1 }, { onConnected() {}, onData() {}, onClosed: (failure) => terminalClosed.push(failure) });
+    clock.advance(40);
+    network.terminalPowerLost();
+    expect(terminalClosed).toEqual(["reset", "reset"]);
+  });
+
   test("down: a connection attempt goes unanswered", () => {
     const clock = new VirtualClock();
     const network = new EmulatedNetwork({ clock, accept: () => ({ onData() {}, onClosed() {} }) });
@@ -347,10 +378,13 @@ function handSetup() {
   });
   const outcomes: ExchangeOutcome[] = [];
   const deadlines: number[] = [];
+  const armedWithBytesWritten: number[] = [];
   link.exchange(
     {
       message: message("0200", "000001"),
       expect: { mti: "0210", stan: "000001", tid: "10000159" },
+      // The record is made durable here: not one byte may have been handed to the transport yet.
+      beforeWrite: () => armedWithBytesWritten.push(written.length),
       onWritten: (_atMs, deadlineMs) => deadlines.push(deadlineMs),
     },
     (outcome) => outcomes.push(outcome),
@@ -359,7 +393,7 @@ function handSetup() {
     expect(events).toBeDefined();
     return events!;
   };
-  return { clock, written, link, outcomes, deadlines, discards, events: connectedEvents };
+  return { clock, written, link, outcomes, deadlines, discards, armedWithBytesWritten, events: connectedEvents };
 }
 
 describe("HostLink deadline, with data before a timer due in the same millisecond", () => {
@@ -370,6 +404,7 @@ describe("HostLink deadline, with data before a timer due in the same millisecon
     const t = handSetup();
     t.clock.setMs(400); // a slow connect: the exchange started at 0, its last byte is written at 400
     t.events().onConnected();
+    expect(t.armedWithBytesWritten).toEqual([0]);
     expect(t.written).toHaveLength(1);
     expect(t.deadlines).toEqual([1400]);
     t.clock.setMs(atMs);
