@@ -101,6 +101,12 @@ describe("builders", () => {
     for (const n of [2, 26, 35, 36, 52, 53]) expect(r.fields[n]).toBeUndefined();
     expect(decodeTlv(fromHex(r.fields[55]!)).map((i) => i.tag)).toEqual([0x95, 0x9f1e, 0x9f10, 0x9f36]);
     expect(r.fields[64]).toBe("0000000000000000");
+    // The rest of the original, unchanged (§2.4): the host finds and reverses the amount of this STAN in this batch.
+    expect(r.fields[4]).toBe("000000005588");
+    for (const n of [3, 4, 14, 22, 25, 41, 42, 49, 60]) {
+      expect(sale.fields[n]).toBeDefined();
+      expect([n, r.fields[n]]).toEqual([n, sale.fields[n]]);
+    }
     const chipSale = buildSale({ ...base, amount: 5588, card: chip });
     expect(reversal({ fields: reversalFields(chipSale) }, "06").fields[2]).toBe(chipSale.fields[2]);
     expect(roundTrip(r)).toStrictEqual(r);

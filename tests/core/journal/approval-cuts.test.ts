@@ -7,6 +7,7 @@
  * approved with other data (a torn group accepted). Runs in Node and in XS.
  */
 import { NorFlash, PowerCut, type FlashFaultKind } from "../../../modules/emulators/nor-flash";
+import { decodeApproval, encodeApproval, GROUP_BYTES } from "../../../modules/journal/format";
 import { Journal, type JournalOptions } from "../../../modules/journal/journal";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, TEST_PAN, testCipher } from "../../../tools/journal/fixtures";
@@ -77,5 +78,30 @@ describe("a power cut at each flash operation of the approval", () => {
     if (kind === "cutAfter") expect(new Set(verdicts)).toEqual(new Set(["approved"]));
     // A group torn in any byte or bit fails its check: the host's approval is reversed, never read as other data.
     if (kind === "cutInside" || kind === "tornBits") expect(new Set(verdicts)).toEqual(new Set(["owed"]));
+  });
+});
+
+describe("the APPROVAL group's check", () => {
+  const SEQ = 41;
+  const group = new Uint8Array(GROUP_BYTES);
+  encodeApproval(SEQ, AUTH_CODE, RRN, group);
+
+  test("a whole group reads back as written; under another record's seq it does not", () => {
+    expect(decodeApproval(SEQ, group)).toEqual({ state: "approved", authCode: AUTH_CODE, rrn: RRN });
+    expect(decodeApproval(SEQ + 1, group)).toEqual({ state: "unreadable" });
+  });
+
+  test("every bit a torn program left at 1, and every bit flipped at rest, makes the group unreadable", () => {
+    let damaged = 0;
+    for (let byte = 0; byte < GROUP_BYTES; byte++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const copy = group.slice();
+        copy[byte] ^= 1 << bit;
+        // Not a blank (all FF) or void (all 00) group: one bit cannot make either from an approval.
+        expect(decodeApproval(SEQ, copy)).toEqual({ state: "unreadable" });
+        damaged++;
+      }
+    }
+    expect(damaged).toBe(GROUP_BYTES * 8);
   });
 });
