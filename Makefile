@@ -7,7 +7,7 @@ TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
 .PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps \
-	sdk sdk-debs esp32-link device-test native-terminal
+	sdk sdk-debs esp32-link device-test native-terminal mutation
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -29,6 +29,7 @@ test: install
 	@echo "== jest (Node)"; $(JEST) --ci
 	@echo "== soak"; $(MAKE) --no-print-directory soak
 	@echo "== XS"; node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts
+	@echo "== mutation"; $(MAKE) --no-print-directory mutation
 
 typecheck: install
 	$(TSC) -p tsconfig.json
@@ -50,6 +51,11 @@ soak: install
 
 jest: install
 	$(JEST) --ci
+
+# Mutation testing of the reversal rules (tools/mutate/mutants.ts, docs/testing.md): each mutant in a sandbox
+# copy, killed by jest and, for core code, in XS too. About 2 minutes.
+mutation: install
+	tools/xspos mutate
 
 xs: install
 	node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts

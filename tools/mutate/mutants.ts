@@ -6,7 +6,7 @@
  *
  * An edit names text that must occur exactly once in its file: when the code
  * moves on, the mutant fails loudly ("not found") instead of silently testing
- * nothing. Issue #20 lists the first ten; docs/testing.md records a run.
+ * nothing. Issue #20 names the rules; docs/testing.md records a run.
  */
 
 export interface MutantEdit {
@@ -40,6 +40,8 @@ const APPROVAL_CUTS_TEST = "tests/core/journal/approval-cuts.test.ts";
 const SALE_CUTS_TEST = "tests/core/txn/approval-power-cuts.test.ts";
 const MESSAGES_TEST = "tests/core/iso8583/messages.test.ts";
 const LOG_TEST = "tests/core/platform/log.test.ts";
+const RUNTIME = "tests/xs/runtime.ts";
+const RUNTIME_PARITY_TEST = "tests/node/xs/runtime-parity.test.ts";
 
 export const MUTANTS: readonly Mutant[] = Object.freeze([
   // ---- the MAC check
@@ -223,6 +225,31 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     rule: "the 0400's F55 keeps only the reversal tag set",
     edits: [{ file: MESSAGES, find: "  if (out[55] !== undefined) out[55] = reversalF55(out[55]);\n", replace: "" }],
     suites: [MESSAGES_TEST, ENGINE_TEST],
+  },
+  // ---- the XS test runtime must not report PASS with nothing checked
+  {
+    id: "xs-runtime-zero-tests-pass",
+    rule: "a suite with no tests fails in XS",
+    edits: [{ file: RUNTIME, find: "if (testCount === 0) outcomes.push(", replace: "if (testCount < 0) outcomes.push(" }],
+    suites: [RUNTIME_PARITY_TEST],
+  },
+  {
+    id: "xs-runtime-empty-each-pass",
+    rule: "an empty .each table fails the suite in XS",
+    edits: [{ file: RUNTIME, find: "if (!Array.isArray(table) || table.length === 0) {", replace: "if (!Array.isArray(table)) {" }],
+    suites: [RUNTIME_PARITY_TEST],
+  },
+  {
+    id: "xs-runtime-tothrow-any-value",
+    rule: "toThrow on a value that is not a function fails in XS",
+    edits: [{ file: RUNTIME, find: 'if (typeof actual !== "function")', replace: 'if (typeof actual !== "function" && false)' }],
+    suites: [RUNTIME_PARITY_TEST],
+  },
+  {
+    id: "xs-runtime-cycles-equal",
+    rule: "two cycles compare by content in XS",
+    edits: [{ file: RUNTIME, find: "if (aStack[i] === a) return bStack[i] === b;", replace: "if (aStack[i] === a) return true;" }],
+    suites: [RUNTIME_PARITY_TEST],
   },
   // ---- PAN masking
   {
