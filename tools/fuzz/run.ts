@@ -9,7 +9,7 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { toHex } from "../../modules/base/hex";
 import { SeededRandom } from "../../modules/platform/random";
-import { FuzzFinding, makeTarget, TARGET_NAMES, type TargetName } from "./targets";
+import { FuzzFinding, makeTarget, TARGET_NAMES, type FuzzTarget, type TargetName } from "./targets";
 
 export interface FuzzSummary {
   inputs: number;
@@ -39,14 +39,14 @@ type ChildMessage =
 
 /** Runs inputs from..from+count-1 of `target` here; calls back per finding and every PROGRESS_EVERY inputs. */
 export function fuzzHere(
-  name: TargetName,
+  which: TargetName | FuzzTarget,
   seed: number,
   from: number,
   count: number,
   onFinding: (finding: Finding) => void,
   onProgress: (next: number) => void = () => undefined,
 ): FuzzSummary {
-  const target = makeTarget(name);
+  const target = typeof which === "string" ? makeTarget(which) : which;
   const summary: FuzzSummary = { inputs: 0, typedErrors: 0, untyped: 0, slowest_ms: 0 };
   for (let index = from; index < from + count; index++) {
     if ((index - from) % PROGRESS_EVERY === 0) onProgress(index);
