@@ -11,21 +11,28 @@
 import config from "mc/config";
 import Preference from "preference";
 import { assert, assertInteger } from "../../modules/base/assert";
+import {
+  PARAMETER_TABLE,
+  ParameterError,
+  resolveParameters,
+  type TerminalParameters as CoreParameters,
+} from "../../modules/terminal/parameters";
 
-export interface TerminalParameters {
+export { ParameterError };
+
+/** Where this terminal connects and who it is; the transaction parameters come from the one table (modules/terminal/parameters.ts). */
+export interface ConnectionSettings {
   readonly host: string;
   readonly port: number;
   readonly tid: string;
   readonly mid: string;
   readonly serverName: string;
-  readonly responseTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly reversalRetries: number;
-  readonly blockSalesWhileReversalFailed: boolean;
 }
 
-/** Parameter name → NVS key (NVS keys are at most 15 characters). */
-const NVS_KEYS: Readonly<Record<keyof TerminalParameters, string>> = Object.freeze({
+export type DeviceParameters = ConnectionSettings & CoreParameters;
+
+/** Setting name → NVS key (NVS keys are at most 15 characters); `revRetries` is the old key of reversalAttempts, still read. */
+const NVS_KEYS: Readonly<Record<keyof DeviceParameters, string>> = Object.freeze({
   host: "host",
   port: "port",
   tid: "tid",
@@ -33,9 +40,13 @@ const NVS_KEYS: Readonly<Record<keyof TerminalParameters, string>> = Object.free
   serverName: "serverName",
   responseTimeoutMs: "respTimeoutMs",
   connectTimeoutMs: "connTimeoutMs",
-  reversalRetries: "revRetries",
+  reversalAttempts: "revAttempts",
   blockSalesWhileReversalFailed: "blockOnRevFail",
+  amountMaxMinor: "amountMax",
+  batchCountMax: "batchCountMax",
+  batchAmountMaxMinor: "batchAmountMax",
 });
+const NVS_OLD_KEYS: Readonly<Partial<Record<keyof DeviceParameters, string>>> = Object.freeze({ reversalAttempts: "revRetries" });
 
 const PARAMETERS_DOMAIN = "xspos";
 const KEYS_DOMAIN = "xspos-keys";
@@ -44,58 +55,47 @@ const NVS_NAME_LENGTH_MAX = 15;
 const KEY_BLOB_BYTES_MAX = 512;
 export const NVS_BLOB_BYTES_MAX = 4000;
 
-/** A stored value of the wrong type, or out of range: the parameter is unusable, not silently defaulted. */
-export class ParameterError extends Error {
-  override readonly name = "ParameterError";
-  constructor(
-    readonly parameter: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function stored(name: keyof TerminalParameters): unknown {
+function stored(name: keyof DeviceParameters): unknown {
   const value = Preference.get(PARAMETERS_DOMAIN, NVS_KEYS[name]);
-  return value === undefined ? (config as Record<string, unknown>)[name] : value;
+  if (value !== undefined) return value;
+  const old = NVS_OLD_KEYS[name];
+  const oldValue = old === undefined ? undefined : Preference.get(PARAMETERS_DOMAIN, old);
+  return oldValue ?? (config as Record<string, unknown>)[name];
 }
 
-function text(name: keyof TerminalParameters, lengthMax: number): string {
+function text(name: keyof ConnectionSettings, lengthMax: number): string {
   const value = stored(name);
   if (typeof value !== "string" || value.length === 0 || value.length > lengthMax)
-    throw new ParameterError(name, `${name} must be a string of 1 to ${lengthMax} characters`);
+    throw new ParameterError(name, `must be a string of 1 to ${lengthMax} characters`);
   return value;
 }
 
-function integer(name: keyof TerminalParameters, min: number, max: number): number {
+function integer(name: keyof ConnectionSettings, min: number, max: number): number {
   const value = stored(name);
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
-    throw new ParameterError(name, `${name} must be an integer in [${min}, ${max}]`);
+    throw new ParameterError(name, `must be an integer in [${min}, ${max}]`);
   return value;
 }
 
-function flag(name: keyof TerminalParameters): boolean {
-  const value = stored(name);
-  if (typeof value !== "boolean") throw new ParameterError(name, `${name} must be a boolean`);
-  return value;
-}
-
-export function loadTerminalParameters(): TerminalParameters {
+/** The connection settings, then every table parameter from NVS (else the build's config, else its default), checked as one set. */
+export function loadTerminalParameters(): DeviceParameters {
+  const values: Record<string, unknown> = {};
+  for (const spec of PARAMETER_TABLE) {
+    const value = stored(spec.name);
+    if (value !== undefined) values[spec.name] = value;
+  }
   return {
     host: text("host", 63),
     port: integer("port", 1, 65535),
     tid: text("tid", 8),
     mid: text("mid", 15),
     serverName: text("serverName", 253),
-    responseTimeoutMs: integer("responseTimeoutMs", 1000, 300_000),
-    connectTimeoutMs: integer("connectTimeoutMs", 1000, 120_000),
-    reversalRetries: integer("reversalRetries", 1, 10),
-    blockSalesWhileReversalFailed: flag("blockSalesWhileReversalFailed"),
+    ...resolveParameters(values),
   };
 }
 
 /** Persists one parameter (each set is an NVS commit: call on change, not per transaction). */
-export function saveTerminalParameter<K extends keyof TerminalParameters>(name: K, value: TerminalParameters[K]): void {
+export function saveTerminalParameter<K extends keyof DeviceParameters>(name: K, value: DeviceParameters[K]): void {
   Preference.set(PARAMETERS_DOMAIN, NVS_KEYS[name], value);
 }
 

@@ -1,6 +1,7 @@
 /*
- * A non-blocking TCP + TLS client tls over lwIP and ESP-IDF's mbedtls,
- * driven by tls-transport.ts: nothing here blocks or waits. JS calls poll()
+ * A non-blocking TCP + TLS client tls over lwIP and ESP-IDF's mbedtls (on
+ * the Linux terminal: POSIX sockets and Debian's mbedtls, the one #ifdef
+ * below), driven by tls-transport.ts: nothing here blocks or waits. JS calls poll()
  * from a timer to advance connect and handshake, read()/write() move what the
  * stack has ready, and every timeout is enforced in JS by closing the tls.
  *
@@ -20,8 +21,18 @@
 #include <string.h>
 
 #include "xsmc.h"
+#ifdef ESP_PLATFORM
 #include "xsHost.h"
 #include "lwip/sockets.h"
+#else
+/* The Linux terminal (hosts/lin): the same calls on POSIX sockets, over Debian's mbedtls. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
 #include "mbedtls/version.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"

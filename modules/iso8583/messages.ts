@@ -8,7 +8,6 @@
 import type { IsoFields, IsoMessage } from "./codec";
 import {
   encodeField60,
-  fieldBytes,
   encodeField61,
   encodeSecurityControl,
   encodeSettlementTotals,
@@ -16,8 +15,6 @@ import {
   type SecurityControl,
   type SettlementTotals,
 } from "./subfields";
-import { decodeTlv, encodeTlv } from "./tlv";
-import { toHex } from "../base/hex";
 
 export interface TerminalIdentity {
   /** 10 hex digits: `60` + destination (NII) + source. */
@@ -66,9 +63,6 @@ export const MAC_PLACEHOLDER = "0000000000000000";
 export const CURRENCY_CNY = "156";
 /** F26 when a PIN is captured: maximum PIN length the terminal accepts. */
 const PIN_CAPTURE_CODE = "06";
-
-/** F39 reason in a 0400 (reference §2.3): 98 no/late response, A0 bad response MAC, 06 anything else. */
-export type ReversalReason = "98" | "A0" | "06";
 
 function message(mti: string, terminal: TerminalIdentity, fields: IsoFields): IsoMessage {
   return { tpdu: terminal.tpdu, header: terminal.header, mti, fields };
@@ -194,35 +188,6 @@ export function buildVoid(input: OriginalReferenceInput): IsoMessage {
 /** Refunds may be made without the original's batch/STAN (zeros then); 61.3 is the original's MMDD or 0000. */
 export function buildRefund(input: OriginalReferenceInput): IsoMessage {
   return referencing(input, "0220", "25", input.original.date ?? "0000");
-}
-
-// ---------------------------------------------------------------- reversal
-
-/** Fields a 0400 keeps from its original request (reference §2.4, C-newpos rule: no track, PIN or F53). */
-const REVERSAL_KEEPS = Object.freeze([2, 3, 4, 11, 14, 22, 23, 25, 38, 41, 42, 49, 60, 61]);
-/** ICC tags a reversal carries: TVR, IFD serial, issuer application data, ATC, script results. */
-const REVERSAL_TAGS = Object.freeze([0x95, 0x9f1e, 0x9f10, 0x9f36, 0xdf31]);
-
-export interface ReversalOptions {
-  /** F38 when the host's response carried one. */
-  readonly authCode?: string;
-  /** F55 refreshed after the second GENERATE AC / script processing (hex); otherwise the original's is filtered. */
-  readonly icc?: string;
-}
-
-/** The 0400 for an original 0200 request: same STAN (F11), F39 = reason, no F35/F36/F52/F53/F26. */
-export function buildReversal(original: IsoMessage, reason: ReversalReason, options: ReversalOptions = {}): IsoMessage {
-  const fields: IsoFields = {};
-  for (const n of REVERSAL_KEEPS) if (original.fields[n] !== undefined) fields[n] = original.fields[n];
-  if (options.authCode !== undefined) fields[38] = options.authCode;
-  fields[39] = reason;
-  const icc = options.icc ?? original.fields[55];
-  if (icc !== undefined) {
-    const items = decodeTlv(fieldBytes(55, icc)).filter((item) => REVERSAL_TAGS.includes(item.tag));
-    fields[55] = toHex(encodeTlv(items));
-  }
-  fields[64] = MAC_PLACEHOLDER;
-  return { tpdu: original.tpdu, header: original.header, mti: "0400", fields };
 }
 
 // ---------------------------------------------------------------- settlement and batch upload

@@ -46,14 +46,15 @@ export interface Field60 {
   readonly accountType?: string;
 }
 
+// Each pair frozen too: xsl warns about (and the device clones to RAM) any preloaded object left writable.
 const F60_PARTS = Object.freeze([
-  ["type", 2],
-  ["batch", 6],
-  ["netCode", 3],
-  ["readCapability", 1],
-  ["icCondition", 1],
-  ["partialApproval", 1],
-  ["accountType", 3],
+  Object.freeze(["type", 2] as const),
+  Object.freeze(["batch", 6] as const),
+  Object.freeze(["netCode", 3] as const),
+  Object.freeze(["readCapability", 1] as const),
+  Object.freeze(["icCondition", 1] as const),
+  Object.freeze(["partialApproval", 1] as const),
+  Object.freeze(["accountType", 3] as const),
 ] as const);
 
 export function encodeField60(value: Field60): string {

@@ -11,16 +11,17 @@
  * - triggers: no answer by the deadline or the connection lost after the
  *   write → 98; the answer's MAC fails → A0; a failure on the terminal after
  *   the host approved (the chip's AAC, a bad answer) → 06 with F55 refreshed.
- * - a reversal episode runs right after its trigger: `reversalRetries`
- *   attempts, each with the response timeout. Exhausted → 冲正失败: kept, shown
- *   with guidance, retried before the next online message (every one,
- *   balance and settlement included), reported by settlement.
+ * - a reversal episode runs right after its trigger: `reversalAttempts`
+ *   attempts, each with the response timeout. Exhausted → 冲正失败: kept,
+ *   retried before the next online message (every one, balance and
+ *   settlement included), reported by settlement.
  * - boot: every armed record without a final state is reversal-due.
+ * Every record moves through the table of reversal-machine.ts.
  *
- * Operations run one at a time from a bounded queue; every decision is an
- * event (`onEvent`), every screen change an input for the UI (`onUi`). When
- * the queue runs dry the UI hears `idle`: a progress screen no result
- * follows (boot's reversals, a resumed upload) gives the keypad back.
+ * Operations run one at a time from a bounded queue. Every decision is a
+ * domain event (`onEvent`, events.ts): the engine knows nothing of screens;
+ * the terminal's UI maps the events to screens and slips. When the queue runs
+ * dry the engine reports `idle`.
  */
 import { assert, assertInteger } from "../base/assert";
 import { fromHex, toHex } from "../base/hex";
@@ -32,13 +33,14 @@ import { pinBlockFormat0 } from "../crypto/pin-block";
 import { Iso8583Codec, type IsoMessage } from "../iso8583/codec";
 import { CUP } from "../iso8583/dialect";
 import { Iso8583Error } from "../iso8583/error";
-import { padNumber } from "../iso8583/subfields";
+import { encodeSettlementTotals, padNumber } from "../iso8583/subfields";
 import { HostLink, type CorrelationKey, type ExchangeOutcome } from "../link/host-link";
 import type { Clock } from "../platform/clock";
 import { maskPan } from "../platform/log";
 import type { Transport, TransportEndpoint } from "../platform/transport";
-import type { EngineInput, Operation } from "../ui/terminal-ui";
-import * as messages from "./messages";
+import type { BatchTotals, OpenReversal, Operation, Outcome, RefusalReason, TxnEvent } from "./events";
+import * as messageBuilders from "./messages";
+import { nextReversalState, REVERSAL_FINAL_STATES, type ReversalEvent, type ReversalState } from "./reversal-machine";
 import type {
   ApprovedRecord,
   CardOnFile,
@@ -51,27 +53,20 @@ import type {
   WallClock,
 } from "./ports";
 
-export type Outcome = "approved" | "declined" | "timeout" | "refused" | "failed";
+// A namespace import captured by methods is a writable binding to xsl (a RAM alias on the device); a const is not.
+const messages = messageBuilders;
 
-/** The events of shared/contracts.md (the runner adds `t`, power and screen). */
-export type TxnEvent =
-  | { readonly ev: "boot"; readonly reversalDue: number }
-  | { readonly ev: "send"; readonly mti: string; readonly stan: string; readonly f39?: string }
-  | {
-      readonly ev: "recv";
-      readonly mti: string;
-      readonly stan: string;
-      readonly f39?: string;
-      readonly discarded?: true;
-      readonly reason?: "late" | "mismatch" | "badMac" | "duplicate";
-    }
-  | {
-      readonly ev: "journal";
-      readonly stan: string;
-      readonly state: "armed" | "completed" | "reversalDue" | "reversed" | "failed";
-      readonly reason?: ReversalReason;
-    }
-  | { readonly ev: "result"; readonly op: Operation; readonly stan?: string; readonly outcome: Outcome; readonly f39?: string };
+export type { Operation, Outcome, TxnEvent } from "./events";
+
+/** 交易限额: refused on the terminal, before connecting, when passed. */
+export interface TxnLimits {
+  /** The largest single sale or refund, minor units. */
+  readonly amountMaxMinor: number;
+  /** Financial records in the open batch (sales, voids, refunds). */
+  readonly batchCountMax: number;
+  /** The open batch's sales (net of voids) and its refunds, each, minor units: F48 has 12 digits for each. */
+  readonly batchAmountMaxMinor: number;
+}
 
 export interface TxnEngineOptions {
   readonly clock: Clock;
@@ -84,14 +79,16 @@ export interface TxnEngineOptions {
   readonly merchantId: string;
   readonly responseTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
-  readonly reversalRetries?: number;
+  /** 0400 attempts per reversal episode before 冲正失败. */
+  readonly reversalAttempts?: number;
   readonly blockSalesWhileReversalFailed?: boolean;
+  /** Default: the largest the CUP fields hold. */
+  readonly limits?: TxnLimits;
   /** The terminal's calendar clock: set from F12/F13 of the sign-on answer. */
   readonly wallClock?: WallClock;
   /** Makes the MAC and PIN ciphers from the working keys (a device routes 3DES to native code); default modules/crypto's TypeScript ones. */
   readonly ciphers?: CipherProvider;
   readonly onEvent: (event: TxnEvent) => void;
-  readonly onUi?: (input: EngineInput) => void;
 }
 
 export interface SaleRequest {
@@ -118,7 +115,11 @@ export class TxnRequestError extends Error {
 const QUEUE_MAX = 16;
 const PENDING_REVERSALS_MAX = 64;
 const AMOUNT_MAX = 999_999_999_99;
-const REVERSAL_RETRIES_MAX = 10;
+const REVERSAL_ATTEMPTS_MAX = 10;
+/** What F48's totals hold: 3-digit counts, 12-digit amounts. */
+const FIELD_LIMITS: TxnLimits = Object.freeze({ amountMaxMinor: AMOUNT_MAX, batchCountMax: 999, batchAmountMaxMinor: 999_999_999_999 });
+/** Records whose state the engine follows at once: the pending bound plus the one in flight. */
+const TRACKED_MAX = PENDING_REVERSALS_MAX + 1;
 const STAN_MAX = 999_999;
 const HOST_TIME = /^[0-9]{6}$/;
 const HOST_DATE = /^[0-9]{4}$/;
@@ -126,6 +127,24 @@ const HOST_DATE = /^[0-9]{4}$/;
 const REVERSAL_FINAL_CODES = Object.freeze(["00", "12", "25"]);
 
 type Job = (finish: () => void) => void;
+
+/** A card operation as asked: what to build once it has a STAN. */
+interface CardOperation {
+  readonly op: "balance" | "sale" | "refund" | "void";
+  readonly amount: number;
+  readonly build: (stan: string) => IsoMessage;
+  readonly card?: PresentedCard;
+  readonly originalStan?: string;
+  /** A void's original sale. */
+  readonly original?: ApprovedRecord;
+}
+
+/** A card operation on its way: its STAN, the request, and its armed record (none for a balance inquiry). */
+interface SentRequest extends CardOperation {
+  readonly stan: string;
+  readonly message: IsoMessage;
+  readonly record: ReversalRecord | undefined;
+}
 
 interface Answer {
   readonly message: IsoMessage;
@@ -151,20 +170,27 @@ export class TxnEngine {
   readonly #options: TxnEngineOptions;
   readonly #codec = new Iso8583Codec({ dialect: CUP });
   readonly #link: HostLink;
-  readonly #reversalRetries: number;
+  readonly #reversalAttempts: number;
   readonly #responseTimeoutMs: number;
+  readonly #limits: TxnLimits;
   readonly #queue: Job[] = [];
   #running = false;
   #state: TerminalState = { stanNext: 1, batch: "000001", signedOn: false };
   #mac: BlockCipher | undefined;
   #pik: BlockCipher | undefined;
   readonly #macOut = new Uint8Array(8);
+  /** Where each live reversible record stands in the reversal machine (closed ones leave). */
+  readonly #records = new Map<string, ReversalState>();
 
   constructor(options: TxnEngineOptions) {
     this.#options = options;
-    this.#reversalRetries = options.reversalRetries ?? 3;
+    this.#reversalAttempts = options.reversalAttempts ?? 3;
     this.#responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
-    assertInteger(this.#reversalRetries, 1, REVERSAL_RETRIES_MAX, "reversalRetries");
+    this.#limits = options.limits ?? FIELD_LIMITS;
+    assertInteger(this.#reversalAttempts, 1, REVERSAL_ATTEMPTS_MAX, "reversalAttempts");
+    assertInteger(this.#limits.amountMaxMinor, 1, AMOUNT_MAX, "limits.amountMaxMinor");
+    assertInteger(this.#limits.batchCountMax, 1, FIELD_LIMITS.batchCountMax, "limits.batchCountMax");
+    assertInteger(this.#limits.batchAmountMaxMinor, 1, FIELD_LIMITS.batchAmountMaxMinor, "limits.batchAmountMaxMinor");
     this.#link = new HostLink({
       transport: options.transport,
       clock: options.clock,
@@ -193,7 +219,11 @@ export class TxnEngine {
     this.#state = state.load() ?? this.#state;
     // Every record still needing a reversal counts, 冲正失败 included: all of them go out before the next online message.
     const due = journal.recover();
-    for (const record of journal.pending()) this.#emit({ ev: "journal", stan: record.stan, state: "reversalDue", reason: record.reason });
+    this.#records.clear();
+    for (const record of journal.pending()) {
+      this.#track(record.stan, record.state === "failed" ? "failed" : "reversalDue");
+      this.#emit({ ev: "journal", stan: record.stan, state: "reversalDue", reason: record.reason });
+    }
     this.#emit({ ev: "boot", reversalDue: due });
     this.#loadCiphers(keys);
     this.#enqueue((finish) =>
@@ -211,8 +241,9 @@ export class TxnEngine {
       this.#flushReversals(() =>
         this.#online("signOn", messages.signOn(this.#identity, stan, this.#state.batch), undefined, (result) => {
           const answer = result.kind === "answer" ? result.answer : undefined;
-          if (answer?.f39 === "00" && this.#acceptSignOn(answer.message)) return this.#result("signOn", stan, "approved", "00", finish);
-          this.#result("signOn", stan, outcomeOf(result), answer?.f39, finish);
+          if (answer?.f39 === "00" && this.#acceptSignOn(answer.message))
+            return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
+          this.#finishWith("signOn", stan, result, finish);
         }),
       );
     });
@@ -227,64 +258,76 @@ export class TxnEngine {
   }
 
   balance(card: PresentedCard, pin?: string): void {
-    this.#cardOperation("balance", (stan) => messages.balance(this.#identity, this.#cardRequest(stan, card, pin)), card, 0);
+    this.#cardOperation({
+      op: "balance",
+      amount: 0,
+      card,
+      build: (stan) => messages.balance(this.#identity, this.#cardRequest(stan, card, pin)),
+    });
   }
 
   sale(request: SaleRequest): void {
     checkAmount(request.amount);
-    this.#cardOperation(
-      "sale",
-      (stan) => messages.sale(this.#identity, this.#cardRequest(stan, request.card, request.pin), request.amount),
-      request.card,
-      request.amount,
-    );
+    this.#cardOperation({
+      op: "sale",
+      amount: request.amount,
+      card: request.card,
+      build: (stan) => messages.sale(this.#identity, this.#cardRequest(stan, request.card, request.pin), request.amount),
+    });
   }
 
   refund(request: RefundRequest): void {
     checkAmount(request.amount);
-    this.#cardOperation(
-      "refund",
-      (stan) => messages.refund(this.#identity, this.#cardRequest(stan, request.card, request.pin), request.amount, request.originalStan),
-      request.card,
-      request.amount,
-      request.originalStan,
-    );
+    this.#cardOperation({
+      op: "refund",
+      amount: request.amount,
+      card: request.card,
+      originalStan: request.originalStan,
+      build: (stan) =>
+        messages.refund(this.#identity, this.#cardRequest(stan, request.card, request.pin), request.amount, request.originalStan),
+    });
+  }
+
+  /** The approved sale of the open batch with this STAN, not voided yet: what a void confirms before it runs. */
+  voidable(originalStan: string): ApprovedRecord | undefined {
+    const log = this.#options.journal.approvedLog();
+    if (log.some((r) => r.op === "void" && r.originalStan === originalStan)) return undefined;
+    return log.find((r) => r.stan === originalStan && r.op === "sale");
   }
 
   /** Voids a sale of the open batch by its STAN. */
   voidSale(originalStan: string): void {
-    const original = this.#options.journal.approvedLog().find((r) => r.stan === originalStan && r.op === "sale");
-    if (original === undefined) throw new TxnRequestError("stan", `no approved sale ${originalStan} in the open batch`);
-    this.#cardOperation(
-      "void",
-      (stan) => messages.voidSale(this.#identity, stan, this.#state.batch, original, original.pan, original.expiry),
-      undefined,
-      original.amount,
+    const original = this.voidable(originalStan);
+    if (original === undefined) throw new TxnRequestError("stan", `no approved sale ${originalStan} to void in the open batch`);
+    this.#cardOperation({
+      op: "void",
+      amount: original.amount,
       originalStan,
       original,
-    );
+      build: (stan) => messages.voidSale(this.#identity, stan, this.#state.batch, original, original.pan, original.expiry),
+    });
   }
 
   settle(): void {
     this.#enqueue((finish) => {
       if (!this.#requireSignOn("settle", finish)) return;
       this.#flushReversals(() => {
-        const failedReversals = this.#options.journal.pending().length;
         const batch = this.#state.batch;
         const stan = this.#takeStan();
-        this.#ui({ kind: "settlement", phase: "totals", uploaded: 0, toUpload: 0, balanced: true, failedReversals });
-        this.#online("settle", messages.settlement(this.#identity, stan, batch, this.#totals()), undefined, (result) => {
+        this.#emit({ ev: "settlementProgress", phase: "totals", batch, uploaded: 0, toUpload: 0 });
+        this.#online("settle", messages.settlement(this.#identity, stan, batch, this.#totalsField()), undefined, (result) => {
           const answer = result.kind === "answer" ? result.answer : undefined;
-          if (answer === undefined || answer.f39 !== "00" || !answer.macValid)
-            return this.#result("settle", stan, outcomeOf(result), answer?.f39, finish);
+          if (answer === undefined || answer.f39 !== "00" || !answer.macValid) return this.#finishWith("settle", stan, result, finish);
           const f48 = answer.message.fields[48] ?? "";
           const balanced = f48.length >= 62 && f48[30] === "1" && f48[61] === "1";
           if (balanced) {
-            this.#closeBatch(true);
-            return this.#result("settle", stan, "approved", "00", finish);
+            this.#closeBatch(stan, true);
+            return this.#result({ op: "settle", stan, outcome: "approved", f39: "00" }, finish);
           }
           this.#saveState({ ...this.#state, settlement: { batch, phase: "upload", next: 0 } });
-          this.#upload(0, () => this.#result("settle", stan, this.#state.settlement === undefined ? "approved" : "failed", "00", finish));
+          this.#upload(0, () =>
+            this.#result({ op: "settle", stan, outcome: this.#state.settlement === undefined ? "approved" : "failed", f39: "00" }, finish),
+          );
         });
       });
     });
@@ -292,7 +335,7 @@ export class TxnEngine {
 
   // ---------------------------------------------------------------- operations
 
-  get #identity(): messages.Identity {
+  get #identity(): messageBuilders.Identity {
     return { terminalId: this.#options.terminalId, merchantId: this.#options.merchantId };
   }
 
@@ -305,118 +348,145 @@ export class TxnEngine {
           const answer = result.kind === "answer" ? result.answer : undefined;
           const ok = answer !== undefined && answer.f39 === "00" && answer.macValid;
           if (ok && op === "signOff") this.#saveState({ ...this.#state, signedOn: false });
-          this.#result(op, stan, ok ? "approved" : outcomeOf(result), answer?.f39, finish);
+          if (ok) return this.#result({ op, stan, outcome: "approved", f39: "00" }, finish);
+          this.#finishWith(op, stan, result, finish);
         });
       });
     });
   }
 
-  #cardOperation(
-    op: "balance" | "sale" | "refund" | "void",
-    build: (stan: string) => IsoMessage,
-    card: PresentedCard | undefined,
-    amount: number,
-    originalStan?: string,
-    original?: ApprovedRecord,
-  ): void {
+  /** A limit this operation would pass, asked before a STAN or a byte is spent. */
+  #limitPassed(request: CardOperation): RefusalReason | undefined {
+    if (request.op === "balance") return undefined;
+    if (request.op !== "void" && request.amount > this.#limits.amountMaxMinor) return "amountLimit";
+    const log = this.#options.journal.approvedLog();
+    if (log.length >= this.#limits.batchCountMax) return "batchLimit";
+    if (request.op === "void") return undefined;
+    const totals = batchTotals(log);
+    const open = request.op === "sale" ? totals.saleAmount : totals.refundAmount;
+    return open + request.amount > this.#limits.batchAmountMaxMinor ? "batchLimit" : undefined;
+  }
+
+  #cardOperation(request: CardOperation): void {
+    const { op, amount, card, original } = request;
     this.#enqueue((finish) => {
       if (!this.#requireSignOn(op, finish)) return;
       this.#flushReversals(() => {
         const { journal } = this.#options;
         if (op === "sale" && this.#options.blockSalesWhileReversalFailed === true && journal.pending().length > 0)
           return this.#refuse(op, "blocked", finish);
+        const limit = this.#limitPassed(request);
+        if (limit !== undefined) return this.#refuse(op, limit, finish);
         // Asked after the flush (a reversal that went through frees room) and before a STAN or a byte is spent.
-        if (op !== "balance" && journal.canArm?.() === false) return this.#refuse(op, "journalFull", finish);
+        if (op !== "balance" && !journal.canArm()) return this.#refuse(op, "journalFull", finish);
         const stan = this.#takeStan();
-        const request = build(stan);
+        const message = request.build(stan);
         // Every financial request is reversible (a refund too: the host may have credited the card before its answer was lost).
         const record: ReversalRecord | undefined =
           op === "balance"
             ? undefined
-            : { stan, batch: this.#state.batch, op, amount, fields: messages.reversalFields(request, card), state: "armed" };
+            : { stan, batch: this.#state.batch, op, amount, fields: messages.reversalFields(message), state: "armed" };
         const onFile: CardOnFile = card ?? original!;
         const armed =
           record === undefined ? undefined : { record, card: { pan: onFile.pan, expiry: onFile.expiry, domestic: onFile.domestic } };
-        this.#online(op, request, armed, (result) => {
-          if (result.kind === "notSent") return this.#result(op, stan, "refused", undefined, finish);
+        const sent: SentRequest = { ...request, stan, message, record };
+        this.#online(op, message, armed, (result) => {
+          if (result.kind === "notSent") return this.#refuse(op, "notSent", finish, stan);
           if (result.kind === "noResponse" || result.kind === "garbled") {
-            if (record === undefined) return this.#result(op, stan, "timeout", undefined, finish);
-            return this.#trigger(record, result.kind === "garbled" ? "06" : "98", undefined, undefined, () =>
-              this.#result(op, stan, result.kind === "garbled" ? "failed" : "timeout", undefined, finish),
+            if (record === undefined) return this.#finishWith(op, stan, result, finish);
+            const garbled = result.kind === "garbled";
+            return this.#trigger(
+              sent,
+              garbled ? "failedAfterApproval" : "noAnswer",
+              garbled ? "06" : "98",
+              undefined,
+              undefined,
+              (reversed) =>
+                this.#result(
+                  { op, stan, outcome: garbled ? "failed" : "timeout", amount, ...(reversed ? { reversed: true } : {}) },
+                  finish,
+                ),
             );
           }
-          this.#onAnswer(op, request, record, result.answer, card, amount, originalStan, original, finish);
+          this.#onAnswer(sent, result.answer, finish);
         });
       });
     });
   }
 
-  #onAnswer(
-    op: "balance" | "sale" | "refund" | "void",
-    request: IsoMessage,
-    record: ReversalRecord | undefined,
-    answer: Answer,
-    card: PresentedCard | undefined,
-    amount: number,
-    originalStan: string | undefined,
-    original: ApprovedRecord | undefined,
-    finish: () => void,
-  ): void {
-    const stan = request.fields[11]!;
+  #onAnswer(request: SentRequest, answer: Answer, finish: () => void): void {
+    const { op, stan, record, card, amount, original } = request;
     const f39 = answer.f39;
     const fields = answer.message.fields;
+    if (record !== undefined) this.#move(stan, "answer");
+    const failed = (reversed: boolean) =>
+      this.#result({ op, stan, outcome: "failed", f39, amount, ...(reversed ? { reversed: true } : {}) }, finish);
     // An approval must echo F3, F4 and F42 (reference §2.3): one that does not is a bad answer, reversed with 06.
     const echoesRequest =
-      fields[3] === request.fields[3] &&
-      (request.fields[4] === undefined || fields[4] === request.fields[4]) &&
-      fields[42] === request.fields[42];
+      fields[3] === request.message.fields[3] &&
+      (request.message.fields[4] === undefined || fields[4] === request.message.fields[4]) &&
+      fields[42] === request.message.fields[42];
     if (f39 === "00" && !answer.macValid) {
-      if (record === undefined) return this.#result(op, stan, "failed", f39, finish);
-      return this.#trigger(record, "A0", undefined, undefined, () => this.#result(op, stan, "failed", f39, finish));
+      if (record === undefined) return failed(false);
+      return this.#trigger(request, "badMac", "A0", undefined, undefined, failed);
     }
     if (f39 !== "00" || !echoesRequest) {
-      if (record !== undefined && f39 === "00")
-        return this.#trigger(record, "06", undefined, fields[38], () => this.#result(op, stan, "failed", f39, finish));
-      if (record !== undefined) this.#journal("complete", stan);
-      return this.#result(op, stan, "declined", f39, finish);
+      if (record !== undefined && f39 === "00") return this.#trigger(request, "failedAfterApproval", "06", undefined, fields[38], failed);
+      if (record !== undefined) {
+        this.#move(stan, "declined");
+        this.#journal("complete", stan);
+      }
+      return this.#result({ op, stan, outcome: "declined", f39, ...(amount > 0 ? { amount } : {}) }, finish);
     }
     // The second GENERATE AC completes a chip sale; a chip refund ends with its first (no card decision on the host's answer).
     if (op === "sale" && card?.completeChip !== undefined && record !== undefined) {
       const chip = card.completeChip(f39, fields[55]);
-      if (!chip.accepted)
-        return this.#trigger(record, "06", messages.reversalF55(chip.f55), fields[38], () => this.#result(op, stan, "failed", f39, finish));
+      if (!chip.accepted) return this.#trigger(request, "failedAfterApproval", "06", messages.reversalF55(chip.f55), fields[38], failed);
     }
-    if (op !== "balance") {
-      const pan = card?.pan ?? original!.pan;
-      const approved: ApprovedRecord = {
-        stan,
-        batch: this.#state.batch,
-        op,
-        amount,
-        panMasked: maskPan(pan),
-        pan,
-        expiry: card?.expiry ?? original!.expiry,
-        domestic: card?.domestic ?? original!.domestic,
-        authCode: fields[38] ?? "",
-        rrn: fields[37] ?? "",
-        originalStan,
-      };
-      // One atomic step: the armed record closes and the approval is logged (sale, void and refund alike).
-      this.#options.journal.approve(approved);
-      this.#emit({ ev: "journal", stan, state: "completed" });
+    if (op === "balance") {
+      const balance = messages.balanceOf(fields[54]);
+      return this.#result({ op, stan, outcome: "approved", f39, ...(balance !== undefined ? { balance } : {}) }, finish);
     }
-    this.#result(op, stan, "approved", f39, finish);
+    const pan = card?.pan ?? original!.pan;
+    const approved: ApprovedRecord = {
+      stan,
+      batch: this.#state.batch,
+      op,
+      amount,
+      panMasked: maskPan(pan),
+      pan,
+      expiry: card?.expiry ?? original!.expiry,
+      domestic: card?.domestic ?? original!.domestic,
+      authCode: fields[38] ?? "",
+      rrn: fields[37] ?? "",
+      originalStan: request.originalStan,
+    };
+    // One atomic step: the armed record closes and the approval is logged (sale, void and refund alike).
+    this.#options.journal.approve(approved);
+    this.#move(stan, "approved");
+    this.#emit({ ev: "journal", stan, state: "completed" });
+    this.#result({ op, stan, outcome: "approved", f39, amount }, finish);
   }
 
   // ---------------------------------------------------------------- reversal
 
-  /** A trigger: the record becomes reversal-due and its episode runs now. */
-  #trigger(record: ReversalRecord, reason: ReversalReason, f55: string | undefined, authCode: string | undefined, then: () => void): void {
-    this.#options.journal.reversalDue(record.stan, reason, f55, authCode);
-    this.#emit({ ev: "journal", stan: record.stan, state: "reversalDue", reason });
-    const due = this.#options.journal.pending().find((r) => r.stan === record.stan);
+  /** A trigger: the record becomes reversal-due and its episode runs now; `then` hears whether it was reversed. */
+  #trigger(
+    request: SentRequest,
+    event: ReversalEvent,
+    reason: ReversalReason,
+    f55: string | undefined,
+    authCode: string | undefined,
+    then: (reversed: boolean) => void,
+  ): void {
+    const stan = request.stan;
+    this.#options.journal.reversalDue(stan, reason, f55, authCode);
+    this.#move(stan, event);
+    this.#emit({ ev: "journal", stan, state: "reversalDue", reason });
+    // The 0400 is built from the record as the journal keeps it: the same record a reboot would read back.
+    const due = this.#options.journal.pending().find((r) => r.stan === stan);
     assert(due !== undefined, "TxnEngine: a reversal-due record is missing from the journal");
-    this.#episode(due, then);
+    this.#episode(due, false, (outcome) => then(outcome === "reversed"));
   }
 
   /** Every pending reversal gets one episode, oldest first, before the next online message. */
@@ -425,70 +495,105 @@ export class TxnEngine {
     const pending = this.#options.journal.pending().slice(0, PENDING_REVERSALS_MAX);
     const next = (index: number): void => {
       if (index >= pending.length) return then();
-      this.#episode(pending[index], () => next(index + 1));
+      this.#episode(pending[index], true, () => next(index + 1));
     };
     next(0);
   }
 
   /**
-   * Reversal attempts, `reversalRetries` in all until the record is 冲正失败: the count lives on flash
+   * Reversal attempts, `reversalAttempts` in all until the record is 冲正失败: the count lives on flash
    * (`attempt` before each 0400), so a reboot mid-episode continues it instead of granting a fresh set
    * every boot (a terminal that keeps rebooting would otherwise never reach 冲正失败 and never tell the
    * operator). A 冲正失败 record gets a fresh episode before each later online message (contract).
    */
-  #episode(record: ReversalRecord, then: () => void): void {
+  #episode(record: ReversalRecord, deferred: boolean, then: (outcome: "reversed" | "failed") => void): void {
     const reason = record.reason ?? "98";
     const journal = this.#options.journal;
+    const attempts = this.#reversalAttempts;
+    const wasFailed = record.state === "failed";
+    const { stan, op, amount } = record;
     const attempt = (n: number): void => {
-      if (n > this.#reversalRetries) {
-        this.#journal("failed", record.stan);
-        this.#ui({
-          kind: "reversalFailed",
-          op: record.op,
-          stan: record.stan,
-          amount: record.amount,
-          salesBlocked: this.#options.blockSalesWhileReversalFailed === true,
-        });
-        return then();
+      if (n > attempts) {
+        this.#move(stan, "exhausted");
+        this.#journal("failed", stan);
+        const salesBlocked = this.#options.blockSalesWhileReversalFailed === true;
+        this.#emit({ ev: "reversal", phase: "failed", stan, op, amount, attempts, deferred, firstFailure: !wasFailed, salesBlocked });
+        return then("failed");
       }
-      this.#ui({ kind: "reversal", stan: record.stan, attempt: n, attempts: this.#reversalRetries });
-      journal.attempt?.(record.stan);
-      this.#online(record.op, messages.reversal(record, reason), undefined, (result) => {
-        const answer = result.kind === "answer" ? result.answer : undefined;
-        if (answer !== undefined && answer.macValid && REVERSAL_FINAL_CODES.includes(answer.f39 ?? "")) {
-          this.#journal("reversed", record.stan);
-          return then();
-        }
-        attempt(n + 1);
-      });
+      this.#move(stan, "attempt");
+      journal.attempt(stan);
+      this.#emit({ ev: "reversal", phase: "attempt", stan, op, amount, attempt: n, attempts, deferred });
+      const waiting = () =>
+        this.#emit({
+          ev: "reversal",
+          phase: "waiting",
+          stan,
+          op,
+          amount,
+          attempt: n,
+          attempts,
+          deferred,
+          timeoutMs: this.#responseTimeoutMs,
+        });
+      this.#online(
+        op,
+        messages.reversal(record, reason),
+        undefined,
+        (result) => {
+          const answer = result.kind === "answer" ? result.answer : undefined;
+          if (answer !== undefined && answer.macValid && REVERSAL_FINAL_CODES.includes(answer.f39 ?? "")) {
+            this.#move(stan, "accepted");
+            this.#journal("reversed", stan);
+            this.#emit({ ev: "reversal", phase: "reversed", stan, op, amount, attempt: n, deferred, wasFailed });
+            return then("reversed");
+          }
+          this.#move(stan, "unanswered");
+          attempt(n + 1);
+        },
+        waiting,
+      );
     };
-    attempt(record.state === "failed" ? 1 : Math.min((record.attempts ?? 0) + 1, this.#reversalRetries + 1));
+    attempt(wasFailed ? 1 : Math.min((record.attempts ?? 0) + 1, attempts + 1));
+  }
+
+  /** Moves a record through the reversal machine; a move the table does not name is a bug. */
+  #move(stan: string, event: ReversalEvent): void {
+    const from = this.#records.get(stan);
+    assert(from !== undefined, `TxnEngine: STAN ${stan} is not a live reversible record`);
+    const to = nextReversalState(from, event);
+    if (REVERSAL_FINAL_STATES.includes(to)) this.#records.delete(stan);
+    else this.#records.set(stan, to);
+  }
+
+  #track(stan: string, state: ReversalState): void {
+    assert(this.#records.size < TRACKED_MAX || this.#records.has(stan), "TxnEngine: too many live reversible records");
+    this.#records.set(stan, state);
+  }
+
+  /** Records still owed a reversal, as settlement reports them. */
+  #openReversals(): OpenReversal[] {
+    return this.#options.journal
+      .pending()
+      .slice(0, PENDING_REVERSALS_MAX)
+      .map((r) => ({ stan: r.stan, op: r.op, amount: r.amount, state: r.state === "failed" ? "failed" : "reversalDue" }));
   }
 
   // ---------------------------------------------------------------- settlement
 
-  #totals(): string {
+  /** F48 of the 0500: the open batch's totals per card origin; the batch limits keep each within its digits. */
+  #totalsField(): string {
     const log = this.#options.journal.approvedLog();
-    const voided = new Set(log.filter((r) => r.op === "void").map((r) => r.originalStan));
-    const part = (domestic: boolean): string => {
-      let debit = 0;
-      let debitCount = 0;
-      let credit = 0;
-      let creditCount = 0;
-      for (const r of log) {
-        if (r.domestic !== domestic) continue;
-        if (r.op === "sale" && !voided.has(r.stan)) {
-          debit += r.amount;
-          debitCount++;
-        }
-        if (r.op === "refund") {
-          credit += r.amount;
-          creditCount++;
-        }
-      }
-      return padNumber(debit, 12) + padNumber(debitCount, 3) + padNumber(credit, 12) + padNumber(creditCount, 3) + "0";
+    const part = (domestic: boolean) => {
+      const totals = batchTotals(log.filter((r) => r.domestic === domestic));
+      return {
+        debitAmount: totals.saleAmount,
+        debitCount: totals.saleCount,
+        creditAmount: totals.refundAmount,
+        creditCount: totals.refundCount,
+        result: "0",
+      };
     };
-    return part(true) + part(false);
+    return encodeSettlementTotals({ domestic: part(true), foreign: part(false) });
   }
 
   /** Batch upload from record `next`, then the end-of-upload message; progress is durable after each. */
@@ -496,8 +601,7 @@ export class TxnEngine {
     const progress = this.#state.settlement;
     assert(progress !== undefined, "TxnEngine: upload without a settlement in progress");
     const records = this.#options.journal.approvedLog().filter((r) => r.op !== "void");
-    const failedReversals = this.#options.journal.pending().length;
-    this.#ui({ kind: "settlement", phase: "upload", uploaded: next, toUpload: records.length, balanced: false, failedReversals });
+    this.#emit({ ev: "settlementProgress", phase: "upload", batch: progress.batch, uploaded: next, toUpload: records.length });
     const stan = this.#takeStan();
     const ending = next >= records.length;
     const request = ending
@@ -507,7 +611,7 @@ export class TxnEngine {
       const answer = result.kind === "answer" ? result.answer : undefined;
       if (answer === undefined || answer.f39 !== "00" || !answer.macValid) return then(); // resumes at the next settle or boot
       if (ending) {
-        this.#closeBatch(false);
+        this.#closeBatch(stan, false);
         return then();
       }
       this.#saveState({ ...this.#state, settlement: { ...progress, next: next + 1 } });
@@ -515,13 +619,14 @@ export class TxnEngine {
     });
   }
 
-  #closeBatch(balanced: boolean): void {
+  #closeBatch(stan: string, balanced: boolean): void {
     const batch = this.#state.batch;
-    const failedReversals = this.#options.journal.pending().length;
+    const totals = batchTotals(this.#options.journal.approvedLog());
+    const openReversals = this.#openReversals();
     this.#options.journal.closeBatch(batch);
     const nextBatch = padNumber((Number(batch) % 999_999) + 1, 6);
     this.#saveState({ stanNext: this.#state.stanNext, batch: nextBatch, signedOn: this.#state.signedOn });
-    this.#ui({ kind: "settlement", phase: "done", uploaded: 0, toUpload: 0, balanced, failedReversals });
+    this.#emit({ ev: "settlement", batch, stan, balanced, totals, openReversals });
   }
 
   // ---------------------------------------------------------------- one message
@@ -530,11 +635,18 @@ export class TxnEngine {
    * Encodes and MACs `request`, exchanges it, decodes and checks the answer.
    * `record` is armed inside beforeWrite: durable before the first byte.
    */
-  #online(op: Operation, request: IsoMessage, armed: Armed | undefined, done: (result: OnlineResult) => void): void {
+  #online(
+    op: Operation,
+    request: IsoMessage,
+    armed: Armed | undefined,
+    done: (result: OnlineResult) => void,
+    onWaiting?: () => void,
+  ): void {
     const stan = request.fields[11]!;
+    const waiting = onWaiting ?? (() => this.#emit({ ev: "exchange", op, stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs }));
     const bytes = this.#encode(request);
     const expect: CorrelationKey = { mti: messages.responseMti(request.mti), stan, tid: this.#options.terminalId };
-    this.#ui({ kind: "processing", op, remainingMs: undefined });
+    if (request.mti !== "0400") this.#emit({ ev: "exchange", op, stan, phase: "connecting" });
     this.#link.exchange(
       {
         message: bytes,
@@ -542,6 +654,7 @@ export class TxnEngine {
         beforeWrite: () => {
           if (armed === undefined) return;
           this.#options.journal.arm(armed.record, armed.card);
+          this.#track(stan, "armed");
           this.#emit({ ev: "journal", stan, state: "armed" });
         },
         onWritten: () => {
@@ -550,7 +663,8 @@ export class TxnEngine {
               ? { ev: "send", mti: request.mti, stan }
               : { ev: "send", mti: request.mti, stan, f39: request.fields[39] },
           );
-          this.#ui({ kind: "processing", op, remainingMs: this.#responseTimeoutMs });
+          if (armed !== undefined) this.#move(stan, "written");
+          waiting();
         },
       },
       (outcome: ExchangeOutcome) => {
@@ -646,7 +760,7 @@ export class TxnEngine {
     this.#pik = working?.pik.createCipher(this.#options.ciphers);
   }
 
-  #cardRequest(stan: string, card: PresentedCard, pin: string | undefined): messages.CardRequest {
+  #cardRequest(stan: string, card: PresentedCard, pin: string | undefined): messageBuilders.CardRequest {
     if (pin === undefined || pin === "") return { stan, batch: this.#state.batch, card };
     assert(this.#pik !== undefined, "TxnEngine: PIN entry before sign-on");
     const block = pinBlockFormat0(pin, card.pan);
@@ -660,15 +774,13 @@ export class TxnEngine {
 
   #requireSignOn(op: Operation, finish: () => void): boolean {
     if (this.#state.signedOn && this.#mac !== undefined) return true;
-    this.#refuse(op, "refused", finish);
+    this.#refuse(op, "notSignedOn", finish);
     return false;
   }
 
-  /** Refused on the terminal, before any connection: nothing sent, no STAN used. */
-  #refuse(op: Operation, screen: "refused" | "blocked" | "journalFull", finish: () => void): void {
-    this.#ui({ kind: "result", op, outcome: screen });
-    this.#emit({ ev: "result", op, outcome: "refused" });
-    finish();
+  /** Refused on the terminal: nothing sent (a STAN only when a connection was tried). */
+  #refuse(op: Operation, refusal: RefusalReason, finish: () => void, stan?: string): void {
+    this.#result({ op, outcome: "refused", refusal, ...(stan !== undefined ? { stan } : {}) }, finish);
   }
 
   /** The STAN is durable before it is used: a power cut never reuses one. */
@@ -688,18 +800,22 @@ export class TxnEngine {
     this.#emit({ ev: "journal", stan, state: action === "complete" ? "completed" : action });
   }
 
-  #result(op: Operation, stan: string, outcome: Outcome, f39: string | undefined, finish: () => void): void {
-    this.#ui({ kind: "result", op, outcome, stan, f39 });
-    this.#emit(f39 === undefined ? { ev: "result", op, stan, outcome } : { ev: "result", op, stan, outcome, f39 });
+  #result(result: Omit<Extract<TxnEvent, { ev: "result" }>, "ev">, finish: () => void): void {
+    const event: { -readonly [K in keyof typeof result]: (typeof result)[K] } = { ...result };
+    if (event.f39 === undefined) delete event.f39;
+    this.#emit({ ev: "result", ...event });
     finish();
+  }
+
+  /** The result of an exchange that ended without an approval. */
+  #finishWith(op: Operation, stan: string, result: OnlineResult, finish: () => void): void {
+    if (result.kind === "notSent") return this.#refuse(op, "notSent", finish, stan);
+    const f39 = result.kind === "answer" ? result.answer.f39 : undefined;
+    this.#result({ op, stan, outcome: outcomeOf(result), f39 }, finish);
   }
 
   #emit(event: TxnEvent): void {
     this.#options.onEvent(event);
-  }
-
-  #ui(input: EngineInput): void {
-    this.#options.onUi?.(input);
   }
 
   #enqueue(job: Job): void {
@@ -713,7 +829,7 @@ export class TxnEngine {
     if (job === undefined) {
       // Reached only after an operation finished (enqueue pushes first): nothing runs any more.
       this.#running = false;
-      this.#ui({ kind: "idle" });
+      this.#emit({ ev: "idle" });
       return;
     }
     this.#running = true;
@@ -752,4 +868,29 @@ function outcomeOf(result: OnlineResult): Outcome {
     case "answer":
       return result.answer.f39 === "00" ? "failed" : "declined";
   }
+}
+
+/** Totals by type of approved records: sales net of their voids, voids, refunds. */
+export function batchTotals(log: readonly ApprovedRecord[]): BatchTotals {
+  const voided = new Set<string>();
+  for (const r of log) if (r.op === "void" && r.originalStan !== undefined) voided.add(r.originalStan);
+  let saleCount = 0;
+  let saleAmount = 0;
+  let voidCount = 0;
+  let voidAmount = 0;
+  let refundCount = 0;
+  let refundAmount = 0;
+  for (const r of log) {
+    if (r.op === "sale" && !voided.has(r.stan)) {
+      saleCount++;
+      saleAmount += r.amount;
+    } else if (r.op === "void") {
+      voidCount++;
+      voidAmount += r.amount;
+    } else if (r.op === "refund") {
+      refundCount++;
+      refundAmount += r.amount;
+    }
+  }
+  return { saleCount, saleAmount, voidCount, voidAmount, refundCount, refundAmount };
 }

@@ -168,11 +168,13 @@ export class FlashJournal implements TxnJournal {
       ...(f55 !== undefined ? { f55: fromHex(f55) } : {}),
       ...(authCode !== undefined ? { authCode } : {}),
     });
-    const fields: IsoFields = { ...record.fields };
-    if (f55 !== undefined) fields[55] = f55;
-    if (authCode !== undefined) fields[38] = authCode;
+    // The 0400 is built from what flash now holds, as after a reboot: one builder, live and recovered alike.
+    const stored = this.#open()
+      .pendingReversals()
+      .find((p) => p.seq === seq);
+    assert(stored !== undefined, `FlashJournal.reversalDue: STAN ${stan} is not pending on flash`);
     this.#armed.delete(stan);
-    this.#setPending({ ...record, fields, state: "reversalDue", reason });
+    this.#setPending({ ...this.#fromPending(stored), attempts: record.attempts ?? stored.attempts });
   }
 
   attempt(stan: string): number {

@@ -6,7 +6,8 @@
 import { fromHex, toHex } from "../base/hex";
 import type { IsoFields, IsoMessage } from "../iso8583/codec";
 import { decodeTlv, encodeTlv, type TlvItem } from "../iso8583/tlv";
-import { padNumber } from "../iso8583/subfields";
+import { Iso8583Error } from "../iso8583/error";
+import { decodeField54, padNumber, type BalanceAmount } from "../iso8583/subfields";
 import type { ApprovedRecord, PresentedCard, ReversalReason, ReversalRecord } from "./ports";
 
 export const TPDU = "6000030000";
@@ -118,16 +119,17 @@ export function reversalF55(f55: string): string {
 }
 
 /** The part of a request the reversal record keeps. */
-export function reversalFields(request: IsoMessage, card: PresentedCard | undefined): IsoFields {
+export function reversalFields(request: IsoMessage): IsoFields {
   const out: IsoFields = {};
   for (const n of REVERSAL_FIELDS) if (request.fields[n] !== undefined) out[n] = request.fields[n];
   // A swiped card's reversal goes without F2 (C-pax "磁条卡交易冲正,不上送2域"): the host finds it by STAN.
-  if (card?.track2 !== undefined) delete out[2];
+  if (request.fields[35] !== undefined) delete out[2];
   if (out[55] !== undefined) out[55] = reversalF55(out[55]);
   return out;
 }
 
-export function reversal(record: ReversalRecord, reason: ReversalReason): IsoMessage {
+/** The one 0400 builder: the record as the journal keeps it, the same STAN, F39 the reason. */
+export function reversal(record: Pick<ReversalRecord, "fields">, reason: ReversalReason): IsoMessage {
   return message("0400", { ...record.fields, 39: reason, 64: MAC_PLACEHOLDER });
 }
 
@@ -167,4 +169,20 @@ export function batchUploadEnd(id: Identity, stan: string, batch: string, upload
     60: `00${batch}207`,
     64: MAC_PLACEHOLDER,
   });
+}
+
+const AMOUNT_TYPE_AVAILABLE = "02";
+
+/** The balance a 0210 reports (F54): the available balance if given, else the first; undefined when absent or malformed (the sale's own check is F39). */
+export function balanceOf(f54: string | undefined): number | undefined {
+  if (f54 === undefined) return undefined;
+  let amounts: BalanceAmount[];
+  try {
+    amounts = decodeField54(f54);
+  } catch (error) {
+    if (error instanceof Iso8583Error) return undefined;
+    throw error;
+  }
+  const chosen = amounts.find((a) => a.amountType === AMOUNT_TYPE_AVAILABLE) ?? amounts[0];
+  return chosen.sign === "D" ? -chosen.amount : chosen.amount;
 }

@@ -6,7 +6,9 @@
  */
 import type { IsoFields } from "../iso8583/codec";
 
-export type ReversalReason = "98" | "A0" | "06";
+import type { ReversalReason } from "../journal/record";
+
+export type { ReversalReason };
 export type FinancialOp = "sale" | "void" | "refund";
 
 /**
@@ -58,10 +60,9 @@ export interface TxnJournal {
    * Room for one more transaction record and everything it may need until it is resolved (its
    * REVERSAL, the batch's SETTLE), and fewer unresolved reversals than the journal's limit. Asked
    * before a sale, void or refund connects: false refuses the operation with nothing sent, so `arm`
-   * never fails for room inside the link's write callback. Optional only for wrappers written before
-   * it: absent = room.
+   * never fails for room inside the link's write callback.
    */
-  canArm?(): boolean;
+  canArm(): boolean;
   /** Durable when it returns: the reversal exists before any byte can leave. */
   arm(record: ReversalRecord, card: CardOnFile): void;
   /** The host's answer needs no reversal (declined): the armed record closes. */
@@ -73,9 +74,9 @@ export interface TxnJournal {
   /**
    * Before each 0400 is sent: the attempt is durable when it returns; returns the attempts so far. Kept
    * on flash so that a reboot mid-episode continues the count instead of granting a fresh set of
-   * attempts. Optional only for wrappers written before it: absent = counted in RAM per episode.
+   * attempts.
    */
-  attempt?(stan: string): number;
+  attempt(stan: string): number;
   reversed(stan: string): void;
   /** 冲正失败: attempts exhausted; kept, never deleted silently. */
   failed(stan: string): void;

@@ -1,32 +1,37 @@
 /**
- * The terminal's screens as one state machine, shared by the device (which
- * paints them and feeds key presses) and the simulator (which renders them in
- * a page and reports the English title as `screen` events).
+ * The terminal's screens as one state machine, shared by every host (the
+ * device paints them, the simulator renders them in a page and reports the
+ * English title as `screen` events).
  *
- * Inputs are key presses, the menu (`start`, `listPendingReversals`) and what
- * the transaction engine reports. Outputs are the new screen (`onScreen`) and
- * what the operator asked for (`onIntent`). The PIN digits never enter a
- * Screen: the screen holds only their count, and the digits leave once,
- * through `onIntent`, then the buffer is wiped.
+ * Inputs: key presses, the menu (`start`, `listPendingReversals`), the host's
+ * card steps (`ask`), the count of reversals owed (`setPendingReversals`) and
+ * the engine's domain events (`onEngineEvent`, modules/txn/events.ts): the
+ * engine knows nothing of screens; this file decides what the merchant sees.
+ * Outputs: the new screen (`onScreen`) and what the operator asked for
+ * (`onIntent`). The PIN digits never enter a Screen: the screen holds only
+ * their count, and the digits leave once, through `onIntent`, then the buffer
+ * is wiped.
  *
- * 冲正失败 must be seen: a reversalFailed screen stays until ENTER or CANCEL.
- * What the engine reports meanwhile waits behind it (the latest report is
- * shown after the acknowledgement); the result of the very transaction whose
- * reversal failed is dropped, since the 冲正失败 screen already says what
- * happened to it. Several failures queue, each shown. A record acknowledged
- * since power-on that fails again (its retry before a later operation) is
- * shown like any report, so that operation's own result is not held back.
+ * Screens that must be seen wait for ENTER or CANCEL: 冲正失败 (the first
+ * failure of a record), and the notice that a record owed from before (冲正失败
+ * or cut by a power loss) was reversed later. What the engine reports
+ * meanwhile waits behind them (the latest report shows after the
+ * acknowledgement); the result of the very transaction whose reversal failed
+ * is dropped, since 冲正失败 already says what became of it.
  */
+import type { FinancialOp } from "../txn/ports";
+import type { BatchTotals, OpenReversal, Operation, Outcome as EngineOutcome, RefusalReason, TxnEvent } from "../txn/events";
 import { assert } from "../base/assert";
 import { fill, formatAmount, RESPONSE_REASONS, TEXTS, type Language, type TextId } from "./texts";
 
-export type Operation = "sale" | "void" | "refund" | "balance" | "signOn" | "signOff" | "echo" | "settle";
-export type Outcome = "approved" | "declined" | "timeout" | "refused" | "failed" | "blocked" | "journalFull";
+export type { Operation };
+/** What a result screen says: the engine's outcome, a refusal on the terminal, or the operator's cancel. */
+export type Outcome = Exclude<EngineOutcome, "refused"> | RefusalReason | "cancelled";
 
 /** One line of the pending-reversals list: no PAN at all (the journal panel shows the masked one). */
 export interface PendingReversalLine {
   readonly stan: string;
-  readonly op: "sale" | "void" | "refund";
+  readonly op: FinancialOp;
   readonly amount: number;
   readonly state: "reversalDue" | "failed";
   readonly reason?: "98" | "A0" | "06";
@@ -34,9 +39,29 @@ export interface PendingReversalLine {
   readonly attempts: number;
 }
 
-/** What the engine reports that the screen shows as it is: the same shapes in the screen state and the engine's input. */
-export type EngineReport =
+export type Screen =
+  /** `pending`: reversals still owed (reversal-due and 冲正失败). */
+  | { readonly kind: "idle"; readonly pending: number }
+  /** `op` "refund" (with the original STAN if one was typed): a refund's amount; absent: a sale's. */
+  | { readonly kind: "amount"; readonly digits: string; readonly op?: "refund"; readonly originalStan?: string }
+  /** The original STAN of a void (required) or of a refund (optional). */
+  | { readonly kind: "stanEntry"; readonly purpose: "void" | "refund"; readonly digits: string }
+  /** A void shows the original it cancels before anything is sent. */
+  | { readonly kind: "voidConfirm"; readonly stan: string; readonly amount: number; readonly panMasked: string }
+  | { readonly kind: "pendingReversals"; readonly records: readonly PendingReversalLine[] }
+  | { readonly kind: "presentCard"; readonly op: Operation; readonly amount: number }
+  | { readonly kind: "pin"; readonly entered: number; readonly op: Operation; readonly amount: number }
   | { readonly kind: "processing"; readonly op: Operation; readonly remainingMs: number | undefined }
+  /** A reversal episode at work: its own STAN, attempt and countdown. */
+  | {
+      readonly kind: "reversing";
+      readonly stan: string;
+      readonly op: FinancialOp;
+      readonly amount: number;
+      readonly attempt: number;
+      readonly attempts: number;
+      readonly remainingMs: number | undefined;
+    }
   | {
       readonly kind: "result";
       readonly op: Operation;
@@ -45,54 +70,54 @@ export type EngineReport =
       readonly f39?: string;
       readonly amount?: number;
       readonly balance?: number;
+      /** Reversed with the bank in its own episode: nothing was charged (credited). */
+      readonly reversed?: boolean;
     }
-  | { readonly kind: "reversal"; readonly stan: string; readonly attempt: number; readonly attempts: number }
   | {
       readonly kind: "reversalFailed";
-      readonly op: Operation;
+      readonly op: FinancialOp;
       readonly stan: string;
       readonly amount: number;
       readonly salesBlocked: boolean;
     }
+  /** A record owed from before went through: once, until acknowledged. */
+  | { readonly kind: "reversedNotice"; readonly op: FinancialOp; readonly stan: string; readonly amount: number }
+  | { readonly kind: "settlement"; readonly phase: "totals" | "upload"; readonly uploaded: number; readonly toUpload: number }
   | {
-      readonly kind: "settlement";
-      readonly phase: "totals" | "upload" | "done";
-      readonly uploaded: number;
-      readonly toUpload: number;
+      readonly kind: "settlementDone";
       readonly balanced: boolean;
-      readonly failedReversals: number;
+      readonly totals: BatchTotals;
+      readonly openReversals: readonly OpenReversal[];
     };
 
-export type Screen =
-  | { readonly kind: "idle" }
-  /** `op` "refund" (with the original STAN if one was typed): a refund's amount; absent: a sale's. */
-  | { readonly kind: "amount"; readonly digits: string; readonly op?: "refund"; readonly originalStan?: string }
-  /** The original STAN of a void (required) or of a refund (optional). */
-  | { readonly kind: "stanEntry"; readonly purpose: "void" | "refund"; readonly digits: string }
-  | { readonly kind: "pendingReversals"; readonly records: readonly PendingReversalLine[] }
-  | { readonly kind: "presentCard"; readonly op: Operation; readonly amount: number }
-  | { readonly kind: "pin"; readonly entered: number }
-  | EngineReport;
-
-/**
- * What the engine (and the host application, for the card steps) reports to the screen. `idle`: the
- * engine has nothing running or queued; a screen that only showed progress goes back to idle, one
- * waiting for the operator (a result, 冲正失败, settlement done, an entry) stays.
- */
-export type EngineInput =
+/** The host application's card steps: a card is asked for, its PIN, a void's original to confirm. */
+export type AskInput =
   | { readonly kind: "presentCard"; readonly op: Operation; readonly amount: number }
   | { readonly kind: "enterPin" }
-  | EngineReport
-  | { readonly kind: "idle" };
+  | { readonly kind: "voidConfirm"; readonly stan: string; readonly amount: number; readonly panMasked: string };
 
 export type Key = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "enter" | "cancel" | "clear";
 
 export type Intent =
   | { readonly kind: "sale"; readonly amount: number }
   | { readonly kind: "refund"; readonly amount: number; readonly originalStan?: string }
+  /** The void's original STAN was typed: the host looks it up and asks for confirmation. */
+  | { readonly kind: "voidLookup"; readonly stan: string }
+  /** The operator confirmed the original on the voidConfirm screen. */
   | { readonly kind: "void"; readonly stan: string }
   | { readonly kind: "pin"; readonly pin: string }
   | { readonly kind: "cancel" };
+
+/** A short message over the current screen: a key that cannot act, a card that was not read. */
+export type NoticeId =
+  | "noticeAmountZero"
+  | "noticeAmountTooLong"
+  | "noticeBusy"
+  | "noticeNoCardNeeded"
+  | "noticeCardUnreadable"
+  | "noticeNoSlip"
+  | "noticeVoidNotFound"
+  | "noticeStanEmpty";
 
 export interface RenderedScreen {
   readonly title: string;
@@ -104,25 +129,32 @@ export interface TerminalUiOptions {
   readonly onIntent?: (intent: Intent) => void;
 }
 
-const AMOUNT_DIGITS_MAX = 10;
+export const AMOUNT_DIGITS_MAX = 10;
 const PIN_DIGITS_MAX = 12;
 const STAN_DIGITS = 6;
-/** Unacknowledged 冲正失败 screens kept: the engine's own bound on reversals flushed at once. */
-const FAILURES_SHOWN_MAX = 64;
+/** Unacknowledged screens kept: the engine's own bound on reversals flushed at once. */
+const ATTENTION_MAX = 64;
 /** Pending reversals listed on the display (8 lines: the title's list, then "n more" and the hint). */
 const PENDING_LINES_MAX = 6;
+const LINES_MAX = 8;
+
+type Attention = Extract<Screen, { kind: "reversalFailed" | "reversedNotice" }>;
 
 export class TerminalUi {
   readonly #options: TerminalUiOptions;
-  #screen: Screen = { kind: "idle" };
+  #screen: Screen = { kind: "idle", pending: 0 };
+  #pending = 0;
+  #notice: NoticeId | undefined;
   /** PIN digits typed so far, as key codes; wiped after use. */
   readonly #pin = new Uint8Array(PIN_DIGITS_MAX);
-  /** 冲正失败 screens not yet acknowledged, the first one on the display. */
-  readonly #failures: Extract<Screen, { kind: "reversalFailed" }>[] = [];
-  /** The latest engine report that arrived while a 冲正失败 was on the display. */
+  /** The card step in progress: the PIN screen repeats its amount. */
+  #asked: { readonly op: Operation; readonly amount: number } | undefined;
+  /** Screens waiting for acknowledgement (冲正失败, reversed notices), the first one on the display. */
+  readonly #attention: Attention[] = [];
+  /** The latest report that arrived while an acknowledgement was awaited. */
   #behind: Screen | undefined;
-  /** STANs whose 冲正失败 the operator acknowledged since power-on, newest last. */
-  readonly #acknowledged: string[] = [];
+  /** The latest engine report, shown or held. */
+  #lastReport: Screen | undefined;
 
   constructor(options: TerminalUiOptions = {}) {
     this.#options = options;
@@ -132,38 +164,96 @@ export class TerminalUi {
     return this.#screen;
   }
 
-  /** The operator may start something: the screen waits for them and no 冲正失败 waits for acknowledgement. */
+  /** The notice over the screen, until the next key or screen change. */
+  get notice(): NoticeId | undefined {
+    return this.#notice;
+  }
+
+  /** The operator may start something: the screen waits for them and nothing waits for acknowledgement. */
   get ready(): boolean {
-    const screen = this.#screen;
-    switch (screen.kind) {
+    switch (this.#screen.kind) {
       case "idle":
       case "amount":
       case "stanEntry":
+      case "voidConfirm":
       case "pendingReversals":
       case "result":
+      case "settlementDone":
         return true;
-      case "settlement":
-        return screen.phase === "done";
       default:
         return false;
     }
   }
 
-  /** Reported by the engine (or the host's card steps): the screen follows the transaction, except over an unacknowledged 冲正失败. */
-  show(input: EngineInput): void {
-    if (input.kind === "reversalFailed" && !this.#acknowledged.includes(input.stan)) return this.#addFailure(input);
-    if (this.#failures.length > 0) return this.#hold(input);
-    if (input.kind === "idle") {
-      if (inProgress(this.#screen)) this.#set({ kind: "idle" });
-      return;
+  /** What the engine reports: the screen follows the transaction, except over a screen awaiting acknowledgement. */
+  onEngineEvent(event: TxnEvent): void {
+    switch (event.ev) {
+      case "exchange":
+        // Settlement shows its own progress (totals, upload n/N); a processing screen would hide it.
+        if (event.op === "settle") return;
+        return this.#report({ kind: "processing", op: event.op, remainingMs: event.phase === "waiting" ? event.timeoutMs : undefined });
+      case "reversal":
+        if (event.phase === "attempt" || event.phase === "waiting") {
+          const { stan, op, amount, attempt, attempts } = event;
+          return this.#report({ kind: "reversing", stan, op, amount, attempt, attempts, remainingMs: event.timeoutMs });
+        }
+        if (event.phase === "failed") {
+          // A record that was 冲正失败 already fails again: the pending count tells it, not a new alarm.
+          if (!event.firstFailure) return;
+          return this.#attend({
+            kind: "reversalFailed",
+            op: event.op,
+            stan: event.stan,
+            amount: event.amount,
+            salesBlocked: event.salesBlocked,
+          });
+        }
+        // Reversed: the running operation's own result says so; a record owed from before gets its notice.
+        if (event.deferred) this.#attend({ kind: "reversedNotice", op: event.op, stan: event.stan, amount: event.amount });
+        return;
+      case "result":
+        // The settlement report says it all: its approval must not replace the totals with 交易成功.
+        if (event.op === "settle" && event.outcome === "approved" && this.#lastReport?.kind === "settlementDone") return;
+        return this.#report(resultScreen(event));
+      case "settlementProgress":
+        return this.#report({ kind: "settlement", phase: event.phase, uploaded: event.uploaded, toUpload: event.toUpload });
+      case "settlement":
+        return this.#report({ kind: "settlementDone", balanced: event.balanced, totals: event.totals, openReversals: event.openReversals });
+      case "idle":
+        if (this.#attention.length > 0) {
+          if (this.#behind !== undefined && inProgress(this.#behind)) this.#behind = undefined;
+        } else if (inProgress(this.#screen)) this.#set({ kind: "idle", pending: this.#pending });
+        return;
+      default:
+        return; // boot, send, recv, journal: the trace's business, not the screen's
     }
-    if (this.#screen.kind === "pin") this.#pin.fill(0);
-    this.#set(input.kind === "enterPin" ? { kind: "pin", entered: 0 } : input);
   }
 
-  /** Updates the remaining response time shown while processing. */
+  /** The host's card steps. */
+  ask(input: AskInput): void {
+    if (input.kind === "presentCard") this.#asked = { op: input.op, amount: input.amount };
+    const asked = this.#asked ?? { op: "sale", amount: 0 };
+    this.#report(input.kind === "enterPin" ? { kind: "pin", entered: 0, op: asked.op, amount: asked.amount } : input);
+  }
+
+  /** How many reversals are owed: the idle screen shows it. */
+  setPendingReversals(count: number): void {
+    assert(Number.isInteger(count) && count >= 0, "TerminalUi: a pending count is a whole number");
+    if (count === this.#pending) return;
+    this.#pending = count;
+    if (this.#screen.kind === "idle") this.#set({ kind: "idle", pending: count });
+  }
+
+  /** A short message over the current screen, cleared by the next key. */
+  notify(notice: NoticeId): void {
+    this.#notice = notice;
+    this.#options.onScreen?.(this.#screen);
+  }
+
+  /** Updates the remaining response time on the processing or reversing screen. */
   tick(remainingMs: number | undefined): void {
-    if (this.#screen.kind === "processing") this.#screen = { ...this.#screen, remainingMs };
+    const screen = this.#screen;
+    if (screen.kind === "processing" || screen.kind === "reversing") this.#screen = { ...screen, remainingMs };
   }
 
   /** A menu function: a sale's amount, a refund's original STAN (then its amount), a void's original STAN. False when not ready. */
@@ -182,6 +272,7 @@ export class TerminalUi {
 
   press(key: Key): void {
     const screen = this.#screen;
+    this.#notice = undefined;
     switch (screen.kind) {
       case "idle":
         if (isDigit(key) && key !== "0") this.#set({ kind: "amount", digits: key });
@@ -190,43 +281,49 @@ export class TerminalUi {
         return this.#pressAmount(screen, key);
       case "stanEntry":
         return this.#pressStan(screen.purpose, screen.digits, key);
+      case "voidConfirm":
+        if (key === "enter") return this.#options.onIntent?.({ kind: "void", stan: screen.stan });
+        if (key === "cancel") this.#cancel();
+        return;
       case "pendingReversals":
-        return this.#set({ kind: "idle" });
+        return this.#idle();
       case "pin":
         return this.#pressPin(screen.entered, key);
       case "presentCard":
         if (key === "cancel") this.#cancel();
         return;
       case "reversalFailed":
-        // Acknowledged: the next failure, or what waited behind. The failed record itself stays in the journal.
-        if (key === "enter" || key === "cancel") this.#acknowledgeFailure();
+      case "reversedNotice":
+        // Acknowledged: the next one, or what waited behind. A failed record itself stays in the journal.
+        if (key === "enter" || key === "cancel") this.#acknowledge();
         return;
-      case "settlement":
-        if (screen.phase === "done") this.#pressAcknowledge(key);
-        return; // nothing may interrupt a message on the wire
       case "result":
+      case "settlementDone":
         return this.#pressAcknowledge(key);
       case "processing":
-      case "reversal":
+      case "reversing":
+      case "settlement":
         return; // nothing may interrupt a message on the wire
     }
   }
 
   /** A result or a settlement report: ENTER/CANCEL back to idle; a digit starts the next sale's amount at once. */
   #pressAcknowledge(key: Key): void {
-    if (key === "enter" || key === "cancel") this.#set({ kind: "idle" });
+    if (key === "enter" || key === "cancel") this.#idle();
     else if (isDigit(key) && key !== "0") this.#set({ kind: "amount", digits: key });
   }
 
   #pressAmount(screen: Extract<Screen, { kind: "amount" }>, key: Key): void {
     const digits = screen.digits;
     if (isDigit(key)) {
-      if (digits.length < AMOUNT_DIGITS_MAX && (digits.length > 0 || key !== "0")) this.#set({ ...screen, digits: digits + key });
+      if (digits.length >= AMOUNT_DIGITS_MAX) return this.notify("noticeAmountTooLong");
+      if (digits.length > 0 || key !== "0") this.#set({ ...screen, digits: digits + key });
     } else if (key === "clear") {
-      this.#set(digits.length > 1 ? { ...screen, digits: digits.slice(0, -1) } : { kind: "idle" });
+      this.#set(digits.length > 1 ? { ...screen, digits: digits.slice(0, -1) } : { ...screen, digits: "" });
     } else if (key === "cancel") {
-      this.#set({ kind: "idle" });
-    } else if (key === "enter" && digits.length > 0) {
+      this.#cancel();
+    } else if (key === "enter") {
+      if (digits.length === 0) return this.notify("noticeAmountZero");
       const amount = Number(digits);
       if (screen.op !== "refund") return this.#options.onIntent?.({ kind: "sale", amount });
       this.#options.onIntent?.(
@@ -241,7 +338,7 @@ export class TerminalUi {
     } else if (key === "clear") {
       this.#set({ kind: "stanEntry", purpose, digits: digits.slice(0, -1) });
     } else if (key === "cancel") {
-      this.#set({ kind: "idle" });
+      this.#cancel();
     } else if (purpose === "refund") {
       // ENTER: the original STAN is optional for a refund; the amount comes next.
       const originalStan = digits.length === 0 ? undefined : digits.padStart(STAN_DIGITS, "0");
@@ -250,21 +347,24 @@ export class TerminalUi {
           ? { kind: "amount", digits: "", op: "refund" }
           : { kind: "amount", digits: "", op: "refund", originalStan },
       );
-    } else if (digits.length > 0) {
-      // The screen stays until the engine reports: a STAN it refuses can be corrected here.
-      this.#options.onIntent?.({ kind: "void", stan: digits.padStart(STAN_DIGITS, "0") });
+    } else if (digits.length === 0) {
+      this.notify("noticeStanEmpty");
+    } else {
+      // The screen stays until the host answers: a STAN it does not find can be corrected here.
+      this.#options.onIntent?.({ kind: "voidLookup", stan: digits.padStart(STAN_DIGITS, "0") });
     }
   }
 
   #pressPin(entered: number, key: Key): void {
+    const screen = this.#screen as Extract<Screen, { kind: "pin" }>;
     if (isDigit(key)) {
       if (entered < PIN_DIGITS_MAX) {
         this.#pin[entered] = key.charCodeAt(0);
-        this.#set({ kind: "pin", entered: entered + 1 });
+        this.#set({ ...screen, entered: entered + 1 });
       }
     } else if (key === "clear") {
       this.#pin.fill(0);
-      this.#set({ kind: "pin", entered: 0 });
+      this.#set({ ...screen, entered: 0 });
     } else if (key === "cancel") {
       this.#pin.fill(0);
       this.#cancel();
@@ -275,43 +375,55 @@ export class TerminalUi {
     }
   }
 
+  /** The operator gave up before anything was sent: 交易取消, and the host forgets the card step. */
   #cancel(): void {
-    this.#set({ kind: "idle" });
+    const op = this.#asked?.op ?? operationOf(this.#screen);
+    this.#asked = undefined;
+    this.#set({ kind: "result", op, outcome: "cancelled" });
     this.#options.onIntent?.({ kind: "cancel" });
   }
 
-  #addFailure(failure: Extract<Screen, { kind: "reversalFailed" }>): void {
-    const failures = this.#failures;
-    const index = failures.findIndex((f) => f.stan === failure.stan);
-    if (index >= 0) failures[index] = failure;
-    else if (failures.length < FAILURES_SHOWN_MAX) failures.push(failure);
-    else failures[failures.length - 1] = failure;
-    if (failures.length === 1 && this.#screen.kind !== "reversalFailed") this.#behind = undefined;
+  #idle(): void {
+    this.#set({ kind: "idle", pending: this.#pending });
+  }
+
+  /** A screen that waits for acknowledgement, queued behind the ones already waiting. */
+  #attend(screen: Attention): void {
+    const queue = this.#attention;
+    const index = queue.findIndex((a) => a.stan === screen.stan);
+    if (index >= 0) queue[index] = screen;
+    else if (queue.length < ATTENTION_MAX) queue.push(screen);
+    else queue[queue.length - 1] = screen;
+    if (queue.length === 1 && index < 0) this.#behind = this.#screen.kind === "pin" ? undefined : this.#behindOf(this.#screen);
     if (this.#screen.kind === "pin") this.#pin.fill(0);
-    if (index === 0 || (index < 0 && failures.length === 1)) this.#set(failures[0]);
+    if (index === 0 || (index < 0 && queue.length === 1)) this.#set(queue[0]);
   }
 
-  /** An engine report while a 冲正失败 is on the display: kept to show after the acknowledgement. */
-  #hold(input: EngineInput): void {
-    if (input.kind === "idle") {
-      if (this.#behind !== undefined && inProgress(this.#behind)) this.#behind = undefined;
-    } else if (input.kind === "result" && this.#failures.some((f) => f.stan === input.stan)) {
-      this.#behind = undefined; // the 冲正失败 screen already tells what became of this transaction
-    } else {
-      this.#behind = input.kind === "enterPin" ? { kind: "pin", entered: 0 } : input;
-    }
+  /** What to come back to after an acknowledgement: a screen waiting for the operator, or idle. */
+  #behindOf(screen: Screen): Screen | undefined {
+    return inProgress(screen) ? undefined : screen;
   }
 
-  #acknowledgeFailure(): void {
-    const failure = this.#failures.shift();
-    if (failure !== undefined && !this.#acknowledged.includes(failure.stan)) {
-      if (this.#acknowledged.length >= FAILURES_SHOWN_MAX) this.#acknowledged.shift();
-      this.#acknowledged.push(failure.stan);
+  /** An engine report or a card step: shown, or held behind a screen awaiting acknowledgement. */
+  #report(screen: Screen): void {
+    this.#lastReport = screen;
+    if (screen.kind === "result" || screen.kind === "settlementDone") this.#asked = undefined;
+    if (this.#attention.length === 0) {
+      if (this.#screen.kind === "pin") this.#pin.fill(0);
+      return this.#set(screen);
     }
-    const next = this.#failures.at(0);
+    // The result of a transaction whose 冲正失败 is on the display: that screen already says what became of it.
+    if (screen.kind === "result" && this.#attention.some((a) => a.kind === "reversalFailed" && a.stan === screen.stan)) return;
+    this.#behind = screen;
+  }
+
+  #acknowledge(): void {
+    this.#attention.shift();
+    const next = this.#attention.at(0);
     if (next !== undefined) return this.#set(next);
-    const behind = this.#behind ?? { kind: "idle" };
+    const behind = this.#behind;
     this.#behind = undefined;
+    if (behind === undefined || behind.kind === "idle") return this.#idle();
     if (behind.kind === "pin") this.#pin.fill(0);
     this.#set(behind);
   }
@@ -322,9 +434,31 @@ export class TerminalUi {
   }
 }
 
+function resultScreen(event: Extract<TxnEvent, { ev: "result" }>): Extract<Screen, { kind: "result" }> {
+  const outcome: Outcome = event.outcome === "refused" ? (event.refusal ?? "notSent") : event.outcome;
+  return {
+    kind: "result",
+    op: event.op,
+    outcome,
+    ...(event.stan !== undefined ? { stan: event.stan } : {}),
+    ...(event.f39 !== undefined ? { f39: event.f39 } : {}),
+    ...(event.amount !== undefined ? { amount: event.amount } : {}),
+    ...(event.balance !== undefined ? { balance: event.balance } : {}),
+    ...(event.reversed === true ? { reversed: true } : {}),
+  };
+}
+
+/** The operation an entry screen belongs to (a cancel's result). */
+function operationOf(screen: Screen): Operation {
+  if (screen.kind === "stanEntry") return screen.purpose;
+  if (screen.kind === "voidConfirm") return "void";
+  if (screen.kind === "amount") return screen.op ?? "sale";
+  return "sale";
+}
+
 /** A screen that only shows the engine at work: the engine going idle ends it. */
 function inProgress(screen: Screen): boolean {
-  return screen.kind === "processing" || screen.kind === "reversal" || (screen.kind === "settlement" && screen.phase !== "done");
+  return screen.kind === "processing" || screen.kind === "reversing" || screen.kind === "settlement";
 }
 
 function isDigit(key: Key): boolean {
@@ -346,65 +480,129 @@ const OUTCOME_TEXT: Readonly<Record<Outcome, TextId>> = Object.freeze({
   approved: "approved",
   declined: "declined",
   timeout: "timeout",
-  refused: "refused",
   failed: "failed",
+  notSent: "refused",
+  notSignedOn: "notSignedOn",
   blocked: "blocked",
   journalFull: "journalFull",
+  amountLimit: "amountLimit",
+  batchLimit: "batchLimit",
+  cancelled: "cancelled",
 });
+
+/** Approvals that are not payments have their own words: 签到成功, not 交易成功. */
+const APPROVED_TEXT: Readonly<Partial<Record<Operation, TextId>>> = Object.freeze({
+  signOn: "signedOn",
+  signOff: "signedOff",
+  echo: "echoOk",
+  balance: "balanceResult",
+});
+
+/** The notice in `language`. */
+export function renderNotice(notice: NoticeId, language: Language): string {
+  return fill(notice, language, notice === "noticeAmountTooLong" ? { digits: String(AMOUNT_DIGITS_MAX) } : {});
+}
+
+/** The screen's title alone (what a trace reports): no line is filled. */
+export function renderTitle(screen: Screen, language: Language): string {
+  switch (screen.kind) {
+    case "idle":
+      return screen.pending === 0 ? fill("idle", language) : fill("idlePending", language, { count: String(screen.pending) });
+    case "amount":
+      return fill(screen.op === "refund" ? "refundAmount" : "amount", language);
+    case "stanEntry":
+      return fill(screen.purpose === "void" ? "voidStan" : "refundStan", language);
+    case "result":
+      return resultTitle(screen, language);
+    case "reversedNotice":
+      return fill("reversedNotice", language, { stan: screen.stan });
+    default:
+      return fill(TITLE_TEXT[screen.kind], language);
+  }
+}
+
+const TITLE_TEXT = Object.freeze({
+  voidConfirm: "voidConfirm",
+  pendingReversals: "pendingReversals",
+  presentCard: "presentCard",
+  pin: "pin",
+  processing: "processing",
+  reversing: "reversing",
+  reversalFailed: "reversalFailed",
+  settlement: "settlement",
+  settlementDone: "settlementDone",
+} as const satisfies Record<Exclude<Screen["kind"], "idle" | "amount" | "stanEntry" | "result" | "reversedNotice">, TextId>);
 
 /** The screen's title and lines in `language`. */
 export function render(screen: Screen, language: Language): RenderedScreen {
+  return { title: renderTitle(screen, language), lines: renderLines(screen, language) };
+}
+
+function renderLines(screen: Screen, language: Language): string[] {
   const t = (id: TextId, values?: Readonly<Record<string, string>>) => fill(id, language, values);
+  const op = (o: Operation) => TEXTS[OPERATION_TEXT[o]][language];
   switch (screen.kind) {
     case "idle":
-      return { title: t("idle"), lines: [t("idleHint")] };
+      return screen.pending === 0 ? [t("idleHint")] : [t("idleHint"), t("idlePendingHint")];
     case "amount": {
       const lines = [t("amountLine", { amount: formatAmount(Number(screen.digits)) })];
       if (screen.originalStan !== undefined) lines.push(t("originalStanLine", { stan: screen.originalStan }));
-      return { title: t(screen.op === "refund" ? "refundAmount" : "amount"), lines };
+      return lines;
     }
     case "stanEntry":
-      return {
-        title: t(screen.purpose === "void" ? "voidStan" : "refundStan"),
-        lines: [
-          t("stanLine", { stan: screen.digits === "" ? "_" : screen.digits }),
-          t(screen.purpose === "void" ? "voidStanHint" : "refundStanHint"),
-        ],
-      };
+      return [
+        t("stanLine", { stan: screen.digits === "" ? "_" : screen.digits }),
+        t(screen.purpose === "void" ? "voidStanHint" : "refundStanHint"),
+      ];
+    case "voidConfirm":
+      return [
+        t("voidConfirmLine", { stan: screen.stan, amount: formatAmount(screen.amount) }),
+        t("voidConfirmCard", { pan: screen.panMasked }),
+        t("voidConfirmHint"),
+      ];
     case "pendingReversals":
-      return { title: t("pendingReversals"), lines: pendingLines(screen.records, language) };
+      return pendingLines(screen.records, language);
     case "presentCard":
-      return { title: t("presentCard"), lines: screen.amount > 0 ? [t("amountLine", { amount: formatAmount(screen.amount) })] : [] };
-    case "pin":
-      return { title: t("pin"), lines: ["*".repeat(screen.entered), t("pinHint")] };
+      return screen.amount > 0 ? [t("amountLine", { amount: formatAmount(screen.amount) })] : [];
+    case "pin": {
+      const lines = screen.amount > 0 ? [t("pinAmountLine", { op: op(screen.op), amount: formatAmount(screen.amount) })] : [];
+      return [...lines, "*".repeat(screen.entered), t("pinHint")];
+    }
     case "processing": {
-      const lines = [TEXTS[OPERATION_TEXT[screen.op]][language]];
+      const lines = [op(screen.op)];
       if (screen.remainingMs !== undefined) lines.push(t("remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
-      return { title: t("processing"), lines };
+      return lines;
+    }
+    case "reversing": {
+      const lines = [
+        t("reversalAttempt", { attempt: String(screen.attempt), attempts: String(screen.attempts), stan: screen.stan }),
+        t("amountLine", { amount: formatAmount(screen.amount) }),
+      ];
+      if (screen.remainingMs !== undefined) lines.push(t("remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
+      lines.push(t("reversingHint"));
+      return lines;
     }
     case "result":
-      return { title: t(OUTCOME_TEXT[screen.outcome]), lines: resultLines(screen, language) };
-    case "reversal":
-      return {
-        title: t("reversal"),
-        lines: [t("reversalAttempt", { attempt: String(screen.attempt), attempts: String(screen.attempts), stan: screen.stan })],
-      };
+      return resultLines(screen, language);
     case "reversalFailed":
-      return { title: t("reversalFailed"), lines: [...reversalFailedGuidance(screen, language), t("reversalFailedAcknowledge")] };
-    case "settlement": {
-      const title = screen.phase === "done" ? t("settlementDone") : t("settlement");
-      const lines =
+      return [...reversalFailedGuidance(screen, language), t("reversalFailedAcknowledge")];
+    case "reversedNotice":
+      return [reversedNoticeText(screen, language), t("acknowledge")];
+    case "settlement":
+      return [
         screen.phase === "totals"
-          ? [t("settlementTotals")]
-          : screen.phase === "upload"
-            ? [t("settlementUpload", { done: String(screen.uploaded), total: String(screen.toUpload) })]
-            : screen.balanced
-              ? []
-              : [t("settlementUnbalanced")];
-      if (screen.failedReversals > 0) lines.push(t("settlementPendingReversals", { count: String(screen.failedReversals) }));
-      return { title, lines };
-    }
+          ? t("settlementTotals")
+          : t("settlementUpload", { done: String(screen.uploaded), total: String(screen.toUpload) }),
+      ];
+    case "settlementDone":
+      return settlementLines(screen, language);
   }
+}
+
+function resultTitle(screen: Extract<Screen, { kind: "result" }>, language: Language): string {
+  if (screen.reversed === true) return fill("reversed", language);
+  if (screen.outcome === "approved") return fill(APPROVED_TEXT[screen.op] ?? "approved", language);
+  return fill(OUTCOME_TEXT[screen.outcome], language);
 }
 
 /** What happened and what to do after a 冲正失败: the screen's lines before its key hint, and the slip's. */
@@ -412,6 +610,35 @@ export function reversalFailedGuidance(screen: Extract<Screen, { kind: "reversal
   const values = { op: TEXTS[OPERATION_TEXT[screen.op]][language], amount: formatAmount(screen.amount), stan: screen.stan };
   const lines = [fill("reversalFailedWhat", language, values), fill("reversalFailedWhatToDo", language)];
   if (screen.salesBlocked) lines.push(fill("reversalFailedSalesBlocked", language));
+  return lines;
+}
+
+/** What a later reversal means for the merchant holding a 冲正失败 slip: the notice's and the slip's text. */
+export function reversedNoticeText(
+  screen: { readonly op: FinancialOp; readonly stan: string; readonly amount: number },
+  language: Language,
+): string {
+  return fill("reversedNoticeWhat", language, {
+    op: TEXTS[OPERATION_TEXT[screen.op]][language],
+    amount: formatAmount(screen.amount),
+    stan: screen.stan,
+  });
+}
+
+/** Totals by type, the host's verdict and the reversals still owed: the screen's lines and the slip's. */
+export function settlementLines(
+  screen: { readonly balanced: boolean; readonly totals: BatchTotals; readonly openReversals: readonly OpenReversal[] },
+  language: Language,
+): string[] {
+  const t = (id: TextId, values?: Readonly<Record<string, string>>) => fill(id, language, values);
+  const { totals } = screen;
+  const lines = [
+    screen.balanced ? t("settlementBalanced") : t("settlementUnbalanced"),
+    t("settlementSales", { count: String(totals.saleCount), amount: formatAmount(totals.saleAmount) }),
+    t("settlementVoids", { count: String(totals.voidCount), amount: formatAmount(totals.voidAmount) }),
+    t("settlementRefunds", { count: String(totals.refundCount), amount: formatAmount(totals.refundAmount) }),
+  ];
+  if (screen.openReversals.length > 0) lines.push(t("settlementPendingReversals", { count: String(screen.openReversals.length) }));
   return lines;
 }
 
@@ -435,23 +662,38 @@ function pendingLines(records: readonly PendingReversalLine[], language: Languag
   return lines;
 }
 
+const REVERSED_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({
+  sale: "reversedSale",
+  refund: "reversedRefund",
+  void: "reversedVoid",
+});
+
 function resultLines(screen: Extract<Screen, { kind: "result" }>, language: Language): string[] {
+  const t = (id: TextId, values?: Readonly<Record<string, string>>) => fill(id, language, values);
   const lines: string[] = [];
-  if (screen.amount !== undefined && screen.amount > 0) lines.push(fill("amountLine", language, { amount: formatAmount(screen.amount) }));
-  if (screen.balance !== undefined) lines.push(fill("balanceLine", language, { amount: formatAmount(screen.balance) }));
-  if (screen.stan !== undefined) lines.push(fill("stanLine", language, { stan: screen.stan }));
+  if (screen.amount !== undefined && screen.amount > 0) lines.push(t("amountLine", { amount: formatAmount(screen.amount) }));
+  if (screen.balance !== undefined) lines.push(t("balanceLine", { amount: formatAmount(screen.balance) }));
+  if (screen.stan !== undefined) lines.push(t("stanLine", { stan: screen.stan }));
   if (screen.outcome === "declined" && screen.f39 !== undefined) {
     const reason = RESPONSE_REASONS[screen.f39];
-    lines.push(fill("declinedCode", language, { code: screen.f39, reason: reason === undefined ? "" : reason[language] }));
+    lines.push(t("declinedCode", { code: screen.f39, reason: reason === undefined ? "" : reason[language] }));
   }
-  // A refund that timed out or failed was reversed before its result shows (else 冲正失败 replaces the result).
-  if (screen.op === "refund" && (screen.outcome === "timeout" || screen.outcome === "failed"))
-    lines.push(fill("refundReversedHint", language));
-  else if (screen.outcome === "timeout") lines.push(fill("timeoutHint", language));
-  else if (screen.outcome === "failed") lines.push(fill("failedHint", language));
-  if (screen.outcome === "refused") lines.push(fill("refusedHint", language));
-  if (screen.outcome === "blocked") lines.push(fill("blockedHint", language));
-  if (screen.outcome === "journalFull") lines.push(fill("journalFullHint", language));
-  assert(lines.length <= 8, "render: too many lines for the display");
+  if (screen.reversed === true && screen.op !== "balance" && screen.op in REVERSED_TEXT) {
+    lines.push(t(REVERSED_TEXT[screen.op as FinancialOp]), t("reversedRetry"));
+  } else if (screen.outcome === "timeout") lines.push(t("timeoutHint"));
+  else if (screen.outcome === "failed") lines.push(t("failedHint"));
+  const hint = REFUSAL_HINT[screen.outcome];
+  if (hint !== undefined) lines.push(t(hint));
+  assert(lines.length <= LINES_MAX, "render: too many lines for the display");
   return lines;
 }
+
+const REFUSAL_HINT: Readonly<Partial<Record<Outcome, TextId>>> = Object.freeze({
+  notSent: "refusedHint",
+  notSignedOn: "notSignedOnHint",
+  blocked: "blockedHint",
+  journalFull: "journalFullHint",
+  amountLimit: "amountLimitHint",
+  batchLimit: "batchLimitHint",
+  cancelled: "cancelledHint",
+});

@@ -29,15 +29,11 @@ export const TEXTS = Object.freeze({
   declined: pair("交易失败", "DECLINED"),
   declinedCode: pair("应答码 {code}: {reason}", "Response {code}: {reason}"),
   timeout: pair("交易超时", "TIMED OUT"),
-  timeoutHint: pair("银行无应答, 终端将自动冲正", "No answer from the bank; the terminal reverses it automatically"),
+  timeoutHint: pair("银行无应答, 请稍后重试", "No answer from the bank; try again later"),
   refused: pair("无法连接银行, 交易未发送", "NOT SENT"),
   refusedHint: pair("交易未发出, 未扣款, 请稍后重试", "Nothing was sent, nothing was charged. Try again later."),
   failed: pair("交易失败", "FAILED"),
-  failedHint: pair("卡片拒绝, 终端正在撤销银行批准", "The card refused after the bank approved; the terminal is cancelling it"),
-  refundReversedHint: pair(
-    "退货未完成, 终端已向银行撤销该笔退货, 请重新办理",
-    "Refund not completed — the terminal cancelled it with the bank; do it again",
-  ),
+  failedHint: pair("交易未完成, 请稍后重试", "Not completed; try again later"),
   blocked: pair("有未完成冲正, 暂停消费", "SALES PAUSED"),
   blockedHint: pair("请先完成冲正后再做交易", "A cancellation must reach the bank before new sales"),
   journalFull: pair("交易存储已满, 请先结算", "JOURNAL FULL — SETTLE FIRST"),
@@ -46,7 +42,6 @@ export const TEXTS = Object.freeze({
     "Nothing was sent, nothing was charged. Settle the batch (pending cancellations go first), then try again.",
   ),
   stanLine: pair("凭证号 {stan}", "STAN {stan}"),
-  reversal: pair("冲正中", "REVERSAL IN PROGRESS"),
   reversalAttempt: pair("第 {attempt}/{attempts} 次, 凭证号 {stan}", "Attempt {attempt} of {attempts}, STAN {stan}"),
   reversalFailed: pair("冲正失败", "REVERSAL FAILED"),
   reversalFailedWhat: pair(
@@ -90,6 +85,56 @@ export const TEXTS = Object.freeze({
   opEcho: pair("回响测试", "echo"),
   opSettle: pair("结算", "settlement"),
   balanceLine: pair("余额: ¥{amount}", "Balance: ¥{amount}"),
+  idlePending: pair("欢迎使用 · 待冲正 {count} 笔", "WELCOME - {count} REVERSAL(S) PENDING"),
+  idlePendingHint: pair("联网后自动冲正; 菜单可查看明细", "They go out automatically once the bank is reachable; the menu lists them"),
+  reversing: pair("冲正中", "REVERSING"),
+  reversingHint: pair("正在撤销银行交易, 请勿关机", "Cancelling it with the bank; do not switch off"),
+  reversed: pair("已冲正", "REVERSED"),
+  reversedSale: pair("银行已撤销该笔消费, 持卡人未被扣款", "The bank cancelled the sale: the customer was not charged"),
+  reversedRefund: pair("银行已撤销该笔退货, 卡未入账", "The bank cancelled the refund: the card was not credited"),
+  reversedVoid: pair("撤销未生效, 原消费仍有效", "The void was cancelled with the bank: the original sale stands"),
+  reversedRetry: pair("如需交易请重新办理", "Do it again if the customer still wants it"),
+  reversedNotice: pair("冲正成功 凭证号 {stan}", "REVERSED: STAN {stan}"),
+  reversedNoticeWhat: pair(
+    "{op} ¥{amount} (凭证号 {stan}) 已由银行撤销, 持卡人未被扣款; 之前的冲正失败凭条作废。",
+    "{op} ¥{amount} (STAN {stan}) was cancelled by the bank: the customer was not charged; the earlier REVERSAL FAILED slip no longer applies.",
+  ),
+  acknowledge: pair("请按确认键", "Press ENTER"),
+  cancelled: pair("交易取消", "CANCELLED"),
+  cancelledHint: pair("交易未发出, 未扣款", "Nothing was sent, nothing was charged"),
+  signedOn: pair("签到成功", "SIGNED ON"),
+  signedOff: pair("签退成功", "SIGNED OFF"),
+  echoOk: pair("通讯正常", "LINK OK"),
+  balanceResult: pair("余额查询成功", "BALANCE"),
+  notSignedOn: pair("请先签到", "SIGN ON FIRST"),
+  notSignedOnHint: pair("交易未发出; 请按签到键", "Nothing was sent; press SIGN ON"),
+  amountLimit: pair("超过单笔限额", "OVER THE LIMIT"),
+  amountLimitHint: pair(
+    "金额超过终端单笔限额, 交易未发出",
+    "The amount is above this terminal's single-transaction limit; nothing was sent",
+  ),
+  batchLimit: pair("批次已满, 请先结算", "BATCH FULL — SETTLE FIRST"),
+  batchLimitHint: pair(
+    "本批次笔数或金额已达上限, 交易未发出; 请先结算",
+    "The batch reached its count or amount limit; nothing was sent. Settle first.",
+  ),
+  pinAmountLine: pair("{op} ¥{amount}", "{op} ¥{amount}"),
+  voidConfirm: pair("消费撤销: 请确认", "VOID: CONFIRM"),
+  voidConfirmLine: pair("原交易 凭证号 {stan} ¥{amount}", "Original STAN {stan} ¥{amount}"),
+  voidConfirmCard: pair("卡号 {pan}", "Card {pan}"),
+  voidConfirmHint: pair("确认键撤销, 取消键返回", "ENTER to void, CANCEL to go back"),
+  settlementBalanced: pair("对账平", "Totals agree"),
+  settlementSales: pair("消费 {count} 笔 ¥{amount}", "Sales {count} ¥{amount}"),
+  settlementVoids: pair("撤销 {count} 笔 ¥{amount}", "Voids {count} ¥{amount}"),
+  settlementRefunds: pair("退货 {count} 笔 ¥{amount}", "Refunds {count} ¥{amount}"),
+  noticeAmountZero: pair("金额须大于 0", "Enter an amount above 0"),
+  noticeAmountTooLong: pair("金额最多 {digits} 位", "At most {digits} digits"),
+  noticeBusy: pair("请先完成、取消或确认当前界面", "Finish, cancel or acknowledge the screen first"),
+  noticeNoCardNeeded: pair("现在无需刷卡, 请先输入金额", "No card needed now: enter an amount first"),
+  noticeCardUnreadable: pair("读卡失败, 请重新刷卡/插卡/挥卡", "Card not read: present it again"),
+  noticeNoSlip: pair("无可重打印的凭条", "No slip to reprint"),
+  noticeVoidNotFound: pair("本批次无此凭证号的可撤销消费", "No sale with this STAN to void in the open batch"),
+  noticeStanEmpty: pair("请输入凭证号", "Type a STAN"),
 });
 
 export type TextId = keyof typeof TEXTS;
@@ -108,20 +153,20 @@ export const RESPONSE_REASONS: Readonly<Record<string, TextPair>> = Object.freez
   A0: pair("MAC 校验错", "MAC error"),
 });
 
-const PLACEHOLDER = /\{([a-z]+)\}/g;
-
 /** The text in `language` with its `{name}` placeholders filled; a missing value is a bug. */
 export function fill(id: TextId, language: Language, values: Readonly<Record<string, string>> = {}): string {
-  return TEXTS[id][language].replace(PLACEHOLDER, (_whole, name: string) => {
+  // A fresh RegExp per call: a module-level /g one is frozen by preload and replace() cannot reset its lastIndex.
+  return TEXTS[id][language].replace(/\{([a-z]+)\}/g, (_whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new RangeError(`text ${id} needs a value for {${name}}`);
     return value;
   });
 }
 
-/** Minor units as yuan with two decimals: 1234 → "12.34". */
+/** Minor units as yuan with two decimals: 1234 → "12.34", -150 → "-1.50" (a balance in debit). */
 export function formatAmount(minorUnits: number): string {
-  const whole = Math.floor(minorUnits / 100);
-  const cents = minorUnits % 100;
-  return `${whole}.${cents < 10 ? "0" : ""}${cents}`;
+  const magnitude = Math.abs(minorUnits);
+  const whole = Math.floor(magnitude / 100);
+  const cents = magnitude % 100;
+  return `${minorUnits < 0 ? "-" : ""}${whole}.${cents < 10 ? "0" : ""}${cents}`;
 }

@@ -19,8 +19,9 @@ interface XsExtensions {
 
 const host = globalThis as unknown as Record<string, unknown>;
 const trace = host.trace as XsExtensions["trace"];
-const fromString = (ArrayBuffer as unknown as XsExtensions).fromString;
-const fromArrayBuffer = (String as unknown as XsExtensions).fromArrayBuffer;
+// Called on their constructors: XS's ArrayBuffer.fromString constructs `this` ("new: not a constructor" when detached).
+const fromString = (text: string): ArrayBuffer => (ArrayBuffer as unknown as XsExtensions).fromString(text);
+const fromArrayBuffer = (bytes: ArrayBuffer): string => (String as unknown as XsExtensions).fromArrayBuffer(bytes);
 
 /** Prints the runner's report on the serial console, ending with the line `make test` prints: `N passed, N failed`. */
 function printReport(message: ArrayBuffer): ArrayBuffer {
@@ -34,6 +35,7 @@ function printReport(message: ArrayBuffer): ArrayBuffer {
     trace(`FAIL ${outcome.name}\n  ${(outcome.error ?? "").split("\n").join("\n  ")}\n`);
   }
   trace(`${passed} passed, ${failed} failed\n`);
+  host.__xsposFailed = failed;
   return new ArrayBuffer(0);
 }
 

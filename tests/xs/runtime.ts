@@ -474,6 +474,8 @@ Object.assign(g, {
       },
     );
   },
+  // For hosts that run timers between promise jobs (Moddable's lin runtime): poll until the run ended.
+  __xsposFinished: () => finished,
   // XS has no timers here: when the job queue is empty and the run has not finished, a test awaited something that never settles.
   __xsposReport: () => {
     if (!finished)

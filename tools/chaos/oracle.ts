@@ -14,7 +14,7 @@
  */
 import type { WorkingKeys } from "../../modules/crypto/keys";
 import type { ApprovedRecord } from "../../modules/txn/ports";
-import type { EngineInput } from "../../modules/ui/terminal-ui";
+import type { TxnEvent } from "../../modules/txn/events";
 import type { RecordingLedger } from "./recording-ledger";
 import type { JournalOperation, TerminalStorage } from "./storage";
 import type { SecretScanner } from "./secrets";
@@ -101,16 +101,17 @@ export class Oracle implements SystemObserver {
     }
   }
 
-  onUi(input: EngineInput, t: number): void {
+  onEngineEvent(event: TxnEvent, t: number): void {
     this.#now = t;
-    if (input.kind === "reversal") this.#attemptedAt.set(input.stan, this.#onlineSends);
-    if (input.kind !== "reversalFailed") return;
-    const record = this.context.storage.journal.pending().find((r) => r.stan === input.stan);
+    if (event.ev !== "reversal") return;
+    if (event.phase === "attempt") this.#attemptedAt.set(event.stan, this.#onlineSends);
+    if (event.phase !== "failed") return;
+    const record = this.context.storage.journal.pending().find((r) => r.stan === event.stan);
     if (record?.state !== "failed")
-      this.#violate("5", `冲正失败 shown for STAN ${input.stan}, but the journal holds it as ${record?.state ?? "nothing (resolved)"}`);
-    else if (this.#reversalAnswered.has(input.stan)) {
-      const host = this.context.ledger.find(this.context.tid, record.batch, input.stan);
-      this.#violate("5", `冲正失败 shown for STAN ${input.stan} after a valid final 0410 (host: ${host?.state ?? "never booked"})`);
+      this.#violate("5", `冲正失败 shown for STAN ${event.stan}, but the journal holds it as ${record?.state ?? "nothing (resolved)"}`);
+    else if (this.#reversalAnswered.has(event.stan)) {
+      const host = this.context.ledger.find(this.context.tid, record.batch, event.stan);
+      this.#violate("5", `冲正失败 shown for STAN ${event.stan} after a valid final 0410 (host: ${host?.state ?? "never booked"})`);
     }
   }
 

@@ -6,8 +6,8 @@
  */
 import type { Clock } from "../../modules/platform/clock";
 import type { ApprovedRecord, ReversalRecord, TxnJournal } from "../../modules/txn/ports";
-import { ForwardingJournal } from "./forwarding-journal";
-import type { EngineInput } from "../../modules/ui/terminal-ui";
+import { ForwardingJournal } from "../scenario/forwarding-journal";
+import type { TxnEvent } from "../../modules/txn/events";
 import type { Invariant } from "./oracle";
 import type { ChaosSystem, PortHooks } from "./system";
 
@@ -161,15 +161,26 @@ const reversalFailedAfterSuccess: PlantedBug = {
   name: "冲正失败 shown when nothing is unresolved",
   invariant: "5",
   hooks: () => {
-    let show: ((input: EngineInput) => void) | undefined;
+    let tell: ((event: TxnEvent) => void) | undefined;
     return {
-      onUi: (onUi) => (show = onUi),
+      events: (handler) => (tell = handler),
       journal: (inner) =>
         new (class extends ForwardingJournal {
           override reversed(stan: string): void {
             const record = this.inner.pending().find((r) => r.stan === stan);
             this.inner.reversed(stan);
-            show?.({ kind: "reversalFailed", op: "sale", stan, amount: record?.amount ?? 0, salesBlocked: false });
+            const amount = record?.amount ?? 0;
+            tell?.({
+              ev: "reversal",
+              phase: "failed",
+              stan,
+              op: "sale",
+              amount,
+              attempts: 1,
+              deferred: false,
+              firstFailure: true,
+              salesBlocked: false,
+            });
           }
         })(inner),
     };

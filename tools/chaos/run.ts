@@ -12,7 +12,7 @@ import { TEST_CARDS } from "../../modules/card/test-cards";
 import { CardPresentError } from "../scenario/card-desk";
 import { Oracle, type Violation } from "./oracle";
 import { SecretScanner, WORKLOAD_PINS } from "./secrets";
-import { ChaosSystem, TERMINAL, type PortHooks, type SystemEvent, type TerminalParameters } from "./system";
+import { ChaosSystem, chaosParameters, TERMINAL, type PortHooks, type SystemEvent, type TerminalParameters } from "./system";
 
 export interface SeedOptions {
   /** Planted bugs (tests of the oracle). */
@@ -71,13 +71,17 @@ const OPERATION_WEIGHTS = OPERATIONS.reduce((s, [, w]) => s + w, 0);
 
 export function runSeed(seed: number, options: SeedOptions = {}): SeedResult {
   const rng = new SeededRandom(seed);
-  const parameters: TerminalParameters = {
-    latencyMs: 1 + rng.below(30),
-    responseTimeoutMs: rng.pick([60_000, 30_000, 10_000]),
-    connectTimeoutMs: rng.pick([10_000, 5_000]),
-    reversalRetries: 1 + rng.below(3),
-    blockSalesWhileReversalFailed: rng.chance(0.25),
-  };
+  // Drawn in a fixed order, so a seed replays: latency first, then the terminal's parameters.
+  const latencyMs = 1 + rng.below(30);
+  const parameters: TerminalParameters = chaosParameters(
+    {
+      responseTimeoutMs: rng.pick([60_000, 30_000, 10_000]),
+      connectTimeoutMs: rng.pick([10_000, 5_000]),
+      reversalAttempts: 1 + rng.below(3),
+      blockSalesWhileReversalFailed: rng.chance(0.25),
+    },
+    latencyMs,
+  );
   const system = new ChaosSystem(parameters, seed, options.hooks);
   const oracle = new Oracle({
     tid: TERMINAL.tid,

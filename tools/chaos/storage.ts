@@ -17,11 +17,8 @@ import { type FlashFaultKind, NorFlash, PowerCut } from "../../modules/emulators
 import { VirtualWallClock } from "../../modules/emulators/virtual-wall-clock";
 import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Random } from "../../modules/platform/random";
-import { FlashJournal } from "../../modules/txn/flash-journal";
-import { FlashRegion } from "../../modules/txn/flash-region";
-import { FlashStateStore } from "../../modules/txn/flash-state";
 import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
-import { ForwardingJournal } from "./forwarding-journal";
+import { ForwardingJournal } from "../scenario/forwarding-journal";
 
 export type JournalOperation = "arm" | "complete" | "approve" | "reversalDue" | "reversed" | "failed";
 
@@ -38,7 +35,7 @@ const CUT_KINDS: readonly FlashFaultKind[] = Object.freeze(["cutBefore", "cutAft
 class WatchedJournal extends ForwardingJournal {
   readonly watch: JournalWatcher;
   constructor(
-    override readonly inner: FlashJournal,
+    override readonly inner: TxnJournal,
     readonly storage: TerminalStorage,
   ) {
     super(inner);
@@ -126,33 +123,25 @@ export class TerminalStorage {
   /** A batch being closed, until its SETTLE record is known to be on flash. */
   closing: ApprovedRecord[] = [];
   #journal: WatchedJournal | undefined;
-  readonly #journalFlash: FlashRegion;
-  readonly #stateFlash: FlashRegion;
-  readonly #dataKey = new SecretKey("sm4", DATA_KEY);
+  /** SM4 data-at-rest key: seals the PAN in the journal. */
+  readonly dataKey = new SecretKey("sm4", DATA_KEY);
 
   constructor(readonly options: TerminalStorageOptions) {
     this.flash = new NorFlash({ sectorCount: JOURNAL_SECTORS + STATE_SECTORS, seed: options.seed });
-    this.#journalFlash = new FlashRegion(this.flash, 0, JOURNAL_SECTORS);
-    this.#stateFlash = new FlashRegion(this.flash, JOURNAL_SECTORS, STATE_SECTORS);
     this.keys = new WatchedKeyStore(options.onWorkingKeys);
     this.keys.saveMasterKey(new SecretKey("tdes", options.tmk));
     this.wall = new VirtualWallClock(options.nowMs);
   }
 
-  /** Power comes back: the flash settles its weak bits; a new journal and state store mount at boot. */
-  boot(): { journal: TxnJournal; state: FlashStateStore } {
+  /** Power comes back: the flash settles its weak bits (the terminal mounts a new journal at boot). */
+  powerOn(): void {
     if (!this.flash.powered) this.flash.powerCycle();
-    this.#journal = new WatchedJournal(
-      new FlashJournal({
-        flash: this.#journalFlash,
-        dataKey: this.#dataKey,
-        random: this.options.random,
-        identity: this.options.identity,
-        nowSeconds: () => this.wall.nowMs() / 1000,
-      }),
-      this,
-    );
-    return { journal: this.#journal, state: new FlashStateStore(this.#stateFlash) };
+  }
+
+  /** The running boot's flash journal, watched for the oracle. */
+  watch(journal: TxnJournal): TxnJournal {
+    this.#journal = new WatchedJournal(journal, this);
+    return this.#journal;
   }
 
   /** The journal of the running boot (what really is on flash, under any planted bug). */

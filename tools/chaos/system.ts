@@ -14,9 +14,10 @@ import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { SeededRandom } from "../../modules/platform/random";
 import type { Transport } from "../../modules/platform/transport";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
-import { TxnEngine, type TxnEvent } from "../../modules/txn/engine";
+import { resolveParameters, type TerminalParameters as CoreParameters } from "../../modules/terminal/parameters";
+import { Terminal } from "../../modules/terminal/terminal";
+import type { TxnEngine, TxnEvent } from "../../modules/txn/engine";
 import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
-import { render, TerminalUi, type EngineInput } from "../../modules/ui/terminal-ui";
 import { HostCore } from "../host/core";
 import { frame, FrameReader } from "../host/decision";
 import { FaultSchedule, type Fault } from "../host/faults";
@@ -30,12 +31,12 @@ export const TERMINAL = DEFAULT_TERMINALS[0];
 const IFD_SERIAL = "XSPOS001";
 /** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
 
-export interface TerminalParameters {
-  readonly responseTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly reversalRetries: number;
-  readonly blockSalesWhileReversalFailed: boolean;
-  readonly latencyMs: number;
+/** A chaos world's knobs: the terminal's parameters (the one table) and the network's latency. */
+export type TerminalParameters = CoreParameters & { readonly latencyMs: number };
+
+/** The knobs of one seed, through the terminal's parameter table. */
+export function chaosParameters(values: Readonly<Record<string, unknown>>, latencyMs: number): TerminalParameters {
+  return { ...resolveParameters(values), latencyMs };
 }
 
 export type SystemEvent = { readonly t: number; readonly ev: string } & Readonly<Record<string, unknown>>;
@@ -44,13 +45,14 @@ export type SystemEvent = { readonly t: number; readonly ev: string } & Readonly
 export interface PortHooks {
   journal?(journal: TxnJournal, system: ChaosSystem): TxnJournal;
   clock?(clock: Clock, system: ChaosSystem): Clock;
-  onUi?(onUi: (input: EngineInput) => void, system: ChaosSystem): (input: EngineInput) => void;
-  onEvent?(onEvent: (event: TxnEvent) => void, system: ChaosSystem): (event: TxnEvent) => void;
+  /** Wraps the handler of the engine's domain events (what the screens and the trace hear). */
+  events?(handler: (event: TxnEvent) => void, system: ChaosSystem): (event: TxnEvent) => void;
 }
 
 export interface SystemObserver {
   onEvent(event: SystemEvent): void;
-  onUi(input: EngineInput, t: number): void;
+  /** Every domain event of the engine (reversal attempts and 冲正失败 included), as the terminal's UI hears it. */
+  onEngineEvent(event: TxnEvent, t: number): void;
   onFault(kind: string): void;
   onJournal(operation: JournalOperation, stan: string, record: ApprovedRecord | undefined, t: number): void;
   /** Each sign-on's working keys (PIN blocks under the new PIK become secrets to look for). */
@@ -85,13 +87,13 @@ export class ChaosSystem {
   /** The journal port the running engine sees (a planted bug may wrap it). */
   journal: TxnJournal | undefined;
   host: HostCore;
-  engine: TxnEngine | undefined;
+  /** The running terminal: the device's assembly (modules/terminal). */
+  terminal: Terminal | undefined;
   /** The running terminal's clock: its timers die with a power cut. */
   engineClock: Clock | undefined;
   powered = false;
   #generation = 0;
   #hostGeneration = 0;
-  #lastScreen = "";
   readonly #hostRandom: SeededRandom;
 
   /** Who watches the run (the oracle); set before `powerOn`. */
@@ -129,20 +131,16 @@ export class ChaosSystem {
     this.observer?.onEvent({ t: this.clock.nowMs(), ...event });
   }
 
+  get engine(): TxnEngine | undefined {
+    return this.terminal?.engine;
+  }
+
   powerOn(): void {
     if (this.powered) return;
     this.powered = true;
-    const { journal, state } = this.storage.boot();
-    this.journal = this.hooks.journal?.(journal, this) ?? journal;
+    this.storage.powerOn();
     const generation = this.#generation;
     const live = () => this.#generation === generation;
-    const ui = new TerminalUi({
-      onScreen: (screen) => {
-        const text = render(screen, "en").title;
-        if (text !== this.#lastScreen) this.emit({ ev: "screen", text });
-        this.#lastScreen = text;
-      },
-    });
     const baseClock: Clock = {
       nowMs: () => this.clock.nowMs(),
       schedule: (delayMs, callback): TimerHandle => this.clock.schedule(delayMs, () => live() && callback()),
@@ -160,38 +158,39 @@ export class ChaosSystem {
         });
       },
     };
-    const showUi = (input: EngineInput) => {
-      this.observer?.onUi(input, this.clock.nowMs());
-      ui.show(input);
+    const observed = (handler: (event: TxnEvent) => void) => (event: TxnEvent) => {
+      this.observer?.onEngineEvent(event, this.clock.nowMs());
+      handler(event);
     };
-    const onEvent = (event: TxnEvent) => this.emit({ ...event });
     const p = this.parameters;
-    this.engine = new TxnEngine({
+    this.terminal = new Terminal({
       clock: this.hooks.clock?.(baseClock, this) ?? baseClock,
       transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
-      journal: this.journal,
-      state,
+      flash: this.storage.flash,
+      random: this.storage.options.random,
       keys: this.storage.keys,
+      dataKey: this.storage.dataKey,
+      identity: this.storage.options.identity,
+      parameters: p,
       wallClock: this.storage.wall,
-      terminalId: TERMINAL.tid,
-      merchantId: TERMINAL.mid,
-      responseTimeoutMs: p.responseTimeoutMs,
-      connectTimeoutMs: p.connectTimeoutMs,
-      reversalRetries: p.reversalRetries,
-      blockSalesWhileReversalFailed: p.blockSalesWhileReversalFailed,
-      onEvent: this.hooks.onEvent?.(onEvent, this) ?? onEvent,
-      onUi: this.hooks.onUi?.(showUi, this) ?? showUi,
+      wrapJournal: (inner) => {
+        const watched = this.storage.watch(inner);
+        this.journal = this.hooks.journal?.(watched, this) ?? watched;
+        return this.journal;
+      },
+      wrapEvents: (handler) => this.hooks.events?.(observed(handler), this) ?? observed(handler),
+      onEvent: (event) => this.emit({ ...event }),
     });
     this.emit({ ev: "power", state: "on" });
-    this.guard(() => this.engine!.boot());
+    this.guard(() => this.terminal!.boot());
   }
 
   /** Power goes now (a cut, or a clean switch-off: the terminal cannot tell them apart). */
   powerOff(state: "off" | "cut"): void {
     if (!this.powered) return;
     this.powered = false;
-    this.engine = undefined;
+    this.terminal = undefined;
     this.engineClock = undefined;
     this.journal = undefined;
     this.storage.cutPower();

@@ -30,6 +30,7 @@ import { MemoryLogSink, Logger } from "../../modules/platform/log";
 import { SeededRandom } from "../../modules/platform/random";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
 import type { Key, RenderedScreen } from "../../modules/ui/terminal-ui";
+import { resolveParameters } from "../../modules/terminal/parameters";
 import { DeviceTerminal } from "../../hosts/esp32/terminal";
 import { frame, FrameReader } from "../host/decision";
 import { issueWorkingKeys, type WorkingKeys } from "../host/terminals";
@@ -119,7 +120,7 @@ function setup(): Rig {
     keys,
     dataKey: new SecretKey("sm4", DATA_KEY),
     identity: { terminalId: TID, merchantId: MID, ifdSerial: "XSPOS001" },
-    parameters: { responseTimeoutMs: 60_000, connectTimeoutMs: 10_000, reversalRetries: 3, blockSalesWhileReversalFailed: false },
+    parameters: resolveParameters(),
     wallClock: new VirtualWallClock(() => SIMULATION_EPOCH_MS + clock.nowMs()),
     log,
     display: { show: (screen: RenderedScreen) => void (screens.length < 256 && screens.push(screen.title)) },
@@ -130,7 +131,7 @@ function setup(): Rig {
   const swipeBits = encodeTrack(track2Text(card));
   terminal.boot();
   terminal.signOn();
-  runUntil(clock, () => results.length === 1 && terminal.engine.idle);
+  runUntil(clock, () => results.length === 1 && terminal.terminal.idle);
   if (!results[0].includes("outcome=approved")) throw new Error(`sign-on failed: ${results[0]}`);
   return { clock, host, terminal, screens, results, swipeBits, swipeCount: swipeBits.length };
 }
@@ -160,7 +161,7 @@ function startSale(rig: Rig): void {
 }
 
 function saleDone(rig: Rig): boolean {
-  return rig.results.length === 2 && rig.terminal.engine.idle;
+  return rig.results.length === 2 && rig.terminal.terminal.idle;
 }
 
 function checkApproved(rig: Rig): void {

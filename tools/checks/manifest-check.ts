@@ -5,9 +5,14 @@
  * 1. Every module path in the manifests exists (SDK `$(…)` paths and build
  *    outputs under var/ excepted).
  * 2. Nothing under modules/ imports a Node module.
+ * 2a. No preload wildcard covers TypeScript: mcconfig 8.2.3 (filterPreload)
+ *    matches a wildcard against .js modules only, so "xspos/modules/x/*"
+ *    silently preloads none of a room's .ts files; each is listed by name.
+ *    A room (a "…/*" module entry) is preloaded whole or not at all, so a file
+ *    added to a preloaded room without its preload line is caught.
  * 3. Every preloaded module keeps no mutable module-level state, since XS
  *    freezes what preload built (shared/reference/moddable-sdk.md §7): no
- *    top-level let/var, no top-level object/array literal (or new
+ *    top-level let/var, no top-level /g or /y RegExp (its lastIndex is written), no top-level object/array literal (or new
  *    Map/Set/Array/Object) that is not Object.freeze'd, and no assignment,
  *    anywhere in the file, to a module-level binding.
  *
@@ -28,7 +33,7 @@ const MUTABLE_CONSTRUCTORS = new Set(["Map", "Set", "WeakMap", "WeakSet", "Array
 export interface Finding {
   readonly file: string;
   readonly line: number;
-  readonly rule: "missing-path" | "node-import" | "mutable-state";
+  readonly rule: "missing-path" | "preload-wildcard" | "partly-preloaded" | "node-import" | "mutable-state";
   readonly message: string;
 }
 
@@ -110,13 +115,29 @@ export function checkManifestPaths(manifestPath: string, root: string = REPO_ROO
         message: `module "${entry.specifier}" maps to ${path.relative(root, entry.target)}, which matches no file`,
       });
     }
-    for (const file of files) {
-      if (
-        SCRIPT_EXTENSIONS.some((ext) => file.endsWith(ext)) &&
-        !file.endsWith(".d.ts") &&
-        matchesPreload(specifierOf(entry, file), preload)
-      )
-        preloaded.add(file);
+    const scripts = files.filter((file) => SCRIPT_EXTENSIONS.some((ext) => file.endsWith(ext)) && !file.endsWith(".d.ts"));
+    const roomPreloaded = scripts.filter((file) => matchesPreload(specifierOf(entry, file), preload));
+    for (const file of roomPreloaded) preloaded.add(file);
+    for (const pattern of preload.filter((p) => p.endsWith("*"))) {
+      const typescript = scripts.filter((file) => file.endsWith(".ts") && matchesPreload(specifierOf(entry, file), [pattern]));
+      if (typescript.length === 0) continue;
+      findings.push({
+        file: path.relative(root, manifestPath),
+        line: 0,
+        rule: "preload-wildcard",
+        message:
+          `preload "${pattern}" covers ${typescript.length} TypeScript modules, which mcconfig's preload wildcards skip (.js only):` +
+          " list each module",
+      });
+    }
+    if (entry.specifier.endsWith("/*") && roomPreloaded.length > 0 && roomPreloaded.length < scripts.length) {
+      const missing = scripts.filter((file) => !roomPreloaded.includes(file)).map((file) => specifierOf(entry, file));
+      findings.push({
+        file: path.relative(root, manifestPath),
+        line: 0,
+        rule: "partly-preloaded",
+        message: `room "${entry.specifier}" is preloaded except ${missing.join(", ")}: add them to preload`,
+      });
     }
   }
   return { findings, preloaded: [...preloaded].sort() };
@@ -291,6 +312,12 @@ export function checkModuleState(files: readonly string[], root: string = REPO_R
       }
       for (const declaration of list.declarations) {
         if (declaration.initializer === undefined) continue;
+        const initializer = unwrap(declaration.initializer);
+        if (ts.isRegularExpressionLiteral(initializer) && /\/[a-z]*[gy][a-z]*$/.test(initializer.text))
+          report(
+            initializer,
+            `module-level ${declaration.name.getText(source)} is a /g or /y RegExp: preload freezes it and its lastIndex cannot be written`,
+          );
         const found: ts.Node[] = [];
         mutableObjects(declaration.initializer, found);
         for (const node of found)

@@ -17,16 +17,16 @@ import {
   buildBalance,
   buildEcho,
   buildRefund,
-  buildReversal,
   buildSale,
   buildSettlement,
   buildSignOn,
   buildVoid,
   type CardData,
-  type ReversalReason,
   type TerminalIdentity,
 } from "../../modules/iso8583/messages";
 import { decodeField60, type CurrencyTotals } from "../../modules/iso8583/subfields";
+import type { ReversalReason } from "../../modules/txn/ports";
+import { reversal as reversalMessage, reversalFields } from "../../modules/txn/messages";
 import { frame, FrameReader } from "./decision";
 import type { RegisteredTerminal } from "./terminals";
 
@@ -128,7 +128,9 @@ export class TestTerminal {
 
   /** The 0400 for an original request: same STAN, reason in F39. */
   reversal(original: IsoMessage, reason: ReversalReason): Uint8Array {
-    return this.encode(buildReversal(original, reason));
+    // The firmware's own 0400 builder, in this terminal's framing.
+    const message = reversalMessage({ fields: reversalFields(original) }, reason);
+    return this.encode({ ...message, tpdu: original.tpdu, header: original.header });
   }
 
   voidSale(stan: string, original: Omit<SaleInput, "stan">, originalStan: string): Uint8Array {

@@ -3,8 +3,8 @@
  * for every approved-and-not-reversed transaction, what settlement closed during the run included.
  * Shared by the virtual-clock runner and the simulator's headless runs.
  */
-import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
-import type { ApprovedRecord } from "../../modules/txn/ports";
+import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
+import { ForwardingJournal } from "./forwarding-journal";
 import type { Ledger } from "../host/ledger";
 
 /** A closed record without its PAN: identity and amount are all a reconcile needs. */
@@ -13,13 +13,13 @@ export type SettledRecord = Pick<ApprovedRecord, "stan" | "batch" | "op" | "amou
 /** Settled records kept for one run's reconcile. */
 const SETTLED_MAX = 10_000;
 
-/** The flash journal plus plain copies of what settlement closed (the list outlives power cycles: pass the same array). */
-export class SettlingJournal extends FlashJournal {
+/** A journal plus plain copies of what settlement closed (the list outlives power cycles: pass the same array). */
+export class SettlingJournal extends ForwardingJournal {
   constructor(
-    options: FlashJournalOptions,
+    inner: TxnJournal,
     readonly settled: SettledRecord[],
   ) {
-    super(options);
+    super(inner);
   }
 
   override closeBatch(batch: string): void {

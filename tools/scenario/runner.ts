@@ -26,11 +26,10 @@ import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { SeededRandom } from "../../modules/platform/random";
 import type { Transport } from "../../modules/platform/transport";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
-import { TxnEngine, TxnRequestError, type TxnEvent } from "../../modules/txn/engine";
-import type { FlashJournalOptions } from "../../modules/txn/flash-journal";
+import { Terminal, STATE_SECTORS } from "../../modules/terminal/terminal";
+import { TxnRequestError } from "../../modules/txn/engine";
+import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
-import { FlashStateStore } from "../../modules/txn/flash-state";
-import { render, TerminalUi } from "../../modules/ui/terminal-ui";
 import { HostCore } from "../host/core";
 import { frame, FrameReader } from "../host/decision";
 import type { Ledger } from "../host/ledger";
@@ -78,7 +77,6 @@ export class ScenarioStepError extends Error {
 const TERMINAL = DEFAULT_TERMINALS[0];
 const IDENTITY: TerminalIdentity = Object.freeze({ terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: "XSPOS001" });
 const DRAIN_HORIZON_MS = 6 * 60 * 60 * 1000;
-const STATE_SECTORS = 2;
 
 /** Timers and connections of one powered period; a cut makes them all inert. */
 class PowerDomain {
@@ -138,7 +136,6 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   // What survives a power cut: the flash, the key store, the calendar clock.
   const flash = new NorFlash({ sectorCount: journalSectors + STATE_SECTORS, blockSize, seed });
   const journalFlash = new FlashRegion(flash, 0, journalSectors);
-  const stateFlash = new FlashRegion(flash, journalSectors, STATE_SECTORS);
   const keys = new MemoryKeyStore();
   keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
   const wall = new VirtualWallClock(() => SIMULATION_EPOCH_MS + clock.nowMs());
@@ -155,16 +152,14 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     nowSeconds: () => wall.nowMs() / 1000,
   };
   let journal: SettlingJournal | undefined;
-  let engine: TxnEngine | undefined;
-  let ui: TerminalUi | undefined;
-  let lastScreen = "";
+  let terminal: Terminal | undefined;
   /** An armed flash-op cut fired: operations scripted before the next powerOn do not run. */
   let cutByFlash = false;
 
   const cut = () => {
     cutByFlash = true;
     power.cut();
-    engine = undefined;
+    terminal = undefined;
     journal = undefined;
     // Which operation tore (erase or program): the reports of the power-cut loops need it.
     emit({ ev: "power", state: "cut", flashOp: flash.fired?.operation === "erase" ? "erase" : "program" });
@@ -184,35 +179,23 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     if (!flash.powered) flash.powerCycle();
     power.on = true;
     cutByFlash = false;
-    const shown = new TerminalUi({
-      onScreen: (screen) => {
-        const text = render(screen, "en").title;
-        if (text !== lastScreen) emit({ ev: "screen", text });
-        lastScreen = text;
-      },
-    });
-    ui = shown;
-    journal = new SettlingJournal(journalOptions, settled);
-    engine = new TxnEngine({
+    const booting = new Terminal({
       clock: power.gatedClock(),
       transport: power.gatedTransport(),
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
-      journal,
-      state: new FlashStateStore(stateFlash),
+      flash,
+      random,
       keys,
-      terminalId: TERMINAL.tid,
-      merchantId: TERMINAL.mid,
-      responseTimeoutMs: scenario.terminal.responseTimeoutMs,
-      connectTimeoutMs: scenario.terminal.connectTimeoutMs,
-      reversalRetries: scenario.terminal.reversalRetries,
-      blockSalesWhileReversalFailed: scenario.terminal.blockSalesWhileReversalFailed,
-      wallClock: wall,
+      dataKey,
       ciphers: options.ciphers,
-      onEvent: (event: TxnEvent) => emit({ ...event }),
-      onUi: (input) => shown.show(input),
+      identity: IDENTITY,
+      parameters: scenario.terminal,
+      wallClock: wall,
+      wrapJournal: (inner) => (journal = new SettlingJournal(inner, settled)),
+      onEvent: (event) => emit({ ...event }),
     });
+    terminal = booting;
     emit({ ev: "power", state: "on" });
-    const booting = engine;
     powered(() => booting.boot());
   };
 
@@ -221,11 +204,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
    * script never powered on. A scripted operation stands for an operator who started it, so one who
    * acknowledged any 冲正失败 on the display first.
    */
-  const on = (index: number): TxnEngine | undefined => {
-    if (power.on && engine !== undefined) {
-      if (ui !== undefined) acknowledgeReversalFailures(ui);
-      return engine;
-    }
+  const on = (index: number): Terminal | undefined => {
+    if (power.on && terminal !== undefined) return terminal;
     if (cutByFlash) return undefined;
     throw new ScenarioStepError(index, "the terminal is off: powerOn first");
   };
@@ -242,7 +222,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     if (!power.on || view === undefined) {
       flash.schedule(undefined);
       if (!flash.powered) flash.powerCycle();
-      view = new SettlingJournal(journalOptions, settled);
+      view = new SettlingJournal(new FlashJournal(journalOptions), settled);
       view.recover();
     }
     return { settled, approved: view.approvedLog(), reversalsPending: view.pending().length };
@@ -282,7 +262,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
           return;
         case "powerOff":
           if (power.on) power.cut();
-          engine = undefined;
+          terminal = undefined;
           journal = undefined;
           emit({ ev: "power", state: "off" });
           return;
@@ -293,38 +273,29 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
           }
           if (power.on) power.cut();
           flash.cutPower();
-          engine = undefined;
+          terminal = undefined;
           journal = undefined;
           emit({ ev: "power", state: "cut" });
           return;
         case "signOn":
-          return powered(() => on(index)?.signOn());
         case "signOff":
-          return powered(() => on(index)?.signOff());
         case "echo":
-          return powered(() => on(index)?.echo());
-        case "balance": {
-          const engine = on(index);
-          const card = engine && present(index, step.card, "balance", 0);
-          if (card !== undefined) powered(() => engine!.balance(card, step.pin));
-          return;
-        }
-        case "sale": {
-          const engine = on(index);
-          const card = engine && present(index, step.card, "sale", step.amount);
-          if (card !== undefined) powered(() => engine!.sale({ amount: step.amount, card, pin: step.pin }));
-          return;
-        }
-        case "refund": {
-          const engine = on(index);
-          const card = engine && present(index, step.card, "refund", step.amount);
-          if (card !== undefined) powered(() => engine!.refund({ amount: step.amount, card, pin: step.pin, originalStan: step.stan }));
-          return;
+        case "settle": {
+          const op = step.op;
+          return powered(() => on(index)?.run(op));
         }
         case "void":
-          return powered(() => on(index)?.voidSale(step.stan));
-        case "settle":
-          return powered(() => on(index)?.settle());
+          return powered(() => on(index)?.run("void", { stan: step.stan }));
+        case "balance":
+        case "sale":
+        case "refund": {
+          const running = on(index);
+          const amount = step.op === "balance" ? 0 : step.amount;
+          const card = running && present(index, step.card, step.op, amount);
+          const stan = step.op === "refund" ? step.stan : undefined;
+          if (card !== undefined) powered(() => running!.run(step.op, { amount, card, pin: step.pin, stan }));
+          return;
+        }
         case "advance":
           return advance(step.ms);
         case "drain":
@@ -376,12 +347,4 @@ function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnec
       open = false;
     },
   };
-}
-
-/** Unacknowledged 冲正失败 screens the operator can clear in one go (the UI keeps at most this many). */
-const FAILURES_ACKNOWLEDGED_MAX = 64;
-
-/** ENTER on every 冲正失败 on the display, as an operator does before starting anything else. */
-export function acknowledgeReversalFailures(ui: TerminalUi): void {
-  for (let i = 0; i < FAILURES_ACKNOWLEDGED_MAX && ui.screen.kind === "reversalFailed"; i++) ui.press("enter");
 }

@@ -2,14 +2,8 @@
  * The scenario file format of shared/contracts.md, validated: anything that
  * does not fit is a ScenarioFileError naming where (exit 2).
  */
+import { ParameterError, resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
 import { parseFault, FaultSpecError, type Fault } from "../host/faults";
-
-export interface TerminalParameters {
-  readonly responseTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly reversalRetries: number;
-  readonly blockSalesWhileReversalFailed: boolean;
-}
 
 /** The emulated NOR flash (an extension of the contract's file): small journals make capacity limits reachable. */
 export interface FlashGeometry {
@@ -88,17 +82,15 @@ function onlyKeys(raw: Raw, keys: readonly string[], where: string): void {
   for (const key of Object.keys(raw)) if (!keys.includes(key)) throw new ScenarioFileError(`${where}.${key}`, "unknown key");
 }
 
+/** The terminal parameters through the one table (modules/terminal/parameters.ts): `reversalRetries` still read as `reversalAttempts`. */
 function terminal(value: unknown): TerminalParameters {
   const raw = object(value ?? {}, "terminal");
-  onlyKeys(raw, ["responseTimeoutMs", "connectTimeoutMs", "reversalRetries", "blockSalesWhileReversalFailed"], "terminal");
-  const block = raw.blockSalesWhileReversalFailed ?? false;
-  if (typeof block !== "boolean") throw new ScenarioFileError("terminal.blockSalesWhileReversalFailed", "must be true or false");
-  return {
-    responseTimeoutMs: optionalInteger(raw, "responseTimeoutMs", "terminal", 1, 600_000) ?? 60_000,
-    connectTimeoutMs: optionalInteger(raw, "connectTimeoutMs", "terminal", 1, 600_000) ?? 10_000,
-    reversalRetries: optionalInteger(raw, "reversalRetries", "terminal", 1, 10) ?? 3,
-    blockSalesWhileReversalFailed: block,
-  };
+  try {
+    return resolveParameters(raw);
+  } catch (error) {
+    if (error instanceof ParameterError) throw new ScenarioFileError(`terminal.${error.parameter}`, error.detail);
+    throw error;
+  }
 }
 
 const SECTOR_BYTES = Object.freeze([512, 1024, 2048, 4096]);

@@ -104,7 +104,6 @@ export async function startSim(options: SimOptions): Promise<Sim> {
       tls: { ca: [fs.readFileSync(host.pki!.ca.cert)], serverName: "localhost" },
     },
     flash,
-    journalSectors: JOURNAL_SECTORS,
     // The SM4 key that seals PANs in the journal: drawn at first use, kept by the key store (keys.json `dek`).
     dataKey: keys.loadDataKey(random),
     keys,
@@ -155,13 +154,13 @@ function viewOf(sim: Sim, flash: PowerFlash) {
   const screen = terminal.screen;
   const state = terminal.terminalState;
   const journal = terminal.journal;
-  const records = journal?.records() ?? [];
+  const records = terminal.flashJournal?.records() ?? [];
   return {
     powered: terminal.powered,
     flash: { cutArmed: flash.cutArmed, operations: flash.operations },
     // The page paints only this: the shared screen state machine rendered in both languages.
     screen: screen === undefined ? null : { kind: screen.kind, zh: render(screen, "zh"), en: render(screen, "en") },
-    notice: terminal.notice,
+    notice: terminal.notice ?? null,
     countdown:
       terminal.remainingMs === undefined ? null : { remainingMs: terminal.remainingMs, totalMs: terminal.parameters.responseTimeoutMs },
     parameters: terminal.parameters,

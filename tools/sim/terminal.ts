@@ -1,15 +1,15 @@
 /**
- * The simulated terminal: the firmware core (TxnEngine + TerminalUi) on a
+ * The simulated terminal: the firmware's one assembly (modules/terminal) on a
  * real clock, with its non-volatile memory on emulated flash, its network
  * over node:tls and its cards through the emulated readers, plus what a
- * handheld adds around the core: the function menu, card actions, printed
- * slips and the power switch.
+ * handheld adds around it: the function menu, card actions, the printer and
+ * the power switch.
  *
  * Power: everything a powered period starts (timers, connections) belongs to
  * one generation; a cut bumps it, so nothing of the old period runs again.
  * A cut inside a flash operation surfaces as PowerCut from wherever the core
  * was; every entry into the core is guarded so the cut ends the period there.
- * What survives is what the flash holds (FlashStore) and the key store.
+ * What survives is what the flash holds and the key store.
  */
 import type { KeyStore } from "../../modules/crypto/key-store";
 import type { SecretKey } from "../../modules/crypto/keys";
@@ -18,33 +18,19 @@ import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import type { Random } from "../../modules/platform/random";
 import type { Transport, TransportEndpoint } from "../../modules/platform/transport";
-import { TxnEngine, TxnRequestError, type TxnEvent } from "../../modules/txn/engine";
-import { FlashRegion } from "../../modules/txn/flash-region";
-import { FlashStateStore } from "../../modules/txn/flash-state";
+import type { TerminalParameters } from "../../modules/terminal/parameters";
+import { Terminal } from "../../modules/terminal/terminal";
+import { TxnRequestError } from "../../modules/txn/engine";
+import type { Operation } from "../../modules/txn/events";
+import type { FlashJournal } from "../../modules/txn/flash-journal";
 import type { PresentedCard, TerminalState, WallClock } from "../../modules/txn/ports";
-import { formatAmount } from "../../modules/ui/texts";
-import {
-  render,
-  reversalFailedGuidance,
-  TerminalUi,
-  type EngineInput,
-  type Intent,
-  type Key,
-  type Operation,
-  type PendingReversalLine,
-  type Screen,
-} from "../../modules/ui/terminal-ui";
+import type { Slip } from "../../modules/ui/slips";
+import { renderNotice, type Key, type NoticeId, type Screen } from "../../modules/ui/terminal-ui";
 import { CardDesk, CardPresentError } from "../scenario/card-desk";
-import { SettlingJournal } from "../scenario/reconcile";
-import { acknowledgeReversalFailures } from "../scenario/runner";
+import { SettlingJournal, type SettledRecord } from "../scenario/reconcile";
 import type { PowerFlash } from "./power-flash";
 
-export interface TerminalParameters {
-  readonly responseTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly reversalRetries: number;
-  readonly blockSalesWhileReversalFailed: boolean;
-}
+export type { TerminalParameters };
 
 export type TerminalEvent = { readonly ev: string } & Readonly<Record<string, unknown>>;
 
@@ -54,7 +40,6 @@ export interface SimTerminalOptions {
   readonly endpoint: TransportEndpoint;
   /** The terminal's one flash chip: the journal's sectors, then the state record's two. */
   readonly flash: PowerFlash;
-  readonly journalSectors: number;
   /** SM4 data-at-rest key: seals the PAN in the journal. */
   readonly dataKey: SecretKey;
   readonly keys: KeyStore;
@@ -68,43 +53,31 @@ export interface SimTerminalOptions {
 }
 
 /** The menu's functions (the keypad's function keys). */
-export type MenuFunction = "sale" | "void" | "refund" | "balance" | "settle" | "signOn" | "reprint" | "pending";
+export type MenuFunction = "sale" | "void" | "refund" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "reprint" | "pending";
 
 export interface Receipt {
   readonly id: number;
-  readonly kind: "transaction" | "reversalFailed";
+  readonly kind: Slip["kind"];
   readonly text: string;
 }
 
-type CardOp = "sale" | "refund" | "balance";
-
-interface PendingCardOp {
-  readonly op: CardOp;
-  readonly amount: number;
-  readonly originalStan?: string;
-  card?: PresentedCard;
-}
-
 const RECEIPTS_MAX = 20;
-const STATE_SECTORS = 2;
 
 export class SimTerminal {
   readonly #options: SimTerminalOptions;
   #generation = 0;
-  #engine: TxnEngine | undefined;
-  #ui: TerminalUi | undefined;
-  #lastTitle = "";
-  #pending: PendingCardOp | undefined;
-  #notice = "";
-  #deadlineMs: number | undefined;
+  #terminal: Terminal | undefined;
+  /** A notice of the simulator itself (no slip to reprint), over the terminal's own. */
+  #notice: NoticeId | undefined;
   readonly #receipts: Receipt[] = [];
   #receiptId = 1;
   readonly #wall = new SystemWallClock();
   readonly #cards: CardDesk;
-  /** The last powered period's journal and state: still shown while the power is off. */
+  /** The last powered period's journal (settled copies) and flash journal: still shown while the power is off. */
   #journal: SettlingJournal | undefined;
+  #flashJournal: FlashJournal | undefined;
   /** What settlement closed during this run (a headless run's reconcile), across power cycles. */
-  readonly #settled: SettlingJournal["settled"] = [];
+  readonly #settled: SettledRecord[] = [];
   #state: TerminalState | undefined;
   readonly #connections = new Set<{ close(): void }>();
   readonly #timers = new Set<TimerHandle>();
@@ -114,91 +87,87 @@ export class SimTerminal {
     this.#cards = new CardDesk({ ifdSerial: options.identity.ifdSerial, random: options.random, nowMs: () => this.#wall.nowMs() });
   }
 
-  /** The journal as last seen (undefined before the first power-on). */
+  /** The journal as last seen, with what settlement closed (undefined before the first power-on). */
   get journal(): SettlingJournal | undefined {
     return this.#journal;
   }
 
+  /** The flash journal as last seen: its records for the journal panel. */
+  get flashJournal(): FlashJournal | undefined {
+    return this.#flashJournal;
+  }
+
   get terminalState(): TerminalState | undefined {
-    return this.#engine?.state ?? this.#state;
+    return this.#terminal?.state ?? this.#state;
   }
 
   get powered(): boolean {
-    return this.#engine !== undefined;
+    return this.#terminal !== undefined;
   }
 
   get idle(): boolean {
-    return this.#engine === undefined || this.#engine.idle;
+    return this.#terminal === undefined || this.#terminal.idle;
   }
 
   get screen(): Screen | undefined {
-    return this.#ui?.screen;
+    return this.#terminal?.screen;
   }
 
-  get notice(): string {
-    return this.#notice;
+  /** The notice over the screen, in both languages. */
+  get notice(): { readonly zh: string; readonly en: string } | undefined {
+    const notice = this.#notice ?? this.#terminal?.ui.notice;
+    return notice === undefined ? undefined : { zh: renderNotice(notice, "zh"), en: renderNotice(notice, "en") };
   }
 
   get receipts(): readonly Receipt[] {
     return this.#receipts;
   }
 
-  /** Response time left on the request in flight, if one is. */
+  /** Response time left on the message in flight, if one is. */
   get remainingMs(): number | undefined {
-    return this.#deadlineMs === undefined ? undefined : Math.max(0, this.#deadlineMs - this.#options.clock.nowMs());
+    return this.#terminal?.remainingMs;
   }
 
   get parameters(): TerminalParameters {
     return this.#options.parameters;
   }
 
-  /** Called a few times a second by the page's server: moves the countdown on the processing screen. */
+  /** Called a few times a second by the page's server: moves the countdown on the processing and reversing screens. */
   tick(): void {
-    const ui = this.#ui;
-    if (ui === undefined || this.#deadlineMs === undefined) return;
-    ui.tick(this.remainingMs);
-    this.#options.onChange();
+    if (this.#terminal?.remainingMs === undefined) return;
+    this.#terminal.tick();
   }
 
   // ---------------------------------------------------------------- power
 
   powerOn(): void {
     if (this.powered) return;
-    const flash = this.#options.flash;
-    flash.powerOn();
+    this.#options.flash.powerOn();
     const generation = ++this.#generation;
-    const { flash: chip, journalSectors } = this.#options;
-    const journal = new SettlingJournal(
-      {
-        flash: new FlashRegion(chip, 0, journalSectors),
-        dataKey: this.#options.dataKey,
-        random: this.#options.random,
-        identity: this.#options.identity,
-        nowSeconds: () => this.#wall.nowMs() / 1000,
-      },
-      this.#settled,
-    );
-    this.#journal = journal;
     this.#guard(() => {
-      const ui = new TerminalUi({ onScreen: (screen) => this.#onScreen(screen), onIntent: (intent) => this.#onIntent(intent) });
-      this.#ui = ui;
-      this.#engine = new TxnEngine({
+      const terminal = new Terminal({
         clock: this.#gatedClock(generation),
         transport: this.#gatedTransport(generation),
         endpoint: this.#options.endpoint,
-        journal,
-        state: new FlashStateStore(new FlashRegion(chip, journalSectors, STATE_SECTORS)),
+        flash: this.#options.flash,
+        random: this.#options.random,
         keys: this.#options.keys,
-        terminalId: this.#options.identity.terminalId,
-        merchantId: this.#options.identity.merchantId,
+        dataKey: this.#options.dataKey,
+        identity: this.#options.identity,
+        parameters: this.#options.parameters,
         wallClock: this.#wall,
-        ...this.#options.parameters,
-        onEvent: (event) => this.#onEngineEvent(event),
-        onUi: (input) => this.#onEngineUi(input),
+        wrapJournal: (inner) => {
+          this.#flashJournal = inner;
+          this.#journal = new SettlingJournal(inner, this.#settled);
+          return this.#journal;
+        },
+        onEvent: (event) => this.#emit({ ...event }),
+        onScreen: () => this.#options.onChange(),
+        onSlip: (slip, lines) => this.#addReceipt(slip.kind, lines.join("\n")),
       });
+      this.#terminal = terminal;
       this.#emit({ ev: "power", state: "on" });
-      this.#onScreen(ui.screen);
-      this.#engine.boot();
+      terminal.boot();
     });
   }
 
@@ -216,18 +185,14 @@ export class SimTerminal {
 
   #shutdown(state: "off" | "cut"): void {
     if (!this.powered) return;
-    this.#state = this.#engine?.state;
+    this.#state = this.#terminal?.state;
     this.#generation++;
     for (const connection of [...this.#connections]) connection.close();
     this.#connections.clear();
     // A dead period's timers would never run anything; dropping them lets the process exit.
     for (const handle of this.#timers) this.#options.clock.cancel(handle);
     this.#timers.clear();
-    this.#engine = undefined;
-    this.#ui = undefined;
-    this.#pending = undefined;
-    this.#deadlineMs = undefined;
-    this.#lastTitle = "";
+    this.#terminal = undefined;
     this.#emit({ ev: "power", state });
     this.#options.onChange();
   }
@@ -238,7 +203,6 @@ export class SimTerminal {
       action();
     } catch (error) {
       if (error instanceof PowerCut) return this.#shutdown("cut");
-      if (error instanceof TxnRequestError) return this.#say(error.message);
       throw error;
     }
   }
@@ -290,159 +254,64 @@ export class SimTerminal {
   // ---------------------------------------------------------------- keypad and menu
 
   press(key: Key): void {
-    const ui = this.#ui;
-    if (ui === undefined) return;
-    this.#notice = "";
-    this.#guard(() => ui.press(key));
+    const terminal = this.#terminal;
+    if (terminal === undefined) return;
+    this.#notice = undefined;
+    this.#guard(() => terminal.press(key));
     this.#options.onChange();
   }
 
   /** A function key: every prompt it opens is a screen of modules/ui, as on the device. */
   menu(fn: MenuFunction): void {
-    const engine = this.#engine;
-    const ui = this.#ui;
-    const journal = this.#journal;
-    if (engine === undefined || ui === undefined || journal === undefined) return;
-    this.#notice = "";
+    const terminal = this.#terminal;
+    if (terminal === undefined) return;
+    this.#notice = undefined;
     if (fn === "reprint") {
       const last = this.#receipts.at(-1);
-      if (last === undefined) return this.#say("no slip to reprint");
+      if (last === undefined) return this.#say("noticeNoSlip");
       return this.#addReceipt(last.kind, `*** REPRINT 重打印 ***\n${last.text}`);
     }
-    if (!ui.ready) return this.#say("busy: finish, cancel or acknowledge the current screen first");
-    switch (fn) {
-      case "sale":
-      case "refund":
-      case "void":
-        this.#guard(() => ui.start(fn));
-        return;
-      case "pending":
-        this.#guard(() => ui.listPendingReversals(pendingLines(journal)));
-        return;
-      case "balance":
-        return this.#startCardOp("balance", 0);
-      case "settle":
-        return this.#guard(() => engine.settle());
-      case "signOn":
-        return this.#guard(() => engine.signOn());
-    }
+    this.#guard(() => terminal.menu(fn));
+    this.#options.onChange();
   }
 
   // ---------------------------------------------------------------- cards
 
   /** A card swiped, inserted or tapped (as its kind is meant to be); read at once through the emulated reader. */
   present(cardName: string): void {
-    const pending = this.#pending;
-    if (this.#ui === undefined) return;
-    if (pending === undefined || this.#ui.screen.kind !== "presentCard") return this.#say("no card needed now: enter an amount first");
+    const terminal = this.#terminal;
+    if (terminal === undefined) return;
+    this.#notice = undefined;
+    const asked = terminal.cardAsked;
+    if (asked === undefined) return this.#say("noticeNoCardNeeded");
+    let card: PresentedCard;
     try {
-      pending.card = this.#cards.present(cardName, pending.op, pending.amount);
+      card = this.#cards.present(cardName, asked.op, asked.amount);
     } catch (error) {
-      if (error instanceof CardPresentError) return this.#say(`${cardName}: ${error.message}`);
-      throw error;
+      if (!(error instanceof CardPresentError)) throw error;
+      return this.#say("noticeCardUnreadable");
     }
-    this.#guard(() => this.#ui?.show({ kind: "enterPin" }));
+    this.#guard(() => terminal.presentCard(card));
     this.#options.onChange();
-  }
-
-  #startCardOp(op: CardOp, amount: number, originalStan?: string): void {
-    this.#pending = originalStan === undefined ? { op, amount } : { op, amount, originalStan };
-    this.#guard(() => this.#ui?.show({ kind: "presentCard", op, amount }));
-  }
-
-  #onIntent(intent: Intent): void {
-    const engine = this.#engine;
-    switch (intent.kind) {
-      case "sale":
-        return this.#startCardOp("sale", intent.amount);
-      case "refund":
-        return this.#startCardOp("refund", intent.amount, intent.originalStan);
-      case "void":
-        // An unknown STAN is refused here (TxnRequestError → notice) and the STAN entry stays to correct it.
-        return engine === undefined ? undefined : this.#guard(() => engine.voidSale(intent.stan));
-      case "cancel":
-        this.#pending = undefined;
-        return;
-      case "pin": {
-        const pending = this.#pending;
-        this.#pending = undefined;
-        if (pending?.card === undefined || engine === undefined) return;
-        const pin = intent.pin === "" ? undefined : intent.pin;
-        if (pending.op === "balance") engine.balance(pending.card, pin);
-        else if (pending.op === "refund")
-          engine.refund({ amount: pending.amount, card: pending.card, pin, originalStan: pending.originalStan });
-        else engine.sale({ amount: pending.amount, card: pending.card, pin });
-      }
-    }
   }
 
   // ---------------------------------------------------------------- scripted operations (headless runs)
 
   /** Runs one operation as a script step: cards are presented the way they are meant to be. */
   script(op: Operation, args: { amount?: number; card?: string; pin?: string; stan?: string }): void {
-    const engine = this.#engine;
-    if (engine === undefined || this.#ui === undefined) throw new TxnRequestError("power", "the terminal is off: powerOn first");
-    // As in the scenario runner: a scripted operation stands for an operator who acknowledged any 冲正失败 first.
-    acknowledgeReversalFailures(this.#ui);
-    const card = (cardOp: CardOp) => {
+    const terminal = this.#terminal;
+    if (terminal === undefined) throw new TxnRequestError("power", "the terminal is off: powerOn first");
+    const cardOp = op === "sale" || op === "refund" || op === "balance" ? op : undefined;
+    let card: PresentedCard | undefined;
+    if (cardOp !== undefined) {
       try {
-        return this.#cards.present(args.card ?? "", cardOp, args.amount ?? 0);
+        card = this.#cards.present(args.card ?? "", cardOp, args.amount ?? 0);
       } catch (error) {
         if (error instanceof CardPresentError) throw new TxnRequestError("card", error.message);
         throw error;
       }
-    };
-    const run = (action: () => void) => {
-      try {
-        action();
-      } catch (error) {
-        if (error instanceof PowerCut) return this.#shutdown("cut");
-        throw error;
-      }
-    };
-    switch (op) {
-      case "signOn":
-        return run(() => engine.signOn());
-      case "signOff":
-        return run(() => engine.signOff());
-      case "echo":
-        return run(() => engine.echo());
-      case "settle":
-        return run(() => engine.settle());
-      case "balance":
-        return run(() => engine.balance(card("balance"), args.pin));
-      case "sale":
-        return run(() => engine.sale({ amount: args.amount ?? 0, card: card("sale"), pin: args.pin }));
-      case "refund":
-        return run(() => engine.refund({ amount: args.amount ?? 0, card: card("refund"), pin: args.pin, originalStan: args.stan }));
-      case "void":
-        return run(() => engine.voidSale(args.stan ?? ""));
     }
-  }
-
-  // ---------------------------------------------------------------- what the core reports
-
-  #onEngineUi(input: EngineInput): void {
-    this.#deadlineMs =
-      input.kind === "processing" && input.remainingMs !== undefined ? this.#options.clock.nowMs() + input.remainingMs : undefined;
-    if (input.kind === "reversalFailed") this.#addReceipt("reversalFailed", reversalFailedSlip(input, this.#options.identity.terminalId));
-    this.#ui?.show(input);
-  }
-
-  #onEngineEvent(event: TxnEvent): void {
-    this.#emit({ ...event });
-    if (event.ev === "result" && event.outcome === "approved" && event.stan !== undefined && event.op !== "balance") {
-      const record = this.#journal?.approvedLog().find((r) => r.stan === event.stan);
-      const { terminalId: tid, merchantId: mid } = this.#options.identity;
-      if (record !== undefined) this.#addReceipt("transaction", transactionSlip({ ...record, tid, mid, atMs: this.#wall.nowMs() }));
-    }
-  }
-
-  #onScreen(screen: Screen): void {
-    const title = render(screen, "en").title;
-    if (title !== this.#lastTitle) this.#emit({ ev: "screen", text: title });
-    this.#lastTitle = title;
-    this.#options.onChange();
+    this.#guard(() => terminal.run(op, { amount: args.amount, card, pin: args.pin, stan: args.stan }));
   }
 
   #addReceipt(kind: Receipt["kind"], text: string): void {
@@ -451,7 +320,7 @@ export class SimTerminal {
     this.#options.onChange();
   }
 
-  #say(notice: string): void {
+  #say(notice: NoticeId): void {
     this.#notice = notice;
     this.#options.onChange();
   }
@@ -470,80 +339,4 @@ class SystemWallClock implements WallClock {
   set(ms: number): void {
     this.#offsetMs = ms - Date.now();
   }
-}
-
-const OP_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  sale: "消费 SALE",
-  void: "消费撤销 VOID",
-  refund: "退货 REFUND",
-});
-
-const RULE = "--------------------------------";
-
-function transactionSlip(r: {
-  op: string;
-  amount: number;
-  stan: string;
-  batch: string;
-  panMasked: string;
-  authCode: string;
-  rrn: string;
-  tid: string;
-  mid: string;
-  atMs: number;
-  originalStan?: string;
-}): string {
-  const lines = [
-    "      POS 签购单 SALES SLIP",
-    RULE,
-    `商户号 MID   ${r.mid}`,
-    `终端号 TID   ${r.tid}`,
-    `卡号 CARD    ${r.panMasked}`,
-    `交易类型 TYPE ${OP_NAMES[r.op] ?? r.op}`,
-    `批次号 BATCH ${r.batch}`,
-    `凭证号 STAN  ${r.stan}`,
-  ];
-  if (r.originalStan !== undefined) lines.push(`原凭证号 ORIG ${r.originalStan}`);
-  lines.push(
-    `授权码 AUTH  ${r.authCode}`,
-    `参考号 RRN   ${r.rrn}`,
-    `日期 DATE    ${new Date(r.atMs).toISOString().slice(0, 19).replace("T", " ")}`,
-    RULE,
-    `金额 AMOUNT  RMB ${formatAmount(r.amount)}`,
-    RULE,
-    "持卡人签名 CARDHOLDER SIGNATURE",
-    "",
-    "本人确认以上交易 I accept this transaction",
-  );
-  return lines.join("\n");
-}
-
-/** The reversals still owed, for the pending-reversals screen (no PAN on it). */
-function pendingLines(journal: SettlingJournal): PendingReversalLine[] {
-  const lines: PendingReversalLine[] = [];
-  for (const r of journal.records())
-    if (r.state === "reversalDue" || r.state === "failed")
-      lines.push({
-        stan: r.stan,
-        op: r.op,
-        amount: r.amount,
-        state: r.state,
-        ...(r.reason !== undefined ? { reason: r.reason } : {}),
-        attempts: r.attempts,
-      });
-  return lines;
-}
-
-function reversalFailedSlip(input: Extract<EngineInput, { kind: "reversalFailed" }>, tid: string): string {
-  return [
-    "   *** 冲正失败 REVERSAL FAILED ***",
-    RULE,
-    `终端号 TID   ${tid}`,
-    `凭证号 STAN  ${input.stan}`,
-    `金额 AMOUNT  RMB ${formatAmount(input.amount)}`,
-    RULE,
-    ...reversalFailedGuidance(input, "zh"),
-    "",
-    ...reversalFailedGuidance(input, "en"),
-  ].join("\n");
 }

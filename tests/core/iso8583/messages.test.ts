@@ -7,7 +7,6 @@ import {
   buildBatchUpload,
   buildEcho,
   buildRefund,
-  buildReversal,
   buildSale,
   buildSettlement,
   buildSignOff,
@@ -26,6 +25,7 @@ import {
   type CardData,
   type IsoMessage,
 } from "../../../modules/iso8583";
+import { reversal, reversalFields } from "../../../modules/txn/messages";
 import { IC_SALE, SALE_ICC } from "./samples";
 
 const terminal = { tpdu: "6000030000", header: "603100311312", tid: "10000159", mid: "880210010210160", readCapability: "6" };
@@ -92,16 +92,17 @@ describe("builders", () => {
     for (const m of [v, b, r]) expect(roundTrip(m)).toStrictEqual(m);
   });
 
-  test("0400 reversal: original STAN, F39 reason, no track/PIN/F53, reduced F55", () => {
+  test("0400 reversal (the firmware's one builder): original STAN, F39 reason, no track/PIN/F53, no F2 on a swipe, reduced F55", () => {
     const sale = buildSale({ ...base, amount: 5588, card: { ...chip, track2: "6217973910000725090D2312" } });
-    const r = buildReversal(sale, "98");
+    const r = { ...reversal({ fields: reversalFields(sale) }, "98"), tpdu: sale.tpdu, header: sale.header };
     expect(r.mti).toBe("0400");
     expect(r.fields[11]).toBe("000042");
     expect(r.fields[39]).toBe("98");
-    for (const n of [26, 35, 36, 52, 53]) expect(r.fields[n]).toBeUndefined();
-    expect(decodeTlv(fromHex(r.fields[55]!)).map((i) => i.tag)).toEqual([0x9f10, 0x9f36, 0x95, 0x9f1e]);
+    for (const n of [2, 26, 35, 36, 52, 53]) expect(r.fields[n]).toBeUndefined();
+    expect(decodeTlv(fromHex(r.fields[55]!)).map((i) => i.tag)).toEqual([0x95, 0x9f1e, 0x9f10, 0x9f36]);
     expect(r.fields[64]).toBe("0000000000000000");
-    expect(buildReversal(sale, "06", { authCode: "123456" }).fields[38]).toBe("123456");
+    const chipSale = buildSale({ ...base, amount: 5588, card: chip });
+    expect(reversal({ fields: reversalFields(chipSale) }, "06").fields[2]).toBe(chipSale.fields[2]);
     expect(roundTrip(r)).toStrictEqual(r);
   });
 

@@ -7,21 +7,24 @@ const fixture = (name: string): string => path.join(FIXTURES, name);
 const where = (findings: readonly { file: string; line: number }[]): string[] => findings.map((f) => `${path.basename(f.file)}:${f.line}`);
 
 describe("manifest-check", () => {
-  test("flags module paths that match no file, and lists the preloaded scripts", () => {
+  test("flags module paths that match no file, preload wildcards over TypeScript, rooms partly preloaded; lists the preloaded scripts", () => {
     const { findings, preloaded } = checkManifestPaths(fixture("manifest.json"));
-    expect(findings.map((f) => f.message)).toEqual([
-      'module "fx/missing/*" maps to tests/fixtures/checks/missing/*, which matches no file',
-      'module "fx/gone" maps to tests/fixtures/checks/gone, which matches no file',
+    expect(findings.map((f) => `${f.rule}: ${f.message}`)).toEqual([
+      'preload-wildcard: preload "fx/core/*" covers 3 TypeScript modules, which mcconfig\'s preload wildcards skip (.js only): list each module',
+      'missing-path: module "fx/missing/*" maps to tests/fixtures/checks/missing/*, which matches no file',
+      'missing-path: module "fx/gone" maps to tests/fixtures/checks/gone, which matches no file',
+      'partly-preloaded: room "fx/half/*" is preloaded except fx/half/b: add them to preload',
     ]);
-    expect(preloaded.map((f) => path.basename(f))).toEqual(["clean.ts", "state.ts", "uses-node.ts"]);
+    expect(preloaded.map((f) => path.basename(f))).toEqual(["clean.ts", "state.ts", "uses-node.ts", "a.ts"]);
   });
 
-  test("flags module-level let, unfrozen literals and new Map, and writes to module bindings — not shadowed locals", () => {
+  test("flags module-level let, unfrozen literals, new Map and /g RegExps, and writes to module bindings — not shadowed locals", () => {
     const findings = checkModuleState([fixture("core/state.ts"), fixture("core/clean.ts")]);
-    expect(where(findings)).toEqual(["state.ts:2", "state.ts:3", "state.ts:4", "state.ts:9"]);
+    expect(where(findings)).toEqual(["state.ts:2", "state.ts:3", "state.ts:4", "state.ts:19", "state.ts:9"]);
+    expect(findings[3].message).toContain("PATTERN is a /g or /y RegExp");
     expect(findings[0].message).toContain("module-level let");
     expect(findings[1].message).toContain("TABLE holds a mutable object");
-    expect(findings[3].message).toContain("assigns the module-level binding counter");
+    expect(findings[4].message).toContain("assigns the module-level binding counter");
   });
 
   test("flags Node imports by exact name (import, export-from, dynamic import), not relative look-alikes", () => {

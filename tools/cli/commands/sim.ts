@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
 import { NodeClock } from "../../../hosts/sim/node-clock";
+import { resolveParameters } from "../../../modules/terminal/parameters";
 import { parseScenario, ScenarioFileError } from "../../scenario/scenario-file";
 import { startSim } from "../../sim/app";
 import { HeadlessStepError, runHeadless } from "../../sim/headless";
@@ -21,6 +22,7 @@ const OPTIONS = {
   var: { type: "string" },
   "response-timeout-ms": { type: "string" },
   "connect-timeout-ms": { type: "string" },
+  "reversal-attempts": { type: "string" },
   "reversal-retries": { type: "string" },
   "block-sales-while-reversal-failed": { type: "boolean" },
   headless: { type: "boolean" },
@@ -71,7 +73,7 @@ export const command: Command = {
   summary: "desktop simulator: host over TLS + terminal core + web page on 127.0.0.1 (or --headless --script FILE.json)",
   usage: [
     "tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] [--connect-timeout-ms MS]",
-    "                [--reversal-retries N] [--block-sales-while-reversal-failed] [--no-power-on]",
+    "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on]",
     "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR]",
     "defaults: --port 0 (a free port; the URL is printed), --var var (flash image var/flash.bin, host files var/host)",
     "--time-scale N runs the terminal's clock and host delays N times faster in --headless runs (default 1)",
@@ -86,12 +88,13 @@ export const command: Command = {
     // Every option is checked before anything starts: a usage error leaves no server behind.
     const webPort = integerOption(values.port, "port", 0, 0, 65535);
     const hostPort = integerOption(values["host-port"], "host-port", 0, 0, 65535);
-    const parameters = {
+    const parameters = resolveParameters({
       responseTimeoutMs: integerOption(values["response-timeout-ms"], "response-timeout-ms", 60_000, 1, 600_000),
       connectTimeoutMs: integerOption(values["connect-timeout-ms"], "connect-timeout-ms", 10_000, 1, 600_000),
-      reversalRetries: integerOption(values["reversal-retries"], "reversal-retries", 3, 1, 10),
+      // --reversal-retries is the old name of --reversal-attempts, still read.
+      reversalAttempts: integerOption(values["reversal-attempts"] ?? values["reversal-retries"], "reversal-attempts", 3, 1, 10),
       blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
-    };
+    });
     const sim = await startSim({ varDir: values.var ?? "var", persistent: true, clock: new NodeClock(), hostPort, parameters });
     const web = await startWebServer(sim, webPort);
     console.log(`host listening on tls://${sim.host.address.host}:${sim.host.address.port}`);

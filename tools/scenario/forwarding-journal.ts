@@ -1,4 +1,4 @@
-/** The base of the journal decorators (the oracle's watcher, planted bugs). */
+/** The base of the journal decorators (settled-batch copies, the chaos oracle's watcher, planted bugs). */
 import type { ApprovedRecord, ReversalRecord, TxnJournal } from "../../modules/txn/ports";
 
 /** A journal port that forwards every call; decorators override what they change. */
@@ -17,9 +17,7 @@ export class ForwardingJournal implements TxnJournal {
     this.inner.reversalDue(...args);
   }
   attempt(stan: string): number {
-    const inner = this.inner;
-    if (inner.attempt === undefined) throw new Error("ForwardingJournal: the wrapped journal does not persist attempts");
-    return inner.attempt(stan);
+    return this.inner.attempt(stan);
   }
   reversed(stan: string): void {
     this.inner.reversed(stan);
@@ -28,7 +26,7 @@ export class ForwardingJournal implements TxnJournal {
     this.inner.failed(stan);
   }
   canArm(): boolean {
-    return this.inner.canArm?.() ?? true;
+    return this.inner.canArm();
   }
   pending(): readonly ReversalRecord[] {
     return this.inner.pending();

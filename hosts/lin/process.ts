@@ -1,0 +1,11 @@
+/** The process of an x-cli-lin build (hosts/lin/xs-host.c): its arguments and its end. */
+
+/** The command-line arguments after the program name (at most 64). */
+export function argv(): string[] {
+  return native("xs_xspos_lin_argv").call(undefined) as string[];
+}
+
+/** Leaves the main loop: the machine is deleted and the process exits with `status` (0..255). */
+export function exit(status: number): void {
+  native("xs_xspos_lin_exit").call(undefined, status);
+}

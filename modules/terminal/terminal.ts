@@ -1,0 +1,429 @@
+/**
+ * The terminal, assembled once: the journal partition split into the reversal
+ * journal and the terminal state record, the transaction engine, the screens
+ * and slips of modules/ui, and the glue between them. Every host (the ESP32,
+ * the Linux terminal, the simulator, the scenario runner, chaos) builds this
+ * class and differs only in the platform it hands over (clock, transport,
+ * flash, random, keys) and in how cards arrive: so what the scenario and chaos
+ * verdicts judge is the assembly the device runs.
+ *
+ * One instance lives for one powered period: a power cut drops it, and the
+ * next power-on builds a new one over the same flash and key store.
+ */
+import { assertInteger } from "../base/assert";
+import type { CipherProvider } from "../crypto/block-cipher";
+import type { KeyStore } from "../crypto/key-store";
+import type { SecretKey } from "../crypto/keys";
+import type { TerminalIdentity } from "../journal/format";
+import type { JournalAlarm } from "../journal/journal";
+import type { Clock } from "../platform/clock";
+import type { Flash } from "../platform/flash";
+import type { Logger } from "../platform/log";
+import type { Random } from "../platform/random";
+import type { Transport, TransportEndpoint } from "../platform/transport";
+import { TxnEngine, TxnRequestError } from "../txn/engine";
+import { TRACE_EVENTS, type Operation, type TxnEvent } from "../txn/events";
+import { FlashJournal } from "../txn/flash-journal";
+import { FlashRegion } from "../txn/flash-region";
+import { FlashStateStore } from "../txn/flash-state";
+import type { PresentedCard, TerminalState, TxnJournal, WallClock } from "../txn/ports";
+import { renderSlip, type Slip } from "../ui/slips";
+import { renderTitle, TerminalUi, type Intent, type Key, type NoticeId, type PendingReversalLine, type Screen } from "../ui/terminal-ui";
+import type { TerminalParameters } from "./parameters";
+
+/** The terminal state record takes the last two sectors of the partition; the journal the rest. */
+export const STATE_SECTORS = 2;
+/** The journal format's range (docs/journal-format.md). */
+const JOURNAL_SECTORS_MIN = 3;
+const JOURNAL_SECTORS_MAX = 64;
+
+/** What a trace (scenario, chaos, simulator) hears: the engine's contract events, the screen's title, each slip. */
+export type TerminalEvent =
+  | Exclude<TxnEvent, { ev: "exchange" | "reversal" | "settlementProgress" | "idle" }>
+  | { readonly ev: "screen"; readonly text: string }
+  | {
+      readonly ev: "slip";
+      readonly kind: Slip["kind"];
+      readonly stan: string;
+      readonly atMs: number;
+      /** Reversal slips: the attempts made so far. */
+      readonly attempts?: number;
+    };
+
+/** The card steps a host starts: which operation asks for a card. */
+export type CardOperation = "sale" | "refund" | "balance";
+
+export interface TerminalOptions {
+  readonly clock: Clock;
+  readonly transport: Transport;
+  readonly endpoint: TransportEndpoint;
+  /** The whole journal partition: the journal's sectors, then STATE_SECTORS for the state record. */
+  readonly flash: Flash;
+  readonly random: Random;
+  readonly keys: KeyStore;
+  /** SM4 data-at-rest key sealing the PAN in the journal. */
+  readonly dataKey: SecretKey;
+  /** The engine's MAC and PIN ciphers (a device routes 3DES to native code); default modules/crypto's. */
+  readonly ciphers?: CipherProvider;
+  readonly identity: TerminalIdentity;
+  readonly parameters: TerminalParameters;
+  readonly wallClock: WallClock;
+  readonly log?: Logger;
+  /** Wraps the journal port: a simulator's copy of settled batches, chaos's watchers and planted bugs. */
+  readonly wrapJournal?: (journal: FlashJournal) => TxnJournal;
+  /** Wraps the handler of the engine's events (chaos's planted bugs). */
+  readonly wrapEvents?: (handler: (event: TxnEvent) => void) => (event: TxnEvent) => void;
+  /** The trace: contract events, screen titles, slips. */
+  readonly onEvent?: (event: TerminalEvent) => void;
+  /** `screen` events in the trace (default true); a device that paints the screen and logs the rest spares their garbage. */
+  readonly traceScreens?: boolean;
+  /** The screen changed (or a notice over it). */
+  readonly onScreen?: (screen: Screen) => void;
+  /** A slip is printed. */
+  readonly onSlip?: (slip: Slip, lines: readonly string[]) => void;
+}
+
+interface CardStep {
+  readonly op: CardOperation;
+  readonly amount: number;
+  readonly originalStan?: string;
+  card?: PresentedCard;
+}
+
+/** Unacknowledged screens a scripted operator clears in one go (the UI keeps at most this many). */
+const ACKNOWLEDGE_MAX = 64;
+
+export class Terminal {
+  readonly #options: TerminalOptions;
+  readonly #flashJournal: FlashJournal;
+  readonly #journal: TxnJournal;
+  readonly #ui: TerminalUi;
+  readonly #engine: TxnEngine;
+  #step: CardStep | undefined;
+  /** When the response (or reversal) on the wire is due, for the countdown. */
+  #deadlineMs: number | undefined;
+  #lastTitle = "";
+
+  constructor(options: TerminalOptions) {
+    this.#options = options;
+    const { flash, parameters } = options;
+    const sectors = flash.byteLength / flash.blockSize;
+    const journalSectors = sectors - STATE_SECTORS;
+    assertInteger(journalSectors, JOURNAL_SECTORS_MIN, JOURNAL_SECTORS_MAX, "journal sectors of the partition");
+    this.#flashJournal = new FlashJournal({
+      flash: new FlashRegion(flash, 0, journalSectors),
+      dataKey: options.dataKey,
+      random: options.random,
+      identity: options.identity,
+      nowSeconds: () => Math.floor(options.wallClock.nowMs() / 1000),
+      onAlarm: (alarm: JournalAlarm) => options.log?.error("journal: alarm, reconcile with the host", { kind: alarm.kind }),
+    });
+    this.#journal = options.wrapJournal?.(this.#flashJournal) ?? this.#flashJournal;
+    this.#ui = new TerminalUi({ onScreen: (screen) => this.#onScreen(screen), onIntent: (intent) => this.#onIntent(intent) });
+    const handle = (event: TxnEvent) => this.#onEngineEvent(event);
+    this.#engine = new TxnEngine({
+      clock: options.clock,
+      transport: options.transport,
+      endpoint: options.endpoint,
+      journal: this.#journal,
+      state: new FlashStateStore(new FlashRegion(flash, journalSectors, STATE_SECTORS)),
+      keys: options.keys,
+      terminalId: options.identity.terminalId,
+      merchantId: options.identity.merchantId,
+      responseTimeoutMs: parameters.responseTimeoutMs,
+      connectTimeoutMs: parameters.connectTimeoutMs,
+      reversalAttempts: parameters.reversalAttempts,
+      blockSalesWhileReversalFailed: parameters.blockSalesWhileReversalFailed,
+      limits: {
+        amountMaxMinor: parameters.amountMaxMinor,
+        batchCountMax: parameters.batchCountMax,
+        batchAmountMaxMinor: parameters.batchAmountMaxMinor,
+      },
+      wallClock: options.wallClock,
+      ciphers: options.ciphers,
+      onEvent: options.wrapEvents?.(handle) ?? handle,
+    });
+  }
+
+  get engine(): TxnEngine {
+    return this.#engine;
+  }
+
+  /** The journal port the engine uses (wrapped, if a host wrapped it). */
+  get journal(): TxnJournal {
+    return this.#journal;
+  }
+
+  /** The flash journal itself: its records for a journal panel, its alarms. */
+  get flashJournal(): FlashJournal {
+    return this.#flashJournal;
+  }
+
+  get ui(): TerminalUi {
+    return this.#ui;
+  }
+
+  get screen(): Screen {
+    return this.#ui.screen;
+  }
+
+  get state(): TerminalState {
+    return this.#engine.state;
+  }
+
+  get idle(): boolean {
+    return this.#engine.idle;
+  }
+
+  /** Response time left on the message on the wire, if one is. */
+  get remainingMs(): number | undefined {
+    return this.#deadlineMs === undefined ? undefined : Math.max(0, this.#deadlineMs - this.#options.clock.nowMs());
+  }
+
+  /** Power-on: the first screen (painted; the trace starts at its first change), recovery, then the reversals due go out first. */
+  boot(): void {
+    this.#lastTitle = renderTitle(this.#ui.screen, "en");
+    this.#options.onScreen?.(this.#ui.screen);
+    this.#engine.boot();
+    this.#countPending();
+  }
+
+  /** Moves the countdown on the processing or reversing screen (hosts call it a few times a second). */
+  tick(): void {
+    if (this.#deadlineMs === undefined) return;
+    this.#ui.tick(this.remainingMs);
+    this.#options.onScreen?.(this.#ui.screen);
+  }
+
+  press(key: Key): void {
+    this.#ui.press(key);
+  }
+
+  notify(notice: NoticeId): void {
+    this.#ui.notify(notice);
+  }
+
+  /** A function key. False (with a notice) when the screen is busy. */
+  menu(fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending"): boolean {
+    if (!this.#ui.ready) {
+      this.#ui.notify("noticeBusy");
+      return false;
+    }
+    switch (fn) {
+      case "sale":
+      case "refund":
+      case "void":
+        return this.#ui.start(fn);
+      case "pending":
+        return this.#ui.listPendingReversals(this.pendingLines());
+      case "balance":
+        this.#askCard({ op: "balance", amount: 0 });
+        return true;
+      case "settle":
+        this.#engine.settle();
+        return true;
+      case "signOn":
+        this.#engine.signOn();
+        return true;
+      case "signOff":
+        this.#engine.signOff();
+        return true;
+      case "echo":
+        this.#engine.echo();
+        return true;
+    }
+  }
+
+  /** The operation that waits for a card, if one does: the host reads the card for it. */
+  get cardAsked(): { readonly op: CardOperation; readonly amount: number } | undefined {
+    const step = this.#step;
+    return step === undefined || step.card !== undefined || this.#ui.screen.kind !== "presentCard" ? undefined : step;
+  }
+
+  /** A card read for the operation that asked for it; then the PIN. False (with a notice) when no card was asked for. */
+  presentCard(card: PresentedCard): boolean {
+    const step = this.#step;
+    if (step === undefined || step.card !== undefined || this.#ui.screen.kind !== "presentCard") {
+      this.#ui.notify("noticeNoCardNeeded");
+      return false;
+    }
+    step.card = card;
+    this.#ui.ask({ kind: "enterPin" });
+    return true;
+  }
+
+  /** The reversals still owed, for the pending-reversals screen (no PAN on it). */
+  pendingLines(): PendingReversalLine[] {
+    const lines: PendingReversalLine[] = [];
+    for (const r of this.#flashJournal.records())
+      if (r.state === "reversalDue" || r.state === "failed")
+        lines.push({
+          stan: r.stan,
+          op: r.op,
+          amount: r.amount,
+          state: r.state,
+          ...(r.reason !== undefined ? { reason: r.reason } : {}),
+          attempts: r.attempts,
+        });
+    return lines;
+  }
+
+  /**
+   * A scripted operation (scenario steps, the simulator's headless scripts): the card already read, the
+   * PIN given. It stands for an operator who started it, so one who acknowledged every screen waiting
+   * for ENTER first. A request the engine refuses up front (TxnRequestError) is thrown to the script.
+   */
+  run(
+    op: Operation,
+    args: { readonly amount?: number; readonly card?: PresentedCard; readonly pin?: string; readonly stan?: string } = {},
+  ): void {
+    this.acknowledgeAll();
+    const card = (): PresentedCard => {
+      if (args.card === undefined) throw new TxnRequestError("card", `${op} needs a card`);
+      return args.card;
+    };
+    switch (op) {
+      case "signOn":
+        return this.#engine.signOn();
+      case "signOff":
+        return this.#engine.signOff();
+      case "echo":
+        return this.#engine.echo();
+      case "settle":
+        return this.#engine.settle();
+      case "balance":
+        return this.#engine.balance(card(), args.pin);
+      case "sale":
+        return this.#engine.sale({ amount: args.amount ?? 0, card: card(), pin: args.pin });
+      case "refund":
+        return this.#engine.refund({ amount: args.amount ?? 0, card: card(), pin: args.pin, originalStan: args.stan });
+      case "void":
+        return this.#engine.voidSale(args.stan ?? "");
+    }
+  }
+
+  /** ENTER on every screen waiting for acknowledgement (冲正失败, reversed notices), as an operator does before starting anything. */
+  acknowledgeAll(): void {
+    for (let i = 0; i < ACKNOWLEDGE_MAX; i++) {
+      const kind = this.#ui.screen.kind;
+      if (kind !== "reversalFailed" && kind !== "reversedNotice") return;
+      this.#ui.press("enter");
+    }
+  }
+
+  // ---------------------------------------------------------------- the operator
+
+  #askCard(step: CardStep): void {
+    this.#step = step;
+    this.#ui.ask({ kind: "presentCard", op: step.op, amount: step.amount });
+  }
+
+  #onIntent(intent: Intent): void {
+    switch (intent.kind) {
+      case "sale":
+        return this.#askCard({ op: "sale", amount: intent.amount });
+      case "refund":
+        return this.#askCard({
+          op: "refund",
+          amount: intent.amount,
+          ...(intent.originalStan !== undefined ? { originalStan: intent.originalStan } : {}),
+        });
+      case "voidLookup": {
+        const original = this.#engine.voidable(intent.stan);
+        if (original === undefined) return this.#ui.notify("noticeVoidNotFound");
+        return this.#ui.ask({ kind: "voidConfirm", stan: original.stan, amount: original.amount, panMasked: original.panMasked });
+      }
+      case "void":
+        return this.#engine.voidSale(intent.stan);
+      case "cancel":
+        this.#step = undefined;
+        return;
+      case "pin": {
+        const step = this.#step;
+        this.#step = undefined;
+        if (step?.card === undefined) return;
+        const pin = intent.pin === "" ? undefined : intent.pin;
+        if (step.op === "balance") return this.#engine.balance(step.card, pin);
+        if (step.op === "refund")
+          return this.#engine.refund({ amount: step.amount, card: step.card, pin, originalStan: step.originalStan });
+        return this.#engine.sale({ amount: step.amount, card: step.card, pin });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- what the engine reports
+
+  #onEngineEvent(event: TxnEvent): void {
+    this.#deadline(event);
+    if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
+    this.#ui.onEngineEvent(event);
+    if (event.ev === "journal" || event.ev === "boot") this.#countPending();
+    this.#slipFor(event);
+  }
+
+  #deadline(event: TxnEvent): void {
+    const waiting = (event.ev === "exchange" || event.ev === "reversal") && "timeoutMs" in event && event.timeoutMs !== undefined;
+    if (waiting) this.#deadlineMs = this.#options.clock.nowMs() + event.timeoutMs!;
+    else if (event.ev !== "send" && event.ev !== "recv" && event.ev !== "journal") this.#deadlineMs = undefined;
+  }
+
+  #countPending(): void {
+    this.#ui.setPendingReversals(this.#flashJournal.pending().length);
+  }
+
+  #slipFor(event: TxnEvent): void {
+    if (event.ev === "result" && event.outcome === "approved" && (event.op === "sale" || event.op === "void" || event.op === "refund")) {
+      const record = this.#journal.approvedLog().find((r) => r.stan === event.stan);
+      // The engine logs the approval before it reports it; a journal that did not is alarmed elsewhere, not printed.
+      if (record === undefined) return this.#options.log?.error("slip: the approval is not in the log", { stan: event.stan ?? "" });
+      return this.#print({
+        ...this.#slipHeader(),
+        kind: record.op,
+        stan: record.stan,
+        batch: record.batch,
+        amount: record.amount,
+        panMasked: record.panMasked,
+        authCode: record.authCode,
+        rrn: record.rrn,
+        ...(record.originalStan !== undefined ? { originalStan: record.originalStan } : {}),
+      });
+    }
+    if (event.ev === "reversal" && event.phase === "failed" && event.firstFailure) {
+      const { stan, op, amount, attempts, salesBlocked } = event;
+      return this.#print({ ...this.#slipHeader(), kind: "reversalFailed", stan, op, amount, attempts, salesBlocked });
+    }
+    // The merchant holds a 冲正失败 slip: exactly one slip says it is over.
+    if (event.ev === "reversal" && event.phase === "reversed" && event.wasFailed) {
+      const { stan, op, amount, attempt } = event;
+      return this.#print({ ...this.#slipHeader(), kind: "reversed", stan, op, amount, attempts: attempt });
+    }
+    if (event.ev === "settlement") {
+      const { stan, batch, balanced, totals, openReversals } = event;
+      this.#print({ ...this.#slipHeader(), kind: "settlement", stan, batch, balanced, totals, openReversals });
+    }
+  }
+
+  #slipHeader(): { terminalId: string; merchantId: string; atMs: number } {
+    const { identity, wallClock } = this.#options;
+    return { terminalId: identity.terminalId, merchantId: identity.merchantId, atMs: wallClock.nowMs() };
+  }
+
+  #print(slip: Slip): void {
+    const attempts = slip.kind === "reversalFailed" || slip.kind === "reversed" ? { attempts: slip.attempts } : {};
+    this.#trace({ ev: "slip", kind: slip.kind, stan: slip.stan, atMs: slip.atMs, ...attempts });
+    this.#options.onSlip?.(slip, renderSlip(slip));
+  }
+
+  #onScreen(screen: Screen): void {
+    if (this.#options.traceScreens !== false) {
+      const title = renderTitle(screen, "en");
+      if (title !== this.#lastTitle) this.#trace({ ev: "screen", text: title });
+      this.#lastTitle = title;
+    }
+    this.#options.onScreen?.(screen);
+  }
+
+  #trace(event: TerminalEvent): void {
+    this.#options.onEvent?.(event);
+  }
+}
