@@ -17,7 +17,6 @@ import {
   buildBatchUpload,
   buildEcho,
   buildRefund,
-  buildReversal,
   buildSale,
   buildSettlement,
   buildSignOn,
@@ -39,6 +38,7 @@ import {
   encodeWorkingKeys,
 } from "../../modules/iso8583/subfields";
 import { decodeTlv, encodeTlv } from "../../modules/iso8583/tlv";
+import { reversal, reversalFields } from "../../modules/txn/messages";
 import { JournalFormatError, JournalFullError, JournalInputError, JournalStateError } from "../../modules/journal/errors";
 import { Journal } from "../../modules/journal/journal";
 import { SeededRandom } from "../../modules/platform/random";
@@ -95,7 +95,7 @@ function codecSeeds(): Uint8Array[] {
     buildSale({ ...base, amount: 1, card: SWIPE }),
     buildVoid({ ...base, amount: 1234, card: CHIP, original: { batch: "000001", stan: "000041", date: "1125" } }),
     buildRefund({ ...base, amount: 99, card: SWIPE, original: { batch: "000000", stan: "000000" } }),
-    buildReversal(sale, "98"),
+    { ...reversal({ fields: reversalFields(sale) }, "98"), tpdu: sale.tpdu, header: sale.header },
     buildBalance({ ...base, card: CHIP }),
     buildEcho(base),
     buildSettlement({
