@@ -842,7 +842,9 @@ export class Journal {
     }
     // A damaged record's seq counts when plausible (rot flips a bit; a torn tail never returned its seq).
     for (const seq of damagedSeqs) if (seq <= maxSeq + DAMAGED_SEQ_SLACK) maxSeq = Math.max(maxSeq, seq);
-    assert(maxSeq < 0xffffffff, "record seq space exhausted");
+    // Past the last seq a new record would repeat a seq, and with it a PAN nonce: refuse to go on (typed), never wrap.
+    if (maxSeq >= 0xffffffff)
+      throw new JournalFormatError(`record seq space exhausted (seq ${maxSeq} found): the partition must be formatted anew`);
     this.#nextSeq = maxSeq + 1;
     this.#active = newest;
     if (newest < 0 || !sameIdentity(this.#sectors[newest].header!.identity, this.#identity)) {

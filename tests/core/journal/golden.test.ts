@@ -186,3 +186,17 @@ describe("two copies of one seq must agree", () => {
     expect(journal.alarms).toContainEqual(expect.objectContaining({ kind: "damaged", seq: 1 }));
   });
 });
+
+describe("the seq space", () => {
+  test("a record at seq FFFFFFFF stops recovery with a typed error instead of wrapping seq (and the PAN nonce)", () => {
+    const image = golden.slice(0, journalBytes);
+    const { records } = readJournalImage(image, GOLDEN_BLOCK_BYTES);
+    const settle = records.find((r) => r.kind === "settle")!;
+    const at = settle.sector * GOLDEN_BLOCK_BYTES + settle.slot * 128;
+    image.fill(0xff, at + 4, at + 8);
+    const crc = crc32(image, at, at + 0x6c);
+    for (let i = 0; i < 4; i++) image[at + 0x6c + i] = (crc >>> (8 * i)) & 0xff;
+    const flash = new NorFlash({ sectorCount: GOLDEN_JOURNAL_SECTORS, blockSize: GOLDEN_BLOCK_BYTES, seed: 1, image });
+    expect(() => Journal.open({ flash, cipher, random: new SeededRandom(1), identity: TEST_IDENTITY })).toThrow(JournalFormatError);
+  });
+});
