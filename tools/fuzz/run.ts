@@ -29,6 +29,8 @@ export interface Finding {
 export const INPUTS_MAX = 2 ** 24;
 export const SEED_MAX = 2 ** 28;
 const PROGRESS_EVERY = 1024;
+/** What PROGRESS_EVERY ordinary inputs may take on a busy machine, on top of the watchdog. */
+const PROGRESS_SLACK_MS = 1000;
 const FINDINGS_REPORTED_MAX = 100;
 const HEX_BYTES_MAX = 512;
 
@@ -87,11 +89,12 @@ export function fuzz(
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     let lastProgress = from;
-    let lastProgressMs = performance.now();
+    // Armed by the child's first report: loading it and building the seeds are not an input.
+    let lastProgressMs: number | undefined;
     let finished = false;
     const watchdog = setInterval(
       () => {
-        if (performance.now() - lastProgressMs <= watchdogMs + PROGRESS_EVERY) return;
+        if (lastProgressMs === undefined || performance.now() - lastProgressMs <= watchdogMs + PROGRESS_SLACK_MS) return;
         finished = true;
         clearInterval(watchdog);
         child.kill("SIGKILL");
