@@ -2,10 +2,13 @@
  * The fuzz loop and its watchdog. The loop runs in a child process that
  * reports progress; the parent kills it when one input takes longer than the
  * watchdog allows (synchronous code cannot be interrupted from inside), and
- * reports the inputs in flight. Input i is made from its own seeded random
+ * reports the inputs in flight. The watchdog counts the child's CPU time
+ * (/proc on Linux; wall time elsewhere), so a child starved by a busy machine
+ * is not mistaken for a slow input. Input i is made from its own seeded random
  * (seed, i), so `--from i --inputs 1` replays it (host: from its window start).
  */
 import { fork } from "node:child_process";
+import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { toHex } from "../../modules/base/hex";
 import { SeededRandom } from "../../modules/platform/random";
@@ -74,6 +77,22 @@ export function fuzzHere(
   return summary;
 }
 
+/** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU milliseconds `pid` has used (user + system), or wall time when /proc cannot tell. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return performance.now();
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command's closing parenthesis start at field 3; utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return performance.now();
+  }
+}
+
 /** Runs the loop in a child; an input that holds it longer than `watchdogMs` kills it and counts as a finding. */
 export function fuzz(
   name: TargetName,
@@ -90,11 +109,11 @@ export function fuzz(
     });
     let lastProgress = from;
     // Armed by the child's first report: loading it and building the seeds are not an input.
-    let lastProgressMs: number | undefined;
+    let lastProgressCpuMs: number | undefined;
     let finished = false;
     const watchdog = setInterval(
       () => {
-        if (lastProgressMs === undefined || performance.now() - lastProgressMs <= watchdogMs + PROGRESS_SLACK_MS) return;
+        if (lastProgressCpuMs === undefined || cpuMs(child.pid) - lastProgressCpuMs <= watchdogMs + PROGRESS_SLACK_MS) return;
         finished = true;
         clearInterval(watchdog);
         child.kill("SIGKILL");
@@ -111,7 +130,7 @@ export function fuzz(
     child.on("message", (message: ChildMessage) => {
       if (message.kind === "progress") {
         lastProgress = message.next;
-        lastProgressMs = performance.now();
+        lastProgressCpuMs = cpuMs(child.pid);
       } else if (message.kind === "finding") {
         onFinding(message.finding);
       } else {
