@@ -43,10 +43,13 @@ format: install
 	node_modules/.bin/prettier --write --log-level=warn .
 	node_modules/.bin/eslint --fix .
 
-# Seeded whole-system chaos and flash-journal torture, sized for CI; every violation replays from its seed.
+# Seeded whole-system chaos, flash-journal torture and fuzzing (10^5 inputs a target), sized for CI;
+# every violation replays from its seed, every fuzz finding from its input number.
+FUZZ_TARGETS := codec tlv subfields journal host
 soak: install
 	tools/xspos chaos --seeds 2000 --json
 	tools/xspos torture --seeds 100 --json
+	@for t in $(FUZZ_TARGETS); do echo "fuzz $$t"; tools/xspos fuzz $$t --inputs 100000 --seed 1 --json || exit 1; done
 
 jest: install
 	$(JEST) --ci
