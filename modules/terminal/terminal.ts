@@ -16,7 +16,7 @@ import type { KeyStore } from "../crypto/key-store";
 import type { SecretKey } from "../crypto/keys";
 import type { TerminalIdentity } from "../journal/format";
 import type { JournalAlarm } from "../journal/journal";
-import type { Clock } from "../platform/clock";
+import type { Clock, TimerHandle } from "../platform/clock";
 import type { Flash } from "../platform/flash";
 import type { Logger } from "../platform/log";
 import type { Random } from "../platform/random";
@@ -106,6 +106,9 @@ export class Terminal {
   /** When the response (or reversal) on the wire is due, for the countdown. */
   #deadlineMs: number | undefined;
   #lastTitle = "";
+  /** The idle reversal worker's timer, and how many of the policy's idle retries it spent. */
+  #idleRetry: TimerHandle | undefined;
+  #idleRetries = 0;
 
   constructor(options: TerminalOptions) {
     this.#options = options;
@@ -361,6 +364,7 @@ export class Terminal {
 
   #onEngineEvent(event: TxnEvent): void {
     this.#deadline(event);
+    this.#idleWorker(event);
     if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
     this.#ui.onEngineEvent(event);
     if (event.ev === "journal" || event.ev === "boot") this.#countPending();
@@ -371,6 +375,39 @@ export class Terminal {
     const waiting = (event.ev === "exchange" || event.ev === "reversal") && "timeoutMs" in event && event.timeoutMs !== undefined;
     if (waiting) this.#deadlineMs = this.#options.clock.nowMs() + event.timeoutMs!;
     else if (event.ev !== "send" && event.ev !== "recv" && event.ev !== "journal") this.#deadlineMs = undefined;
+  }
+
+  /**
+   * Reversals still owed while the terminal is idle go out on their own, after the policy's idle
+   * delays (xspos; the reference policy has none), so a pending reversal does not wait for the next
+   * sale. Never over the operator: a screen that is being used waits for the next idle moment.
+   */
+  #idleWorker(event: TxnEvent): void {
+    if (event.ev === "reversal" && event.phase === "reversed") this.#idleRetries = 0;
+    if (event.ev !== "idle") return;
+    this.#scheduleIdleRetry();
+  }
+
+  /** The next idle retry after `delayMs` (default: the policy's delay for the retries spent so far; none left: no timer). */
+  #scheduleIdleRetry(delayMs: number | undefined = this.#engine.reversalPolicy.idleRetryMs[this.#idleRetries]): void {
+    const { clock } = this.#options;
+    if (this.#idleRetry !== undefined) clock.cancel(this.#idleRetry);
+    this.#idleRetry = undefined;
+    if (delayMs === undefined || this.#flashJournal.pending().length === 0) return;
+    this.#idleRetry = clock.schedule(delayMs, () => {
+      this.#idleRetry = undefined;
+      if (!this.#engine.idle) return; // an operation runs: its own flush goes first, and its idle reschedules
+      // Spent either way, so the worker stays bounded: one whose turn comes while the operator types waits for the next.
+      this.#idleRetries++;
+      if (!atRest(this.#ui.screen)) return this.#scheduleIdleRetry();
+      this.#engine.retryReversals();
+    });
+  }
+
+  /** The link is back (Wi-Fi up on the device, the simulator's network restored): owed reversals go now. */
+  linkRestored(): void {
+    this.#idleRetries = 0;
+    if (this.#engine.idle) this.#scheduleIdleRetry(0);
   }
 
   #countPending(): void {
@@ -431,5 +468,19 @@ export class Terminal {
 
   #trace(event: TerminalEvent): void {
     this.#options.onEvent?.(event);
+  }
+}
+
+/** Screens the operator is not typing on: the idle worker may send a reversal (acknowledgements stay on top). */
+function atRest(screen: Screen): boolean {
+  switch (screen.kind) {
+    case "idle":
+    case "result":
+    case "settlementDone":
+    case "reversalFailed":
+    case "reversedNotice":
+      return true;
+    default:
+      return false;
   }
 }

@@ -131,6 +131,9 @@ const REVERSAL_FINAL_CODES = Object.freeze(["00", "12", "25"]);
 
 type Job = (finish: () => void) => void;
 
+/** How a reversal episode ended: reversed, 冲正失败, or nothing could be sent (still owed). */
+type EpisodeOutcome = "reversed" | "failed" | "offline";
+
 /** A card operation as asked: what to build once it has a STAN. */
 interface CardOperation {
   readonly op: "balance" | "sale" | "refund" | "void";
@@ -237,9 +240,10 @@ export class TxnEngine {
     this.#emit({ ev: "boot", reversalDue: due });
     this.#loadCiphers(keys);
     this.#enqueue((finish) =>
-      this.#flushReversals(() => {
+      this.#flushReversals((reachable) => {
         const progress = this.#state.settlement;
-        if (progress === undefined) return finish();
+        // An interrupted upload resumes only behind the reversals: none may wait while it goes out.
+        if (progress === undefined || !reachable) return finish();
         this.#upload(progress.next, () => finish());
       }),
     );
@@ -248,13 +252,15 @@ export class TxnEngine {
   signOn(): void {
     this.#enqueue((finish) => {
       const stan = this.#takeStan();
-      this.#flushReversals(() =>
-        this.#online("signOn", messages.signOn(this.#identity, stan, this.#state.batch), undefined, (result) => {
-          const answer = result.kind === "answer" ? result.answer : undefined;
-          if (answer?.f39 === "00" && this.#acceptSignOn(answer.message))
-            return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
-          this.#finishWith("signOn", stan, result, finish);
-        }),
+      this.#flushReversals((reachable) =>
+        !reachable
+          ? this.#refuse("signOn", "reversalPending", finish, stan)
+          : this.#online("signOn", messages.signOn(this.#identity, stan, this.#state.batch), undefined, (result) => {
+              const answer = result.kind === "answer" ? result.answer : undefined;
+              if (answer?.f39 === "00" && this.#acceptSignOn(answer.message))
+                return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
+              this.#finishWith("signOn", stan, result, finish);
+            }),
       );
     });
   }
@@ -321,7 +327,8 @@ export class TxnEngine {
   settle(): void {
     this.#enqueue((finish) => {
       if (!this.#requireSignOn("settle", finish)) return;
-      this.#flushReversals(() => {
+      this.#flushReversals((reachable) => {
+        if (!reachable) return this.#refuse("settle", "reversalPending", finish);
         const batch = this.#state.batch;
         const stan = this.#takeStan();
         this.#emit({ ev: "settlementProgress", phase: "totals", batch, uploaded: 0, toUpload: 0 });
@@ -352,7 +359,8 @@ export class TxnEngine {
   #management(op: "signOff" | "echo", code: "002" | "301"): void {
     this.#enqueue((finish) => {
       if (!this.#requireSignOn(op, finish)) return;
-      this.#flushReversals(() => {
+      this.#flushReversals((reachable) => {
+        if (!reachable) return this.#refuse(op, "reversalPending", finish);
         const stan = this.#takeStan();
         this.#online(op, messages.networkManagement(this.#identity, stan, this.#state.batch, code), undefined, (result) => {
           const answer = result.kind === "answer" ? result.answer : undefined;
@@ -381,7 +389,8 @@ export class TxnEngine {
     const { op, amount, card, original } = request;
     this.#enqueue((finish) => {
       if (!this.#requireSignOn(op, finish)) return;
-      this.#flushReversals(() => {
+      this.#flushReversals((reachable) => {
+        if (!reachable) return this.#refuse(op, "reversalPending", finish);
         const { journal } = this.#options;
         if (op === "sale" && this.#options.blockSalesWhileReversalFailed === true && journal.pending().length > 0)
           return this.#refuse(op, "blocked", finish);
@@ -411,11 +420,7 @@ export class TxnEngine {
               garbled ? "06" : "98",
               undefined,
               undefined,
-              (reversed) =>
-                this.#result(
-                  { op, stan, outcome: garbled ? "failed" : "timeout", amount, ...(reversed ? { reversed: true } : {}) },
-                  finish,
-                ),
+              (episode) => this.#result({ op, stan, outcome: garbled ? "failed" : "timeout", amount, ...episodeFields(episode) }, finish),
             );
           }
           this.#onAnswer(sent, result.answer, finish);
@@ -429,15 +434,15 @@ export class TxnEngine {
     const f39 = answer.f39;
     const fields = answer.message.fields;
     if (record !== undefined) this.#move(stan, "answer");
-    const failed = (reversed: boolean) =>
-      this.#result({ op, stan, outcome: "failed", f39, amount, ...(reversed ? { reversed: true } : {}) }, finish);
+    const failed = (episode: EpisodeOutcome | undefined) =>
+      this.#result({ op, stan, outcome: "failed", f39, amount, ...episodeFields(episode) }, finish);
     // An approval must echo F3, F4 and F42 (reference §2.3): one that does not is a bad answer, reversed with 06.
     const echoesRequest =
       fields[3] === request.message.fields[3] &&
       (request.message.fields[4] === undefined || fields[4] === request.message.fields[4]) &&
       fields[42] === request.message.fields[42];
     if (f39 === "00" && !answer.macValid) {
-      if (record === undefined) return failed(false);
+      if (record === undefined) return failed(undefined);
       return this.#trigger(request, "badMac", "A0", undefined, undefined, failed);
     }
     if (f39 !== "00" || !echoesRequest) {
@@ -487,7 +492,7 @@ export class TxnEngine {
     reason: ReversalReason,
     f55: string | undefined,
     authCode: string | undefined,
-    then: (reversed: boolean) => void,
+    then: (outcome: EpisodeOutcome) => void,
   ): void {
     const stan = request.stan;
     this.#options.journal.reversalDue(stan, reason, f55, authCode);
@@ -496,32 +501,52 @@ export class TxnEngine {
     // The 0400 is built from the record as the journal keeps it: the same record a reboot would read back.
     const due = this.#options.journal.pending().find((r) => r.stan === stan);
     assert(due !== undefined, "TxnEngine: a reversal-due record is missing from the journal");
-    this.#episode(due, false, (outcome) => then(outcome === "reversed"));
+    this.#episode(due, false, then);
   }
 
-  /** Every pending reversal gets one episode, oldest first, before the next online message. */
-  #flushReversals(then: () => void): void {
-    if (this.#mac === undefined) return then(); // no MAK yet: a sign-on must come first
+  /**
+   * Every pending reversal gets one episode, oldest first, before the next online message. `reachable`
+   * false: one could not be sent at all (xspos policy), so no other message may go before it.
+   */
+  #flushReversals(then: (reachable: boolean) => void): void {
+    if (this.#mac === undefined) return then(true); // no MAK yet: a sign-on must come first
     const pending = this.#options.journal.pending().slice(0, PENDING_REVERSALS_MAX);
     const next = (index: number): void => {
-      if (index >= pending.length) return then();
-      this.#episode(pending[index], true, () => next(index + 1));
+      if (index >= pending.length) return then(true);
+      this.#episode(pending[index], true, (outcome) => (outcome === "offline" ? then(false) : next(index + 1)));
     };
     next(0);
   }
 
+  /** Reversals still owed go out now, if any (the terminal's idle worker, a link that came back). */
+  retryReversals(): void {
+    if (this.#mac === undefined || this.#options.journal.pending().length === 0) return;
+    this.#enqueue((finish) => this.#flushReversals(() => finish()));
+  }
+
   /**
    * Reversal attempts, `reversalAttempts` in all until the record is 冲正失败: the count lives on flash
-   * (`attempt` before each 0400), so a reboot mid-episode continues it instead of granting a fresh set
-   * every boot (a terminal that keeps rebooting would otherwise never reach 冲正失败 and never tell the
-   * operator). A 冲正失败 record gets a fresh episode before each later online message (contract).
+   * (`attempt`, durable before the 0400's first byte), so a reboot mid-episode continues it instead of
+   * granting a fresh set every boot (a terminal that keeps rebooting would otherwise never reach
+   * 冲正失败 and never tell the operator). A 冲正失败 record gets a fresh episode before each later
+   * online message (contract).
+   *
+   * The policy decides how attempts are spent. The reference counts an attempt before connecting and
+   * goes back to back; xspos counts it only once the connection is up and the 0400 is about to be
+   * written (a dead link proves nothing about the bank), waits `backoffMs` between attempts, and ends
+   * the episode `offline` when nothing could be sent: the record stays owed, not 冲正失败.
    */
-  #episode(record: ReversalRecord, deferred: boolean, then: (outcome: "reversed" | "failed") => void): void {
+  #episode(record: ReversalRecord, deferred: boolean, then: (outcome: EpisodeOutcome) => void): void {
     const reason = record.reason ?? "98";
     const journal = this.#options.journal;
     const attempts = this.#reversalAttempts;
+    const policy = this.#policy;
     const wasFailed = record.state === "failed";
     const { stan, op, amount } = record;
+    const count = () => {
+      this.#move(stan, "attempt");
+      journal.attempt(stan);
+    };
     const attempt = (n: number): void => {
       if (n > attempts) {
         this.#move(stan, "exhausted");
@@ -530,10 +555,9 @@ export class TxnEngine {
         this.#emit({ ev: "reversal", phase: "failed", stan, op, amount, attempts, deferred, firstFailure: !wasFailed, salesBlocked });
         return then("failed");
       }
-      this.#move(stan, "attempt");
-      journal.attempt(stan);
+      if (policy.countUnsentAttempts) count();
       this.#emit({ ev: "reversal", phase: "attempt", stan, op, amount, attempt: n, attempts, deferred });
-      const waiting = () =>
+      const onWaiting = () =>
         this.#emit({
           ev: "reversal",
           phase: "waiting",
@@ -545,11 +569,17 @@ export class TxnEngine {
           deferred,
           timeoutMs: this.#responseTimeoutMs,
         });
+      const beforeWrite = policy.countUnsentAttempts ? undefined : count;
       this.#online(
         op,
         messages.reversal(record, reason),
         undefined,
         (result) => {
+          if (result.kind === "notSent" && !policy.countUnsentAttempts) {
+            // Nothing reached the bank: the record stays owed, and the merchant hears "no network", not 冲正失败.
+            this.#emit({ ev: "reversal", phase: "offline", stan, op, amount, deferred });
+            return then("offline");
+          }
           const answer = result.kind === "answer" ? result.answer : undefined;
           if (answer !== undefined && answer.macValid && REVERSAL_FINAL_CODES.includes(answer.f39 ?? "")) {
             this.#move(stan, "accepted");
@@ -558,9 +588,12 @@ export class TxnEngine {
             return then("reversed");
           }
           this.#move(stan, "unanswered");
-          attempt(n + 1);
+          const waitMs = n < attempts ? backoffOf(policy, n) : 0;
+          if (waitMs === 0) return attempt(n + 1);
+          this.#emit({ ev: "reversal", phase: "backoff", stan, op, amount, attempt: n + 1, attempts, deferred, timeoutMs: waitMs });
+          this.#options.clock.schedule(waitMs, () => attempt(n + 1));
         },
-        waiting,
+        { beforeWrite, onWaiting },
       );
     };
     attempt(wasFailed ? 1 : Math.min((record.attempts ?? 0) + 1, attempts + 1));
@@ -650,10 +683,11 @@ export class TxnEngine {
     request: IsoMessage,
     armed: Armed | undefined,
     done: (result: OnlineResult) => void,
-    onWaiting?: () => void,
+    hooks?: { readonly beforeWrite?: () => void; readonly onWaiting: () => void },
   ): void {
     const stan = request.fields[11]!;
-    const waiting = onWaiting ?? (() => this.#emit({ ev: "exchange", op, stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs }));
+    const waiting =
+      hooks?.onWaiting ?? (() => this.#emit({ ev: "exchange", op, stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs }));
     const bytes = this.#encode(request);
     const expect: CorrelationKey = { mti: messages.responseMti(request.mti), stan, tid: this.#options.terminalId };
     if (request.mti !== "0400") this.#emit({ ev: "exchange", op, stan, phase: "connecting" });
@@ -662,6 +696,7 @@ export class TxnEngine {
         message: bytes,
         expect,
         beforeWrite: () => {
+          hooks?.beforeWrite?.();
           if (armed === undefined) return;
           this.#options.journal.arm(armed.record, armed.card);
           this.#track(stan, "armed");
@@ -903,4 +938,17 @@ export function batchTotals(log: readonly ApprovedRecord[]): BatchTotals {
     }
   }
   return { saleCount, saleAmount, voidCount, voidAmount, refundCount, refundAmount };
+}
+
+/** What a transaction's result says of its own reversal episode. */
+function episodeFields(episode: EpisodeOutcome | undefined): { reversed?: true; reversalPending?: true } {
+  if (episode === "reversed") return { reversed: true };
+  if (episode === "offline") return { reversalPending: true };
+  return {};
+}
+
+/** The wait before attempt `n + 1` after attempt `n` went unanswered: the policy's list, its last entry repeating. */
+function backoffOf(policy: ReversalPolicy, n: number): number {
+  const list = policy.backoffMs;
+  return list.length === 0 ? 0 : list[Math.min(n - 1, list.length - 1)];
 }

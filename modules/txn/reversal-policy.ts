@@ -15,8 +15,10 @@ export interface ReversalPolicy {
   /** Waits before attempt 2, 3, … of an episode (the last entry repeats); empty: back to back. */
   readonly backoffMs: readonly number[];
   /**
-   * While the terminal is idle, reversals still owed are retried on their own (after
-   * `idleRetryMs[i]`, the last entry repeating), not only before the next online message; 0 entries: never.
+   * While the terminal is idle, reversals still owed are retried on their own, the i-th time after
+   * `idleRetryMs[i]` of idleness, not only before the next online message; once the list is spent the
+   * terminal waits for the next operation or a link that comes back (a bounded worker: a host that
+   * never answers does not keep the radio busy forever). No entries: never.
    */
   readonly idleRetryMs: readonly number[];
 }
@@ -32,5 +34,5 @@ export const XSPOS_POLICY: ReversalPolicy = Object.freeze({
   name: "xspos",
   countUnsentAttempts: false,
   backoffMs: Object.freeze([2_000, 5_000, 10_000]),
-  idleRetryMs: Object.freeze([5_000, 15_000, 30_000, 60_000, 120_000]),
+  idleRetryMs: Object.freeze([5_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000]),
 });

@@ -60,6 +60,8 @@ export type Screen =
       readonly amount: number;
       readonly attempt: number;
       readonly attempts: number;
+      /** `backoff`: the attempt waits before it goes (the countdown is to the next try, not to an answer). */
+      readonly backoff?: true;
       readonly remainingMs: number | undefined;
     }
   | {
@@ -72,6 +74,8 @@ export type Screen =
       readonly balance?: number;
       /** Reversed with the bank in its own episode: nothing was charged (credited). */
       readonly reversed?: boolean;
+      /** Its reversal could not be sent (no network): owed, retried by the terminal. */
+      readonly reversalPending?: boolean;
     }
   | {
       readonly kind: "reversalFailed";
@@ -193,10 +197,13 @@ export class TerminalUi {
         if (event.op === "settle") return;
         return this.#report({ kind: "processing", op: event.op, remainingMs: event.phase === "waiting" ? event.timeoutMs : undefined });
       case "reversal":
-        if (event.phase === "attempt" || event.phase === "waiting") {
+        if (event.phase === "attempt" || event.phase === "waiting" || event.phase === "backoff") {
           const { stan, op, amount, attempt, attempts } = event;
-          return this.#report({ kind: "reversing", stan, op, amount, attempt, attempts, remainingMs: event.timeoutMs });
+          const backoff = event.phase === "backoff" ? { backoff: true as const } : {};
+          return this.#report({ kind: "reversing", stan, op, amount, attempt, attempts, ...backoff, remainingMs: event.timeoutMs });
         }
+        // No network: what follows says so (the transaction's result, the refused operation, or idle with the count).
+        if (event.phase === "offline") return;
         if (event.phase === "failed") {
           // A record that was 冲正失败 already fails again: the pending count tells it, not a new alarm.
           if (!event.firstFailure) return;
@@ -445,6 +452,7 @@ function resultScreen(event: Extract<TxnEvent, { ev: "result" }>): Extract<Scree
     ...(event.amount !== undefined ? { amount: event.amount } : {}),
     ...(event.balance !== undefined ? { balance: event.balance } : {}),
     ...(event.reversed === true ? { reversed: true } : {}),
+    ...(event.reversalPending === true ? { reversalPending: true } : {}),
   };
 }
 
@@ -487,6 +495,7 @@ const OUTCOME_TEXT: Readonly<Record<Outcome, TextId>> = Object.freeze({
   journalFull: "journalFull",
   amountLimit: "amountLimit",
   batchLimit: "batchLimit",
+  reversalPending: "noNetwork",
   cancelled: "cancelled",
 });
 
@@ -578,7 +587,8 @@ function renderLines(screen: Screen, language: Language): string[] {
         t("reversalAttempt", { attempt: String(screen.attempt), attempts: String(screen.attempts), stan: screen.stan }),
         t("amountLine", { amount: formatAmount(screen.amount) }),
       ];
-      if (screen.remainingMs !== undefined) lines.push(t("remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
+      if (screen.remainingMs !== undefined)
+        lines.push(t(screen.backoff === true ? "nextTry" : "remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
       lines.push(t("reversingHint"));
       return lines;
     }
@@ -601,6 +611,7 @@ function renderLines(screen: Screen, language: Language): string[] {
 
 function resultTitle(screen: Extract<Screen, { kind: "result" }>, language: Language): string {
   if (screen.reversed === true) return fill("reversed", language);
+  if (screen.reversalPending === true) return fill("reversalPendingTitle", language);
   if (screen.outcome === "approved") return fill(APPROVED_TEXT[screen.op] ?? "approved", language);
   return fill(OUTCOME_TEXT[screen.outcome], language);
 }
@@ -680,6 +691,8 @@ function resultLines(screen: Extract<Screen, { kind: "result" }>, language: Lang
   }
   if (screen.reversed === true && screen.op !== "balance" && screen.op in REVERSED_TEXT) {
     lines.push(t(REVERSED_TEXT[screen.op as FinancialOp]), t("reversedRetry"));
+  } else if (screen.reversalPending === true) {
+    lines.push(t("reversalPendingWhat"), t("reversalPendingWhatToDo"));
   } else if (screen.outcome === "timeout") lines.push(t("timeoutHint"));
   else if (screen.outcome === "failed") lines.push(t("failedHint"));
   const hint = REFUSAL_HINT[screen.outcome];
@@ -695,5 +708,6 @@ const REFUSAL_HINT: Readonly<Partial<Record<Outcome, TextId>>> = Object.freeze({
   journalFull: "journalFullHint",
   amountLimit: "amountLimitHint",
   batchLimit: "batchLimitHint",
+  reversalPending: "noNetworkHint",
   cancelled: "cancelledHint",
 });

@@ -100,6 +100,21 @@ export const TEXTS = Object.freeze({
     "{op} ¥{amount} (STAN {stan}) was cancelled by the bank: the customer was not charged; the earlier REVERSAL FAILED slip no longer applies.",
   ),
   acknowledge: pair("请按确认键", "Press ENTER"),
+  nextTry: pair("{seconds} 秒后重试", "next try in {seconds} s"),
+  reversalPendingTitle: pair("待冲正", "REVERSAL PENDING"),
+  reversalPendingWhat: pair(
+    "银行无应答, 撤销请求因网络不通未能发出; 网络恢复后终端自动冲正。",
+    "No answer from the bank, and the cancellation could not be sent: no network. The terminal sends it by itself once the link is back.",
+  ),
+  reversalPendingWhatToDo: pair(
+    "冲正完成前持卡人可能已被扣款, 请勿交付商品; 请检查网络连接。",
+    "Until then the customer may have been charged: do not hand over the goods; check the network connection.",
+  ),
+  noNetwork: pair("网络不通, 交易未发送", "NO NETWORK — NOT SENT"),
+  noNetworkHint: pair(
+    "有待冲正交易须先上送, 但无法连接银行; 未扣款。请检查网络连接, 恢复后终端自动冲正。",
+    "A cancellation must reach the bank first and the bank cannot be reached; nothing was charged. Check the network: the terminal retries by itself.",
+  ),
   cancelled: pair("交易取消", "CANCELLED"),
   cancelledHint: pair("交易未发出, 未扣款", "Nothing was sent, nothing was charged"),
   signedOn: pair("签到成功", "SIGNED ON"),

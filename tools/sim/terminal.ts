@@ -275,6 +275,12 @@ export class SimTerminal {
     this.#options.onChange();
   }
 
+  /** The network came back: owed reversals go out now, as on the device when Wi-Fi comes up. */
+  linkRestored(): void {
+    const terminal = this.#terminal;
+    if (terminal !== undefined) this.#guard(() => terminal.linkRestored());
+  }
+
   // ---------------------------------------------------------------- cards
 
   /** A card swiped, inserted or tapped (as its kind is meant to be); read at once through the emulated reader. */

@@ -139,6 +139,7 @@ function act(sim: Sim, body: string): void {
     case "network":
       if (typeof action.latencyMs === "number") sim.network.setLatency(action.latencyMs);
       if (typeof action.down === "boolean") sim.network.setDown(action.down);
+      if (action.down === false) sim.terminal.linkRestored();
       return sim.notify();
     case "fault":
       return sim.addFault(action.fault);
