@@ -13,6 +13,9 @@
  *   host's answer takes a time drawn from tiers: mostly fast, some slow, a
  *   few after any response deadline.
  *
+ * The end of a lost link is told (`onLinkRestored`: the terminal hears its
+ * link come up); the end of a black hole is not.
+ *
  * Two seeded streams: the outage timeline draws only from its own, as time
  * passes, so every terminal (every reversal policy) run on a seed meets the
  * same outages at the same instants; per-connection draws (refusals, answer
@@ -100,6 +103,11 @@ export interface NetworkModelOptions {
   readonly clock: Clock;
   readonly network: EmulatedNetwork;
   readonly parameters?: NetworkModelParameters;
+  /**
+   * A lost link is back (the device hears Wi-Fi or the modem come up). The end of a black hole is
+   * not told: nothing on the terminal can see it.
+   */
+  readonly onLinkRestored?: () => void;
 }
 
 export class NetworkModel implements NetworkConditions {
@@ -120,6 +128,7 @@ export class NetworkModel implements NetworkConditions {
   readonly #network: EmulatedNetwork;
   readonly #timeline: SeededRandom;
   readonly #messages: SeededRandom;
+  readonly #onLinkRestored: (() => void) | undefined;
   #bad = false;
   #stopped = false;
   #outageStartMs = 0;
@@ -136,6 +145,7 @@ export class NetworkModel implements NetworkConditions {
     this.#network = options.network;
     this.#timeline = new SeededRandom(options.seed ^ SEED_TIMELINE);
     this.#messages = new SeededRandom(options.seed ^ SEED_MESSAGES);
+    this.#onLinkRestored = options.onLinkRestored;
   }
 
   get bad(): boolean {
@@ -215,6 +225,7 @@ export class NetworkModel implements NetworkConditions {
       this.#network.setDown(false);
       this.#network.setRefusing(undefined);
       this.#good();
+      if (linkLost) this.#onLinkRestored?.();
     });
   }
 

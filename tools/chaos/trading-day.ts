@@ -147,7 +147,14 @@ class DayObserver implements SystemObserver {
 export function runTradingDay(seed: number, options: TradingDayOptions): TradingDayResult {
   const parameters = chaosParameters({}, INITIAL_LATENCY_MS);
   const system = new ChaosSystem(parameters, seed, {}, { reversalPolicy: options.reversalPolicy });
-  const model = new NetworkModel({ seed, clock: system.clock, network: system.network, parameters: options.network });
+  const model = new NetworkModel({
+    seed,
+    clock: system.clock,
+    network: system.network,
+    parameters: options.network,
+    // The terminal hears its link come back, as the device hears Wi-Fi come up (a powered terminal only).
+    onLinkRestored: () => system.guard(() => system.terminal?.linkRestored()),
+  });
   system.conditions = model;
   const oracle = new Oracle({
     tid: TERMINAL.tid,
