@@ -77,6 +77,7 @@ export interface TradingDayResult {
   readonly refused: number;
   /** Customers who left because the terminal stayed busy. */
   readonly customersLost: number;
+  /** The network from opening to closing time (the same for every policy). */
   readonly network: NetworkModelStats;
   readonly events: readonly SystemEvent[];
 }
@@ -153,7 +154,8 @@ export function runTradingDay(seed: number, options: TradingDayOptions): Trading
     network: system.network,
     parameters: options.network,
     // The terminal hears its link come back, as the device hears Wi-Fi come up (a powered terminal only).
-    onLinkRestored: () => system.guard(() => system.terminal?.linkRestored()),
+    // The reference template has no link-state awareness (and no idle retries): its terminal is not told.
+    onLinkRestored: linkAware(options.reversalPolicy) ? () => system.guard(() => system.terminal?.linkRestored()) : undefined,
   });
   system.conditions = model;
   const oracle = new Oracle({
@@ -169,9 +171,10 @@ export function runTradingDay(seed: number, options: TradingDayOptions): Trading
   const day = new Day(system, observer, new SeededRandom(seed));
   let unresolved = 0;
   let customersLost = 0;
+  let network = { ...model.stats };
   try {
     model.start();
-    customersLost = day.trade();
+    customersLost = day.trade(() => (network = { ...model.stats }));
     unresolved = system.storage.journal.pending().length;
     observer.measuring = false;
     model.stop();
@@ -199,9 +202,14 @@ export function runTradingDay(seed: number, options: TradingDayOptions): Trading
     transactions: observer.transactions,
     refused: observer.refused,
     customersLost,
-    network: { ...model.stats },
+    network,
     events: options.keepEvents === true ? oracle.events : [],
   };
+}
+
+/** Link-state awareness comes with the idle worker (modules/terminal/terminal.ts `linkRestored`). */
+function linkAware(policy: ReversalPolicy): boolean {
+  return policy.idleRetryMs.length > 0;
 }
 
 /** The merchant's day: customers arrive at random, each served when the terminal is free; a settlement at closing. */
@@ -212,8 +220,8 @@ class Day {
     readonly rng: SeededRandom,
   ) {}
 
-  /** Trades from opening to closing; returns how many customers left unserved. */
-  trade(): number {
+  /** Trades from opening to closing (`onClosing` at closing time, before the settlement); returns how many customers left unserved. */
+  trade(onClosing: () => void): number {
     const { system, rng } = this;
     system.powerOn();
     this.#request(() => system.engine!.signOn());
@@ -237,6 +245,7 @@ class Day {
       this.#serve(operation, draws);
     }
     system.advance(TRADING_DAY_MS - system.clock.nowMs());
+    onClosing();
     if (this.#waitUntilFree()) {
       this.#request(() => system.engine!.settle());
       this.#waitUntilFree();
