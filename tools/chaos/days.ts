@@ -4,7 +4,7 @@
  * the same totals. Used by `tools/xspos bench resilience`.
  */
 import { REFERENCE_POLICY, XSPOS_POLICY, type ReversalPolicy } from "../../modules/txn/reversal-policy";
-import type { NetworkModelStats } from "./network-model";
+import { emptyNetworkStats, type NetworkModelStats } from "./network-model";
 import type { RangeRequest } from "./range";
 import { runTradingDay } from "./trading-day";
 
@@ -60,23 +60,8 @@ function emptyPolicy(): PolicyTotals {
   };
 }
 
-function emptyNetwork(): NetworkModelStats {
-  return {
-    outages: 0,
-    linkLosses: 0,
-    outagesUnder1s: 0,
-    outages1to10s: 0,
-    outages10to60s: 0,
-    outagesOver60s: 0,
-    longestOutageMs: 0,
-    downMs: 0,
-    refusedConnects: 0,
-    slowAnswers: 0,
-  };
-}
-
 export function runDays(request: RangeRequest, policies: readonly PolicyName[]): DaysTotals {
-  const totals: DaysTotals = { from: request.from, seeds: request.seeds, policies: {}, network: emptyNetwork() };
+  const totals: DaysTotals = { from: request.from, seeds: request.seeds, policies: {}, network: emptyNetworkStats() };
   for (const name of policies) totals.policies[name] = emptyPolicy();
   for (let seed = request.from; seed < request.from + request.seeds; seed++)
     policies.forEach((name, index) => {
@@ -110,7 +95,7 @@ function addNetwork(sum: NetworkModelStats, day: NetworkModelStats): void {
 
 /** Totals of contiguous parts, in seed order. */
 export function mergeDays(parts: readonly DaysTotals[]): DaysTotals {
-  const merged: DaysTotals = { from: parts[0].from, seeds: 0, policies: {}, network: emptyNetwork() };
+  const merged: DaysTotals = { from: parts[0].from, seeds: 0, policies: {}, network: emptyNetworkStats() };
   for (const part of parts) {
     merged.seeds += part.seeds;
     addNetwork(merged.network, part.network);

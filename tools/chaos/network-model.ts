@@ -93,6 +93,21 @@ export interface NetworkModelStats {
   slowAnswers: number;
 }
 
+export function emptyNetworkStats(): NetworkModelStats {
+  return {
+    outages: 0,
+    linkLosses: 0,
+    outagesUnder1s: 0,
+    outages1to10s: 0,
+    outages10to60s: 0,
+    outagesOver60s: 0,
+    longestOutageMs: 0,
+    downMs: 0,
+    refusedConnects: 0,
+    slowAnswers: 0,
+  };
+}
+
 const SEED_TIMELINE = 0x6e7b;
 const SEED_MESSAGES = 0x6d5a;
 /** An answer past this is counted slow in the stats. */
@@ -112,18 +127,7 @@ export interface NetworkModelOptions {
 
 export class NetworkModel implements NetworkConditions {
   readonly parameters: NetworkModelParameters;
-  readonly stats: NetworkModelStats = {
-    outages: 0,
-    linkLosses: 0,
-    outagesUnder1s: 0,
-    outages1to10s: 0,
-    outages10to60s: 0,
-    outagesOver60s: 0,
-    longestOutageMs: 0,
-    downMs: 0,
-    refusedConnects: 0,
-    slowAnswers: 0,
-  };
+  readonly stats: NetworkModelStats = emptyNetworkStats();
   readonly #clock: Clock;
   readonly #network: EmulatedNetwork;
   readonly #timeline: SeededRandom;

@@ -19,10 +19,11 @@ import type { WorkingKeys } from "../../modules/crypto/keys";
 import type { ApprovedRecord } from "../../modules/txn/ports";
 import { CardPresentError } from "../scenario/card-desk";
 import { NetworkModel, type NetworkModelParameters, type NetworkModelStats } from "./network-model";
-import { Oracle, type Violation } from "./oracle";
-import { SecretScanner, WORKLOAD_PINS } from "./secrets";
+import type { Oracle, Violation } from "./oracle";
+import { oracleFor } from "./run";
+import { WORKLOAD_PINS } from "./secrets";
 import type { JournalOperation } from "./storage";
-import { ChaosSystem, chaosParameters, TERMINAL, type SystemEvent, type SystemObserver } from "./system";
+import { ChaosSystem, chaosParameters, type SystemEvent, type SystemObserver } from "./system";
 
 /** Opening to closing time, virtual. */
 export const TRADING_DAY_MS = 10 * 60 * 60 * 1000;
@@ -158,14 +159,7 @@ export function runTradingDay(seed: number, options: TradingDayOptions): Trading
     onLinkRestored: linkAware(options.reversalPolicy) ? () => system.guard(() => system.terminal?.linkRestored()) : undefined,
   });
   system.conditions = model;
-  const oracle = new Oracle({
-    tid: TERMINAL.tid,
-    responseTimeoutMs: parameters.responseTimeoutMs,
-    storage: system.storage,
-    ledger: system.ledger,
-    scanner: new SecretScanner(),
-    hasWorkingKeys: () => system.storage.keys.loadWorkingKeys() !== undefined,
-  });
+  const oracle = oracleFor(system);
   const observer = new DayObserver(oracle);
   system.observer = observer;
   const day = new Day(system, observer, new SeededRandom(seed));
