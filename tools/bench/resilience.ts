@@ -26,6 +26,7 @@ export interface PolicyFigures {
   readonly resolveMsMax: number | null;
   readonly resolved: number;
   readonly unresolved: number;
+  readonly owedAtClosing: number;
   readonly messages: number;
   readonly reversalMessages: number;
   readonly transactions: number;
@@ -46,6 +47,7 @@ function figuresOf(t: PolicyTotals): PolicyFigures {
     resolveMsMax: max < 0 ? null : max,
     resolved: t.resolveMs.length,
     unresolved: t.unresolved,
+    owedAtClosing: t.owedAtClosing,
     messages: t.messages,
     reversalMessages: t.reversalMessages,
     transactions: t.transactions,
@@ -84,12 +86,14 @@ export const benchmark: Benchmark = {
         `(<1 s ${n.outagesUnder1s}, 1–10 s ${n.outages1to10s}, 10–60 s ${n.outages10to60s}, ≥60 s ${n.outagesOver60s}; ` +
         `${n.linkLosses} lost links, longest ${seconds(n.longestOutageMs)}), ${n.refusedConnects} connects refused, ${n.slowAnswers} answers over 10 s`,
     );
-    console.log("policy     reversals  冲正失败  lost  doubled  p50       p99       max       unresolved  messages  0400s  refused");
+    console.log(
+      "policy     reversals  冲正失败  lost  doubled  p50       p99       max       unresolved  owed at closing  messages  0400s  refused",
+    );
     for (const name of POLICY_ORDER) {
       const f = policies[name];
       console.log(
         `${name.padEnd(10)} ${String(f.reversals).padStart(9)}  ${String(f.failed).padStart(8)}  ${String(f.lost).padStart(4)}  ${String(f.duplicated).padStart(7)}  ` +
-          `${seconds(f.resolveMsP50).padEnd(8)}  ${seconds(f.resolveMsP99).padEnd(8)}  ${seconds(f.resolveMsMax).padEnd(8)}  ${String(f.unresolved).padStart(10)}  ` +
+          `${seconds(f.resolveMsP50).padEnd(8)}  ${seconds(f.resolveMsP99).padEnd(8)}  ${seconds(f.resolveMsMax).padEnd(8)}  ${String(f.unresolved).padStart(10)}  ${String(f.owedAtClosing).padStart(15)}  ` +
           `${String(f.messages).padStart(8)}  ${String(f.reversalMessages).padStart(5)}  ${String(f.refused).padStart(7)}`,
       );
       for (const failure of totals.policies[name].failures) console.log(`  violation: ${failure}`);

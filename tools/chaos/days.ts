@@ -22,6 +22,7 @@ export interface PolicyTotals {
   /** Trigger to resolution of every record resolved within its day, in seed order. */
   resolveMs: number[];
   unresolved: number;
+  owedAtClosing: number;
   messages: number;
   reversalMessages: number;
   transactions: number;
@@ -51,6 +52,7 @@ function emptyPolicy(): PolicyTotals {
     violations: 0,
     resolveMs: [],
     unresolved: 0,
+    owedAtClosing: 0,
     messages: 0,
     reversalMessages: 0,
     transactions: 0,
@@ -75,6 +77,7 @@ export function runDays(request: RangeRequest, policies: readonly PolicyName[]):
       t.violations += day.violations.length;
       t.resolveMs.push(...day.resolveMs);
       t.unresolved += day.unresolved;
+      t.owedAtClosing += day.owedAtClosing;
       t.messages += day.messages;
       t.reversalMessages += day.reversalMessages;
       t.transactions += day.transactions;

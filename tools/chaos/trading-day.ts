@@ -70,6 +70,8 @@ export interface TradingDayResult {
   readonly resolveMs: readonly number[];
   /** Records still owed at the end of the day. */
   readonly unresolved: number;
+  /** Records owed at closing time, before the closing settlement (whose flush goes first) ran. */
+  readonly owedAtClosing: number;
   /** Messages the terminal sent during the day, and of them 0400s. */
   readonly messages: number;
   readonly reversalMessages: number;
@@ -166,9 +168,13 @@ export function runTradingDay(seed: number, options: TradingDayOptions): Trading
   let unresolved = 0;
   let customersLost = 0;
   let network = { ...model.stats };
+  let owedAtClosing = 0;
   try {
     model.start();
-    customersLost = day.trade(() => (network = { ...model.stats }));
+    customersLost = day.trade(() => {
+      network = { ...model.stats };
+      owedAtClosing = system.storage.journal.pending().length;
+    });
     unresolved = system.storage.journal.pending().length;
     observer.measuring = false;
     model.stop();
@@ -191,6 +197,7 @@ export function runTradingDay(seed: number, options: TradingDayOptions): Trading
     violations: oracle.violations,
     resolveMs: observer.resolveMs,
     unresolved,
+    owedAtClosing,
     messages: observer.messages,
     reversalMessages: observer.reversalMessages,
     transactions: observer.transactions,
