@@ -30,7 +30,7 @@ import { Keypad } from "./keypad";
 import { MsrStrobeCapture } from "./msr-capture";
 import { NvsKeyStore } from "./nvs-key-store";
 import { HardwareRandom, TraceLogSink } from "./platform";
-import { loadTerminalParameters, NVS_BLOB_BYTES_MAX, NvsBlobStore } from "./preferences";
+import { loadTerminalParameters, NVS_BLOB_BYTES_MAX, NvsBlobStore, NvsReaderCareStore } from "./preferences";
 import { DeviceTerminal, type Display } from "./terminal";
 import { SwipeGuardFlash } from "./swipe-guard-flash";
 import { TimerClock } from "./timer-clock";
@@ -168,6 +168,7 @@ export default function main(): void {
     display: new TraceDisplay(),
     language: board.language,
     contactless: openContactless(board, log),
+    readerCare: new NvsReaderCareStore(),
   });
   new Keypad({ clock, open: openDigital, rows: pins.keypadRows, columns: pins.keypadColumns, onKey: (key) => terminal.press(key) });
   log.info("xspos: platform up", { tid: parameters.tid, host: parameters.host, port: parameters.port, journalBytes: partition.byteLength });

@@ -29,8 +29,19 @@ import { FlashStateStore } from "../txn/flash-state";
 import type { PresentedCard, TerminalState, TxnJournal, WallClock } from "../txn/ports";
 import type { ReversalPolicy } from "../txn/reversal-policy";
 import { renderSlip, type Slip } from "../ui/slips";
-import { renderTitle, TerminalUi, type Intent, type Key, type NoticeId, type PendingReversalLine, type Screen } from "../ui/terminal-ui";
+import {
+  renderTitle,
+  TerminalUi,
+  type Diagnostics,
+  type Intent,
+  type Key,
+  type LinkStatus,
+  type NoticeId,
+  type PendingReversalLine,
+  type Screen,
+} from "../ui/terminal-ui";
 import type { TerminalParameters } from "./parameters";
+import { failedReads, READER_KINDS, ReaderCare, type ReaderCareStore, type ReaderKind } from "./reader-care";
 
 /** The terminal state record takes the last two sectors of the partition; the journal the rest. */
 export const STATE_SECTORS = 2;
@@ -76,6 +87,10 @@ export interface TerminalOptions {
   readonly wrapJournal?: (journal: FlashJournal) => TxnJournal;
   /** Wraps the handler of the engine's events (chaos's planted bugs). */
   readonly wrapEvents?: (handler: (event: TxnEvent) => void) => (event: TxnEvent) => void;
+  /** Where the card readers' counters live across power (NVS on the ESP32); none: in RAM for this powered period. */
+  readonly readerCare?: ReaderCareStore;
+  /** The link under the transport, for the network check (Wi-Fi state and RSSI on the ESP32). */
+  readonly linkStatus?: () => LinkStatus;
   /** The trace: contract events, screen titles, slips. */
   readonly onEvent?: (event: TerminalEvent) => void;
   /** `screen` events in the trace (default true); a device that paints the screen and logs the rest spares their garbage. */
@@ -102,6 +117,7 @@ export class Terminal {
   readonly #journal: TxnJournal;
   readonly #ui: TerminalUi;
   readonly #engine: TxnEngine;
+  readonly #readerCare: ReaderCare;
   #step: CardStep | undefined;
   /** When the response (or reversal) on the wire is due, for the countdown. */
   #deadlineMs: number | undefined;
@@ -126,6 +142,10 @@ export class Terminal {
     });
     this.#journal = options.wrapJournal?.(this.#flashJournal) ?? this.#flashJournal;
     this.#ui = new TerminalUi({ onScreen: (screen) => this.#onScreen(screen), onIntent: (intent) => this.#onIntent(intent) });
+    this.#readerCare = new ReaderCare({
+      ...(options.readerCare !== undefined ? { store: options.readerCare } : {}),
+      onCleaningDue: (reader) => this.#ui.notify(CLEANING_NOTICE[reader]),
+    });
     const handle = (event: TxnEvent) => this.#onEngineEvent(event);
     this.#engine = new TxnEngine({
       clock: options.clock,
@@ -211,7 +231,7 @@ export class Terminal {
   }
 
   /** A function key. False (with a notice) when the screen is busy. */
-  menu(fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending"): boolean {
+  menu(fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending" | "networkCheck"): boolean {
     if (!this.#ui.ready) {
       this.#ui.notify("noticeBusy");
       return false;
@@ -238,7 +258,20 @@ export class Terminal {
       case "echo":
         this.#engine.echo();
         return true;
+      case "networkCheck":
+        this.#engine.networkCheck();
+        return true;
     }
+  }
+
+  /** The readers' counters (清洁和维护). */
+  get readerCare(): ReaderCare {
+    return this.#readerCare;
+  }
+
+  /** A card read the host attempted: worked (`failure` undefined) or failed with the reader's reason. */
+  readerResult(reader: ReaderKind, failure?: string): void {
+    this.#readerCare.record(reader, failure);
   }
 
   /** The operation that waits for a card, if one does: the host reads the card for it. */
@@ -298,6 +331,8 @@ export class Terminal {
         return this.#engine.echo();
       case "settle":
         return this.#engine.settle();
+      case "networkCheck":
+        return this.#engine.networkCheck();
       case "balance":
         return this.#engine.balance(card(), args.pin);
       case "sale":
@@ -365,6 +400,7 @@ export class Terminal {
   #onEngineEvent(event: TxnEvent): void {
     this.#deadline(event);
     this.#idleWorker(event);
+    if (event.ev === "networkCheck") this.#ui.showDiagnostics(this.#diagnostics(event));
     if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
     this.#ui.onEngineEvent(event);
     if (event.ev === "journal" || event.ev === "boot") this.#countPending();
@@ -408,6 +444,23 @@ export class Terminal {
   linkRestored(): void {
     this.#idleRetries = 0;
     if (this.#engine.idle) this.#scheduleIdleRetry(0);
+  }
+
+  #diagnostics(check: Extract<TxnEvent, { ev: "networkCheck" }>): Diagnostics {
+    const link = this.#options.linkStatus?.();
+    const readers = READER_KINDS.map((reader) => {
+      const counters = this.#readerCare.state[reader];
+      return { reader, reads: counters.windowReads, failed: failedReads(counters.window), reasons: counters.reasons };
+    }).filter((r) => r.reads > 0);
+    return {
+      ok: check.ok,
+      ...(check.connectMs !== undefined ? { connectMs: check.connectMs } : {}),
+      ...(check.answerMs !== undefined ? { answerMs: check.answerMs } : {}),
+      failures: check.failures,
+      ...(link !== undefined ? { link } : {}),
+      readers,
+      cleaning: this.#readerCare.dueForCleaning(),
+    };
   }
 
   #countPending(): void {
@@ -484,3 +537,10 @@ function atRest(screen: Screen): boolean {
       return false;
   }
 }
+
+/** The notice each reader's cleaning gets. */
+const CLEANING_NOTICE = Object.freeze({
+  magstripe: "noticeCleanMagstripe",
+  contactless: "noticeCleanContactless",
+  contact: "noticeCleanContact",
+} as const satisfies Record<ReaderKind, NoticeId>);

@@ -38,7 +38,7 @@ import { HostLink, type CorrelationKey, type ExchangeOutcome } from "../link/hos
 import type { Clock } from "../platform/clock";
 import { maskPan } from "../platform/log";
 import type { Transport, TransportEndpoint } from "../platform/transport";
-import type { BatchTotals, OpenReversal, Operation, Outcome, RefusalReason, TxnEvent } from "./events";
+import type { BatchTotals, LinkFailure, OpenReversal, Operation, Outcome, RefusalReason, TxnEvent } from "./events";
 import * as messageBuilders from "./messages";
 import { nextReversalState, REVERSAL_FINAL_STATES, type ReversalEvent, type ReversalState } from "./reversal-machine";
 import { XSPOS_POLICY, type ReversalPolicy } from "./reversal-policy";
@@ -119,6 +119,8 @@ const QUEUE_MAX = 16;
 const PENDING_REVERSALS_MAX = 64;
 const AMOUNT_MAX = 999_999_999_99;
 const REVERSAL_ATTEMPTS_MAX = 10;
+/** Link failures a network check lists. */
+const LINK_FAILURES_KEPT = 4;
 /** What F48's totals hold: 3-digit counts, 12-digit amounts. */
 const FIELD_LIMITS: TxnLimits = Object.freeze({ amountMaxMinor: AMOUNT_MAX, batchCountMax: 999, batchAmountMaxMinor: 999_999_999_999 });
 /** Records whose state the engine follows at once: the pending bound plus the one in flight. */
@@ -186,6 +188,8 @@ export class TxnEngine {
   #mac: BlockCipher | undefined;
   #pik: BlockCipher | undefined;
   readonly #macOut = new Uint8Array(8);
+  /** The last link failures (what a network check shows), newest last. */
+  readonly #linkFailures: LinkFailure[] = [];
   /** Where each live reversible record stands in the reversal machine (closed ones leave). */
   readonly #records = new Map<string, ReversalState>();
 
@@ -613,6 +617,60 @@ export class TxnEngine {
     this.#records.set(stan, state);
   }
 
+  /** The last link failures, newest last (bounded): what a network check shows. */
+  #noteLinkFailure(failure: LinkFailure["failure"]): void {
+    if (this.#linkFailures.length >= LINK_FAILURES_KEPT) this.#linkFailures.shift();
+    this.#linkFailures.push({ failure, atMs: this.#options.wallClock?.nowMs() ?? this.#options.clock.nowMs() });
+  }
+
+  /**
+   * 检查网络连接: the reversals owed go first (as before any online message), then an 0820 echo whose
+   * connect (TCP and TLS) and answer times are measured, with the last link failures.
+   */
+  networkCheck(): void {
+    this.#enqueue((finish) => {
+      if (!this.#requireSignOn("networkCheck", finish)) return;
+      this.#flushReversals((reachable) => {
+        const failures = this.#linkFailures.slice();
+        if (!reachable) {
+          this.#emit({ ev: "networkCheck", ok: false, failures });
+          return this.#refuse("networkCheck", "reversalPending", finish);
+        }
+        const stan = this.#takeStan();
+        const startMs = this.#options.clock.nowMs();
+        let connectMs: number | undefined;
+        let writtenMs: number | undefined;
+        const request = messages.networkManagement(this.#identity, stan, this.#state.batch, "301");
+        this.#online(
+          "networkCheck",
+          request,
+          undefined,
+          (result) => {
+            const answer = result.kind === "answer" ? result.answer : undefined;
+            const ok = answer !== undefined && answer.f39 === "00" && answer.macValid;
+            const answerMs = ok && writtenMs !== undefined ? this.#options.clock.nowMs() - writtenMs : undefined;
+            this.#emit({
+              ev: "networkCheck",
+              ok,
+              ...(connectMs !== undefined ? { connectMs } : {}),
+              ...(answerMs !== undefined ? { answerMs } : {}),
+              failures: this.#linkFailures.slice(),
+            });
+            if (ok) return this.#result({ op: "networkCheck", stan, outcome: "approved", f39: "00" }, finish);
+            this.#finishWith("networkCheck", stan, result, finish);
+          },
+          {
+            beforeWrite: () => (connectMs = this.#options.clock.nowMs() - startMs),
+            onWaiting: () => {
+              writtenMs = this.#options.clock.nowMs();
+              this.#emit({ ev: "exchange", op: "networkCheck", stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs });
+            },
+          },
+        );
+      });
+    });
+  }
+
   /** Records still owed a reversal, as settlement reports them. */
   #openReversals(): OpenReversal[] {
     return this.#options.journal
@@ -713,6 +771,7 @@ export class TxnEngine {
         },
       },
       (outcome: ExchangeOutcome) => {
+        if (outcome.kind !== "response") this.#noteLinkFailure(outcome.failure);
         if (outcome.kind === "notSent") return done({ kind: "notSent" });
         if (outcome.kind === "noResponse") return done({ kind: "noResponse" });
         let message: IsoMessage;

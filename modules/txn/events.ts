@@ -6,7 +6,7 @@
  */
 import type { FinancialOp, ReversalReason } from "./ports";
 
-export type Operation = "sale" | "void" | "refund" | "balance" | "signOn" | "signOff" | "echo" | "settle";
+export type Operation = "sale" | "void" | "refund" | "balance" | "signOn" | "signOff" | "echo" | "settle" | "networkCheck";
 export type Outcome = "approved" | "declined" | "timeout" | "refused" | "failed";
 
 /** Why an operation was refused on the terminal, before anything was sent. */
@@ -25,6 +25,12 @@ export type RefusalReason =
   | "batchLimit"
   /** A reversal must go first and could not be sent (no network): nothing else may go before it. */
   | "reversalPending";
+
+/** A link failure as a network check lists it: what failed and when (wall clock). */
+export interface LinkFailure {
+  readonly failure: "refused" | "handshake" | "connectTimeout" | "busy" | "timeout" | "closed" | "reset" | "protocol";
+  readonly atMs: number;
+}
 
 /** One open 冲正失败 (or due reversal) as reports list it: no PAN. */
 export interface OpenReversal {
@@ -156,8 +162,27 @@ export type TxnEvent =
       /** Reversals still owed when settlement ran (冲正失败 reported to the acquirer). */
       readonly openReversals: readonly OpenReversal[];
     }
+  /**
+   * 检查网络连接's measurements: `connectMs` TCP connect and TLS handshake, `answerMs` the echo's round
+   * trip from its last byte; `failures` the last link failures, newest last.
+   */
+  | {
+      readonly ev: "networkCheck";
+      readonly ok: boolean;
+      readonly connectMs?: number;
+      readonly answerMs?: number;
+      readonly failures: readonly LinkFailure[];
+    }
   /** Nothing runs or waits any more: a screen that only showed progress may go. */
   | { readonly ev: "idle" };
 
 /** The events of the contract's trace; the others (exchange, reversal, idle) feed the screen only. */
-export const TRACE_EVENTS: readonly TxnEvent["ev"][] = Object.freeze(["boot", "send", "recv", "journal", "result", "settlement"]);
+export const TRACE_EVENTS: readonly TxnEvent["ev"][] = Object.freeze([
+  "boot",
+  "send",
+  "recv",
+  "journal",
+  "result",
+  "settlement",
+  "networkCheck",
+]);

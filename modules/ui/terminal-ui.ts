@@ -20,7 +20,7 @@
  * is dropped, since 冲正失败 already says what became of it.
  */
 import type { FinancialOp } from "../txn/ports";
-import type { BatchTotals, OpenReversal, Operation, Outcome as EngineOutcome, RefusalReason, TxnEvent } from "../txn/events";
+import type { BatchTotals, LinkFailure, OpenReversal, Operation, Outcome as EngineOutcome, RefusalReason, TxnEvent } from "../txn/events";
 import { assert } from "../base/assert";
 import { fill, formatAmount, RESPONSE_REASONS, TEXTS, type Language, type TextId } from "./texts";
 
@@ -87,12 +87,38 @@ export type Screen =
   /** A record owed from before went through: once, until acknowledged. */
   | { readonly kind: "reversedNotice"; readonly op: FinancialOp; readonly stan: string; readonly amount: number }
   | { readonly kind: "settlement"; readonly phase: "totals" | "upload"; readonly uploaded: number; readonly toUpload: number }
+  | ({ readonly kind: "diagnostics" } & Diagnostics)
   | {
       readonly kind: "settlementDone";
       readonly balanced: boolean;
       readonly totals: BatchTotals;
       readonly openReversals: readonly OpenReversal[];
     };
+
+/** The link under the transport, as the host sees it (Wi-Fi on the ESP32). */
+export interface LinkStatus {
+  readonly up: boolean;
+  /** Signal strength, where the radio reports it. */
+  readonly rssiDbm?: number;
+}
+
+/** 检查网络连接 and 清洁和维护 on one screen: the link, the echo's timings, the last failures, the readers. */
+export interface Diagnostics {
+  readonly ok: boolean;
+  readonly connectMs?: number;
+  readonly answerMs?: number;
+  readonly failures: readonly LinkFailure[];
+  readonly link?: LinkStatus;
+  /** Each reader with reads in its window: how many of them failed, and the failures by reason (totals). */
+  readonly readers: readonly {
+    readonly reader: "magstripe" | "contactless" | "contact";
+    readonly reads: number;
+    readonly failed: number;
+    readonly reasons: Readonly<Record<string, number>>;
+  }[];
+  /** Readers the merchant should clean. */
+  readonly cleaning: readonly ("magstripe" | "contactless" | "contact")[];
+}
 
 /** The host application's card steps: a card is asked for, its PIN, a void's original to confirm. */
 export type AskInput =
@@ -121,7 +147,10 @@ export type NoticeId =
   | "noticeCardUnreadable"
   | "noticeNoSlip"
   | "noticeVoidNotFound"
-  | "noticeStanEmpty";
+  | "noticeStanEmpty"
+  | "noticeCleanMagstripe"
+  | "noticeCleanContactless"
+  | "noticeCleanContact";
 
 export interface RenderedScreen {
   readonly title: string;
@@ -183,6 +212,7 @@ export class TerminalUi {
       case "pendingReversals":
       case "result":
       case "settlementDone":
+      case "diagnostics":
         return true;
       default:
         return false;
@@ -219,8 +249,9 @@ export class TerminalUi {
         if (event.deferred) this.#attend({ kind: "reversedNotice", op: event.op, stan: event.stan, amount: event.amount });
         return;
       case "result":
-        // The settlement report says it all: its approval must not replace the totals with 交易成功.
+        // The settlement report and the network check say it all: their result must not replace them.
         if (event.op === "settle" && event.outcome === "approved" && this.#lastReport?.kind === "settlementDone") return;
+        if (event.op === "networkCheck" && this.#lastReport?.kind === "diagnostics") return;
         return this.#report(resultScreen(event));
       case "settlementProgress":
         return this.#report({ kind: "settlement", phase: event.phase, uploaded: event.uploaded, toUpload: event.toUpload });
@@ -241,6 +272,11 @@ export class TerminalUi {
     if (input.kind === "presentCard") this.#asked = { op: input.op, amount: input.amount };
     const asked = this.#asked ?? { op: "sale", amount: 0 };
     this.#report(input.kind === "enterPin" ? { kind: "pin", entered: 0, op: asked.op, amount: asked.amount } : input);
+  }
+
+  /** The network check's findings, with the link and the readers (the host adds what only it knows). */
+  showDiagnostics(diagnostics: Diagnostics): void {
+    this.#report({ kind: "diagnostics", ...diagnostics });
   }
 
   /** How many reversals are owed: the idle screen shows it. */
@@ -306,6 +342,7 @@ export class TerminalUi {
         return;
       case "result":
       case "settlementDone":
+      case "diagnostics":
         return this.#pressAcknowledge(key);
       case "processing":
       case "reversing":
@@ -482,6 +519,7 @@ const OPERATION_TEXT: Readonly<Record<Operation, TextId>> = Object.freeze({
   signOff: "opSignOff",
   echo: "opEcho",
   settle: "opSettle",
+  networkCheck: "opNetworkCheck",
 });
 
 const OUTCOME_TEXT: Readonly<Record<Outcome, TextId>> = Object.freeze({
@@ -525,6 +563,8 @@ export function renderTitle(screen: Screen, language: Language): string {
       return resultTitle(screen, language);
     case "reversedNotice":
       return fill("reversedNotice", language, { stan: screen.stan });
+    case "diagnostics":
+      return fill(screen.ok ? "networkCheckOk" : "networkCheckFailed", language);
     default:
       return fill(TITLE_TEXT[screen.kind], language);
   }
@@ -540,7 +580,10 @@ const TITLE_TEXT = Object.freeze({
   reversalFailed: "reversalFailed",
   settlement: "settlement",
   settlementDone: "settlementDone",
-} as const satisfies Record<Exclude<Screen["kind"], "idle" | "amount" | "stanEntry" | "result" | "reversedNotice">, TextId>);
+} as const satisfies Record<
+  Exclude<Screen["kind"], "idle" | "amount" | "stanEntry" | "result" | "reversedNotice" | "diagnostics">,
+  TextId
+>);
 
 /** The screen's title and lines in `language`. */
 export function render(screen: Screen, language: Language): RenderedScreen {
@@ -606,6 +649,8 @@ function renderLines(screen: Screen, language: Language): string[] {
       ];
     case "settlementDone":
       return settlementLines(screen, language);
+    case "diagnostics":
+      return diagnosticsLines(screen, language);
   }
 }
 
@@ -651,6 +696,38 @@ export function settlementLines(
   ];
   if (screen.openReversals.length > 0) lines.push(t("settlementPendingReversals", { count: String(screen.openReversals.length) }));
   return lines;
+}
+
+const READER_TEXT = Object.freeze({ magstripe: "readerMagstripe", contactless: "readerContactless", contact: "readerContact" } as const);
+const CLEAN_TEXT = Object.freeze({
+  magstripe: "noticeCleanMagstripe",
+  contactless: "noticeCleanContactless",
+  contact: "noticeCleanContact",
+} as const);
+/** Link failures the screen lists (the engine keeps four). */
+const FAILURE_LINES_MAX = 2;
+
+function diagnosticsLines(screen: Diagnostics, language: Language): string[] {
+  const t = (id: TextId, values?: Readonly<Record<string, string>>) => fill(id, language, values);
+  const lines: string[] = [];
+  if (screen.link !== undefined)
+    lines.push(
+      !screen.link.up
+        ? t("linkDown")
+        : screen.link.rssiDbm === undefined
+          ? t("linkUp")
+          : t("linkUpRssi", { rssi: String(screen.link.rssiDbm) }),
+    );
+  if (screen.connectMs !== undefined) {
+    const answer = screen.answerMs === undefined ? "—" : String(screen.answerMs);
+    lines.push(t("networkTimings", { connect: String(screen.connectMs), answer }));
+  }
+  for (const f of screen.failures.slice(-FAILURE_LINES_MAX))
+    lines.push(t("networkFailure", { time: new Date(f.atMs).toISOString().slice(11, 19), failure: f.failure }));
+  for (const r of screen.readers)
+    lines.push(t("readerLine", { reader: TEXTS[READER_TEXT[r.reader]][language], failed: String(r.failed), reads: String(r.reads) }));
+  for (const reader of screen.cleaning) lines.push(t(CLEAN_TEXT[reader]));
+  return lines.slice(0, LINES_MAX);
 }
 
 const REVERSAL_STATE_TEXT = Object.freeze({ reversalDue: "pendingStateDue", failed: "pendingStateFailed" } as const);

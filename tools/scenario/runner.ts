@@ -284,7 +284,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         case "signOn":
         case "signOff":
         case "echo":
-        case "settle": {
+        case "settle":
+        case "networkCheck": {
           const op = step.op;
           return powered(() => on(index)?.run(op));
         }
