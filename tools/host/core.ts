@@ -178,11 +178,13 @@ export class HostCore implements HostHandler {
     const fields = outcome.fields;
     if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
     if (fault?.kind === "wrongMerchant" && fields[42] !== undefined) fields[42] = otherMerchant(fields[42]);
-    if (outcome.keys !== undefined) fields[64] = "0000000000000000";
+    // stripMac answers without F64 at all (the bitmap says so): an approval the terminal must never accept.
+    const macKeys = fault?.kind === "stripMac" ? undefined : outcome.keys;
+    if (macKeys !== undefined) fields[64] = "0000000000000000";
     let response: Uint8Array;
     try {
       response = this.#codec.encode({ tpdu: responseTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
-      if (outcome.keys !== undefined) this.#codec.writeMac(response, cupEcbMac(outcome.keys.mak, this.#codec.macInput(response)));
+      if (macKeys !== undefined) this.#codec.writeMac(response, cupEcbMac(macKeys.mak, this.#codec.macInput(response)));
     } catch (error) {
       // No answer can be built (an echoed field the response cannot carry): close this connection only.
       if (this.#onInternalError === undefined) throw error;
