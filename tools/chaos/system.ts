@@ -47,6 +47,8 @@ export interface PortHooks {
   clock?(clock: Clock, system: ChaosSystem): Clock;
   /** Wraps the handler of the engine's domain events (what the screens and the trace hear). */
   events?(handler: (event: TxnEvent) => void, system: ChaosSystem): (event: TxnEvent) => void;
+  /** Wraps the transport the terminal is given (a capture, `chaos --pcap`). */
+  transport?(transport: Transport, system: ChaosSystem): Transport;
 }
 
 export interface SystemObserver {
@@ -165,7 +167,7 @@ export class ChaosSystem {
     const p = this.parameters;
     this.terminal = new Terminal({
       clock: this.hooks.clock?.(baseClock, this) ?? baseClock,
-      transport,
+      transport: this.hooks.transport?.(transport, this) ?? transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
       flash: this.storage.flash,
       random: this.storage.options.random,

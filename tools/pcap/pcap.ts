@@ -5,8 +5,9 @@
  * with its handshake, data segments (at most one MSS each) with consistent
  * sequence and acknowledgement numbers, and its FIN or RST, so Wireshark's
  * TCP analysis and the cup8583 dissector (tools/wireshark) read it as a real
- * capture. Packets are kept in memory and written once (`bytes()`); a limit
- * on packets keeps a runaway run from eating the machine.
+ * capture. Packets are kept in memory and written once (`bytes()`); past a
+ * limit on packets (a simulator left running for days) later packets are
+ * counted, not kept, so a capture never stops the run it records.
  */
 import { assert, assertInteger } from "../../modules/base/assert";
 
@@ -40,15 +41,24 @@ const EPHEMERAL_PORT_FIRST = 49152;
 export class PcapWriter {
   readonly #packets: Uint8Array[] = [];
   #bytes = 24;
+  #dropped = 0;
 
   get packetCount(): number {
     return this.#packets.length;
   }
 
+  /** Packets not kept because the capture was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
   /** Appends one link-layer frame captured at `timeMs` (Unix epoch milliseconds, fractions kept to the microsecond). */
   packet(timeMs: number, frame: Uint8Array): void {
     assert(Number.isFinite(timeMs) && timeMs >= 0, "PcapWriter: time must be a non-negative epoch in ms");
-    assert(this.#packets.length < PACKETS_MAX, `PcapWriter: more than ${PACKETS_MAX} packets`);
+    if (this.#packets.length === PACKETS_MAX) {
+      this.#dropped++;
+      return;
+    }
     const micros = Math.round(timeMs * 1000);
     const record = new Uint8Array(16 + frame.length);
     const view = new DataView(record.buffer);
