@@ -6,7 +6,7 @@ STAMP := node_modules/.install-stamp
 TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
-.PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps \
+.PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps wireshark-deps \
 	sdk sdk-debs esp32-link device-test native-terminal
 
 $(STAMP): package.json package-lock.json
@@ -26,6 +26,7 @@ test: install
 	@echo "== device-test (Moddable runtime, x-cli-lin)"; $(MAKE) --no-print-directory device-test
 	@echo "== lint"; $(MAKE) --no-print-directory lint
 	@echo "== browser"; $(MAKE) --no-print-directory browser-deps
+	@echo "== wireshark"; $(MAKE) --no-print-directory wireshark-deps
 	@echo "== jest (Node)"; $(JEST) --ci
 	@echo "== soak"; $(MAKE) --no-print-directory soak
 	@echo "== XS"; node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts
@@ -82,6 +83,12 @@ manifest-check: install
 browser-deps:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	@fc-list :lang=zh 2>/dev/null | grep -q . || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-wqy-microhei)
+
+# tests/node/wireshark runs the cup8583 dissector (tools/wireshark) in Debian's tshark. wireshark-common asks
+# whether non-root users may capture; answered "no" beforehand so the install never waits for a terminal.
+wireshark-deps:
+	@command -v tshark >/dev/null || { echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections && \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y tshark; }
 
 # ---------------------------------------------------------------------------------------------------------
 # The Moddable SDK. $MODDABLE set by the user (an SDK installed as Moddable's docs say, tools built) wins;

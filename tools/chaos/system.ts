@@ -49,6 +49,8 @@ export interface PortHooks {
   clock?(clock: Clock, system: ChaosSystem): Clock;
   /** Wraps the handler of the engine's domain events (what the screens and the trace hear). */
   events?(handler: (event: TxnEvent) => void, system: ChaosSystem): (event: TxnEvent) => void;
+  /** Wraps the transport the terminal is given (a capture, `chaos --pcap`). */
+  transport?(transport: Transport, system: ChaosSystem): Transport;
 }
 
 /** What else a world may vary beyond the terminal's parameters. */
@@ -179,7 +181,7 @@ export class ChaosSystem {
     const p = this.parameters;
     this.terminal = new Terminal({
       clock: this.hooks.clock?.(baseClock, this) ?? baseClock,
-      transport,
+      transport: this.hooks.transport?.(transport, this) ?? transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
       flash: this.storage.flash,
       random: this.storage.options.random,
