@@ -182,6 +182,8 @@ class LinTerminal {
     }
     if (command.run !== undefined) {
       if (!OPERATIONS.includes(command.run)) return emit({ error: "input", detail: `no operation ${command.run}` });
+      // When the terminal took the command (its clock): where a sale's terminal-side time starts.
+      emit({ t: this.#clock.nowMs(), accepted: command.run });
       const card = command.swipe === undefined ? undefined : this.#read(command.swipe);
       return this.#terminal.run(command.run as Operation, {
         ...(command.amount !== undefined ? { amount: command.amount } : {}),
