@@ -38,7 +38,7 @@ import { TlsTransport } from "../esp32/tls-transport";
 import { readLines } from "./console";
 import { FileFlash } from "./file-flash";
 import { openNvs } from "./nvs";
-import { argv, exit } from "./process";
+import { argv, exit, memory } from "./process";
 
 /** Build-time facts (manifest.json `config`; journalBytes and sectorBytes from partitions.csv via the Makefile). */
 interface LinConfig {
@@ -126,6 +126,7 @@ interface Command {
   readonly pin?: string;
   readonly stan?: string;
   readonly journal?: boolean;
+  readonly memory?: boolean;
   readonly quit?: boolean;
 }
 
@@ -198,6 +199,7 @@ class LinTerminal {
       return;
     }
     if (command.journal === true) return this.#journal();
+    if (command.memory === true) return emit({ memory: memory() });
     emit({ error: "input", detail: "no command in the line" });
   }
 
