@@ -56,6 +56,12 @@ async function main(): Promise<number> {
     const signOn = await terminal.waitFor(isResult("signOn"));
     step("sign-on over TLS (pinned CA, server name)", signOn.outcome === "approved", JSON.stringify(signOn));
 
+    const memory = async () => {
+      const from = terminal!.lines.length;
+      terminal!.send({ memory: true });
+      return (await terminal!.waitFor((l) => l.memory !== undefined, 10_000, from)).memory as Record<string, number>;
+    };
+    const idle = await memory();
     const saleFrom = terminal.lines.length;
     terminal.send({ run: "sale", amount: 1234, swipe: swipeBits(CARD), pin: PIN });
     const sale = await terminal.waitFor(isResult("sale"), 30_000, saleFrom);
@@ -66,6 +72,7 @@ async function main(): Promise<number> {
     const sentMs = at((l) => l.ev === "send" && l.mti === "0200");
     const answeredMs = at((l) => l.ev === "recv" && l.mti === "0210");
     const terminalSideMs = (sale.t as number) - acceptedMs - (answeredMs - sentMs);
+    const afterSale = await memory();
 
     host.core.faults.add(parseFault({ kind: "noResponse", mti: "0200" }));
     const timeoutFrom = terminal.lines.length;
@@ -98,9 +105,18 @@ async function main(): Promise<number> {
     const figures = {
       saleTerminalSideMs: terminalSideMs,
       saleHostAnswerMs: answeredMs - sentMs,
+      idleLive: { chunkBytes: idle.chunkBytes, heapSlots: idle.heapSlots },
+      salePeak: { chunkBytes: afterSale.chunkBytesPeak, heapSlots: afterSale.heapSlotsPeak },
+      afterSaleLive: { chunkBytes: afterSale.chunkBytes, heapSlots: afterSale.heapSlots },
+      creation: { chunkBytes: afterSale.chunkBytesMax, heapSlots: afterSale.heapSlotsMax },
       binaryBytes: fs.statSync(NATIVE_TERMINAL).size,
     };
     console.log(`native-smoke: sale terminal-side ${terminalSideMs} ms (card read to approval, less the host's ${answeredMs - sentMs} ms)`);
+    console.log(
+      `native-smoke: XS during the sale: filled ${afterSale.chunkBytesPeak} of ${afterSale.chunkBytesMax} chunk bytes, ` +
+        `${afterSale.heapSlotsPeak} of ${afterSale.heapSlotsMax} heap slots before a collection; live idle ${idle.chunkBytes} B / ${idle.heapSlots} slots, ` +
+        `after the sale ${afterSale.chunkBytes} B / ${afterSale.heapSlots} slots`,
+    );
     fs.mkdirSync(path.join(REPO_ROOT, "artifacts"), { recursive: true });
     fs.writeFileSync(path.join(REPO_ROOT, "artifacts/native-smoke.json"), JSON.stringify(figures, null, 2) + "\n");
     return 0;
