@@ -24,6 +24,36 @@ const DEVICE_MISSING_GLOBALS = [
   "__filename",
 ].map((name) => ({ name, message: "The firmware core gets IO and time only through modules/platform." }));
 
+/** Node modules are never imported by the firmware core; `rooms`: the core's own rooms a room must not reach into. */
+function coreImports(rooms) {
+  return {
+    // Exact names, so that the core's own ../crypto folder is not mistaken for Node's crypto.
+    paths: ["fs", "net", "tls", "crypto", "path", "os", "child_process", "http", "worker_threads"].map((name) => ({
+      name,
+      message: "No Node modules in the firmware core.",
+    })),
+    patterns: [{ group: ["node:*"], message: "No Node modules in the firmware core." }, ...rooms],
+  };
+}
+
+/** Emulated hardware and test cards are for hosts and tests; the device image never carries them. */
+const NO_EMULATORS = [
+  {
+    group: ["**/emulators/*", "**/card/test-cards"],
+    message: "The firmware core runs on real hardware: emulators and test cards are tools'.",
+  },
+];
+/** The engine speaks domain events; screens and slips are the UI's, the assembly is the terminal's. */
+const TXN_ROOMS = [{ group: ["**/ui/*", "**/terminal/*"], message: "txn must not depend on ui or terminal: emit a domain event instead." }];
+const UI_ROOMS = [{ group: ["**/terminal/*"], message: "ui must not depend on the terminal assembly." }];
+/** The rooms below the engine know nothing of transactions, screens or the assembly. */
+const LOWER_ROOMS = [
+  {
+    group: ["**/txn/*", "**/ui/*", "**/terminal/*"],
+    message: "A lower room (base, platform, crypto, iso8583, journal, link, card) must not depend on txn, ui or terminal.",
+  },
+];
+
 export default tseslint.config(
   { ignores: ["node_modules/", "var/", "artifacts/", "tests/fixtures/", "coverage/"] },
   js.configs.recommended,
@@ -40,17 +70,7 @@ export default tseslint.config(
     files: ["modules/**/*.ts"],
     rules: {
       "no-restricted-globals": ["error", ...DEVICE_MISSING_GLOBALS],
-      "no-restricted-imports": [
-        "error",
-        {
-          // Exact names, so that the core's own ../crypto folder is not mistaken for Node's crypto.
-          paths: ["fs", "net", "tls", "crypto", "path", "os", "child_process", "http", "worker_threads"].map((name) => ({
-            name,
-            message: "No Node modules in the firmware core.",
-          })),
-          patterns: [{ group: ["node:*"], message: "No Node modules in the firmware core." }],
-        },
-      ],
+      "no-restricted-imports": ["error", coreImports([])],
       // Moddable freezes preloaded modules: module-level state must be const (and frozen tables).
       "no-restricted-syntax": [
         "error",
@@ -77,5 +97,22 @@ export default tseslint.config(
         URL: "readonly",
       },
     },
+  },
+  // Room boundaries (later entries override the core-wide rule above for their files).
+  {
+    files: ["modules/txn/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", coreImports([...NO_EMULATORS, ...TXN_ROOMS])] },
+  },
+  {
+    files: ["modules/ui/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", coreImports([...NO_EMULATORS, ...UI_ROOMS])] },
+  },
+  {
+    files: ["modules/terminal/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", coreImports(NO_EMULATORS)] },
+  },
+  {
+    files: ["modules/{base,platform,crypto,iso8583,journal,link}/**/*.ts", "modules/card/!(test-cards).ts"],
+    rules: { "no-restricted-imports": ["error", coreImports([...NO_EMULATORS, ...LOWER_ROOMS])] },
   },
 );

@@ -11,7 +11,12 @@
 import config from "mc/config";
 import Preference from "preference";
 import { assert, assertInteger } from "../../modules/base/assert";
-import { PARAMETER_TABLE, ParameterError, resolveParameters, type TerminalParameters as CoreParameters } from "../../modules/terminal/parameters";
+import {
+  PARAMETER_TABLE,
+  ParameterError,
+  resolveParameters,
+  type TerminalParameters as CoreParameters,
+} from "../../modules/terminal/parameters";
 
 export { ParameterError };
 

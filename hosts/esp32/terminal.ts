@@ -13,19 +13,10 @@ import { assertInteger } from "../../modules/base/assert";
 import { CardError } from "../../modules/card/apdu";
 import { MsrError } from "../../modules/card/msr";
 import { CardReader, type ContactlessDevice } from "../../modules/card/reader";
-import type { CipherProvider } from "../../modules/crypto/block-cipher";
-import type { KeyStore } from "../../modules/crypto/key-store";
-import type { SecretKey } from "../../modules/crypto/keys";
-import type { TerminalIdentity } from "../../modules/journal/format";
-import type { Clock, TimerHandle } from "../../modules/platform/clock";
-import type { Flash } from "../../modules/platform/flash";
+import type { TimerHandle } from "../../modules/platform/clock";
 import type { Logger } from "../../modules/platform/log";
-import type { Random } from "../../modules/platform/random";
-import type { Transport, TransportEndpoint } from "../../modules/platform/transport";
 import { chipCard, EmvTerminalData, swipedCard } from "../../modules/terminal/cards";
-import type { TerminalParameters } from "../../modules/terminal/parameters";
-import { Terminal, type TerminalEvent } from "../../modules/terminal/terminal";
-import type { WallClock } from "../../modules/txn/ports";
+import { Terminal, type TerminalEvent, type TerminalOptions } from "../../modules/terminal/terminal";
 import type { Language } from "../../modules/ui/texts";
 import { render, renderNotice, type Key, type RenderedScreen, type Screen } from "../../modules/ui/terminal-ui";
 
@@ -36,21 +27,11 @@ export interface Display {
   show(screen: RenderedScreen): void;
 }
 
-export interface DeviceTerminalOptions {
-  readonly clock: Clock;
-  readonly transport: Transport;
-  readonly endpoint: TransportEndpoint;
-  /** The whole journal partition: the journal, then STATE_SECTORS for the state record. */
-  readonly flash: Flash;
-  readonly random: Random;
-  readonly keys: KeyStore;
-  /** SM4 data-at-rest key sealing the PAN in the journal. */
-  readonly dataKey: SecretKey;
-  /** The engine's MAC and PIN ciphers (cipher-route.ts); default modules/crypto's TypeScript ones. */
-  readonly ciphers?: CipherProvider;
-  readonly identity: TerminalIdentity;
-  readonly parameters: TerminalParameters;
-  readonly wallClock: WallClock;
+/** The terminal's own options, less the trace and screen callbacks this class owns, plus the device's parts. */
+export interface DeviceTerminalOptions extends Omit<
+  TerminalOptions,
+  "log" | "onEvent" | "onScreen" | "onSlip" | "traceScreens" | "wrapJournal" | "wrapEvents"
+> {
   readonly log: Logger;
   readonly display: Display;
   readonly language?: Language;
@@ -74,22 +55,16 @@ export class DeviceTerminal {
     this.#tickMs = options.tickMs ?? 250;
     assertInteger(this.#tickMs, 10, 10_000, "tickMs");
     this.#terminal = new Terminal({
-      clock: options.clock,
-      transport: options.transport,
-      endpoint: options.endpoint,
-      flash: options.flash,
-      random: options.random,
-      keys: options.keys,
-      dataKey: options.dataKey,
-      ciphers: options.ciphers,
-      identity: options.identity,
-      parameters: options.parameters,
-      wallClock: options.wallClock,
-      log: options.log,
+      ...options,
       onEvent: (event) => this.#logEvent(event),
+      traceScreens: false,
       onScreen: (screen) => this.#paint(screen),
     });
-    this.#terminalData = new EmvTerminalData({ ifdSerial: options.identity.ifdSerial, random: options.random, nowMs: () => options.wallClock.nowMs() });
+    this.#terminalData = new EmvTerminalData({
+      ifdSerial: options.identity.ifdSerial,
+      random: options.random,
+      nowMs: () => options.wallClock.nowMs(),
+    });
     this.#contactlessReader = options.contactless === undefined ? undefined : new CardReader({ contactless: options.contactless });
   }
 
@@ -167,14 +142,19 @@ export class DeviceTerminal {
     const language = this.#options.language ?? "zh";
     const rendered = render(screen, language);
     const notice = this.#terminal.ui.notice;
-    this.#options.display.show(notice === undefined ? rendered : { title: rendered.title, lines: [...rendered.lines, renderNotice(notice, language)] });
+    this.#options.display.show(
+      notice === undefined ? rendered : { title: rendered.title, lines: [...rendered.lines, renderNotice(notice, language)] },
+    );
   }
 
   /** Events carry MTI, STAN, F39, journal states and screen titles only: no PAN or track data reaches the log. */
   #logEvent(event: TerminalEvent): void {
     const fields: Record<string, string | number | boolean> = {};
-    for (const [name, value] of Object.entries(event))
+    const values = event as unknown as Readonly<Record<string, unknown>>;
+    for (const name in values) {
+      const value = values[name];
       if (name !== "ev" && (typeof value === "string" || typeof value === "number" || typeof value === "boolean")) fields[name] = value;
+    }
     this.#options.log.info(`txn: ${event.ev}`, fields);
   }
 }

@@ -9,7 +9,10 @@
  * memory before anything can allocate in XS, parsed from the copy, and the
  * copy is zeroized; key material never stays in a C buffer longer than the
  * parse. The server must chain to a pinned CA (VERIFY_REQUIRED, hostname
- * checked); a client certificate and key are optional.
+ * checked); a client certificate and key are optional. Only AEAD suites are
+ * offered: TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305, and the TLS 1.3
+ * suites where mbedtls has TLS 1.3 (the host accepts nothing else,
+ * tools/host/server.ts TLS_CIPHERS).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -52,6 +55,22 @@
 
 #define TLS_CERTIFICATE_BYTES_MAX 8192
 #define TLS_SERVER_NAME_BYTES_MAX 253
+
+/* Zero-terminated, static: mbedtls keeps the pointer. Preference order: AES-GCM first (hardware AES on the ESP32). */
+static const int tlsCiphersuites[] = {
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+	MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+#endif
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	0,
+};
 
 typedef struct {
 	int fd;
@@ -226,6 +245,7 @@ static int tlsConfigure(TlsSocket *tls)
 #else
 	mbedtls_ssl_conf_min_version(&tls->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 #endif
+	mbedtls_ssl_conf_ciphersuites(&tls->conf, tlsCiphersuites);
 	mbedtls_ssl_conf_authmode(&tls->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	mbedtls_ssl_conf_ca_chain(&tls->conf, &tls->ca, NULL);
 	mbedtls_ssl_conf_rng(&tls->conf, mbedtls_ctr_drbg_random, &tls->drbg);

@@ -4,12 +4,10 @@
  * RFC 8998, so the terminal carries one 128-bit cipher. Checked against the
  * RFC 8998 appendix A.1 vector.
  *
- * Nonce scheme (12 bytes, never reused under one key): 4-byte big-endian
- * domain (what is sealed, e.g. the journal's PAN field) || 8-byte big-endian
- * sequence number that the caller persists and only ever increases (the
- * journal's record sequence). `writeNonce` builds it. A repeated nonce under
- * the same key leaks the XOR of two plaintexts and lets a tag be forged, so
- * the sequence must survive power loss before the sealed data does.
+ * Nonces (12 bytes) are the caller's: one must never repeat under one key (a
+ * repeat leaks the XOR of two plaintexts and lets a tag be forged). The one
+ * user, the journal, builds its nonce from its partition epoch and record seq
+ * (modules/journal/format.ts `writePanNonce`, docs/journal-format.md §4).
  *
  * Allocation-free when the caller passes `out`: counter, keystream and GHASH
  * state live in the instance.
@@ -24,20 +22,6 @@ export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 /** Largest plaintext or associated data accepted: the journal seals at most a few dozen bytes. */
 export const SEAL_BYTES_MAX = 4096;
-
-/** Writes the 12-byte nonce `domain || sequence` (see the module comment) into `out`. */
-export function writeNonce(domain: number, sequence: number, out = new Uint8Array(NONCE_BYTES)): Uint8Array {
-  if (!Number.isInteger(domain) || domain < 0 || domain > 0xffffffff)
-    throw new CryptoInputError("nonce", "nonce domain must be a 32-bit unsigned integer");
-  if (!Number.isSafeInteger(sequence) || sequence < 0)
-    throw new CryptoInputError("nonce", "nonce sequence must be a non-negative safe integer");
-  assert(out.length === NONCE_BYTES, "writeNonce: out must be 12 bytes");
-  const high = Math.floor(sequence / 2 ** 32);
-  const low = sequence % 2 ** 32;
-  const words = [domain, high, low];
-  for (let w = 0; w < 3; w++) for (let b = 0; b < 4; b++) out[4 * w + b] = (words[w] >>> (24 - 8 * b)) & 0xff;
-  return out;
-}
 
 export class Gcm {
   readonly #cipher: BlockCipher;

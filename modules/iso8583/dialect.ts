@@ -83,6 +83,7 @@ export const CUP: Dialect = Object.freeze({
     "49 an3", // currency
     "52 b8", // PIN block
     "53 n16", // security control
+    "54 an...120", // balance amounts (0210 of a balance inquiry), 20 characters each
     "55 b...255", // ICC data (BER-TLV)
     "59 ans...600", // custom (A1/A2/A5 TLV)
     "60 n...17 L", // type, batch, network management code, ...

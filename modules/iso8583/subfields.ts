@@ -21,7 +21,7 @@ function allDigits(field: number, value: string): void {
   digits(field, 0, value, value.length);
 }
 
-/** Zero-padded decimal of a non-negative integer amount or count. */
+/** Zero-padded decimal of a non-negative integer amount or count; a value too wide is a programming error (assert). */
 export function padNumber(value: number, width: number): string {
   assertInteger(value, 0, 10 ** width - 1, `a ${width}-digit number`);
   return String(value).padStart(width, "0");
@@ -73,8 +73,13 @@ export function encodeField60(value: Field60): string {
   return out;
 }
 
+const F60_DIGITS_MAX = 17;
+
 export function decodeField60(value: string): Field60 {
   allDigits(60, value);
+  // Refused, not cut: digits past 60.7 would be dropped without a word.
+  if (value.length > F60_DIGITS_MAX)
+    throw new Iso8583Error(60, F60_DIGITS_MAX, "lengthOverMaximum", `${value.length} digits; 60.1 to 60.7 hold ${F60_DIGITS_MAX}`);
   const out: Record<string, string> = {};
   let at = 0;
   for (const [name, width] of F60_PARTS) {
@@ -102,9 +107,14 @@ export function encodeField61(value: Field61): string {
   return digits(61, 0, value.batch, 6) + digits(61, 6, value.stan, 6) + (value.date === undefined ? "" : digits(61, 12, value.date, 4));
 }
 
+/** 61.1–61.3: what voids and refunds carry. Longer values are refused, not cut (61.4 on is not read here). */
+const F61_DIGITS_MAX = 16;
+
 export function decodeField61(value: string): Field61 {
   allDigits(61, value);
-  if (value.length !== 12 && value.length < 16) throw new Iso8583Error(61, 0, "wrongLength", "12 or at least 16 digits expected");
+  if (value.length > F61_DIGITS_MAX)
+    throw new Iso8583Error(61, F61_DIGITS_MAX, "lengthOverMaximum", `${value.length} digits; 61.1 to 61.3 hold ${F61_DIGITS_MAX}`);
+  if (value.length !== 12 && value.length !== 16) throw new Iso8583Error(61, 0, "wrongLength", `${value.length} digits; 12 or 16 expected`);
   const out = { batch: value.slice(0, 6), stan: value.slice(6, 12) };
   return value.length >= 16 ? { ...out, date: value.slice(12, 16) } : out;
 }
@@ -183,12 +193,19 @@ export interface SettlementTotals {
 
 const TOTALS_DIGITS = 31;
 
+/** A count or amount of F48 in `width` digits; one that does not fit is an Iso8583Error naming it, never cut. */
+function totalsNumber(value: number, width: number, at: number, what: string): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Iso8583Error(48, at, "nonDigit", `${what} must be a non-negative integer`);
+  if (value > 10 ** width - 1) throw new Iso8583Error(48, at, "lengthOverMaximum", `${what} ${value} does not fit ${width} digits`);
+  return String(value).padStart(width, "0");
+}
+
 function encodeCurrency(t: CurrencyTotals, at: number): string {
   return (
-    padNumber(t.debitAmount, 12) +
-    padNumber(t.debitCount, 3) +
-    padNumber(t.creditAmount, 12) +
-    padNumber(t.creditCount, 3) +
+    totalsNumber(t.debitAmount, 12, at, "debit amount") +
+    totalsNumber(t.debitCount, 3, at + 12, "debit count") +
+    totalsNumber(t.creditAmount, 12, at + 15, "credit amount") +
+    totalsNumber(t.creditCount, 3, at + 27, "credit count") +
     digits(48, at + 30, t.result, 1)
   );
 }
@@ -231,5 +248,65 @@ export function encodeSecurityControl(value: SecurityControl): string {
 export function decodeSecurityControl(value: string): SecurityControl {
   digits(53, 0, value, 16);
   if (value[2] !== "0" && value[2] !== "1") throw new Iso8583Error(53, 2, "nonDigit", "53.3 must be 0 or 1");
+  // 53.4 is reserved: digits there would be dropped by this decoder, so they are refused.
+  for (let i = 3; i < 16; i++) if (value[i] !== "0") throw new Iso8583Error(53, i, "nonDigit", "53.4 (reserved) must be all 0");
   return { pinFormat: value[0], algorithm: value[1], trackEncrypted: value[2] === "1" };
+}
+
+// ---------------------------------------------------------------- F54 balance amounts (0210 of a balance inquiry)
+
+/** One 20-character amount of F54 (ISO 8583:1987 / CUP layout). */
+export interface BalanceAmount {
+  /** 54.1 account type, 2 digits ("00" unspecified, "10" savings, "20" cheque, "30" credit). */
+  readonly accountType: string;
+  /** 54.2 amount type, 2 digits ("01" ledger balance, "02" available balance). */
+  readonly amountType: string;
+  /** 54.3 currency, 3 digits (ISO 4217 numeric, "156" CNY). */
+  readonly currency: string;
+  /** 54.4 "C" credit (the account holds money), "D" debit (it owes). */
+  readonly sign: "C" | "D";
+  /** 54.5 minor units, 12 digits on the wire. */
+  readonly amount: number;
+}
+
+const F54_ITEM_CHARS = 20;
+/** LLLVAR an...120: at most six amounts. */
+export const F54_ITEMS_MAX = 6;
+
+/** The amounts of an F54 value, in order; anything but whole 20-character items of the layout is an Iso8583Error at its position. */
+export function decodeField54(value: string): BalanceAmount[] {
+  if (value.length === 0 || value.length % F54_ITEM_CHARS !== 0)
+    throw new Iso8583Error(54, 0, "wrongLength", `${value.length} characters; whole ${F54_ITEM_CHARS}-character amounts expected`);
+  if (value.length > F54_ITEMS_MAX * F54_ITEM_CHARS)
+    throw new Iso8583Error(54, F54_ITEMS_MAX * F54_ITEM_CHARS, "lengthOverMaximum", `at most ${F54_ITEMS_MAX} amounts`);
+  const items: BalanceAmount[] = [];
+  for (let at = 0; at < value.length; at += F54_ITEM_CHARS) {
+    const accountType = digits(54, at, value.slice(at, at + 2), 2);
+    const amountType = digits(54, at + 2, value.slice(at + 2, at + 4), 2);
+    const currency = digits(54, at + 4, value.slice(at + 4, at + 7), 3);
+    const sign = value[at + 7];
+    if (sign !== "C" && sign !== "D") throw new Iso8583Error(54, at + 7, "nonText", "54.4 sign must be C or D");
+    const amount = Number(digits(54, at + 8, value.slice(at + 8, at + 20), 12));
+    items.push({ accountType, amountType, currency, sign, amount });
+  }
+  return items;
+}
+
+export function encodeField54(items: readonly BalanceAmount[]): string {
+  if (items.length === 0 || items.length > F54_ITEMS_MAX)
+    throw new Iso8583Error(54, 0, "wrongLength", `${items.length} amounts; 1 to ${F54_ITEMS_MAX} expected`);
+  let out = "";
+  for (const item of items) {
+    const at = out.length;
+    if (item.sign !== "C" && item.sign !== "D") throw new Iso8583Error(54, at + 7, "nonText", "54.4 sign must be C or D");
+    if (!Number.isSafeInteger(item.amount) || item.amount < 0 || item.amount > 999_999_999_999)
+      throw new Iso8583Error(54, at + 8, "lengthOverMaximum", "54.5 amount must be 0 to 999999999999 minor units");
+    out +=
+      digits(54, at, item.accountType, 2) +
+      digits(54, at + 2, item.amountType, 2) +
+      digits(54, at + 4, item.currency, 3) +
+      item.sign +
+      String(item.amount).padStart(12, "0");
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
  * headers, 128-byte record slots, payload codecs and the APPROVAL group.
  * Pure functions over Uint8Array; no flash access here.
  */
-import { assert } from "../base/assert";
+import { assert, assertInteger } from "../base/assert";
 import { crc32 } from "../base/crc32";
 import { fromAscii, toAscii } from "../base/hex";
 import { JournalInputError } from "./errors";
@@ -142,6 +142,39 @@ export function slotKind(slot: Uint8Array): Kind {
 /** A marker word reads as set when any bit is 0 (docs §3). */
 export function markerSet(slot: Uint8Array, at: number): boolean {
   return readU32(slot, at) !== 0xffffffff;
+}
+
+// ---- the PAN seal (docs §4) ----
+
+export const NONCE_BYTES = 12;
+
+/**
+ * The one nonce the journal seals with, byte for byte as docs/journal-format.md §4 says (format
+ * version 1): epoch as 4 bytes big-endian ‖ 00 00 00 00 ‖ seq as 4 bytes little-endian. The epoch's
+ * byte order is the one exception to "integers are little-endian"; images already written depend on it.
+ */
+export function writePanNonce(epoch: number, seq: number, out: Uint8Array): Uint8Array {
+  assert(out.length === NONCE_BYTES, "a nonce is 12 bytes");
+  assertInteger(epoch, 0, 0xffffffff, "epoch");
+  assertInteger(seq, 0, 0xffffffff, "seq");
+  out[0] = epoch >>> 24;
+  out[1] = (epoch >>> 16) & 0xff;
+  out[2] = (epoch >>> 8) & 0xff;
+  out[3] = epoch & 0xff;
+  writeU32(out, 4, 0);
+  writeU32(out, 8, seq);
+  return out;
+}
+
+/** AAD of a sealed PAN: the record's first 8 bytes with the self-location (bytes 2–3) zeroed, so a copy-forward keeps it valid. */
+export function writePanAad(kind: Kind, seq: number, out: Uint8Array): Uint8Array {
+  assert(out.length === 8, "the AAD is 8 bytes");
+  out[0] = RECORD_MAGIC;
+  out[1] = (kind << 4) | FORMAT_VERSION;
+  out[2] = 0;
+  out[3] = 0;
+  writeU32(out, 4, seq);
+  return out;
 }
 
 // ---- digits ----

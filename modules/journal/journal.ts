@@ -31,6 +31,7 @@ import {
   KIND_SETTLE,
   KIND_TXN,
   markerSet,
+  NONCE_BYTES,
   PAYLOAD_OFFSET,
   readU32,
   RETIRING_OFFSET,
@@ -42,6 +43,8 @@ import {
   slotKind,
   type TerminalIdentity,
   WORD_A_OFFSET,
+  writePanAad,
+  writePanNonce,
   writeU32,
 } from "./format";
 import {
@@ -535,21 +538,11 @@ export class Journal {
   }
 
   #nonce(seq: number): Uint8Array {
-    const nonce = new Uint8Array(12);
-    nonce[0] = this.#epoch >>> 24;
-    nonce[1] = (this.#epoch >>> 16) & 0xff;
-    nonce[2] = (this.#epoch >>> 8) & 0xff;
-    nonce[3] = this.#epoch & 0xff;
-    writeU32(nonce, 8, seq);
-    return nonce;
+    return writePanNonce(this.#epoch, seq, new Uint8Array(NONCE_BYTES));
   }
 
   #aad(kind: Kind, seq: number): Uint8Array {
-    const aad = new Uint8Array(8);
-    aad[0] = 0x5a;
-    aad[1] = (kind << 4) | 1;
-    writeU32(aad, 4, seq);
-    return aad;
+    return writePanAad(kind, seq, new Uint8Array(8));
   }
 
   /** Programs `length` bytes and reads them back; a mismatch (lost or misdirected write) is alarmed, audited and retried. */

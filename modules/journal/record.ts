@@ -5,7 +5,7 @@
  */
 import { assert } from "../base/assert";
 import { fromAscii, toAscii } from "../base/hex";
-import { JournalInputError } from "./errors";
+import { JournalFormatError, JournalInputError } from "./errors";
 import { PAYLOAD_BYTES, PAYLOAD_OFFSET, readBcd, readU32, writeBcd, writeU32 } from "./format";
 
 export type ReversalReason = "98" | "A0" | "06";
@@ -224,14 +224,15 @@ export interface ReversalData {
   readonly f55?: Uint8Array;
 }
 
-const F55_BYTES_MAX = PAYLOAD_BYTES - 15;
+/** The payload after target (4), reason (2), attempts (1), F38 (6) and the length byte (1): docs §4. */
+export const REVERSAL_F55_BYTES_MAX = PAYLOAD_BYTES - 14;
 
 export function encodeReversal(data: ReversalData, slot: Uint8Array): void {
   if (!REASONS.includes(data.reason)) throw new JournalInputError("reason", "reversal reason must be 98, A0 or 06");
   if (data.authCode !== undefined && !/^[ -~]{6}$/.test(data.authCode))
     throw new JournalInputError("authCode", "F38 must be 6 printable characters");
-  if (data.f55 !== undefined && data.f55.length > F55_BYTES_MAX)
-    throw new JournalInputError("f55", `F55 must be at most ${F55_BYTES_MAX} bytes`);
+  if (data.f55 !== undefined && data.f55.length > REVERSAL_F55_BYTES_MAX)
+    throw new JournalInputError("f55", `F55 must be at most ${REVERSAL_F55_BYTES_MAX} bytes, got ${data.f55.length}`);
   assert(data.attemptsBase >= 0 && data.attemptsBase <= 255, "attemptsBase out of range");
   const p = PAYLOAD_OFFSET;
   slot.fill(0xff, p, p + PAYLOAD_BYTES);
@@ -246,7 +247,10 @@ export function encodeReversal(data: ReversalData, slot: Uint8Array): void {
 export function decodeReversal(slot: Uint8Array): ReversalData {
   const p = PAYLOAD_OFFSET;
   const reasonText = toAscii(slot, p + 4, p + 6);
-  const f55Length = Math.min(slot[p + 13], F55_BYTES_MAX);
+  const f55Length = slot[p + 13];
+  // No writer of this version makes a longer one (the CRC held): refused, never cut.
+  if (f55Length > REVERSAL_F55_BYTES_MAX)
+    throw new JournalFormatError(`REVERSAL F55 length ${f55Length} is over ${REVERSAL_F55_BYTES_MAX} bytes`);
   return {
     target: readU32(slot, p),
     reason: (REASONS.includes(reasonText) ? reasonText : "06") as ReversalReason,

@@ -83,7 +83,8 @@ export function chipCard(read: CardRead, reader: CardReader, onCompleted?: () =>
     f55,
     domestic: isDomestic(read.pan),
     completeChip: (f39, issuerData) => {
-      const issuerAuthenticationData = issuerData === undefined ? undefined : findTlv(decodeTlv(fromHex(issuerData)), TAG_ISSUER_AUTHENTICATION);
+      const issuerAuthenticationData =
+        issuerData === undefined ? undefined : findTlv(decodeTlv(fromHex(issuerData)), TAG_ISSUER_AUTHENTICATION);
       const second = reader.completeChip({
         approved: f39 === "00",
         responseCode: f39,

@@ -34,8 +34,22 @@ export interface ParameterSpec {
   readonly aliases?: readonly string[];
 }
 
-function spec(name: ParameterName, unit: ParameterSpec["unit"], defaultValue: number, min: number, max: number, aliases?: readonly string[]): ParameterSpec {
-  return Object.freeze({ name, unit, defaultValue, min, max, ...(aliases !== undefined ? { aliases: Object.freeze(aliases.slice()) } : {}) });
+function spec(
+  name: ParameterName,
+  unit: ParameterSpec["unit"],
+  defaultValue: number,
+  min: number,
+  max: number,
+  aliases?: readonly string[],
+): ParameterSpec {
+  return Object.freeze({
+    name,
+    unit,
+    defaultValue,
+    min,
+    max,
+    ...(aliases !== undefined ? { aliases: Object.freeze(aliases.slice()) } : {}),
+  });
 }
 
 export const PARAMETER_TABLE: readonly ParameterSpec[] = Object.freeze([
@@ -66,26 +80,28 @@ export function resolveParameters(values: Readonly<Record<string, unknown>> = {}
   for (const p of PARAMETER_TABLE) {
     known.add(p.name);
     let raw = values[p.name];
+    let given: string = p.name;
     for (const alias of p.aliases ?? []) {
       known.add(alias);
-      if (raw === undefined) raw = values[alias];
+      if (raw === undefined && values[alias] !== undefined) [raw, given] = [values[alias], alias];
     }
-    out[p.name] = p.unit === "flag" ? flag(p, raw) : number(p, raw);
+    out[p.name] = p.unit === "flag" ? flag(p, given, raw) : number(p, given, raw);
   }
   for (const name of Object.keys(values)) if (!known.has(name)) throw new ParameterError(name, "not a terminal parameter");
   return Object.freeze(out) as unknown as TerminalParameters;
 }
 
-function number(p: ParameterSpec, raw: unknown): number {
+/** `given`: the name the value came under (an old alias is named back in the error). */
+function number(p: ParameterSpec, given: string, raw: unknown): number {
   if (raw === undefined) return p.defaultValue;
   if (typeof raw !== "number" || !Number.isInteger(raw) || raw < p.min || raw > p.max)
-    throw new ParameterError(p.name, `must be a whole number of ${p.unit} from ${p.min} to ${p.max}, got ${String(raw)}`);
+    throw new ParameterError(given, `must be an integer (${p.unit}) from ${p.min} to ${p.max}, got ${String(raw)}`);
   return raw;
 }
 
-function flag(p: ParameterSpec, raw: unknown): boolean {
+function flag(p: ParameterSpec, given: string, raw: unknown): boolean {
   if (raw === undefined) return p.defaultValue === 1;
   if (typeof raw === "boolean") return raw;
   if (raw === 0 || raw === 1) return raw === 1;
-  throw new ParameterError(p.name, `must be true or false, got ${String(raw)}`);
+  throw new ParameterError(given, `must be true or false, got ${String(raw)}`);
 }

@@ -28,15 +28,7 @@ import { FlashRegion } from "../txn/flash-region";
 import { FlashStateStore } from "../txn/flash-state";
 import type { PresentedCard, TerminalState, TxnJournal, WallClock } from "../txn/ports";
 import { renderSlip, type Slip } from "../ui/slips";
-import {
-  render,
-  TerminalUi,
-  type Intent,
-  type Key,
-  type NoticeId,
-  type PendingReversalLine,
-  type Screen,
-} from "../ui/terminal-ui";
+import { renderTitle, TerminalUi, type Intent, type Key, type NoticeId, type PendingReversalLine, type Screen } from "../ui/terminal-ui";
 import type { TerminalParameters } from "./parameters";
 
 /** The terminal state record takes the last two sectors of the partition; the journal the rest. */
@@ -83,6 +75,8 @@ export interface TerminalOptions {
   readonly wrapEvents?: (handler: (event: TxnEvent) => void) => (event: TxnEvent) => void;
   /** The trace: contract events, screen titles, slips. */
   readonly onEvent?: (event: TerminalEvent) => void;
+  /** `screen` events in the trace (default true); a device that paints the screen and logs the rest spares their garbage. */
+  readonly traceScreens?: boolean;
   /** The screen changed (or a notice over it). */
   readonly onScreen?: (screen: Screen) => void;
   /** A slip is printed. */
@@ -188,7 +182,7 @@ export class Terminal {
 
   /** Power-on: the first screen (painted; the trace starts at its first change), recovery, then the reversals due go out first. */
   boot(): void {
-    this.#lastTitle = render(this.#ui.screen, "en").title;
+    this.#lastTitle = renderTitle(this.#ui.screen, "en");
     this.#options.onScreen?.(this.#ui.screen);
     this.#engine.boot();
     this.#countPending();
@@ -263,7 +257,14 @@ export class Terminal {
     const lines: PendingReversalLine[] = [];
     for (const r of this.#flashJournal.records())
       if (r.state === "reversalDue" || r.state === "failed")
-        lines.push({ stan: r.stan, op: r.op, amount: r.amount, state: r.state, ...(r.reason !== undefined ? { reason: r.reason } : {}), attempts: r.attempts });
+        lines.push({
+          stan: r.stan,
+          op: r.op,
+          amount: r.amount,
+          state: r.state,
+          ...(r.reason !== undefined ? { reason: r.reason } : {}),
+          attempts: r.attempts,
+        });
     return lines;
   }
 
@@ -272,7 +273,10 @@ export class Terminal {
    * PIN given. It stands for an operator who started it, so one who acknowledged every screen waiting
    * for ENTER first. A request the engine refuses up front (TxnRequestError) is thrown to the script.
    */
-  run(op: Operation, args: { readonly amount?: number; readonly card?: PresentedCard; readonly pin?: string; readonly stan?: string } = {}): void {
+  run(
+    op: Operation,
+    args: { readonly amount?: number; readonly card?: PresentedCard; readonly pin?: string; readonly stan?: string } = {},
+  ): void {
     this.acknowledgeAll();
     const card = (): PresentedCard => {
       if (args.card === undefined) throw new TxnRequestError("card", `${op} needs a card`);
@@ -319,7 +323,11 @@ export class Terminal {
       case "sale":
         return this.#askCard({ op: "sale", amount: intent.amount });
       case "refund":
-        return this.#askCard({ op: "refund", amount: intent.amount, ...(intent.originalStan !== undefined ? { originalStan: intent.originalStan } : {}) });
+        return this.#askCard({
+          op: "refund",
+          amount: intent.amount,
+          ...(intent.originalStan !== undefined ? { originalStan: intent.originalStan } : {}),
+        });
       case "voidLookup": {
         const original = this.#engine.voidable(intent.stan);
         if (original === undefined) return this.#ui.notify("noticeVoidNotFound");
@@ -336,7 +344,8 @@ export class Terminal {
         if (step?.card === undefined) return;
         const pin = intent.pin === "" ? undefined : intent.pin;
         if (step.op === "balance") return this.#engine.balance(step.card, pin);
-        if (step.op === "refund") return this.#engine.refund({ amount: step.amount, card: step.card, pin, originalStan: step.originalStan });
+        if (step.op === "refund")
+          return this.#engine.refund({ amount: step.amount, card: step.card, pin, originalStan: step.originalStan });
         return this.#engine.sale({ amount: step.amount, card: step.card, pin });
       }
     }
@@ -363,13 +372,12 @@ export class Terminal {
   }
 
   #slipFor(event: TxnEvent): void {
-    const header = { terminalId: this.#options.identity.terminalId, merchantId: this.#options.identity.merchantId, atMs: this.#options.wallClock.nowMs() };
     if (event.ev === "result" && event.outcome === "approved" && (event.op === "sale" || event.op === "void" || event.op === "refund")) {
       const record = this.#journal.approvedLog().find((r) => r.stan === event.stan);
       // The engine logs the approval before it reports it; a journal that did not is alarmed elsewhere, not printed.
       if (record === undefined) return this.#options.log?.error("slip: the approval is not in the log", { stan: event.stan ?? "" });
       return this.#print({
-        ...header,
+        ...this.#slipHeader(),
         kind: record.op,
         stan: record.stan,
         batch: record.batch,
@@ -382,29 +390,36 @@ export class Terminal {
     }
     if (event.ev === "reversal" && event.phase === "failed" && event.firstFailure) {
       const { stan, op, amount, attempts, salesBlocked } = event;
-      return this.#print({ ...header, kind: "reversalFailed", stan, op, amount, attempts, salesBlocked });
+      return this.#print({ ...this.#slipHeader(), kind: "reversalFailed", stan, op, amount, attempts, salesBlocked });
     }
     // The merchant holds a 冲正失败 slip: exactly one slip says it is over.
     if (event.ev === "reversal" && event.phase === "reversed" && event.wasFailed) {
-      const { stan, op, amount } = event;
-      return this.#print({ ...header, kind: "reversed", stan, op, amount });
+      const { stan, op, amount, attempt } = event;
+      return this.#print({ ...this.#slipHeader(), kind: "reversed", stan, op, amount, attempts: attempt });
     }
     if (event.ev === "settlement") {
       const { stan, batch, balanced, totals, openReversals } = event;
-      this.#print({ ...header, kind: "settlement", stan, batch, balanced, totals, openReversals });
+      this.#print({ ...this.#slipHeader(), kind: "settlement", stan, batch, balanced, totals, openReversals });
     }
   }
 
+  #slipHeader(): { terminalId: string; merchantId: string; atMs: number } {
+    const { identity, wallClock } = this.#options;
+    return { terminalId: identity.terminalId, merchantId: identity.merchantId, atMs: wallClock.nowMs() };
+  }
+
   #print(slip: Slip): void {
-    const attempts = slip.kind === "reversalFailed" ? { attempts: slip.attempts } : {};
+    const attempts = slip.kind === "reversalFailed" || slip.kind === "reversed" ? { attempts: slip.attempts } : {};
     this.#trace({ ev: "slip", kind: slip.kind, stan: slip.stan, atMs: slip.atMs, ...attempts });
     this.#options.onSlip?.(slip, renderSlip(slip));
   }
 
   #onScreen(screen: Screen): void {
-    const title = render(screen, "en").title;
-    if (title !== this.#lastTitle) this.#trace({ ev: "screen", text: title });
-    this.#lastTitle = title;
+    if (this.#options.traceScreens !== false) {
+      const title = renderTitle(screen, "en");
+      if (title !== this.#lastTitle) this.#trace({ ev: "screen", text: title });
+      this.#lastTitle = title;
+    }
     this.#options.onScreen?.(screen);
   }
 

@@ -241,7 +241,8 @@ export class TxnEngine {
       this.#flushReversals(() =>
         this.#online("signOn", messages.signOn(this.#identity, stan, this.#state.batch), undefined, (result) => {
           const answer = result.kind === "answer" ? result.answer : undefined;
-          if (answer?.f39 === "00" && this.#acceptSignOn(answer.message)) return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
+          if (answer?.f39 === "00" && this.#acceptSignOn(answer.message))
+            return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
           this.#finishWith("signOn", stan, result, finish);
         }),
       );
@@ -257,7 +258,12 @@ export class TxnEngine {
   }
 
   balance(card: PresentedCard, pin?: string): void {
-    this.#cardOperation({ op: "balance", amount: 0, card, build: (stan) => messages.balance(this.#identity, this.#cardRequest(stan, card, pin)) });
+    this.#cardOperation({
+      op: "balance",
+      amount: 0,
+      card,
+      build: (stan) => messages.balance(this.#identity, this.#cardRequest(stan, card, pin)),
+    });
   }
 
   sale(request: SaleRequest): void {
@@ -277,7 +283,8 @@ export class TxnEngine {
       amount: request.amount,
       card: request.card,
       originalStan: request.originalStan,
-      build: (stan) => messages.refund(this.#identity, this.#cardRequest(stan, request.card, request.pin), request.amount, request.originalStan),
+      build: (stan) =>
+        messages.refund(this.#identity, this.#cardRequest(stan, request.card, request.pin), request.amount, request.originalStan),
     });
   }
 
@@ -388,8 +395,17 @@ export class TxnEngine {
           if (result.kind === "noResponse" || result.kind === "garbled") {
             if (record === undefined) return this.#finishWith(op, stan, result, finish);
             const garbled = result.kind === "garbled";
-            return this.#trigger(sent, garbled ? "failedAfterApproval" : "noAnswer", garbled ? "06" : "98", undefined, undefined, (reversed) =>
-              this.#result({ op, stan, outcome: garbled ? "failed" : "timeout", amount, ...(reversed ? { reversed: true } : {}) }, finish),
+            return this.#trigger(
+              sent,
+              garbled ? "failedAfterApproval" : "noAnswer",
+              garbled ? "06" : "98",
+              undefined,
+              undefined,
+              (reversed) =>
+                this.#result(
+                  { op, stan, outcome: garbled ? "failed" : "timeout", amount, ...(reversed ? { reversed: true } : {}) },
+                  finish,
+                ),
             );
           }
           this.#onAnswer(sent, result.answer, finish);
@@ -403,7 +419,8 @@ export class TxnEngine {
     const f39 = answer.f39;
     const fields = answer.message.fields;
     if (record !== undefined) this.#move(stan, "answer");
-    const failed = (reversed: boolean) => this.#result({ op, stan, outcome: "failed", f39, amount, ...(reversed ? { reversed: true } : {}) }, finish);
+    const failed = (reversed: boolean) =>
+      this.#result({ op, stan, outcome: "failed", f39, amount, ...(reversed ? { reversed: true } : {}) }, finish);
     // An approval must echo F3, F4 and F42 (reference §2.3): one that does not is a bad answer, reversed with 06.
     const echoesRequest =
       fields[3] === request.message.fields[3] &&
@@ -507,18 +524,34 @@ export class TxnEngine {
       journal.attempt(stan);
       this.#emit({ ev: "reversal", phase: "attempt", stan, op, amount, attempt: n, attempts, deferred });
       const waiting = () =>
-        this.#emit({ ev: "reversal", phase: "waiting", stan, op, amount, attempt: n, attempts, deferred, timeoutMs: this.#responseTimeoutMs });
-      this.#online(op, messages.reversal(record, reason), undefined, (result) => {
-        const answer = result.kind === "answer" ? result.answer : undefined;
-        if (answer !== undefined && answer.macValid && REVERSAL_FINAL_CODES.includes(answer.f39 ?? "")) {
-          this.#move(stan, "accepted");
-          this.#journal("reversed", stan);
-          this.#emit({ ev: "reversal", phase: "reversed", stan, op, amount, attempt: n, deferred, wasFailed });
-          return then("reversed");
-        }
-        this.#move(stan, "unanswered");
-        attempt(n + 1);
-      }, waiting);
+        this.#emit({
+          ev: "reversal",
+          phase: "waiting",
+          stan,
+          op,
+          amount,
+          attempt: n,
+          attempts,
+          deferred,
+          timeoutMs: this.#responseTimeoutMs,
+        });
+      this.#online(
+        op,
+        messages.reversal(record, reason),
+        undefined,
+        (result) => {
+          const answer = result.kind === "answer" ? result.answer : undefined;
+          if (answer !== undefined && answer.macValid && REVERSAL_FINAL_CODES.includes(answer.f39 ?? "")) {
+            this.#move(stan, "accepted");
+            this.#journal("reversed", stan);
+            this.#emit({ ev: "reversal", phase: "reversed", stan, op, amount, attempt: n, deferred, wasFailed });
+            return then("reversed");
+          }
+          this.#move(stan, "unanswered");
+          attempt(n + 1);
+        },
+        waiting,
+      );
     };
     attempt(wasFailed ? 1 : Math.min((record.attempts ?? 0) + 1, attempts + 1));
   }
@@ -552,7 +585,13 @@ export class TxnEngine {
     const log = this.#options.journal.approvedLog();
     const part = (domestic: boolean) => {
       const totals = batchTotals(log.filter((r) => r.domestic === domestic));
-      return { debitAmount: totals.saleAmount, debitCount: totals.saleCount, creditAmount: totals.refundAmount, creditCount: totals.refundCount, result: "0" };
+      return {
+        debitAmount: totals.saleAmount,
+        debitCount: totals.saleCount,
+        creditAmount: totals.refundAmount,
+        creditCount: totals.refundCount,
+        result: "0",
+      };
     };
     return encodeSettlementTotals({ domestic: part(true), foreign: part(false) });
   }

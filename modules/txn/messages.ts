@@ -6,7 +6,8 @@
 import { fromHex, toHex } from "../base/hex";
 import type { IsoFields, IsoMessage } from "../iso8583/codec";
 import { decodeTlv, encodeTlv, type TlvItem } from "../iso8583/tlv";
-import { padNumber } from "../iso8583/subfields";
+import { Iso8583Error } from "../iso8583/error";
+import { decodeField54, padNumber, type BalanceAmount } from "../iso8583/subfields";
 import type { ApprovedRecord, PresentedCard, ReversalReason, ReversalRecord } from "./ports";
 
 export const TPDU = "6000030000";
@@ -170,22 +171,18 @@ export function batchUploadEnd(id: Identity, stan: string, batch: string, upload
   });
 }
 
-/** F54 amount blocks: account type 2, amount type 2, currency 3, sign C/D 1, amount 12 digits. */
-const BALANCE_BLOCK = /^[0-9]{2}([0-9]{2})[0-9]{3}([CD])([0-9]{12})$/;
-const BALANCE_BLOCK_CHARS = 20;
-const BALANCE_BLOCKS_MAX = 6;
 const AMOUNT_TYPE_AVAILABLE = "02";
 
-/** The balance a 0210 reports (F54): the available balance if given, else the first; undefined when absent or malformed. */
+/** The balance a 0210 reports (F54): the available balance if given, else the first; undefined when absent or malformed (the sale's own check is F39). */
 export function balanceOf(f54: string | undefined): number | undefined {
-  if (f54 === undefined || f54.length === 0 || f54.length % BALANCE_BLOCK_CHARS !== 0) return undefined;
-  let first: number | undefined;
-  for (let at = 0, n = 0; at < f54.length && n < BALANCE_BLOCKS_MAX; at += BALANCE_BLOCK_CHARS, n++) {
-    const block = BALANCE_BLOCK.exec(f54.slice(at, at + BALANCE_BLOCK_CHARS));
-    if (block === null) return undefined;
-    const amount = (block[2] === "D" ? -1 : 1) * Number(block[3]);
-    if (block[1] === AMOUNT_TYPE_AVAILABLE) return amount;
-    first ??= amount;
+  if (f54 === undefined) return undefined;
+  let amounts: BalanceAmount[];
+  try {
+    amounts = decodeField54(f54);
+  } catch (error) {
+    if (error instanceof Iso8583Error) return undefined;
+    throw error;
   }
-  return first;
+  const chosen = amounts.find((a) => a.amountType === AMOUNT_TYPE_AVAILABLE) ?? amounts[0];
+  return chosen.sign === "D" ? -chosen.amount : chosen.amount;
 }

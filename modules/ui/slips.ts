@@ -37,7 +37,14 @@ export type Slip =
       readonly attempts: number;
       readonly salesBlocked: boolean;
     })
-  | (SlipHeader & { readonly kind: "reversed"; readonly op: FinancialOp; readonly stan: string; readonly amount: number })
+  | (SlipHeader & {
+      readonly kind: "reversed";
+      readonly op: FinancialOp;
+      readonly stan: string;
+      readonly amount: number;
+      /** The attempt that went through, counted in its episode. */
+      readonly attempts: number;
+    })
   | (SlipHeader & {
       readonly kind: "settlement";
       readonly stan: string;
@@ -102,6 +109,7 @@ export function renderSlip(slip: Slip): string[] {
         `交易类型 TYPE ${OP_NAMES[slip.op]}`,
         `凭证号 STAN  ${slip.stan}`,
         `金额 AMOUNT  RMB ${formatAmount(slip.amount)}`,
+        `尝试 TRIES   ${slip.attempts}`,
         RULE,
         reversedNoticeText(slip, "zh"),
         "",
@@ -112,7 +120,10 @@ export function renderSlip(slip: Slip): string[] {
       lines.push(...settlementLines(slip, "zh"), "", ...settlementLines(slip, "en"));
       if (slip.openReversals.length > 0) {
         lines.push(RULE, "未完成冲正 OPEN REVERSALS");
-        for (const r of slip.openReversals) lines.push(`${r.stan} ${OP_NAMES[r.op]} RMB ${formatAmount(r.amount)} ${r.state === "failed" ? "冲正失败 FAILED" : "待冲正 DUE"}`);
+        for (const r of slip.openReversals)
+          lines.push(
+            `${r.stan} ${OP_NAMES[r.op]} RMB ${formatAmount(r.amount)} ${r.state === "failed" ? "冲正失败 FAILED" : "待冲正 DUE"}`,
+          );
       }
       return lines;
     }

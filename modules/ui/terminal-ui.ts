@@ -153,6 +153,8 @@ export class TerminalUi {
   readonly #attention: Attention[] = [];
   /** The latest report that arrived while an acknowledgement was awaited. */
   #behind: Screen | undefined;
+  /** The latest engine report, shown or held. */
+  #lastReport: Screen | undefined;
 
   constructor(options: TerminalUiOptions = {}) {
     this.#options = options;
@@ -187,6 +189,8 @@ export class TerminalUi {
   onEngineEvent(event: TxnEvent): void {
     switch (event.ev) {
       case "exchange":
+        // Settlement shows its own progress (totals, upload n/N); a processing screen would hide it.
+        if (event.op === "settle") return;
         return this.#report({ kind: "processing", op: event.op, remainingMs: event.phase === "waiting" ? event.timeoutMs : undefined });
       case "reversal":
         if (event.phase === "attempt" || event.phase === "waiting") {
@@ -196,12 +200,20 @@ export class TerminalUi {
         if (event.phase === "failed") {
           // A record that was 冲正失败 already fails again: the pending count tells it, not a new alarm.
           if (!event.firstFailure) return;
-          return this.#attend({ kind: "reversalFailed", op: event.op, stan: event.stan, amount: event.amount, salesBlocked: event.salesBlocked });
+          return this.#attend({
+            kind: "reversalFailed",
+            op: event.op,
+            stan: event.stan,
+            amount: event.amount,
+            salesBlocked: event.salesBlocked,
+          });
         }
         // Reversed: the running operation's own result says so; a record owed from before gets its notice.
         if (event.deferred) this.#attend({ kind: "reversedNotice", op: event.op, stan: event.stan, amount: event.amount });
         return;
       case "result":
+        // The settlement report says it all: its approval must not replace the totals with 交易成功.
+        if (event.op === "settle" && event.outcome === "approved" && this.#lastReport?.kind === "settlementDone") return;
         return this.#report(resultScreen(event));
       case "settlementProgress":
         return this.#report({ kind: "settlement", phase: event.phase, uploaded: event.uploaded, toUpload: event.toUpload });
@@ -394,9 +406,10 @@ export class TerminalUi {
 
   /** An engine report or a card step: shown, or held behind a screen awaiting acknowledgement. */
   #report(screen: Screen): void {
+    this.#lastReport = screen;
+    if (screen.kind === "result" || screen.kind === "settlementDone") this.#asked = undefined;
     if (this.#attention.length === 0) {
       if (this.#screen.kind === "pin") this.#pin.fill(0);
-      if (screen.kind === "result" || screen.kind === "settlementDone") this.#asked = undefined;
       return this.#set(screen);
     }
     // The result of a transaction whose 冲正失败 is on the display: that screen already says what became of it.
@@ -490,49 +503,75 @@ export function renderNotice(notice: NoticeId, language: Language): string {
   return fill(notice, language, notice === "noticeAmountTooLong" ? { digits: String(AMOUNT_DIGITS_MAX) } : {});
 }
 
+/** The screen's title alone (what a trace reports): no line is filled. */
+export function renderTitle(screen: Screen, language: Language): string {
+  switch (screen.kind) {
+    case "idle":
+      return screen.pending === 0 ? fill("idle", language) : fill("idlePending", language, { count: String(screen.pending) });
+    case "amount":
+      return fill(screen.op === "refund" ? "refundAmount" : "amount", language);
+    case "stanEntry":
+      return fill(screen.purpose === "void" ? "voidStan" : "refundStan", language);
+    case "result":
+      return resultTitle(screen, language);
+    case "reversedNotice":
+      return fill("reversedNotice", language, { stan: screen.stan });
+    default:
+      return fill(TITLE_TEXT[screen.kind], language);
+  }
+}
+
+const TITLE_TEXT = Object.freeze({
+  voidConfirm: "voidConfirm",
+  pendingReversals: "pendingReversals",
+  presentCard: "presentCard",
+  pin: "pin",
+  processing: "processing",
+  reversing: "reversing",
+  reversalFailed: "reversalFailed",
+  settlement: "settlement",
+  settlementDone: "settlementDone",
+} as const satisfies Record<Exclude<Screen["kind"], "idle" | "amount" | "stanEntry" | "result" | "reversedNotice">, TextId>);
+
 /** The screen's title and lines in `language`. */
 export function render(screen: Screen, language: Language): RenderedScreen {
+  return { title: renderTitle(screen, language), lines: renderLines(screen, language) };
+}
+
+function renderLines(screen: Screen, language: Language): string[] {
   const t = (id: TextId, values?: Readonly<Record<string, string>>) => fill(id, language, values);
   const op = (o: Operation) => TEXTS[OPERATION_TEXT[o]][language];
   switch (screen.kind) {
     case "idle":
-      return screen.pending === 0
-        ? { title: t("idle"), lines: [t("idleHint")] }
-        : { title: t("idlePending", { count: String(screen.pending) }), lines: [t("idleHint"), t("idlePendingHint")] };
+      return screen.pending === 0 ? [t("idleHint")] : [t("idleHint"), t("idlePendingHint")];
     case "amount": {
       const lines = [t("amountLine", { amount: formatAmount(Number(screen.digits)) })];
       if (screen.originalStan !== undefined) lines.push(t("originalStanLine", { stan: screen.originalStan }));
-      return { title: t(screen.op === "refund" ? "refundAmount" : "amount"), lines };
+      return lines;
     }
     case "stanEntry":
-      return {
-        title: t(screen.purpose === "void" ? "voidStan" : "refundStan"),
-        lines: [
-          t("stanLine", { stan: screen.digits === "" ? "_" : screen.digits }),
-          t(screen.purpose === "void" ? "voidStanHint" : "refundStanHint"),
-        ],
-      };
+      return [
+        t("stanLine", { stan: screen.digits === "" ? "_" : screen.digits }),
+        t(screen.purpose === "void" ? "voidStanHint" : "refundStanHint"),
+      ];
     case "voidConfirm":
-      return {
-        title: t("voidConfirm"),
-        lines: [
-          t("voidConfirmLine", { stan: screen.stan, amount: formatAmount(screen.amount) }),
-          t("voidConfirmCard", { pan: screen.panMasked }),
-          t("voidConfirmHint"),
-        ],
-      };
+      return [
+        t("voidConfirmLine", { stan: screen.stan, amount: formatAmount(screen.amount) }),
+        t("voidConfirmCard", { pan: screen.panMasked }),
+        t("voidConfirmHint"),
+      ];
     case "pendingReversals":
-      return { title: t("pendingReversals"), lines: pendingLines(screen.records, language) };
+      return pendingLines(screen.records, language);
     case "presentCard":
-      return { title: t("presentCard"), lines: screen.amount > 0 ? [t("amountLine", { amount: formatAmount(screen.amount) })] : [] };
+      return screen.amount > 0 ? [t("amountLine", { amount: formatAmount(screen.amount) })] : [];
     case "pin": {
       const lines = screen.amount > 0 ? [t("pinAmountLine", { op: op(screen.op), amount: formatAmount(screen.amount) })] : [];
-      return { title: t("pin"), lines: [...lines, "*".repeat(screen.entered), t("pinHint")] };
+      return [...lines, "*".repeat(screen.entered), t("pinHint")];
     }
     case "processing": {
       const lines = [op(screen.op)];
       if (screen.remainingMs !== undefined) lines.push(t("remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
-      return { title: t("processing"), lines };
+      return lines;
     }
     case "reversing": {
       const lines = [
@@ -541,28 +580,22 @@ export function render(screen: Screen, language: Language): RenderedScreen {
       ];
       if (screen.remainingMs !== undefined) lines.push(t("remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
       lines.push(t("reversingHint"));
-      return { title: t("reversing"), lines };
+      return lines;
     }
     case "result":
-      return { title: resultTitle(screen, language), lines: resultLines(screen, language) };
+      return resultLines(screen, language);
     case "reversalFailed":
-      return { title: t("reversalFailed"), lines: [...reversalFailedGuidance(screen, language), t("reversalFailedAcknowledge")] };
+      return [...reversalFailedGuidance(screen, language), t("reversalFailedAcknowledge")];
     case "reversedNotice":
-      return {
-        title: t("reversedNotice", { stan: screen.stan }),
-        lines: [reversedNoticeText(screen, language), t("acknowledge")],
-      };
+      return [reversedNoticeText(screen, language), t("acknowledge")];
     case "settlement":
-      return {
-        title: t("settlement"),
-        lines: [
-          screen.phase === "totals"
-            ? t("settlementTotals")
-            : t("settlementUpload", { done: String(screen.uploaded), total: String(screen.toUpload) }),
-        ],
-      };
+      return [
+        screen.phase === "totals"
+          ? t("settlementTotals")
+          : t("settlementUpload", { done: String(screen.uploaded), total: String(screen.toUpload) }),
+      ];
     case "settlementDone":
-      return { title: t("settlementDone"), lines: settlementLines(screen, language) };
+      return settlementLines(screen, language);
   }
 }
 
@@ -581,7 +614,10 @@ export function reversalFailedGuidance(screen: Extract<Screen, { kind: "reversal
 }
 
 /** What a later reversal means for the merchant holding a 冲正失败 slip: the notice's and the slip's text. */
-export function reversedNoticeText(screen: { readonly op: FinancialOp; readonly stan: string; readonly amount: number }, language: Language): string {
+export function reversedNoticeText(
+  screen: { readonly op: FinancialOp; readonly stan: string; readonly amount: number },
+  language: Language,
+): string {
   return fill("reversedNoticeWhat", language, {
     op: TEXTS[OPERATION_TEXT[screen.op]][language],
     amount: formatAmount(screen.amount),
@@ -626,7 +662,11 @@ function pendingLines(records: readonly PendingReversalLine[], language: Languag
   return lines;
 }
 
-const REVERSED_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({ sale: "reversedSale", refund: "reversedRefund", void: "reversedVoid" });
+const REVERSED_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({
+  sale: "reversedSale",
+  refund: "reversedRefund",
+  void: "reversedVoid",
+});
 
 function resultLines(screen: Extract<Screen, { kind: "result" }>, language: Language): string[] {
   const t = (id: TextId, values?: Readonly<Record<string, string>>) => fill(id, language, values);

@@ -109,9 +109,15 @@ export const TEXTS = Object.freeze({
   notSignedOn: pair("请先签到", "SIGN ON FIRST"),
   notSignedOnHint: pair("交易未发出; 请按签到键", "Nothing was sent; press SIGN ON"),
   amountLimit: pair("超过单笔限额", "OVER THE LIMIT"),
-  amountLimitHint: pair("金额超过终端单笔限额, 交易未发出", "The amount is above this terminal's single-transaction limit; nothing was sent"),
+  amountLimitHint: pair(
+    "金额超过终端单笔限额, 交易未发出",
+    "The amount is above this terminal's single-transaction limit; nothing was sent",
+  ),
   batchLimit: pair("批次已满, 请先结算", "BATCH FULL — SETTLE FIRST"),
-  batchLimitHint: pair("本批次笔数或金额已达上限, 交易未发出; 请先结算", "The batch reached its count or amount limit; nothing was sent. Settle first."),
+  batchLimitHint: pair(
+    "本批次笔数或金额已达上限, 交易未发出; 请先结算",
+    "The batch reached its count or amount limit; nothing was sent. Settle first.",
+  ),
   pinAmountLine: pair("{op} ¥{amount}", "{op} ¥{amount}"),
   voidConfirm: pair("消费撤销: 请确认", "VOID: CONFIRM"),
   voidConfirmLine: pair("原交易 凭证号 {stan} ¥{amount}", "Original STAN {stan} ¥{amount}"),
@@ -157,9 +163,10 @@ export function fill(id: TextId, language: Language, values: Readonly<Record<str
   });
 }
 
-/** Minor units as yuan with two decimals: 1234 → "12.34". */
+/** Minor units as yuan with two decimals: 1234 → "12.34", -150 → "-1.50" (a balance in debit). */
 export function formatAmount(minorUnits: number): string {
-  const whole = Math.floor(minorUnits / 100);
-  const cents = minorUnits % 100;
-  return `${whole}.${cents < 10 ? "0" : ""}${cents}`;
+  const magnitude = Math.abs(minorUnits);
+  const whole = Math.floor(magnitude / 100);
+  const cents = magnitude % 100;
+  return `${minorUnits < 0 ? "-" : ""}${whole}.${cents < 10 ? "0" : ""}${cents}`;
 }

@@ -103,7 +103,7 @@ async function press(page: Page, keys: string): Promise<void> {
 
 async function signOn(page: Page): Promise<void> {
   await byId(page, "menu-signOn").click();
-  await screenTitle(page, "APPROVED");
+  await screenTitle(page, "SIGNED ON");
   await byId(page, "key-enter").click();
   await screenTitle(page, "WELCOME");
 }
@@ -133,6 +133,14 @@ async function addDelayFault(page: Page, ms: number): Promise<void> {
   );
 }
 
+/** The next `count` messages (the sale and its reversal attempts) get no answer. */
+async function addNoResponseFault(page: Page, count: number): Promise<void> {
+  await byId(page, "fault-kind").selectOption("noResponse");
+  await byId(page, "fault-count").fill(String(count));
+  await byId(page, "fault-mti").fill("");
+  await byId(page, "fault-add").click();
+}
+
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 test("a sale completes: approved on screen, slip printed with the PAN masked, booked by the host, kept on flash across a restart", async () => {
@@ -141,7 +149,7 @@ test("a sale completes: approved on screen, slip printed with the PAN masked, bo
   await signOn(page);
   await startSale(page, "1234", "card-visa-msr");
   await screenTitle(page, "APPROVED");
-  const slip = await byId(page, "receipt-transaction").first().textContent();
+  const slip = await byId(page, "receipt-sale").first().textContent();
   expect(slip).toContain("476173******0011");
   expect(slip).toContain("RMB 12.34");
   expect(await page.content()).not.toContain("4761730000000011");
@@ -165,19 +173,20 @@ test("a sale completes: approved on screen, slip printed with the PAN masked, bo
   expect(second.sim.view().journal.approved.map((r) => r.stan)).toEqual(["000002"]);
 });
 
-test("a host delay past the deadline: the countdown runs out, the 0400 goes out and the sale is reversed", async () => {
-  const { web } = await startAll({ responseTimeoutMs: 1500 });
+test("a host delay past the deadline: the countdown runs out, REVERSING while the 0400 is out, then REVERSED: not charged", async () => {
+  const { web, sim } = await startAll({ responseTimeoutMs: 1500 });
   const page = await open(web.url);
   await signOn(page);
   await addDelayFault(page, 4000);
   await startSale(page, "500", "card-unionpay-chip");
   await page.waitForSelector('[data-testid="countdown"][data-active="true"]', { timeout: WAIT_MS });
   await shot(page, "delay-countdown");
-  await screenTitle(page, "TIMED OUT");
+  await screenTitle(page, "REVERSED");
+  expect(sim.events.map((e) => e.ev === "screen" && e.text)).toContain("REVERSING");
   await expect(byId(page, "journal-000002").getAttribute("data-state")).resolves.toBe("reversed");
   const reversal = byId(page, "message").and(page.locator('[data-mti="0400"]'));
   await expect(reversal.count()).resolves.toBe(1);
-  await expect(byId(page, "screen-lines").textContent()).resolves.toContain("reverses it automatically");
+  await expect(byId(page, "screen-lines").textContent()).resolves.toContain("the customer was not charged");
   await shot(page, "delay-reversed");
   await page.close();
 });
@@ -197,8 +206,11 @@ test("a power cut during a sale: the armed reversal survives on flash and goes o
   await page.waitForSelector('[data-testid="journal-000002"][data-state="reversed"]', { timeout: WAIT_MS });
   expect(sim.events).toContainEqual(expect.objectContaining({ ev: "boot", reversalDue: 1 }));
   expect(sim.events).toContainEqual(expect.objectContaining({ ev: "send", mti: "0400", stan: "000002", f39: "98" }));
-  await screenTitle(page, "WELCOME");
+  // The merchant never saw the cut sale's outcome: its reversal is told once, until ENTER.
+  await screenTitle(page, "REVERSED: STAN 000002");
   await shot(page, "power-on-recovered");
+  await byId(page, "key-enter").click();
+  await screenTitle(page, "WELCOME");
 
   // A cut inside the next flash operation (the sale's STAN write): nothing is sent, and the terminal boots clean.
   await byId(page, "power-cut-next-flash").click();
@@ -222,10 +234,7 @@ test("冲正失败 stays on the screen until ENTER; the pending-reversals list a
   const { web, sim } = await startAll({ responseTimeoutMs: 1000, reversalAttempts: 2 });
   const page = await open(web.url);
   await signOn(page);
-  await byId(page, "fault-kind").selectOption("noResponse");
-  await byId(page, "fault-count").fill("3");
-  await byId(page, "fault-mti").fill("");
-  await byId(page, "fault-add").click();
+  await addNoResponseFault(page, 3);
   await startSale(page, "1234", "card-visa-msr");
   await screenTitle(page, "REVERSAL FAILED");
   await page.waitForFunction(() => !document.querySelector('[data-testid="faults-list"]')?.textContent);
@@ -245,7 +254,7 @@ test("冲正失败 stays on the screen until ENTER; the pending-reversals list a
   await byId(page, "lang-en").click();
   await shot(page, "reversal-failed-en");
   await byId(page, "key-enter").click();
-  await screenTitle(page, "WELCOME");
+  await screenTitle(page, "WELCOME - 1 REVERSAL(S) PENDING");
 
   await byId(page, "menu-pending").click();
   await screenTitle(page, "PENDING REVERSALS");
@@ -257,13 +266,54 @@ test("冲正失败 stays on the screen until ENTER; the pending-reversals list a
   await byId(page, "lang-en").click();
   await shot(page, "pending-reversals-en");
   await byId(page, "key-cancel").click();
-  await screenTitle(page, "WELCOME");
+  await screenTitle(page, "WELCOME - 1 REVERSAL(S) PENDING");
 
   await byId(page, "menu-void").click();
   await screenTitle(page, "VOID: ORIGINAL STAN");
   await press(page, "9");
   await byId(page, "key-enter").click();
-  await page.waitForFunction(() => (document.querySelector('[data-testid="notice"]')?.textContent ?? "").includes("000009"));
+  await page.waitForFunction(() =>
+    (document.querySelector('[data-testid="notice"]')?.textContent ?? "").includes("No sale with this STAN"),
+  );
+  await byId(page, "lang-zh").click();
+  await page.waitForFunction(() => (document.querySelector('[data-testid="notice"]')?.textContent ?? "").includes("无此凭证号"));
+  await byId(page, "lang-en").click();
   await expect(byId(page, "screen-title").textContent()).resolves.toBe("VOID: ORIGINAL STAN");
+  await page.close();
+});
+
+test("the merchant's story: timeout → REVERSING → 冲正失败 with its slip → the network is down, retries fail quietly → the network is back → REVERSED notice and slip", async () => {
+  const { web, sim } = await startAll({ responseTimeoutMs: 1000, reversalAttempts: 2 });
+  const page = await open(web.url);
+  await signOn(page);
+  await addNoResponseFault(page, 3);
+  await startSale(page, "1234", "card-unionpay-msr");
+  await screenTitle(page, "REVERSING");
+  await expect(byId(page, "screen-lines").textContent()).resolves.toContain("STAN 000002");
+  await screenTitle(page, "REVERSAL FAILED");
+  await expect(byId(page, "receipt-reversalFailed").count()).resolves.toBe(1);
+  await byId(page, "key-enter").click();
+  await screenTitle(page, "WELCOME - 1 REVERSAL(S) PENDING");
+
+  // No network: the retry before the next message fails again; no second alarm, no second slip.
+  await byId(page, "net-down").click();
+  await byId(page, "menu-signOn").click();
+  await screenTitle(page, "NOT SENT");
+  await expect(byId(page, "receipt-reversalFailed").count()).resolves.toBe(1);
+  await byId(page, "key-enter").click();
+  await screenTitle(page, "WELCOME - 1 REVERSAL(S) PENDING");
+
+  // The network is back: the retry goes through and the merchant is told, once.
+  await byId(page, "net-up").click();
+  await byId(page, "menu-signOn").click();
+  await screenTitle(page, "REVERSED: STAN 000002");
+  await expect(byId(page, "screen-lines").textContent()).resolves.toContain("the customer was not charged");
+  await expect(byId(page, "receipt-reversed").count()).resolves.toBe(1);
+  await shot(page, "reversed-notice-en");
+  await byId(page, "key-enter").click();
+  await screenTitle(page, "SIGNED ON");
+  await byId(page, "key-enter").click();
+  await screenTitle(page, "WELCOME");
+  expect(sim.events.filter((e) => e.ev === "slip").map((e) => e.kind)).toEqual(["reversalFailed", "reversed"]);
   await page.close();
 });

@@ -170,7 +170,17 @@ const reversalFailedAfterSuccess: PlantedBug = {
             const record = this.inner.pending().find((r) => r.stan === stan);
             this.inner.reversed(stan);
             const amount = record?.amount ?? 0;
-            tell?.({ ev: "reversal", phase: "failed", stan, op: "sale", amount, attempts: 1, deferred: false, firstFailure: true, salesBlocked: false });
+            tell?.({
+              ev: "reversal",
+              phase: "failed",
+              stan,
+              op: "sale",
+              amount,
+              attempts: 1,
+              deferred: false,
+              firstFailure: true,
+              salesBlocked: false,
+            });
           }
         })(inner),
     };

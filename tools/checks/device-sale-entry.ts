@@ -9,8 +9,10 @@
  * Entry points (globals), one XS crank each, driven from Node:
  * - `deviceSetup()`: boots the terminal and signs on (not measured).
  * - `deviceSale()`: the whole sale in one crank.
- * - `deviceSaleStart()`, then `deviceSaleStep()` until it returns true: the
- *   same sale one timer per crank, with a GC after each, for the live heap.
+ * - `deviceSaleInput()` until it returns false, then `deviceSaleStep()` until it
+ *   returns true: the same sale one operator input, then one timer, per crank
+ *   (as on the device, where each key and the swipe is its own callback), with
+ *   a GC after each, for the live heap.
  * - `deviceHostWork()`: the scripted host's answer to the sale request again,
  *   so its compute can be taken out of the sale's.
  */
@@ -151,13 +153,21 @@ function step(clock: VirtualClock): void {
   clock.advance(Math.max(0, due - clock.nowMs()));
 }
 
+/** The operator's inputs, in order: each is its own callback on the device (a keypad scan, the swipe's ISR hand-over). */
+function saleInputs(rig: Rig): (() => void)[] {
+  const inputs = SALE_AMOUNT_KEYS.map((key) => () => rig.terminal.press(key));
+  inputs.push(() => {
+    // The native capture hands over a fresh buffer per swipe, wiped after the call.
+    const bits = rig.swipeBits.slice();
+    rig.terminal.swipe(bits, rig.swipeCount);
+    bits.fill(0);
+  });
+  for (const key of PIN_KEYS) inputs.push(() => rig.terminal.press(key));
+  return inputs;
+}
+
 function startSale(rig: Rig): void {
-  for (const key of SALE_AMOUNT_KEYS) rig.terminal.press(key);
-  // The native capture hands over a fresh buffer per swipe, wiped after the call.
-  const bits = rig.swipeBits.slice();
-  rig.terminal.swipe(bits, rig.swipeCount);
-  bits.fill(0);
-  for (const key of PIN_KEYS) rig.terminal.press(key);
+  for (const input of saleInputs(rig)) input();
 }
 
 function saleDone(rig: Rig): boolean {
@@ -170,7 +180,7 @@ function checkApproved(rig: Rig): void {
 }
 
 const globals = globalThis as unknown as Record<string, unknown>;
-const bench: { rig?: Rig } = {};
+const bench: { rig?: Rig; inputs?: (() => void)[] } = {};
 
 globals.deviceSetup = () => {
   bench.rig = setup();
@@ -180,7 +190,12 @@ globals.deviceSale = () => {
   runUntil(bench.rig!.clock, () => saleDone(bench.rig!));
   checkApproved(bench.rig!);
 };
-globals.deviceSaleStart = () => startSale(bench.rig!);
+/** The next operator input; false once the last (the PIN's ENTER, which starts the sale) has run. */
+globals.deviceSaleInput = (): boolean => {
+  bench.inputs ??= saleInputs(bench.rig!);
+  bench.inputs.shift()?.();
+  return bench.inputs.length > 0;
+};
 globals.deviceSaleStep = (): boolean => {
   if (saleDone(bench.rig!)) {
     checkApproved(bench.rig!);

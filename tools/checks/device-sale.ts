@@ -117,7 +117,12 @@ export async function measureDeviceSale(): Promise<DeviceSaleFigures> {
       bound = Math.max(bound, (await stepped.evaluate(script)).meter.currentHeapCount - base.idle);
       peak = Math.max(peak, (await stepped.evaluate("gc(); 0")).meter.currentHeapCount - base.idle);
     };
-    await measureStep("deviceSaleStart()");
+    // One operator input per crank (each key, the swipe), then one timer per crank.
+    while (!done) {
+      if (++steps > STEPS_MAX) throw new Error(`device sale: inputs never ended after ${STEPS_MAX} steps`);
+      await measureStep("if (!deviceSaleInput()) issueCommand(new ArrayBuffer(1))");
+    }
+    done = false;
     while (!done) {
       if (++steps > STEPS_MAX) throw new Error(`device sale: no result after ${STEPS_MAX} steps`);
       await measureStep("if (deviceSaleStep()) issueCommand(new ArrayBuffer(1))");

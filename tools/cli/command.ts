@@ -19,17 +19,37 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** node:util parseArgs with its errors turned into UsageError. */
+/**
+ * node:util parseArgs with its errors turned into one-line UsageErrors. A negative number after a
+ * string option (`--seeds -1`) is taken as its value, so the option's own check names the problem
+ * (parseArgs would refuse it as "ambiguous" in three lines).
+ */
 export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(
   args: readonly string[],
   options: T,
   allowPositionals = true,
 ): ReturnType<typeof parseArgs<{ options: T; allowPositionals: boolean; strict: true }>> {
-  try {
-    return parseArgs({ args: [...args], options, allowPositionals, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === "string" && i + 1 < args.length && /^-[0-9.]/.test(args[i + 1])) {
+      joined.push(`${args[i]}=${args[i + 1]}`);
+      i++;
+    } else {
+      joined.push(args[i]);
+    }
   }
+  try {
+    return parseArgs({ args: joined, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError(firstLine((error as Error).message));
+  }
+}
+
+/** A message reduced to its first line: bad input gets one line on stderr. */
+export function firstLine(text: string): string {
+  const end = text.indexOf("\n");
+  return end < 0 ? text : text.slice(0, end);
 }
 
 /** Reads an integer option, or throws UsageError naming it. */

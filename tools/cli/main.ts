@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { UsageError, type Command } from "./command";
+import { firstLine, UsageError, type Command } from "./command";
 
 const COMMANDS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "commands");
 
@@ -52,7 +52,7 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError) {
-    process.stderr.write(`xspos: ${error.message}\n`);
+    process.stderr.write(`xspos: ${firstLine(error.message)}\n`);
     process.exitCode = 2;
   } else {
     process.stderr.write(`xspos: internal error: ${error instanceof Error ? error.message : String(error)}\n`);

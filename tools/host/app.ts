@@ -7,10 +7,10 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ControlApi } from "./control";
-import { HostCore } from "./core";
+import { HostCore, type InternalErrorReport } from "./core";
 import type { HostDecision } from "./decision";
 import { ensurePki, type Pki } from "./pki";
-import { HostServer } from "./server";
+import { HostServer, type ConnectionLimits } from "./server";
 import { SqliteLedger } from "./sqlite-ledger";
 import { DEFAULT_TERMINALS, registry, type RegisteredTerminal } from "./terminals";
 
@@ -32,11 +32,16 @@ export interface HostAppOptions {
   /** Client certificates are generated for these TIDs (default: the registered ones, at most the first 16). */
   readonly clientCertificateTids?: readonly string[];
   readonly onDecision?: (decision: HostDecision) => void;
+  /** Connection limits other than the defaults (tests). */
+  readonly limits?: Partial<ConnectionLimits>;
+  /** Where a message the host failed to handle is reported; default one line on stderr. */
+  readonly onInternalError?: (report: InternalErrorReport) => void;
 }
 
 export interface HostApp {
   readonly core: HostCore;
   readonly ledger: SqliteLedger;
+  readonly server: HostServer;
   readonly pki: Pki | undefined;
   readonly address: { host: string; port: number };
   readonly controlUrl: string;
@@ -44,6 +49,10 @@ export interface HostApp {
 }
 
 const CLIENT_CERTIFICATES_DEFAULT_MAX = 16;
+
+function logInternalError(report: InternalErrorReport): void {
+  process.stderr.write(`host: internal error on ${report.mti} TID ${report.tid ?? "?"} STAN ${report.stan ?? "?"}: ${report.error}\n`);
+}
 
 /** Node's CSPRNG for working keys on the network host. */
 const systemRandom = Object.freeze({ fill: (bytes: Uint8Array): void => void crypto.randomFillSync(bytes) });
@@ -58,11 +67,17 @@ export async function startHost(options: HostAppOptions): Promise<HostApp> {
         options.clientCertificateTids ?? terminals.slice(0, CLIENT_CERTIFICATES_DEFAULT_MAX).map((t) => t.tid),
       );
   const ledger = new SqliteLedger(options.db ?? path.join(options.varDir, "ledger.db"));
-  const core = new HostCore({ ledger, terminals: registry(terminals), random: systemRandom });
+  const core = new HostCore({
+    ledger,
+    terminals: registry(terminals),
+    random: systemRandom,
+    onInternalError: options.onInternalError ?? logInternalError,
+  });
   const server = new HostServer({
     handler: core,
     port: options.port,
     onDecision: options.onDecision,
+    limits: options.limits,
     tls:
       pki === undefined
         ? undefined
@@ -80,6 +95,7 @@ export async function startHost(options: HostAppOptions): Promise<HostApp> {
     return {
       core,
       ledger,
+      server,
       pki,
       address,
       controlUrl: url,

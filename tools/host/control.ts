@@ -6,7 +6,10 @@
  *   DELETE /faults         → 200 {"faults":[]}
  *   GET    /ledger?tid=T   → 200 the reconcile view of terminal T
  *
- * Errors answer 400/404/405/413 with {"error":"..."}.
+ * Errors answer 400/404/405/413 with {"error":"..."}. A request whose Host header is not this
+ * listener (127.0.0.1:PORT or localhost:PORT) or that comes from another origin (an Origin header
+ * other than this listener's, or Sec-Fetch-Site cross-site) answers 403 and changes nothing: a web
+ * page the operator visits cannot reach the API, by DNS rebinding or otherwise.
  */
 import http from "node:http";
 import type net from "node:net";
@@ -85,7 +88,21 @@ export class ControlApi {
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** Same-host, same-origin requests only (DNS rebinding, cross-site forms and fetches). */
+  #checkCaller(request: http.IncomingMessage): void {
+    const port = (this.#server.address() as net.AddressInfo).port;
+    const allowed = [`127.0.0.1:${port}`, `localhost:${port}`];
+    const host = request.headers.host;
+    if (host === undefined || !allowed.includes(host.toLowerCase())) throw new HttpError(403, "Host header is not this control API");
+    const origin = request.headers.origin;
+    if (origin !== undefined && !allowed.some((a) => origin.toLowerCase() === `http://${a}`))
+      throw new HttpError(403, "cross-origin requests are refused");
+    const site = request.headers["sec-fetch-site"];
+    if (site !== undefined && site !== "same-origin" && site !== "none") throw new HttpError(403, "cross-site requests are refused");
+  }
+
   async #route(request: http.IncomingMessage): Promise<[number, unknown]> {
+    this.#checkCaller(request);
     const url = new URL(request.url ?? "/", "http://control");
     const { faults, ledger } = this.#options;
     if (url.pathname === "/faults") {

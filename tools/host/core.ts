@@ -9,6 +9,10 @@
  * and PIN, apply the ledger, build and MAC the response → shape delivery by
  * the fault. Faults that lose the response after processing keep the ledger
  * effect: the host approved, and it is the terminal's job to reverse.
+ *
+ * One message never takes the host down: each is processed inside one ledger
+ * transaction, and anything it throws is reported (TID, STAN, MTI) and answered
+ * 96 with the ledger as it was before the message (docs/host-simulator.md).
  */
 import { fromHex, toHex } from "../../modules/base/hex";
 import { pinFromBlock } from "../../modules/crypto/pin-block";
@@ -21,6 +25,7 @@ import {
   decodeField60,
   decodeField61,
   decodeSettlementTotals,
+  encodeField54,
   encodeSettlementTotals,
   type CurrencyTotals,
   type Field61,
@@ -42,6 +47,17 @@ export interface HostCoreOptions {
   readonly faults?: FaultSchedule;
   /** Card catalogue the host plays issuer for; defaults to the shared test cards. */
   readonly cards?: readonly HostCard[];
+  /** Told of every message the host failed to handle (a bug or a ledger failure); the message was answered 96 or its connection closed. */
+  readonly onInternalError?: (report: InternalErrorReport) => void;
+}
+
+/** What is logged of a message the host failed to handle: where, never field values or keys. */
+export interface InternalErrorReport {
+  readonly mti: string;
+  readonly tid: string | undefined;
+  readonly stan: string | undefined;
+  /** The error's name and message. */
+  readonly error: string;
 }
 
 /** Response codes the host answers with (CUP POS usage). */
@@ -55,13 +71,20 @@ export const RC = Object.freeze({
   insufficientFunds: "51",
   expiredCard: "54",
   wrongPin: "55",
+  notPermittedToTerminal: "58",
   originalAmountMismatch: "64",
   signOnAgain: "77",
   duplicate: "94",
+  reconcileError: "95",
+  systemMalfunction: "96",
   formatError: "30",
   terminalUnknown: "97",
   badMac: "A0",
 });
+
+/** Balance inquiries answer an available balance derived from the card (docs/host-simulator.md "Answers"). */
+const BALANCE_BASE_FEN = 100_000;
+const BALANCE_CURRENCY = "156";
 
 const FIRST_BATCH = "000001";
 /** Requests the host refuses without a valid MAC; others (0320 batch upload) are checked when they carry one. */
@@ -79,15 +102,37 @@ export class HostRequestError extends Error {
   override readonly name = "HostRequestError";
 }
 
+/**
+ * A terminal's working keys as the host holds them: `current`, and `pending`
+ * from a sign-on nobody has proven yet. A request MAC'd under `pending`
+ * promotes it; until then `current` stays valid, so a third party's 0800
+ * cannot make the genuine terminal's next sale fail.
+ */
+interface KeySet {
+  current: WorkingKeys | undefined;
+  pending: WorkingKeys | undefined;
+}
+
+/** The keys an honest terminal that signed on last holds: what answers to unsigned requests are MAC'd with. */
+function newest(set: KeySet): WorkingKeys | undefined {
+  return set.pending ?? set.current;
+}
+
+function wipeKeys(keys: WorkingKeys | undefined): void {
+  keys?.pik.wipe();
+  keys?.mak.wipe();
+}
+
 export class HostCore implements HostHandler {
   readonly faults: FaultSchedule;
   readonly ledger: Ledger;
   readonly #terminals: TerminalRegistry;
   readonly #random: Random;
   readonly #cards: readonly HostCard[] | undefined;
+  readonly #onInternalError: ((report: InternalErrorReport) => void) | undefined;
   readonly #codec = new Iso8583Codec({ dialect: CUP });
-  /** Clear working keys per TID, rebuilt from the ledger's F62 copy after a restart. */
-  readonly #keys = new Map<string, WorkingKeys>();
+  /** Clear working keys per TID: a cache of the ledger's F62 copies, dropped when a message's transaction rolls back. */
+  readonly #keys = new Map<string, KeySet>();
   #rrnCounter = 0;
 
   constructor(options: HostCoreOptions) {
@@ -95,6 +140,7 @@ export class HostCore implements HostHandler {
     this.#terminals = options.terminals;
     this.#random = options.random;
     this.#cards = options.cards;
+    this.#onInternalError = options.onInternalError;
     this.faults = options.faults ?? new FaultSchedule();
   }
 
@@ -117,21 +163,37 @@ export class HostCore implements HostHandler {
     const fault = this.faults.takeForMessage(mti);
     if (fault?.kind === "closeBeforeRead") return decision(mti, undefined, { kind: "close" }, fault, false);
 
-    const outcome = this.#processOrFormatError(request, message, context.nowMs, fault?.kind === "decline" ? fault.code! : undefined);
+    let outcome: Outcome;
+    try {
+      outcome = this.#processOrFormatError(request, message, context, fault?.kind === "decline" ? fault.code! : undefined);
+    } catch (error) {
+      outcome = this.#internalError(message, error, context.nowMs);
+    }
     const responseMti = mti.slice(0, 2) + String(Number(mti[2]) + 1) + mti[3];
     const fields = outcome.fields;
     if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
     if (fault?.kind === "wrongMerchant" && fields[42] !== undefined) fields[42] = otherMerchant(fields[42]);
     if (outcome.keys !== undefined) fields[64] = "0000000000000000";
-    const response = this.#codec.encode({ tpdu: responseTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
-    if (outcome.keys !== undefined) this.#codec.writeMac(response, cupEcbMac(outcome.keys.mak, this.#codec.macInput(response)));
+    let response: Uint8Array;
+    try {
+      response = this.#codec.encode({ tpdu: responseTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
+      if (outcome.keys !== undefined) this.#codec.writeMac(response, cupEcbMac(outcome.keys.mak, this.#codec.macInput(response)));
+    } catch (error) {
+      // No answer can be built (an echoed field the response cannot carry): close this connection only.
+      this.#report(message, error);
+      return decision(mti, undefined, { kind: "close" }, fault, outcome.processed);
+    }
     // badMac spoils the last byte: the MAC when there is one, else the last working-key check value.
     if (fault?.kind === "badMac") response[response.length - 1] ^= 0x01;
     return decision(mti, response, deliveryFor(fault, response.length), fault, outcome.processed);
   }
 
-  /** Sub-fields that do not parse (F60, F61, F48) answer 30 with the keys the terminal has, never silence. */
-  #processOrFormatError(request: Uint8Array, message: IsoMessage, nowMs: number, declineCode: string | undefined): Outcome {
+  /**
+   * The whole of a message's ledger work runs in one transaction. Sub-fields that do not parse (F60, F61, F48)
+   * answer 30 with the keys the terminal has, never silence; whatever the message wrote is rolled back.
+   */
+  #processOrFormatError(request: Uint8Array, message: IsoMessage, context: HandleContext, declineCode: string | undefined): Outcome {
+    const nowMs = context.nowMs;
     const response = echo(message.fields, [2, 3, 4, 11, 14, 22, 25, 41, 42, 49, 60, 61]);
     response[12] = timeOfDay(nowMs);
     response[13] = monthDay(nowMs);
@@ -140,36 +202,87 @@ export class HostCore implements HostHandler {
       return { fields: response, keys, processed: true };
     };
     try {
-      return this.#process(request, message, nowMs, declineCode, response, answer);
+      return this.#atomically(() => this.#process(request, message, context, declineCode, response, answer));
     } catch (error) {
       if (!(error instanceof Iso8583Error)) throw error;
-      const tid = message.fields[41];
-      return answer(RC.formatError, tid === undefined ? undefined : this.#keys.get(tid));
+      delete response[38];
+      delete response[48];
+      delete response[54];
+      delete response[62];
+      return answer(RC.formatError, this.#newestKeys(message.fields[41]));
     }
+  }
+
+  /** Runs one message's work as one ledger transaction; when it throws, the key cache (possibly ahead of the rolled-back ledger) is dropped. */
+  #atomically<T>(work: () => T): T {
+    try {
+      return this.ledger.atomically === undefined ? work() : this.ledger.atomically(work);
+    } catch (error) {
+      this.#keys.clear();
+      throw error;
+    }
+  }
+
+  /** The boundary: a message that threw is reported and answered 96; the ledger is as it was before it. */
+  #internalError(message: IsoMessage, error: unknown, nowMs: number): Outcome {
+    this.#report(message, error);
+    const fields = echo(message.fields, [2, 3, 4, 11, 14, 22, 25, 41, 42, 49, 60, 61]);
+    fields[12] = timeOfDay(nowMs);
+    fields[13] = monthDay(nowMs);
+    fields[39] = RC.systemMalfunction;
+    let keys: WorkingKeys | undefined;
+    try {
+      keys = this.#newestKeys(message.fields[41]);
+    } catch {
+      keys = undefined;
+    }
+    return { fields, keys, processed: false };
+  }
+
+  #report(message: IsoMessage, error: unknown): void {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.#onInternalError?.({ mti: message.mti, tid: printable(message.fields[41]), stan: printable(message.fields[11]), error: text });
+  }
+
+  /** Keys to MAC a 30 or 96 answer with, for a registered TID. */
+  #newestKeys(tid: string | undefined): WorkingKeys | undefined {
+    const terminal = tid === undefined ? undefined : this.#terminals.get(tid);
+    return terminal === undefined ? undefined : newest(this.#keySet(terminal.tid, terminal.tmk));
   }
 
   #process(
     request: Uint8Array,
     message: IsoMessage,
-    nowMs: number,
+    context: HandleContext,
     declineCode: string | undefined,
     response: IsoFields,
     answer: (code: string, keys: WorkingKeys | undefined) => Outcome,
   ): Outcome {
+    const nowMs = context.nowMs;
     const f = message.fields;
+    // Under mutual TLS the certificate names the terminal: another TID on that connection changes nothing.
+    if (context.peerTid !== undefined && f[41] !== context.peerTid) return answer(RC.notPermittedToTerminal, undefined);
     const terminal = f[41] === undefined ? undefined : this.#terminals.get(f[41]);
     if (terminal === undefined) return answer(RC.terminalUnknown, undefined);
     if (f[42] !== terminal.mid) return answer(RC.invalidMerchant, undefined);
 
+    const set = this.#keySet(terminal.tid, terminal.tmk);
+    const known = set.current !== undefined || set.pending !== undefined;
+    // Whatever carries F64 is verified, sign-on and echo included.
+    let keys: WorkingKeys | undefined;
+    if (f[64] !== undefined) {
+      keys = this.#verify(terminal.tid, request, set);
+      if (keys === undefined) return answer(known || message.mti === "0800" ? RC.badMac : RC.signOnAgain, newest(set));
+    }
     if (message.mti === "0800") {
       if (declineCode !== undefined) return answer(declineCode, undefined);
-      return this.#signOn(message, terminal.tmk, nowMs, response, answer);
+      // Proven: by the mTLS certificate, or by a MAC under the keys on record.
+      return this.#signOn(message, terminal.tmk, set, context.peerTid !== undefined || keys !== undefined, nowMs, response, answer);
     }
-    const keys = this.#workingKeys(terminal.tid, terminal.tmk);
+    keys ??= newest(set);
     if (message.mti === "0820") return answer(RC.approved, keys);
     if (keys === undefined) return answer(RC.signOnAgain, undefined);
-    if ((f[64] !== undefined || MAC_REQUIRED.includes(message.mti)) && !this.#macValid(request, f[64], keys))
-      return answer(RC.badMac, keys);
+    if (f[64] === undefined && MAC_REQUIRED.includes(message.mti)) return answer(RC.badMac, keys);
     if (declineCode !== undefined && message.mti !== "0200" && message.mti !== "0220") return answer(declineCode, keys);
 
     const f60 = decodeField60(f[60] ?? "");
@@ -199,9 +312,15 @@ export class HostCore implements HostHandler {
     }
   }
 
+  /**
+   * Fresh working keys. A proven sign-on (mTLS, or MAC'd under the keys on record) and a terminal's first
+   * replace the keys at once; any other is pending and the current keys stay valid until it is used.
+   */
   #signOn(
     message: IsoMessage,
     tmk: Uint8Array,
+    set: KeySet,
+    proven: boolean,
     nowMs: number,
     response: IsoFields,
     answer: (code: string, keys: WorkingKeys | undefined) => Outcome,
@@ -212,30 +331,60 @@ export class HostCore implements HostHandler {
     const session = this.ledger.session(tid);
     const batch = session?.batch ?? FIRST_BATCH;
     const { f62, keys } = issueWorkingKeys(tmk, scheme, this.#random);
-    const replaced = this.#keys.get(tid);
-    replaced?.pik.wipe();
-    replaced?.mak.wipe();
-    this.#keys.set(tid, keys);
-    this.ledger.saveSession({ tid, batch, workingKeysUnderTmk: f62, signedOnMs: nowMs });
+    if (proven || set.current === undefined) {
+      this.ledger.saveSession({ tid, batch, workingKeysUnderTmk: f62, pendingKeysUnderTmk: undefined, signedOnMs: nowMs });
+      wipeKeys(set.current);
+      wipeKeys(set.pending);
+      set.current = keys;
+      set.pending = undefined;
+    } else {
+      this.ledger.saveSession({
+        tid,
+        batch,
+        workingKeysUnderTmk: session?.workingKeysUnderTmk,
+        pendingKeysUnderTmk: f62,
+        signedOnMs: nowMs,
+      });
+      wipeKeys(set.pending);
+      set.pending = keys;
+    }
     response[60] = `00${batch}${scheme}`;
     response[62] = toHex(f62);
     response[37] = this.#rrn(nowMs);
     return answer(RC.approved, undefined);
   }
 
-  #workingKeys(tid: string, tmk: Uint8Array): WorkingKeys | undefined {
+  /** The terminal's keys, from the cache or rebuilt from the ledger's F62 copies (after a restart or a rollback). */
+  #keySet(tid: string, tmk: Uint8Array): KeySet {
     const cached = this.#keys.get(tid);
     if (cached !== undefined) return cached;
-    const stored = this.ledger.session(tid)?.workingKeysUnderTmk;
-    if (stored === undefined) return undefined;
-    const keys = recoverWorkingKeys(tmk, stored);
-    this.#keys.set(tid, keys);
-    return keys;
+    const session = this.ledger.session(tid);
+    const stored = session?.workingKeysUnderTmk;
+    const pending = session?.pendingKeysUnderTmk;
+    const set: KeySet = {
+      current: stored === undefined ? undefined : recoverWorkingKeys(tmk, stored),
+      pending: pending === undefined ? undefined : recoverWorkingKeys(tmk, pending),
+    };
+    this.#keys.set(tid, set);
+    return set;
+  }
+
+  /** The keys the request's MAC verifies under; a MAC under the pending keys makes them current. */
+  #verify(tid: string, request: Uint8Array, set: KeySet): WorkingKeys | undefined {
+    if (set.pending !== undefined && this.#macValid(request, set.pending)) {
+      const session = this.ledger.session(tid)!;
+      this.ledger.saveSession({ ...session, workingKeysUnderTmk: session.pendingKeysUnderTmk, pendingKeysUnderTmk: undefined });
+      wipeKeys(set.current);
+      set.current = set.pending;
+      set.pending = undefined;
+      return set.current;
+    }
+    if (set.current !== undefined && this.#macValid(request, set.current)) return set.current;
+    return undefined;
   }
 
   /** The MAC covers the request bytes as received (MTI up to F64). */
-  #macValid(request: Uint8Array, f64: string | undefined, keys: WorkingKeys): boolean {
-    if (f64 === undefined) return false;
+  #macValid(request: Uint8Array, keys: WorkingKeys): boolean {
     return macEqual(cupEcbMac(keys.mak, this.#codec.macInput(request)), this.#codec.macField(request));
   }
 
@@ -266,7 +415,10 @@ export class HostCore implements HostHandler {
     const code = declineCode ?? this.#authorize(f, kind, pan, card, batch, nowMs, keys);
     response[37] = this.#rrn(nowMs);
     if (code === RC.approved) response[38] = response[37].slice(-6);
-    if (kind === "balance") return code;
+    if (kind === "balance") {
+      if (code === RC.approved && pan !== undefined) response[54] = encodeField54([balanceOf(pan)]);
+      return code;
+    }
     const amount = Number(f[4] ?? "0");
     const original = kind === "void" ? originalOf(f[61]) : undefined;
     const booked = this.ledger.book({
@@ -332,19 +484,31 @@ export class HostCore implements HostHandler {
     }
   }
 
+  /**
+   * 0500: compare, record, answer the host totals, open the next batch. Host totals that do not fit F48
+   * (over 999 transactions or 12 digits of fen on one side) answer 95 and change nothing: the batch stays
+   * open and unsettled for the acquirer's back office.
+   */
   #settle(tid: string, batch: string, f48: string | undefined, nowMs: number, response: IsoFields): string {
     const { domestic, foreign } = decodeSettlementTotals(f48 ?? "");
     const terminalTotals: BatchTotals = { domestic: totalsOf(domestic), foreign: totalsOf(foreign) };
     const hostTotals = this.ledger.totals(tid, batch);
     const domesticBalanced = sameTotals(terminalTotals.domestic, hostTotals.domestic);
     const foreignBalanced = sameTotals(terminalTotals.foreign, hostTotals.foreign);
+    let answerTotals: string;
+    try {
+      answerTotals = encodeSettlementTotals({
+        domestic: { ...hostTotals.domestic, result: domesticBalanced ? "1" : "2" },
+        foreign: { ...hostTotals.foreign, result: foreignBalanced ? "1" : "2" },
+      });
+    } catch (error) {
+      if (error instanceof Iso8583Error && error.field === 48) return RC.reconcileError;
+      throw error;
+    }
     this.ledger.settle({ tid, batch, terminalTotals, hostTotals, balanced: domesticBalanced && foreignBalanced, createdMs: nowMs });
     const session = this.ledger.session(tid);
     if (session !== undefined && session.batch === batch) this.ledger.saveSession({ ...session, batch: nextBatch(batch) });
-    response[48] = encodeSettlementTotals({
-      domestic: { ...hostTotals.domestic, result: domesticBalanced ? "1" : "2" },
-      foreign: { ...hostTotals.foreign, result: foreignBalanced ? "1" : "2" },
-    });
+    response[48] = answerTotals;
     return RC.approved;
   }
 
@@ -405,6 +569,17 @@ function originalOf(value: string | undefined): Field61 | undefined {
 
 function totalsOf(t: CurrencyTotals): Totals {
   return { debitAmount: t.debitAmount, debitCount: t.debitCount, creditAmount: t.creditAmount, creditCount: t.creditCount };
+}
+
+/** Available balance: ¥1,000.00 plus the PAN's last four digits in yuan (4761730000000011 → ¥1,011.00), credit. */
+function balanceOf(pan: string): { accountType: string; amountType: string; currency: string; sign: "C"; amount: number } {
+  const lastFour = Number(pan.slice(-4));
+  return { accountType: "00", amountType: "02", currency: BALANCE_CURRENCY, sign: "C", amount: BALANCE_BASE_FEN + lastFour * 100 };
+}
+
+/** A TID or STAN as it may go into a log line: 1 to 12 letters or digits, else undefined. */
+function printable(value: string | undefined): string | undefined {
+  return value !== undefined && /^[0-9A-Za-z]{1,12}$/.test(value) ? value : undefined;
 }
 
 function cardPan(f: IsoFields): string | undefined {

@@ -35,6 +35,8 @@ export type ConnectionVerdict = "accept" | "refuse" | "handshakeFail";
 export interface HandleContext {
   /** Wall or virtual time: stamps the ledger and F12/F13. */
   readonly nowMs: number;
+  /** Under mutual TLS: the TID the client certificate names (CN). A request with another F41 is answered 58 and changes nothing. */
+  readonly peerTid?: string;
 }
 
 /** The transport-facing side of the host. */
@@ -85,6 +87,11 @@ export class FrameReader {
       }
     }
     return undefined;
+  }
+
+  /** Bytes of a frame received so far (0 between frames). */
+  get buffered(): number {
+    return this.#filled;
   }
 
   #needed(): number {

@@ -98,6 +98,11 @@ export interface TerminalSession {
   readonly batch: string;
   /** Working keys as sent in F62: encrypted under the TMK, never in clear. */
   readonly workingKeysUnderTmk: Uint8Array | undefined;
+  /**
+   * Keys of a sign-on nobody has proven yet (no mTLS identity, no MAC under them so far): the
+   * current keys stay valid until a request MAC'd under these arrives (docs/host-simulator.md "Keys").
+   */
+  readonly pendingKeysUnderTmk?: Uint8Array | undefined;
   readonly signedOnMs: number;
 }
 
@@ -131,5 +136,10 @@ export interface Ledger {
   session(tid: string): TerminalSession | undefined;
   saveSession(session: TerminalSession): void;
   view(tid: string): ReconcileView;
+  /**
+   * Runs `work` as one unit: when it throws, none of its writes stay. The host core handles each
+   * message inside one. Ledgers without it (the in-memory ones of the runners) run `work` as is.
+   */
+  atomically?<T>(work: () => T): T;
   close(): void;
 }

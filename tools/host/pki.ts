@@ -8,6 +8,8 @@
  *   DIR/bad/wrong-ca.pem, wrong-ca.key     server certificate from another CA (bad/other-ca.pem)
  *   DIR/bad/expired.pem, expired.key       server certificate of the test CA, expired in 2021
  *   DIR/bad/wrong-name.pem, wrong-name.key server certificate of the test CA for wrong.example
+ *   DIR/bad/other-ca-client.pem, .key      client certificate CN=10000001 from the other CA
+ *   DIR/bad/self-signed-client.pem, .key   self-signed client certificate CN=10000001
  *
  * Keys are EC P-256: handshakes stay cheap when hundreds of terminals connect.
  */
@@ -26,7 +28,14 @@ export interface Pki {
   readonly ca: KeyPair;
   readonly server: KeyPair;
   readonly terminals: Readonly<Record<string, KeyPair>>;
-  readonly bad: { readonly wrongCa: KeyPair; readonly expired: KeyPair; readonly wrongName: KeyPair };
+  readonly bad: {
+    readonly wrongCa: KeyPair;
+    readonly expired: KeyPair;
+    readonly wrongName: KeyPair;
+    /** Client certificates mutual TLS must refuse (the abuse suite). */
+    readonly otherCaClient: KeyPair;
+    readonly selfSignedClient: KeyPair;
+  };
 }
 
 export class PkiError extends Error {
@@ -82,6 +91,28 @@ function makeCa(p: KeyPair, name: string): void {
     "basicConstraints=critical,CA:TRUE",
     "-addext",
     "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+}
+
+/** A self-signed client certificate (not a CA) for `subject`. */
+function makeSelfSignedClient(p: KeyPair, subject: string): void {
+  newKey(`self-signed ${subject}`, p.key);
+  openssl(`self-signed ${subject}`, [
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    p.key,
+    "-out",
+    p.cert,
+    "-days",
+    "3650",
+    "-subj",
+    subject,
+    "-addext",
+    "basicConstraints=critical,CA:FALSE",
+    "-addext",
+    "extendedKeyUsage=clientAuth",
   ]);
 }
 
@@ -195,5 +226,10 @@ export function ensurePki(dir: string, terminalIds: readonly string[]): Pki {
   const wrongName = pair(badDir, "wrong-name");
   if (!exists(wrongName)) makeLeaf(wrongName, ca, "/CN=wrong.example", "subjectAltName=DNS:wrong.example");
 
-  return { dir, ca, server, terminals, bad: { wrongCa, expired, wrongName } };
+  const otherCaClient = pair(badDir, "other-ca-client");
+  if (!exists(otherCaClient)) makeLeaf(otherCaClient, otherCa, "/CN=10000001", "extendedKeyUsage=clientAuth");
+  const selfSignedClient = pair(badDir, "self-signed-client");
+  if (!exists(selfSignedClient)) makeSelfSignedClient(selfSignedClient, "/CN=10000001");
+
+  return { dir, ca, server, terminals, bad: { wrongCa, expired, wrongName, otherCaClient, selfSignedClient } };
 }

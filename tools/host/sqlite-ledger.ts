@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS terminals (
   tid TEXT PRIMARY KEY,
   batch TEXT NOT NULL,
   working_keys BLOB,
-  signed_on_ms INTEGER NOT NULL
+  signed_on_ms INTEGER NOT NULL,
+  pending_keys BLOB
 );
 CREATE TABLE IF NOT EXISTS transactions (
   tid TEXT NOT NULL,
@@ -138,6 +139,9 @@ export class SqliteLedger implements Ledger {
       this.#db.pragma("synchronous = NORMAL");
     }
     this.#db.exec(SCHEMA);
+    // Ledgers written before pending keys existed get the column (NULL: no pending sign-on).
+    const columns = this.#db.prepare("SELECT name FROM pragma_table_info('terminals')").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "pending_keys")) this.#db.exec("ALTER TABLE terminals ADD COLUMN pending_keys BLOB");
     this.#find = this.#db.prepare("SELECT * FROM transactions WHERE tid = ? AND batch = ? AND stan = ?");
     this.#insert = this.#db.prepare(
       `INSERT OR IGNORE INTO transactions (tid, batch, stan, mid, mti, kind, amount, pan_masked, domestic, response_code, auth_code, rrn,
@@ -252,20 +256,26 @@ export class SqliteLedger implements Ledger {
 
   session(tid: string): TerminalSession | undefined {
     const row = this.#db.prepare("SELECT * FROM terminals WHERE tid = ?").get(tid) as
-      { tid: string; batch: string; working_keys: Buffer | null; signed_on_ms: number } | undefined;
+      { tid: string; batch: string; working_keys: Buffer | null; signed_on_ms: number; pending_keys: Buffer | null } | undefined;
     if (row === undefined) return undefined;
     return {
       tid: row.tid,
       batch: row.batch,
       workingKeysUnderTmk: row.working_keys === null ? undefined : new Uint8Array(row.working_keys),
+      pendingKeysUnderTmk: row.pending_keys === null ? undefined : new Uint8Array(row.pending_keys),
       signedOnMs: row.signed_on_ms,
     };
   }
 
   saveSession(session: TerminalSession): void {
     this.#db
-      .prepare("INSERT OR REPLACE INTO terminals (tid, batch, working_keys, signed_on_ms) VALUES (?, ?, ?, ?)")
-      .run(session.tid, session.batch, session.workingKeysUnderTmk ?? null, session.signedOnMs);
+      .prepare("INSERT OR REPLACE INTO terminals (tid, batch, working_keys, signed_on_ms, pending_keys) VALUES (?, ?, ?, ?, ?)")
+      .run(session.tid, session.batch, session.workingKeysUnderTmk ?? null, session.signedOnMs, session.pendingKeysUnderTmk ?? null);
+  }
+
+  atomically<T>(work: () => T): T {
+    // better-sqlite3 nests a transaction inside another as a savepoint, so book/reverse keep theirs.
+    return this.#db.transaction(work)();
   }
 
   view(tid: string): ReconcileView {

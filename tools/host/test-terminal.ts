@@ -14,6 +14,8 @@ import { pinBlockFormat0 } from "../../modules/crypto/pin-block";
 import { Iso8583Codec, type IsoMessage } from "../../modules/iso8583/codec";
 import { CUP } from "../../modules/iso8583/dialect";
 import {
+  buildBalance,
+  buildEcho,
   buildRefund,
   buildSale,
   buildSettlement,
@@ -67,8 +69,24 @@ export class TestTerminal {
     return this.#mak !== undefined && macEqual(cupEcbMac(this.#mak, this.#codec.macInput(bytes)), this.#codec.macField(bytes));
   }
 
+  signOnMessage(stan: string): IsoMessage {
+    return buildSignOn({ terminal: this.identity, stan, batch: this.batch, netCode: "003", operator: "01 " });
+  }
+
   signOn(stan: string): Uint8Array {
-    return this.encode(buildSignOn({ terminal: this.identity, stan, batch: this.batch, netCode: "003", operator: "01 " }));
+    return this.encode(this.signOnMessage(stan));
+  }
+
+  /** 0820 echo (60.3 301), without F64 as terminals send it. */
+  echo(stan: string): Uint8Array {
+    return this.encode(buildEcho({ terminal: this.identity, stan, batch: this.batch }));
+  }
+
+  /** 0200 balance inquiry (F3 310000). */
+  balance(input: Omit<SaleInput, "amount">): Uint8Array {
+    return this.encode(
+      buildBalance({ terminal: this.identity, stan: input.stan, batch: this.batch, card: this.#card({ ...input, amount: 0 }) }),
+    );
   }
 
   /** Loads the working keys of an 0810, checking their check values (KeyCheckError otherwise). */

@@ -2,14 +2,13 @@
  * The terminal's card readers in a scenario: the real drivers of modules/card
  * (MSR capture and decoder, contact reader IC, PN532, EMV kernel) on emulated
  * reader hardware (modules/emulators), each test card of
- * modules/card/test-cards.ts played by the card emulator. A card becomes the
- * engine's PresentedCard; a chip card's second GENERATE AC runs through the
- * kernel when the engine completes it.
+ * modules/card/test-cards.ts played by the card emulator. A read becomes the
+ * engine's PresentedCard through the device's own glue (modules/terminal/cards.ts);
+ * a chip card's second GENERATE AC runs through the kernel when the engine
+ * completes it.
  */
-import { fromHex, toHex } from "../../modules/base/hex";
 import { CardError } from "../../modules/card/apdu";
 import { ContactReader } from "../../modules/card/contact";
-import type { TerminalData } from "../../modules/card/emv";
 import { MsrCapture } from "../../modules/card/msr-capture";
 import { MsrError } from "../../modules/card/msr";
 import { Pn532 } from "../../modules/card/pn532";
@@ -19,13 +18,11 @@ import { ContactReaderEmulator } from "../../modules/emulators/contact-reader";
 import { EmvCardEmulator } from "../../modules/emulators/emv-card";
 import { MsrReaderEmulator } from "../../modules/emulators/msr-reader";
 import { Pn532Emulator } from "../../modules/emulators/pn532";
-import { decodeTlv, findTlv } from "../../modules/iso8583/tlv";
 import type { Random } from "../../modules/platform/random";
+import { chipCard, EmvTerminalData, swipedCard } from "../../modules/terminal/cards";
 import type { PresentedCard } from "../../modules/txn/ports";
 
 const MSR_PINS = Object.freeze({ cls: 25, strobe: 26, data: 27 });
-/** EMV 9C of each operation. */
-const TRANSACTION_TYPES = Object.freeze({ sale: 0x00, balance: 0x31, refund: 0x20 });
 
 /** The card could not be read (unknown name, a reader or card failure). */
 export class CardPresentError extends Error {
@@ -49,19 +46,17 @@ export interface CardDeskOptions {
 }
 
 export class CardDesk {
-  readonly #options: CardDeskOptions;
   readonly #msr = new MsrReaderEmulator(MSR_PINS);
   readonly #msrReader = new CardReader({});
   readonly #contactLink = new ContactReaderEmulator();
   readonly #contactReader: CardReader;
   readonly #field = new Pn532Emulator();
   readonly #contactlessReader: CardReader;
-  readonly #unpredictable = new Uint8Array(4);
+  readonly #terminalData: EmvTerminalData;
   #swiped: CardRead | undefined;
-  #sequenceCounter = 0;
 
   constructor(options: CardDeskOptions) {
-    this.#options = options;
+    this.#terminalData = new EmvTerminalData(options);
     new MsrCapture({
       open: this.#msr.open,
       pins: MSR_PINS,
@@ -79,7 +74,7 @@ export class CardDesk {
   }
 
   /** Swipes, inserts or taps the named test card and reads it through the drivers. Throws CardPresentError. */
-  present(name: string, op: keyof typeof TRANSACTION_TYPES, amountMinor: number): PresentedCard {
+  present(name: string, op: "sale" | "balance" | "refund", amountMinor: number): PresentedCard {
     const card = findTestCard(name);
     if (card === undefined) throw new CardPresentError(name, "unknown", `unknown card ${JSON.stringify(name)}`);
     try {
@@ -95,60 +90,17 @@ export class CardDesk {
     this.#msr.swipe(track2Text(card));
     const read = this.#swiped as CardRead | undefined;
     if (read === undefined) throw new CardPresentError(card.name, "noSwipe", "the swipe produced no read");
-    const track2 = String.fromCharCode(...read.track2);
-    read.wipe();
-    return { entryMode: read.entryMode, pan: read.pan, expiry: read.expiry, track2, domestic: card.scheme === "unionpay" };
+    return swipedCard(read);
   }
 
-  #chip(card: TestCard, op: keyof typeof TRANSACTION_TYPES, amountMinor: number): PresentedCard {
+  #chip(card: TestCard, op: "sale" | "balance" | "refund", amountMinor: number): PresentedCard {
     const emulated = new EmvCardEmulator(card);
     const contactless = card.entry === "contactless";
     if (contactless) this.#field.place(emulated);
     else this.#contactLink.insert(emulated);
     const reader = contactless ? this.#contactlessReader : this.#contactReader;
-    this.#options.random.fill(this.#unpredictable);
-    this.#sequenceCounter = (this.#sequenceCounter % 99_999_999) + 1;
-    const read = reader.readCard(contactless ? "contactless" : "chip", this.#terminalData(op, amountMinor));
-    const f55 = toHex(read.f55);
-    read.wipe();
-    return {
-      entryMode: read.entryMode,
-      pan: read.pan,
-      expiry: read.expiry,
-      ...(read.panSequence !== undefined ? { cardSequence: read.panSequence.padStart(3, "0") } : {}),
-      f55,
-      domestic: card.scheme === "unionpay",
-      completeChip: (f39, issuerData) => {
-        const issuerAuthenticationData = issuerAuthentication(issuerData);
-        const second = reader.completeChip({
-          approved: f39 === "00",
-          responseCode: f39,
-          ...(issuerAuthenticationData !== undefined ? { issuerAuthenticationData } : {}),
-        });
-        if (contactless) this.#field.remove();
-        else this.#contactLink.remove();
-        return { accepted: second.approved, f55: toHex(second.f55) };
-      },
-    };
+    const read = reader.readCard(contactless ? "contactless" : "chip", this.#terminalData.next(op, amountMinor));
+    // The card leaves the field (or the slot) once the second GENERATE AC is done, as at a real terminal.
+    return chipCard(read, reader, () => (contactless ? this.#field.remove() : this.#contactLink.remove()));
   }
-
-  #terminalData(op: keyof typeof TRANSACTION_TYPES, amountMinor: number): TerminalData {
-    const d = new Date(this.#options.nowMs());
-    const two = (n: number) => String(n).padStart(2, "0");
-    return {
-      amountMinor,
-      currency: "156",
-      country: "156",
-      date: two(d.getUTCFullYear() % 100) + two(d.getUTCMonth() + 1) + two(d.getUTCDate()),
-      transactionType: TRANSACTION_TYPES[op],
-      unpredictableNumber: this.#unpredictable,
-      ifdSerial: this.#options.ifdSerial,
-      sequenceCounter: this.#sequenceCounter,
-    };
-  }
-}
-
-/** Tag 91 out of the answer's F55 (hex), when the issuer sent one. */
-function issuerAuthentication(f55: string | undefined): Uint8Array | undefined {
-  return f55 === undefined ? undefined : findTlv(decodeTlv(fromHex(f55)), 0x91);
 }

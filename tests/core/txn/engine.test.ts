@@ -10,12 +10,15 @@ function run(steps: unknown[], terminal: Record<string, unknown> = {}, flash?: R
 }
 const sale = (card = "unionpay-msr", amount = 1234) => ({ op: "sale", amount, card, pin: "1234" });
 const pick = (events: ScenarioEvent[], ev: string) => events.filter((e) => e.ev === ev).map(({ t: _t, ...rest }) => rest);
+/** The engine's decisions about one STAN, in order (slips and screens aside). */
+const story = (events: ScenarioEvent[], stan: string, without: readonly string[] = ["slip"]) =>
+  events.filter((e) => e.stan === stan && !without.includes(e.ev)).map((e) => `${e.ev}:${String(e.state ?? e.mti ?? e.outcome)}`);
 
 describe("TxnEngine", () => {
   test("an approved sale: armed before the first byte, completed with the approval", () => {
     const events = run([sale()]);
-    const order = events.filter((e) => e.stan === "000002").map((e) => `${e.ev}:${String(e.state ?? e.mti ?? e.outcome)}`);
-    expect(order).toEqual(["journal:armed", "send:0200", "recv:0210", "journal:completed", "result:approved"]);
+    expect(story(events, "000002")).toEqual(["journal:armed", "send:0200", "recv:0210", "journal:completed", "result:approved"]);
+    expect(pick(events, "slip")).toEqual([expect.objectContaining({ ev: "slip", kind: "sale", stan: "000002" })]);
     expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
   });
 
@@ -23,13 +26,21 @@ describe("TxnEngine", () => {
     const events = run([{ op: "hostFault", fault: { kind: "delay", ms: 61000, mti: "0200" } }, sale()]);
     expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "98" });
     expect(pick(events, "recv")).toContainEqual({ ev: "recv", mti: "0210", stan: "000002", discarded: true, reason: "late" });
-    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "sale", stan: "000002", outcome: "timeout" });
+    // Reported after its own reversal went through: the customer was not charged, and the result says so.
+    expect(pick(events, "result")).toContainEqual({
+      ev: "result",
+      op: "sale",
+      stan: "000002",
+      outcome: "timeout",
+      amount: 1234,
+      reversed: true,
+    });
+    expect(pick(events, "screen").map((e) => e.text)).toEqual(["PROCESSING", "SIGNED ON", "PROCESSING", "REVERSING", "REVERSED"]);
   });
 
   test("a refund is armed before its first byte and approved in one step", () => {
     const events = run([{ op: "refund", amount: 800, card: "unionpay-msr" }]);
-    const order = events.filter((e) => e.stan === "000002").map((e) => `${e.ev}:${String(e.state ?? e.mti ?? e.outcome)}`);
-    expect(order).toEqual(["journal:armed", "send:0220", "recv:0230", "journal:completed", "result:approved"]);
+    expect(story(events, "000002")).toEqual(["journal:armed", "send:0220", "recv:0230", "journal:completed", "result:approved"]);
     expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
   });
 
@@ -42,10 +53,14 @@ describe("TxnEngine", () => {
       { op: "hostFault", fault },
       { op: "refund", amount: 800, card: "unionpay-chip", pin: "1234" },
     ]);
-    const order = events
-      .filter((e) => e.stan === "000002" && e.ev !== "recv")
-      .map((e) => `${e.ev}:${String(e.state ?? e.mti ?? e.outcome)}`);
-    expect(order).toEqual(["journal:armed", "send:0220", "journal:reversalDue", "send:0400", "journal:reversed", "result:timeout"]);
+    expect(story(events, "000002", ["slip", "recv"])).toEqual([
+      "journal:armed",
+      "send:0220",
+      "journal:reversalDue",
+      "send:0400",
+      "journal:reversed",
+      "result:timeout",
+    ]);
     expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "98" });
     expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true, host: { count: 0 } });
   });
@@ -57,7 +72,15 @@ describe("TxnEngine", () => {
     ]);
     expect(pick(events, "recv")).toContainEqual({ ev: "recv", mti: "0230", stan: "000002", f39: "00", discarded: true, reason: "badMac" });
     expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "A0" });
-    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "refund", stan: "000002", outcome: "failed", f39: "00" });
+    expect(pick(events, "result")).toContainEqual({
+      ev: "result",
+      op: "refund",
+      stan: "000002",
+      outcome: "failed",
+      f39: "00",
+      amount: 800,
+      reversed: true,
+    });
     expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
     const refused = run([
       { op: "drain" },
@@ -65,7 +88,7 @@ describe("TxnEngine", () => {
       { op: "refund", amount: 800, card: "unionpay-msr" },
     ]);
     expect(pick(refused, "journal")).toEqual([]);
-    expect(pick(refused, "result")).toContainEqual({ ev: "result", op: "refund", stan: "000002", outcome: "refused" });
+    expect(pick(refused, "result")).toContainEqual({ ev: "result", op: "refund", stan: "000002", outcome: "refused", refusal: "notSent" });
   });
 
   test("a decline with a bad MAC is a plain recv (acted on: the record closes); a reversal's final 0410 with a bad MAC is discarded and retried", () => {
@@ -91,7 +114,7 @@ describe("TxnEngine", () => {
   test("a refused connection arms nothing", () => {
     const events = run([{ op: "drain" }, { op: "hostFault", fault: { kind: "refuseConnection" } }, sale()]);
     expect(pick(events, "journal")).toEqual([]);
-    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "sale", stan: "000002", outcome: "refused" });
+    expect(pick(events, "result")).toContainEqual({ ev: "result", op: "sale", stan: "000002", outcome: "refused", refusal: "notSent" });
   });
 
   test("exhausted attempts: 冲正失败 is kept, stays on the screen over the sale's result, and is retried before the next online message (an echo)", () => {
@@ -103,22 +126,27 @@ describe("TxnEngine", () => {
         { op: "drain" },
         { op: "echo" },
       ],
-      { reversalRetries: 2, responseTimeoutMs: 1000 },
+      { reversalAttempts: 2, responseTimeoutMs: 1000 },
     );
     const journal = pick(events, "journal").map((e) => e.state);
     expect(journal).toEqual(["armed", "reversalDue", "failed", "reversed"]);
     const sends = pick(events, "send").map((e) => e.mti);
     expect(sends.slice(-2)).toEqual(["0400", "0820"]);
-    // The timeout result does not replace 冲正失败; the scripted echo stands for the operator's acknowledgement.
+    // The timeout result does not replace 冲正失败; the scripted echo stands for the operator's acknowledgement. The idle
+    // screen counts the open reversal; when it goes through, a notice names it and waits for ENTER (the echo's result behind it).
     const texts = events.filter((e) => e.ev === "screen").map((e) => e.text);
     expect(texts.slice(texts.indexOf("REVERSAL FAILED"))).toEqual([
       "REVERSAL FAILED",
-      "WELCOME",
-      "REVERSAL IN PROGRESS",
-      "PROCESSING",
-      "APPROVED",
+      "WELCOME - 1 REVERSAL(S) PENDING",
+      "REVERSING",
+      "REVERSED: STAN 000002",
     ]);
     expect(texts).not.toContain("TIMED OUT");
+    // One slip said it failed (with its attempts); one says it is over.
+    expect(pick(events, "slip").map((e) => `${String(e.kind)}/${String(e.stan)}/${String(e.attempts)}`)).toEqual([
+      "reversalFailed/000002/2",
+      "reversed/000002/1",
+    ]);
   });
 
   test("a journal full of unresolved reversals refuses the next sale before connecting; the reversals still go out first", () => {
@@ -137,7 +165,7 @@ describe("TxnEngine", () => {
     );
     // Two sales fill 3 × 1 KiB (each armed record holds its slot and its REVERSAL's); both were sent and reversal-due.
     expect(pick(events, "journal").filter((e) => e.state === "armed")).toHaveLength(2);
-    expect(pick(events, "result").slice(-1)).toEqual([{ ev: "result", op: "sale", outcome: "refused" }]);
+    expect(pick(events, "result").slice(-1)).toEqual([{ ev: "result", op: "sale", outcome: "refused", refusal: "journalFull" }]);
     expect(events.filter((e) => e.ev === "screen").map((e) => e.text)).toContain("JOURNAL FULL — SETTLE FIRST");
     // The refused sale's flush tried both failed reversals again, and no 0200 left for it.
     const sends = pick(events, "send").map((e) => `${e.mti}/${e.stan}`);
@@ -159,7 +187,9 @@ describe("TxnEngine", () => {
       { reversalRetries: 1, responseTimeoutMs: 1000 },
       { sectorBytes: 1024, journalSectors: 3 },
     );
-    expect(pick(events, "result").slice(-1)).toEqual([{ ev: "result", op: "sale", stan: "000004", outcome: "approved", f39: "00" }]);
+    expect(pick(events, "result").slice(-1)).toEqual([
+      { ev: "result", op: "sale", stan: "000004", outcome: "approved", f39: "00", amount: 3 },
+    ]);
   });
 
   test("a reboot mid-episode continues the attempt count kept on flash: no fresh set of attempts per boot", () => {
@@ -202,7 +232,7 @@ describe("TxnEngine", () => {
     expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
   });
 
-  test("after boot-time reversals the engine gives the screen back: idle, not PROCESSING", () => {
+  test("after boot-time reversals the engine gives the screen back: the reversed sale's notice, not PROCESSING", () => {
     const events = run([
       { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
       sale(),
@@ -216,7 +246,15 @@ describe("TxnEngine", () => {
       .slice(boot)
       .filter((e) => e.ev === "screen")
       .map((e) => e.text);
-    expect(screens).toEqual(["REVERSAL IN PROGRESS", "PROCESSING", "WELCOME"]);
+    // The power cut interrupted the sale: the merchant never saw its outcome, so its reversal is told once.
+    expect(screens).toEqual(["REVERSING", "REVERSED: STAN 000002"]);
+    // Recovery found it before the boot event: the idle screen counted it at once.
+    expect(
+      events
+        .slice(0, boot)
+        .filter((e) => e.ev === "screen")
+        .map((e) => e.text),
+    ).toContain("WELCOME - 1 REVERSAL(S) PENDING");
   });
 
   test("the MAC and PIN ciphers come from the ciphers option (a device's native 3DES route)", () => {

@@ -1,5 +1,21 @@
-import { render, reversalFailedGuidance, TerminalUi, type EngineInput, type Intent, type Screen } from "../../../modules/ui/terminal-ui";
-import { fill, formatAmount, TEXTS } from "../../../modules/ui/texts";
+import type { TxnEvent } from "../../../modules/txn/events";
+import {
+  AMOUNT_DIGITS_MAX,
+  render,
+  renderNotice,
+  renderTitle,
+  reversalFailedGuidance,
+  TerminalUi,
+  type Intent,
+  type Key,
+  type NoticeId,
+  type Screen,
+} from "../../../modules/ui/terminal-ui";
+import { fill, formatAmount, TEXTS, type Language } from "../../../modules/ui/texts";
+
+const LANGUAGES: readonly Language[] = ["zh", "en"];
+/** Latin letters in a 中文 text are English left untranslated (digits, ¥ and punctuation are fine). */
+const LATIN = /[A-Za-z]/;
 
 function setup() {
   const screens: Screen[] = [];
@@ -8,93 +24,384 @@ function setup() {
   return { ui, screens, intents };
 }
 
-describe("TerminalUi", () => {
-  test("amount entry: digits, clear, enter asks for a sale", () => {
+function press(ui: TerminalUi, keys: readonly Key[]): void {
+  for (const key of keys) ui.press(key);
+}
+
+const titles = (screens: readonly Screen[]) => screens.map((screen) => renderTitle(screen, "en"));
+/** Titles as a trace reports them: a repaint with the same title is not a new screen. */
+const distinctTitles = (screens: readonly Screen[]) => titles(screens).filter((title, i, all) => i === 0 || all[i - 1] !== title);
+
+// ---------------------------------------------------------------- the engine's events, as the engine sends them
+
+const waiting = (op: "sale" | "refund" | "void" | "echo" | "signOn" = "sale", stan = "000002"): TxnEvent => ({
+  ev: "exchange",
+  op,
+  stan,
+  phase: "waiting",
+  timeoutMs: 60_000,
+});
+const attempt = (stan = "000002", k = 1, deferred = false): TxnEvent => ({
+  ev: "reversal",
+  phase: "attempt",
+  stan,
+  op: "sale",
+  amount: 1234,
+  attempt: k,
+  attempts: 3,
+  deferred,
+});
+const reversalWaiting = (stan = "000002", k = 1): TxnEvent => ({
+  ev: "reversal",
+  phase: "waiting",
+  stan,
+  op: "sale",
+  amount: 1234,
+  attempt: k,
+  attempts: 3,
+  deferred: false,
+  timeoutMs: 60_000,
+});
+const failed = (stan = "000002", firstFailure = true, amount = 1234): TxnEvent => ({
+  ev: "reversal",
+  phase: "failed",
+  stan,
+  op: "sale",
+  amount,
+  attempts: 3,
+  deferred: !firstFailure,
+  firstFailure,
+  salesBlocked: false,
+});
+const reversed = (stan = "000002", deferred = true, op: "sale" | "refund" = "sale"): TxnEvent => ({
+  ev: "reversal",
+  phase: "reversed",
+  stan,
+  op,
+  amount: 1234,
+  attempt: 1,
+  deferred,
+  wasFailed: deferred,
+});
+const IDLE: TxnEvent = { ev: "idle" };
+
+/** The 冲正失败 screen the `failed()` event raises. */
+const FAILED: Screen = { kind: "reversalFailed", op: "sale", stan: "000002", amount: 1234, salesBlocked: false };
+
+/** A sale's card steps as the host drives them: present the card, then the PIN. */
+function toPin(ui: TerminalUi, op: "sale" | "refund" | "balance" = "sale", amount = 1234): void {
+  ui.ask({ kind: "presentCard", op, amount });
+  ui.ask({ kind: "enterPin" });
+}
+
+describe("TerminalUi: entering an amount", () => {
+  test("digits, clear, enter asks for a sale", () => {
     const { ui, intents } = setup();
-    for (const key of ["1", "2", "3", "4", "5", "clear"] as const) ui.press(key);
+    press(ui, ["1", "2", "3", "4", "5", "clear"]);
     expect(ui.screen).toEqual({ kind: "amount", digits: "1234" });
     expect(render(ui.screen, "en")).toEqual({ title: "ENTER AMOUNT", lines: ["Amount: ¥12.34"] });
+    expect(render(ui.screen, "zh")).toEqual({ title: "请输入金额", lines: ["金额: ¥12.34"] });
     ui.press("enter");
     expect(intents).toEqual([{ kind: "sale", amount: 1234 }]);
   });
 
-  test("a leading zero does not start an amount; cancel returns to idle", () => {
+  test("a leading zero does not start an amount", () => {
     const { ui } = setup();
     ui.press("0");
     expect(ui.screen.kind).toBe("idle");
-    ui.press("5");
-    ui.press("cancel");
-    expect(ui.screen.kind).toBe("idle");
+    ui.start("sale");
+    ui.press("0");
+    expect(ui.screen).toEqual({ kind: "amount", digits: "" });
   });
 
-  test("PIN digits never appear in a screen; enter hands them over once", () => {
-    const { ui, screens, intents } = setup();
-    ui.show({ kind: "enterPin" });
-    for (const key of ["1", "2", "3", "4"] as const) ui.press(key);
-    expect(ui.screen).toEqual({ kind: "pin", entered: 4 });
-    expect(JSON.stringify(screens)).not.toContain("1234");
-    expect(render(ui.screen, "en").lines[0]).toBe("****");
+  test.each(LANGUAGES)("[%s] amount 0 + ENTER: a notice, no intent; the next key clears the notice", (language) => {
+    const { ui, intents, screens } = setup();
+    ui.start("sale");
+    const before = screens.length;
     ui.press("enter");
-    expect(intents).toEqual([{ kind: "pin", pin: "1234" }]);
-    ui.show({ kind: "enterPin" });
+    expect(intents).toEqual([]);
+    expect(ui.notice).toBe("noticeAmountZero");
+    expect(ui.screen).toEqual({ kind: "amount", digits: "" });
+    // The screen is painted again so the notice shows.
+    expect(screens.length).toBe(before + 1);
+    expect(renderNotice("noticeAmountZero", language)).toBe(language === "zh" ? "金额须大于 0" : "Enter an amount above 0");
+    // A digit typed then cleared is still zero.
+    press(ui, ["5", "clear"]);
+    expect(ui.notice).toBeUndefined();
+    ui.press("enter");
+    expect(ui.notice).toBe("noticeAmountZero");
+    expect(intents).toEqual([]);
+    ui.press("7");
+    expect(ui.notice).toBeUndefined();
+  });
+
+  test.each(LANGUAGES)("[%s] an 11th digit: a notice, and it is not added", (language) => {
+    const { ui, intents } = setup();
+    const ten = ["9", "8", "7", "6", "5", "4", "3", "2", "1", "0"] as const;
+    expect(ten).toHaveLength(AMOUNT_DIGITS_MAX);
+    press(ui, ten);
+    expect(ui.notice).toBeUndefined();
+    ui.press("9");
+    expect(ui.notice).toBe("noticeAmountTooLong");
+    expect(ui.screen).toEqual({ kind: "amount", digits: "9876543210" });
+    expect(renderNotice("noticeAmountTooLong", language)).toBe(language === "zh" ? "金额最多 10 位" : "At most 10 digits");
+    expect(render(ui.screen, language).lines[0]).toContain("¥98765432.10");
+    ui.press("enter");
+    expect(intents).toEqual([{ kind: "sale", amount: 9876543210 }]);
+  });
+});
+
+describe("TerminalUi: CANCEL before anything is sent says 交易取消 / CANCELLED", () => {
+  const cases: [string, (ui: TerminalUi) => void, string][] = [
+    ["the amount", (ui) => ui.press("5"), "sale"],
+    ["a refund's amount", (ui) => (ui.start("refund"), ui.press("enter"), ui.press("5")), "refund"],
+    ["a void's STAN entry", (ui) => (ui.start("void"), ui.press("1")), "void"],
+    ["a refund's STAN entry", (ui) => ui.start("refund"), "refund"],
+    ["present card", (ui) => ui.ask({ kind: "presentCard", op: "sale", amount: 1234 }), "sale"],
+    ["the PIN", (ui) => (toPin(ui), press(ui, ["4", "2"])), "sale"],
+    ["void confirm", (ui) => ui.ask({ kind: "voidConfirm", stan: "000002", amount: 1234, panMasked: "622202******0017" }), "void"],
+  ];
+  test.each(cases)("from %s: a result titled CANCELLED and a cancel intent, in both languages", (_name, reach, op) => {
+    const { ui, intents } = setup();
+    reach(ui);
+    const before = intents.length;
+    ui.press("cancel");
+    expect(intents.slice(before)).toEqual([{ kind: "cancel" }]);
+    expect(ui.screen).toEqual({ kind: "result", op, outcome: "cancelled" });
+    expect(render(ui.screen, "zh")).toEqual({ title: "交易取消", lines: ["交易未发出, 未扣款"] });
+    expect(render(ui.screen, "en")).toEqual({ title: "CANCELLED", lines: ["Nothing was sent, nothing was charged"] });
+    // Acknowledged like any result.
+    ui.press("enter");
+    expect(ui.screen.kind).toBe("idle");
+  });
+});
+
+describe("TerminalUi: the PIN", () => {
+  test("PIN digits never appear in a screen; ENTER hands them over once", () => {
+    const { ui, screens, intents } = setup();
+    toPin(ui, "sale", 500);
+    press(ui, ["9", "7", "5", "3"]);
+    expect(ui.screen).toEqual({ kind: "pin", entered: 4, op: "sale", amount: 500 });
+    expect(JSON.stringify(screens)).not.toContain("9753");
+    for (const language of LANGUAGES) expect(JSON.stringify(render(ui.screen, language))).not.toContain("9753");
+    expect(render(ui.screen, "en").lines[1]).toBe("****");
+    ui.press("enter");
+    expect(intents).toEqual([{ kind: "pin", pin: "9753" }]);
+    // The buffer was wiped: a new PIN step starts empty.
+    toPin(ui);
     ui.press("enter");
     expect(intents[1]).toEqual({ kind: "pin", pin: "" });
   });
 
-  test("keys cannot interrupt processing, reversal or settlement", () => {
+  test("clear and cancel wipe the digits typed", () => {
+    const { ui, intents } = setup();
+    toPin(ui);
+    press(ui, ["9", "7", "clear", "3", "enter"]);
+    expect(intents).toEqual([{ kind: "pin", pin: "3" }]);
+    toPin(ui);
+    press(ui, ["9", "7", "cancel"]);
+    toPin(ui);
+    press(ui, ["1", "enter"]);
+    expect(intents.slice(-1)).toEqual([{ kind: "pin", pin: "1" }]);
+  });
+
+  test("an engine report over the PIN screen drops the digits typed", () => {
+    const { ui, intents } = setup();
+    toPin(ui);
+    press(ui, ["9", "7"]);
+    ui.onEngineEvent(failed("000001"));
+    ui.press("enter");
+    // The PIN screen is not restored with the digits behind it.
+    expect(ui.screen.kind).toBe("idle");
+    toPin(ui);
+    press(ui, ["5", "enter"]);
+    expect(intents).toEqual([{ kind: "pin", pin: "5" }]);
+  });
+
+  test.each(LANGUAGES)("[%s] the PIN screen shows the operation and the amount", (language) => {
     const { ui } = setup();
-    ui.show({ kind: "processing", op: "sale", remainingMs: 60000 });
-    ui.press("cancel");
-    expect(ui.screen.kind).toBe("processing");
-    ui.show({ kind: "reversal", stan: "000123", attempt: 1, attempts: 3 });
-    ui.press("cancel");
-    expect(ui.screen.kind).toBe("reversal");
+    toPin(ui, "sale", 1234);
+    expect(render(ui.screen, language)).toEqual(
+      language === "zh"
+        ? { title: "请输入密码", lines: ["消费 ¥12.34", "", "无密码请按确认键"] }
+        : { title: "ENTER PIN", lines: ["sale ¥12.34", "", "No PIN: press ENTER"] },
+    );
+    toPin(ui, "refund", 800);
+    ui.press("1");
+    expect(render(ui.screen, language).lines).toEqual(
+      language === "zh" ? ["退货 ¥8.00", "*", "无密码请按确认键"] : ["refund ¥8.00", "*", "No PIN: press ENTER"],
+    );
   });
 
-  test("processing shows the remaining response time, rounded up to seconds", () => {
-    const { ui } = setup();
-    ui.show({ kind: "processing", op: "sale", remainingMs: 60000 });
-    ui.tick(12_001);
-    expect(render(ui.screen, "en").lines).toEqual(["sale", "13 s left"]);
-    expect(render(ui.screen, "zh").lines).toEqual(["消费", "剩余 13 秒"]);
+  test("the PIN keeps at most 12 digits", () => {
+    const { ui, intents } = setup();
+    toPin(ui);
+    press(
+      ui,
+      Array.from({ length: 14 }, () => "4" as const),
+    );
+    expect(ui.screen).toMatchObject({ kind: "pin", entered: 12 });
+    ui.press("enter");
+    expect(intents).toEqual([{ kind: "pin", pin: "444444444444" }]);
   });
+});
 
-  test("冲正失败 tells plainly what happened and what to do, in both languages", () => {
-    const screen: Screen = { kind: "reversalFailed", op: "sale", stan: "000123", amount: 1234, salesBlocked: false };
-    const en = render(screen, "en");
-    expect(en.title).toBe("REVERSAL FAILED");
-    expect(en.lines[0]).toBe("The bank did not confirm the cancellation of sale ¥12.34 (STAN 000123). The customer may have been charged.");
-    expect(en.lines[1]).toContain("Keep this slip; the terminal will retry automatically before the next transaction");
-    expect(en.lines[1]).toContain("call the acquirer hotline with the STAN");
-    expect(en.lines).toEqual([...reversalFailedGuidance(screen, "en"), "Press ENTER to acknowledge"]);
-    const zh = render({ ...screen, salesBlocked: true }, "zh");
-    expect(zh.title).toBe("冲正失败");
-    expect(zh.lines[0]).toContain("凭证号 000123");
-    expect(zh.lines[0]).toContain("¥12.34");
-    expect(zh.lines[0]).toContain("持卡人可能已被扣款");
-    expect(zh.lines[1]).toContain("请保留此凭条");
-    expect(zh.lines).toHaveLength(4);
-    expect(zh.lines[3]).toBe("请按确认键知悉");
-  });
-
-  test("a refund that timed out or failed says it was cancelled with the bank and must be done again, in both languages", () => {
-    for (const outcome of ["timeout", "failed"] as const) {
-      const screen: Screen = { kind: "result", op: "refund", outcome, stan: "000007" };
-      expect(render(screen, "en").lines).toEqual([
-        "STAN 000007",
-        "Refund not completed — the terminal cancelled it with the bank; do it again",
-      ]);
-      expect(render(screen, "zh").lines).toEqual(["凭证号 000007", "退货未完成, 终端已向银行撤销该笔退货, 请重新办理"]);
-    }
-    // A sale's timeout keeps its own hint.
-    expect(render({ kind: "result", op: "sale", outcome: "timeout" }, "en").lines).toEqual([
-      "No answer from the bank; the terminal reverses it automatically",
+describe("TerminalUi: a void confirms its original", () => {
+  test.each(LANGUAGES)("[%s] the STAN is looked up, the original shown (STAN, amount, masked PAN), ENTER voids it", (language) => {
+    const { ui, intents } = setup();
+    expect(ui.start("void")).toBe(true);
+    press(ui, ["2", "enter"]);
+    expect(intents).toEqual([{ kind: "voidLookup", stan: "000002" }]);
+    // The STAN screen stays until the host answers.
+    expect(ui.screen).toEqual({ kind: "stanEntry", purpose: "void", digits: "2" });
+    ui.ask({ kind: "voidConfirm", stan: "000002", amount: 1234, panMasked: "622202******0017" });
+    expect(render(ui.screen, language)).toEqual(
+      language === "zh"
+        ? { title: "消费撤销: 请确认", lines: ["原交易 凭证号 000002 ¥12.34", "卡号 622202******0017", "确认键撤销, 取消键返回"] }
+        : { title: "VOID: CONFIRM", lines: ["Original STAN 000002 ¥12.34", "Card 622202******0017", "ENTER to void, CANCEL to go back"] },
+    );
+    // Digits do nothing here; ENTER sends the void.
+    ui.press("5");
+    expect(intents).toHaveLength(1);
+    ui.press("enter");
+    expect(intents).toEqual([
+      { kind: "voidLookup", stan: "000002" },
+      { kind: "void", stan: "000002" },
     ]);
   });
 
-  test("a result is acknowledged with enter; the declined reason is shown", () => {
+  test.each(LANGUAGES)("[%s] a STAN not found is a notice over the STAN screen, which can be corrected", (language) => {
+    const { ui, intents } = setup();
+    ui.start("void");
+    press(ui, ["9", "enter"]);
+    ui.notify("noticeVoidNotFound");
+    expect(ui.screen).toEqual({ kind: "stanEntry", purpose: "void", digits: "9" });
+    expect(renderNotice("noticeVoidNotFound", language)).toBe(
+      language === "zh" ? "本批次无此凭证号的可撤销消费" : "No sale with this STAN to void in the open batch",
+    );
+    press(ui, ["clear", "2", "enter"]);
+    expect(ui.notice).toBeUndefined();
+    expect(intents).toEqual([
+      { kind: "voidLookup", stan: "000009" },
+      { kind: "voidLookup", stan: "000002" },
+    ]);
+  });
+});
+
+describe("TerminalUi: notices", () => {
+  const NOTICES: readonly NoticeId[] = [
+    "noticeAmountZero",
+    "noticeAmountTooLong",
+    "noticeBusy",
+    "noticeNoCardNeeded",
+    "noticeCardUnreadable",
+    "noticeNoSlip",
+    "noticeVoidNotFound",
+    "noticeStanEmpty",
+  ];
+
+  test.each(NOTICES)("%s renders in both languages, no English in 中文", (notice) => {
+    const zh = renderNotice(notice, "zh");
+    const en = renderNotice(notice, "en");
+    expect(zh.length).toBeGreaterThan(0);
+    expect(en.length).toBeGreaterThan(0);
+    expect(zh).not.toBe(en);
+    expect(zh).not.toMatch(LATIN);
+    expect(zh).not.toContain("{");
+    expect(en).not.toContain("{");
+  });
+
+  test("a notice stays over the screen until the next key; the screen does not change", () => {
+    const { ui, screens } = setup();
+    ui.notify("noticeBusy");
+    expect(ui.notice).toBe("noticeBusy");
+    expect(screens).toEqual([{ kind: "idle", pending: 0 }]);
+    ui.press("5");
+    expect(ui.notice).toBeUndefined();
+    expect(ui.screen).toEqual({ kind: "amount", digits: "5" });
+  });
+
+  test.each(LANGUAGES)("[%s] a void with no STAN typed: noticeStanEmpty, no intent", (language) => {
+    const { ui, intents } = setup();
+    ui.start("void");
+    expect(render(ui.screen, language)).toEqual(
+      language === "zh"
+        ? { title: "消费撤销: 请输入原凭证号", lines: ["凭证号 _", "输入原交易凭证号后按确认键"] }
+        : { title: "VOID: ORIGINAL STAN", lines: ["STAN _", "Type the sale's STAN, then ENTER"] },
+    );
+    ui.press("enter");
+    expect(intents).toEqual([]);
+    expect(ui.notice).toBe("noticeStanEmpty");
+    expect(renderNotice("noticeStanEmpty", language)).toBe(language === "zh" ? "请输入凭证号" : "Type a STAN");
+  });
+});
+
+describe("TerminalUi: results", () => {
+  test.each(LANGUAGES)("[%s] a sign-on approval is 签到成功 / SIGNED ON, not 交易成功; a sale's is 交易成功", (language) => {
     const { ui } = setup();
-    ui.show({ kind: "result", op: "sale", outcome: "declined", stan: "000007", f39: "51", amount: 500 });
+    ui.onEngineEvent(waiting("signOn", "000001"));
+    ui.onEngineEvent({ ev: "result", op: "signOn", stan: "000001", outcome: "approved", f39: "00" });
+    const title = render(ui.screen, language).title;
+    expect(title).toBe(language === "zh" ? "签到成功" : "SIGNED ON");
+    expect(title).not.toBe(fill("approved", language));
+    expect(renderTitle({ kind: "result", op: "sale", outcome: "approved", stan: "000002" }, language)).toBe(
+      language === "zh" ? "交易成功" : "APPROVED",
+    );
+    expect(renderTitle({ kind: "result", op: "signOff", outcome: "approved" }, language)).toBe(
+      language === "zh" ? "签退成功" : "SIGNED OFF",
+    );
+    expect(renderTitle({ kind: "result", op: "echo", outcome: "approved" }, language)).toBe(language === "zh" ? "通讯正常" : "LINK OK");
+  });
+
+  const REFUSALS = [
+    ["notSignedOn", "请先签到", "SIGN ON FIRST", "Nothing was sent; press SIGN ON"],
+    ["amountLimit", "超过单笔限额", "OVER THE LIMIT", "The amount is above this terminal's single-transaction limit; nothing was sent"],
+    [
+      "batchLimit",
+      "批次已满, 请先结算",
+      "BATCH FULL — SETTLE FIRST",
+      "The batch reached its count or amount limit; nothing was sent. Settle first.",
+    ],
+    [
+      "journalFull",
+      "交易存储已满, 请先结算",
+      "JOURNAL FULL — SETTLE FIRST",
+      "Nothing was sent, nothing was charged. Settle the batch (pending cancellations go first), then try again.",
+    ],
+    ["blocked", "有未完成冲正, 暂停消费", "SALES PAUSED", "A cancellation must reach the bank before new sales"],
+    ["notSent", "无法连接银行, 交易未发送", "NOT SENT", "Nothing was sent, nothing was charged. Try again later."],
+  ] as const;
+
+  test.each(REFUSALS)("a refusal (%s) has its own title and hint in both languages", (refusal, zhTitle, enTitle, enHint) => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "refused", refusal });
+    expect(ui.screen).toEqual({ kind: "result", op: "sale", outcome: refusal });
+    expect(render(ui.screen, "en")).toEqual({ title: enTitle, lines: [enHint] });
+    const zh = render(ui.screen, "zh");
+    expect(zh.title).toBe(zhTitle);
+    expect(zh.lines).toHaveLength(1);
+    expect(zh.title + zh.lines[0]).not.toMatch(LATIN);
+    ui.press("enter");
+    expect(ui.screen.kind).toBe("idle");
+  });
+
+  test("the refusals' titles differ from each other and from a decline, in both languages", () => {
+    for (const language of LANGUAGES) {
+      const all = REFUSALS.map(([outcome]) => renderTitle({ kind: "result", op: "sale", outcome }, language));
+      all.push(renderTitle({ kind: "result", op: "sale", outcome: "declined" }, language));
+      expect(new Set(all).size).toBe(all.length);
+    }
+  });
+
+  test("a refused result without a reason is NOT SENT", () => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op: "refund", outcome: "refused" });
+    expect(ui.screen).toEqual({ kind: "result", op: "refund", outcome: "notSent" });
+  });
+
+  test("a declined result shows the amount, the STAN and the reason; ENTER acknowledges", () => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op: "sale", stan: "000007", outcome: "declined", f39: "51", amount: 500 });
     expect(render(ui.screen, "en")).toEqual({
       title: "DECLINED",
       lines: ["Amount: ¥5.00", "STAN 000007", "Response 51: insufficient funds"],
@@ -104,112 +411,234 @@ describe("TerminalUi", () => {
     expect(ui.screen.kind).toBe("idle");
   });
 
-  test("settlement progress and its closing report", () => {
-    expect(
-      render({ kind: "settlement", phase: "upload", uploaded: 2, toUpload: 5, balanced: false, failedReversals: 0 }, "en").lines,
-    ).toEqual(["Uploading batch 2/5"]);
-    const done = render({ kind: "settlement", phase: "done", uploaded: 5, toUpload: 5, balanced: false, failedReversals: 1 }, "en");
-    expect(done).toEqual({
-      title: "SETTLEMENT DONE",
-      lines: ["Totals differed; batch uploaded", "1 failed cancellation(s): call the acquirer"],
-    });
+  test("a balance inquiry shows the balance", () => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op: "balance", stan: "000003", outcome: "approved", f39: "00", balance: 123456 });
+    expect(render(ui.screen, "en")).toEqual({ title: "BALANCE", lines: ["Balance: ¥1234.56", "STAN 000003"] });
+    expect(render(ui.screen, "zh")).toEqual({ title: "余额查询成功", lines: ["余额: ¥1234.56", "凭证号 000003"] });
   });
 
-  test("a full journal says so and what to do, in both languages", () => {
-    expect(render({ kind: "result", op: "sale", outcome: "journalFull" }, "en")).toEqual({
-      title: "JOURNAL FULL — SETTLE FIRST",
-      lines: ["Nothing was sent, nothing was charged. Settle the batch (pending cancellations go first), then try again."],
-    });
-    expect(render({ kind: "result", op: "sale", outcome: "journalFull" }, "zh").title).toBe("交易存储已满, 请先结算");
+  test.each(LANGUAGES)("[%s] a timed-out sale that was not reversed claims no outcome", (language) => {
+    const screen: Screen = { kind: "result", op: "sale", outcome: "timeout", stan: "000002", amount: 1234 };
+    const { title, lines } = render(screen, language);
+    expect(title).toBe(language === "zh" ? "交易超时" : "TIMED OUT");
+    const text = [title, ...lines].join("\n");
+    expect(text).not.toContain(fill("reversed", language));
+    expect(text).not.toContain(fill("reversedSale", language));
   });
 
-  test("every screen renders in both languages", () => {
-    const screens: Screen[] = [
-      { kind: "idle" },
-      { kind: "amount", digits: "1" },
-      { kind: "presentCard", op: "sale", amount: 1 },
-      { kind: "pin", entered: 0 },
-      { kind: "processing", op: "echo", remainingMs: undefined },
-      { kind: "result", op: "sale", outcome: "timeout" },
-      { kind: "result", op: "sale", outcome: "refused" },
-      { kind: "result", op: "sale", outcome: "failed" },
-      { kind: "result", op: "sale", outcome: "blocked" },
-      { kind: "result", op: "refund", outcome: "journalFull" },
-      { kind: "result", op: "balance", outcome: "approved", balance: 100 },
-      { kind: "reversal", stan: "000001", attempt: 2, attempts: 3 },
-      { kind: "settlement", phase: "totals", uploaded: 0, toUpload: 0, balanced: true, failedReversals: 0 },
-      { kind: "amount", digits: "", op: "refund", originalStan: "000002" },
-      { kind: "stanEntry", purpose: "void", digits: "" },
-      { kind: "stanEntry", purpose: "refund", digits: "12" },
-      { kind: "pendingReversals", records: [] },
-      { kind: "pendingReversals", records: [{ stan: "000002", op: "void", amount: 1, state: "reversalDue", reason: "06", attempts: 0 }] },
-    ];
-    for (const screen of screens)
-      for (const language of ["zh", "en"] as const) expect(render(screen, language).title.length).toBeGreaterThan(0);
+  test.each(LANGUAGES)("[%s] a sale reversed in its own episode: REVERSED, the customer was not charged", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent(waiting());
+    ui.onEngineEvent(attempt());
+    ui.onEngineEvent(reversed("000002", false));
+    // The running sale's reversal raises no notice: its own result says it.
+    expect(ui.screen.kind).toBe("reversing");
+    ui.onEngineEvent({ ev: "result", op: "sale", stan: "000002", outcome: "timeout", amount: 1234, reversed: true });
+    expect(render(ui.screen, language)).toEqual(
+      language === "zh"
+        ? { title: "已冲正", lines: ["金额: ¥12.34", "凭证号 000002", "银行已撤销该笔消费, 持卡人未被扣款", "如需交易请重新办理"] }
+        : {
+            title: "REVERSED",
+            lines: [
+              "Amount: ¥12.34",
+              "STAN 000002",
+              "The bank cancelled the sale: the customer was not charged",
+              "Do it again if the customer still wants it",
+            ],
+          },
+    );
+  });
+
+  test.each(LANGUAGES)("[%s] a refund reversed in its own episode: REVERSED, the card was not credited", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op: "refund", stan: "000004", outcome: "failed", f39: "00", amount: 800, reversed: true });
+    const { title, lines } = render(ui.screen, language);
+    expect(title).toBe(language === "zh" ? "已冲正" : "REVERSED");
+    expect(lines).toContain(
+      language === "zh" ? "银行已撤销该笔退货, 卡未入账" : "The bank cancelled the refund: the card was not credited",
+    );
+    expect(lines).not.toContain(fill("failedHint", language));
+  });
+
+  test("a void reversed says the original sale stands", () => {
+    const screen: Screen = { kind: "result", op: "void", outcome: "timeout", stan: "000005", amount: 1234, reversed: true };
+    expect(render(screen, "en").lines).toContain("The void was cancelled with the bank: the original sale stands");
+    expect(render(screen, "zh").lines).toContain("撤销未生效, 原消费仍有效");
+  });
+
+  test("digits on a result start the next sale's amount directly; 0 does not; ENTER still acknowledges", () => {
+    const { ui, intents } = setup();
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "approved", stan: "000002" });
+    ui.press("0");
+    expect(ui.screen.kind).toBe("result");
+    press(ui, ["8", "8", "enter"]);
+    expect(intents).toEqual([{ kind: "sale", amount: 88 }]);
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "approved", stan: "000003" });
+    ui.press("cancel");
+    expect(ui.screen).toEqual({ kind: "idle", pending: 0 });
   });
 });
 
-const FAILED: EngineInput = { kind: "reversalFailed", op: "sale", stan: "000002", amount: 1234, salesBlocked: false };
-const titles = (screens: Screen[]) => screens.map((screen) => render(screen, "en").title);
-
-describe("TerminalUi and the engine going idle", () => {
-  test.each([
-    [{ kind: "processing", op: "echo", remainingMs: 1000 }],
-    [{ kind: "reversal", stan: "000001", attempt: 1, attempts: 3 }],
-    [{ kind: "settlement", phase: "upload", uploaded: 1, toUpload: 2, balanced: false, failedReversals: 0 }],
-  ] as EngineInput[][])("a progress screen no result follows (%j) goes back to idle and the keypad works", (input) => {
+describe("TerminalUi: progress", () => {
+  test("processing shows the remaining response time, rounded up to seconds", () => {
     const { ui } = setup();
-    ui.show(input);
+    ui.onEngineEvent(waiting());
+    ui.tick(12_001);
+    expect(render(ui.screen, "en")).toEqual({ title: "PROCESSING", lines: ["sale", "13 s left"] });
+    expect(render(ui.screen, "zh")).toEqual({ title: "处理中, 请稍候", lines: ["消费", "剩余 13 秒"] });
+    // Connecting: no countdown yet.
+    ui.onEngineEvent({ ev: "exchange", op: "echo", stan: "000003", phase: "connecting" });
+    expect(render(ui.screen, "en").lines).toEqual(["echo"]);
+  });
+
+  test.each(LANGUAGES)("[%s] the REVERSING screen: its STAN, attempt k of N, the amount and its own countdown", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent(waiting());
+    ui.onEngineEvent(attempt("000002", 2));
+    expect(ui.screen).toEqual({
+      kind: "reversing",
+      stan: "000002",
+      op: "sale",
+      amount: 1234,
+      attempt: 2,
+      attempts: 3,
+      remainingMs: undefined,
+    });
+    ui.onEngineEvent(reversalWaiting("000002", 2));
+    ui.tick(59_500);
+    const rendered = render(ui.screen, language);
+    if (language === "en") {
+      expect(rendered.title).toContain("REVERSING");
+      expect(rendered.lines).toEqual([
+        "Attempt 2 of 3, STAN 000002",
+        "Amount: ¥12.34",
+        "60 s left",
+        "Cancelling it with the bank; do not switch off",
+      ]);
+    } else {
+      expect(rendered.title).toBe("冲正中");
+      expect(rendered.lines).toEqual(["第 2/3 次, 凭证号 000002", "金额: ¥12.34", "剩余 60 秒", "正在撤销银行交易, 请勿关机"]);
+    }
+    ui.tick(1);
+    expect(render(ui.screen, language).lines[2]).toBe(language === "zh" ? "剩余 1 秒" : "1 s left");
+    ui.tick(undefined);
+    expect(render(ui.screen, language).lines).toHaveLength(3);
+  });
+
+  test("tick changes nothing on a screen without a countdown", () => {
+    const { ui } = setup();
     ui.press("5");
-    expect(ui.screen).toEqual(input);
-    ui.show({ kind: "idle" });
-    expect(ui.screen).toEqual({ kind: "idle" });
+    ui.tick(1000);
+    expect(ui.screen).toEqual({ kind: "amount", digits: "5" });
+  });
+
+  test("keys cannot interrupt processing, a reversal or settlement", () => {
+    const { ui, intents } = setup();
+    ui.onEngineEvent(waiting());
+    press(ui, ["cancel", "5", "enter"]);
+    expect(ui.screen.kind).toBe("processing");
+    ui.onEngineEvent(attempt());
+    press(ui, ["cancel", "5", "enter"]);
+    expect(ui.screen.kind).toBe("reversing");
+    ui.onEngineEvent({ ev: "settlementProgress", phase: "totals", batch: "000001", uploaded: 0, toUpload: 0 });
+    press(ui, ["cancel", "5", "enter"]);
+    expect(ui.screen.kind).toBe("settlement");
+    expect(intents).toEqual([]);
+  });
+
+  test("settlement progress: totals, then the upload", () => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "settlementProgress", phase: "totals", batch: "000001", uploaded: 0, toUpload: 0 });
+    expect(render(ui.screen, "en")).toEqual({ title: "SETTLEMENT", lines: ["Sending totals"] });
+    ui.onEngineEvent({ ev: "settlementProgress", phase: "upload", batch: "000001", uploaded: 2, toUpload: 5 });
+    expect(render(ui.screen, "en").lines).toEqual(["Uploading batch 2/5"]);
+    expect(render(ui.screen, "zh")).toEqual({ title: "结算中", lines: ["批上送 2/5"] });
+  });
+
+  test.each([
+    [waiting()],
+    [attempt()],
+    [{ ev: "settlementProgress", phase: "upload", batch: "000001", uploaded: 1, toUpload: 2 } as TxnEvent],
+  ])("a progress screen no result follows (%j) goes back to idle when the engine goes idle", (event) => {
+    const { ui } = setup();
+    ui.onEngineEvent(event);
+    ui.press("5");
+    expect(ui.screen.kind).not.toBe("idle");
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen).toEqual({ kind: "idle", pending: 0 });
     ui.press("5");
     expect(ui.screen).toEqual({ kind: "amount", digits: "5" });
   });
 
-  test.each([
-    [{ kind: "result", op: "sale", outcome: "approved", stan: "000002" }],
-    [{ kind: "settlement", phase: "done", uploaded: 0, toUpload: 0, balanced: true, failedReversals: 0 }],
-    [{ kind: "presentCard", op: "sale", amount: 5 }],
-  ] as EngineInput[][])("a screen waiting for the operator (%j) stays when the engine goes idle", (input) => {
+  test("screens waiting for the operator stay when the engine goes idle", () => {
     const { ui } = setup();
-    ui.show(input);
-    ui.show({ kind: "idle" });
-    expect(ui.screen).toEqual(input);
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "approved", stan: "000002" });
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen.kind).toBe("result");
+    ui.ask({ kind: "presentCard", op: "sale", amount: 5 });
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen.kind).toBe("presentCard");
+    ui.press("cancel");
+    ui.press("enter");
+    ui.press("7");
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen).toEqual({ kind: "amount", digits: "7" });
   });
 
-  test("an amount being typed stays when the engine goes idle", () => {
-    const { ui } = setup();
+  test("trace events (boot, send, recv, journal) leave the screen alone", () => {
+    const { ui, screens } = setup();
     ui.press("7");
-    ui.show({ kind: "idle" });
+    const before = screens.length;
+    ui.onEngineEvent({ ev: "boot", reversalDue: 0 });
+    ui.onEngineEvent({ ev: "send", mti: "0200", stan: "000002" });
+    ui.onEngineEvent({ ev: "recv", mti: "0210", stan: "000002", f39: "00" });
+    ui.onEngineEvent({ ev: "journal", stan: "000002", state: "completed" });
+    expect(screens).toHaveLength(before);
     expect(ui.screen).toEqual({ kind: "amount", digits: "7" });
   });
 });
 
 describe("TerminalUi: 冲正失败 stays until acknowledged", () => {
-  test("the timed-out sale's result does not hide it; ENTER acknowledges, then idle (the result is superseded)", () => {
+  test("the timed-out sale's result does not hide it; ENTER acknowledges, then idle (the result is dropped)", () => {
     const { ui, screens } = setup();
-    ui.show({ kind: "processing", op: "sale", remainingMs: 60000 });
-    ui.show({ kind: "reversal", stan: "000002", attempt: 3, attempts: 3 });
-    ui.show(FAILED);
-    ui.show({ kind: "result", op: "sale", outcome: "timeout", stan: "000002" });
-    ui.show({ kind: "idle" });
+    ui.onEngineEvent(waiting());
+    ui.onEngineEvent(attempt("000002", 3));
+    ui.onEngineEvent(failed());
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "timeout", stan: "000002", amount: 1234 });
+    ui.onEngineEvent(IDLE);
     expect(ui.screen).toEqual(FAILED);
     expect(ui.ready).toBe(false);
-    for (const key of ["1", "clear", "0"] as const) ui.press(key);
+    press(ui, ["1", "clear", "0"]);
     expect(ui.screen).toEqual(FAILED);
     ui.press("enter");
-    expect(ui.screen).toEqual({ kind: "idle" });
-    expect(titles(screens)).toEqual(["PROCESSING", "REVERSAL IN PROGRESS", "REVERSAL FAILED", "WELCOME"]);
+    expect(ui.screen).toEqual({ kind: "idle", pending: 0 });
+    expect(distinctTitles(screens)).toEqual(["PROCESSING", "REVERSING", "REVERSAL FAILED", "WELCOME"]);
+  });
+
+  test("冲正失败 tells plainly what happened and what to do, in both languages", () => {
+    const en = render(FAILED, "en");
+    expect(en.title).toBe("REVERSAL FAILED");
+    expect(en.lines[0]).toBe("The bank did not confirm the cancellation of sale ¥12.34 (STAN 000002). The customer may have been charged.");
+    expect(en.lines[1]).toContain("Keep this slip; the terminal will retry automatically before the next transaction");
+    expect(en.lines[1]).toContain("call the acquirer hotline with the STAN");
+    expect(en.lines).toEqual([...reversalFailedGuidance(FAILED, "en"), "Press ENTER to acknowledge"]);
+    const zh = render({ ...FAILED, salesBlocked: true }, "zh");
+    expect(zh.title).toBe("冲正失败");
+    expect(zh.lines[0]).toContain("凭证号 000002");
+    expect(zh.lines[0]).toContain("¥12.34");
+    expect(zh.lines[0]).toContain("持卡人可能已被扣款");
+    expect(zh.lines[1]).toContain("请保留此凭条");
+    expect(zh.lines).toEqual([...reversalFailedGuidance({ ...FAILED, salesBlocked: true }, "zh"), "请按确认键知悉"]);
+    expect(zh.lines[2]).toBe("冲正成功前暂停消费。");
   });
 
   test("another operation's result waits behind it and shows after the acknowledgement", () => {
     const { ui } = setup();
-    ui.show(FAILED);
-    ui.show({ kind: "processing", op: "sale", remainingMs: undefined });
-    ui.show({ kind: "result", op: "sale", outcome: "blocked" });
-    ui.show({ kind: "idle" });
+    ui.onEngineEvent(failed("000001"));
+    ui.onEngineEvent(waiting("sale", "000002"));
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "refused", refusal: "blocked" });
+    ui.onEngineEvent(IDLE);
     expect(ui.screen.kind).toBe("reversalFailed");
     ui.press("cancel");
     expect(ui.screen).toEqual({ kind: "result", op: "sale", outcome: "blocked" });
@@ -217,114 +646,273 @@ describe("TerminalUi: 冲正失败 stays until acknowledged", () => {
 
   test("progress that ended while it was shown is not replayed; progress still running is", () => {
     const { ui } = setup();
-    ui.show(FAILED);
-    ui.show({ kind: "reversal", stan: "000003", attempt: 1, attempts: 3 });
+    ui.onEngineEvent(failed());
+    ui.onEngineEvent(attempt("000003"));
     ui.press("enter");
-    expect(ui.screen).toEqual({ kind: "reversal", stan: "000003", attempt: 1, attempts: 3 });
-    ui.show(FAILED);
-    ui.show({ kind: "reversal", stan: "000003", attempt: 1, attempts: 3 });
-    ui.show({ kind: "idle" });
+    expect(ui.screen).toMatchObject({ kind: "reversing", stan: "000003" });
+    ui.onEngineEvent(failed("000004"));
+    ui.onEngineEvent(attempt("000005"));
+    ui.onEngineEvent(IDLE);
     ui.press("enter");
-    expect(ui.screen).toEqual({ kind: "idle" });
+    expect(ui.screen).toEqual({ kind: "idle", pending: 0 });
   });
 
   test("several failures queue: each is shown and acknowledged in turn", () => {
-    const { ui } = setup();
-    const second: EngineInput = { ...FAILED, stan: "000003", amount: 99 } as EngineInput;
-    ui.show(FAILED);
-    ui.show(second);
+    const { ui, screens } = setup();
+    ui.onEngineEvent(failed("000002"));
+    ui.onEngineEvent(failed("000003", true, 99));
     expect(ui.screen).toEqual(FAILED);
     ui.press("enter");
-    expect(ui.screen).toEqual(second);
+    expect(ui.screen).toEqual({ ...FAILED, stan: "000003", amount: 99 });
+    expect(render(ui.screen, "en").lines[0]).toContain("STAN 000003");
     ui.press("enter");
     expect(ui.screen.kind).toBe("idle");
+    expect(distinctTitles(screens)).toEqual(["REVERSAL FAILED", "WELCOME"]);
+    expect(screens.filter((s) => s.kind === "reversalFailed")).toHaveLength(2);
   });
 
-  test("a record acknowledged since power-on that fails again does not hold back the next operation's result", () => {
-    const { ui } = setup();
-    ui.show(FAILED);
+  test("a repeat failure (firstFailure: false) does not raise 冲正失败 again: the next result shows at once", () => {
+    const { ui, screens } = setup();
+    ui.onEngineEvent(failed());
     ui.press("enter");
-    ui.show({ kind: "reversal", stan: "000002", attempt: 1, attempts: 3 });
-    ui.show(FAILED);
+    ui.setPendingReversals(1);
+    // The next sale retries the record first; it fails again.
+    ui.onEngineEvent(attempt("000002", 1, true));
+    ui.onEngineEvent(failed("000002", false));
+    expect(ui.screen.kind).toBe("reversing");
+    ui.onEngineEvent(waiting("sale", "000003"));
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "approved", stan: "000003", f39: "00", amount: 500 });
+    expect(ui.screen).toMatchObject({ kind: "result", outcome: "approved", stan: "000003" });
+    expect(screens.filter((s) => s.kind === "reversalFailed")).toHaveLength(1);
+    ui.press("enter");
+    expect(renderTitle(ui.screen, "en")).toContain("PENDING");
+  });
+
+  test("after a power-on (a new UI) a first failure is raised again", () => {
+    const { ui } = setup();
+    ui.onEngineEvent(failed());
+    ui.onEngineEvent({ ev: "result", op: "echo", outcome: "approved", stan: "000009" });
     expect(ui.screen).toEqual(FAILED);
-    ui.show({ kind: "result", op: "sale", outcome: "journalFull" });
-    expect(ui.screen).toEqual({ kind: "result", op: "sale", outcome: "journalFull" });
-    // A new UI (power-on) holds it again.
-    const fresh = setup().ui;
-    fresh.show(FAILED);
-    fresh.show({ kind: "result", op: "echo", outcome: "approved", stan: "000009" });
-    expect(fresh.screen).toEqual(FAILED);
   });
 
   test("menu functions wait until it is acknowledged", () => {
     const { ui } = setup();
-    ui.show(FAILED);
+    ui.onEngineEvent(failed());
     expect(ui.start("sale")).toBe(false);
     expect(ui.listPendingReversals([])).toBe(false);
     expect(ui.screen).toEqual(FAILED);
+    ui.press("enter");
+    expect(ui.start("sale")).toBe(true);
+  });
+});
+
+describe("TerminalUi: a record owed from before is reversed later", () => {
+  test.each(LANGUAGES)("[%s] the notice names REVERSED and the STAN", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent(attempt("000002", 1, true));
+    ui.onEngineEvent(reversed("000002"));
+    expect(ui.screen).toEqual({ kind: "reversedNotice", op: "sale", stan: "000002", amount: 1234 });
+    const { title, lines } = render(ui.screen, language);
+    if (language === "en") {
+      expect(title).toContain("REVERSED");
+      expect(title).toContain("000002");
+      expect(lines).toEqual([
+        "sale ¥12.34 (STAN 000002) was cancelled by the bank: the customer was not charged; the earlier REVERSAL FAILED slip no longer applies.",
+        "Press ENTER",
+      ]);
+    } else {
+      expect(title).toBe("冲正成功 凭证号 000002");
+      expect(lines).toEqual(["消费 ¥12.34 (凭证号 000002) 已由银行撤销, 持卡人未被扣款; 之前的冲正失败凭条作废。", "请按确认键"]);
+    }
+  });
+
+  test("shown once until ENTER; the sale that flushed it waits behind and shows after", () => {
+    const { ui, screens } = setup();
+    ui.setPendingReversals(1);
+    ui.onEngineEvent(attempt("000002", 1, true));
+    ui.onEngineEvent(reversed("000002"));
+    ui.setPendingReversals(0);
+    ui.onEngineEvent(waiting("sale", "000003"));
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "approved", stan: "000003", f39: "00", amount: 500 });
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen.kind).toBe("reversedNotice");
+    expect(ui.ready).toBe(false);
+    press(ui, ["1", "clear"]);
+    expect(ui.screen.kind).toBe("reversedNotice");
+    ui.press("enter");
+    expect(ui.screen).toMatchObject({ kind: "result", outcome: "approved", stan: "000003" });
+    ui.press("enter");
+    expect(ui.screen).toEqual({ kind: "idle", pending: 0 });
+    expect(distinctTitles(screens)).toEqual([
+      "WELCOME - 1 REVERSAL(S) PENDING",
+      "REVERSING",
+      "REVERSED: STAN 000002",
+      "APPROVED",
+      "WELCOME",
+    ]);
+  });
+
+  test("several reversed at boot: one notice each, in turn", () => {
+    const { ui, screens } = setup();
+    for (const stan of ["000002", "000003"]) {
+      ui.onEngineEvent(attempt(stan, 1, true));
+      ui.onEngineEvent(reversed(stan));
+    }
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen).toMatchObject({ kind: "reversedNotice", stan: "000002" });
+    ui.press("enter");
+    expect(ui.screen).toMatchObject({ kind: "reversedNotice", stan: "000003" });
+    ui.press("cancel");
+    expect(ui.screen.kind).toBe("idle");
+    expect(titles(screens).filter((t) => t.startsWith("REVERSED:"))).toEqual(["REVERSED: STAN 000002", "REVERSED: STAN 000003"]);
+  });
+
+  test("a refund reversed later says so in its notice", () => {
+    const { ui } = setup();
+    ui.onEngineEvent(reversed("000004", true, "refund"));
+    expect(render(ui.screen, "en").lines[0]).toContain("refund ¥12.34 (STAN 000004)");
+    expect(render(ui.screen, "zh").lines[0]).toContain("退货 ¥12.34");
+  });
+});
+
+describe("TerminalUi: the idle screen counts the reversals pending", () => {
+  test.each(LANGUAGES)("[%s] PENDING with the count, and the hint", (language) => {
+    const { ui, screens } = setup();
+    ui.setPendingReversals(2);
+    expect(ui.screen).toEqual({ kind: "idle", pending: 2 });
+    expect(screens).toEqual([{ kind: "idle", pending: 2 }]);
+    const { title, lines } = render(ui.screen, language);
+    if (language === "en") {
+      expect(title).toContain("PENDING");
+      expect(title).toContain("2");
+      expect(lines).toEqual([
+        "Enter an amount or press a function key",
+        "They go out automatically once the bank is reachable; the menu lists them",
+      ]);
+    } else {
+      expect(title).toBe("欢迎使用 · 待冲正 2 笔");
+      expect(lines).toHaveLength(2);
+    }
+    ui.setPendingReversals(0);
+    expect(render(ui.screen, language).title).toBe(fill("idle", language));
+  });
+
+  test("the same count repaints nothing; a count set elsewhere shows when idle comes back", () => {
+    const { ui, screens } = setup();
+    ui.setPendingReversals(0);
+    expect(screens).toEqual([]);
+    ui.press("5");
+    ui.setPendingReversals(3);
+    expect(ui.screen).toEqual({ kind: "amount", digits: "5" });
+    ui.press("cancel");
+    ui.press("enter");
+    expect(ui.screen).toEqual({ kind: "idle", pending: 3 });
+    ui.onEngineEvent(failed());
+    ui.press("enter");
+    expect(ui.screen).toEqual({ kind: "idle", pending: 3 });
+  });
+
+  test("a count that is not a whole number is a bug", () => {
+    const { ui } = setup();
+    expect(() => ui.setPendingReversals(-1)).toThrow();
+    expect(() => ui.setPendingReversals(1.5)).toThrow();
+  });
+});
+
+describe("TerminalUi: settlement", () => {
+  const TOTALS = { saleCount: 3, saleAmount: 4500, voidCount: 1, voidAmount: 1000, refundCount: 2, refundAmount: 250 };
+
+  test.each(LANGUAGES)("[%s] balanced: the verdict and the totals by type", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "settlement", batch: "000001", stan: "000009", balanced: true, totals: TOTALS, openReversals: [] });
+    expect(ui.screen.kind).toBe("settlementDone");
+    expect(render(ui.screen, language)).toEqual(
+      language === "zh"
+        ? { title: "结算完成", lines: ["对账平", "消费 3 笔 ¥45.00", "撤销 1 笔 ¥10.00", "退货 2 笔 ¥2.50"] }
+        : { title: "SETTLEMENT DONE", lines: ["Totals agree", "Sales 3 ¥45.00", "Voids 1 ¥10.00", "Refunds 2 ¥2.50"] },
+    );
+    ui.press("enter");
+    expect(ui.screen.kind).toBe("idle");
+  });
+
+  test.each(LANGUAGES)("[%s] unbalanced, with reversals still open", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent({
+      ev: "settlement",
+      batch: "000001",
+      stan: "000009",
+      balanced: false,
+      totals: TOTALS,
+      openReversals: [
+        { stan: "000002", op: "sale", amount: 1234, state: "failed" },
+        { stan: "000005", op: "refund", amount: 99, state: "failed" },
+      ],
+    });
+    const { lines } = render(ui.screen, language);
+    expect(lines[0]).toBe(language === "zh" ? "对账不平, 已批上送" : "Totals differed; batch uploaded");
+    expect(lines.slice(1, 4)).toEqual(
+      language === "zh"
+        ? ["消费 3 笔 ¥45.00", "撤销 1 笔 ¥10.00", "退货 2 笔 ¥2.50"]
+        : ["Sales 3 ¥45.00", "Voids 1 ¥10.00", "Refunds 2 ¥2.50"],
+    );
+    expect(lines[4]).toBe(language === "zh" ? "有 2 笔冲正失败, 请联系收单行" : "2 failed cancellation(s): call the acquirer");
+    expect(lines).toHaveLength(5);
+  });
+
+  test("a digit on the settlement report starts a sale", () => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "settlement", batch: "000001", stan: "000009", balanced: true, totals: TOTALS, openReversals: [] });
+    ui.press("3");
+    expect(ui.screen).toEqual({ kind: "amount", digits: "3" });
   });
 });
 
 describe("TerminalUi: entries the menu starts", () => {
-  test("digits on a result start the next sale's amount directly; ENTER still acknowledges", () => {
+  test("void: the original STAN, zero-padded, at most 6 digits; CANCEL leaves", () => {
     const { ui, intents } = setup();
-    ui.show({ kind: "result", op: "sale", outcome: "approved", stan: "000002" });
-    ui.press("0");
-    expect(ui.screen.kind).toBe("result");
-    for (const key of ["8", "8", "enter"] as const) ui.press(key);
-    expect(intents).toEqual([{ kind: "sale", amount: 88 }]);
-    ui.show({ kind: "settlement", phase: "done", uploaded: 0, toUpload: 0, balanced: true, failedReversals: 0 });
-    ui.press("enter");
-    expect(ui.screen).toEqual({ kind: "idle" });
-  });
-
-  test("void: the original STAN, zero-padded; ENTER with none typed does nothing; the screen waits for the engine", () => {
-    const { ui, intents } = setup();
+    press(ui, ["5", "cancel", "enter"]);
     expect(ui.start("void")).toBe(true);
-    expect(render(ui.screen, "en")).toEqual({ title: "VOID: ORIGINAL STAN", lines: ["STAN _", "Type the sale's STAN, then ENTER"] });
-    expect(render(ui.screen, "zh").title).toBe("消费撤销: 请输入原凭证号");
-    ui.press("enter");
-    expect(intents).toEqual([]);
-    for (const key of ["1", "2", "3", "4", "5", "6", "7", "clear", "enter"] as const) ui.press(key);
-    expect(intents).toEqual([{ kind: "void", stan: "012345" }]);
+    press(ui, ["1", "2", "3", "4", "5", "6", "7", "clear", "enter"]);
+    expect(intents).toEqual([{ kind: "cancel" }, { kind: "voidLookup", stan: "012345" }]);
     expect(ui.screen).toEqual({ kind: "stanEntry", purpose: "void", digits: "12345" });
-    ui.press("cancel");
-    expect(ui.screen.kind).toBe("idle");
   });
 
   test("refund: an optional original STAN, then the refund's amount", () => {
     const { ui, intents } = setup();
     ui.start("refund");
     expect(render(ui.screen, "en").title).toBe("REFUND: ORIGINAL STAN");
-    for (const key of ["4", "2", "enter"] as const) ui.press(key);
+    expect(render(ui.screen, "zh").lines).toEqual(["凭证号 _", "无原凭证号请直接按确认键"]);
+    press(ui, ["4", "2", "enter"]);
     expect(ui.screen).toEqual({ kind: "amount", digits: "", op: "refund", originalStan: "000042" });
     expect(render(ui.screen, "en")).toEqual({ title: "REFUND AMOUNT", lines: ["Amount: ¥0.00", "Original STAN 000042"] });
-    expect(render(ui.screen, "zh").title).toBe("退货: 请输入金额");
+    expect(render(ui.screen, "zh")).toEqual({ title: "退货: 请输入金额", lines: ["金额: ¥0.00", "原凭证号 000042"] });
     ui.press("enter");
-    for (const key of ["0", "5", "0", "0", "enter"] as const) ui.press(key);
+    expect(ui.notice).toBe("noticeAmountZero");
+    press(ui, ["0", "5", "0", "0", "enter"]);
     expect(intents).toEqual([{ kind: "refund", amount: 500, originalStan: "000042" }]);
+    ui.ask({ kind: "presentCard", op: "refund", amount: 500 });
     ui.press("cancel");
+    ui.press("enter");
     ui.start("refund");
-    ui.press("enter");
-    ui.press("9");
-    ui.press("enter");
-    expect(intents[1]).toEqual({ kind: "refund", amount: 9 });
+    press(ui, ["enter", "9", "enter"]);
+    expect(intents.slice(-1)).toEqual([{ kind: "refund", amount: 9 }]);
   });
 
   test("sale from the menu: an empty amount, then digits", () => {
     const { ui, intents } = setup();
     ui.start("sale");
-    expect(render(ui.screen, "en").title).toBe("ENTER AMOUNT");
-    ui.press("3");
-    ui.press("enter");
+    expect(render(ui.screen, "en")).toEqual({ title: "ENTER AMOUNT", lines: ["Amount: ¥0.00"] });
+    press(ui, ["3", "enter"]);
     expect(intents).toEqual([{ kind: "sale", amount: 3 }]);
   });
 
   test("the menu waits while a transaction runs or a card is asked for", () => {
     const { ui } = setup();
-    ui.show({ kind: "presentCard", op: "sale", amount: 5 });
+    ui.ask({ kind: "presentCard", op: "sale", amount: 5 });
+    expect(ui.ready).toBe(false);
     expect(ui.start("void")).toBe(false);
-    ui.show({ kind: "processing", op: "sale", remainingMs: undefined });
+    expect(ui.listPendingReversals([])).toBe(false);
+    ui.onEngineEvent(waiting());
     expect(ui.start("sale")).toBe(false);
     expect(ui.screen.kind).toBe("processing");
   });
@@ -361,9 +949,63 @@ describe("TerminalUi: entries the menu starts", () => {
       attempts: 0,
     }));
     ui.listPendingReversals(records);
-    const lines = render(ui.screen, "en").lines;
-    expect(lines).toHaveLength(8);
-    expect(lines[6]).toBe("3 more");
+    for (const language of LANGUAGES) {
+      const lines = render(ui.screen, language).lines;
+      expect(lines).toHaveLength(8);
+      expect(lines[6]).toBe(language === "zh" ? "另有 3 笔" : "3 more");
+    }
+  });
+});
+
+describe("render", () => {
+  const SCREENS: Screen[] = [
+    { kind: "idle", pending: 0 },
+    { kind: "idle", pending: 7 },
+    { kind: "amount", digits: "1" },
+    { kind: "amount", digits: "", op: "refund", originalStan: "000002" },
+    { kind: "stanEntry", purpose: "void", digits: "" },
+    { kind: "stanEntry", purpose: "refund", digits: "12" },
+    { kind: "voidConfirm", stan: "000002", amount: 1234, panMasked: "622202******0017" },
+    { kind: "pendingReversals", records: [] },
+    { kind: "pendingReversals", records: [{ stan: "000002", op: "void", amount: 1, state: "reversalDue", reason: "06", attempts: 0 }] },
+    { kind: "presentCard", op: "sale", amount: 1 },
+    { kind: "presentCard", op: "balance", amount: 0 },
+    { kind: "pin", entered: 12, op: "sale", amount: 9_999_999_999 },
+    { kind: "pin", entered: 0, op: "balance", amount: 0 },
+    { kind: "processing", op: "echo", remainingMs: undefined },
+    { kind: "processing", op: "settle", remainingMs: 1 },
+    { kind: "reversing", stan: "000002", op: "refund", amount: 1, attempt: 10, attempts: 10, remainingMs: 600_000 },
+    // The longest result: amount, STAN, a reversal's two lines.
+    { kind: "result", op: "sale", outcome: "timeout", stan: "000002", amount: 1, reversed: true },
+    { kind: "result", op: "sale", outcome: "declined", stan: "000002", f39: "05", amount: 1 },
+    { kind: "result", op: "sale", outcome: "declined", stan: "000002", f39: "Z9", amount: 1 },
+    { kind: "result", op: "refund", outcome: "failed", stan: "000002", amount: 1 },
+    { kind: "result", op: "balance", outcome: "approved", balance: -100 },
+    { kind: "result", op: "settle", outcome: "cancelled" },
+    { kind: "reversalFailed", op: "void", stan: "000002", amount: 1, salesBlocked: true },
+    { kind: "reversedNotice", op: "void", stan: "000002", amount: 1 },
+    { kind: "settlement", phase: "totals", uploaded: 0, toUpload: 0 },
+    {
+      kind: "settlementDone",
+      balanced: false,
+      totals: { saleCount: 999, saleAmount: 999_999_999_999, voidCount: 999, voidAmount: 1, refundCount: 999, refundAmount: 1 },
+      openReversals: [{ stan: "000002", op: "sale", amount: 1, state: "reversalDue" }],
+    },
+  ];
+
+  test.each(SCREENS.map((s) => [s.kind, s] as const))("%s renders in both languages within the display's 8 lines", (_kind, screen) => {
+    for (const language of LANGUAGES) {
+      const { title, lines } = render(screen, language);
+      expect(title.length).toBeGreaterThan(0);
+      expect(title).toBe(renderTitle(screen, language));
+      expect(lines.length).toBeLessThanOrEqual(8);
+      for (const line of [title, ...lines]) expect(line).not.toContain("{");
+    }
+    expect(render(screen, "zh").title).not.toBe(render(screen, "en").title);
+  });
+
+  test("the 中文 titles carry no English", () => {
+    for (const screen of SCREENS) expect(renderTitle(screen, "zh")).not.toMatch(LATIN);
   });
 });
 
@@ -371,6 +1013,7 @@ describe("texts", () => {
   test("tables are frozen and complete in both languages", () => {
     expect(Object.isFrozen(TEXTS)).toBe(true);
     for (const pair of Object.values(TEXTS)) {
+      expect(Object.isFrozen(pair)).toBe(true);
       expect(pair.zh.length).toBeGreaterThan(0);
       expect(pair.en.length).toBeGreaterThan(0);
     }
@@ -378,6 +1021,7 @@ describe("texts", () => {
 
   test("fill refuses a missing placeholder value", () => {
     expect(() => fill("stanLine", "en")).toThrow(RangeError);
+    expect(fill("stanLine", "zh", { stan: "000001" })).toBe("凭证号 000001");
   });
 
   test.each([
@@ -385,7 +1029,33 @@ describe("texts", () => {
     [5, "0.05"],
     [1234, "12.34"],
     [100000, "1000.00"],
+    [9_999_999_999, "99999999.99"],
   ])("formatAmount(%d) = %s", (minor, text) => {
     expect(formatAmount(minor)).toBe(text);
+  });
+});
+
+describe("fixes found by the UI review", () => {
+  test("a settlement's approval does not replace its totals with APPROVED; its exchange shows the settlement's own progress", () => {
+    const screens: string[] = [];
+    const ui = new TerminalUi({ onScreen: (screen) => screens.push(render(screen, "en").title) });
+    const totals = { saleCount: 1, saleAmount: 100, voidCount: 0, voidAmount: 0, refundCount: 0, refundAmount: 0 };
+    ui.onEngineEvent({ ev: "settlementProgress", phase: "totals", batch: "000001", uploaded: 0, toUpload: 0 });
+    ui.onEngineEvent({ ev: "exchange", op: "settle", stan: "000009", phase: "connecting" });
+    ui.onEngineEvent({ ev: "exchange", op: "settle", stan: "000009", phase: "waiting", timeoutMs: 1000 });
+    ui.onEngineEvent({ ev: "settlement", batch: "000001", stan: "000009", balanced: true, totals, openReversals: [] });
+    ui.onEngineEvent({ ev: "result", op: "settle", stan: "000009", outcome: "approved", f39: "00" });
+    ui.onEngineEvent({ ev: "idle" });
+    expect(screens).toEqual(["SETTLEMENT", "SETTLEMENT DONE"]);
+    expect(ui.screen.kind).toBe("settlementDone");
+  });
+
+  test("a balance in debit reads with its sign: ¥-1.50", () => {
+    expect(formatAmount(-150)).toBe("-1.50");
+    expect(formatAmount(-1)).toBe("-0.01");
+    expect(formatAmount(150)).toBe("1.50");
+    const ui = new TerminalUi();
+    ui.onEngineEvent({ ev: "result", op: "balance", stan: "000003", outcome: "approved", f39: "00", balance: -150 });
+    expect(render(ui.screen, "en").lines).toContain("Balance: ¥-1.50");
   });
 });

@@ -4,6 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { NorFlash } from "../../../modules/emulators/nor-flash";
 import { Journal } from "../../../modules/journal/journal";
+import { FlashRegion } from "../../../modules/txn/flash-region";
+import { FlashStateStore } from "../../../modules/txn/flash-state";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, TEST_PAN, testCipher } from "../../../tools/journal/fixtures";
 
@@ -91,5 +93,37 @@ describe("tools/xspos journal inspect", () => {
       expect(result.stderr).toMatch(/^xspos: /);
     }
     expect(run("journal", "dump", odd).status).toBe(2);
+  });
+
+  test("an endless file (/dev/zero) fails fast: one partition's bytes at most are read", () => {
+    const result = spawnSync(XSPOS, ["journal", "inspect", "/dev/zero"], { encoding: "utf8", timeout: 30_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual(["xspos: /dev/zero is larger than a journal partition (270336 bytes at most)"]);
+  });
+
+  test("reads the terminal's whole partition (journal, then the state record) as the firmware splits it, and never writes it", () => {
+    const journalSectors = 5;
+    const chip = new NorFlash({ sectorCount: journalSectors + 2, seed: 3 });
+    const journal = Journal.open({
+      flash: new FlashRegion(chip, 0, journalSectors),
+      cipher: testCipher(),
+      random: new SeededRandom(4),
+      identity: TEST_IDENTITY,
+    });
+    journal.approve(journal.arm(chipSale(7, 3, 700), TEST_PAN), "AB1234", "123456789012");
+    const state = new FlashStateStore(new FlashRegion(chip, journalSectors, 2));
+    state.load();
+    state.save({ stanNext: 8, batch: "000003", signedOn: true });
+    const file = path.join(dir, "terminal-flash.bin");
+    const bytes = chip.exportImage();
+    fs.writeFileSync(file, bytes);
+    const result = run("journal", "inspect", file, "--key", KEY);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.sectors).toHaveLength(journalSectors);
+    expect(report.approved).toMatchObject([{ stan: "000007", batch: "000003", pan: "622588*********9012" }]);
+    expect(report.terminalState).toEqual({ stanNext: 8, batch: "000003", signedOn: true });
+    expect(new Uint8Array(fs.readFileSync(file))).toEqual(bytes);
   });
 });

@@ -33,7 +33,8 @@ function messageFrom(text: string): IsoMessage {
       throw new UsageError(`encode: field key ${JSON.stringify(key)} is not a field number 2..128`);
     if (typeof value !== "string") throw new UsageError(`encode: field ${key} must be a string`);
   }
-  return object as unknown as IsoMessage;
+  // "fields" may be left out (a message of MTI and bitmap only): the codec is given an empty set, not undefined.
+  return { ...object, fields } as unknown as IsoMessage;
 }
 
 export const command: Command = {

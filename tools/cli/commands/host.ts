@@ -7,9 +7,29 @@ import fs from "node:fs";
 import path from "node:path";
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
 import { startHost } from "../../host/app";
+import { PkiError } from "../../host/pki";
 import { SqliteLedger } from "../../host/sqlite-ledger";
 
 const VAR_DIR_DEFAULT = "var/host";
+
+/** Errors that mean the operator's input is wrong (a file that is not a ledger, a port in use): exit 2, not an internal error. */
+function badInput(error: unknown): UsageError | undefined {
+  const code = String((error as { code?: unknown }).code ?? "");
+  if (code.startsWith("SQLITE_")) return new UsageError(`the ledger file cannot be used: ${(error as Error).message}`);
+  if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL")
+    return new UsageError(`cannot listen: ${(error as Error).message}`);
+  if (code.startsWith("ERR_OSSL")) return new UsageError(`--cert/--key cannot be used: ${(error as Error).message}`);
+  if (error instanceof PkiError) return new UsageError(error.message);
+  return undefined;
+}
+
+function openLedger(db: string): SqliteLedger {
+  try {
+    return new SqliteLedger(db);
+  } catch (error) {
+    throw badInput(error) ?? error;
+  }
+}
 
 function reconcile(args: readonly string[]): number {
   const { values } = parseOptions(args, { tid: { type: "string" }, db: { type: "string" }, var: { type: "string" } }, false);
@@ -17,7 +37,7 @@ function reconcile(args: readonly string[]): number {
   const db = values.db ?? path.join(values.var ?? VAR_DIR_DEFAULT, "ledger.db");
   // A reconcile never creates a ledger: a missing file is a wrong path.
   if (!fs.existsSync(db)) throw new UsageError(`no ledger at ${db}`);
-  const ledger = new SqliteLedger(db);
+  const ledger = openLedger(db);
   try {
     console.log(JSON.stringify(ledger.view(values.tid)));
   } finally {
@@ -44,16 +64,21 @@ async function serve(args: readonly string[]): Promise<number> {
   if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError("--cert and --key go together");
   for (const file of [values.cert, values.key])
     if (file !== undefined && !fs.existsSync(file)) throw new UsageError(`no such file ${file}`);
-  const app = await startHost({
-    varDir: values.var ?? VAR_DIR_DEFAULT,
-    db: values.db,
-    port: integerOption(values.port, "port", 5000, 0, 65535),
-    controlPort: integerOption(values["control-port"], "control-port", 5080, 0, 65535),
-    plain: values.plain === true,
-    cert: values.cert,
-    key: values.key,
-    requireClientCertificate: values.mtls === true,
-  });
+  let app: Awaited<ReturnType<typeof startHost>>;
+  try {
+    app = await startHost({
+      varDir: values.var ?? VAR_DIR_DEFAULT,
+      db: values.db,
+      port: integerOption(values.port, "port", 5000, 0, 65535),
+      controlPort: integerOption(values["control-port"], "control-port", 5080, 0, 65535),
+      plain: values.plain === true,
+      cert: values.cert,
+      key: values.key,
+      requireClientCertificate: values.mtls === true,
+    });
+  } catch (error) {
+    throw badInput(error) ?? error;
+  }
   const scheme = values.plain ? "tcp" : "tls";
   console.log(`host listening on ${scheme}://${app.address.host}:${app.address.port}`);
   console.log(`control API on ${app.controlUrl} (POST/GET/DELETE /faults, GET /ledger?tid=TID)`);

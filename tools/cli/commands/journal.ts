@@ -2,8 +2,16 @@
  * `xspos journal inspect FLASH.bin [--block-size B] [--key HEX]`: what a
  * journal partition image holds — sectors (sequence, erase count, markers),
  * every slot, the records with their states (PAN masked, and only with the
- * data-at-rest key), and the alarms recovery would raise. Read-only: recovery
- * runs on an in-memory copy. A file that is not a journal exits 2.
+ * data-at-rest key), and the alarms recovery would raise. Read-only: at most
+ * one partition's bytes are read (an endless file fails fast) and recovery runs
+ * on an in-memory copy; the file is never written. A file that is not a journal
+ * exits 2.
+ *
+ * The image is either a journal partition alone (tools/xspos torture) or a
+ * terminal's whole partition as the simulator and the firmware lay it out:
+ * the journal's S sectors, then the terminal state record's two
+ * (hosts/esp32/terminal.ts). Which one it is comes from the sector count the
+ * journal's own headers carry (docs/journal-format.md §2).
  */
 import fs from "node:fs";
 import { sm4Gcm } from "../../../modules/crypto/aead";
@@ -12,11 +20,60 @@ import { fromHex, isHex } from "../../../modules/base/hex";
 import { NorFlash } from "../../../modules/emulators/nor-flash";
 import { JournalFormatError } from "../../../modules/journal/errors";
 import { inspectImage } from "../../journal/inspect";
+import { decodeHeader, SLOT_BYTES } from "../../../modules/journal/format";
+import { FlashStateStore } from "../../../modules/txn/flash-state";
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
+
+/** Journal sectors (docs/journal-format.md §1) and the state record's sectors that may follow them. */
+const JOURNAL_SECTORS_MIN = 3;
+const JOURNAL_SECTORS_MAX = 64;
+const STATE_SECTORS = 2;
+
+/** Reads at most `bytesMax` bytes of `file`; one more byte present is an error, so /dev/zero or a huge file fails fast. */
+function readBounded(file: string, bytesMax: number): Uint8Array {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const buffer = new Uint8Array(bytesMax + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const read = fs.readSync(fd, buffer, filled, buffer.length - filled, null);
+      if (read === 0) break;
+      filled += read;
+    }
+    if (filled > bytesMax) throw new UsageError(`${file} is larger than a journal partition (${bytesMax} bytes at most)`);
+    return buffer.subarray(0, filled);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The journal's sector count: the image's, or two fewer when its headers say a state record follows (the terminal partition). */
+function journalSectors(image: Uint8Array, blockSize: number): number {
+  const sectors = image.length / blockSize;
+  for (const candidate of [sectors, sectors - STATE_SECTORS]) {
+    if (candidate < JOURNAL_SECTORS_MIN || candidate > JOURNAL_SECTORS_MAX) continue;
+    for (let s = 0; s < candidate; s++)
+      if (decodeHeader(image.subarray(s * blockSize, s * blockSize + SLOT_BYTES), s, candidate) !== undefined) return candidate;
+  }
+  if (sectors < JOURNAL_SECTORS_MIN || sectors > JOURNAL_SECTORS_MAX + STATE_SECTORS)
+    throw new JournalFormatError(`image has ${sectors} sectors; a journal has ${JOURNAL_SECTORS_MIN} to ${JOURNAL_SECTORS_MAX}`);
+  return Math.min(sectors, JOURNAL_SECTORS_MAX);
+}
 
 export const command: Command = {
   summary: "inspect a reversal journal flash image: sectors, records (PAN masked), states, erase counts",
-  usage: ["tools/xspos journal inspect FLASH.bin [--block-size 4096] [--key SM4_KEY_HEX]"],
+  usage: [
+    "tools/xspos journal inspect FLASH.bin [--block-size 4096] [--key SM4_KEY_HEX]",
+    "FLASH.bin: a journal partition, or the terminal's (journal sectors, then the two of the state record, as var/flash.bin)",
+  ],
   run(args) {
     const [verb, ...rest] = args;
     if (verb !== "inspect")
@@ -24,22 +81,24 @@ export const command: Command = {
     const { values, positionals } = parseOptions(rest, { "block-size": { type: "string" }, key: { type: "string" } });
     if (positionals.length !== 1) throw new UsageError("journal inspect takes one FLASH.bin file");
     const blockSize = integerOption(values["block-size"], "block-size", 4096, 512, 65536);
-    let image: Uint8Array;
-    try {
-      image = new Uint8Array(fs.readFileSync(positionals[0]));
-    } catch (error) {
-      throw new UsageError(`cannot read ${positionals[0]}: ${(error as Error).message}`);
-    }
+    if (blockSize % SLOT_BYTES !== 0) throw new UsageError(`--block-size must be a multiple of ${SLOT_BYTES}`);
     if (values.key !== undefined && (!isHex(values.key) || values.key.length !== 32))
       throw new UsageError("--key must be 32 hex digits (an SM4 key)");
+    const image = readBounded(positionals[0], (JOURNAL_SECTORS_MAX + STATE_SECTORS) * blockSize);
     const cipher = values.key === undefined ? undefined : sm4Gcm(new SecretKey("sm4", fromHex(values.key)));
     try {
       if (image.length === 0 || image.length % blockSize !== 0)
         throw new JournalFormatError(`image of ${image.length} bytes is not a whole number of ${blockSize}-byte sectors`);
-      const sectors = image.length / blockSize;
-      if (sectors < 3 || sectors > 64) throw new JournalFormatError(`image has ${sectors} sectors; a journal has 3 to 64`);
-      const flash = new NorFlash({ sectorCount: sectors, blockSize, seed: 1, image });
-      console.log(JSON.stringify(inspectImage(flash, cipher), null, 1));
+      const sectors = journalSectors(image, blockSize);
+      const journalBytes = sectors * blockSize;
+      const flash = new NorFlash({ sectorCount: sectors, blockSize, seed: 1, image: image.slice(0, journalBytes) });
+      const report = inspectImage(flash, cipher);
+      if (image.length === journalBytes + STATE_SECTORS * blockSize) {
+        // Recovery of the state record writes too: on its own in-memory copy.
+        const stateFlash = new NorFlash({ sectorCount: STATE_SECTORS, blockSize, seed: 1, image: image.slice(journalBytes) });
+        report.terminalState = new FlashStateStore(stateFlash).load() ?? null;
+      }
+      console.log(JSON.stringify(report, null, 1));
       return 0;
     } catch (error) {
       if (error instanceof JournalFormatError) throw new UsageError(`${positionals[0]}: ${error.message}`);

@@ -44,7 +44,8 @@ function renderScreen() {
   const lines = $("screen-lines");
   lines.replaceChildren();
   $("power-state").textContent = view.powered ? "● ON" : "OFF";
-  $("notice").textContent = view.notice;
+  // Notices are modules/ui texts too: the page shows the one of its language.
+  $("notice").textContent = view.notice === null ? "" : view.notice[language];
   if (!view.powered || view.screen === null) {
     screen.dataset.kind = "off";
     title.textContent = "";
@@ -269,7 +270,10 @@ $("fault-add").addEventListener("click", () => {
 document.addEventListener("keydown", (event) => {
   if (event.target instanceof window.HTMLInputElement || event.target instanceof window.HTMLSelectElement) return;
   const key = /^[0-9]$/.test(event.key) ? event.key : { Enter: "enter", Escape: "cancel", Backspace: "clear" }[event.key];
-  if (key !== undefined) act({ type: "key", key });
+  if (key === undefined) return;
+  // Enter (or Space) on a focused button would also click it: the key is the keypad's, not the button's.
+  event.preventDefault();
+  act({ type: "key", key });
 });
 
 setLanguage(language);
