@@ -127,6 +127,8 @@ interface Command {
   readonly stan?: string;
   readonly journal?: boolean;
   readonly memory?: boolean;
+  /** Cut the power inside the k-th flash erase or program from now. */
+  readonly cutAtFlashOp?: number;
   readonly quit?: boolean;
 }
 
@@ -200,6 +202,7 @@ class LinTerminal {
     }
     if (command.journal === true) return this.#journal();
     if (command.memory === true) return emit({ memory: memory() });
+    if (command.cutAtFlashOp !== undefined) return this.#flash.cutAfter(command.cutAtFlashOp);
     emit({ error: "input", detail: "no command in the line" });
   }
 

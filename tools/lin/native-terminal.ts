@@ -12,6 +12,8 @@ import path from "node:path";
 import { TEST_CARDS, track2Text } from "../../modules/card/test-cards";
 import { CIPHER_ALGORITHMS } from "../../modules/crypto/block-cipher";
 import { encodeTrack } from "../../modules/emulators/msr-reader";
+import { PARAMETER_TABLE, type TerminalParameters } from "../../modules/terminal/parameters";
+import { NVS_KEYS, PARAMETERS_DOMAIN } from "../../hosts/esp32/nvs-keys";
 import { REPO_ROOT } from "./mc-config";
 
 export const NATIVE_TERMINAL = path.join(REPO_ROOT, "var/build/bin/lin/release/xspos");
@@ -41,8 +43,8 @@ export interface Provisioning {
   readonly tmk: Uint8Array;
   /** The pinned CA, PEM (stored as DER, as on the device). */
   readonly caPem: string;
-  /** NVS parameter names (hosts/esp32/preferences.ts), e.g. respTimeoutMs. */
-  readonly parameters?: Readonly<Record<string, number | boolean>>;
+  /** Terminal parameters, stored under their NVS keys (hosts/esp32/nvs-keys.ts). */
+  readonly parameters?: Partial<TerminalParameters>;
 }
 
 export function provisionNvs(dir: string, p: Provisioning): void {
@@ -50,12 +52,13 @@ export function provisionNvs(dir: string, p: Provisioning): void {
     fs.mkdirSync(path.join(dir, domain), { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(dir, domain, key), nvsValue(value), { mode: 0o600 });
   };
-  put("xspos", "host", p.host);
-  put("xspos", "port", p.port);
-  put("xspos", "tid", p.tid);
-  put("xspos", "mid", p.mid);
-  put("xspos", "serverName", p.serverName);
-  for (const [name, value] of Object.entries(p.parameters ?? {})) put("xspos", name, value);
+  // Only what differs from the table's defaults: NVS integers are 32-bit, and batchAmountMaxMinor's default is not.
+  const changed = Object.entries(p.parameters ?? {}).filter(([name, value]) => {
+    const spec = PARAMETER_TABLE.find((s) => s.name === name);
+    return spec === undefined || Number(value) !== spec.defaultValue;
+  });
+  const settings = { host: p.host, port: p.port, tid: p.tid, mid: p.mid, serverName: p.serverName, ...Object.fromEntries(changed) };
+  for (const [name, value] of Object.entries(settings)) put(PARAMETERS_DOMAIN, NVS_KEYS[name as keyof typeof NVS_KEYS], value);
   put("xspos-keys", "tmk", Uint8Array.from([CIPHER_ALGORITHMS.indexOf("tdes"), ...p.tmk]));
   put("xspos-tls", "ca", new Uint8Array(new crypto.X509Certificate(p.caPem).raw));
 }

@@ -46,7 +46,7 @@ async function main(): Promise<number> {
       serverName: "localhost",
       tmk: registered.tmk,
       caPem: fs.readFileSync(host.pki!.ca.cert, "utf8"),
-      parameters: { respTimeoutMs: RESPONSE_TIMEOUT_MS },
+      parameters: { responseTimeoutMs: RESPONSE_TIMEOUT_MS },
     });
     terminal = new NativeTerminal({ flash: path.join(work, "flash.bin"), nvs: path.join(work, "nvs") });
     await terminal.waitFor((l) => l.ev === "boot");

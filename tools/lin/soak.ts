@@ -201,7 +201,7 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
       serverName: "localhost",
       tmk: registered.tmk,
       caPem: fs.readFileSync(host.pki!.ca.cert, "utf8"),
-      parameters: { respTimeoutMs: RESPONSE_TIMEOUT_MS, connTimeoutMs: RESPONSE_TIMEOUT_MS, batchCountMax: BATCH_COUNT_MAX },
+      parameters: { responseTimeoutMs: RESPONSE_TIMEOUT_MS, connectTimeoutMs: RESPONSE_TIMEOUT_MS, batchCountMax: BATCH_COUNT_MAX },
     });
     for (let life = 1; life <= options.kills; life++) {
       const plan = planLife(random);
