@@ -20,7 +20,6 @@ import { CardReader } from "../../modules/card/reader";
 import { bitsFromText, MsrError } from "../../modules/card/msr";
 import type { Clock } from "../../modules/platform/clock";
 import { Logger, type LogLevel, type LogSink } from "../../modules/platform/log";
-import type { Connection, ConnectionEvents, Transport, TransportEndpoint } from "../../modules/platform/transport";
 import { swipedCard } from "../../modules/terminal/cards";
 import { Terminal, type TerminalEvent } from "../../modules/terminal/terminal";
 import { TxnRequestError } from "../../modules/txn/engine";
@@ -32,9 +31,9 @@ import { nativeCiphers, nativeDesAvailable } from "../esp32/block-cipher";
 import { chooseCiphers } from "../esp32/cipher-route";
 import { NvsKeyStore } from "../esp32/nvs-key-store";
 import { HardwareRandom } from "../esp32/platform";
-import { loadTerminalParameters, NVS_BLOB_BYTES_MAX, NvsBlobStore } from "../esp32/preferences";
+import { acquirerLink } from "../esp32/acquirer-link";
+import { loadTerminalParameters } from "../esp32/preferences";
 import { TimerClock } from "../esp32/timer-clock";
-import { TlsTransport } from "../esp32/tls-transport";
 import { readLines } from "./console";
 import { FileFlash } from "./file-flash";
 import { openNvs } from "./nvs";
@@ -49,8 +48,6 @@ interface LinConfig {
   readonly ciphers: string;
 }
 
-const TLS_DOMAIN = "xspos-tls";
-const CA_NAME = "ca";
 const TICK_MS = 250;
 const KEYS: readonly string[] = Object.freeze(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "enter", "cancel", "clear"]);
 const MENU: readonly string[] = Object.freeze(["sale", "refund", "void", "balance", "settle", "signOn", "signOff", "echo", "pending"]);
@@ -80,15 +77,6 @@ class SystemWallClock implements WallClock {
   }
   set(ms: number): void {
     this.#offsetMs = ms - Date.now();
-  }
-}
-
-/** No pinned CA provisioned: every connection fails as a handshake would, before any byte leaves. */
-class UnprovisionedTransport implements Transport {
-  constructor(readonly clock: Clock) {}
-  connect(_endpoint: TransportEndpoint, events: ConnectionEvents): Connection {
-    this.clock.schedule(0, () => events.onClosed("handshake", `no pinned CA in NVS ${TLS_DOMAIN}/${CA_NAME}`));
-    return { write: () => undefined, close: () => undefined };
   }
 }
 
@@ -247,8 +235,6 @@ export default function main(): void {
   log.info("crypto: block cipher route", { route: ciphers.route });
   const parameters = loadTerminalParameters();
   const random = new HardwareRandom();
-  const ca = new NvsBlobStore(TLS_DOMAIN, NVS_BLOB_BYTES_MAX).get(CA_NAME);
-  if (ca === undefined) log.error("tls: no pinned CA provisioned, the terminal cannot go online", { nvs: `${TLS_DOMAIN}/${CA_NAME}` });
   const flash = new FileFlash({
     path: args.flash,
     byteLength: Number(board.journalBytes),
@@ -259,12 +245,7 @@ export default function main(): void {
   const language = board.language;
   const terminal: Terminal = new Terminal({
     clock,
-    transport: ca === undefined ? new UnprovisionedTransport(clock) : new TlsTransport({ clock }),
-    endpoint: {
-      host: parameters.host,
-      port: parameters.port,
-      tls: { ca: ca === undefined ? [] : [ca], serverName: parameters.serverName },
-    },
+    ...acquirerLink(clock, parameters, log),
     flash,
     random,
     keys,

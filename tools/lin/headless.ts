@@ -14,17 +14,15 @@
  * terminal has no chip or contactless reader emulators); network steps have
  * no native counterpart. Either is a step error.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { startHost } from "../host/app";
 import { parseFault } from "../host/faults";
-import { DEFAULT_TERMINALS } from "../host/terminals";
 import { checkExpectations } from "../scenario/expectations";
 import { reconcileEvent, type SettledRecord } from "../scenario/reconcile";
 import { ScenarioStepError } from "../scenario/runner";
 import type { Scenario, Step } from "../scenario/scenario-file";
-import { NativeTerminal, provisionNvs, swipeBits, type Line } from "./native-terminal";
+import { NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
 
 export interface NativeHeadlessOptions {
   readonly varDir: string;
@@ -49,7 +47,6 @@ export async function runNativeHeadless(
 ): Promise<{ events: Line[]; failures: string[] }> {
   const scale = options.timeScale;
   const events: Line[] = [];
-  const registered = DEFAULT_TERMINALS[0]!;
   const host = await startHost({ varDir: path.join(options.varDir, "host"), db: ":memory:", port: 0, controlPort: 0 });
   const flash = path.join(options.varDir, "flash.bin");
   const nvs = path.join(options.varDir, "nvs");
@@ -145,19 +142,10 @@ export async function runNativeHeadless(
     forward();
   };
   try {
-    provisionNvs(nvs, {
-      host: "127.0.0.1",
-      port: host.address.port,
-      tid: registered.tid,
-      mid: registered.mid,
-      serverName: "localhost",
-      tmk: registered.tmk,
-      caPem: fs.readFileSync(host.pki!.ca.cert, "utf8"),
-      parameters: {
-        ...scenario.terminal,
-        responseTimeoutMs: Math.max(1, Math.ceil(scenario.terminal.responseTimeoutMs / scale)),
-        connectTimeoutMs: Math.max(1, Math.ceil(scenario.terminal.connectTimeoutMs / scale)),
-      },
+    provisionForHost(nvs, host, {
+      ...scenario.terminal,
+      responseTimeoutMs: Math.max(1, Math.ceil(scenario.terminal.responseTimeoutMs / scale)),
+      connectTimeoutMs: Math.max(1, Math.ceil(scenario.terminal.connectTimeoutMs / scale)),
     });
     for (const [index, s] of scenario.steps.entries()) await step(s, index);
     if (terminal !== undefined) await drain(-1);
@@ -167,7 +155,7 @@ export async function runNativeHeadless(
     const stillSettled = settled.filter((r) => !journal.approved.some((a) => a.batch === r.batch && a.stan === r.stan));
     emit({
       t: lastT,
-      ...reconcileEvent(host.ledger, registered.tid, {
+      ...reconcileEvent(host.ledger, NATIVE_TID, {
         settled: stillSettled,
         approved: journal.approved,
         reversalsPending: journal.pending.length,

@@ -14,6 +14,8 @@ import { CIPHER_ALGORITHMS } from "../../modules/crypto/block-cipher";
 import { encodeTrack } from "../../modules/emulators/msr-reader";
 import { PARAMETER_TABLE, type TerminalParameters } from "../../modules/terminal/parameters";
 import { NVS_KEYS, PARAMETERS_DOMAIN } from "../../hosts/esp32/nvs-keys";
+import type { HostApp } from "../host/app";
+import { DEFAULT_TERMINALS } from "../host/terminals";
 import { REPO_ROOT } from "./mc-config";
 
 export const NATIVE_TERMINAL = path.join(REPO_ROOT, "var/build/bin/lin/release/xspos");
@@ -61,6 +63,24 @@ export function provisionNvs(dir: string, p: Provisioning): void {
   for (const [name, value] of Object.entries(settings)) put(PARAMETERS_DOMAIN, NVS_KEYS[name as keyof typeof NVS_KEYS], value);
   put("xspos-keys", "tmk", Uint8Array.from([CIPHER_ALGORITHMS.indexOf("tdes"), ...p.tmk]));
   put("xspos-tls", "ca", new Uint8Array(new crypto.X509Certificate(p.caPem).raw));
+}
+
+/** The host simulator's first registered terminal, the one the tools' native terminals are. */
+export const NATIVE_TID = DEFAULT_TERMINALS[0]!.tid;
+
+/** Provisions a terminal of `host` (its first registered TID, its TMK and test CA, loopback, server name localhost). */
+export function provisionForHost(dir: string, host: HostApp, parameters?: Partial<TerminalParameters>): void {
+  const registered = DEFAULT_TERMINALS[0]!;
+  provisionNvs(dir, {
+    host: "127.0.0.1",
+    port: host.address.port,
+    tid: registered.tid,
+    mid: registered.mid,
+    serverName: "localhost",
+    tmk: registered.tmk,
+    caPem: fs.readFileSync(host.pki!.ca.cert, "utf8"),
+    ...(parameters !== undefined ? { parameters } : {}),
+  });
 }
 
 /** A test card's swipe as the strobe capture hands it over: one 0/1 character per bit. */

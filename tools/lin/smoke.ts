@@ -11,11 +11,10 @@ import os from "node:os";
 import path from "node:path";
 import { startHost } from "../host/app";
 import { parseFault } from "../host/faults";
-import { DEFAULT_TERMINALS } from "../host/terminals";
 import { reconcileEvent } from "../scenario/reconcile";
 import type { SettledRecord } from "../scenario/reconcile";
 import { REPO_ROOT } from "./mc-config";
-import { NATIVE_TERMINAL, NativeTerminal, provisionNvs, swipeBits, type Line } from "./native-terminal";
+import { NATIVE_TERMINAL, NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
 
 const RESPONSE_TIMEOUT_MS = 2000;
 const CARD = "unionpay-msr";
@@ -34,20 +33,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-native-smoke-"));
-  const registered = DEFAULT_TERMINALS[0]!;
   const host = await startHost({ varDir: path.join(work, "host"), db: ":memory:", port: 0, controlPort: 0 });
   let terminal: NativeTerminal | undefined;
   try {
-    provisionNvs(path.join(work, "nvs"), {
-      host: "127.0.0.1",
-      port: host.address.port,
-      tid: registered.tid,
-      mid: registered.mid,
-      serverName: "localhost",
-      tmk: registered.tmk,
-      caPem: fs.readFileSync(host.pki!.ca.cert, "utf8"),
-      parameters: { responseTimeoutMs: RESPONSE_TIMEOUT_MS },
-    });
+    provisionForHost(path.join(work, "nvs"), host, { responseTimeoutMs: RESPONSE_TIMEOUT_MS });
     terminal = new NativeTerminal({ flash: path.join(work, "flash.bin"), nvs: path.join(work, "nvs") });
     await terminal.waitFor((l) => l.ev === "boot");
     step("boot", true);
@@ -89,7 +78,7 @@ async function main(): Promise<number> {
       approved: SettledRecord[];
       pending: unknown[];
     };
-    const reconcile = reconcileEvent(host.ledger, registered.tid, {
+    const reconcile = reconcileEvent(host.ledger, NATIVE_TID, {
       settled: [],
       approved: journal.approved,
       reversalsPending: journal.pending.length,

@@ -27,8 +27,7 @@ import { SeededRandom } from "../../modules/platform/random";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { startHost, type HostApp } from "../host/app";
 import { parseFault } from "../host/faults";
-import { DEFAULT_TERMINALS } from "../host/terminals";
-import { NativeTerminal, provisionNvs, swipeBits, type Line } from "./native-terminal";
+import { NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
 
 export interface SoakOptions {
   readonly kills: number;
@@ -170,7 +169,6 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
   const started = Date.now();
   const random = new SeededRandom(options.seed);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-native-soak-"));
-  const registered = DEFAULT_TERMINALS[0]!;
   const host = await startHost({ varDir: path.join(work, "host"), db: ":memory:", port: 0, controlPort: 0 });
   const flash = path.join(work, "flash.bin");
   const nvs = path.join(work, "nvs");
@@ -193,15 +191,10 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
     }
   };
   try {
-    provisionNvs(nvs, {
-      host: "127.0.0.1",
-      port: host.address.port,
-      tid: registered.tid,
-      mid: registered.mid,
-      serverName: "localhost",
-      tmk: registered.tmk,
-      caPem: fs.readFileSync(host.pki!.ca.cert, "utf8"),
-      parameters: { responseTimeoutMs: RESPONSE_TIMEOUT_MS, connectTimeoutMs: RESPONSE_TIMEOUT_MS, batchCountMax: BATCH_COUNT_MAX },
+    provisionForHost(nvs, host, {
+      responseTimeoutMs: RESPONSE_TIMEOUT_MS,
+      connectTimeoutMs: RESPONSE_TIMEOUT_MS,
+      batchCountMax: BATCH_COUNT_MAX,
     });
     for (let life = 1; life <= options.kills; life++) {
       const plan = planLife(random);
@@ -250,7 +243,7 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
       };
     }
     for (const owed of journal.pending) findings.push(`reversal of STAN ${owed.stan} still owed after the drain (${owed.state})`);
-    const view = host.ledger.view(registered.tid);
+    const view = host.ledger.view(NATIVE_TID);
     const batch = journal.state.batch;
     const voided = new Set(journal.approved.filter((r) => r.op === "void").map((r) => r.originalStan));
     const key = (l: { batch: string; stan: string; kind: string; amount: number }) => `${l.batch}/${l.stan}/${l.kind}/${l.amount}`;
