@@ -29,7 +29,7 @@ import { MsrStrobeCapture } from "./msr-capture";
 import { NvsKeyStore } from "./nvs-key-store";
 import { HardwareRandom, TraceLogSink } from "./platform";
 import { acquirerLink } from "./acquirer-link";
-import { loadTerminalParameters } from "./preferences";
+import { loadTerminalParameters, NvsReaderCareStore } from "./preferences";
 import { DeviceTerminal, type Display } from "./terminal";
 import { SwipeGuardFlash } from "./swipe-guard-flash";
 import { TimerClock } from "./timer-clock";
@@ -148,6 +148,7 @@ export default function main(): void {
     display: new TraceDisplay(),
     language: board.language,
     contactless: openContactless(board, log),
+    readerCare: new NvsReaderCareStore(),
   });
   new Keypad({ clock, open: openDigital, rows: pins.keypadRows, columns: pins.keypadColumns, onKey: (key) => terminal.press(key) });
   log.info("xspos: platform up", { tid: parameters.tid, host: parameters.host, port: parameters.port, journalBytes: partition.byteLength });

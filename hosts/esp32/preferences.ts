@@ -11,6 +11,7 @@
 import config from "mc/config";
 import Preference from "preference";
 import { assert, assertInteger } from "../../modules/base/assert";
+import { READER_KINDS, type ReaderCareState, type ReaderCareStore } from "../../modules/terminal/reader-care";
 import { PARAMETER_TABLE, ParameterError, resolveParameters } from "../../modules/terminal/parameters";
 import { NVS_KEYS, NVS_OLD_KEYS, PARAMETERS_DOMAIN, type ConnectionSettings, type DeviceParameters } from "./nvs-keys";
 
@@ -111,4 +112,45 @@ export class NvsBlobStore {
   #checkName(name: string): void {
     assert(name.length > 0 && name.length <= NVS_NAME_LENGTH_MAX, "NVS key must be 1 to 15 characters");
   }
+}
+
+const DIAGNOSTICS_DOMAIN = "xspos-diag";
+const READER_CARE_KEY = "readerCare";
+
+/**
+ * The card readers' counters (modules/terminal/reader-care.ts) as one JSON string in NVS: saved at a
+ * failed read and every 20 reads, so the flash sees a write per few dozen cards, not per card. A value
+ * that does not parse back into counters is dropped (the counters start again), never trusted.
+ */
+export class NvsReaderCareStore implements ReaderCareStore {
+  load(): ReaderCareState | undefined {
+    const value = Preference.get(DIAGNOSTICS_DOMAIN, READER_CARE_KEY);
+    if (typeof value !== "string" || value.length > NVS_BLOB_BYTES_MAX) return undefined;
+    try {
+      const parsed: unknown = JSON.parse(value);
+      return isReaderCareState(parsed) ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  save(state: ReaderCareState): void {
+    Preference.set(DIAGNOSTICS_DOMAIN, READER_CARE_KEY, JSON.stringify(state));
+  }
+}
+
+function isReaderCareState(value: unknown): value is ReaderCareState {
+  if (typeof value !== "object" || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return READER_KINDS.every((reader) => {
+    const c = record[reader] as Record<string, unknown> | undefined;
+    return (
+      typeof c === "object" &&
+      c !== null &&
+      [c.reads, c.failures, c.window, c.windowReads].every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0) &&
+      typeof c.reasons === "object" &&
+      c.reasons !== null &&
+      Object.values(c.reasons).every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0)
+    );
+  });
 }

@@ -98,8 +98,10 @@ export class DeviceTerminal {
     } catch (error) {
       if (!(error instanceof MsrError)) throw error;
       this.#options.log.warn("msr: unreadable swipe, swipe again", { reason: error.reason });
+      this.#terminal.readerResult("magstripe", error.reason);
       return this.#terminal.notify("noticeCardUnreadable");
     }
+    this.#terminal.readerResult("magstripe");
     this.#terminal.presentCard(swipedCard(read));
   }
 
@@ -123,10 +125,13 @@ export class DeviceTerminal {
     if (reader === undefined || asked === undefined) return;
     try {
       const read = reader.readCard("contactless", this.#terminalData.next(asked.op, asked.amount));
+      this.#terminal.readerResult("contactless");
       this.#terminal.presentCard(chipCard(read, reader));
     } catch (error) {
       if (!(error instanceof CardError)) throw error;
-      if (error.reason !== "noCard") this.#options.log.warn("contactless: read failed, tap again", { reason: error.reason });
+      if (error.reason === "noCard") return; // nothing in the field: a poll, not a read
+      this.#options.log.warn("contactless: read failed, tap again", { reason: error.reason });
+      this.#terminal.readerResult("contactless", error.reason);
     }
   }
 

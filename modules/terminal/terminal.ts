@@ -16,7 +16,7 @@ import type { KeyStore } from "../crypto/key-store";
 import type { SecretKey } from "../crypto/keys";
 import type { TerminalIdentity } from "../journal/format";
 import type { JournalAlarm } from "../journal/journal";
-import type { Clock } from "../platform/clock";
+import type { Clock, TimerHandle } from "../platform/clock";
 import type { Flash } from "../platform/flash";
 import type { Logger } from "../platform/log";
 import type { Random } from "../platform/random";
@@ -27,9 +27,21 @@ import { FlashJournal } from "../txn/flash-journal";
 import { FlashRegion } from "../txn/flash-region";
 import { FlashStateStore } from "../txn/flash-state";
 import type { PresentedCard, TerminalState, TxnJournal, WallClock } from "../txn/ports";
+import type { ReversalPolicy } from "../txn/reversal-policy";
 import { renderSlip, type Slip } from "../ui/slips";
-import { renderTitle, TerminalUi, type Intent, type Key, type NoticeId, type PendingReversalLine, type Screen } from "../ui/terminal-ui";
+import {
+  renderTitle,
+  TerminalUi,
+  type Diagnostics,
+  type Intent,
+  type Key,
+  type LinkStatus,
+  type NoticeId,
+  type PendingReversalLine,
+  type Screen,
+} from "../ui/terminal-ui";
 import type { TerminalParameters } from "./parameters";
+import { failedReads, READER_KINDS, ReaderCare, type ReaderCareStore, type ReaderKind } from "./reader-care";
 
 /** The terminal state record takes the last two sectors of the partition; the journal the rest. */
 export const STATE_SECTORS = 2;
@@ -67,12 +79,18 @@ export interface TerminalOptions {
   readonly ciphers?: CipherProvider;
   readonly identity: TerminalIdentity;
   readonly parameters: TerminalParameters;
+  /** How reversal episodes spend their attempts; default the shipped policy (modules/txn/reversal-policy.ts). */
+  readonly reversalPolicy?: ReversalPolicy;
   readonly wallClock: WallClock;
   readonly log?: Logger;
   /** Wraps the journal port: a simulator's copy of settled batches, chaos's watchers and planted bugs. */
   readonly wrapJournal?: (journal: FlashJournal) => TxnJournal;
   /** Wraps the handler of the engine's events (chaos's planted bugs). */
   readonly wrapEvents?: (handler: (event: TxnEvent) => void) => (event: TxnEvent) => void;
+  /** Where the card readers' counters live across power (NVS on the ESP32); none: in RAM for this powered period. */
+  readonly readerCare?: ReaderCareStore;
+  /** The link under the transport, for the network check (Wi-Fi state and RSSI on the ESP32). */
+  readonly linkStatus?: () => LinkStatus;
   /** The trace: contract events, screen titles, slips. */
   readonly onEvent?: (event: TerminalEvent) => void;
   /** `screen` events in the trace (default true); a device that paints the screen and logs the rest spares their garbage. */
@@ -99,10 +117,14 @@ export class Terminal {
   readonly #journal: TxnJournal;
   readonly #ui: TerminalUi;
   readonly #engine: TxnEngine;
+  readonly #readerCare: ReaderCare;
   #step: CardStep | undefined;
   /** When the response (or reversal) on the wire is due, for the countdown. */
   #deadlineMs: number | undefined;
   #lastTitle = "";
+  /** The idle reversal worker's timer, and how many of the policy's idle retries it spent. */
+  #idleRetry: TimerHandle | undefined;
+  #idleRetries = 0;
 
   constructor(options: TerminalOptions) {
     this.#options = options;
@@ -120,6 +142,10 @@ export class Terminal {
     });
     this.#journal = options.wrapJournal?.(this.#flashJournal) ?? this.#flashJournal;
     this.#ui = new TerminalUi({ onScreen: (screen) => this.#onScreen(screen), onIntent: (intent) => this.#onIntent(intent) });
+    this.#readerCare = new ReaderCare({
+      ...(options.readerCare !== undefined ? { store: options.readerCare } : {}),
+      onCleaningDue: (reader) => this.#ui.notify(CLEANING_NOTICE[reader]),
+    });
     const handle = (event: TxnEvent) => this.#onEngineEvent(event);
     this.#engine = new TxnEngine({
       clock: options.clock,
@@ -139,6 +165,7 @@ export class Terminal {
         batchCountMax: parameters.batchCountMax,
         batchAmountMaxMinor: parameters.batchAmountMaxMinor,
       },
+      reversalPolicy: options.reversalPolicy,
       wallClock: options.wallClock,
       ciphers: options.ciphers,
       onEvent: options.wrapEvents?.(handle) ?? handle,
@@ -204,7 +231,7 @@ export class Terminal {
   }
 
   /** A function key. False (with a notice) when the screen is busy. */
-  menu(fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending"): boolean {
+  menu(fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending" | "networkCheck"): boolean {
     if (!this.#ui.ready) {
       this.#ui.notify("noticeBusy");
       return false;
@@ -231,7 +258,20 @@ export class Terminal {
       case "echo":
         this.#engine.echo();
         return true;
+      case "networkCheck":
+        this.#engine.networkCheck();
+        return true;
     }
+  }
+
+  /** The readers' counters (清洁和维护). */
+  get readerCare(): ReaderCare {
+    return this.#readerCare;
+  }
+
+  /** A card read the host attempted: worked (`failure` undefined) or failed with the reader's reason. */
+  readerResult(reader: ReaderKind, failure?: string): void {
+    this.#readerCare.record(reader, failure);
   }
 
   /** The operation that waits for a card, if one does: the host reads the card for it. */
@@ -291,6 +331,8 @@ export class Terminal {
         return this.#engine.echo();
       case "settle":
         return this.#engine.settle();
+      case "networkCheck":
+        return this.#engine.networkCheck();
       case "balance":
         return this.#engine.balance(card(), args.pin);
       case "sale":
@@ -334,6 +376,8 @@ export class Terminal {
         return this.#ui.ask({ kind: "voidConfirm", stan: original.stan, amount: original.amount, panMasked: original.panMasked });
       }
       case "void":
+        // Asked again: the keypad path must never throw (a void that ran meanwhile is a notice, not a crash).
+        if (this.#engine.voidable(intent.stan) === undefined) return this.#ui.notify("noticeVoidNotFound");
         return this.#engine.voidSale(intent.stan);
       case "cancel":
         this.#step = undefined;
@@ -355,6 +399,8 @@ export class Terminal {
 
   #onEngineEvent(event: TxnEvent): void {
     this.#deadline(event);
+    this.#idleWorker(event);
+    if (event.ev === "networkCheck") this.#ui.showDiagnostics(this.#diagnostics(event));
     if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
     this.#ui.onEngineEvent(event);
     if (event.ev === "journal" || event.ev === "boot") this.#countPending();
@@ -365,6 +411,56 @@ export class Terminal {
     const waiting = (event.ev === "exchange" || event.ev === "reversal") && "timeoutMs" in event && event.timeoutMs !== undefined;
     if (waiting) this.#deadlineMs = this.#options.clock.nowMs() + event.timeoutMs!;
     else if (event.ev !== "send" && event.ev !== "recv" && event.ev !== "journal") this.#deadlineMs = undefined;
+  }
+
+  /**
+   * Reversals still owed while the terminal is idle go out on their own, after the policy's idle
+   * delays (xspos; the reference policy has none), so a pending reversal does not wait for the next
+   * sale. Never over the operator: a screen that is being used waits for the next idle moment.
+   */
+  #idleWorker(event: TxnEvent): void {
+    if (event.ev === "reversal" && event.phase === "reversed") this.#idleRetries = 0;
+    if (event.ev !== "idle") return;
+    this.#scheduleIdleRetry();
+  }
+
+  /** The next idle retry after `delayMs` (default: the policy's delay for the retries spent so far; none left: no timer). */
+  #scheduleIdleRetry(delayMs: number | undefined = this.#engine.reversalPolicy.idleRetryMs[this.#idleRetries]): void {
+    const { clock } = this.#options;
+    if (this.#idleRetry !== undefined) clock.cancel(this.#idleRetry);
+    this.#idleRetry = undefined;
+    if (delayMs === undefined || this.#flashJournal.pending().length === 0) return;
+    this.#idleRetry = clock.schedule(delayMs, () => {
+      this.#idleRetry = undefined;
+      if (!this.#engine.idle) return; // an operation runs: its own flush goes first, and its idle reschedules
+      // Spent either way, so the worker stays bounded: one whose turn comes while the operator types waits for the next.
+      this.#idleRetries++;
+      if (!atRest(this.#ui.screen)) return this.#scheduleIdleRetry();
+      this.#engine.retryReversals();
+    });
+  }
+
+  /** The link is back (Wi-Fi up on the device, the simulator's network restored): owed reversals go now. */
+  linkRestored(): void {
+    this.#idleRetries = 0;
+    if (this.#engine.idle) this.#scheduleIdleRetry(0);
+  }
+
+  #diagnostics(check: Extract<TxnEvent, { ev: "networkCheck" }>): Diagnostics {
+    const link = this.#options.linkStatus?.();
+    const readers = READER_KINDS.map((reader) => {
+      const counters = this.#readerCare.state[reader];
+      return { reader, reads: counters.windowReads, failed: failedReads(counters.window), reasons: counters.reasons };
+    }).filter((r) => r.reads > 0);
+    return {
+      ok: check.ok,
+      ...(check.connectMs !== undefined ? { connectMs: check.connectMs } : {}),
+      ...(check.answerMs !== undefined ? { answerMs: check.answerMs } : {}),
+      failures: check.failures,
+      ...(link !== undefined ? { link } : {}),
+      readers,
+      cleaning: this.#readerCare.dueForCleaning(),
+    };
   }
 
   #countPending(): void {
@@ -427,3 +523,24 @@ export class Terminal {
     this.#options.onEvent?.(event);
   }
 }
+
+/** Screens the operator is not typing on: the idle worker may send a reversal (acknowledgements stay on top). */
+function atRest(screen: Screen): boolean {
+  switch (screen.kind) {
+    case "idle":
+    case "result":
+    case "settlementDone":
+    case "reversalFailed":
+    case "reversedNotice":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The notice each reader's cleaning gets. */
+const CLEANING_NOTICE = Object.freeze({
+  magstripe: "noticeCleanMagstripe",
+  contactless: "noticeCleanContactless",
+  contact: "noticeCleanContact",
+} as const satisfies Record<ReaderKind, NoticeId>);

@@ -38,9 +38,10 @@ import { HostLink, type CorrelationKey, type ExchangeOutcome } from "../link/hos
 import type { Clock } from "../platform/clock";
 import { maskPan } from "../platform/log";
 import type { Transport, TransportEndpoint } from "../platform/transport";
-import type { BatchTotals, OpenReversal, Operation, Outcome, RefusalReason, TxnEvent } from "./events";
+import type { BatchTotals, LinkFailure, OpenReversal, Operation, Outcome, RefusalReason, TxnEvent } from "./events";
 import * as messageBuilders from "./messages";
 import { nextReversalState, REVERSAL_FINAL_STATES, type ReversalEvent, type ReversalState } from "./reversal-machine";
+import { XSPOS_POLICY, type ReversalPolicy } from "./reversal-policy";
 import type {
   ApprovedRecord,
   CardOnFile,
@@ -84,6 +85,8 @@ export interface TxnEngineOptions {
   readonly blockSalesWhileReversalFailed?: boolean;
   /** Default: the largest the CUP fields hold. */
   readonly limits?: TxnLimits;
+  /** How an episode spends its attempts; default the shipped one (reversal-policy.ts). */
+  readonly reversalPolicy?: ReversalPolicy;
   /** The terminal's calendar clock: set from F12/F13 of the sign-on answer. */
   readonly wallClock?: WallClock;
   /** Makes the MAC and PIN ciphers from the working keys (a device routes 3DES to native code); default modules/crypto's TypeScript ones. */
@@ -116,6 +119,8 @@ const QUEUE_MAX = 16;
 const PENDING_REVERSALS_MAX = 64;
 const AMOUNT_MAX = 999_999_999_99;
 const REVERSAL_ATTEMPTS_MAX = 10;
+/** Link failures a network check lists. */
+const LINK_FAILURES_KEPT = 4;
 /** What F48's totals hold: 3-digit counts, 12-digit amounts. */
 const FIELD_LIMITS: TxnLimits = Object.freeze({ amountMaxMinor: AMOUNT_MAX, batchCountMax: 999, batchAmountMaxMinor: 999_999_999_999 });
 /** Records whose state the engine follows at once: the pending bound plus the one in flight. */
@@ -127,6 +132,9 @@ const HOST_DATE = /^[0-9]{4}$/;
 const REVERSAL_FINAL_CODES = Object.freeze(["00", "12", "25"]);
 
 type Job = (finish: () => void) => void;
+
+/** How a reversal episode ended: reversed, 冲正失败, or nothing could be sent (still owed). */
+type EpisodeOutcome = "reversed" | "failed" | "offline";
 
 /** A card operation as asked: what to build once it has a STAN. */
 interface CardOperation {
@@ -173,12 +181,15 @@ export class TxnEngine {
   readonly #reversalAttempts: number;
   readonly #responseTimeoutMs: number;
   readonly #limits: TxnLimits;
+  readonly #policy: ReversalPolicy;
   readonly #queue: Job[] = [];
   #running = false;
   #state: TerminalState = { stanNext: 1, batch: "000001", signedOn: false };
   #mac: BlockCipher | undefined;
   #pik: BlockCipher | undefined;
   readonly #macOut = new Uint8Array(8);
+  /** The last link failures (what a network check shows), newest last. */
+  readonly #linkFailures: LinkFailure[] = [];
   /** Where each live reversible record stands in the reversal machine (closed ones leave). */
   readonly #records = new Map<string, ReversalState>();
 
@@ -187,6 +198,7 @@ export class TxnEngine {
     this.#reversalAttempts = options.reversalAttempts ?? 3;
     this.#responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
     this.#limits = options.limits ?? FIELD_LIMITS;
+    this.#policy = options.reversalPolicy ?? XSPOS_POLICY;
     assertInteger(this.#reversalAttempts, 1, REVERSAL_ATTEMPTS_MAX, "reversalAttempts");
     assertInteger(this.#limits.amountMaxMinor, 1, AMOUNT_MAX, "limits.amountMaxMinor");
     assertInteger(this.#limits.batchCountMax, 1, FIELD_LIMITS.batchCountMax, "limits.batchCountMax");
@@ -213,6 +225,11 @@ export class TxnEngine {
     return this.#state;
   }
 
+  /** How this engine's reversal episodes spend their attempts. */
+  get reversalPolicy(): ReversalPolicy {
+    return this.#policy;
+  }
+
   /** Power-on: recovery, then reversals due and an interrupted settlement resume. */
   boot(): void {
     const { state, journal, keys } = this.#options;
@@ -227,9 +244,10 @@ export class TxnEngine {
     this.#emit({ ev: "boot", reversalDue: due });
     this.#loadCiphers(keys);
     this.#enqueue((finish) =>
-      this.#flushReversals(() => {
+      this.#flushReversals((reachable) => {
         const progress = this.#state.settlement;
-        if (progress === undefined) return finish();
+        // An interrupted upload resumes only behind the reversals: none may wait while it goes out.
+        if (progress === undefined || !reachable) return finish();
         this.#upload(progress.next, () => finish());
       }),
     );
@@ -238,13 +256,15 @@ export class TxnEngine {
   signOn(): void {
     this.#enqueue((finish) => {
       const stan = this.#takeStan();
-      this.#flushReversals(() =>
-        this.#online("signOn", messages.signOn(this.#identity, stan, this.#state.batch), undefined, (result) => {
-          const answer = result.kind === "answer" ? result.answer : undefined;
-          if (answer?.f39 === "00" && this.#acceptSignOn(answer.message))
-            return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
-          this.#finishWith("signOn", stan, result, finish);
-        }),
+      this.#flushReversals((reachable) =>
+        !reachable
+          ? this.#refuse("signOn", "reversalPending", finish, stan)
+          : this.#online("signOn", messages.signOn(this.#identity, stan, this.#state.batch), undefined, (result) => {
+              const answer = result.kind === "answer" ? result.answer : undefined;
+              if (answer?.f39 === "00" && this.#acceptSignOn(answer.message))
+                return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
+              this.#finishWith("signOn", stan, result, finish);
+            }),
       );
     });
   }
@@ -311,7 +331,8 @@ export class TxnEngine {
   settle(): void {
     this.#enqueue((finish) => {
       if (!this.#requireSignOn("settle", finish)) return;
-      this.#flushReversals(() => {
+      this.#flushReversals((reachable) => {
+        if (!reachable) return this.#refuse("settle", "reversalPending", finish);
         const batch = this.#state.batch;
         const stan = this.#takeStan();
         this.#emit({ ev: "settlementProgress", phase: "totals", batch, uploaded: 0, toUpload: 0 });
@@ -342,7 +363,8 @@ export class TxnEngine {
   #management(op: "signOff" | "echo", code: "002" | "301"): void {
     this.#enqueue((finish) => {
       if (!this.#requireSignOn(op, finish)) return;
-      this.#flushReversals(() => {
+      this.#flushReversals((reachable) => {
+        if (!reachable) return this.#refuse(op, "reversalPending", finish);
         const stan = this.#takeStan();
         this.#online(op, messages.networkManagement(this.#identity, stan, this.#state.batch, code), undefined, (result) => {
           const answer = result.kind === "answer" ? result.answer : undefined;
@@ -371,7 +393,8 @@ export class TxnEngine {
     const { op, amount, card, original } = request;
     this.#enqueue((finish) => {
       if (!this.#requireSignOn(op, finish)) return;
-      this.#flushReversals(() => {
+      this.#flushReversals((reachable) => {
+        if (!reachable) return this.#refuse(op, "reversalPending", finish);
         const { journal } = this.#options;
         if (op === "sale" && this.#options.blockSalesWhileReversalFailed === true && journal.pending().length > 0)
           return this.#refuse(op, "blocked", finish);
@@ -401,11 +424,7 @@ export class TxnEngine {
               garbled ? "06" : "98",
               undefined,
               undefined,
-              (reversed) =>
-                this.#result(
-                  { op, stan, outcome: garbled ? "failed" : "timeout", amount, ...(reversed ? { reversed: true } : {}) },
-                  finish,
-                ),
+              (episode) => this.#result({ op, stan, outcome: garbled ? "failed" : "timeout", amount, ...episodeFields(episode) }, finish),
             );
           }
           this.#onAnswer(sent, result.answer, finish);
@@ -419,15 +438,15 @@ export class TxnEngine {
     const f39 = answer.f39;
     const fields = answer.message.fields;
     if (record !== undefined) this.#move(stan, "answer");
-    const failed = (reversed: boolean) =>
-      this.#result({ op, stan, outcome: "failed", f39, amount, ...(reversed ? { reversed: true } : {}) }, finish);
+    const failed = (episode: EpisodeOutcome | undefined) =>
+      this.#result({ op, stan, outcome: "failed", f39, amount, ...episodeFields(episode) }, finish);
     // An approval must echo F3, F4 and F42 (reference §2.3): one that does not is a bad answer, reversed with 06.
     const echoesRequest =
       fields[3] === request.message.fields[3] &&
       (request.message.fields[4] === undefined || fields[4] === request.message.fields[4]) &&
       fields[42] === request.message.fields[42];
     if (f39 === "00" && !answer.macValid) {
-      if (record === undefined) return failed(false);
+      if (record === undefined) return failed(undefined);
       return this.#trigger(request, "badMac", "A0", undefined, undefined, failed);
     }
     if (f39 !== "00" || !echoesRequest) {
@@ -477,7 +496,7 @@ export class TxnEngine {
     reason: ReversalReason,
     f55: string | undefined,
     authCode: string | undefined,
-    then: (reversed: boolean) => void,
+    then: (outcome: EpisodeOutcome) => void,
   ): void {
     const stan = request.stan;
     this.#options.journal.reversalDue(stan, reason, f55, authCode);
@@ -486,32 +505,52 @@ export class TxnEngine {
     // The 0400 is built from the record as the journal keeps it: the same record a reboot would read back.
     const due = this.#options.journal.pending().find((r) => r.stan === stan);
     assert(due !== undefined, "TxnEngine: a reversal-due record is missing from the journal");
-    this.#episode(due, false, (outcome) => then(outcome === "reversed"));
+    this.#episode(due, false, then);
   }
 
-  /** Every pending reversal gets one episode, oldest first, before the next online message. */
-  #flushReversals(then: () => void): void {
-    if (this.#mac === undefined) return then(); // no MAK yet: a sign-on must come first
+  /**
+   * Every pending reversal gets one episode, oldest first, before the next online message. `reachable`
+   * false: one could not be sent at all (xspos policy), so no other message may go before it.
+   */
+  #flushReversals(then: (reachable: boolean) => void): void {
+    if (this.#mac === undefined) return then(true); // no MAK yet: a sign-on must come first
     const pending = this.#options.journal.pending().slice(0, PENDING_REVERSALS_MAX);
     const next = (index: number): void => {
-      if (index >= pending.length) return then();
-      this.#episode(pending[index], true, () => next(index + 1));
+      if (index >= pending.length) return then(true);
+      this.#episode(pending[index], true, (outcome) => (outcome === "offline" ? then(false) : next(index + 1)));
     };
     next(0);
   }
 
+  /** Reversals still owed go out now, if any (the terminal's idle worker, a link that came back). */
+  retryReversals(): void {
+    if (this.#mac === undefined || this.#options.journal.pending().length === 0) return;
+    this.#enqueue((finish) => this.#flushReversals(() => finish()));
+  }
+
   /**
    * Reversal attempts, `reversalAttempts` in all until the record is 冲正失败: the count lives on flash
-   * (`attempt` before each 0400), so a reboot mid-episode continues it instead of granting a fresh set
-   * every boot (a terminal that keeps rebooting would otherwise never reach 冲正失败 and never tell the
-   * operator). A 冲正失败 record gets a fresh episode before each later online message (contract).
+   * (`attempt`, durable before the 0400's first byte), so a reboot mid-episode continues it instead of
+   * granting a fresh set every boot (a terminal that keeps rebooting would otherwise never reach
+   * 冲正失败 and never tell the operator). A 冲正失败 record gets a fresh episode before each later
+   * online message (contract).
+   *
+   * The policy decides how attempts are spent. The reference counts an attempt before connecting and
+   * goes back to back; xspos counts it only once the connection is up and the 0400 is about to be
+   * written (a dead link proves nothing about the bank), waits `backoffMs` between attempts, and ends
+   * the episode `offline` when nothing could be sent: the record stays owed, not 冲正失败.
    */
-  #episode(record: ReversalRecord, deferred: boolean, then: (outcome: "reversed" | "failed") => void): void {
+  #episode(record: ReversalRecord, deferred: boolean, then: (outcome: EpisodeOutcome) => void): void {
     const reason = record.reason ?? "98";
     const journal = this.#options.journal;
     const attempts = this.#reversalAttempts;
+    const policy = this.#policy;
     const wasFailed = record.state === "failed";
     const { stan, op, amount } = record;
+    const count = () => {
+      this.#move(stan, "attempt");
+      journal.attempt(stan);
+    };
     const attempt = (n: number): void => {
       if (n > attempts) {
         this.#move(stan, "exhausted");
@@ -520,10 +559,9 @@ export class TxnEngine {
         this.#emit({ ev: "reversal", phase: "failed", stan, op, amount, attempts, deferred, firstFailure: !wasFailed, salesBlocked });
         return then("failed");
       }
-      this.#move(stan, "attempt");
-      journal.attempt(stan);
+      if (policy.countUnsentAttempts) count();
       this.#emit({ ev: "reversal", phase: "attempt", stan, op, amount, attempt: n, attempts, deferred });
-      const waiting = () =>
+      const onWaiting = () =>
         this.#emit({
           ev: "reversal",
           phase: "waiting",
@@ -535,11 +573,17 @@ export class TxnEngine {
           deferred,
           timeoutMs: this.#responseTimeoutMs,
         });
+      const beforeWrite = policy.countUnsentAttempts ? undefined : count;
       this.#online(
         op,
         messages.reversal(record, reason),
         undefined,
         (result) => {
+          if (result.kind === "notSent" && !policy.countUnsentAttempts) {
+            // Nothing reached the bank: the record stays owed, and the merchant hears "no network", not 冲正失败.
+            this.#emit({ ev: "reversal", phase: "offline", stan, op, amount, deferred });
+            return then("offline");
+          }
           const answer = result.kind === "answer" ? result.answer : undefined;
           if (answer !== undefined && answer.macValid && REVERSAL_FINAL_CODES.includes(answer.f39 ?? "")) {
             this.#move(stan, "accepted");
@@ -548,9 +592,12 @@ export class TxnEngine {
             return then("reversed");
           }
           this.#move(stan, "unanswered");
-          attempt(n + 1);
+          const waitMs = n < attempts ? backoffOf(policy, n) : 0;
+          if (waitMs === 0) return attempt(n + 1);
+          this.#emit({ ev: "reversal", phase: "backoff", stan, op, amount, attempt: n + 1, attempts, deferred, timeoutMs: waitMs });
+          this.#options.clock.schedule(waitMs, () => attempt(n + 1));
         },
-        waiting,
+        { beforeWrite, onWaiting },
       );
     };
     attempt(wasFailed ? 1 : Math.min((record.attempts ?? 0) + 1, attempts + 1));
@@ -568,6 +615,60 @@ export class TxnEngine {
   #track(stan: string, state: ReversalState): void {
     assert(this.#records.size < TRACKED_MAX || this.#records.has(stan), "TxnEngine: too many live reversible records");
     this.#records.set(stan, state);
+  }
+
+  /** The last link failures, newest last (bounded): what a network check shows. */
+  #noteLinkFailure(failure: LinkFailure["failure"]): void {
+    if (this.#linkFailures.length >= LINK_FAILURES_KEPT) this.#linkFailures.shift();
+    this.#linkFailures.push({ failure, atMs: this.#options.wallClock?.nowMs() ?? this.#options.clock.nowMs() });
+  }
+
+  /**
+   * 检查网络连接: the reversals owed go first (as before any online message), then an 0820 echo whose
+   * connect (TCP and TLS) and answer times are measured, with the last link failures.
+   */
+  networkCheck(): void {
+    this.#enqueue((finish) => {
+      if (!this.#requireSignOn("networkCheck", finish)) return;
+      this.#flushReversals((reachable) => {
+        const failures = this.#linkFailures.slice();
+        if (!reachable) {
+          this.#emit({ ev: "networkCheck", ok: false, failures });
+          return this.#refuse("networkCheck", "reversalPending", finish);
+        }
+        const stan = this.#takeStan();
+        const startMs = this.#options.clock.nowMs();
+        let connectMs: number | undefined;
+        let writtenMs: number | undefined;
+        const request = messages.networkManagement(this.#identity, stan, this.#state.batch, "301");
+        this.#online(
+          "networkCheck",
+          request,
+          undefined,
+          (result) => {
+            const answer = result.kind === "answer" ? result.answer : undefined;
+            const ok = answer !== undefined && answer.f39 === "00" && answer.macValid;
+            const answerMs = ok && writtenMs !== undefined ? this.#options.clock.nowMs() - writtenMs : undefined;
+            this.#emit({
+              ev: "networkCheck",
+              ok,
+              ...(connectMs !== undefined ? { connectMs } : {}),
+              ...(answerMs !== undefined ? { answerMs } : {}),
+              failures: this.#linkFailures.slice(),
+            });
+            if (ok) return this.#result({ op: "networkCheck", stan, outcome: "approved", f39: "00" }, finish);
+            this.#finishWith("networkCheck", stan, result, finish);
+          },
+          {
+            beforeWrite: () => (connectMs = this.#options.clock.nowMs() - startMs),
+            onWaiting: () => {
+              writtenMs = this.#options.clock.nowMs();
+              this.#emit({ ev: "exchange", op: "networkCheck", stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs });
+            },
+          },
+        );
+      });
+    });
   }
 
   /** Records still owed a reversal, as settlement reports them. */
@@ -640,10 +741,11 @@ export class TxnEngine {
     request: IsoMessage,
     armed: Armed | undefined,
     done: (result: OnlineResult) => void,
-    onWaiting?: () => void,
+    hooks?: { readonly beforeWrite?: () => void; readonly onWaiting: () => void },
   ): void {
     const stan = request.fields[11]!;
-    const waiting = onWaiting ?? (() => this.#emit({ ev: "exchange", op, stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs }));
+    const waiting =
+      hooks?.onWaiting ?? (() => this.#emit({ ev: "exchange", op, stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs }));
     const bytes = this.#encode(request);
     const expect: CorrelationKey = { mti: messages.responseMti(request.mti), stan, tid: this.#options.terminalId };
     if (request.mti !== "0400") this.#emit({ ev: "exchange", op, stan, phase: "connecting" });
@@ -652,6 +754,7 @@ export class TxnEngine {
         message: bytes,
         expect,
         beforeWrite: () => {
+          hooks?.beforeWrite?.();
           if (armed === undefined) return;
           this.#options.journal.arm(armed.record, armed.card);
           this.#track(stan, "armed");
@@ -668,6 +771,7 @@ export class TxnEngine {
         },
       },
       (outcome: ExchangeOutcome) => {
+        if (outcome.kind !== "response") this.#noteLinkFailure(outcome.failure);
         if (outcome.kind === "notSent") return done({ kind: "notSent" });
         if (outcome.kind === "noResponse") return done({ kind: "noResponse" });
         let message: IsoMessage;
@@ -893,4 +997,17 @@ export function batchTotals(log: readonly ApprovedRecord[]): BatchTotals {
     }
   }
   return { saleCount, saleAmount, voidCount, voidAmount, refundCount, refundAmount };
+}
+
+/** What a transaction's result says of its own reversal episode. */
+function episodeFields(episode: EpisodeOutcome | undefined): { reversed?: true; reversalPending?: true } {
+  if (episode === "reversed") return { reversed: true };
+  if (episode === "offline") return { reversalPending: true };
+  return {};
+}
+
+/** The wait before attempt `n + 1` after attempt `n` went unanswered: the policy's list, its last entry repeating. */
+function backoffOf(policy: ReversalPolicy, n: number): number {
+  const list = policy.backoffMs;
+  return list.length === 0 ? 0 : list[Math.min(n - 1, list.length - 1)];
 }

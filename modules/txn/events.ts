@@ -6,7 +6,7 @@
  */
 import type { FinancialOp, ReversalReason } from "./ports";
 
-export type Operation = "sale" | "void" | "refund" | "balance" | "signOn" | "signOff" | "echo" | "settle";
+export type Operation = "sale" | "void" | "refund" | "balance" | "signOn" | "signOff" | "echo" | "settle" | "networkCheck";
 export type Outcome = "approved" | "declined" | "timeout" | "refused" | "failed";
 
 /** Why an operation was refused on the terminal, before anything was sent. */
@@ -22,7 +22,15 @@ export type RefusalReason =
   /** The amount is above the single-transaction limit (交易限额). */
   | "amountLimit"
   /** The open batch would pass its count or amount limit: settle first. */
-  | "batchLimit";
+  | "batchLimit"
+  /** A reversal must go first and could not be sent (no network): nothing else may go before it. */
+  | "reversalPending";
+
+/** A link failure as a network check lists it: what failed and when (wall clock). */
+export interface LinkFailure {
+  readonly failure: "refused" | "handshake" | "connectTimeout" | "busy" | "timeout" | "closed" | "reset" | "protocol";
+  readonly atMs: number;
+}
 
 /** One open 冲正失败 (or due reversal) as reports list it: no PAN. */
 export interface OpenReversal {
@@ -71,6 +79,8 @@ export type TxnEvent =
       readonly balance?: number;
       /** The transaction was reversed with the bank in its own episode: the customer was not charged (credited). */
       readonly reversed?: true;
+      /** Its reversal could not be sent (no network): it is owed and goes out by itself once the link is back. */
+      readonly reversalPending?: true;
       /** Refused on the terminal: why. */
       readonly refusal?: RefusalReason;
     }
@@ -87,9 +97,13 @@ export type TxnEvent =
    * or `failed`. `deferred`: the record was owed from before (冲正失败 or a power cut), not the
    * operation now running. `firstFailure`: the record was not 冲正失败 before this episode.
    */
+  /**
+   * `attempt`: attempt k is about to go (connecting); `waiting`: it was written, its deadline runs;
+   * `backoff`: attempt k waits `timeoutMs` before it goes (the previous one went unanswered).
+   */
   | {
       readonly ev: "reversal";
-      readonly phase: "attempt" | "waiting";
+      readonly phase: "attempt" | "waiting" | "backoff";
       readonly stan: string;
       readonly op: FinancialOp;
       readonly amount: number;
@@ -121,6 +135,15 @@ export type TxnEvent =
       readonly salesBlocked: boolean;
     }
   /** Settlement at work: totals sent, then (unbalanced) the batch upload, record `uploaded` of `toUpload`. */
+  /** Nothing could be sent (no network): the record stays owed, not 冲正失败; retried once the link is back. */
+  | {
+      readonly ev: "reversal";
+      readonly phase: "offline";
+      readonly stan: string;
+      readonly op: FinancialOp;
+      readonly amount: number;
+      readonly deferred: boolean;
+    }
   | {
       readonly ev: "settlementProgress";
       readonly phase: "totals" | "upload";
@@ -139,8 +162,27 @@ export type TxnEvent =
       /** Reversals still owed when settlement ran (冲正失败 reported to the acquirer). */
       readonly openReversals: readonly OpenReversal[];
     }
+  /**
+   * 检查网络连接's measurements: `connectMs` TCP connect and TLS handshake, `answerMs` the echo's round
+   * trip from its last byte; `failures` the last link failures, newest last.
+   */
+  | {
+      readonly ev: "networkCheck";
+      readonly ok: boolean;
+      readonly connectMs?: number;
+      readonly answerMs?: number;
+      readonly failures: readonly LinkFailure[];
+    }
   /** Nothing runs or waits any more: a screen that only showed progress may go. */
   | { readonly ev: "idle" };
 
 /** The events of the contract's trace; the others (exchange, reversal, idle) feed the screen only. */
-export const TRACE_EVENTS: readonly TxnEvent["ev"][] = Object.freeze(["boot", "send", "recv", "journal", "result", "settlement"]);
+export const TRACE_EVENTS: readonly TxnEvent["ev"][] = Object.freeze([
+  "boot",
+  "send",
+  "recv",
+  "journal",
+  "result",
+  "settlement",
+  "networkCheck",
+]);

@@ -20,7 +20,7 @@
  * is dropped, since 冲正失败 already says what became of it.
  */
 import type { FinancialOp } from "../txn/ports";
-import type { BatchTotals, OpenReversal, Operation, Outcome as EngineOutcome, RefusalReason, TxnEvent } from "../txn/events";
+import type { BatchTotals, LinkFailure, OpenReversal, Operation, Outcome as EngineOutcome, RefusalReason, TxnEvent } from "../txn/events";
 import { assert } from "../base/assert";
 import { fill, formatAmount, RESPONSE_REASONS, TEXTS, type Language, type TextId } from "./texts";
 
@@ -60,6 +60,8 @@ export type Screen =
       readonly amount: number;
       readonly attempt: number;
       readonly attempts: number;
+      /** `backoff`: the attempt waits before it goes (the countdown is to the next try, not to an answer). */
+      readonly backoff?: true;
       readonly remainingMs: number | undefined;
     }
   | {
@@ -72,6 +74,8 @@ export type Screen =
       readonly balance?: number;
       /** Reversed with the bank in its own episode: nothing was charged (credited). */
       readonly reversed?: boolean;
+      /** Its reversal could not be sent (no network): owed, retried by the terminal. */
+      readonly reversalPending?: boolean;
     }
   | {
       readonly kind: "reversalFailed";
@@ -83,12 +87,38 @@ export type Screen =
   /** A record owed from before went through: once, until acknowledged. */
   | { readonly kind: "reversedNotice"; readonly op: FinancialOp; readonly stan: string; readonly amount: number }
   | { readonly kind: "settlement"; readonly phase: "totals" | "upload"; readonly uploaded: number; readonly toUpload: number }
+  | ({ readonly kind: "diagnostics" } & Diagnostics)
   | {
       readonly kind: "settlementDone";
       readonly balanced: boolean;
       readonly totals: BatchTotals;
       readonly openReversals: readonly OpenReversal[];
     };
+
+/** The link under the transport, as the host sees it (Wi-Fi on the ESP32). */
+export interface LinkStatus {
+  readonly up: boolean;
+  /** Signal strength, where the radio reports it. */
+  readonly rssiDbm?: number;
+}
+
+/** 检查网络连接 and 清洁和维护 on one screen: the link, the echo's timings, the last failures, the readers. */
+export interface Diagnostics {
+  readonly ok: boolean;
+  readonly connectMs?: number;
+  readonly answerMs?: number;
+  readonly failures: readonly LinkFailure[];
+  readonly link?: LinkStatus;
+  /** Each reader with reads in its window: how many of them failed, and the failures by reason (totals). */
+  readonly readers: readonly {
+    readonly reader: "magstripe" | "contactless" | "contact";
+    readonly reads: number;
+    readonly failed: number;
+    readonly reasons: Readonly<Record<string, number>>;
+  }[];
+  /** Readers the merchant should clean. */
+  readonly cleaning: readonly ("magstripe" | "contactless" | "contact")[];
+}
 
 /** The host application's card steps: a card is asked for, its PIN, a void's original to confirm. */
 export type AskInput =
@@ -117,7 +147,10 @@ export type NoticeId =
   | "noticeCardUnreadable"
   | "noticeNoSlip"
   | "noticeVoidNotFound"
-  | "noticeStanEmpty";
+  | "noticeStanEmpty"
+  | "noticeCleanMagstripe"
+  | "noticeCleanContactless"
+  | "noticeCleanContact";
 
 export interface RenderedScreen {
   readonly title: string;
@@ -179,6 +212,7 @@ export class TerminalUi {
       case "pendingReversals":
       case "result":
       case "settlementDone":
+      case "diagnostics":
         return true;
       default:
         return false;
@@ -193,10 +227,13 @@ export class TerminalUi {
         if (event.op === "settle") return;
         return this.#report({ kind: "processing", op: event.op, remainingMs: event.phase === "waiting" ? event.timeoutMs : undefined });
       case "reversal":
-        if (event.phase === "attempt" || event.phase === "waiting") {
+        if (event.phase === "attempt" || event.phase === "waiting" || event.phase === "backoff") {
           const { stan, op, amount, attempt, attempts } = event;
-          return this.#report({ kind: "reversing", stan, op, amount, attempt, attempts, remainingMs: event.timeoutMs });
+          const backoff = event.phase === "backoff" ? { backoff: true as const } : {};
+          return this.#report({ kind: "reversing", stan, op, amount, attempt, attempts, ...backoff, remainingMs: event.timeoutMs });
         }
+        // No network: what follows says so (the transaction's result, the refused operation, or idle with the count).
+        if (event.phase === "offline") return;
         if (event.phase === "failed") {
           // A record that was 冲正失败 already fails again: the pending count tells it, not a new alarm.
           if (!event.firstFailure) return;
@@ -212,8 +249,9 @@ export class TerminalUi {
         if (event.deferred) this.#attend({ kind: "reversedNotice", op: event.op, stan: event.stan, amount: event.amount });
         return;
       case "result":
-        // The settlement report says it all: its approval must not replace the totals with 交易成功.
+        // The settlement report and the network check say it all: their result must not replace them.
         if (event.op === "settle" && event.outcome === "approved" && this.#lastReport?.kind === "settlementDone") return;
+        if (event.op === "networkCheck" && this.#lastReport?.kind === "diagnostics") return;
         return this.#report(resultScreen(event));
       case "settlementProgress":
         return this.#report({ kind: "settlement", phase: event.phase, uploaded: event.uploaded, toUpload: event.toUpload });
@@ -234,6 +272,11 @@ export class TerminalUi {
     if (input.kind === "presentCard") this.#asked = { op: input.op, amount: input.amount };
     const asked = this.#asked ?? { op: "sale", amount: 0 };
     this.#report(input.kind === "enterPin" ? { kind: "pin", entered: 0, op: asked.op, amount: asked.amount } : input);
+  }
+
+  /** The network check's findings, with the link and the readers (the host adds what only it knows). */
+  showDiagnostics(diagnostics: Diagnostics): void {
+    this.#report({ kind: "diagnostics", ...diagnostics });
   }
 
   /** How many reversals are owed: the idle screen shows it. */
@@ -299,6 +342,7 @@ export class TerminalUi {
         return;
       case "result":
       case "settlementDone":
+      case "diagnostics":
         return this.#pressAcknowledge(key);
       case "processing":
       case "reversing":
@@ -445,6 +489,7 @@ function resultScreen(event: Extract<TxnEvent, { ev: "result" }>): Extract<Scree
     ...(event.amount !== undefined ? { amount: event.amount } : {}),
     ...(event.balance !== undefined ? { balance: event.balance } : {}),
     ...(event.reversed === true ? { reversed: true } : {}),
+    ...(event.reversalPending === true ? { reversalPending: true } : {}),
   };
 }
 
@@ -474,6 +519,7 @@ const OPERATION_TEXT: Readonly<Record<Operation, TextId>> = Object.freeze({
   signOff: "opSignOff",
   echo: "opEcho",
   settle: "opSettle",
+  networkCheck: "opNetworkCheck",
 });
 
 const OUTCOME_TEXT: Readonly<Record<Outcome, TextId>> = Object.freeze({
@@ -487,6 +533,7 @@ const OUTCOME_TEXT: Readonly<Record<Outcome, TextId>> = Object.freeze({
   journalFull: "journalFull",
   amountLimit: "amountLimit",
   batchLimit: "batchLimit",
+  reversalPending: "noNetwork",
   cancelled: "cancelled",
 });
 
@@ -516,6 +563,8 @@ export function renderTitle(screen: Screen, language: Language): string {
       return resultTitle(screen, language);
     case "reversedNotice":
       return fill("reversedNotice", language, { stan: screen.stan });
+    case "diagnostics":
+      return fill(screen.ok ? "networkCheckOk" : "networkCheckFailed", language);
     default:
       return fill(TITLE_TEXT[screen.kind], language);
   }
@@ -531,7 +580,10 @@ const TITLE_TEXT = Object.freeze({
   reversalFailed: "reversalFailed",
   settlement: "settlement",
   settlementDone: "settlementDone",
-} as const satisfies Record<Exclude<Screen["kind"], "idle" | "amount" | "stanEntry" | "result" | "reversedNotice">, TextId>);
+} as const satisfies Record<
+  Exclude<Screen["kind"], "idle" | "amount" | "stanEntry" | "result" | "reversedNotice" | "diagnostics">,
+  TextId
+>);
 
 /** The screen's title and lines in `language`. */
 export function render(screen: Screen, language: Language): RenderedScreen {
@@ -578,7 +630,8 @@ function renderLines(screen: Screen, language: Language): string[] {
         t("reversalAttempt", { attempt: String(screen.attempt), attempts: String(screen.attempts), stan: screen.stan }),
         t("amountLine", { amount: formatAmount(screen.amount) }),
       ];
-      if (screen.remainingMs !== undefined) lines.push(t("remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
+      if (screen.remainingMs !== undefined)
+        lines.push(t(screen.backoff === true ? "nextTry" : "remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
       lines.push(t("reversingHint"));
       return lines;
     }
@@ -596,11 +649,14 @@ function renderLines(screen: Screen, language: Language): string[] {
       ];
     case "settlementDone":
       return settlementLines(screen, language);
+    case "diagnostics":
+      return diagnosticsLines(screen, language);
   }
 }
 
 function resultTitle(screen: Extract<Screen, { kind: "result" }>, language: Language): string {
   if (screen.reversed === true) return fill("reversed", language);
+  if (screen.reversalPending === true) return fill("reversalPendingTitle", language);
   if (screen.outcome === "approved") return fill(APPROVED_TEXT[screen.op] ?? "approved", language);
   return fill(OUTCOME_TEXT[screen.outcome], language);
 }
@@ -642,6 +698,38 @@ export function settlementLines(
   return lines;
 }
 
+const READER_TEXT = Object.freeze({ magstripe: "readerMagstripe", contactless: "readerContactless", contact: "readerContact" } as const);
+const CLEAN_TEXT = Object.freeze({
+  magstripe: "noticeCleanMagstripe",
+  contactless: "noticeCleanContactless",
+  contact: "noticeCleanContact",
+} as const);
+/** Link failures the screen lists (the engine keeps four). */
+const FAILURE_LINES_MAX = 2;
+
+function diagnosticsLines(screen: Diagnostics, language: Language): string[] {
+  const t = (id: TextId, values?: Readonly<Record<string, string>>) => fill(id, language, values);
+  const lines: string[] = [];
+  if (screen.link !== undefined)
+    lines.push(
+      !screen.link.up
+        ? t("linkDown")
+        : screen.link.rssiDbm === undefined
+          ? t("linkUp")
+          : t("linkUpRssi", { rssi: String(screen.link.rssiDbm) }),
+    );
+  if (screen.connectMs !== undefined) {
+    const answer = screen.answerMs === undefined ? "—" : String(screen.answerMs);
+    lines.push(t("networkTimings", { connect: String(screen.connectMs), answer }));
+  }
+  for (const f of screen.failures.slice(-FAILURE_LINES_MAX))
+    lines.push(t("networkFailure", { time: new Date(f.atMs).toISOString().slice(11, 19), failure: f.failure }));
+  for (const r of screen.readers)
+    lines.push(t("readerLine", { reader: TEXTS[READER_TEXT[r.reader]][language], failed: String(r.failed), reads: String(r.reads) }));
+  for (const reader of screen.cleaning) lines.push(t(CLEAN_TEXT[reader]));
+  return lines.slice(0, LINES_MAX);
+}
+
 const REVERSAL_STATE_TEXT = Object.freeze({ reversalDue: "pendingStateDue", failed: "pendingStateFailed" } as const);
 const REVERSAL_REASON_TEXT = Object.freeze({ "98": "reason98", A0: "reasonA0", "06": "reason06" } as const);
 
@@ -680,6 +768,8 @@ function resultLines(screen: Extract<Screen, { kind: "result" }>, language: Lang
   }
   if (screen.reversed === true && screen.op !== "balance" && screen.op in REVERSED_TEXT) {
     lines.push(t(REVERSED_TEXT[screen.op as FinancialOp]), t("reversedRetry"));
+  } else if (screen.reversalPending === true) {
+    lines.push(t("reversalPendingWhat"), t("reversalPendingWhatToDo"));
   } else if (screen.outcome === "timeout") lines.push(t("timeoutHint"));
   else if (screen.outcome === "failed") lines.push(t("failedHint"));
   const hint = REFUSAL_HINT[screen.outcome];
@@ -695,5 +785,6 @@ const REFUSAL_HINT: Readonly<Partial<Record<Outcome, TextId>>> = Object.freeze({
   journalFull: "journalFullHint",
   amountLimit: "amountLimitHint",
   batchLimit: "batchLimitHint",
+  reversalPending: "noNetworkHint",
   cancelled: "cancelledHint",
 });

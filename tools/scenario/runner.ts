@@ -30,6 +30,7 @@ import { Terminal, STATE_SECTORS } from "../../modules/terminal/terminal";
 import { TxnRequestError } from "../../modules/txn/engine";
 import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
+import type { ReversalPolicy } from "../../modules/txn/reversal-policy";
 import { HostCore } from "../host/core";
 import { frame, FrameReader } from "../host/decision";
 import type { Ledger } from "../host/ledger";
@@ -61,6 +62,8 @@ export interface RunOptions {
   readonly ledger?: Ledger;
   /** The engine's MAC and PIN cipher provider; default modules/crypto's TypeScript ciphers. */
   readonly ciphers?: CipherProvider;
+  /** How reversal episodes spend their attempts; default the shipped policy. */
+  readonly reversalPolicy?: ReversalPolicy;
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -188,6 +191,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       keys,
       dataKey,
       ciphers: options.ciphers,
+      reversalPolicy: options.reversalPolicy,
       identity: IDENTITY,
       parameters: scenario.terminal,
       wallClock: wall,
@@ -280,7 +284,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         case "signOn":
         case "signOff":
         case "echo":
-        case "settle": {
+        case "settle":
+        case "networkCheck": {
           const op = step.op;
           return powered(() => on(index)?.run(op));
         }
@@ -306,6 +311,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         case "network":
           network.setDown(step.state === "down");
           if (step.latencyMs !== undefined) network.setLatency(step.latencyMs);
+          // The link is back: the terminal hears it (as the device hears Wi-Fi come up) and sends what it owes.
+          if (step.state === "up" && power.on) powered(() => terminal?.linkRestored());
           return;
       }
     } catch (error) {

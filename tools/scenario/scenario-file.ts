@@ -14,7 +14,7 @@ export interface FlashGeometry {
 }
 
 export type Step =
-  | { readonly op: "powerOn" | "powerOff" | "signOn" | "signOff" | "echo" | "settle" | "drain" }
+  | { readonly op: "powerOn" | "powerOff" | "signOn" | "signOff" | "echo" | "settle" | "networkCheck" | "drain" }
   | { readonly op: "powerCut"; readonly atFlashOp?: number }
   | { readonly op: "balance"; readonly card: string; readonly pin?: string }
   | { readonly op: "sale"; readonly amount: number; readonly card: string; readonly pin?: string }
@@ -47,7 +47,7 @@ export class ScenarioFileError extends Error {
 
 const STEPS_MAX = 10_000;
 const MS_MAX = 24 * 60 * 60 * 1000;
-const SIMPLE_OPS = Object.freeze(["powerOn", "powerOff", "signOn", "signOff", "echo", "settle", "drain"]);
+const SIMPLE_OPS = Object.freeze(["powerOn", "powerOff", "signOn", "signOff", "echo", "settle", "networkCheck", "drain"]);
 
 type Raw = Record<string, unknown>;
 

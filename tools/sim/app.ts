@@ -110,6 +110,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     random,
     identity: { terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: IFD_SERIAL },
     parameters: options.parameters,
+    linkUp: () => !network.down,
     onEvent: (event) => {
       if (closed) return;
       originMs ??= options.clock.nowMs();

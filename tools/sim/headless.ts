@@ -109,7 +109,9 @@ async function runStep(sim: Sim, step: Step, index: number, timeScale: number, q
         return sim.addFault(step.fault);
       case "network":
         if (step.latencyMs !== undefined) sim.network.setLatency(Math.round(step.latencyMs / timeScale));
-        return sim.network.setDown(step.state === "down");
+        sim.network.setDown(step.state === "down");
+        if (step.state === "up") terminal.linkRestored();
+        return;
       case "sale":
       case "refund":
       case "balance":

@@ -18,7 +18,9 @@ import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import type { Random } from "../../modules/platform/random";
 import type { Transport, TransportEndpoint } from "../../modules/platform/transport";
+import { findTestCard } from "../../modules/card/test-cards";
 import type { TerminalParameters } from "../../modules/terminal/parameters";
+import type { ReaderCareState, ReaderCareStore, ReaderKind } from "../../modules/terminal/reader-care";
 import { Terminal } from "../../modules/terminal/terminal";
 import { TxnRequestError } from "../../modules/txn/engine";
 import type { Operation } from "../../modules/txn/events";
@@ -46,6 +48,8 @@ export interface SimTerminalOptions {
   readonly random: Random;
   readonly identity: TerminalIdentity;
   readonly parameters: TerminalParameters;
+  /** Whether the simulated network is up (the network check shows it). */
+  readonly linkUp: () => boolean;
   /** Every event of shared/contracts.md, without `t` (the caller stamps it). */
   readonly onEvent: (event: TerminalEvent) => void;
   /** Something visible changed. */
@@ -53,7 +57,8 @@ export interface SimTerminalOptions {
 }
 
 /** The menu's functions (the keypad's function keys). */
-export type MenuFunction = "sale" | "void" | "refund" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "reprint" | "pending";
+export type MenuFunction =
+  "sale" | "void" | "refund" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "reprint" | "pending" | "networkCheck";
 
 export interface Receipt {
   readonly id: number;
@@ -81,6 +86,8 @@ export class SimTerminal {
   #state: TerminalState | undefined;
   readonly #connections = new Set<{ close(): void }>();
   readonly #timers = new Set<TimerHandle>();
+  /** The readers' counters, kept across power cycles as the device keeps them in NVS. */
+  readonly #readerCare: ReaderCareStore = memoryReaderCare();
 
   constructor(options: SimTerminalOptions) {
     this.#options = options;
@@ -156,6 +163,8 @@ export class SimTerminal {
         identity: this.#options.identity,
         parameters: this.#options.parameters,
         wallClock: this.#wall,
+        readerCare: this.#readerCare,
+        linkStatus: () => ({ up: this.#options.linkUp() }),
         wrapJournal: (inner) => {
           this.#flashJournal = inner;
           this.#journal = new SettlingJournal(inner, this.#settled);
@@ -275,6 +284,12 @@ export class SimTerminal {
     this.#options.onChange();
   }
 
+  /** The network came back: owed reversals go out now, as on the device when Wi-Fi comes up. */
+  linkRestored(): void {
+    const terminal = this.#terminal;
+    if (terminal !== undefined) this.#guard(() => terminal.linkRestored());
+  }
+
   // ---------------------------------------------------------------- cards
 
   /** A card swiped, inserted or tapped (as its kind is meant to be); read at once through the emulated reader. */
@@ -284,13 +299,16 @@ export class SimTerminal {
     this.#notice = undefined;
     const asked = terminal.cardAsked;
     if (asked === undefined) return this.#say("noticeNoCardNeeded");
+    const reader = readerOf(cardName);
     let card: PresentedCard;
     try {
       card = this.#cards.present(cardName, asked.op, asked.amount);
     } catch (error) {
       if (!(error instanceof CardPresentError)) throw error;
+      if (reader !== undefined) this.#guard(() => terminal.readerResult(reader, error.reason));
       return this.#say("noticeCardUnreadable");
     }
+    if (reader !== undefined) this.#guard(() => terminal.readerResult(reader));
     this.#guard(() => terminal.presentCard(card));
     this.#options.onChange();
   }
@@ -339,4 +357,15 @@ class SystemWallClock implements WallClock {
   set(ms: number): void {
     this.#offsetMs = ms - Date.now();
   }
+}
+
+/** The reader a test card goes through. */
+function readerOf(cardName: string): ReaderKind | undefined {
+  const entry = findTestCard(cardName)?.entry;
+  return entry === "swipe" ? "magstripe" : entry === "contactless" ? "contactless" : entry === undefined ? undefined : "contact";
+}
+
+function memoryReaderCare(): ReaderCareStore {
+  let kept: ReaderCareState | undefined;
+  return { load: () => kept, save: (state) => (kept = state) };
 }

@@ -26,7 +26,17 @@ const PUSH_INTERVAL_MS = 100;
 const TICK_INTERVAL_MS = 250;
 const CLIENTS_MAX = 32;
 const KEYS: readonly string[] = Object.freeze(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "enter", "cancel", "clear"]);
-const MENU: readonly string[] = Object.freeze(["sale", "void", "refund", "balance", "settle", "signOn", "reprint", "pending"]);
+const MENU: readonly string[] = Object.freeze([
+  "sale",
+  "void",
+  "refund",
+  "balance",
+  "settle",
+  "signOn",
+  "reprint",
+  "pending",
+  "networkCheck",
+]);
 
 /** A request the page should not have sent: 400 with the reason. */
 class ActionError extends Error {
@@ -139,6 +149,7 @@ function act(sim: Sim, body: string): void {
     case "network":
       if (typeof action.latencyMs === "number") sim.network.setLatency(action.latencyMs);
       if (typeof action.down === "boolean") sim.network.setDown(action.down);
+      if (action.down === false) sim.terminal.linkRestored();
       return sim.notify();
     case "fault":
       return sim.addFault(action.fault);

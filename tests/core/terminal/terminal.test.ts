@@ -1,13 +1,15 @@
 // The terminal assembly's slips and screens through the scenario runner (the device's assembly on the emulated network), in Node and in XS.
+import { REFERENCE_POLICY, XSPOS_POLICY, type ReversalPolicy } from "../../../modules/txn/reversal-policy";
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
 
 /** Two attempts per episode, one second each: a 冲正失败 takes two seconds of virtual time. */
 const FAST = { reversalAttempts: 2, responseTimeoutMs: 1000 };
 
-function run(steps: unknown[]): ScenarioEvent[] {
+/** `reversalPolicy`: the reference policy retries only before the next online message, which these counts of attempts follow. */
+function run(steps: unknown[], reversalPolicy: ReversalPolicy = XSPOS_POLICY): ScenarioEvent[] {
   const scenario = { terminal: FAST, steps: [{ op: "powerOn" }, { op: "signOn" }, ...steps, { op: "drain" }] };
-  return runScenario(parseScenario(scenario)).events as ScenarioEvent[];
+  return runScenario(parseScenario(scenario), { reversalPolicy }).events as ScenarioEvent[];
 }
 const sale = (amount = 1234) => ({ op: "sale", amount, card: "unionpay-msr", pin: "1234" });
 const drain = { op: "drain" };
@@ -21,9 +23,12 @@ const screens = (events: readonly ScenarioEvent[]) => events.filter((e) => e.ev 
 const sends0400 = (events: readonly ScenarioEvent[]) => events.filter((e) => e.ev === "send" && e.mti === "0400").length;
 
 describe("Terminal: slips of a 冲正失败", () => {
-  test("one 冲正失败 slip though its retries fail again before later sales; one reversed slip when the host answers again", () => {
+  test("one 冲正失败 slip though its retries fail again before later sales; one reversed slip when the host answers again (reference policy)", () => {
     // Attempts 1-2 (the sale's episode), 3-4 and 5-6 (before each later sale) go unanswered; the 7th goes through.
-    const events = run([SALE_UNANSWERED, reversalsUnanswered(6), sale(), drain, sale(500), drain, sale(600), drain, sale(700)]);
+    const events = run(
+      [SALE_UNANSWERED, reversalsUnanswered(6), sale(), drain, sale(500), drain, sale(600), drain, sale(700)],
+      REFERENCE_POLICY,
+    );
     expect(sends0400(events)).toBe(7);
     expect(slipKinds(events)).toEqual(["reversalFailed/000002", "sale/000003", "sale/000004", "reversed/000002", "sale/000005"]);
     const [failed, , , reversed] = slips(events);
@@ -78,17 +83,20 @@ describe("Terminal: slips of a 冲正失败", () => {
     expect(screens(events).filter((t) => t === "REVERSAL FAILED")).toHaveLength(1);
   });
 
-  test("several records: one 冲正失败 slip each, one reversed slip each", () => {
-    const events = run([
-      { op: "hostFault", fault: { kind: "noResponse", mti: "0200", count: 2 } },
-      // Sale 1's episode (2), then before sale 2: sale 1's retry (2); then sale 2's own episode (2).
-      reversalsUnanswered(6),
-      sale(),
-      drain,
-      sale(500),
-      drain,
-      sale(600),
-    ]);
+  test("several records: one 冲正失败 slip each, one reversed slip each (reference policy)", () => {
+    const events = run(
+      [
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0200", count: 2 } },
+        // Sale 1's episode (2), then before sale 2: sale 1's retry (2); then sale 2's own episode (2).
+        reversalsUnanswered(6),
+        sale(),
+        drain,
+        sale(500),
+        drain,
+        sale(600),
+      ],
+      REFERENCE_POLICY,
+    );
     const kinds = slipKinds(events);
     expect(kinds.filter((k) => k.startsWith("reversalFailed"))).toEqual(["reversalFailed/000002", "reversalFailed/000003"]);
     expect(kinds.filter((k) => k.startsWith("reversed")).sort()).toEqual(["reversed/000002", "reversed/000003"]);
@@ -133,5 +141,32 @@ describe("Terminal: sale and settlement slips", () => {
     });
     expect(slipKinds(events)).toEqual(["reversalFailed/000002", "sale/000003", `settlement/${String(settlement?.stan)}`]);
     expect(screens(events)).toContain("SETTLEMENT DONE");
+  });
+});
+
+describe("Terminal: the shipped policy's idle worker", () => {
+  test("a 冲正失败 goes through while the terminal is idle, without waiting for the next sale: one slip each way", () => {
+    // The sale's episode (2) and the worker's first retry (2) go unanswered; its second retry goes through.
+    const events = run([SALE_UNANSWERED, reversalsUnanswered(4), sale(), drain]);
+    expect(slipKinds(events)).toEqual(["reversalFailed/000002", "reversed/000002"]);
+    expect(sends0400(events)).toBe(5);
+    const reversed = events.find((e) => e.ev === "journal" && e.state === "reversed")!;
+    // Nothing else was asked of the terminal: the worker sent it on its own, after its idle delays.
+    expect(events.filter((e) => e.ev === "result" && e.t <= reversed.t).map((e) => e.op)).toEqual(["signOn", "sale"]);
+    expect(screens(events).filter((t) => t.startsWith("REVERSED"))).toEqual(["REVERSED: STAN 000002"]);
+  });
+
+  test("attempts into a dead link are not spent: refused connects end the episode as REVERSAL PENDING, never 冲正失败", () => {
+    const events = run([
+      { op: "hostFault", fault: { kind: "closeAfterRead", mti: "0200" } },
+      sale(),
+      { op: "advance", ms: 22 },
+      { op: "hostFault", fault: { kind: "refuseConnection", count: 5 } },
+    ]);
+    expect(events.filter((e) => e.ev === "journal" && e.state === "failed")).toEqual([]);
+    expect(events).toContainEqual(expect.objectContaining({ ev: "result", op: "sale", outcome: "timeout", reversalPending: true }));
+    expect(screens(events)).toContain("REVERSAL PENDING");
+    expect(events).toContainEqual(expect.objectContaining({ ev: "journal", stan: "000002", state: "reversed" }));
+    expect(slipKinds(events)).toEqual([]);
   });
 });

@@ -1059,3 +1059,104 @@ describe("fixes found by the UI review", () => {
     expect(render(ui.screen, "en").lines).toContain("Balance: ¥-1.50");
   });
 });
+
+describe("issue 17: no network, backoff, the network check and reader care, in both languages", () => {
+  const diagnostics = {
+    ok: false,
+    connectMs: 120,
+    failures: [
+      { failure: "refused" as const, atMs: Date.UTC(2026, 0, 15, 3, 4, 5) },
+      { failure: "timeout" as const, atMs: Date.UTC(2026, 0, 15, 3, 5, 6) },
+    ],
+    link: { up: true, rssiDbm: -67 },
+    readers: [{ reader: "magstripe" as const, reads: 12, failed: 7, reasons: { lrc: 5, parity: 2 } }],
+    cleaning: ["magstripe" as const],
+  };
+
+  test.each(LANGUAGES)("%s: a timeout whose reversal cannot be sent says REVERSAL PENDING and what to do, not 冲正失败", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "reversal", phase: "offline", stan: "000002", op: "sale", amount: 1234, deferred: false });
+    ui.onEngineEvent({ ev: "result", op: "sale", stan: "000002", outcome: "timeout", amount: 1234, reversalPending: true });
+    const { title, lines } = render(ui.screen, language);
+    expect(title).toBe(fill("reversalPendingTitle", language));
+    expect(lines).toContain(fill("reversalPendingWhat", language));
+    expect(lines).toContain(fill("reversalPendingWhatToDo", language));
+    expect(title).not.toBe(fill("reversalFailed", language));
+    if (language === "en") expect(title).toContain("PENDING");
+    else expect(lines.join("")).not.toMatch(LATIN);
+  });
+
+  test.each(LANGUAGES)("%s: an operation refused because an owed reversal cannot go first says NO NETWORK — NOT SENT", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op: "sale", outcome: "refused", refusal: "reversalPending" });
+    const { title, lines } = render(ui.screen, language);
+    expect(title).toBe(fill("noNetwork", language));
+    expect(lines).toContain(fill("noNetworkHint", language));
+  });
+
+  test.each(LANGUAGES)("%s: between attempts the reversing screen counts down to the next try, not to an answer", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent({
+      ev: "reversal",
+      phase: "backoff",
+      stan: "000002",
+      op: "sale",
+      amount: 1234,
+      attempt: 2,
+      attempts: 3,
+      deferred: false,
+      timeoutMs: 5000,
+    });
+    expect(ui.screen).toMatchObject({ kind: "reversing", attempt: 2, backoff: true, remainingMs: 5000 });
+    ui.tick(2100);
+    const { title, lines } = render(ui.screen, language);
+    expect(title).toBe(fill("reversing", language));
+    expect(lines).toContain(fill("nextTry", language, { seconds: "3" }));
+    expect(lines).not.toContain(fill("remaining", language, { seconds: "3" }));
+  });
+
+  test.each(LANGUAGES)(
+    "%s: the network check shows the link, the timings, the last failures and the readers; its result does not replace it",
+    (language) => {
+      const { ui } = setup();
+      ui.onEngineEvent({ ev: "exchange", op: "networkCheck", stan: "000009", phase: "connecting" });
+      ui.showDiagnostics(diagnostics);
+      ui.onEngineEvent({ ev: "result", op: "networkCheck", stan: "000009", outcome: "timeout" });
+      expect(ui.screen.kind).toBe("diagnostics");
+      const { title, lines } = render(ui.screen, language);
+      expect(title).toBe(fill("networkCheckFailed", language));
+      expect(lines).toEqual([
+        fill("linkUpRssi", language, { rssi: "-67" }),
+        fill("networkTimings", language, { connect: "120", answer: "—" }),
+        fill("networkFailure", language, { time: "03:04:05", failure: "refused" }),
+        fill("networkFailure", language, { time: "03:05:06", failure: "timeout" }),
+        fill("readerLine", language, { reader: TEXTS.readerMagstripe[language], failed: "7", reads: "12" }),
+        fill("noticeCleanMagstripe", language),
+      ]);
+      expect(lines.length).toBeLessThanOrEqual(8);
+      // ENTER goes back; a digit starts a sale, as on any report.
+      ui.press("enter");
+      expect(ui.screen.kind).toBe("idle");
+    },
+  );
+
+  test.each(LANGUAGES)("%s: a link that is down and an OK check read as such", (language) => {
+    const { ui } = setup();
+    ui.showDiagnostics({ ok: true, connectMs: 20, answerMs: 10, failures: [], link: { up: false }, readers: [], cleaning: [] });
+    const { title, lines } = render(ui.screen, language);
+    expect(title).toBe(fill("networkCheckOk", language));
+    expect(lines).toEqual([fill("linkDown", language), fill("networkTimings", language, { connect: "20", answer: "10" })]);
+  });
+
+  test.each(LANGUAGES)("%s: each reader's cleaning notice is its own text", (language) => {
+    const notices: NoticeId[] = ["noticeCleanMagstripe", "noticeCleanContactless", "noticeCleanContact"];
+    const texts = notices.map((notice) => renderNotice(notice, language));
+    expect(new Set(texts).size).toBe(3);
+    if (language === "zh") for (const text of texts) expect(text).not.toMatch(LATIN);
+    const { ui } = setup();
+    ui.notify("noticeCleanMagstripe");
+    expect(ui.notice).toBe("noticeCleanMagstripe");
+    ui.press("1");
+    expect(ui.notice).toBeUndefined();
+  });
+});
