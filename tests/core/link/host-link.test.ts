@@ -182,6 +182,37 @@ describe("EmulatedNetwork", () => {
     clock.advance(60_000);
     expect(connected).toBe(false);
   });
+
+  test("refusing: every attempt is refused after one round trip, even while down, until cleared; a queued fault goes first", () => {
+    const clock = new VirtualClock();
+    const network = new EmulatedNetwork({ clock, latencyMs: 10, accept: () => ({ onData() {}, onClosed() {} }) });
+    const outcomes: string[] = [];
+    const attempt = () =>
+      network.connect(
+        { host: "h", port: 1 },
+        {
+          onConnected: () => outcomes.push(`connected@${clock.nowMs()}`),
+          onData() {},
+          onClosed: (f) => outcomes.push(`${f}@${clock.nowMs()}`),
+        },
+      );
+    network.setDown(true);
+    network.setRefusing("refused");
+    attempt();
+    clock.advance(20);
+    expect(outcomes).toEqual(["refused@20"]);
+    network.failNextConnect("handshake");
+    network.setDown(false);
+    attempt(); // the queued fault: a handshake failure after the handshake's round trips
+    attempt(); // refusing again
+    clock.advance(100);
+    expect(outcomes).toEqual(["refused@20", "refused@40", "handshake@60"]);
+    network.setRefusing(undefined);
+    attempt();
+    clock.advance(100);
+    expect(outcomes[3]).toBe("connected@160");
+    expect(network.openConnections).toBe(1);
+  });
 });
 
 describe("HostLink", () => {
