@@ -7,7 +7,7 @@ TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
 .PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps wireshark-deps \
-	sdk sdk-debs esp32-link device-test native-terminal native-smoke native-soak mutation
+	sdk sdk-debs esp32-link device-test native-terminal native-smoke native-soak mutation docs-figures
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -56,6 +56,11 @@ soak: install
 
 jest: install
 	$(JEST) --ci
+
+# The deterministic figures in docs/ (XS slots and compute) from fresh measurements; tests/node/checks/docs-figures.test.ts
+# fails when a committed figure is stale.
+docs-figures: install
+	node --import tsx --no-warnings=ExperimentalWarning tools/checks/docs-figures.ts --write
 
 # Mutation testing of the reversal rules (tools/mutate/mutants.ts, docs/testing.md): each mutant in a sandbox
 # copy, killed by jest and, for core code, in XS too. About 2 minutes.

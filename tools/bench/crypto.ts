@@ -57,7 +57,8 @@ globalThis.benchRun = {
 };
 `;
 
-async function xsFigures(iterations: number): Promise<Record<string, number>> {
+/** XS compute per operation (loop overhead subtracted): deterministic, the figures docs/crypto.md carries. */
+export async function xsFigures(iterations: number): Promise<Record<string, number>> {
   const bundle = await bundleForXs({ contents: XS_SETUP, resolveDir: REPO_ROOT, sourcefile: "xs-bench-crypto.ts" });
   const worker = new XsWorker();
   try {

@@ -7,6 +7,7 @@
 import { bundleForXs } from "../xs/bundle";
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { REPO_ROOT } from "./manifest-check";
 import { XsWorker, type XsMeter } from "../xs/worker";
 
@@ -34,10 +35,26 @@ async function bundleRoom(room: string): Promise<string> {
   });
 }
 
-const empty = await loadMeter("0");
-console.log("room (with what it imports)  heapSlots  compute");
-for (const room of DEVICE_ROOMS) {
-  const meter = await loadMeter(await bundleRoom(room));
-  const slots = meter.currentHeapCount - empty.currentHeapCount;
-  console.log(`${room.padEnd(28)} ${String(slots).padStart(9)} ${String(meter.compute).padStart(8)}`);
+export interface RoomLoad {
+  readonly room: string;
+  /** Heap slots after the room's module bodies (and its imports') ran, over an empty machine. */
+  readonly heapSlots: number;
+  readonly compute: number;
+}
+
+/** Load cost of each device room, with what it imports (deterministic XS meter figures). */
+export async function measureRoomLoads(): Promise<RoomLoad[]> {
+  const empty = await loadMeter("0");
+  const loads: RoomLoad[] = [];
+  for (const room of DEVICE_ROOMS) {
+    const meter = await loadMeter(await bundleRoom(room));
+    loads.push({ room, heapSlots: meter.currentHeapCount - empty.currentHeapCount, compute: meter.compute });
+  }
+  return loads;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  console.log("room (with what it imports)  heapSlots  compute");
+  for (const { room, heapSlots, compute } of await measureRoomLoads())
+    console.log(`${room.padEnd(28)} ${String(heapSlots).padStart(9)} ${String(compute).padStart(8)}`);
 }
