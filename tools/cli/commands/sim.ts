@@ -53,6 +53,12 @@ function readScenario(file: string) {
   }
 }
 
+/** SSLKEYLOGFILE, the variable every TLS tool reads: the terminal's TLS secrets are appended there. */
+function keyLogPath(): string | undefined {
+  const value = process.env.SSLKEYLOGFILE;
+  return value === undefined || value === "" ? undefined : value;
+}
+
 async function headless(
   script: string | undefined,
   varDir: string | undefined,
@@ -68,6 +74,7 @@ async function headless(
       varDir: dir,
       timeScale,
       capture,
+      keyLogPath: keyLogPath(),
       onEvent: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
     });
     if (capture !== undefined) writeCapture(pcap!, capture);
@@ -109,7 +116,15 @@ export const command: Command = {
       blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
     });
     const capture = values.pcap === undefined ? undefined : new TcpCapture();
-    const sim = await startSim({ varDir: values.var ?? "var", persistent: true, clock: new NodeClock(), hostPort, parameters, capture });
+    const sim = await startSim({
+      varDir: values.var ?? "var",
+      persistent: true,
+      clock: new NodeClock(),
+      hostPort,
+      parameters,
+      capture,
+      keyLogPath: keyLogPath(),
+    });
     const web = await startWebServer(sim, webPort);
     console.log(`host listening on tls://${sim.host.address.host}:${sim.host.address.port}`);
     console.log(`terminal flash image: ${path.join(values.var ?? "var", "flash.bin")}`);
