@@ -7,6 +7,7 @@
  * parameters and fault kinds are the code's tables.
  */
 import Ajv from "ajv";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { PARAMETER_TABLE } from "../../../modules/terminal/parameters";
 import { runSeed } from "../../../tools/chaos/run";
@@ -120,4 +121,11 @@ test("every event of every scenario file, and of chaos seeds, fits the event sch
   for (let seed = 0; seed < 20; seed++) for (const event of runSeed(seed).events) check(`chaos seed ${seed}`, event);
   expect([...misfits].slice(0, 5)).toEqual([]);
   expect(count).toBeGreaterThan(1000);
+});
+
+test("the contracts live in the repository: no file cites the old shared copy", () => {
+  // Spelled in two pieces so this file does not cite it either.
+  const cited = spawnSync("git", ["grep", "-l", "-F", ["shared", "contracts.md"].join("/")], { encoding: "utf8" });
+  expect(cited.stdout.trim().split("\n").filter(Boolean)).toEqual([]);
+  expect(fs.readFileSync("docs/contracts.md", "utf8")).toContain("extend, never break");
 });
