@@ -7,7 +7,7 @@ TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
 .PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps wireshark-deps \
-	sdk sdk-debs esp32-link device-test native-terminal
+	sdk sdk-debs esp32-link device-test native-terminal native-smoke native-soak
 
 $(STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -24,6 +24,7 @@ test: install
 	@echo "== native"; $(MAKE) --no-print-directory native-check
 	@echo "== esp32 link (Moddable SDK)"; $(MAKE) --no-print-directory esp32-link
 	@echo "== device-test (Moddable runtime, x-cli-lin)"; $(MAKE) --no-print-directory device-test
+	@echo "== native terminal (hosts/lin)"; $(MAKE) --no-print-directory native-terminal native-smoke native-soak
 	@echo "== lint"; $(MAKE) --no-print-directory lint
 	@echo "== browser"; $(MAKE) --no-print-directory browser-deps
 	@echo "== wireshark"; $(MAKE) --no-print-directory wireshark-deps
@@ -44,10 +45,13 @@ format: install
 	node_modules/.bin/prettier --write --log-level=warn .
 	node_modules/.bin/eslint --fix .
 
-# Seeded whole-system chaos and flash-journal torture, sized for CI; every violation replays from its seed.
+# Seeded whole-system chaos, flash-journal torture and fuzzing (10^5 inputs a target), sized for CI;
+# every violation replays from its seed, every fuzz finding from its input number.
+FUZZ_TARGETS := codec tlv subfields journal host
 soak: install
 	tools/xspos chaos --seeds 2000 --json
 	tools/xspos torture --seeds 100 --json
+	@for t in $(FUZZ_TARGETS); do echo "fuzz $$t"; tools/xspos fuzz $$t --inputs 100000 --seed 1 --json || exit 1; done
 
 jest: install
 	$(JEST) --ci
@@ -183,3 +187,14 @@ native-terminal: install $(SDK_READY)
 		  echo "native-terminal: build FAILED (full log: var/build/native-terminal-build.log)"; exit 1; }; \
 	grep '^### ' $(SDK_OUT)/native-terminal-build.log | sed 's/^/native-terminal: xsl: /'; \
 	ls -l $(SDK_OUT)/bin/lin/release/xspos | awk '{print "native-terminal: var/build/bin/lin/release/xspos, " $$5 " bytes"}'
+
+# The native terminal against the host simulator over TLS on loopback: sign-on, sale, timeout -> 0400,
+# reconcile (tools/lin/smoke.ts). About 5 s. Skipped (one line) when the terminal is not built.
+native-smoke: install
+	@node --import tsx --no-warnings=ExperimentalWarning tools/lin/smoke.ts
+
+# A short kill soak of the native terminal (tools/xspos soak --terminal native): 12 lives killed by SIGKILL
+# or cut inside a flash operation, then the ledger oracle. About 10 s. Skipped when the terminal is not built.
+native-soak: install
+	@if [ ! -x var/build/bin/lin/release/xspos ]; then echo "native-soak: skipped: no native terminal (make native-terminal)"; exit 0; fi; \
+	tools/xspos soak --terminal native --kills 12 --seed 7 --json

@@ -7,7 +7,11 @@ import { checkKeyLength, type BlockCipher, type CipherAlgorithm, type CipherProv
 import { softwareCiphers } from "../../modules/crypto/ciphers";
 
 export class NativeDesCipher extends Native("xs_xspos_des_destructor") implements BlockCipher {
-  readonly blockBytes = 8;
+  // A getter, not a class field: in the Moddable runtime the field of this host-object subclass read back undefined
+  // (MACs then ran on zero-length blocks; found by the Linux terminal, hosts/lin).
+  get blockBytes(): number {
+    return 8;
+  }
 
   /** The key is copied into C and zeroized there on close() or collection; the caller wipes its own copy. */
   constructor(key: Uint8Array) {

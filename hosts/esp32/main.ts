@@ -16,9 +16,7 @@ import { CardError } from "../../modules/card/apdu";
 import { Mfrc522 } from "../../modules/card/mfrc522";
 import { Pn532 } from "../../modules/card/pn532";
 import type { ContactlessDevice } from "../../modules/card/reader";
-import type { Clock } from "../../modules/platform/clock";
 import { Logger } from "../../modules/platform/log";
-import type { Connection, ConnectionEvents, Transport, TransportEndpoint } from "../../modules/platform/transport";
 import type { WallClock } from "../../modules/txn/ports";
 import type { RenderedScreen } from "../../modules/ui/terminal-ui";
 import type { Language } from "../../modules/ui/texts";
@@ -30,11 +28,11 @@ import { Keypad } from "./keypad";
 import { MsrStrobeCapture } from "./msr-capture";
 import { NvsKeyStore } from "./nvs-key-store";
 import { HardwareRandom, TraceLogSink } from "./platform";
-import { loadTerminalParameters, NVS_BLOB_BYTES_MAX, NvsBlobStore, NvsReaderCareStore } from "./preferences";
+import { acquirerLink } from "./acquirer-link";
+import { loadTerminalParameters, NvsReaderCareStore } from "./preferences";
 import { DeviceTerminal, type Display } from "./terminal";
 import { SwipeGuardFlash } from "./swipe-guard-flash";
 import { TimerClock } from "./timer-clock";
-import { TlsTransport } from "./tls-transport";
 
 interface BoardPins {
   readonly msrCardPresent: number;
@@ -61,8 +59,6 @@ interface BoardConfig {
 }
 
 /** The pinned CA (DER) lives in NVS, provisioned with the terminal keys: `xspos-tls` / `ca`. */
-const TLS_DOMAIN = "xspos-tls";
-const CA_NAME = "ca";
 /** SPI clock of the contactless reader: the PN532 tops out at 5 MHz; the MFRC522 takes 10. */
 const CONTACTLESS_HZ = Object.freeze({ pn532: 1_000_000, mfrc522: 4_000_000 });
 const DISPLAY_LINES_MAX = 8;
@@ -87,15 +83,6 @@ class RtcWallClock implements WallClock {
   }
   set(ms: number): void {
     Time.set(Math.floor(ms / 1000));
-  }
-}
-
-/** No pinned CA provisioned: every connection fails as a handshake would, before any byte leaves. */
-class UnprovisionedTransport implements Transport {
-  constructor(readonly clock: Clock) {}
-  connect(_endpoint: TransportEndpoint, events: ConnectionEvents): Connection {
-    this.clock.schedule(0, () => events.onClosed("handshake", `no pinned CA in NVS ${TLS_DOMAIN}/${CA_NAME}`));
-    return { write: () => undefined, close: () => undefined };
   }
 }
 
@@ -135,8 +122,6 @@ export default function main(): void {
   log.info("crypto: block cipher route", { route: ciphers.route });
   const parameters = loadTerminalParameters();
   const random = new HardwareRandom();
-  const ca = new NvsBlobStore(TLS_DOMAIN, NVS_BLOB_BYTES_MAX).get(CA_NAME);
-  if (ca === undefined) log.error("tls: no pinned CA provisioned, the terminal cannot go online", { nvs: `${TLS_DOMAIN}/${CA_NAME}` });
   const partition = new FlashPartition();
   const keys = new NvsKeyStore();
   const flash = new SwipeGuardFlash({
@@ -150,12 +135,7 @@ export default function main(): void {
   });
   const terminal = new DeviceTerminal({
     clock,
-    transport: ca === undefined ? new UnprovisionedTransport(clock) : new TlsTransport({ clock }),
-    endpoint: {
-      host: parameters.host,
-      port: parameters.port,
-      tls: { ca: ca === undefined ? [] : [ca], serverName: parameters.serverName },
-    },
+    ...acquirerLink(clock, parameters, log),
     flash,
     random,
     keys,

@@ -12,44 +12,13 @@ import config from "mc/config";
 import Preference from "preference";
 import { assert, assertInteger } from "../../modules/base/assert";
 import { READER_KINDS, type ReaderCareState, type ReaderCareStore } from "../../modules/terminal/reader-care";
-import {
-  PARAMETER_TABLE,
-  ParameterError,
-  resolveParameters,
-  type TerminalParameters as CoreParameters,
-} from "../../modules/terminal/parameters";
+import { PARAMETER_TABLE, ParameterError, resolveParameters } from "../../modules/terminal/parameters";
+import { NVS_KEYS, NVS_OLD_KEYS, PARAMETERS_DOMAIN, type ConnectionSettings, type DeviceParameters } from "./nvs-keys";
 
 export { ParameterError };
 
-/** Where this terminal connects and who it is; the transaction parameters come from the one table (modules/terminal/parameters.ts). */
-export interface ConnectionSettings {
-  readonly host: string;
-  readonly port: number;
-  readonly tid: string;
-  readonly mid: string;
-  readonly serverName: string;
-}
+export type { ConnectionSettings, DeviceParameters };
 
-export type DeviceParameters = ConnectionSettings & CoreParameters;
-
-/** Setting name → NVS key (NVS keys are at most 15 characters); `revRetries` is the old key of reversalAttempts, still read. */
-const NVS_KEYS: Readonly<Record<keyof DeviceParameters, string>> = Object.freeze({
-  host: "host",
-  port: "port",
-  tid: "tid",
-  mid: "mid",
-  serverName: "serverName",
-  responseTimeoutMs: "respTimeoutMs",
-  connectTimeoutMs: "connTimeoutMs",
-  reversalAttempts: "revAttempts",
-  blockSalesWhileReversalFailed: "blockOnRevFail",
-  amountMaxMinor: "amountMax",
-  batchCountMax: "batchCountMax",
-  batchAmountMaxMinor: "batchAmountMax",
-});
-const NVS_OLD_KEYS: Readonly<Partial<Record<keyof DeviceParameters, string>>> = Object.freeze({ reversalAttempts: "revRetries" });
-
-const PARAMETERS_DOMAIN = "xspos";
 const KEYS_DOMAIN = "xspos-keys";
 /** ESP-IDF NVS limits: 15-character names, about 4000 bytes per blob; key blobs are far smaller. */
 const NVS_NAME_LENGTH_MAX = 15;

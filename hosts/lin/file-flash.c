@@ -223,6 +223,16 @@ void xs_xspos_file_flash_write(xsMachine *the)
 		powerCut();
 }
 
+/* cutAfter(k): cut the power inside the k-th erase or program from now (a scenario's powerCut atFlashOp). */
+void xs_xspos_file_flash_cut_after(xsMachine *the)
+{
+	FileFlash *flash = fileFlash(the);
+	xsIntegerValue count = xsmcToInteger(xsArg(0));
+	if ((count < 1) || (count > 1000000))
+		xsRangeError("flash: cut after 1 to 1000000 operations");
+	flash->cutAtOperation = flash->operations + (uint32_t)count;
+}
+
 /* The erases and programs done by this process (the soak draws its cut point from this range). */
 void xs_xspos_file_flash_get_operations(xsMachine *the)
 {

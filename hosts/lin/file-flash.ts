@@ -33,6 +33,9 @@ class NativeFileFlash extends Native("xs_xspos_file_flash_destructor") {
   get operations(): number {
     return native("xs_xspos_file_flash_get_operations").call(this) as number;
   }
+  cutAfter(count: number): void {
+    native("xs_xspos_file_flash_cut_after").call(this, count);
+  }
   close(): void {
     native("xs_xspos_file_flash_close").call(this);
   }
@@ -55,6 +58,12 @@ export class FileFlash implements Flash {
   /** Erases and programs so far in this process. */
   get operations(): number {
     return this.#native.operations;
+  }
+
+  /** Cuts the power inside the `count`-th erase or program from now. */
+  cutAfter(count: number): void {
+    assertInteger(count, 1, 1_000_000, "cut after flash operations");
+    this.#native.cutAfter(count);
   }
 
   erase(sector: number): void {

@@ -20,7 +20,6 @@ import { CardReader } from "../../modules/card/reader";
 import { bitsFromText, MsrError } from "../../modules/card/msr";
 import type { Clock } from "../../modules/platform/clock";
 import { Logger, type LogLevel, type LogSink } from "../../modules/platform/log";
-import type { Connection, ConnectionEvents, Transport, TransportEndpoint } from "../../modules/platform/transport";
 import { swipedCard } from "../../modules/terminal/cards";
 import { Terminal, type TerminalEvent } from "../../modules/terminal/terminal";
 import { TxnRequestError } from "../../modules/txn/engine";
@@ -32,13 +31,13 @@ import { nativeCiphers, nativeDesAvailable } from "../esp32/block-cipher";
 import { chooseCiphers } from "../esp32/cipher-route";
 import { NvsKeyStore } from "../esp32/nvs-key-store";
 import { HardwareRandom } from "../esp32/platform";
-import { loadTerminalParameters, NVS_BLOB_BYTES_MAX, NvsBlobStore } from "../esp32/preferences";
+import { acquirerLink } from "../esp32/acquirer-link";
+import { loadTerminalParameters } from "../esp32/preferences";
 import { TimerClock } from "../esp32/timer-clock";
-import { TlsTransport } from "../esp32/tls-transport";
 import { readLines } from "./console";
 import { FileFlash } from "./file-flash";
 import { openNvs } from "./nvs";
-import { argv, exit } from "./process";
+import { argv, exit, memory } from "./process";
 
 /** Build-time facts (manifest.json `config`; journalBytes and sectorBytes from partitions.csv via the Makefile). */
 interface LinConfig {
@@ -49,8 +48,6 @@ interface LinConfig {
   readonly ciphers: string;
 }
 
-const TLS_DOMAIN = "xspos-tls";
-const CA_NAME = "ca";
 const TICK_MS = 250;
 const KEYS: readonly string[] = Object.freeze(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "enter", "cancel", "clear"]);
 const MENU: readonly string[] = Object.freeze(["sale", "refund", "void", "balance", "settle", "signOn", "signOff", "echo", "pending"]);
@@ -80,15 +77,6 @@ class SystemWallClock implements WallClock {
   }
   set(ms: number): void {
     this.#offsetMs = ms - Date.now();
-  }
-}
-
-/** No pinned CA provisioned: every connection fails as a handshake would, before any byte leaves. */
-class UnprovisionedTransport implements Transport {
-  constructor(readonly clock: Clock) {}
-  connect(_endpoint: TransportEndpoint, events: ConnectionEvents): Connection {
-    this.clock.schedule(0, () => events.onClosed("handshake", `no pinned CA in NVS ${TLS_DOMAIN}/${CA_NAME}`));
-    return { write: () => undefined, close: () => undefined };
   }
 }
 
@@ -126,6 +114,9 @@ interface Command {
   readonly pin?: string;
   readonly stan?: string;
   readonly journal?: boolean;
+  readonly memory?: boolean;
+  /** Cut the power inside the k-th flash erase or program from now. */
+  readonly cutAtFlashOp?: number;
   readonly quit?: boolean;
 }
 
@@ -182,6 +173,8 @@ class LinTerminal {
     }
     if (command.run !== undefined) {
       if (!OPERATIONS.includes(command.run)) return emit({ error: "input", detail: `no operation ${command.run}` });
+      // When the terminal took the command (its clock): where a sale's terminal-side time starts.
+      emit({ t: this.#clock.nowMs(), accepted: command.run });
       const card = command.swipe === undefined ? undefined : this.#read(command.swipe);
       return this.#terminal.run(command.run as Operation, {
         ...(command.amount !== undefined ? { amount: command.amount } : {}),
@@ -196,6 +189,8 @@ class LinTerminal {
       return;
     }
     if (command.journal === true) return this.#journal();
+    if (command.memory === true) return emit({ memory: memory() });
+    if (command.cutAtFlashOp !== undefined) return this.#flash.cutAfter(command.cutAtFlashOp);
     emit({ error: "input", detail: "no command in the line" });
   }
 
@@ -240,8 +235,6 @@ export default function main(): void {
   log.info("crypto: block cipher route", { route: ciphers.route });
   const parameters = loadTerminalParameters();
   const random = new HardwareRandom();
-  const ca = new NvsBlobStore(TLS_DOMAIN, NVS_BLOB_BYTES_MAX).get(CA_NAME);
-  if (ca === undefined) log.error("tls: no pinned CA provisioned, the terminal cannot go online", { nvs: `${TLS_DOMAIN}/${CA_NAME}` });
   const flash = new FileFlash({
     path: args.flash,
     byteLength: Number(board.journalBytes),
@@ -252,12 +245,7 @@ export default function main(): void {
   const language = board.language;
   const terminal: Terminal = new Terminal({
     clock,
-    transport: ca === undefined ? new UnprovisionedTransport(clock) : new TlsTransport({ clock }),
-    endpoint: {
-      host: parameters.host,
-      port: parameters.port,
-      tls: { ca: ca === undefined ? [] : [ca], serverName: parameters.serverName },
-    },
+    ...acquirerLink(clock, parameters, log),
     flash,
     random,
     keys,

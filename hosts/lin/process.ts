@@ -9,3 +9,17 @@ export function argv(): string[] {
 export function exit(status: number): void {
   native("xs_xspos_lin_exit").call(undefined, status);
 }
+
+export interface MachineMemory {
+  readonly chunkBytes: number;
+  readonly chunkBytesPeak: number;
+  readonly chunkBytesMax: number;
+  readonly heapSlots: number;
+  readonly heapSlotsPeak: number;
+  readonly heapSlotsMax: number;
+}
+
+/** Chunk bytes and heap slots live now (after a collection), their peaks since the previous call, and the creation sizes. */
+export function memory(): MachineMemory {
+  return native("xs_xspos_lin_memory").call(undefined) as MachineMemory;
+}

@@ -62,6 +62,32 @@ void xs_xspos_lin_argv(xsMachine *the)
 		xsCall1(xsResult, xsID_push, xsString(gArgv[i]));
 }
 
+/*
+ * memory(): the XS machine's chunk bytes and heap slots live now (after a collection), their peaks since the
+ * previous call (then reset to what is live), and the creation sizes they may reach.
+ */
+void xs_xspos_lin_memory(xsMachine *the)
+{
+	txSize chunkPeak = the->peakChunksSize, heapPeak = the->peakHeapCount;
+	xsCollectGarbage();
+	xsVars(1);
+	xsResult = xsNewObject();
+	xsVar(0) = xsInteger((xsIntegerValue)the->currentChunksSize);
+	xsSet(xsResult, xsID_chunkBytes, xsVar(0));
+	xsVar(0) = xsInteger((xsIntegerValue)chunkPeak);
+	xsSet(xsResult, xsID_chunkBytesPeak, xsVar(0));
+	xsVar(0) = xsInteger((xsIntegerValue)the->maximumChunksSize);
+	xsSet(xsResult, xsID_chunkBytesMax, xsVar(0));
+	xsVar(0) = xsInteger((xsIntegerValue)the->currentHeapCount);
+	xsSet(xsResult, xsID_heapSlots, xsVar(0));
+	xsVar(0) = xsInteger((xsIntegerValue)heapPeak);
+	xsSet(xsResult, xsID_heapSlotsPeak, xsVar(0));
+	xsVar(0) = xsInteger((xsIntegerValue)the->maximumHeapCount);
+	xsSet(xsResult, xsID_heapSlotsMax, xsVar(0));
+	the->peakChunksSize = the->currentChunksSize;
+	the->peakHeapCount = the->currentHeapCount;
+}
+
 int main(int argc, char *argv[])
 {
 	txPreparation *preparation = xsPreparation();

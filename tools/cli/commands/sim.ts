@@ -18,6 +18,8 @@ import { HeadlessStepError, runHeadless } from "../../sim/headless";
 import { startWebServer } from "../../sim/web-server";
 import { TcpCapture } from "../../pcap/pcap";
 import { writeCapture } from "./scenario";
+import { runNativeHeadless } from "../../lin/headless";
+import { NATIVE_TERMINAL } from "../../lin/native-terminal";
 
 const OPTIONS = {
   port: { type: "string" },
@@ -33,6 +35,7 @@ const OPTIONS = {
   "time-scale": { type: "string" },
   "no-power-on": { type: "boolean" },
   pcap: { type: "string" },
+  terminal: { type: "string" },
 } as const;
 
 const TIME_SCALE_MAX = 1000;
@@ -64,19 +67,20 @@ async function headless(
   varDir: string | undefined,
   timeScale: number,
   pcap: string | undefined,
+  native: boolean,
 ): Promise<number> {
   if (script === undefined) throw new UsageError("--headless needs --script FILE.json");
   const scenario = readScenario(script);
+  if (native && !fs.existsSync(NATIVE_TERMINAL)) throw new UsageError(`no native terminal at ${NATIVE_TERMINAL}: run make native-terminal`);
+  if (native && pcap !== undefined)
+    throw new UsageError("--pcap records the Node terminal's connections; with --terminal native, capture on loopback");
   const capture = pcap === undefined ? undefined : new TcpCapture();
   const dir = varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "xspos-sim-"));
   try {
-    const run = await runHeadless(scenario, {
-      varDir: dir,
-      timeScale,
-      capture,
-      keyLogPath: keyLogPath(),
-      onEvent: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
-    });
+    const options = { varDir: dir, timeScale, onEvent: (event: object) => process.stdout.write(`${JSON.stringify(event)}\n`) };
+    const run = native
+      ? await runNativeHeadless(scenario, options)
+      : await runHeadless(scenario, { ...options, capture, keyLogPath: keyLogPath() });
     if (capture !== undefined) writeCapture(pcap!, capture);
     for (const failure of run.failures) process.stderr.write(`xspos: expectation failed: ${failure}\n`);
     return run.failures.length === 0 ? 0 : 1;
@@ -93,16 +97,21 @@ export const command: Command = {
   usage: [
     "tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] [--connect-timeout-ms MS]",
     "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on]",
-    "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR]",
+    "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR] [--terminal node|native] [--pcap FILE]",
     "--pcap FILE  record the terminal's connections as a pcap (page: written at exit, and served at /capture.pcap)",
     "defaults: --port 0 (a free port; the URL is printed), --var var (flash image var/flash.bin, host files var/host)",
     "--time-scale N runs the terminal's clock and host delays N times faster in --headless runs (default 1)",
+    "--terminal native: the Linux terminal (hosts/lin, make native-terminal) over TLS; headless only, swipe cards only",
   ],
   async run(args) {
     const { values, positionals } = parseOptions(args, OPTIONS, false);
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const timeScale = integerOption(values["time-scale"], "time-scale", 1, 1, TIME_SCALE_MAX);
-    if (values.headless) return headless(values.script, values.var, timeScale, values.pcap);
+    if (values.terminal !== undefined && values.terminal !== "node" && values.terminal !== "native")
+      throw new UsageError("--terminal is node or native");
+    const native = values.terminal === "native";
+    if (values.headless) return headless(values.script, values.var, timeScale, values.pcap, native);
+    if (native) throw new UsageError("--terminal native runs with --headless --script FILE.json (the page drives the Node terminal)");
     if (values.script !== undefined || values["time-scale"] !== undefined)
       throw new UsageError("--script and --time-scale need --headless");
     // Every option is checked before anything starts: a usage error leaves no server behind.
