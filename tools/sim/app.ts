@@ -126,6 +126,9 @@ export async function startSim(options: SimOptions): Promise<Sim> {
       originMs ??= options.clock.nowMs();
       const stamped = { t: options.clock.nowMs() - originMs, ...event };
       events.push(stamped);
+      // The message log heard the bytes first; the engine's verdict on them comes with its event.
+      if (event.ev === "recv" && event.discarded === true)
+        messages.markDiscarded(String(event.mti), String(event.stan ?? ""), String(event.reason ?? "discarded"));
       if (events.length > EVENTS_MAX) events.shift();
       options.onEvent?.(stamped);
     },
