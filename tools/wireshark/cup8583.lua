@@ -255,7 +255,7 @@ local function add_parts(tree, range, value, parts)
     local width, field = part[1], part[2]
     if at > #value then return end
     if at + width - 1 > #value then
-      tree:add_proto_expert_info(ef_subfield, string.format("%s cut short", field.name or "sub-field"))
+      tree:add_proto_expert_info(ef_subfield, string.format("the sub-field at digit %d is cut short (%d of %d digits)", at, #value - at + 1, width))
       return
     end
     tree:add(field, range, value:sub(at, at + width - 1))
