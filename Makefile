@@ -6,7 +6,7 @@ STAMP := node_modules/.install-stamp
 TSC := node_modules/.bin/tsc
 JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
 
-.PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps \
+.PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps wireshark-deps \
 	sdk sdk-debs esp32-link device-test native-terminal native-smoke native-soak
 
 $(STAMP): package.json package-lock.json
@@ -27,6 +27,7 @@ test: install
 	@echo "== native terminal (hosts/lin)"; $(MAKE) --no-print-directory native-terminal native-smoke native-soak
 	@echo "== lint"; $(MAKE) --no-print-directory lint
 	@echo "== browser"; $(MAKE) --no-print-directory browser-deps
+	@echo "== wireshark"; $(MAKE) --no-print-directory wireshark-deps
 	@echo "== jest (Node)"; $(JEST) --ci
 	@echo "== soak"; $(MAKE) --no-print-directory soak
 	@echo "== XS"; node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts
@@ -44,10 +45,13 @@ format: install
 	node_modules/.bin/prettier --write --log-level=warn .
 	node_modules/.bin/eslint --fix .
 
-# Seeded whole-system chaos and flash-journal torture, sized for CI; every violation replays from its seed.
+# Seeded whole-system chaos, flash-journal torture and fuzzing (10^5 inputs a target), sized for CI;
+# every violation replays from its seed, every fuzz finding from its input number.
+FUZZ_TARGETS := codec tlv subfields journal host
 soak: install
 	tools/xspos chaos --seeds 2000 --json
 	tools/xspos torture --seeds 100 --json
+	@for t in $(FUZZ_TARGETS); do echo "fuzz $$t"; tools/xspos fuzz $$t --inputs 100000 --seed 1 --json || exit 1; done
 
 jest: install
 	$(JEST) --ci
@@ -80,6 +84,12 @@ manifest-check: install
 browser-deps:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	@fc-list :lang=zh 2>/dev/null | grep -q . || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-wqy-microhei)
+
+# tests/node/wireshark runs the cup8583 dissector (tools/wireshark) in Debian's tshark. wireshark-common asks
+# whether non-root users may capture; answered "no" beforehand so the install never waits for a terminal.
+wireshark-deps:
+	@command -v tshark >/dev/null || { echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections && \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y tshark; }
 
 # ---------------------------------------------------------------------------------------------------------
 # The Moddable SDK. $MODDABLE set by the user (an SDK installed as Moddable's docs say, tools built) wins;

@@ -54,6 +54,19 @@ const LOWER_ROOMS = [
   },
 ];
 
+/** A committed .only runs one test and skips the rest; a committed .skip checks nothing: neither ever reaches main. */
+const FOCUSED_OR_DISABLED = ["describe", "test", "it"].flatMap((object) =>
+  ["only", "skip"].map((property) => ({
+    object,
+    property,
+    message: `No committed ${object}.${property}: every test runs, in jest and in XS.`,
+  })),
+);
+const FOCUSED_OR_DISABLED_GLOBALS = ["fit", "fdescribe", "xit", "xtest", "xdescribe"].map((name) => ({
+  name,
+  message: "No committed focused or disabled tests: every test runs, in jest and in XS.",
+}));
+
 export default tseslint.config(
   { ignores: ["node_modules/", "var/", "artifacts/", "tests/fixtures/", "coverage/"] },
   js.configs.recommended,
@@ -64,6 +77,13 @@ export default tseslint.config(
       "@typescript-eslint/no-non-null-assertion": "off",
       "no-constant-condition": ["error", { checkLoops: false }],
       eqeqeq: ["error", "always"],
+    },
+  },
+  {
+    files: ["tests/**/*.ts"],
+    rules: {
+      "no-restricted-properties": ["error", ...FOCUSED_OR_DISABLED],
+      "no-restricted-globals": ["error", ...FOCUSED_OR_DISABLED_GLOBALS],
     },
   },
   {

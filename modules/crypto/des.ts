@@ -69,35 +69,45 @@ const SP = buildSpTable();
 const SCHEDULE_WORDS = 32;
 
 /**
- * Fills `out[offset, +32)` with the round subkeys of the 8-byte DES key at
- * `key[keyOffset]`, in decryption order when `decrypt`. Each round gets two
- * words: the 6-bit groups of boxes 1,3,5,7 (and 2,4,6,8) at bit offsets 26,
- * 18, 10, 2, lined up with the expansion the round function makes by rotation.
+ * Fills `out[offset, +32)` with the encryption-order round subkeys of the
+ * 8-byte DES key at `key[keyOffset]`. Each round gets two words: the 6-bit
+ * groups of boxes 1,3,5,7 (and 2,4,6,8) at bit offsets 26, 18, 10, 2, lined up
+ * with the expansion the round function makes by rotation. PC2's first 24
+ * positions all pick from C and the last 24 from D, so each half is built
+ * apart; no closures, no allocation (a terminal makes ciphers at every boot
+ * and sign-on, the simulators at every one of theirs).
  */
-function desSchedule(key: Uint8Array, keyOffset: number, decrypt: boolean, out: Int32Array, offset: number): void {
-  const keyBit = (i: number): number => (key[keyOffset + ((i - 1) >> 3)] >> (7 - ((i - 1) & 7))) & 1;
+function desSchedule(key: Uint8Array, keyOffset: number, out: Int32Array, offset: number): void {
   let c = 0;
   let d = 0;
   for (let i = 0; i < 28; i++) {
-    c = (c << 1) | keyBit(PC1[i]);
-    d = (d << 1) | keyBit(PC1[i + 28]);
+    const ci = PC1[i] - 1;
+    const di = PC1[i + 28] - 1;
+    c = (c << 1) | ((key[keyOffset + (ci >> 3)] >> (7 - (ci & 7))) & 1);
+    d = (d << 1) | ((key[keyOffset + (di >> 3)] >> (7 - (di & 7))) & 1);
   }
   for (let round = 0; round < 16; round++) {
     const shift = SHIFTS[round];
     c = ((c << shift) | (c >>> (28 - shift))) & 0x0fffffff;
     d = ((d << shift) | (d >>> (28 - shift))) & 0x0fffffff;
-    const cdBit = (j: number): number => (j <= 28 ? (c >> (28 - j)) & 1 : (d >> (56 - j)) & 1);
-    let even = 0;
-    let odd = 0;
-    for (let group = 0; group < 8; group++) {
-      let six = 0;
-      for (let b = 0; b < 6; b++) six = (six << 1) | cdBit(PC2[6 * group + b]);
-      if (group % 2 === 0) even |= six << (26 - 4 * group);
-      else odd |= six << (26 - 4 * (group - 1));
+    let fromC = 0;
+    let fromD = 0;
+    for (let k = 0; k < 24; k++) {
+      fromC = (fromC << 1) | ((c >> (28 - PC2[k])) & 1);
+      fromD = (fromD << 1) | ((d >> (56 - PC2[k + 24])) & 1);
     }
-    const index = decrypt ? 15 - round : round;
-    out[offset + 2 * index] = even;
-    out[offset + 2 * index + 1] = odd;
+    // Groups 1-4 are fromC's four 6-bit fields, groups 5-8 fromD's.
+    out[offset + 2 * round] =
+      (((fromC >> 18) & 63) << 26) | (((fromC >> 6) & 63) << 18) | (((fromD >> 18) & 63) << 10) | (((fromD >> 6) & 63) << 2);
+    out[offset + 2 * round + 1] = (((fromC >> 12) & 63) << 26) | ((fromC & 63) << 18) | (((fromD >> 12) & 63) << 10) | ((fromD & 63) << 2);
+  }
+}
+
+/** The decryption schedule is the encryption one with its rounds in reverse order. */
+function reverseSchedule(src: Int32Array, srcOffset: number, dst: Int32Array, dstOffset: number): void {
+  for (let round = 0; round < 16; round++) {
+    dst[dstOffset + 2 * (15 - round)] = src[srcOffset + 2 * round];
+    dst[dstOffset + 2 * (15 - round) + 1] = src[srcOffset + 2 * round + 1];
   }
 }
 
@@ -195,8 +205,8 @@ export class Des implements BlockCipher {
 
   constructor(key: Uint8Array) {
     if (key.length !== 8) throw new CryptoInputError("key", `des key must be 8 bytes, got ${key.length}`);
-    desSchedule(key, 0, false, this.#encrypt, 0);
-    desSchedule(key, 0, true, this.#decrypt, 0);
+    desSchedule(key, 0, this.#encrypt, 0);
+    reverseSchedule(this.#encrypt, 0, this.#decrypt, 0);
   }
 
   encryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
@@ -242,12 +252,16 @@ export class TripleDes implements BlockCipher {
   constructor(key: Uint8Array) {
     if (key.length !== 16 && key.length !== 24) throw new CryptoInputError("key", `tdes key must be 16 or 24 bytes, got ${key.length}`);
     const k3Offset = key.length === 24 ? 16 : 0;
-    desSchedule(key, 0, false, this.#encrypt, 0);
-    desSchedule(key, 8, true, this.#encrypt, SCHEDULE_WORDS);
-    desSchedule(key, k3Offset, false, this.#encrypt, 2 * SCHEDULE_WORDS);
-    desSchedule(key, k3Offset, true, this.#decrypt, 0);
-    desSchedule(key, 8, false, this.#decrypt, SCHEDULE_WORDS);
-    desSchedule(key, 0, true, this.#decrypt, 2 * SCHEDULE_WORDS);
+    const e = this.#encrypt;
+    const d = this.#decrypt;
+    // Three key schedules (two for a 2-key 3DES), each reversed for the other direction.
+    desSchedule(key, 0, e, 0);
+    desSchedule(key, 8, d, SCHEDULE_WORDS);
+    if (k3Offset === 0) e.copyWithin(2 * SCHEDULE_WORDS, 0, SCHEDULE_WORDS);
+    else desSchedule(key, k3Offset, e, 2 * SCHEDULE_WORDS);
+    reverseSchedule(d, SCHEDULE_WORDS, e, SCHEDULE_WORDS);
+    reverseSchedule(e, 2 * SCHEDULE_WORDS, d, 0);
+    reverseSchedule(e, 0, d, 2 * SCHEDULE_WORDS);
   }
 
   encryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {

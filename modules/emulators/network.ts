@@ -64,6 +64,7 @@ export class EmulatedNetwork implements Transport {
   readonly #connectionsMax: number;
   #latencyMs: number;
   #down = false;
+  #refusing: ConnectFault | undefined;
   #nextId = 1;
   readonly #links: Link[] = [];
   readonly #connectFaults: ConnectFault[] = [];
@@ -105,6 +106,15 @@ export class EmulatedNetwork implements Transport {
     this.#down = down;
   }
 
+  /**
+   * While set, every connection attempt without a queued fault fails this way,
+   * after one round trip, even with the network down: a link that is gone
+   * (Wi-Fi lost: the stack refuses at once) or a gateway answering RST.
+   */
+  setRefusing(fault: ConnectFault | undefined): void {
+    this.#refusing = fault;
+  }
+
   /** The next connection attempt fails this way (queued, in order). */
   failNextConnect(fault: ConnectFault): void {
     assert(this.#connectFaults.length < 16, "EmulatedNetwork: too many queued connect faults");
@@ -139,7 +149,9 @@ export class EmulatedNetwork implements Transport {
     this.#dropToTerminalAfterBytes = undefined;
     this.#links.push(link);
     const fault = this.#connectFaults.shift();
-    if (!this.#down) {
+    const refusing = this.#refusing;
+    if (fault === undefined && refusing !== undefined) this.#clock.schedule(2 * this.#latencyMs, () => this.#refuse(link, refusing));
+    else if (!this.#down) {
       // SYN and SYN-ACK, then (TLS) one more round trip for the handshake.
       const handshakeMs = 4 * this.#latencyMs;
       this.#clock.schedule(fault === "refused" ? 2 * this.#latencyMs : handshakeMs, () => this.#establish(link, fault));
@@ -153,11 +165,7 @@ export class EmulatedNetwork implements Transport {
   #establish(link: Link, fault: ConnectFault | undefined): void {
     if (!link.open) return;
     if (this.#down) return; // the handshake is lost; the terminal's timeout decides
-    if (fault !== undefined) {
-      this.#remove(link);
-      link.events.onClosed(fault, fault === "refused" ? "connection refused" : "TLS handshake failed");
-      return;
-    }
+    if (fault !== undefined) return this.#refuse(link, fault);
     const server: ServerConnection = {
       id: link.id,
       write: (bytes) => this.#writeFromServer(link, bytes),
@@ -165,6 +173,12 @@ export class EmulatedNetwork implements Transport {
     };
     link.server = this.#accept(server);
     if (link.open) link.events.onConnected();
+  }
+
+  #refuse(link: Link, fault: ConnectFault): void {
+    if (!link.open) return;
+    this.#remove(link);
+    link.events.onClosed(fault, fault === "refused" ? "connection refused" : "TLS handshake failed");
   }
 
   #writeFromTerminal(link: Link, bytes: Uint8Array): void {

@@ -6,9 +6,17 @@
  * journal; reopen it (recovery is idempotent).
  */
 import { assert, assertInteger } from "../base/assert";
+import { crc32 } from "../base/crc32";
 import type { Flash } from "../platform/flash";
 import type { Random } from "../platform/random";
-import { JournalClosedError, JournalFullError, JournalInputError, JournalStateError, JournalWriteError } from "./errors";
+import {
+  JournalClosedError,
+  JournalFormatError,
+  JournalFullError,
+  JournalInputError,
+  JournalStateError,
+  JournalWriteError,
+} from "./errors";
 import {
   type ApprovalState,
   ATTEMPTS_MAX,
@@ -137,6 +145,8 @@ interface Entry {
   reversal: number;
   /** TXN found armed at boot: reversal-due (98) before its REVERSAL record is written by the first call that needs it. */
   dueAtBoot: boolean;
+  /** CRC-32 of the payload of the first copy folded at boot (-1 before): every copy of a seq carries the same payload. */
+  payloadCheck: number;
 }
 
 interface SectorInfo {
@@ -366,7 +376,13 @@ export class Journal {
     const entry = this.#txn(seq);
     const { sealedPan } = decodeTransaction(this.#readSlot(entry.primary));
     if (sealedPan.length === 0) return undefined;
-    const plain = this.#cipher.open(this.#nonce(seq), sealedPan, this.#aad(KIND_TXN, seq));
+    let plain: Uint8Array;
+    try {
+      plain = this.#cipher.open(this.#nonce(seq), sealedPan, this.#aad(KIND_TXN, seq));
+    } catch (error) {
+      // A seal that fails its tag, or bytes too short to be one: damage (or another key), named as such.
+      throw new JournalFormatError(`the sealed PAN of seq ${seq} does not open (${(error as Error).name})`);
+    }
     const pan = panFromBcd(plain);
     plain.fill(0);
     return pan;
@@ -488,6 +504,7 @@ export class Journal {
       target: -1,
       reversal: -1,
       dueAtBoot: false,
+      payloadCheck: -1,
       ...fields,
     };
   }
@@ -825,7 +842,9 @@ export class Journal {
     }
     // A damaged record's seq counts when plausible (rot flips a bit; a torn tail never returned its seq).
     for (const seq of damagedSeqs) if (seq <= maxSeq + DAMAGED_SEQ_SLACK) maxSeq = Math.max(maxSeq, seq);
-    assert(maxSeq < 0xffffffff, "record seq space exhausted");
+    // Past the last seq a new record would repeat a seq, and with it a PAN nonce: refuse to go on (typed), never wrap.
+    if (maxSeq >= 0xffffffff)
+      throw new JournalFormatError(`record seq space exhausted (seq ${maxSeq} found): the partition must be formatted anew`);
     this.#nextSeq = maxSeq + 1;
     this.#active = newest;
     if (newest < 0 || !sameIdentity(this.#sectors[newest].header!.identity, this.#identity)) {
@@ -892,6 +911,11 @@ export class Journal {
       this.#entries.set(seq, entry);
       this.#indexSettle(entry);
     }
+    // A copy-forward copies the payload as it is: two CRC-good copies that differ are damage, never silently merged.
+    const payloadCheck = crc32(bytes, PAYLOAD_OFFSET, BODY_CRC_OFFSET);
+    if (entry.payloadCheck >= 0 && entry.payloadCheck !== payloadCheck)
+      this.#alarm({ kind: "damaged", seq, sector: loc >> 8, slot: loc & 0xff });
+    entry.payloadCheck = payloadCheck;
     entry.locs.push(loc);
     entry.primary = this.#newestLoc(entry.locs);
     if (kind === KIND_TXN) {

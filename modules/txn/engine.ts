@@ -801,9 +801,12 @@ export class TxnEngine {
     return encoded;
   }
 
-  /** An answer without F64 is valid only where none is due (sign-on, declines); with F64 the MAC must match. */
+  /**
+   * An answer without F64 is valid only where none is due (sign-on, answers the engine does not trust anyway:
+   * declines); an approval and a reversal's final 0410 (00, 12, 25) must carry F64, and it must match.
+   */
   #verifyMac(bytes: Uint8Array, message: IsoMessage): boolean {
-    if (message.fields[64] === undefined) return message.mti === "0810" || message.fields[39] !== "00";
+    if (message.fields[64] === undefined) return message.mti === "0810" || !macProtects(message);
     if (this.#mac === undefined) return false;
     return macEqual(cupEcbMac(this.#mac, this.#codec.macInput(bytes), this.#macOut), this.#codec.macField(bytes));
   }

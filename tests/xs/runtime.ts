@@ -6,15 +6,25 @@ export {};
  * an mcconfig device build does not have, so a core module that leans on them
  * fails here as it would on the terminal.
  *
- * Supported: describe/it/test (+ .each, .skip, .only), beforeAll/afterAll/
- * beforeEach/afterEach, expect with the matchers below, .not, .resolves, .rejects.
+ * Supported: describe/it/test (+ .each, .skip, .only, .todo), beforeAll/afterAll/
+ * beforeEach/afterEach, `done` callbacks, expect with the matchers below, .not,
+ * .resolves, .rejects.
+ *
+ * Strict where a lenient runner would report PASS with nothing checked, and in
+ * agreement with jest (tests/node/xs/runtime-*.test.ts compare the two): a
+ * suite with no tests fails, `.each([])` fails, `.only` focuses as in
+ * jest-circus (lint forbids committing it), `toThrow` on a non-function fails,
+ * equality follows @jest/expect-utils (type tags, cycles, Errors by message),
+ * a `done` test that never calls `done` fails, `toHaveProperty` sees inherited
+ * properties.
  */
-type Fn = () => unknown;
+type Fn = (...args: unknown[]) => unknown;
+/** jest-circus's modes: unset, or set explicitly, or passed down by the enclosing describe. */
+type Mode = "skip" | "only" | "todo" | undefined;
 interface TestCase {
   readonly name: string;
   readonly fn: Fn;
-  readonly skip: boolean;
-  readonly only: boolean;
+  mode: Mode;
 }
 interface Suite {
   readonly name: string;
@@ -24,7 +34,7 @@ interface Suite {
   readonly afterAll: Fn[];
   readonly beforeEach: Fn[];
   readonly afterEach: Fn[];
-  readonly skip: boolean;
+  readonly mode: Mode;
 }
 interface Outcome {
   readonly name: string;
@@ -64,16 +74,20 @@ function reply(value: unknown): void {
   send(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
 }
 
-function newSuite(name: string, parent: Suite | undefined, skip: boolean): Suite {
-  return { name, parent, children: [], beforeAll: [], afterAll: [], beforeEach: [], afterEach: [], skip };
+function newSuite(name: string, parent: Suite | undefined, mode: Mode): Suite {
+  return { name, parent, children: [], beforeAll: [], afterAll: [], beforeEach: [], afterEach: [], mode };
 }
 
-const root = newSuite("", undefined, false);
+const root = newSuite("", undefined, undefined);
 let current = root;
-let anyOnly = false;
+/** As jest-circus: set once any test is focused (directly or by its describe.only) outside a skipped describe. */
+let hasFocusedTests = false;
+/** Mistakes found while the suite registers its tests (`.each([])`): each fails the suite. */
+const definitionErrors: string[] = [];
+let testCount = 0;
 
-function describeImpl(name: string, body: Fn, skip: boolean): void {
-  const suite = newSuite(name, current, skip || current.skip);
+function describeImpl(name: string, body: Fn, mode: Mode): void {
+  const suite = newSuite(name, current, mode ?? current.mode);
   current.children.push(suite);
   const saved = current;
   current = suite;
@@ -82,11 +96,19 @@ function describeImpl(name: string, body: Fn, skip: boolean): void {
   } finally {
     current = saved;
   }
+  // jest-circus finish_describe_definition: the describe's mode passes to its unmarked tests, except that a
+  // describe.only holding a test.only focuses that test alone.
+  const tests = suite.children.filter((c): c is TestCase => "fn" in c);
+  if (!(suite.mode === "only" && tests.some((t) => t.mode === "only"))) {
+    for (const t of tests) if (t.mode === undefined) t.mode = suite.mode;
+  }
+  if (suite.mode !== "skip" && tests.some((t) => t.mode === "only")) hasFocusedTests = true;
 }
 
-function testImpl(name: string, fn: Fn, skip: boolean, only: boolean): void {
-  if (only) anyOnly = true;
-  current.children.push({ name, fn, skip: skip || current.skip, only });
+function testImpl(name: string, fn: Fn, mode: Mode): void {
+  testCount++;
+  if (mode === "only" && current.mode !== "skip") hasFocusedTests = true;
+  current.children.push({ name, fn, mode });
 }
 
 function formatTitle(template: string, args: readonly unknown[], index: number): string {
@@ -106,6 +128,11 @@ function formatTitle(template: string, args: readonly unknown[], index: number):
 
 function withEach(register: (name: string, fn: Fn) => void) {
   return (table: readonly unknown[]) => (name: string, fn: (...args: unknown[]) => unknown) => {
+    // jest throws here: a table that came out empty would otherwise check nothing and pass.
+    if (!Array.isArray(table) || table.length === 0) {
+      definitionErrors.push(`.each called with an empty table of data: "${name}"`);
+      return;
+    }
     table.forEach((row, index) => {
       const args = Array.isArray(row) ? row : [row];
       register(formatTitle(name, args, index), () => fn(...args));
@@ -113,16 +140,16 @@ function withEach(register: (name: string, fn: Fn) => void) {
   };
 }
 
-const test = Object.assign((name: string, fn: Fn) => testImpl(name, fn, false, false), {
-  skip: (name: string, fn: Fn) => testImpl(name, fn, true, false),
-  only: (name: string, fn: Fn) => testImpl(name, fn, false, true),
-  todo: (name: string) => testImpl(name, () => undefined, true, false),
-  each: withEach((name, fn) => testImpl(name, fn, false, false)),
+const test = Object.assign((name: string, fn: Fn) => testImpl(name, fn, undefined), {
+  skip: (name: string, fn: Fn) => testImpl(name, fn, "skip"),
+  only: (name: string, fn: Fn) => testImpl(name, fn, "only"),
+  todo: (name: string) => testImpl(name, () => undefined, "todo"),
+  each: withEach((name, fn) => testImpl(name, fn, undefined)),
 });
-const describe = Object.assign((name: string, body: Fn) => describeImpl(name, body, false), {
-  skip: (name: string, body: Fn) => describeImpl(name, body, true),
-  only: (name: string, body: Fn) => describeImpl(name, body, false),
-  each: withEach((name, fn) => describeImpl(name, fn, false)),
+const describe = Object.assign((name: string, body: Fn) => describeImpl(name, body, undefined), {
+  skip: (name: string, body: Fn) => describeImpl(name, body, "skip"),
+  only: (name: string, body: Fn) => describeImpl(name, body, "only"),
+  each: withEach((name, fn) => describeImpl(name, fn, undefined)),
 });
 
 // ---------------------------------------------------------------- expect
@@ -161,47 +188,80 @@ function stringify(value: unknown, depth = 0): string {
   return `{${entries.join(", ")}}`;
 }
 
-function equals(a: unknown, b: unknown, strict: boolean, seen: unknown[] = []): boolean {
+const typeTag = (value: unknown): string => Object.prototype.toString.call(value);
+
+/**
+ * Deep equality as @jest/expect-utils `equals` (with jest's iterable equality for toEqual, and type equality for
+ * toStrictEqual): values of different type tags differ (an Error or a Date is not `{}`), Errors compare by message,
+ * cycles compare by position (`aStack`/`bStack`), own enumerable keys, undefined-valued keys ignored unless strict.
+ */
+function equals(a: unknown, b: unknown, strict: boolean, aStack: unknown[] = [], bStack: unknown[] = []): boolean {
   if (isAsymmetric(b)) return b.matches(a);
   if (isAsymmetric(a)) return a.matches(b);
+  if (strict && typeof a === "object" && typeof b === "object" && a !== null && b !== null) {
+    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  }
+  if (a instanceof Error && b instanceof Error) return a.message === b.message;
   if (Object.is(a, b)) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (seen.includes(a)) return true;
-  seen = [...seen, a];
-  if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-  if (a instanceof RegExp && b instanceof RegExp) return String(a) === String(b);
-  if (a instanceof Error && b instanceof Error) return a.message === b.message && a.name === b.name;
-  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
-    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.constructor !== b.constructor) return false;
+  if (a === null || b === null) return false;
+  const tag = typeTag(a);
+  if (tag !== typeTag(b)) return false;
+  switch (tag) {
+    case "[object Boolean]":
+    case "[object String]":
+    case "[object Number]":
+      // Two primitives that are not Object.is; or two boxed values.
+      return typeof a === "object" && typeof b === "object" && Object.is(a.valueOf(), b.valueOf());
+    case "[object Date]":
+      return +(a as Date) === +(b as Date);
+    case "[object RegExp]":
+      return (a as RegExp).source === (b as RegExp).source && (a as RegExp).flags === (b as RegExp).flags;
+  }
+  if (typeof a !== "object" || typeof b !== "object") return false;
+  // A cycle equals a cycle at the same depth; a cycle never equals a non-cycle.
+  for (let i = aStack.length - 1; i >= 0; i--) {
+    if (aStack[i] === a) return bStack[i] === b;
+    if (bStack[i] === b) return false;
+  }
+  aStack.push(a);
+  bStack.push(b);
+  const result = equalContents(a, b, strict, aStack, bStack);
+  aStack.pop();
+  bStack.pop();
+  return result;
+}
+
+function equalContents(a: object, b: object, strict: boolean, aStack: unknown[], bStack: unknown[]): boolean {
+  if (ArrayBuffer.isView(a) && !(a instanceof DataView)) {
     const x = a as unknown as ArrayLike<unknown>;
     const y = b as unknown as ArrayLike<unknown>;
     if (x.length !== y.length) return false;
     for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
     return true;
   }
-  if (a instanceof ArrayBuffer && b instanceof ArrayBuffer) return equals(new Uint8Array(a), new Uint8Array(b), strict, seen);
-  if (a instanceof Map && b instanceof Map) {
-    if (a.size !== b.size) return false;
-    for (const [k, v] of a) if (!b.has(k) || !equals(v, b.get(k), strict, seen)) return false;
+  if (a instanceof ArrayBuffer) return equals(new Uint8Array(a), new Uint8Array(b as ArrayBuffer), strict, aStack, bStack);
+  if (a instanceof Map) {
+    const m = b as Map<unknown, unknown>;
+    if (a.size !== m.size) return false;
+    for (const [k, v] of a) if (!m.has(k) || !equals(v, m.get(k), strict, aStack, bStack)) return false;
     return true;
   }
-  if (a instanceof Set && b instanceof Set) {
-    if (a.size !== b.size) return false;
-    for (const v of a) if (![...b].some((w) => equals(v, w, strict, seen))) return false;
+  if (a instanceof Set) {
+    const t = b as Set<unknown>;
+    if (a.size !== t.size) return false;
+    for (const v of a) if (!t.has(v) && ![...t].some((w) => equals(v, w, strict, aStack, bStack))) return false;
     return true;
   }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b) && a.length !== b.length) return false;
+  if (Array.isArray(a) && a.length !== (b as unknown[]).length) return false;
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
+  const own = (o: Record<string, unknown>, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
   const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => strict || o[k] !== undefined);
   const ka = keys(ra);
-  const kb = keys(rb);
-  if (ka.length !== kb.length) return false;
+  if (ka.length !== keys(rb).length) return false;
   for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(rb, k) && !(strict === false && rb[k] === undefined && ra[k] === undefined)) return false;
-    if (!equals(ra[k], rb[k], strict, seen)) return false;
+    if (strict && !own(rb, k)) return false;
+    if (!equals(ra[k], rb[k], strict, aStack, bStack)) return false;
   }
   return true;
 }
@@ -282,21 +342,38 @@ function makeMatchers(actual: unknown, negate: boolean, prefix: string): Matcher
         (actual as { length: number }).length === e,
         () => `expected length ${(actual as { length: number }).length} to be ${stringify(e)}`,
       ),
+    // As jest: a path "a.b[0]" or an array of keys; inherited properties and getters count; a last key that exists
+    // with the value undefined counts.
     toHaveProperty: (path, ...value) => {
-      const parts = Array.isArray(path) ? path : String(path).split(".");
+      const parts = Array.isArray(path)
+        ? path.map(String)
+        : String(path)
+            .replace(/\[(\w+)\]/g, ".$1")
+            .split(".")
+            .filter((p) => p !== "");
       let node: unknown = actual;
-      let found = true;
-      for (const part of parts) {
-        if (node !== null && node !== undefined && Object.prototype.hasOwnProperty.call(node, part))
-          node = (node as Record<string, unknown>)[part];
-        else found = false;
+      let found = parts.length > 0;
+      for (const [i, part] of parts.entries()) {
+        if (node === null || node === undefined) {
+          found = false;
+          break;
+        }
+        const next = (node as Record<string, unknown>)[part];
+        if (i === parts.length - 1)
+          found = next !== undefined || (typeof node === "object" || typeof node === "function" ? part in node : false);
+        node = next;
       }
       check(
         found && (value.length === 0 || equals(node, value[0], false)),
-        () => `expected ${stringify(actual)} to have property ${String(path)}`,
+        () => `expected ${stringify(actual)} to have property ${String(path)}${value.length > 0 ? ` equal to ${stringify(value[0])}` : ""}`,
       );
     },
     toThrow: (e) => {
+      // jest: a matcher error whatever the negation; `expect(value).not.toThrow()` would otherwise check nothing.
+      if (typeof actual !== "function")
+        throw new ExpectationError(
+          `${prefix}${negate ? ".not" : ""}.toThrow: the received value must be a function, got ${stringify(actual)}`,
+        );
       let thrown: unknown;
       let didThrow = false;
       try {
@@ -397,46 +474,70 @@ function errorText(error: unknown): string {
   return `thrown: ${stringify(error)}`;
 }
 
-function hasOnly(node: Suite | TestCase): boolean {
-  return "fn" in node ? node.only : node.children.some(hasOnly);
+/** A test or hook declaring a parameter gets jest's `done` callback and ends when it is called (fails on `done(error)`). */
+function invoke(fn: Fn): unknown {
+  if (fn.length === 0) return fn();
+  return new Promise<void>((resolve, reject) => {
+    const done = (reason?: unknown): void => {
+      if (reason) reject(reason instanceof Error ? reason : new Error(`Failed: ${stringify(reason)}`));
+      else resolve();
+    };
+    const returned = fn(done);
+    if (returned !== undefined) reject(new Error("a test or hook takes a done callback and also returns something: use one or the other"));
+  });
+}
+
+/** As jest-circus `_runTest`: skipped under a skipped describe, when marked skip/todo, or unfocused while any test is focused. */
+function isSkipped(test: TestCase, parentSkipped: boolean): boolean {
+  return parentSkipped || test.mode === "skip" || test.mode === "todo" || (hasFocusedTests && test.mode === undefined);
+}
+
+function hasEnabledTest(suite: Suite, parentSkipped: boolean): boolean {
+  const skipped = parentSkipped || suite.mode === "skip";
+  return suite.children.some((c) => ("fn" in c ? !isSkipped(c, skipped) : hasEnabledTest(c, skipped)));
 }
 
 const outcomes: Outcome[] = [];
 let finished = false;
+/** The test (or hook) awaiting now: named in the report when its promise never settles. */
+let running = "";
 
-async function runSuite(suite: Suite, path: string[], eachBefore: Fn[], eachAfter: Fn[]): Promise<void> {
+async function runSuite(suite: Suite, path: string[], eachBefore: Fn[], eachAfter: Fn[], parentSkipped: boolean): Promise<void> {
   const title = suite.name === "" ? path : [...path, suite.name];
+  const skipped = parentSkipped || suite.mode === "skip";
   const befores = [...eachBefore, ...suite.beforeEach];
   const afters = [...suite.afterEach, ...eachAfter];
-  const active = suite.children.some((c) => ("fn" in c ? !c.skip : true));
+  const active = hasEnabledTest(suite, parentSkipped);
   try {
-    if (active) for (const hook of suite.beforeAll) await hook();
+    running = [...title, "(beforeAll)"].join(" › ");
+    if (active) for (const hook of suite.beforeAll) await invoke(hook);
   } catch (error) {
-    outcomes.push({ name: [...title, "(beforeAll)"].join(" › "), status: "failed", error: errorText(error) });
+    outcomes.push({ name: running, status: "failed", error: errorText(error) });
     return;
   }
   for (const child of suite.children) {
     if (!("fn" in child)) {
-      await runSuite(child, title, befores, afters);
+      await runSuite(child, title, befores, afters, skipped);
       continue;
     }
     const name = [...title, child.name].join(" › ");
-    if (child.skip || (anyOnly && !hasOnly(child))) {
+    if (isSkipped(child, skipped)) {
       outcomes.push({ name, status: "skipped" });
       continue;
     }
+    running = name;
     let failure: unknown = undefined;
     let failed = false;
     try {
-      for (const hook of befores) await hook();
-      await child.fn();
+      for (const hook of befores) await invoke(hook);
+      await invoke(child.fn);
     } catch (error) {
       failed = true;
       failure = error;
     }
     for (const hook of afters) {
       try {
-        await hook();
+        await invoke(hook);
       } catch (error) {
         if (!failed) {
           failed = true;
@@ -447,10 +548,18 @@ async function runSuite(suite: Suite, path: string[], eachBefore: Fn[], eachAfte
     outcomes.push(failed ? { name, status: "failed", error: errorText(failure) } : { name, status: "passed" });
   }
   try {
-    if (active) for (const hook of suite.afterAll) await hook();
+    running = [...title, "(afterAll)"].join(" › ");
+    if (active) for (const hook of suite.afterAll) await invoke(hook);
   } catch (error) {
-    outcomes.push({ name: [...title, "(afterAll)"].join(" › "), status: "failed", error: errorText(error) });
+    outcomes.push({ name: running, status: "failed", error: errorText(error) });
   }
+}
+
+async function runAll(): Promise<void> {
+  for (const error of definitionErrors) outcomes.push({ name: "(definition)", status: "failed", error });
+  // jest: "Your test suite must contain at least one test." A suite that checks nothing must not print PASS.
+  if (testCount === 0) outcomes.push({ name: "(suite)", status: "failed", error: "the suite contains no tests" });
+  await runSuite(root, [], [], [], false);
 }
 
 Object.assign(g, {
@@ -464,7 +573,7 @@ Object.assign(g, {
   afterEach: (fn: Fn) => current.afterEach.push(fn),
   // Called by the Node side in a second evaluation, so the suite's module body is metered apart from its tests.
   __xsposRun: () => {
-    runSuite(root, [], [], []).then(
+    runAll().then(
       () => {
         finished = true;
       },
@@ -480,9 +589,9 @@ Object.assign(g, {
   __xsposReport: () => {
     if (!finished)
       outcomes.push({
-        name: "(runner)",
+        name: running === "" ? "(runner)" : running,
         status: "failed",
-        error: "a test awaited a promise that never settled (nothing drives timers in XS)",
+        error: "a test awaited a promise that never settled, or never called done (nothing drives timers in XS)",
       });
     reply(outcomes);
   },

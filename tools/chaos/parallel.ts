@@ -11,29 +11,49 @@
 import { buildSync } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { mergeDays, runDays, type DaysTotals, type PolicyName } from "./days";
 import { runRange, type RangeRequest } from "./range";
 import { mergeTotals, type ChaosTotals } from "./report";
 
 export const WORKERS_DEFAULT = 2;
 /** Below this many seeds a worker costs more to start than it saves. */
 const SEEDS_PER_WORKER_MIN = 50;
+/** A trading day costs about twenty chaos seeds. */
+const DAYS_PER_WORKER_MIN = 4;
 
 export async function runParallel(request: RangeRequest, workers = WORKERS_DEFAULT): Promise<ChaosTotals> {
-  const count = Math.max(1, Math.min(workers, Math.floor(request.seeds / SEEDS_PER_WORKER_MIN)));
-  if (count === 1) return runRange(request);
+  const parts = split(request, workers, SEEDS_PER_WORKER_MIN);
+  if (parts.length === 1) return runRange(request);
+  const code = workerBundle("./worker.ts");
+  return mergeTotals(await Promise.all(parts.map((part) => runWorker<ChaosTotals>(code, part))));
+}
+
+/** Trading days (tools/chaos/days.ts) the same way: contiguous parts, merged in seed order. */
+export async function runDaysParallel(
+  request: RangeRequest,
+  policies: readonly PolicyName[],
+  workers = WORKERS_DEFAULT,
+): Promise<DaysTotals> {
+  const parts = split(request, workers, DAYS_PER_WORKER_MIN);
+  if (parts.length === 1) return runDays(request, policies);
+  const code = workerBundle("./days-worker.ts");
+  return mergeDays(await Promise.all(parts.map((part) => runWorker<DaysTotals>(code, { request: part, policies }))));
+}
+
+function split(request: RangeRequest, workers: number, perWorkerMin: number): RangeRequest[] {
+  const count = Math.max(1, Math.min(workers, Math.floor(request.seeds / perWorkerMin)));
   const parts: RangeRequest[] = [];
   for (let i = 0; i < count; i++) {
     const from = request.from + Math.floor((request.seeds * i) / count);
     const to = request.from + Math.floor((request.seeds * (i + 1)) / count);
     parts.push({ from, seeds: to - from });
   }
-  const code = workerBundle();
-  return mergeTotals(await Promise.all(parts.map((part) => runWorker(code, part))));
+  return parts;
 }
 
-function workerBundle(): string {
+function workerBundle(entry: "./worker.ts" | "./days-worker.ts"): string {
   const result = buildSync({
-    entryPoints: [fileURLToPath(new URL("./worker.ts", import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
     platform: "node",
     format: "cjs",
@@ -44,11 +64,11 @@ function workerBundle(): string {
   return result.outputFiles[0].text;
 }
 
-function runWorker(code: string, part: RangeRequest): Promise<ChaosTotals> {
+function runWorker<T>(code: string, data: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(code, { eval: true, workerData: part });
-    let result: ChaosTotals | undefined;
-    worker.once("message", (message: ChaosTotals) => (result = message));
+    const worker = new Worker(code, { eval: true, workerData: data });
+    let result: T | undefined;
+    worker.once("message", (message: T) => (result = message));
     worker.once("error", reject);
     worker.once("exit", (code) => (result !== undefined ? resolve(result) : reject(new Error(`chaos worker exited with code ${code}`))));
   });

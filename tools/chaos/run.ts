@@ -83,14 +83,7 @@ export function runSeed(seed: number, options: SeedOptions = {}): SeedResult {
     latencyMs,
   );
   const system = new ChaosSystem(parameters, seed, options.hooks);
-  const oracle = new Oracle({
-    tid: TERMINAL.tid,
-    responseTimeoutMs: parameters.responseTimeoutMs,
-    storage: system.storage,
-    ledger: system.ledger,
-    scanner: new SecretScanner(),
-    hasWorkingKeys: () => system.storage.keys.loadWorkingKeys() !== undefined,
-  });
+  const oracle = oracleFor(system);
   system.observer = oracle;
   const driver = new Driver(system, oracle, rng, parameters);
   try {
@@ -107,6 +100,18 @@ export function runSeed(seed: number, options: SeedOptions = {}): SeedResult {
     reversals: oracle.reversals,
     events: oracle.events,
   };
+}
+
+/** The ledger oracle watching one system (chaos seeds and resilience days alike). */
+export function oracleFor(system: ChaosSystem): Oracle {
+  return new Oracle({
+    tid: TERMINAL.tid,
+    responseTimeoutMs: system.parameters.responseTimeoutMs,
+    storage: system.storage,
+    ledger: system.ledger,
+    scanner: new SecretScanner(),
+    hasWorkingKeys: () => system.storage.keys.loadWorkingKeys() !== undefined,
+  });
 }
 
 class Driver {

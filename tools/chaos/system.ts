@@ -17,6 +17,7 @@ import { VirtualClock } from "../../modules/platform/virtual-clock";
 import { resolveParameters, type TerminalParameters as CoreParameters } from "../../modules/terminal/parameters";
 import { Terminal } from "../../modules/terminal/terminal";
 import type { TxnEngine, TxnEvent } from "../../modules/txn/engine";
+import { XSPOS_POLICY, type ReversalPolicy } from "../../modules/txn/reversal-policy";
 import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
 import { HostCore } from "../host/core";
 import { frame, FrameReader } from "../host/decision";
@@ -25,6 +26,7 @@ import { DEFAULT_TERMINALS, registry } from "../host/terminals";
 import { CardDesk } from "../scenario/card-desk";
 import { MemoryLedger } from "../scenario/memory-ledger";
 import { type JournalOperation, TerminalStorage } from "./storage";
+import type { NetworkConditions } from "./network-model";
 import { RecordingLedger } from "./recording-ledger";
 
 export const TERMINAL = DEFAULT_TERMINALS[0];
@@ -47,6 +49,14 @@ export interface PortHooks {
   clock?(clock: Clock, system: ChaosSystem): Clock;
   /** Wraps the handler of the engine's domain events (what the screens and the trace hear). */
   events?(handler: (event: TxnEvent) => void, system: ChaosSystem): (event: TxnEvent) => void;
+  /** Wraps the transport the terminal is given (a capture, `chaos --pcap`). */
+  transport?(transport: Transport, system: ChaosSystem): Transport;
+}
+
+/** What else a world may vary beyond the terminal's parameters. */
+export interface WorldOptions {
+  /** The terminal's reversal policy (modules/txn/reversal-policy.ts); default the shipped one. */
+  readonly reversalPolicy?: ReversalPolicy;
 }
 
 export interface SystemObserver {
@@ -98,12 +108,17 @@ export class ChaosSystem {
 
   /** Who watches the run (the oracle); set before `powerOn`. */
   observer: SystemObserver | undefined;
+  /** Network conditions beyond the faults chaos injects (tools/chaos/network-model.ts); none in plain chaos. */
+  conditions: NetworkConditions | undefined;
+  readonly reversalPolicy: ReversalPolicy;
 
   constructor(
     readonly parameters: TerminalParameters,
     seed: number,
     readonly hooks: PortHooks = {},
+    world: WorldOptions = {},
   ) {
+    this.reversalPolicy = world.reversalPolicy ?? XSPOS_POLICY;
     this.#hostRandom = new SeededRandom(seed ^ 0x5eed);
     this.cards = new CardDesk({
       ifdSerial: "XSPOS001",
@@ -151,6 +166,7 @@ export class ChaosSystem {
       connect: (endpoint, events) => {
         const verdict = this.host.admitConnection();
         if (verdict !== "accept") this.network.failNextConnect(verdict === "refuse" ? "refused" : "handshake");
+        else this.conditions?.beforeConnect(this.network);
         return this.network.connect(endpoint, {
           onConnected: () => live() && events.onConnected(),
           onData: (bytes) => live() && events.onData(bytes),
@@ -165,7 +181,7 @@ export class ChaosSystem {
     const p = this.parameters;
     this.terminal = new Terminal({
       clock: this.hooks.clock?.(baseClock, this) ?? baseClock,
-      transport,
+      transport: this.hooks.transport?.(transport, this) ?? transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
       flash: this.storage.flash,
       random: this.storage.options.random,
@@ -173,6 +189,7 @@ export class ChaosSystem {
       dataKey: this.storage.dataKey,
       identity: this.storage.options.identity,
       parameters: p,
+      reversalPolicy: this.reversalPolicy,
       wallClock: this.storage.wall,
       wrapJournal: (inner) => {
         const watched = this.storage.watch(inner);
@@ -263,9 +280,10 @@ export class ChaosSystem {
         open = false;
         return connection.close();
       }
-      if (delivery.delayMs === 0) for (let i = 0; i < delivery.copies; i++) connection.write(framed);
+      const delayMs = delivery.delayMs + (this.conditions?.answerDelayMs() ?? 0);
+      if (delayMs === 0) for (let i = 0; i < delivery.copies; i++) connection.write(framed);
       else
-        this.clock.schedule(delivery.delayMs, () => {
+        this.clock.schedule(delayMs, () => {
           if (open) for (let i = 0; i < delivery.copies; i++) connection.write(framed);
         });
     };

@@ -47,7 +47,11 @@ export interface HostCoreOptions {
   readonly faults?: FaultSchedule;
   /** Card catalogue the host plays issuer for; defaults to the shared test cards. */
   readonly cards?: readonly HostCard[];
-  /** Told of every message the host failed to handle (a bug or a ledger failure); the message was answered 96 or its connection closed. */
+  /**
+   * Told of every message the host failed to handle (a bug or a ledger failure); the message was answered 96
+   * or its connection closed, the ledger rolled back. Without it the error propagates after the rollback: the
+   * scenario and chaos runners want a host bug loud, the network host (app.ts) logs it and keeps serving.
+   */
   readonly onInternalError?: (report: InternalErrorReport) => void;
 }
 
@@ -167,19 +171,23 @@ export class HostCore implements HostHandler {
     try {
       outcome = this.#processOrFormatError(request, message, context, fault?.kind === "decline" ? fault.code! : undefined);
     } catch (error) {
+      if (this.#onInternalError === undefined) throw error;
       outcome = this.#internalError(message, error, context.nowMs);
     }
     const responseMti = mti.slice(0, 2) + String(Number(mti[2]) + 1) + mti[3];
     const fields = outcome.fields;
     if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
     if (fault?.kind === "wrongMerchant" && fields[42] !== undefined) fields[42] = otherMerchant(fields[42]);
-    if (outcome.keys !== undefined) fields[64] = "0000000000000000";
+    // stripMac answers without F64 at all (the bitmap says so): an approval the terminal must never accept.
+    const macKeys = fault?.kind === "stripMac" ? undefined : outcome.keys;
+    if (macKeys !== undefined) fields[64] = "0000000000000000";
     let response: Uint8Array;
     try {
       response = this.#codec.encode({ tpdu: responseTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
-      if (outcome.keys !== undefined) this.#codec.writeMac(response, cupEcbMac(outcome.keys.mak, this.#codec.macInput(response)));
+      if (macKeys !== undefined) this.#codec.writeMac(response, cupEcbMac(macKeys.mak, this.#codec.macInput(response)));
     } catch (error) {
       // No answer can be built (an echoed field the response cannot carry): close this connection only.
+      if (this.#onInternalError === undefined) throw error;
       this.#report(message, error);
       return decision(mti, undefined, { kind: "close" }, fault, outcome.processed);
     }

@@ -20,6 +20,7 @@ export const FAULT_KINDS = Object.freeze([
   "tlsHandshakeFail",
   // Extensions of the contract's kinds:
   "wrongMerchant",
+  "stripMac",
 ] as const);
 
 export type FaultKind = (typeof FAULT_KINDS)[number];

@@ -60,6 +60,11 @@ export class TestTerminal {
     return bytes;
   }
 
+  /** Rewrites F64 of encoded bytes under the current MAK (the fuzzer makes mutated requests pass the MAC check). */
+  remac(bytes: Uint8Array): void {
+    this.#codec.writeMac(bytes, cupEcbMac(this.#mak!, this.#codec.macInput(bytes)));
+  }
+
   decode(bytes: Uint8Array): IsoMessage {
     return this.#codec.decode(bytes);
   }

@@ -32,6 +32,8 @@ import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-
 import { FlashRegion } from "../../modules/txn/flash-region";
 import type { ReversalPolicy } from "../../modules/txn/reversal-policy";
 import { HostCore } from "../host/core";
+import { capturingTransport } from "../pcap/capture-transport";
+import type { TcpCapture } from "../pcap/pcap";
 import { frame, FrameReader } from "../host/decision";
 import type { Ledger } from "../host/ledger";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
@@ -64,6 +66,8 @@ export interface RunOptions {
   readonly ciphers?: CipherProvider;
   /** How reversal episodes spend their attempts; default the shipped policy. */
   readonly reversalPolicy?: ReversalPolicy;
+  /** Records the terminal's connections as TCP streams, timestamped with the virtual clock (`--pcap`). */
+  readonly capture?: TcpCapture;
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -182,9 +186,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     if (!flash.powered) flash.powerCycle();
     power.on = true;
     cutByFlash = false;
+    const transport = power.gatedTransport();
     const booting = new Terminal({
       clock: power.gatedClock(),
-      transport: power.gatedTransport(),
+      transport: options.capture ? capturingTransport(transport, options.capture, () => SIMULATION_EPOCH_MS + clock.nowMs()) : transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
       flash,
       random,

@@ -19,6 +19,8 @@ import { TEST_CARDS } from "../../modules/card/test-cards";
 import { NodeRandom } from "../../hosts/sim/node-platform";
 import { MessageLog } from "./message-log";
 import { SimNetwork } from "./network";
+import { capturingTransport } from "../pcap/capture-transport";
+import type { TcpCapture } from "../pcap/pcap";
 import { PowerFlash } from "./power-flash";
 import { SimTerminal, type TerminalEvent, type TerminalParameters } from "./terminal";
 
@@ -34,6 +36,8 @@ export interface SimOptions {
   /** Host delay faults are divided by this (headless --time-scale). */
   readonly timeScale?: number;
   readonly onEvent?: (event: StampedEvent) => void;
+  /** Records the terminal's connections (`--pcap`), seen from the terminal, stamped with the terminal's clock from now. */
+  readonly capture?: TcpCapture;
 }
 
 export type StampedEvent = { readonly t: number } & TerminalEvent;
@@ -45,6 +49,8 @@ export interface Sim {
   readonly messages: MessageLog;
   readonly events: readonly StampedEvent[];
   readonly terminalId: string;
+  /** The capture being recorded (`--pcap`), if any. */
+  readonly capture: TcpCapture | undefined;
   addFault(spec: unknown): void;
   /** Tells the page something changed outside the terminal (network switch, faults cleared). */
   notify(): void;
@@ -95,9 +101,11 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   const keys: KeyStore = options.persistent ? new FileKeyStore({ path: path.join(varDir, "keys.json") }) : new MemoryKeyStore();
   if (keys.loadMasterKey() === undefined) keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
   const random = new NodeRandom();
+  const startedMs = Date.now() - options.clock.nowMs();
+  const capture = options.capture;
   const terminal = new SimTerminal({
     clock: options.clock,
-    transport: network,
+    transport: capture === undefined ? network : capturingTransport(network, capture, () => startedMs + options.clock.nowMs()),
     endpoint: {
       host: host.address.host,
       port: host.address.port,
@@ -128,6 +136,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     messages,
     events,
     terminalId: TERMINAL.tid,
+    capture,
     addFault(spec) {
       const fault = parseFault(spec);
       const scale = options.timeScale ?? 1;

@@ -15,11 +15,14 @@ import { reconcileEvent } from "../scenario/reconcile";
 import { ScenarioStepError } from "../scenario/runner";
 import type { Scenario, Step } from "../scenario/scenario-file";
 import { startSim, type Sim, type StampedEvent } from "./app";
+import type { TcpCapture } from "../pcap/pcap";
 
 export interface HeadlessOptions {
   readonly varDir: string;
   readonly timeScale: number;
   readonly onEvent: (event: StampedEvent) => void;
+  /** Records the terminal's connections (`--pcap`). */
+  readonly capture?: TcpCapture;
 }
 
 export interface HeadlessRun {
@@ -64,6 +67,7 @@ export async function runHeadless(scenario: Scenario, options: HeadlessOptions):
     clock: new ScaledClock(options.timeScale),
     parameters: scenario.terminal,
     timeScale: options.timeScale,
+    capture: options.capture,
     onEvent: (event) => {
       events.push(event);
       options.onEvent(event);

@@ -87,6 +87,12 @@ export async function startWebServer(sim: Sim, port: number): Promise<WebServer>
         });
       return;
     }
+    // The capture so far (`sim --pcap FILE`), for Wireshark with tools/wireshark/cup8583.lua.
+    if (request.method === "GET" && url.pathname === "/capture.pcap" && sim.capture !== undefined) {
+      response.writeHead(200, { "content-type": "application/vnd.tcpdump.pcap", "cache-control": "no-store" });
+      response.end(sim.capture.bytes());
+      return;
+    }
     if (url.pathname === "/favicon.ico") return void response.writeHead(204).end();
     const file = STATIC[url.pathname];
     if (request.method === "GET" && file !== undefined) {

@@ -27,11 +27,15 @@ function summarize(results: readonly SuiteResult[]): { passed: number; failed: n
     const rel = path.relative(REPO_ROOT, result.file);
     const suitePassed = result.outcomes.filter((o) => o.status === "passed").length;
     const suiteFailed = result.outcomes.filter((o) => o.status === "failed").length + (result.loadError ? 1 : 0);
+    // Skipped tests are printed, never silent: lint forbids committing .only/.skip, and a suite of skips checks nothing.
+    const suiteSkipped = result.outcomes.filter((o) => o.status === "skipped").length;
     passed += suitePassed;
     failed += suiteFailed;
     // xsnap reserves its chunk memory up front, so its `allocate` figure does not move: heap slots are the memory figure.
     const meter = result.runMeter ? ` compute=${result.runMeter.compute} heapSlots=${result.runMeter.currentHeapCount}` : "";
-    console.log(`${suiteFailed === 0 ? "PASS" : "FAIL"} xs ${rel} (${suitePassed} passed, ${suiteFailed} failed)${meter}`);
+    console.log(
+      `${suiteFailed === 0 ? "PASS" : "FAIL"} xs ${rel} (${suitePassed} passed, ${suiteFailed} failed${suiteSkipped > 0 ? `, ${suiteSkipped} skipped` : ""})${meter}`,
+    );
     if (result.loadError) console.log(`  ✗ suite did not load in XS: ${result.loadError}`);
     for (const outcome of result.outcomes) {
       if (outcome.status === "failed") console.log(`  ✗ ${outcome.name}\n    ${(outcome.error ?? "").split("\n").join("\n    ")}`);

@@ -4,6 +4,7 @@
  * REVERSAL and SETTLE records, markers, attempts, approvals, the sealed PAN
  * and the terminal state record — and the bytes of one partition are pinned.
  */
+import { crc32 } from "../../../modules/base/crc32";
 import { fromHex, toHex } from "../../../modules/base/hex";
 import { NorFlash } from "../../../modules/emulators/nor-flash";
 import { JournalFormatError, JournalInputError } from "../../../modules/journal/errors";
@@ -156,5 +157,46 @@ describe("REVERSAL F55 up to 86 bytes, never cut", () => {
     encodeReversal({ target: 9, reason: "98", attemptsBase: 0 }, s);
     s[PAYLOAD_OFFSET + 13] = 87;
     expect(() => decodeReversal(s)).toThrow(JournalFormatError);
+  });
+});
+
+describe("two copies of one seq must agree", () => {
+  test("a CRC-good copy with another payload is alarmed as damaged, never merged silently", () => {
+    const image = golden.slice(0, journalBytes);
+    const { headers, records } = readJournalImage(image, GOLDEN_BLOCK_BYTES);
+    const original = records.find((r) => r.seq === 1)!;
+    // A blank slot of a valid sector receives a forged copy of seq 1: same record, amount changed, CRC mended.
+    const slotsPerSector = GOLDEN_BLOCK_BYTES / 128;
+    const blankSlot = (sector: number): number => {
+      for (let slot = 1; slot < slotsPerSector; slot++) if (image[sector * GOLDEN_BLOCK_BYTES + slot * 128] === 0xff) return slot;
+      return -1;
+    };
+    const target = headers.find((h) => blankSlot(h.sector) > 0)!;
+    const slot = blankSlot(target.sector);
+    const from = original.sector * GOLDEN_BLOCK_BYTES + original.slot * 128;
+    const to = target.sector * GOLDEN_BLOCK_BYTES + slot * 128;
+    image.copyWithin(to, from, from + 128);
+    image[to + 2] = target.sector;
+    image[to + 3] = slot;
+    image[to + PAYLOAD_OFFSET + 11] ^= 0x01;
+    const crc = crc32(image, to, to + 0x6c);
+    for (let i = 0; i < 4; i++) image[to + 0x6c + i] = (crc >>> (8 * i)) & 0xff;
+    const flash = new NorFlash({ sectorCount: GOLDEN_JOURNAL_SECTORS, blockSize: GOLDEN_BLOCK_BYTES, seed: 1, image });
+    const journal = Journal.open({ flash, cipher, random: new SeededRandom(1), identity: TEST_IDENTITY });
+    expect(journal.alarms).toContainEqual(expect.objectContaining({ kind: "damaged", seq: 1 }));
+  });
+});
+
+describe("the seq space", () => {
+  test("a record at seq FFFFFFFF stops recovery with a typed error instead of wrapping seq (and the PAN nonce)", () => {
+    const image = golden.slice(0, journalBytes);
+    const { records } = readJournalImage(image, GOLDEN_BLOCK_BYTES);
+    const settle = records.find((r) => r.kind === "settle")!;
+    const at = settle.sector * GOLDEN_BLOCK_BYTES + settle.slot * 128;
+    image.fill(0xff, at + 4, at + 8);
+    const crc = crc32(image, at, at + 0x6c);
+    for (let i = 0; i < 4; i++) image[at + 0x6c + i] = (crc >>> (8 * i)) & 0xff;
+    const flash = new NorFlash({ sectorCount: GOLDEN_JOURNAL_SECTORS, blockSize: GOLDEN_BLOCK_BYTES, seed: 1, image });
+    expect(() => Journal.open({ flash, cipher, random: new SeededRandom(1), identity: TEST_IDENTITY })).toThrow(JournalFormatError);
   });
 });

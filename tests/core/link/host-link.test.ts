@@ -1,6 +1,8 @@
 import { fromAscii, toAscii } from "../../../modules/base/hex";
 import { EmulatedNetwork, type ServerConnection } from "../../../modules/emulators/network";
 import { HostLink, type CorrelationKey, type DiscardReason, type ExchangeOutcome } from "../../../modules/link/host-link";
+import type { Clock, TimerHandle } from "../../../modules/platform/clock";
+import type { ConnectionEvents, Transport } from "../../../modules/platform/transport";
 import { VirtualClock } from "../../../modules/platform/virtual-clock";
 
 // Test messages are ASCII "MTI|STAN|TID|payload": the link only needs the key.
@@ -149,6 +151,37 @@ describe("EmulatedNetwork", () => {
     clock.advance(60_000);
     expect(connected).toBe(false);
   });
+
+  test("refusing: every attempt is refused after one round trip, even while down, until cleared; a queued fault goes first", () => {
+    const clock = new VirtualClock();
+    const network = new EmulatedNetwork({ clock, latencyMs: 10, accept: () => ({ onData() {}, onClosed() {} }) });
+    const outcomes: string[] = [];
+    const attempt = () =>
+      network.connect(
+        { host: "h", port: 1 },
+        {
+          onConnected: () => outcomes.push(`connected@${clock.nowMs()}`),
+          onData() {},
+          onClosed: (f) => outcomes.push(`${f}@${clock.nowMs()}`),
+        },
+      );
+    network.setDown(true);
+    network.setRefusing("refused");
+    attempt();
+    clock.advance(20);
+    expect(outcomes).toEqual(["refused@20"]);
+    network.failNextConnect("handshake");
+    network.setDown(false);
+    attempt(); // the queued fault: a handshake failure after the handshake's round trips
+    attempt(); // refusing again
+    clock.advance(100);
+    expect(outcomes).toEqual(["refused@20", "refused@40", "handshake@60"]);
+    network.setRefusing(undefined);
+    attempt();
+    clock.advance(100);
+    expect(outcomes[3]).toBe("connected@160");
+    expect(network.openConnections).toBe(1);
+  });
 });
 
 describe("HostLink", () => {
@@ -282,5 +315,116 @@ describe("HostLink", () => {
     t.clock.advance(100);
     expect(t.outcomes.map((o) => o.kind)).toEqual(["notSent", "response"]);
     expect(t.script.received).toHaveLength(1);
+  });
+});
+
+/**
+ * A clock the test moves by hand without firing timers, and a transport whose bytes the test delivers: on a
+ * device, data and a timer due in the same millisecond may come in either order (VirtualClock always fires the
+ * timer first), so the link must decide on the clock, not on which callback ran first.
+ */
+class HandClock implements Clock {
+  #nowMs = 0;
+  #nextId = 1;
+  readonly #timers = new Map<number, { dueMs: number; callback: () => void }>();
+  nowMs(): number {
+    return this.#nowMs;
+  }
+  schedule(delayMs: number, callback: () => void): TimerHandle {
+    const id = this.#nextId++;
+    this.#timers.set(id, { dueMs: this.#nowMs + delayMs, callback });
+    return { id };
+  }
+  cancel(handle: TimerHandle): void {
+    this.#timers.delete(handle.id);
+  }
+  /** Sets the time; fires nothing. */
+  setMs(ms: number): void {
+    expect(ms).toBeGreaterThanOrEqual(this.#nowMs);
+    this.#nowMs = ms;
+  }
+  /** Fires every timer due by now, earliest first; returns how many fired. */
+  fireDue(): number {
+    let fired = 0;
+    for (;;) {
+      const due = [...this.#timers].filter(([, t]) => t.dueMs <= this.#nowMs).sort((a, b) => a[1].dueMs - b[1].dueMs || a[0] - b[0]);
+      if (due.length === 0) return fired;
+      this.#timers.delete(due[0][0]);
+      due[0][1].callback();
+      fired++;
+    }
+  }
+}
+
+function handSetup() {
+  const clock = new HandClock();
+  const written: Uint8Array[] = [];
+  let events: ConnectionEvents | undefined;
+  const transport: Transport = {
+    connect: (_endpoint, connectionEvents) => {
+      events = connectionEvents;
+      return { write: (bytes) => written.push(bytes.slice()), close: () => undefined };
+    },
+  };
+  const discards: DiscardReason[] = [];
+  const link = new HostLink({
+    transport,
+    clock,
+    endpoint: { host: "host", port: 5000 },
+    readKey,
+    connectTimeoutMs: 1000,
+    responseTimeoutMs: 1000,
+    onDiscard: (reason) => discards.push(reason),
+  });
+  const outcomes: ExchangeOutcome[] = [];
+  const deadlines: number[] = [];
+  link.exchange(
+    {
+      message: message("0200", "000001"),
+      expect: { mti: "0210", stan: "000001", tid: "10000159" },
+      onWritten: (_atMs, deadlineMs) => deadlines.push(deadlineMs),
+    },
+    (outcome) => outcomes.push(outcome),
+  );
+  const connectedEvents = (): ConnectionEvents => {
+    expect(events).toBeDefined();
+    return events!;
+  };
+  return { clock, written, link, outcomes, deadlines, discards, events: connectedEvents };
+}
+
+describe("HostLink deadline, with data before a timer due in the same millisecond", () => {
+  test.each([
+    [1399, "response"],
+    [1400, "noResponse"],
+  ])("connected and written at 400 ms (deadline 1400): an answer at %d ms, before any due timer fires → %s", (atMs, kind) => {
+    const t = handSetup();
+    t.clock.setMs(400); // a slow connect: the exchange started at 0, its last byte is written at 400
+    t.events().onConnected();
+    expect(t.written).toHaveLength(1);
+    expect(t.deadlines).toEqual([1400]);
+    t.clock.setMs(atMs);
+    t.events().onData(frame(message("0210", "000001", "10000159", "00")));
+    expect(t.outcomes.map((o) => o.kind)).toEqual([kind]);
+    expect(t.discards).toEqual(kind === "response" ? [] : ["late"]);
+    expect(t.link.busy).toBe(false);
+    // The deadline timer, due or not, finds nothing left to end.
+    t.clock.setMs(5000);
+    t.clock.fireDue();
+    expect(t.outcomes).toHaveLength(1);
+  });
+
+  test("the remaining time counts from the write, not from the exchange's start", () => {
+    const t = handSetup();
+    t.clock.setMs(400);
+    expect(t.link.remainingMs()).toBeUndefined();
+    t.events().onConnected();
+    expect(t.link.remainingMs()).toBe(1000);
+    t.clock.setMs(1399);
+    expect(t.clock.fireDue()).toBe(0);
+    expect(t.link.remainingMs()).toBe(1);
+    t.clock.setMs(1400);
+    expect(t.clock.fireDue()).toBe(1);
+    expect(t.outcomes).toEqual([{ kind: "noResponse", failure: "timeout", detail: expect.any(String) }]);
   });
 });

@@ -117,6 +117,48 @@ describe("TxnEngine", () => {
     expect(pick(reversal, "journal").map((e) => e.state)).toEqual(["armed", "reversalDue", "reversed"]);
   });
 
+  test.each([
+    ["sale", "0200", "0210", sale()],
+    ["refund", "0220", "0230", { op: "refund", amount: 800, card: "unionpay-msr" }],
+  ])("a %s approval without F64 (host fault stripMac) is never accepted: discarded, reversed with A0", (op, mti, answerMti, step) => {
+    const events = run([{ op: "hostFault", fault: { kind: "stripMac", mti } }, step]);
+    expect(pick(events, "recv")).toContainEqual({
+      ev: "recv",
+      mti: answerMti,
+      stan: "000002",
+      f39: "00",
+      discarded: true,
+      reason: "badMac",
+    });
+    expect(pick(events, "send")).toContainEqual({ ev: "send", mti: "0400", stan: "000002", f39: "A0" });
+    expect(pick(events, "journal").map((e) => e.state)).toEqual(["armed", "reversalDue", "reversed"]);
+    expect(pick(events, "result")).toContainEqual(expect.objectContaining({ op, stan: "000002", outcome: "failed", reversed: true }));
+    expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true, host: { count: 0 } });
+  });
+
+  test("a decline without F64 is acted on (no money moves): a plain recv, the record closes", () => {
+    const events = run([
+      { op: "hostFault", fault: { kind: "stripMac", mti: "0200" } },
+      { op: "sale", amount: 1234, card: "visa-msr", pin: "9999" },
+    ]);
+    expect(pick(events, "recv")).toContainEqual({ ev: "recv", mti: "0210", stan: "000002", f39: "55" });
+    expect(pick(events, "journal").map((e) => e.state)).toEqual(["armed", "completed"]);
+  });
+
+  test("a reversal's final 0410 without F64 (here 25, original unknown) is discarded and the reversal retried", () => {
+    const events = run([
+      { op: "hostFault", fault: { kind: "closeBeforeRead", mti: "0200" } },
+      { op: "hostFault", fault: { kind: "stripMac", mti: "0400" } },
+      sale(),
+    ]);
+    expect(pick(events, "recv").filter((e) => e.mti === "0410")).toEqual([
+      { ev: "recv", mti: "0410", stan: "000002", f39: "25", discarded: true, reason: "badMac" },
+      { ev: "recv", mti: "0410", stan: "000002", f39: "25" },
+    ]);
+    expect(pick(events, "send").filter((e) => e.mti === "0400")).toHaveLength(2);
+    expect(pick(events, "journal").map((e) => e.state)).toEqual(["armed", "reversalDue", "reversed"]);
+  });
+
   test("a refused connection arms nothing", () => {
     const events = run([{ op: "drain" }, { op: "hostFault", fault: { kind: "refuseConnection" } }, sale()]);
     expect(pick(events, "journal")).toEqual([]);

@@ -181,8 +181,8 @@ describe("connection floods", () => {
         );
       }
       await Promise.all(opened);
-      // Let the host accept the whole backlog before the genuine terminal comes.
-      for (let i = 0; i < 50 && app.server.connections < 4096; i++) await sleep(20);
+      // Let the host accept the whole backlog before the genuine terminal comes (bounded: a loaded CI machine is slow).
+      for (let i = 0; i < 600 && app.server.connections < 4096; i++) await sleep(50);
       expect(app.server.connections).toBe(4096);
       const terminal = new TestTerminal(DEFAULT_TERMINALS[0]);
       const signedOn = (async () => {
@@ -200,6 +200,35 @@ describe("connection floods", () => {
       await app.close();
     }
   }, 60_000);
+});
+
+describe("the connection cap sheds the unproven first, then the idle", () => {
+  test("a terminal that has sent frames survives a flood of silent connections at a small cap", async () => {
+    const app = await start({ limits: { connectionsMax: 4 } });
+    const sockets: net.Socket[] = [];
+    try {
+      const terminal = new TestTerminal(DEFAULT_TERMINALS[0]);
+      const link = await connectLink({ port: app.address.port, ca });
+      terminal.acceptSignOn((await link.exchange(terminal.signOn(nextStan())))!);
+      const closes: Promise<void>[] = [];
+      for (let i = 0; i < 6; i++) {
+        const { socket, closed } = await rawConnection(app.address.port);
+        sockets.push(socket);
+        closes.push(closed);
+        for (let j = 0; j < 100 && app.server.connections < Math.min(4, i + 2); j++) await sleep(10);
+      }
+      // Six silent connections at a cap of four with one proven terminal: the three oldest silent ones went.
+      await within(Promise.all(closes.slice(0, 3)), CLOSE_WITHIN_MS, "oldest silent connections shed");
+      expect(app.server.connections).toBe(4);
+      expect(link.isClosed).toBe(false);
+      const sale = (await link.exchange(terminal.sale({ ...UNIONPAY, stan: nextStan() })))!;
+      expect(terminal.decode(sale).fields[39]).toBe("00");
+      link.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await app.close();
+    }
+  });
 });
 
 describe("mutual TLS", () => {

@@ -271,6 +271,7 @@ describe("faults", () => {
     "duplicateResponse",
     "wrongStan",
     "wrongMerchant",
+    "stripMac",
   ];
 
   test.each(processedKinds)("%s drops or spoils the answer but the host approved: the sale is booked", (kind) => {
@@ -290,12 +291,17 @@ describe("faults", () => {
       duplicateResponse: { kind: "respond", delayMs: 0, copies: 2 },
       wrongStan: { kind: "respond", delayMs: 0, copies: 1 },
       wrongMerchant: { kind: "respond", delayMs: 0, copies: 1 },
+      stripMac: { kind: "respond", delayMs: 0, copies: 1 },
     };
     expect(decision.delivery).toEqual(expected[kind]);
     if (kind === "badMac") expect(terminal.macValid(decision.response!)).toBe(false);
     if (kind === "wrongStan") {
       expect(answer(terminal, decision)[11]).toBe("000003");
       expect(terminal.macValid(decision.response!)).toBe(true);
+    }
+    if (kind === "stripMac") {
+      expect(answer(terminal, decision)[64]).toBeUndefined();
+      expect(answer(terminal, decision)[39]).toBe("00");
     }
     if (kind === "wrongMerchant") {
       expect(answer(terminal, decision)).toMatchObject({ 11: "000002", 39: "00", 42: "898100012340002" });
@@ -350,7 +356,7 @@ describe("faults", () => {
   });
 
   test("fault specs are validated", () => {
-    expect(FAULT_KINDS).toHaveLength(12);
+    expect(FAULT_KINDS).toHaveLength(13);
     expect(parseFault({ kind: "delay", ms: 5, count: 3, mti: "0200" })).toEqual({ kind: "delay", ms: 5, count: 3, mti: "0200" });
     for (const bad of [
       null,

@@ -211,3 +211,15 @@ describe("balance inquiry", () => {
     expect(fields[54]).toBeUndefined();
   });
 });
+
+describe("embedded without onInternalError (scenario and chaos runners)", () => {
+  test("a host bug propagates, after the rollback", () => {
+    const ledger = new FailingLedger(":memory:");
+    const core = new HostCore({ ledger, terminals: registry(DEFAULT_TERMINALS), random: new SeededRandom(13) });
+    const terminal = new TestTerminal(DEFAULT_TERMINALS[0]);
+    signOn(core, terminal);
+    ledger.failSaveSession = true;
+    expect(() => handle(core, terminal.settlement(nextStan(), { debit: 1, debits: 1 }))).toThrow("disk I/O error");
+    expect(ledger.view(TID).unresolved).toEqual([]);
+  });
+});

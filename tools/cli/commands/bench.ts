@@ -1,6 +1,8 @@
 /**
  * `xspos bench [PART|all]`: each part is a file in tools/bench/<part>.ts that
- * exports `benchmark`. Figures are printed as text and, last, one JSON line.
+ * exports `benchmark`. Figures are printed as text and, last, one JSON line:
+ * every part's figures by name, or with `--json` and one part, that part's
+ * figures alone (`bench resilience --json` ends with `{"policies":…}`).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,7 +28,11 @@ function parts(): string[] {
 
 export const command: Command = {
   summary: "measure codec, crypto, journal and host performance (XS meter figures included)",
-  usage: ["tools/xspos bench [PART|all] [PART OPTIONS]", `parts: ${parts().join(", ") || "(none yet)"}`],
+  usage: [
+    "tools/xspos bench [PART|all] [PART OPTIONS] [--json]",
+    `parts: ${parts().join(", ") || "(none yet)"}`,
+    "--json   with one part: the last line is that part's figures alone (the part reads the flag too)",
+  ],
   async run(args) {
     const [which = "all", ...rest] = args;
     const available = parts();
@@ -39,7 +45,8 @@ export const command: Command = {
       console.log(`== bench ${part}: ${module.benchmark.summary}`);
       figures[part] = await module.benchmark.run(rest);
     }
-    console.log(JSON.stringify(figures));
+    const alone = selected.length === 1 && rest.includes("--json");
+    console.log(JSON.stringify(alone ? figures[selected[0]] : figures));
     return 0;
   },
 };

@@ -2,13 +2,18 @@
  * `xspos chaos --seeds N [--from S] [--json] [--trace]` (shared/contracts.md):
  * whole-system deterministic simulation, one seed at a time, checked by the
  * ledger oracle (docs/chaos.md). Seeds run on two worker threads; `--trace`
- * runs in this thread and prints every event of every seed.
+ * runs in this thread and prints every event of every seed. `--pcap FILE` with
+ * `--seeds 1` writes that seed's connections as a capture (virtual time).
  */
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
 import { runParallel, WORKERS_DEFAULT } from "../../chaos/parallel";
 import { runRange } from "../../chaos/range";
 import { describeViolation, type ChaosTotals } from "../../chaos/report";
 import { runSeed } from "../../chaos/run";
+import { capturingTransport } from "../../pcap/capture-transport";
+import { TcpCapture } from "../../pcap/pcap";
+import { SIMULATION_EPOCH_MS } from "../../../modules/emulators/virtual-wall-clock";
+import { writeCapture } from "./scenario";
 
 const SEEDS_MAX = 10_000_000;
 /** --trace prints every event: for replaying a handful of seeds, not a soak. */
@@ -22,6 +27,7 @@ export const command: Command = {
     "--json       last line: {seeds, violations, faults, transactions, reversals, seedsPerSecond, invariants}",
     "--trace      print every event of every seed (JSON lines, each with its seed)",
     `--workers W  worker threads (default ${WORKERS_DEFAULT}; 1 runs in this thread)`,
+    "--pcap FILE  with --seeds 1: write the seed's connections as a pcap (virtual time; tools/wireshark/cup8583.lua)",
   ],
   async run(args) {
     const { values, positionals } = parseOptions(
@@ -32,6 +38,7 @@ export const command: Command = {
         json: { type: "boolean" },
         trace: { type: "boolean" },
         workers: { type: "string" },
+        pcap: { type: "string" },
       },
       false,
     );
@@ -42,6 +49,15 @@ export const command: Command = {
     const workers = integerOption(values.workers, "workers", WORKERS_DEFAULT, 1, 16);
     if (values.trace === true && seeds > TRACE_SEEDS_MAX)
       throw new UsageError(`--trace prints every event: at most ${TRACE_SEEDS_MAX} seeds`);
+    if (values.pcap !== undefined && seeds !== 1) throw new UsageError("--pcap records one seed: use it with --from S --seeds 1");
+    if (values.pcap !== undefined) {
+      // The seed runs again on its own with the capture; its verdict below comes from the same deterministic run.
+      const capture = new TcpCapture();
+      runSeed(from, {
+        hooks: { transport: (inner, system) => capturingTransport(inner, capture, () => SIMULATION_EPOCH_MS + system.clock.nowMs()) },
+      });
+      writeCapture(values.pcap, capture);
+    }
     const startedMs = performance.now();
     let totals: ChaosTotals;
     if (values.trace === true) {

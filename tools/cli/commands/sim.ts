@@ -4,6 +4,7 @@
  * and a web page on 127.0.0.1 that looks and behaves like the terminal.
  *   tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] ...
  *   tools/xspos sim --headless --script FILE.json [--time-scale N]
+ * `--pcap FILE` records the terminal's connections (written when the run ends).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -15,6 +16,8 @@ import { parseScenario, ScenarioFileError } from "../../scenario/scenario-file";
 import { startSim } from "../../sim/app";
 import { HeadlessStepError, runHeadless } from "../../sim/headless";
 import { startWebServer } from "../../sim/web-server";
+import { TcpCapture } from "../../pcap/pcap";
+import { writeCapture } from "./scenario";
 import { runNativeHeadless } from "../../lin/headless";
 import { NATIVE_TERMINAL } from "../../lin/native-terminal";
 
@@ -31,6 +34,7 @@ const OPTIONS = {
   script: { type: "string" },
   "time-scale": { type: "string" },
   "no-power-on": { type: "boolean" },
+  pcap: { type: "string" },
   terminal: { type: "string" },
 } as const;
 
@@ -52,14 +56,24 @@ function readScenario(file: string) {
   }
 }
 
-async function headless(script: string | undefined, varDir: string | undefined, timeScale: number, native: boolean): Promise<number> {
+async function headless(
+  script: string | undefined,
+  varDir: string | undefined,
+  timeScale: number,
+  pcap: string | undefined,
+  native: boolean,
+): Promise<number> {
   if (script === undefined) throw new UsageError("--headless needs --script FILE.json");
   const scenario = readScenario(script);
   if (native && !fs.existsSync(NATIVE_TERMINAL)) throw new UsageError(`no native terminal at ${NATIVE_TERMINAL}: run make native-terminal`);
+  if (native && pcap !== undefined)
+    throw new UsageError("--pcap records the Node terminal's connections; with --terminal native, capture on loopback");
+  const capture = pcap === undefined ? undefined : new TcpCapture();
   const dir = varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "xspos-sim-"));
   try {
     const options = { varDir: dir, timeScale, onEvent: (event: object) => process.stdout.write(`${JSON.stringify(event)}\n`) };
-    const run = native ? await runNativeHeadless(scenario, options) : await runHeadless(scenario, options);
+    const run = native ? await runNativeHeadless(scenario, options) : await runHeadless(scenario, { ...options, capture });
+    if (capture !== undefined) writeCapture(pcap!, capture);
     for (const failure of run.failures) process.stderr.write(`xspos: expectation failed: ${failure}\n`);
     return run.failures.length === 0 ? 0 : 1;
   } catch (error) {
@@ -75,7 +89,8 @@ export const command: Command = {
   usage: [
     "tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] [--connect-timeout-ms MS]",
     "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on]",
-    "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR] [--terminal node|native]",
+    "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR] [--terminal node|native] [--pcap FILE]",
+    "--pcap FILE  record the terminal's connections as a pcap (page: written at exit, and served at /capture.pcap)",
     "defaults: --port 0 (a free port; the URL is printed), --var var (flash image var/flash.bin, host files var/host)",
     "--time-scale N runs the terminal's clock and host delays N times faster in --headless runs (default 1)",
     "--terminal native: the Linux terminal (hosts/lin, make native-terminal) over TLS; headless only, swipe cards only",
@@ -87,7 +102,7 @@ export const command: Command = {
     if (values.terminal !== undefined && values.terminal !== "node" && values.terminal !== "native")
       throw new UsageError("--terminal is node or native");
     const native = values.terminal === "native";
-    if (values.headless) return headless(values.script, values.var, timeScale, native);
+    if (values.headless) return headless(values.script, values.var, timeScale, values.pcap, native);
     if (native) throw new UsageError("--terminal native runs with --headless --script FILE.json (the page drives the Node terminal)");
     if (values.script !== undefined || values["time-scale"] !== undefined)
       throw new UsageError("--script and --time-scale need --headless");
@@ -101,11 +116,13 @@ export const command: Command = {
       reversalAttempts: integerOption(values["reversal-attempts"] ?? values["reversal-retries"], "reversal-attempts", 3, 1, 10),
       blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
     });
-    const sim = await startSim({ varDir: values.var ?? "var", persistent: true, clock: new NodeClock(), hostPort, parameters });
+    const capture = values.pcap === undefined ? undefined : new TcpCapture();
+    const sim = await startSim({ varDir: values.var ?? "var", persistent: true, clock: new NodeClock(), hostPort, parameters, capture });
     const web = await startWebServer(sim, webPort);
     console.log(`host listening on tls://${sim.host.address.host}:${sim.host.address.port}`);
     console.log(`terminal flash image: ${path.join(values.var ?? "var", "flash.bin")}`);
     console.log(`simulator page: ${web.url}`);
+    if (capture !== undefined) console.log(`capture: ${values.pcap} at exit, so far at ${web.url}capture.pcap`);
     if (!values["no-power-on"]) sim.terminal.powerOn();
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
@@ -113,6 +130,7 @@ export const command: Command = {
     });
     await web.close();
     await sim.close();
+    if (capture !== undefined) writeCapture(values.pcap!, capture);
     return 0;
   },
 };
