@@ -2,12 +2,22 @@
  * The platform Transport on node:net and node:tls. Failures before the TLS
  * handshake completed are reported as `refused` or `handshake`: the core
  * relies on that distinction to know that no byte of a request left.
+ * With `keyLogPath`, every TLS session's secrets are appended to that file in
+ * the NSS key log format (SSLKEYLOGFILE), so Wireshark decrypts a raw capture.
  */
+import fs from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import type { Connection, ConnectionEvents, Transport, TransportEndpoint, TransportFailure } from "../../modules/platform/transport";
 
+export interface NodeTransportOptions {
+  /** Append TLS secrets here (NSS key log format): a lab aid, the file decrypts every session it lists. */
+  readonly keyLogPath?: string;
+}
+
 export class NodeTransport implements Transport {
+  constructor(readonly options: NodeTransportOptions = {}) {}
+
   connect(endpoint: TransportEndpoint, events: ConnectionEvents): Connection {
     let connected = false;
     let closed = false;
@@ -31,6 +41,8 @@ export class NodeTransport implements Transport {
             rejectUnauthorized: true,
           });
     socket.setNoDelay(true);
+    const keyLogPath = this.options.keyLogPath;
+    if (keyLogPath !== undefined) socket.on("keylog", (line: Buffer) => fs.appendFileSync(keyLogPath, line));
     socket.once(endpoint.tls === undefined ? "connect" : "secureConnect", () => {
       connected = true;
       events.onConnected();

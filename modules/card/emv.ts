@@ -372,9 +372,10 @@ function checkedData(response: Uint8Array, what: string): Uint8Array {
   return response.subarray(0, response.length - 2);
 }
 
+/** Card data as BER-TLV, the 00/FF padding cards may put between objects skipped (EMV Book 3, Annex B). */
 function decodeTlvSafe(bytes: Uint8Array): TlvItem[] {
   try {
-    return decodeTlv(bytes);
+    return decodeTlv(bytes, { skipPadding: true });
   } catch (error) {
     throw new CardError("protocol", `card data is not valid BER-TLV: ${(error as Error).message}`);
   }

@@ -1,5 +1,5 @@
 /**
- * The test cards of shared/contracts.md, one frozen table shared by the card
+ * The test cards of docs/contracts.md, one frozen table shared by the card
  * emulators, the host simulator (which plays issuer from it: PAN, expiry, PIN,
  * answer) and the transaction engine's tests: the single source. PANs are test
  * numbers (Luhn-valid, distinct, not real accounts).

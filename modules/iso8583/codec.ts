@@ -10,7 +10,7 @@ import { FIELD_NUMBER_MAX, type Dialect, type FieldDef } from "./dialect";
 import { Iso8583Error, PART_BITMAP, PART_HEADER, PART_LENGTH, PART_MTI, PART_TPDU } from "./error";
 
 /**
- * Field values follow shared/contracts.md: n = the digits, z = uppercase hex
+ * Field values follow docs/contracts.md: n = the digits, z = uppercase hex
  * nibbles (pad dropped), a/an/ans = the text, b = uppercase hex of the bytes.
  */
 export type IsoFields = { [field: number]: string | undefined };

@@ -40,10 +40,19 @@ export function isTlvTag(tag: number): boolean {
   return true;
 }
 
-export function decodeTlv(bytes: Uint8Array): TlvItem[] {
+/**
+ * `skipPadding`: card data (EMV Book 3, Annex B) may carry 00 bytes before, between and after its
+ * objects (and some cards FF); they are skipped there. F55 has no padding: off, so what decodes
+ * re-encodes to the same bytes.
+ */
+export function decodeTlv(bytes: Uint8Array, options: { readonly skipPadding?: boolean } = {}): TlvItem[] {
   const items: TlvItem[] = [];
   let o = 0;
   while (o < bytes.length) {
+    if (options.skipPadding === true && (bytes[o] === 0x00 || bytes[o] === 0xff)) {
+      o++;
+      continue;
+    }
     if (items.length === TLV_ITEMS_MAX) throw new Iso8583Error(FIELD, o, "badTlv", `more than ${TLV_ITEMS_MAX} items`);
     const start = o;
     let tag = bytes[o++];

@@ -442,6 +442,7 @@ export class Terminal {
 
   /** The link is back (Wi-Fi up on the device, the simulator's network restored): owed reversals go now. */
   linkRestored(): void {
+    if (!this.#engine.reversalPolicy.retryOnLinkUp) return;
     this.#idleRetries = 0;
     if (this.#engine.idle) this.#scheduleIdleRetry(0);
   }

@@ -21,6 +21,8 @@ export interface ReversalPolicy {
    * never answers does not keep the radio busy forever). No entries: never.
    */
   readonly idleRetryMs: readonly number[];
+  /** A link that comes back (Wi-Fi up) sends what is owed at once; the reference waits for the next online message. */
+  readonly retryOnLinkUp: boolean;
 }
 
 export const REFERENCE_POLICY: ReversalPolicy = Object.freeze({
@@ -28,6 +30,7 @@ export const REFERENCE_POLICY: ReversalPolicy = Object.freeze({
   countUnsentAttempts: true,
   backoffMs: Object.freeze([]),
   idleRetryMs: Object.freeze([]),
+  retryOnLinkUp: false,
 });
 
 export const XSPOS_POLICY: ReversalPolicy = Object.freeze({
@@ -35,4 +38,5 @@ export const XSPOS_POLICY: ReversalPolicy = Object.freeze({
   countUnsentAttempts: false,
   backoffMs: Object.freeze([2_000, 5_000, 10_000]),
   idleRetryMs: Object.freeze([5_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000]),
+  retryOnLinkUp: true,
 });

@@ -177,7 +177,8 @@ test("a host delay past the deadline: the countdown runs out, REVERSING while th
   const { web, sim } = await startAll({ responseTimeoutMs: 1500 });
   const page = await open(web.url);
   await signOn(page);
-  await addDelayFault(page, 4000);
+  // 1 s past the deadline: the connection is still open when the late 0210 comes, so the log shows it.
+  await addDelayFault(page, 2500);
   await startSale(page, "500", "card-unionpay-chip");
   await page.waitForSelector('[data-testid="countdown"][data-active="true"]', { timeout: WAIT_MS });
   await shot(page, "delay-countdown");
@@ -188,6 +189,10 @@ test("a host delay past the deadline: the countdown runs out, REVERSING while th
   await expect(reversal.count()).resolves.toBe(1);
   await expect(byId(page, "screen-lines").textContent()).resolves.toContain("the customer was not charged");
   await shot(page, "delay-reversed");
+  // The 0210 arrives after the deadline: marked as the terminal treated it, not as an answer that took long.
+  const late = page.locator('[data-testid="message"][data-mti="0210"].discarded');
+  await late.waitFor({ timeout: WAIT_MS });
+  await expect(late.textContent()).resolves.toMatch(/\d+ ms · late — discarded/);
   await page.close();
 });
 

@@ -158,7 +158,8 @@ export function runTradingDay(seed: number, options: TradingDayOptions): Trading
     parameters: options.network,
     // The terminal hears its link come back, as the device hears Wi-Fi come up (a powered terminal only).
     // The reference template has no link-state awareness (and no idle retries): its terminal is not told.
-    onLinkRestored: linkAware(options.reversalPolicy) ? () => system.guard(() => system.terminal?.linkRestored()) : undefined,
+    // The terminal hears the link come back; whether it acts on it is its policy's (retryOnLinkUp).
+    onLinkRestored: () => system.guard(() => system.terminal?.linkRestored()),
   });
   system.conditions = model;
   const oracle = oracleFor(system);
@@ -206,11 +207,6 @@ export function runTradingDay(seed: number, options: TradingDayOptions): Trading
     network,
     events: options.keepEvents === true ? oracle.events : [],
   };
-}
-
-/** Link-state awareness comes with the idle worker (modules/terminal/terminal.ts `linkRestored`). */
-function linkAware(policy: ReversalPolicy): boolean {
-  return policy.idleRetryMs.length > 0;
 }
 
 /** The merchant's day: customers arrive at random, each served when the terminal is free; a settlement at closing. */

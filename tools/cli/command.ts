@@ -1,6 +1,6 @@
 /**
  * The shape of an `xspos` subcommand and the errors that map to exit codes
- * (shared/contracts.md): bad usage or bad input exits 2 with one line on
+ * (docs/contracts.md): bad usage or bad input exits 2 with one line on
  * stderr; anything else is an internal failure and exits 1.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";

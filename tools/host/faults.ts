@@ -2,7 +2,7 @@
  * The host's fault schedule: what to do wrong to the next messages or
  * connections. Shared by the network server (switched through the control
  * API) and by the scenario and chaos runners (switched by `hostFault` steps).
- * Kinds and parameters follow shared/contracts.md (`hostFault`); kinds after
+ * Kinds and parameters follow docs/contracts.md (`hostFault`); kinds after
  * the contract's are extensions (docs/host-simulator.md "Faults").
  */
 

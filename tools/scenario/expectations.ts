@@ -1,5 +1,5 @@
 /**
- * A scenario's `expect` entries against the events of a run (shared/contracts.md "Scenarios"):
+ * A scenario's `expect` entries against the events of a run (docs/contracts.md "Scenarios"):
  * the virtual-clock runner and the simulator's headless runs report failures the same way.
  */
 import type { Expectation } from "./scenario-file";

@@ -1,5 +1,5 @@
 /**
- * The closing `reconcile` event (shared/contracts.md): the host ledger against the terminal's log
+ * The closing `reconcile` event (docs/contracts.md): the host ledger against the terminal's log
  * for every approved-and-not-reversed transaction, what settlement closed during the run included.
  * Shared by the virtual-clock runner and the simulator's headless runs.
  */

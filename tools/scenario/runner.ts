@@ -1,5 +1,5 @@
 /**
- * Runs a scenario (shared/contracts.md "Scenarios") on one virtual clock: the
+ * Runs a scenario (docs/contracts.md "Scenarios") on one virtual clock: the
  * terminal core (engine + UI) with its journal and state record on an
  * emulated NOR flash, test cards read by the real card drivers on emulated
  * readers, the in-process host core with an in-memory ledger, and the

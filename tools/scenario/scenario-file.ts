@@ -1,5 +1,5 @@
 /**
- * The scenario file format of shared/contracts.md, validated: anything that
+ * The scenario file format of docs/contracts.md (docs/schemas/scenario.schema.json), validated: anything that
  * does not fit is a ScenarioFileError naming where (exit 2).
  */
 import { ParameterError, resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";

@@ -38,6 +38,8 @@ export interface SimOptions {
   readonly onEvent?: (event: StampedEvent) => void;
   /** Records the terminal's connections (`--pcap`), seen from the terminal, stamped with the terminal's clock from now. */
   readonly capture?: TcpCapture;
+  /** Where the terminal's TLS secrets go (SSLKEYLOGFILE), if anywhere. */
+  readonly keyLogPath?: string;
 }
 
 export type StampedEvent = { readonly t: number } & TerminalEvent;
@@ -86,7 +88,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   let originMs: number | undefined;
   let closed = false;
   const network = new SimNetwork({
-    transport: new NodeTransport(),
+    transport: new NodeTransport({ keyLogPath: options.keyLogPath }),
     onMessage: (direction, message) => {
       messages.add(direction, message, Date.now());
       changed();
@@ -124,6 +126,9 @@ export async function startSim(options: SimOptions): Promise<Sim> {
       originMs ??= options.clock.nowMs();
       const stamped = { t: options.clock.nowMs() - originMs, ...event };
       events.push(stamped);
+      // The message log heard the bytes first; the engine's verdict on them comes with its event.
+      if (event.ev === "recv" && event.discarded === true)
+        messages.markDiscarded(String(event.mti), String(event.stan ?? ""), String(event.reason ?? "discarded"));
       if (events.length > EVENTS_MAX) events.shift();
       options.onEvent?.(stamped);
     },

@@ -23,6 +23,8 @@ export interface HeadlessOptions {
   readonly onEvent: (event: StampedEvent) => void;
   /** Records the terminal's connections (`--pcap`). */
   readonly capture?: TcpCapture;
+  /** SSLKEYLOGFILE: where the terminal's TLS secrets go. */
+  readonly keyLogPath?: string;
 }
 
 export interface HeadlessRun {
@@ -68,6 +70,7 @@ export async function runHeadless(scenario: Scenario, options: HeadlessOptions):
     parameters: scenario.terminal,
     timeScale: options.timeScale,
     capture: options.capture,
+    keyLogPath: options.keyLogPath,
     onEvent: (event) => {
       events.push(event);
       options.onEvent(event);

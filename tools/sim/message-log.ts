@@ -18,12 +18,14 @@ export interface LoggedMessage {
   readonly mti: string;
   readonly stan: string;
   readonly f39?: string;
-  /** Received messages: time since the request with the same STAN went out. */
+  /** Received messages: time since their request (MTI − 10, same STAN) went out. */
   readonly elapsedMs?: number;
   readonly bytes: number;
   /** Field number → display value (masked). */
   readonly fields: Readonly<Record<string, string>>;
   readonly error?: string;
+  /** The terminal ignored this answer (its `recv` event said why): late, mismatch, badMac, duplicate. */
+  discarded?: string;
 }
 
 const ENTRIES_MAX = 200;
@@ -59,8 +61,10 @@ export class MessageLog {
     try {
       const decoded = this.#codec.decode(message);
       const stan = decoded.fields[11] ?? "";
-      if (direction === "out") this.#sentAt.set(stan, atMs);
-      const sent = this.#sentAt.get(stan);
+      // Keyed by the request's MTI and STAN: a 0400 keeps the STAN of its 0200, and a late 0210 is timed from the 0200.
+      const requestMti = direction === "out" ? decoded.mti : String(Number(decoded.mti) - 10).padStart(4, "0");
+      if (direction === "out") this.#sentAt.set(`${requestMti} ${stan}`, atMs);
+      const sent = this.#sentAt.get(`${requestMti} ${stan}`);
       entry = {
         id: this.#nextId++,
         direction,
@@ -84,5 +88,19 @@ export class MessageLog {
 
   entries(): readonly LoggedMessage[] {
     return this.#entries;
+  }
+
+  /**
+   * Marks the newest received message of this type and STAN as discarded by the terminal, so a late
+   * answer reads as late, not as an answer that took long. False when no such message is logged.
+   */
+  markDiscarded(mti: string, stan: string, reason: string): boolean {
+    for (let i = this.#entries.length - 1; i >= 0; i--) {
+      const entry = this.#entries[i];
+      if (entry.direction !== "in" || entry.mti !== mti || entry.stan !== stan || entry.discarded !== undefined) continue;
+      entry.discarded = reason;
+      return true;
+    }
+    return false;
   }
 }

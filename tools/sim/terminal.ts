@@ -50,7 +50,7 @@ export interface SimTerminalOptions {
   readonly parameters: TerminalParameters;
   /** Whether the simulated network is up (the network check shows it). */
   readonly linkUp: () => boolean;
-  /** Every event of shared/contracts.md, without `t` (the caller stamps it). */
+  /** Every event of docs/contracts.md, without `t` (the caller stamps it). */
   readonly onEvent: (event: TerminalEvent) => void;
   /** Something visible changed. */
   readonly onChange: () => void;

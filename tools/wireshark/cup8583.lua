@@ -255,7 +255,7 @@ local function add_parts(tree, range, value, parts)
     local width, field = part[1], part[2]
     if at > #value then return end
     if at + width - 1 > #value then
-      tree:add_proto_expert_info(ef_subfield, string.format("%s cut short", field.name or "sub-field"))
+      tree:add_proto_expert_info(ef_subfield, string.format("the sub-field at digit %d is cut short (%d of %d digits)", at, #value - at + 1, width))
       return
     end
     tree:add(field, range, value:sub(at, at + width - 1))
@@ -538,14 +538,27 @@ function proto.dissector(tvb, pinfo, tree)
   return total
 end
 
--- A heuristic for captures on other ports: length prefix, TPDU id 60, a BCD MTI of class 0x00 (xx = 02..08).
-local function heuristic(tvb, pinfo, tree)
+-- A heuristic for other ports: a length prefix, TPDU id 60, a BCD MTI 01xx to 09xx.
+local function looks_like_cup(tvb)
   if not proto.prefs.heuristic or tvb:len() < HEURISTIC_BYTES_MIN then return false end
   local length = tvb(0, 2):uint()
   if length < HEURISTIC_BYTES_MIN - 2 or tvb(2, 1):uint() ~= 0x60 then return false end
   local m1, m2 = tvb(13, 1):uint(), tvb(14, 1):uint()
-  if m1 < 0x01 or m1 > 0x09 or math.floor(m2 / 16) > 9 or m2 % 16 > 9 then return false end
+  return m1 >= 0x01 and m1 <= 0x09 and math.floor(m2 / 16) <= 9 and m2 % 16 <= 9
+end
+
+-- Plain TCP: the whole conversation is CUP from its first frame on.
+local function heuristic_tcp(tvb, pinfo, tree)
+  if not looks_like_cup(tvb) then return false end
   pinfo.conversation = proto
+  proto.dissector(tvb, pinfo, tree)
+  return true
+end
+
+-- Inside TLS that Wireshark decrypts (TLS preference "(Pre)-Master-Secret log filename" = the run's SSLKEYLOGFILE):
+-- tried on each record's application data (the terminal writes a frame per record), the conversation left to TLS.
+local function heuristic_tls(tvb, pinfo, tree)
+  if not looks_like_cup(tvb) then return false end
   proto.dissector(tvb, pinfo, tree)
   return true
 end
@@ -564,4 +577,5 @@ function proto.prefs_changed()
 end
 
 register_port()
-proto:register_heuristic("tcp", heuristic)
+proto:register_heuristic("tcp", heuristic_tcp)
+proto:register_heuristic("tls", heuristic_tls)

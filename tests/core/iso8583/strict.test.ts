@@ -116,6 +116,15 @@ describe("BER-TLV: one rule for a tag, both ways", () => {
     }
   });
 
+  test("card data may pad between objects (EMV Book 3 Annex B): skipPadding reads past 00 and FF; F55 still refuses them", () => {
+    const padded = fromHex("00009501AA00FF5F2A0201560000");
+    expect(decodeTlv(padded, { skipPadding: true }).map((i) => [i.tag, toHex(i.value)])).toEqual([
+      [0x95, "AA"],
+      [0x5f2a, "0156"],
+    ]);
+    expect(refusal(() => decodeTlv(padded)).reason).toBe("badTlv");
+  });
+
   test("a value over 65535 bytes is a typed error", () => {
     const error = refusal(() => encodeTlv([{ tag: 0x71, value: new Uint8Array(0x10000) }]));
     expect(error.message).toContain("65536 bytes");

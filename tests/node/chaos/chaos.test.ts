@@ -1,5 +1,5 @@
 /**
- * `tools/xspos chaos` (shared/contracts.md "Chaos"): the JSON summary, exit
+ * `tools/xspos chaos` (docs/contracts.md "Chaos"): the JSON summary, exit
  * codes, determinism across runs and worker splits, and the run's findings.
  */
 import { spawnSync } from "node:child_process";

@@ -1,5 +1,5 @@
 /**
- * `xspos mac`, `pinblock`, `kcv` per shared/contracts.md: the §3.6 vectors,
+ * `xspos mac`, `pinblock`, `kcv` per docs/contracts.md: the §3.6 vectors,
  * exit code 2 with one stderr line on bad input, and no key, PIN, PAN or PIN
  * block in any error.
  */

@@ -1,5 +1,5 @@
 /**
- * `xspos decode` / `xspos encode` per shared/contracts.md: JSON shape, round
+ * `xspos decode` / `xspos encode` per docs/contracts.md: JSON shape, round
  * trip, exit 2 with field number and byte offset on bad input.
  */
 import { spawnSync } from "node:child_process";

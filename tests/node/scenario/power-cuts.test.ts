@@ -1,5 +1,5 @@
 // A power cut in the middle of every flash erase/program of a sale and of the settlement that follows
-// (shared/contracts.md powerCut atFlashOp): each run must end with an agreeing reconcile, no reversal left,
+// (docs/contracts.md powerCut atFlashOp): each run must end with an agreeing reconcile, no reversal left,
 // no STAN used twice for a request, and no approved sale lost or counted twice. Small sectors (1 KiB:
 // seven journal slots, 32 state slots) with 0..3 earlier sales put sector erases inside the loop too.
 import { runScenario, type RunOptions, type ScenarioEvent } from "../../../tools/scenario/runner";

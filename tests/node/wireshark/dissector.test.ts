@@ -278,3 +278,22 @@ test("on another port the heuristic finds CUP frames and leaves other traffic al
   expect(stderr).toBe("");
   expect(layers.map((l) => l["cup8583.mti"])).toEqual(["0800", "0820"]);
 });
+
+test("sub-fields off the CUP layout are warnings on a message that decodes: F60 cut short, F55 not BER-TLV, F62 keys of a wrong size", () => {
+  const codec = new Iso8583Codec({ dialect: CUP, framed: true });
+  const odd: CorpusMessage[] = [
+    { name: "F60 cut inside 60.3", fields: { 11: "000001", 60: "220000011" } },
+    { name: "F55 length past its end", fields: { 11: "000001", 55: "9F2608DEAE" } },
+    { name: "0810 keys of 10 bytes", fields: { 11: "000001", 39: "00", 62: "00112233445566778899" }, mti: "0810" },
+  ].map((c) => ({
+    name: c.name,
+    bytes: codec.encode({ tpdu: "6000030000", header: "603100311312", mti: c.mti ?? "0200", fields: c.fields }).slice(),
+  }));
+  const { layers, stderr } = dissect(oneConnectionEach(odd), "subfields");
+  expect(stderr).toBe("");
+  expect(layers.map(malformedText)).toEqual([undefined, undefined, undefined]);
+  const warnings = layers.map((l) => JSON.stringify(l));
+  expect(warnings[0]).toContain("the sub-field at digit 9 is cut short (1 of 3 digits)");
+  expect(warnings[1]).toContain("F55 TLV at byte 0: 8 bytes declared, 2 left");
+  expect(warnings[2]).toContain("10 bytes of keys; 24, 40 or 60 expected");
+});

@@ -4,7 +4,7 @@
  * happened), read back by tshark with the cup8583 dissector. TCP analysis
  * must find nothing wrong with the sequence numbers the writer made up.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -107,4 +107,66 @@ test("sim --headless --pcap: the frames over TLS, as the terminal wrote and read
     .filter((r) => r.mti !== "")
     .map((r) => `${r.mti} ${r.stan}`);
   expect(frames).toEqual(expect.arrayContaining(["0200 000002", "0400 000002", "0410 000002"]));
+});
+
+test("SSLKEYLOGFILE: a raw loopback capture of the headless simulator's TLS decrypts, and cup8583 reads the frames inside", async () => {
+  const raw = path.join(dir, "loopback.pcapng");
+  const keys = path.join(dir, "keys.log");
+  // tshark's own capture on lo, stopped once the run is over (its pid is ours).
+  const capture = spawn("tshark", ["-i", "lo", "-w", raw, "-q"], { stdio: ["ignore", "ignore", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    capture.stderr.on("data", (chunk: Buffer) => chunk.toString().includes("Capturing on") && resolve());
+    capture.once("exit", (code) => reject(new Error(`tshark could not capture on lo (exit ${code})`)));
+  });
+  const run = spawnSync(
+    "tools/xspos",
+    ["sim", "--headless", "--script", "tests/scenarios/sale-timeout-reversed.json", "--time-scale", "100"],
+    { encoding: "utf8", timeout: 90_000, env: { ...process.env, SSLKEYLOGFILE: keys } },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const stopped = new Promise((resolve) => capture.once("exit", resolve));
+  capture.kill("SIGINT");
+  await stopped;
+  expect(run.status).toBe(0);
+  expect(fs.readFileSync(keys, "utf8")).toMatch(/^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]+$/m);
+  const decrypted = spawnSync(
+    "tshark",
+    [
+      "-X",
+      "lua_script:tools/wireshark/cup8583.lua",
+      "-r",
+      raw,
+      "-o",
+      `tls.keylog_file:${keys}`,
+      "-T",
+      "fields",
+      "-e",
+      "tcp.dstport",
+      "-e",
+      "cup8583.mti",
+      "-e",
+      "cup8583.f11",
+      "-Y",
+      "cup8583 && tcp.dstport != 0",
+    ],
+    { encoding: "utf8" },
+  );
+  // Other work on this machine may use lo too: only what the terminal sent to this run's host port counts.
+  const rows = decrypted.stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.split("\t"));
+  const hostPort = rows.find(([, mti, stan]) => mti === "0200" && stan === "000002")?.[0];
+  expect(hostPort).toBeDefined();
+  const frames = rows.filter(([port]) => port === hostPort).map(([, mti, stan]) => `${mti} ${stan}`);
+  expect(frames).toEqual(["0800 000001", "0200 000002", "0400 000002"]);
+  // Without the key log the same capture shows no CUP frame on that port: they travel only inside TLS.
+  const sealed = spawnSync(
+    "tshark",
+    ["-X", "lua_script:tools/wireshark/cup8583.lua", "-r", raw, "-Y", `cup8583 && tcp.port == ${hostPort}`],
+    {
+      encoding: "utf8",
+    },
+  );
+  expect(sealed.stdout.trim()).toBe("");
 });

@@ -2,7 +2,7 @@
  * `xspos card read --profile NAME [--reader pn532|mfrc522]`: reads a test card
  * (modules/card/test-cards) through the real drivers against emulated reader
  * chips, and prints the read result (PAN masked) with the APDU trace, track
- * data in it masked too (shared/contracts.md "Card reading").
+ * data in it masked too (docs/contracts.md "Card reading").
  */
 import { UsageError, parseOptions, type Command } from "../command";
 import { CardError } from "../../../modules/card/apdu";

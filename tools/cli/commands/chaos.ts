@@ -1,5 +1,5 @@
 /**
- * `xspos chaos --seeds N [--from S] [--json] [--trace]` (shared/contracts.md):
+ * `xspos chaos --seeds N [--from S] [--json] [--trace]` (docs/contracts.md):
  * whole-system deterministic simulation, one seed at a time, checked by the
  * ledger oracle (docs/chaos.md). Seeds run on two worker threads; `--trace`
  * runs in this thread and prints every event of every seed. `--pcap FILE` with

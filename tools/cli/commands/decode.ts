@@ -1,6 +1,6 @@
 /**
  * `xspos decode [--dialect cup|iso87ascii] [--framed] [--no-header] HEX`:
- * prints the message as one JSON object (shared/contracts.md "Codec"). Bad
+ * prints the message as one JSON object (docs/contracts.md "Codec"). Bad
  * input exits 2 with the field number and byte offset where decoding stopped.
  */
 import { UsageError, parseOptions, type Command } from "../command";

@@ -1,6 +1,6 @@
 /**
  * `xspos encode [--dialect cup|iso87ascii] [--framed] [--no-header] JSON`:
- * the inverse of `xspos decode`; prints uppercase hex (shared/contracts.md "Codec").
+ * the inverse of `xspos decode`; prints uppercase hex (docs/contracts.md "Codec").
  */
 import { UsageError, parseOptions, type Command } from "../command";
 import { toHex } from "../../../modules/base/hex";

@@ -1,5 +1,5 @@
 /**
- * `xspos kcv --alg des|tdes|sm4 --key HEX [--bytes 3|4]` (shared/contracts.md):
+ * `xspos kcv --alg des|tdes|sm4 --key HEX [--bytes 3|4]` (docs/contracts.md):
  * the key check value (zero block encrypted under the key, first 3 or 4
  * bytes). Errors never show the key.
  */

@@ -1,6 +1,6 @@
 /**
  * `xspos mac --alg cup-ecb|x99|x919|sm4-ecb --key HEX --data HEX [--padding 1|2]`
- * (shared/contracts.md): prints the MAC as upper-case hex. Errors never show
+ * (docs/contracts.md): prints the MAC as upper-case hex. Errors never show
  * the key. Also exports the option helpers the pinblock and kcv commands use.
  */
 import { fromHex, toHex } from "../../../modules/base/hex";

@@ -1,6 +1,6 @@
 /**
  * `xspos msr decode --bits BITS`: decodes one magnetic stripe track from the
- * bits sampled at each strobe (shared/contracts.md "Card reading").
+ * bits sampled at each strobe (docs/contracts.md "Card reading").
  */
 import { UsageError, parseOptions, type Command } from "../command";
 import { bitsFromText, decodeMsr, MsrError } from "../../../modules/card/msr";

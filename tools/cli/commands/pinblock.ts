@@ -1,6 +1,6 @@
 /**
  * `xspos pinblock --format 0|3 --pin PIN --pan PAN [--key HEX]`
- * (shared/contracts.md): the clear ISO 9564 block, or with --key the block
+ * (docs/contracts.md): the clear ISO 9564 block, or with --key the block
  * encrypted under that 3DES (or 8-byte DES) key. `--format sm4` gives the
  * 16-byte SM4 block (F59 tag A1), encrypted under a 16-byte SM4 key with --key.
  * Errors never show the PIN, the PAN, the key or the block.

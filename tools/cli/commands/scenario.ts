@@ -1,5 +1,5 @@
 /**
- * `xspos scenario FILE.json [--trace] [--pcap FILE]` (shared/contracts.md): runs a scenario
+ * `xspos scenario FILE.json [--trace] [--pcap FILE]` (docs/contracts.md): runs a scenario
  * on a virtual clock and prints its events as JSON lines. Exit 0 when every
  * expectation holds, 1 when one fails (named on stderr), 2 for an invalid file.
  * `--pcap` writes the terminal's connections as a capture (docs/wireshark.md).

@@ -56,6 +56,12 @@ function readScenario(file: string) {
   }
 }
 
+/** SSLKEYLOGFILE, the variable every TLS tool reads: the terminal's TLS secrets are appended there. */
+function keyLogPath(): string | undefined {
+  const value = process.env.SSLKEYLOGFILE;
+  return value === undefined || value === "" ? undefined : value;
+}
+
 async function headless(
   script: string | undefined,
   varDir: string | undefined,
@@ -72,7 +78,9 @@ async function headless(
   const dir = varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "xspos-sim-"));
   try {
     const options = { varDir: dir, timeScale, onEvent: (event: object) => process.stdout.write(`${JSON.stringify(event)}\n`) };
-    const run = native ? await runNativeHeadless(scenario, options) : await runHeadless(scenario, { ...options, capture });
+    const run = native
+      ? await runNativeHeadless(scenario, options)
+      : await runHeadless(scenario, { ...options, capture, keyLogPath: keyLogPath() });
     if (capture !== undefined) writeCapture(pcap!, capture);
     for (const failure of run.failures) process.stderr.write(`xspos: expectation failed: ${failure}\n`);
     return run.failures.length === 0 ? 0 : 1;
@@ -117,7 +125,15 @@ export const command: Command = {
       blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
     });
     const capture = values.pcap === undefined ? undefined : new TcpCapture();
-    const sim = await startSim({ varDir: values.var ?? "var", persistent: true, clock: new NodeClock(), hostPort, parameters, capture });
+    const sim = await startSim({
+      varDir: values.var ?? "var",
+      persistent: true,
+      clock: new NodeClock(),
+      hostPort,
+      parameters,
+      capture,
+      keyLogPath: keyLogPath(),
+    });
     const web = await startWebServer(sim, webPort);
     console.log(`host listening on tls://${sim.host.address.host}:${sim.host.address.port}`);
     console.log(`terminal flash image: ${path.join(values.var ?? "var", "flash.bin")}`);

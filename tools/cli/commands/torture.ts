@@ -1,7 +1,7 @@
 /**
  * `xspos torture --seeds N [--from S] [--json] [--threads T]`: the journal
  * under power cuts and flash faults (tools/journal/torture.ts), checked
- * against a reference model after every reboot (shared/contracts.md).
+ * against a reference model after every reboot (docs/contracts.md).
  */
 import os from "node:os";
 import { integerOption, parseOptions, type Command } from "../command";

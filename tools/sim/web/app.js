@@ -174,8 +174,9 @@ function renderPanels() {
       m.stan,
       m.f39 || "",
       time(m.atMs),
-      m.elapsedMs !== undefined ? `${m.elapsedMs} ms` : "",
+      m.elapsedMs === undefined ? "" : m.discarded ? `${m.elapsedMs} ms · ${m.discarded} — discarded` : `${m.elapsedMs} ms`,
     );
+    if (m.discarded) row.classList.add("discarded");
     for (const cell of [...row.childNodes]) row.replaceChild(el("td", {}, cell.textContent), cell);
     messages.push(row);
     if (openMessages.has(m.id)) {
