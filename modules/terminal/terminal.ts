@@ -264,11 +264,6 @@ export class Terminal {
     }
   }
 
-  /** The readers' counters (清洁和维护). */
-  get readerCare(): ReaderCare {
-    return this.#readerCare;
-  }
-
   /** A card read the host attempted: worked (`failure` undefined) or failed with the reader's reason. */
   readerResult(reader: ReaderKind, failure?: string): void {
     this.#readerCare.record(reader, failure);
