@@ -352,22 +352,53 @@ export class Journal {
     return out;
   }
 
-  /** Approved, unsettled transactions (optionally of one batch), oldest first: settlement and batch upload read this. */
+  /**
+   * Approved, unsettled transactions (optionally of one batch), oldest first, as one array: tools and tests.
+   * The firmware streams with `forEachApproved`, since a full batch does not fit the heap as objects.
+   */
   approvedLog(batch?: string): ApprovedTransaction[] {
-    this.#checkOpen();
     const out: ApprovedTransaction[] = [];
+    this.forEachApproved((approved) => {
+      out.push(approved);
+    }, batch);
+    return out;
+  }
+
+  /**
+   * Visits the approved, unsettled transactions (optionally of one batch), oldest first, reading each
+   * from flash as it goes: nothing per record stays in RAM. `visit` returning false stops the walk.
+   */
+  forEachApproved(visit: (approved: ApprovedTransaction) => boolean | void, batch?: string): void {
+    this.#checkOpen();
     for (const entry of this.#sortedTxns()) {
       if (this.#state(entry) !== "approved" || (batch !== undefined && entry.batch !== Number(batch))) continue;
       const approval = entry.approval;
       assert(approval.state === "approved", "approved entry without approval");
-      out.push({
+      const approved = {
         seq: entry.seq,
         txn: decodeTransaction(this.#readSlot(entry.primary)).txn,
         authCode: approval.authCode,
         rrn: approval.rrn,
-      });
+      };
+      if (visit(approved) === false) return;
     }
-    return out;
+  }
+
+  /** Approved, unsettled transactions (optionally of one batch), counted from the index without a flash read. */
+  approvedCount(batch?: string): number {
+    this.#checkOpen();
+    return this.#countTxn((e) => this.#state(e) === "approved" && (batch === undefined || e.batch === Number(batch)));
+  }
+
+  /** The seq of the live (armed, reversal-due or approved-unsettled) transaction with this STAN, or undefined. */
+  liveSeqOf(stan: string): number | undefined {
+    this.#checkOpen();
+    let found: number | undefined;
+    for (const entry of this.#sortedTxns()) {
+      if (!this.#isLive(entry)) continue;
+      if (decodeTransaction(this.#readSlot(entry.primary)).txn.stan === stan) found = entry.seq;
+    }
+    return found;
   }
 
   /** The clear PAN of a stored transaction (for F2 of the 0400 or the batch upload); never log it. */
