@@ -44,6 +44,7 @@ import { nextReversalState, REVERSAL_FINAL_STATES, type ReversalEvent, type Reve
 import { XSPOS_POLICY, type ReversalPolicy } from "./reversal-policy";
 import type {
   ApprovedRecord,
+  ApprovedTotals,
   CardOnFile,
   PresentedCard,
   ReversalReason,
@@ -310,9 +311,15 @@ export class TxnEngine {
 
   /** The approved sale of the open batch with this STAN, not voided yet: what a void confirms before it runs. */
   voidable(originalStan: string): ApprovedRecord | undefined {
-    const log = this.#options.journal.approvedLog();
-    if (log.some((r) => r.op === "void" && r.originalStan === originalStan)) return undefined;
-    return log.find((r) => r.stan === originalStan && r.op === "sale");
+    // One walk over the approved log on flash; a void comes after its sale, so it goes on past the sale.
+    let sale: ApprovedRecord | undefined;
+    let voided = false;
+    this.#options.journal.forEachApproved((r) => {
+      if (r.op === "void" && r.originalStan === originalStan) voided = true;
+      else if (sale === undefined && r.op === "sale" && r.stan === originalStan) sale = r;
+      return !voided;
+    });
+    return voided ? undefined : sale;
   }
 
   /** Voids a sale of the open batch by its STAN. */
@@ -381,10 +388,11 @@ export class TxnEngine {
   #limitPassed(request: CardOperation): RefusalReason | undefined {
     if (request.op === "balance") return undefined;
     if (request.op !== "void" && request.amount > this.#limits.amountMaxMinor) return "amountLimit";
-    const log = this.#options.journal.approvedLog();
-    if (log.length >= this.#limits.batchCountMax) return "batchLimit";
+    // Counted and totalled without reading the batch: the journal keeps both as running numbers.
+    const { journal } = this.#options;
+    if (journal.approvedCount() >= this.#limits.batchCountMax) return "batchLimit";
     if (request.op === "void") return undefined;
-    const totals = batchTotals(log);
+    const totals = wholeBatch(journal.approvedTotals());
     const open = request.op === "sale" ? totals.saleAmount : totals.refundAmount;
     return open + request.amount > this.#limits.batchAmountMaxMinor ? "batchLimit" : undefined;
   }
@@ -683,31 +691,33 @@ export class TxnEngine {
 
   /** F48 of the 0500: the open batch's totals per card origin; the batch limits keep each within its digits. */
   #totalsField(): string {
-    const log = this.#options.journal.approvedLog();
-    const part = (domestic: boolean) => {
-      const totals = batchTotals(log.filter((r) => r.domestic === domestic));
-      return {
-        debitAmount: totals.saleAmount,
-        debitCount: totals.saleCount,
-        creditAmount: totals.refundAmount,
-        creditCount: totals.refundCount,
-        result: "0",
-      };
-    };
-    return encodeSettlementTotals({ domestic: part(true), foreign: part(false) });
+    const { domestic, foreign } = this.#options.journal.approvedTotals();
+    const part = (totals: BatchTotals) => ({
+      debitAmount: totals.saleAmount,
+      debitCount: totals.saleCount,
+      creditAmount: totals.refundAmount,
+      creditCount: totals.refundCount,
+      result: "0",
+    });
+    return encodeSettlementTotals({ domestic: part(domestic), foreign: part(foreign) });
   }
 
-  /** Batch upload from record `next`, then the end-of-upload message; progress is durable after each. */
+  /**
+   * Batch upload from record `next` (among the approved log's records that are not voids), then the
+   * end-of-upload message; progress is durable after each.
+   */
   #upload(next: number, then: () => void): void {
     const progress = this.#state.settlement;
     assert(progress !== undefined, "TxnEngine: upload without a settlement in progress");
-    const records = this.#options.journal.approvedLog().filter((r) => r.op !== "void");
-    this.#emit({ ev: "settlementProgress", phase: "upload", batch: progress.batch, uploaded: next, toUpload: records.length });
+    const { journal } = this.#options;
+    const { domestic, foreign } = journal.approvedTotals();
+    const toUpload = journal.approvedCount() - domestic.voidCount - foreign.voidCount;
+    this.#emit({ ev: "settlementProgress", phase: "upload", batch: progress.batch, uploaded: next, toUpload });
     const stan = this.#takeStan();
-    const ending = next >= records.length;
+    const ending = next >= toUpload;
     const request = ending
-      ? messages.batchUploadEnd(this.#identity, stan, progress.batch, records.length)
-      : messages.batchUpload(this.#identity, stan, progress.batch, records[next]);
+      ? messages.batchUploadEnd(this.#identity, stan, progress.batch, toUpload)
+      : messages.batchUpload(this.#identity, stan, progress.batch, this.#uploadRecord(next));
     this.#online("settle", request, undefined, (result) => {
       const answer = result.kind === "answer" ? result.answer : undefined;
       if (answer === undefined || answer.f39 !== "00" || !answer.macValid) return then(); // resumes at the next settle or boot
@@ -720,9 +730,25 @@ export class TxnEngine {
     });
   }
 
+  /**
+   * The `index`-th record to upload: one walk over the approved log on flash, as far as that record (a
+   * message each way on the network costs more than the walk; nothing of the batch stays in RAM).
+   */
+  #uploadRecord(index: number): ApprovedRecord {
+    let record: ApprovedRecord | undefined;
+    let seen = 0;
+    this.#options.journal.forEachApproved((r) => {
+      if (r.op === "void" || seen++ < index) return true;
+      record = r;
+      return false;
+    });
+    assert(record !== undefined, `TxnEngine: no record ${index} to upload`);
+    return record;
+  }
+
   #closeBatch(stan: string, balanced: boolean): void {
     const batch = this.#state.batch;
-    const totals = batchTotals(this.#options.journal.approvedLog());
+    const totals = wholeBatch(this.#options.journal.approvedTotals());
     const openReversals = this.#openReversals();
     this.#options.journal.closeBatch(batch);
     const nextBatch = padNumber((Number(batch) % 999_999) + 1, 6);
@@ -977,29 +1003,17 @@ function outcomeOf(result: OnlineResult): Outcome {
   }
 }
 
-/** Totals by type of approved records: sales net of their voids, voids, refunds. */
-export function batchTotals(log: readonly ApprovedRecord[]): BatchTotals {
-  const voided = new Set<string>();
-  for (const r of log) if (r.op === "void" && r.originalStan !== undefined) voided.add(r.originalStan);
-  let saleCount = 0;
-  let saleAmount = 0;
-  let voidCount = 0;
-  let voidAmount = 0;
-  let refundCount = 0;
-  let refundAmount = 0;
-  for (const r of log) {
-    if (r.op === "sale" && !voided.has(r.stan)) {
-      saleCount++;
-      saleAmount += r.amount;
-    } else if (r.op === "void") {
-      voidCount++;
-      voidAmount += r.amount;
-    } else if (r.op === "refund") {
-      refundCount++;
-      refundAmount += r.amount;
-    }
-  }
-  return { saleCount, saleAmount, voidCount, voidAmount, refundCount, refundAmount };
+/** The whole batch's totals: the two card origins added (a void carries its sale's card, so nothing is counted twice). */
+function wholeBatch(totals: ApprovedTotals): BatchTotals {
+  const { domestic: d, foreign: f } = totals;
+  return {
+    saleCount: d.saleCount + f.saleCount,
+    saleAmount: d.saleAmount + f.saleAmount,
+    voidCount: d.voidCount + f.voidCount,
+    voidAmount: d.voidAmount + f.voidAmount,
+    refundCount: d.refundCount + f.refundCount,
+    refundAmount: d.refundAmount + f.refundAmount,
+  };
 }
 
 /** What a transaction's result says of its own reversal episode. */

@@ -27,7 +27,7 @@ import { SeededRandom } from "../../modules/platform/random";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { startHost, type HostApp } from "../host/app";
 import { parseFault } from "../host/faults";
-import { NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
+import { type JournalListing, NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
 
 export interface SoakOptions {
   readonly kills: number;
@@ -92,17 +92,8 @@ function planLife(random: SeededRandom): Plan {
   return { cutAt: cut ? 1 + random.below(CUT_OPERATION_MAX) : 0, killAfterMs: random.below(KILL_DELAY_MS_MAX), operations };
 }
 
-interface Journal {
-  readonly approved: { stan: string; batch: string; op: string; amount: number; originalStan?: string }[];
-  readonly pending: { stan: string; state: string }[];
-  readonly idle: boolean;
-  readonly state: { batch: string };
-}
-
-async function journalOf(terminal: NativeTerminal): Promise<Journal> {
-  const from = terminal.lines.length;
-  terminal.send({ journal: true });
-  return (await terminal.waitFor((l) => l.journal !== undefined, 10_000, from)).journal as Journal;
+async function journalOf(terminal: NativeTerminal): Promise<JournalListing> {
+  return terminal.journal(10_000);
 }
 
 /** One life: boot, sign on, the planned operations; it ends killed here (true) or cut inside a flash operation (false). */
@@ -211,7 +202,7 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
     }
     // The drain: a life without faults or kills pays what is owed, then the books are compared.
     const terminal = new NativeTerminal({ flash, nvs });
-    let journal: Journal | undefined;
+    let journal: JournalListing | undefined;
     try {
       await terminal.waitFor((l) => l.ev === "boot", 10_000, 0);
       terminal.send({ run: "signOn" });

@@ -23,6 +23,8 @@ import { capturingTransport } from "../pcap/capture-transport";
 import type { TcpCapture } from "../pcap/pcap";
 import { PowerFlash } from "./power-flash";
 import { SimTerminal, type TerminalEvent, type TerminalParameters } from "./terminal";
+import type { FlashJournal, JournalRecordView } from "../../modules/txn/flash-journal";
+import { approvedList } from "../scenario/forwarding-journal";
 
 export interface SimOptions {
   /** Where flash.bin, the key files and the host's files live. */
@@ -164,12 +166,19 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   return sim;
 }
 
+/** Every live record for the page's panels: the simulator pages through the journal as a device panel would. */
+function allRecords(journal: FlashJournal | undefined): JournalRecordView[] {
+  const records: JournalRecordView[] = [];
+  for (let page = journal?.records() ?? []; page.length > 0; page = journal!.records({ offset: records.length })) records.push(...page);
+  return records;
+}
+
 function viewOf(sim: Sim, flash: PowerFlash) {
   const terminal = sim.terminal;
   const screen = terminal.screen;
   const state = terminal.terminalState;
   const journal = terminal.journal;
-  const records = terminal.flashJournal?.records() ?? [];
+  const records = allRecords(terminal.flashJournal);
   return {
     powered: terminal.powered,
     flash: { cutArmed: flash.cutArmed, operations: flash.operations },
@@ -194,7 +203,7 @@ function viewOf(sim: Sim, flash: PowerFlash) {
           attempts: r.attempts,
           pan: r.panMasked,
         })),
-      approved: (journal?.approvedLog() ?? []).map((r) => ({
+      approved: (journal === undefined ? [] : approvedList(journal)).map((r) => ({
         stan: r.stan,
         batch: r.batch,
         op: r.op,
