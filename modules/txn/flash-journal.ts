@@ -237,9 +237,9 @@ export class FlashJournal implements TxnJournal {
     return this.#open().approvedCount();
   }
 
-  forEachApproved(visit: (record: ApprovedRecord, index: number) => boolean | void): void {
+  forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown): void {
     let index = 0;
-    this.#open().forEachApproved((a) => visit(this.#approvedOf(a), index++));
+    this.#open().forEachApproved((a) => visit(this.#approvedOf(a), index++) !== false);
   }
 
   approvedTotals(): ApprovedTotals {
@@ -261,7 +261,10 @@ export class FlashJournal implements TxnJournal {
     const offset = page.offset ?? 0;
     const limit = page.limit ?? RECORDS_LISTED_MAX;
     assert(Number.isInteger(offset) && offset >= 0, "FlashJournal.records: offset must be a whole number");
-    assert(Number.isInteger(limit) && limit >= 1 && limit <= RECORDS_LISTED_MAX, `FlashJournal.records: limit must be 1-${RECORDS_LISTED_MAX}`);
+    assert(
+      Number.isInteger(limit) && limit >= 1 && limit <= RECORDS_LISTED_MAX,
+      `FlashJournal.records: limit must be 1-${RECORDS_LISTED_MAX}`,
+    );
     const views: JournalRecordView[] = [];
     let row = 0;
     const add = (view: () => JournalRecordView): boolean => {

@@ -102,9 +102,9 @@ export interface TxnJournal {
   approvedCount(): number;
   /**
    * Visits the approved log oldest first (`index` from 0), each record read as it goes; `visit` returning
-   * false stops the walk. A record kept past its visit stays valid (its PAN opens on demand).
+   * false stops the walk. A record kept past its visit stays valid while it is in the log (its PAN opens on demand).
    */
-  forEachApproved(visit: (record: ApprovedRecord, index: number) => boolean | void): void;
+  forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown): void;
   /** The approved log's totals, kept as running numbers: asked before every sale and at settlement. */
   approvedTotals(): ApprovedTotals;
   /** Boot: every armed record becomes reversal-due (98). Returns how many records need a reversal (reversal-due and 冲正失败). */
