@@ -71,6 +71,7 @@ import {
   type StoredTransaction,
   type TransactionData,
   transactionBatch,
+  transactionStan,
 } from "./record";
 
 export type AlarmKind = "damaged" | "misplaced" | "orphan" | "approval-unreadable" | "torn-tail" | "write-verify" | "audit";
@@ -126,29 +127,6 @@ export interface JournalCounts {
   readonly slotsPerSector: number;
 }
 
-interface Entry {
-  readonly seq: number;
-  readonly kind: Kind;
-  /** Every stored copy, as sector * 256 + slot; `primary` is the newest sector's. */
-  readonly locs: number[];
-  primary: number;
-  closed: boolean;
-  failed: boolean;
-  /** REVERSAL: attempts (carried base + bitmap). */
-  attempts: number;
-  approval: ApprovalState;
-  /** TXN and SETTLE: batch number. */
-  batch: number;
-  /** REVERSAL: target TXN seq. */
-  target: number;
-  /** TXN: seq of its current REVERSAL, or -1. */
-  reversal: number;
-  /** TXN found armed at boot: reversal-due (98) before its REVERSAL record is written by the first call that needs it. */
-  dueAtBoot: boolean;
-  /** CRC-32 of the payload of the first copy folded at boot (-1 before): every copy of a seq carries the same payload. */
-  payloadCheck: number;
-}
-
 interface SectorInfo {
   header: SectorHeader | undefined;
   sealed: boolean;
@@ -165,7 +143,27 @@ const DAMAGED_SEQ_SLACK = 4096;
 const ARM_RESERVE = 4;
 const SLACK_SLOTS = 3;
 const ZERO_WORDS = new Uint8Array(GROUP_BYTES);
-const NONE: ApprovalState = Object.freeze({ state: "none" });
+
+// Index row flags (#flags).
+/** TXN: CLOSED marker seen; final. */
+const FLAG_CLOSED = 1;
+/** REVERSAL: FAILED marker seen (冲正失败). */
+const FLAG_FAILED = 2;
+/** TXN found armed at boot: reversal-due (98) before its REVERSAL record is written by the first call that needs it. */
+const FLAG_DUE_AT_BOOT = 4;
+/** TXN: a SETTLE of its batch with a higher seq is indexed. */
+const FLAG_SETTLED = 8;
+
+// Index row approval (#approval): the APPROVAL group's state; its F38/F37 stay on flash.
+const APPROVAL_NONE = 0;
+const APPROVAL_APPROVED = 1;
+const APPROVAL_VOID = 2;
+
+/** F38 and F37 of an approval whose group was spoiled after recovery: what an approval without them stores. */
+const APPROVAL_CODES_LOST = Object.freeze({ authCode: "      ", rrn: "000000000000" });
+
+/** A row's seq of "none" in #link (seqs start at 1). */
+const NO_SEQ = 0;
 
 export class Journal {
   readonly alarms: JournalAlarm[] = [];
@@ -176,11 +174,44 @@ export class Journal {
   readonly #sectorCount: number;
   readonly #slotsPerSector: number;
   readonly #sectors: SectorInfo[] = [];
-  readonly #entries = new Map<number, Entry>();
-  readonly #settleMax = new Map<number, number>();
   readonly #slot = new Uint8Array(SLOT_BYTES);
   readonly #check = new Uint8Array(SLOT_BYTES);
   readonly #word = new Uint8Array(GROUP_BYTES);
+  /**
+   * The index (docs §7): one row per record seq stored on the partition, as parallel typed arrays of a size
+   * fixed by the geometry. A partition holds at most one record per slot, so the rows never run out, and
+   * RAM does not grow with the records: a full ESP32 partition (496 slots) costs about 12 KB of chunk
+   * and no slot per record. Payloads stay on flash and are read when asked.
+   */
+  readonly #rows: number;
+  readonly #seq: Uint32Array;
+  /** 0: a free row. */
+  readonly #kind: Uint8Array;
+  readonly #flags: Uint8Array;
+  readonly #approval: Uint8Array;
+  /** REVERSAL: attempts (carried base + bitmap). */
+  readonly #attempts: Uint8Array;
+  /** TXN and SETTLE: batch number; -1 otherwise. */
+  readonly #batch: Int32Array;
+  /** TXN: F11 as a number; -1 otherwise. */
+  readonly #stan: Int32Array;
+  /** TXN: seq of its current REVERSAL (NO_SEQ: none). REVERSAL: seq of its target TXN. */
+  readonly #link: Uint32Array;
+  /** Location (sector * 256 + slot) of the newest stored copy. */
+  readonly #primary: Uint16Array;
+  /** Stored copies indexed (normally 1; 2 between a copy-forward and the erase of the old sector). */
+  readonly #copies: Uint8Array;
+  /** Per slot of the partition (sector * slotsPerSector + slot): the row with a copy there, or -1. */
+  readonly #owner: Int16Array;
+  /** Open-addressing hash from seq to row (+1; 0 empty), linear probing, twice the rows rounded up to a power of two. */
+  readonly #bySeq: Int16Array;
+  readonly #bySeqMask: number;
+  /** Scratch of #markLive: 1 for a live row. */
+  readonly #live: Uint8Array;
+  /** Scratch: live primaries per sector. */
+  readonly #livePerSector: Uint16Array;
+  /** Recovery only: CRC-32 of the payload of the first copy folded per row (-1 before). */
+  #payloadChecks: Float64Array | undefined;
   #identity: TerminalIdentity;
   #epoch = 0;
   #nextSeq = 1;
@@ -201,6 +232,25 @@ export class Journal {
     this.#random = options.random;
     this.#options = options;
     this.#identity = options.identity;
+    const rows = this.#sectorCount * (this.#slotsPerSector - 1);
+    this.#rows = rows;
+    this.#seq = new Uint32Array(rows);
+    this.#kind = new Uint8Array(rows);
+    this.#flags = new Uint8Array(rows);
+    this.#approval = new Uint8Array(rows);
+    this.#attempts = new Uint8Array(rows);
+    this.#batch = new Int32Array(rows);
+    this.#stan = new Int32Array(rows);
+    this.#link = new Uint32Array(rows);
+    this.#primary = new Uint16Array(rows);
+    this.#copies = new Uint8Array(rows);
+    this.#owner = new Int16Array(this.#sectorCount * this.#slotsPerSector).fill(-1);
+    let buckets = 1;
+    while (buckets < 2 * rows) buckets <<= 1;
+    this.#bySeq = new Int16Array(buckets);
+    this.#bySeqMask = buckets - 1;
+    this.#live = new Uint8Array(rows);
+    this.#livePerSector = new Uint16Array(this.#sectorCount);
   }
 
   /** Mounts the partition: recovery (docs §7), then the journal is ready. */
@@ -218,7 +268,10 @@ export class Journal {
       const live = this.#liveLoad();
       const capacity = this.#capacity();
       if (live + ARM_RESERVE > capacity) throw new JournalFullError(live, capacity, "journal full: settle or resolve reversals first");
-      const pending = this.#countTxn((e) => this.#state(e) === "armed" || this.#state(e) === "reversalDue");
+      const pending = this.#countTxn((row) => {
+        const state = this.#state(row);
+        return state === "armed" || state === "reversalDue";
+      });
       const pendingMax = this.#options.reversalsPendingMax ?? REVERSALS_PENDING_DEFAULT;
       if (pending >= pendingMax) throw new JournalFullError(pending, pendingMax, "too many unresolved reversals");
       if (!sameIdentity(this.#identity, this.#options.identity)) {
@@ -235,7 +288,7 @@ export class Journal {
       const payload = this.#slot.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
       this.#nextSeq++;
       const loc = this.#append(KIND_TXN, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
-      this.#add(this.#newEntry(seq, KIND_TXN, loc, { batch: Number(txn.batch) }));
+      this.#addRow(seq, KIND_TXN, loc, { batch: Number(txn.batch), stan: Number(txn.stan) });
       return seq;
     });
   }
@@ -243,37 +296,39 @@ export class Journal {
   /** The answer needs no reversal and is not an approval (a clean decline, a balance inquiry). */
   complete(seq: number): void {
     this.#guard(() => {
-      const entry = this.#txn(seq, "armed");
-      this.#setMarker(entry, WORD_A_OFFSET);
-      entry.closed = true;
+      const row = this.#txn(seq, "armed");
+      this.#setMarker(row, WORD_A_OFFSET);
+      this.#flags[row] |= FLAG_CLOSED;
     });
   }
 
   /** One atomic step: the reversal is cleared and the transaction enters the approved log. */
   approve(seq: number, authCode: string, rrn: string): void {
     this.#guard(() => {
-      const entry = this.#txn(seq, "armed");
+      let row = this.#txn(seq, "armed");
       encodeApproval(seq, authCode, rrn, this.#word);
-      const group = this.#readSlot(entry.primary).subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES);
+      const group = this.#readSlot(this.#primary[row]).subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES);
       // A stray write spoiled the empty group: move the record to a fresh slot rather than program over it.
       if (!isAll(group, 0, GROUP_BYTES, 0xff)) {
-        this.#alarm({ kind: "audit", seq, sector: entry.primary >> 8, slot: entry.primary & 0xff });
-        this.#copyForward(entry);
+        this.#alarm({ kind: "audit", seq, sector: this.#primary[row] >> 8, slot: this.#primary[row] & 0xff });
+        this.#copyForward(row);
+        row = this.#find(seq);
         encodeApproval(seq, authCode, rrn, this.#word);
       }
-      this.#programChecked(this.#offset(entry.primary) + GROUP_OFFSET, this.#word, GROUP_BYTES);
-      entry.approval = decodeApproval(seq, this.#word);
+      this.#programChecked(this.#offset(this.#primary[row]) + GROUP_OFFSET, this.#word, GROUP_BYTES);
+      assert(decodeApproval(seq, this.#word).state === "approved", "approval group does not decode");
+      this.#approval[row] = APPROVAL_APPROVED;
     });
   }
 
   /** The request must be reversed (98 no answer, A0 bad MAC, 06 other); replaces reason and data of an earlier call. */
   reversalDue(seq: number, reason: ReversalReason, data: { readonly f55?: Uint8Array; readonly authCode?: string } = {}): void {
     this.#guard(() => {
-      const entry = this.#txn(seq);
-      const state = this.#state(entry);
+      const row = this.#txn(seq);
+      const state = this.#state(row);
       if (state !== "armed" && state !== "reversalDue") throw new JournalStateError(seq, state, `record ${seq} is ${state}, not armed`);
-      const previous = entry.reversal >= 0 ? this.#entries.get(entry.reversal) : undefined;
-      this.#writeReversal(entry, { target: seq, reason, attemptsBase: previous?.attempts ?? 0, ...data });
+      const previous = this.#link[row] === NO_SEQ ? -1 : this.#find(this.#link[row]);
+      this.#writeReversal({ target: seq, reason, attemptsBase: previous >= 0 ? this.#attempts[previous] : 0, ...data });
     });
   }
 
@@ -281,16 +336,18 @@ export class Journal {
   attempt(seq: number): number {
     return this.#guard(() => {
       const reversal = this.#currentReversal(seq);
-      if (reversal.attempts >= ATTEMPTS_MAX) return reversal.attempts;
-      const base = this.#readSlot(reversal.primary)[PAYLOAD_OFFSET + 6];
-      const bit = reversal.attempts - base;
+      const attempts = this.#attempts[reversal];
+      if (attempts >= ATTEMPTS_MAX) return attempts;
+      const primary = this.#primary[reversal];
+      const base = this.#readSlot(primary)[PAYLOAD_OFFSET + 6];
+      const bit = attempts - base;
       assert(bit >= 0 && bit < ATTEMPTS_MAX, "attempt bitmap out of step");
       const wordOffset = GROUP_OFFSET + 4 * (bit >> 5);
-      const current = readU32(this.#readSlot(reversal.primary), wordOffset);
+      const current = readU32(this.#readSlot(primary), wordOffset);
       writeU32(this.#word, 0, (current & ~(1 << (bit & 31))) >>> 0);
-      this.#programChecked(this.#offset(reversal.primary) + wordOffset, this.#word, 4);
-      reversal.attempts++;
-      return reversal.attempts;
+      this.#programChecked(this.#offset(primary) + wordOffset, this.#word, 4);
+      this.#attempts[reversal] = attempts + 1;
+      return attempts + 1;
     });
   }
 
@@ -299,54 +356,61 @@ export class Journal {
     this.#guard(() => {
       const reversal = this.#currentReversal(seq);
       this.#setMarker(reversal, WORD_A_OFFSET);
-      reversal.failed = true;
+      this.#flags[reversal] |= FLAG_FAILED;
     });
   }
 
   /** The host acknowledged the reversal (a 0410 that passed the checks). */
   reversed(seq: number): void {
     this.#guard(() => {
-      const entry = this.#txn(seq, "reversalDue");
-      this.#setMarker(entry, WORD_A_OFFSET);
-      entry.closed = true;
+      const row = this.#txn(seq, "reversalDue");
+      this.#setMarker(row, WORD_A_OFFSET);
+      this.#flags[row] |= FLAG_CLOSED;
     });
   }
 
   /** Settlement done: the approved log of `batch` is cleared. */
   settle(batch: string): void {
     this.#guard(() => {
+      const batchNumber = Number(batch);
       // A SETTLE covers every approval of the batch with a smaller seq: an armed one could still be approved after it.
-      for (const e of this.#entries.values())
-        if (e.kind === KIND_TXN && e.batch === Number(batch) && this.#state(e) === "armed")
-          throw new JournalStateError(e.seq, "armed", `record ${e.seq} of batch ${batch} is still armed: resolve it before settling`);
+      for (let row = 0; row < this.#rows; row++)
+        if (this.#kind[row] === KIND_TXN && this.#batch[row] === batchNumber && this.#state(row) === "armed")
+          throw new JournalStateError(
+            this.#seq[row],
+            "armed",
+            `record ${this.#seq[row]} of batch ${batch} is still armed: resolve it before settling`,
+          );
       const seq = this.#nextSeq;
       this.#slot.fill(0xff);
       encodeSettle(batch, this.#slot);
       const payload = this.#slot.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
       this.#nextSeq++;
       const loc = this.#append(KIND_SETTLE, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
-      this.#add(this.#newEntry(seq, KIND_SETTLE, loc, { batch: Number(batch) }));
+      this.#addRow(seq, KIND_SETTLE, loc, { batch: batchNumber });
     });
   }
 
-  /** Every record still needing a reversal, oldest first. */
+  /** Every record still needing a reversal, oldest first (at most `reversalsPendingMax` after an arm refused more). */
   pendingReversals(): PendingReversal[] {
     this.#checkOpen();
     const out: PendingReversal[] = [];
-    for (const entry of this.#sortedTxns()) {
-      if (this.#state(entry) !== "reversalDue") continue;
-      const reversal = entry.reversal >= 0 ? this.#entries.get(entry.reversal) : undefined;
+    const rows = this.#sortedTxns((row) => this.#state(row) === "reversalDue");
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      const seq = this.#seq[row];
+      const reversal = this.#link[row] === NO_SEQ ? -1 : this.#find(this.#link[row]);
       const data: Pick<ReversalData, "reason" | "authCode" | "f55"> =
-        reversal === undefined ? { reason: "98" } : decodeReversal(this.#readSlot(reversal.primary));
+        reversal < 0 ? { reason: "98" } : decodeReversal(this.#readSlot(this.#primary[reversal]));
       out.push({
-        seq: entry.seq,
-        txn: decodeTransaction(this.#readSlot(entry.primary)).txn,
-        identity: this.#identityOf(entry),
+        seq,
+        txn: decodeTransaction(this.#readSlot(this.#primary[row])).txn,
+        identity: this.#identityOf(row),
         reason: data.reason,
         ...(data.authCode !== undefined ? { authCode: data.authCode } : {}),
         ...(data.f55 !== undefined ? { f55: data.f55 } : {}),
-        attempts: reversal?.attempts ?? 0,
-        failed: reversal?.failed ?? false,
+        attempts: reversal < 0 ? 0 : this.#attempts[reversal],
+        failed: reversal >= 0 && (this.#flags[reversal] & FLAG_FAILED) !== 0,
       });
     }
     return out;
@@ -366,20 +430,20 @@ export class Journal {
 
   /**
    * Visits the approved, unsettled transactions (optionally of one batch), oldest first, reading each
-   * from flash as it goes: nothing per record stays in RAM. `visit` returning false stops the walk.
+   * from flash as it goes: nothing per record stays in RAM. `visit` returning false stops the walk;
+   * `visit` may read the journal but must not change it.
    */
-  forEachApproved(visit: (approved: ApprovedTransaction) => boolean | void, batch?: string): void {
+  forEachApproved(visit: (approved: ApprovedTransaction) => unknown, batch?: string): void {
     this.#checkOpen();
-    for (const entry of this.#sortedTxns()) {
-      if (this.#state(entry) !== "approved" || (batch !== undefined && entry.batch !== Number(batch))) continue;
-      const approval = entry.approval;
-      assert(approval.state === "approved", "approved entry without approval");
-      const approved = {
-        seq: entry.seq,
-        txn: decodeTransaction(this.#readSlot(entry.primary)).txn,
-        authCode: approval.authCode,
-        rrn: approval.rrn,
-      };
+    const batchNumber = batch === undefined ? -1 : Number(batch);
+    const rows = this.#sortedTxns((row) => this.#state(row) === "approved" && (batchNumber < 0 || this.#batch[row] === batchNumber));
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      const seq = this.#seq[row];
+      const bytes = this.#readSlot(this.#primary[row]);
+      const group = decodeApproval(seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
+      const approval = group.state === "approved" ? group : this.#approvedState(row);
+      const approved = { seq, txn: decodeTransaction(bytes).txn, authCode: approval.authCode, rrn: approval.rrn };
       if (visit(approved) === false) return;
     }
   }
@@ -387,16 +451,18 @@ export class Journal {
   /** Approved, unsettled transactions (optionally of one batch), counted from the index without a flash read. */
   approvedCount(batch?: string): number {
     this.#checkOpen();
-    return this.#countTxn((e) => this.#state(e) === "approved" && (batch === undefined || e.batch === Number(batch)));
+    const batchNumber = batch === undefined ? -1 : Number(batch);
+    return this.#countTxn((row) => this.#state(row) === "approved" && (batchNumber < 0 || this.#batch[row] === batchNumber));
   }
 
   /** The seq of the live (armed, reversal-due or approved-unsettled) transaction with this STAN, or undefined. */
   liveSeqOf(stan: string): number | undefined {
     this.#checkOpen();
+    const stanNumber = Number(stan);
     let found: number | undefined;
-    for (const entry of this.#sortedTxns()) {
-      if (!this.#isLive(entry)) continue;
-      if (decodeTransaction(this.#readSlot(entry.primary)).txn.stan === stan) found = entry.seq;
+    for (let row = 0; row < this.#rows; row++) {
+      if (this.#kind[row] !== KIND_TXN || this.#stan[row] !== stanNumber || !this.#txnLive(row)) continue;
+      if (found === undefined || this.#seq[row] > found) found = this.#seq[row];
     }
     return found;
   }
@@ -404,8 +470,8 @@ export class Journal {
   /** The clear PAN of a stored transaction (for F2 of the 0400 or the batch upload); never log it. */
   panOf(seq: number): string | undefined {
     this.#checkOpen();
-    const entry = this.#txn(seq);
-    const { sealedPan } = decodeTransaction(this.#readSlot(entry.primary));
+    const row = this.#txn(seq);
+    const { sealedPan } = decodeTransaction(this.#readSlot(this.#primary[row]));
     if (sealedPan.length === 0) return undefined;
     let plain: Uint8Array;
     try {
@@ -420,8 +486,8 @@ export class Journal {
   }
 
   stateOf(seq: number): RecordState | undefined {
-    const entry = this.#entries.get(seq);
-    return entry === undefined || entry.kind !== KIND_TXN ? undefined : this.#state(entry);
+    const row = this.#find(seq);
+    return row < 0 || this.#kind[row] !== KIND_TXN ? undefined : this.#state(row);
   }
 
   counts(): JournalCounts {
@@ -433,48 +499,202 @@ export class Journal {
     };
   }
 
+  // ---------------------------------------------------------------- index
+
+  /** The row of `seq`, or -1. */
+  #find(seq: number): number {
+    const mask = this.#bySeqMask;
+    for (let at = this.#bucketOf(seq), probes = 0; probes <= mask; at = (at + 1) & mask, probes++) {
+      const row = this.#bySeq[at] - 1;
+      if (row < 0) return -1;
+      if (this.#seq[row] === seq) return row;
+    }
+    return -1;
+  }
+
+  /** Fibonacci hashing: consecutive seqs spread over the table. */
+  #bucketOf(seq: number): number {
+    return (Math.imul(seq, 0x9e3779b1) >>> 0) & this.#bySeqMask;
+  }
+
+  #hashInsert(row: number): void {
+    const mask = this.#bySeqMask;
+    let at = this.#bucketOf(this.#seq[row]);
+    while (this.#bySeq[at] !== 0) at = (at + 1) & mask;
+    this.#bySeq[at] = row + 1;
+  }
+
+  /** Removes `row`, shifting later members of its probe run back so that no lookup stops early. */
+  #hashRemove(row: number): void {
+    const mask = this.#bySeqMask;
+    let hole = this.#bucketOf(this.#seq[row]);
+    while (this.#bySeq[hole] !== row + 1) {
+      assert(this.#bySeq[hole] !== 0, "journal index: row missing from its hash");
+      hole = (hole + 1) & mask;
+    }
+    this.#bySeq[hole] = 0;
+    for (let at = (hole + 1) & mask; this.#bySeq[at] !== 0; at = (at + 1) & mask) {
+      const home = this.#bucketOf(this.#seq[this.#bySeq[at] - 1]);
+      // The entry at `at` may move into the hole only if its home is not inside (hole, at].
+      if (((at - home) & mask) >= ((at - hole) & mask)) {
+        this.#bySeq[hole] = this.#bySeq[at];
+        this.#bySeq[at] = 0;
+        hole = at;
+      }
+    }
+  }
+
+  #slotIndex(loc: number): number {
+    return (loc >> 8) * this.#slotsPerSector + (loc & 0xff);
+  }
+
+  /** Takes a free row for `seq`; a partition holds at most one record per slot, so one is always free. */
+  #allocate(seq: number, kind: Kind, loc: number): number {
+    let row = 0;
+    while (row < this.#rows && this.#kind[row] !== 0) row++;
+    assert(row < this.#rows, "journal index full: more records than slots");
+    this.#seq[row] = seq;
+    this.#hashInsert(row);
+    this.#kind[row] = kind;
+    this.#flags[row] = 0;
+    this.#approval[row] = APPROVAL_NONE;
+    this.#attempts[row] = 0;
+    this.#batch[row] = -1;
+    this.#stan[row] = -1;
+    this.#link[row] = NO_SEQ;
+    this.#primary[row] = loc;
+    this.#copies[row] = 0;
+    return row;
+  }
+
+  #addCopy(row: number, loc: number): void {
+    const at = this.#slotIndex(loc);
+    assert(this.#owner[at] < 0, "two records indexed in one slot");
+    this.#owner[at] = row;
+    this.#copies[row]++;
+  }
+
+  /** Forgets the indexed copy at `loc`; the row is freed with its last copy. */
+  #dropCopy(loc: number): void {
+    const at = this.#slotIndex(loc);
+    const row = this.#owner[at];
+    if (row < 0) return;
+    this.#owner[at] = -1;
+    this.#copies[row]--;
+    if (this.#copies[row] > 0) return;
+    this.#hashRemove(row);
+    this.#kind[row] = 0;
+  }
+
+  /** Calls `visit` with each indexed copy of `row`, in slot order. */
+  #forEachCopy(row: number, visit: (loc: number) => void): void {
+    if (this.#copies[row] === 1) return visit(this.#primary[row]);
+    const perSector = this.#slotsPerSector;
+    for (let at = 0; at < this.#owner.length; at++) if (this.#owner[at] === row) visit(((at / perSector) << 8) | (at % perSector));
+  }
+
+  /** A new record just appended at `loc`. */
+  #addRow(seq: number, kind: Kind, loc: number, fields: { readonly batch?: number; readonly stan?: number; readonly link?: number }): void {
+    const row = this.#allocate(seq, kind, loc);
+    this.#addCopy(row, loc);
+    this.#batch[row] = fields.batch ?? -1;
+    this.#stan[row] = fields.stan ?? -1;
+    this.#link[row] = fields.link ?? NO_SEQ;
+    if (kind === KIND_SETTLE) this.#markSettled(row);
+    if (kind === KIND_REVERSAL) {
+      const target = this.#find(this.#link[row]);
+      if (target >= 0 && this.#kind[target] === KIND_TXN && this.#link[target] < seq) this.#link[target] = seq;
+    }
+  }
+
   // ---------------------------------------------------------------- state
 
-  #state(entry: Entry): RecordState {
-    if (entry.closed) return "closed";
-    if (entry.approval.state === "approved") return this.#settled(entry) ? "settled" : "approved";
-    return entry.reversal >= 0 || entry.dueAtBoot ? "reversalDue" : "armed";
+  #state(row: number): RecordState {
+    const flags = this.#flags[row];
+    if (flags & FLAG_CLOSED) return "closed";
+    if (this.#approval[row] === APPROVAL_APPROVED) return flags & FLAG_SETTLED ? "settled" : "approved";
+    return this.#link[row] !== NO_SEQ || flags & FLAG_DUE_AT_BOOT ? "reversalDue" : "armed";
   }
 
-  #settled(txn: Entry): boolean {
-    return (this.#settleMax.get(txn.batch) ?? -1) > txn.seq;
+  #txnLive(row: number): boolean {
+    const state = this.#state(row);
+    return state !== "closed" && state !== "settled";
   }
 
-  /** Highest SETTLE seq per batch, kept in step with the index (liveness asks it for every record). */
-  #indexSettle(entry: Entry): void {
-    if (entry.kind === KIND_SETTLE && (this.#settleMax.get(entry.batch) ?? -1) < entry.seq) this.#settleMax.set(entry.batch, entry.seq);
+  /** A SETTLE covers the approvals of its batch with a smaller seq. */
+  #markSettled(settle: number): void {
+    const batch = this.#batch[settle];
+    const seq = this.#seq[settle];
+    for (let row = 0; row < this.#rows; row++)
+      if (this.#kind[row] === KIND_TXN && this.#batch[row] === batch && this.#seq[row] < seq) this.#flags[row] |= FLAG_SETTLED;
   }
 
-  #isLive(entry: Entry): boolean {
-    if (entry.kind === KIND_TXN) {
-      const state = this.#state(entry);
-      return state !== "closed" && state !== "settled";
+  /** Settled flags from the SETTLE rows indexed now (after recovery folded every copy, or a sector was erased). */
+  #indexSettled(): void {
+    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_TXN) this.#flags[row] &= ~FLAG_SETTLED;
+    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_SETTLE) this.#markSettled(row);
+  }
+
+  #isLive(row: number): boolean {
+    const kind = this.#kind[row];
+    if (kind === KIND_TXN) return this.#txnLive(row);
+    if (kind === KIND_REVERSAL) {
+      const target = this.#find(this.#link[row]);
+      return target >= 0 && this.#reversalLiveFor(target, row);
     }
-    if (entry.kind === KIND_REVERSAL) {
-      const target = this.#entries.get(entry.target);
-      return target !== undefined && target.reversal === entry.seq && this.#state(target) === "reversalDue";
-    }
-    // SETTLE: the newest of its batch, needed while a settled approval of the batch is stored outside its own sector.
-    if (this.#settleMax.get(entry.batch) !== entry.seq) return false;
-    const home = entry.primary >> 8;
-    for (const e of this.#entries.values()) {
-      if (e.kind !== KIND_TXN || e.batch !== entry.batch || e.seq > entry.seq || e.closed || e.approval.state !== "approved") continue;
-      if (e.locs.some((loc) => loc >> 8 !== home)) return true;
+    return this.#settleLive(row);
+  }
+
+  /** The REVERSAL `row` is the current one of the reversal-due TXN `target`. */
+  #reversalLiveFor(target: number, row: number): boolean {
+    return (
+      this.#kind[target] === KIND_TXN &&
+      this.#link[target] === this.#seq[row] &&
+      this.#link[row] === this.#seq[target] &&
+      this.#state(target) === "reversalDue"
+    );
+  }
+
+  /** SETTLE: the newest of its batch, needed while a settled approval of the batch is stored outside its own sector. */
+  #settleLive(settle: number): boolean {
+    const batch = this.#batch[settle];
+    const seq = this.#seq[settle];
+    for (let row = 0; row < this.#rows; row++)
+      if (this.#kind[row] === KIND_SETTLE && this.#batch[row] === batch && this.#seq[row] > seq) return false;
+    const home = this.#primary[settle] >> 8;
+    const perSector = this.#slotsPerSector;
+    for (let at = 0; at < this.#owner.length; at++) {
+      const row = this.#owner[at];
+      if (row < 0 || ((at / perSector) | 0) === home || this.#kind[row] !== KIND_TXN || this.#batch[row] !== batch) continue;
+      if (this.#seq[row] < seq && (this.#flags[row] & FLAG_CLOSED) === 0 && this.#approval[row] === APPROVAL_APPROVED) return true;
     }
     return false;
   }
 
+  /** Liveness of every row at once (#live), cheaper than asking row by row; valid until the index changes. */
+  #markLive(): Uint8Array {
+    const live = this.#live;
+    live.fill(0);
+    for (let row = 0; row < this.#rows; row++) {
+      const kind = this.#kind[row];
+      if (kind === KIND_TXN) {
+        if (!this.#txnLive(row)) continue;
+        live[row] = 1;
+        if (this.#link[row] === NO_SEQ) continue;
+        const reversal = this.#find(this.#link[row]);
+        if (reversal >= 0 && this.#kind[reversal] === KIND_REVERSAL && this.#reversalLiveFor(row, reversal)) live[reversal] = 1;
+      } else if (kind === KIND_SETTLE && this.#settleLive(row)) live[row] = 1;
+    }
+    return live;
+  }
+
   /** Live records plus a reserved slot for the REVERSAL every armed record may need. */
   #liveLoad(): number {
+    const live = this.#markLive();
     let load = 0;
-    for (const e of this.#entries.values()) {
-      if (!this.#isLive(e)) continue;
-      load += e.kind === KIND_TXN && e.reversal < 0 && this.#state(e) !== "approved" ? 2 : 1;
+    for (let row = 0; row < this.#rows; row++) {
+      if (live[row] === 0) continue;
+      load += this.#kind[row] === KIND_TXN && this.#link[row] === NO_SEQ && this.#state(row) !== "approved" ? 2 : 1;
     }
     return load;
   }
@@ -488,75 +708,75 @@ export class Journal {
     return Math.max(0, Math.min((this.#sectorCount - 2) * records, (this.#sectorCount - 1) * (records - SLACK_SLOTS)));
   }
 
-  #countTxn(predicate: (e: Entry) => boolean): number {
+  #countTxn(predicate: (row: number) => boolean): number {
     let n = 0;
-    for (const e of this.#entries.values()) if (e.kind === KIND_TXN && predicate(e)) n++;
+    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_TXN && predicate(row)) n++;
     return n;
   }
 
-  #sortedTxns(): Entry[] {
-    return [...this.#entries.values()].filter((e) => e.kind === KIND_TXN).sort((a, b) => a.seq - b.seq);
+  /** TXN rows passing `predicate`, by seq; a fresh array, so a caller's walk survives nested reads. */
+  #sortedTxns(predicate: (row: number) => boolean): Uint16Array {
+    return this.#sortedRows((row) => this.#kind[row] === KIND_TXN && predicate(row));
   }
 
-  #txn(seq: number, required?: RecordState): Entry {
-    const entry = this.#entries.get(seq);
-    if (entry === undefined || entry.kind !== KIND_TXN) throw new JournalStateError(seq, "unknown", `no transaction record ${seq}`);
-    const state = this.#state(entry);
+  #sortedRows(predicate: (row: number) => boolean): Uint16Array {
+    let n = 0;
+    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0 && predicate(row)) n++;
+    const rows = new Uint16Array(n);
+    n = 0;
+    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0 && predicate(row)) rows[n++] = row;
+    const seqs = this.#seq;
+    return rows.sort((a, b) => seqs[a] - seqs[b]);
+  }
+
+  #txn(seq: number, required?: RecordState): number {
+    const row = this.#find(seq);
+    if (row < 0 || this.#kind[row] !== KIND_TXN) throw new JournalStateError(seq, "unknown", `no transaction record ${seq}`);
+    const state = this.#state(row);
     if (required !== undefined && state !== required) throw new JournalStateError(seq, state, `record ${seq} is ${state}, not ${required}`);
-    return entry;
+    return row;
   }
 
-  #currentReversal(seq: number): Entry {
-    const entry = this.#txn(seq, "reversalDue");
-    if (entry.reversal < 0) this.#writeReversal(entry, { target: seq, reason: "98", attemptsBase: 0 });
-    return this.#entries.get(entry.reversal)!;
+  /** The row of the current REVERSAL of reversal-due `seq`, written now (reason 98) when boot left none. */
+  #currentReversal(seq: number): number {
+    const row = this.#txn(seq, "reversalDue");
+    if (this.#link[row] === NO_SEQ) this.#writeReversal({ target: seq, reason: "98", attemptsBase: 0 });
+    const reversal = this.#find(this.#link[this.#find(seq)]);
+    assert(reversal >= 0, "reversal-due record without its REVERSAL");
+    return reversal;
   }
 
-  #identityOf(entry: Entry): TerminalIdentity {
-    return this.#sectors[entry.primary >> 8].header?.identity ?? this.#identity;
+  #identityOf(row: number): TerminalIdentity {
+    return this.#sectors[this.#primary[row] >> 8].header?.identity ?? this.#identity;
   }
 
-  #newEntry(
-    seq: number,
-    kind: Kind,
-    loc: number,
-    fields: { readonly batch?: number; readonly target?: number; readonly attempts?: number },
-  ): Entry {
-    return {
-      seq,
-      kind,
-      locs: [loc],
-      primary: loc,
-      closed: false,
-      failed: false,
-      attempts: 0,
-      approval: NONE,
-      batch: -1,
-      target: -1,
-      reversal: -1,
-      dueAtBoot: false,
-      payloadCheck: -1,
-      ...fields,
-    };
+  /** F38 and F37 of an approved row, from the first stored copy whose APPROVAL group is intact (the primary at run time). */
+  #approvedState(row: number): { readonly authCode: string; readonly rrn: string } {
+    const seq = this.#seq[row];
+    const primary = decodeApproval(seq, this.#readSlot(this.#primary[row]).subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
+    if (primary.state === "approved") return primary;
+    let found: ApprovalState = primary;
+    this.#forEachCopy(row, (loc) => {
+      if (found.state === "approved") return;
+      found = decodeApproval(seq, this.#readSlot(loc).subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
+    });
+    const approval = found as ApprovalState;
+    if (approval.state === "approved") return approval;
+    // A misdirected write or rot spoiled the group after recovery believed it: the approval stands (the
+    // index holds it), its F38/F37 are lost. Named, so the terminal reconciles; the values read "none".
+    this.#alarm({ kind: "approval-unreadable", seq, sector: this.#primary[row] >> 8, slot: this.#primary[row] & 0xff });
+    return APPROVAL_CODES_LOST;
   }
 
-  #add(entry: Entry): void {
-    this.#entries.set(entry.seq, entry);
-    this.#indexSettle(entry);
-    if (entry.kind === KIND_REVERSAL) {
-      const target = this.#entries.get(entry.target);
-      if (target !== undefined && target.reversal < entry.seq) target.reversal = entry.seq;
-    }
-  }
-
-  #writeReversal(target: Entry, data: Parameters<typeof encodeReversal>[0]): void {
+  #writeReversal(data: Parameters<typeof encodeReversal>[0]): void {
     const seq = this.#nextSeq;
     this.#slot.fill(0xff);
     encodeReversal(data, this.#slot);
     const payload = this.#slot.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
     this.#nextSeq++;
     const loc = this.#append(KIND_REVERSAL, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
-    this.#add(this.#newEntry(seq, KIND_REVERSAL, loc, { target: target.seq, attempts: data.attemptsBase }));
+    this.#addRow(seq, KIND_REVERSAL, loc, { link: data.target });
+    this.#attempts[this.#find(seq)] = data.attemptsBase;
   }
 
   // ---------------------------------------------------------------- flash
@@ -606,9 +826,9 @@ export class Journal {
     throw new JournalWriteError(offset, `flash at ${offset} does not keep what is written`);
   }
 
-  /** Programs a marker word to 0 unless it already reads 0. */
-  #setMarker(entry: Entry, at: number): void {
-    this.#programChecked(this.#offset(entry.primary) + at, ZERO_WORDS, 4);
+  /** Programs a marker word of the row's primary copy to 0. */
+  #setMarker(row: number, at: number): void {
+    this.#programChecked(this.#offset(this.#primary[row]) + at, ZERO_WORDS, 4);
   }
 
   #writeVerifyFailed(offset: number): void {
@@ -698,52 +918,60 @@ export class Journal {
 
   /** Forgets every copy stored in `sector` (it was just erased). */
   #dropSector(sector: number): void {
-    for (const [seq, entry] of this.#entries) {
-      const kept = entry.locs.filter((loc) => loc >> 8 !== sector);
-      if (kept.length === entry.locs.length) continue;
-      if (kept.length === 0) {
-        this.#entries.delete(seq);
-        continue;
-      }
-      entry.locs.length = 0;
-      entry.locs.push(...kept);
-      entry.primary = this.#newestLoc(kept);
+    const first = sector * this.#slotsPerSector;
+    for (let at = first; at < first + this.#slotsPerSector; at++) {
+      const row = this.#owner[at];
+      if (row < 0) continue;
+      this.#dropCopy((sector << 8) | (at - first));
+      // A row that keeps a copy elsewhere takes its newest remaining copy as primary.
+      if (this.#kind[row] !== 0 && this.#primary[row] >> 8 === sector) this.#primary[row] = this.#newestCopy(row);
     }
-    for (const entry of this.#entries.values()) {
-      if (entry.kind === KIND_TXN && entry.reversal >= 0 && !this.#entries.has(entry.reversal))
-        entry.reversal = this.#latestReversal(entry.seq);
-    }
-    this.#settleMax.clear();
-    for (const entry of this.#entries.values()) this.#indexSettle(entry);
+    for (let row = 0; row < this.#rows; row++)
+      if (this.#kind[row] === KIND_TXN && this.#link[row] !== NO_SEQ && this.#find(this.#link[row]) < 0)
+        this.#link[row] = this.#latestReversal(this.#seq[row]);
+    this.#indexSettled();
   }
 
-  #latestReversal(target: number): number {
-    let latest = -1;
-    for (const e of this.#entries.values()) if (e.kind === KIND_REVERSAL && e.target === target && e.seq > latest) latest = e.seq;
-    return latest;
-  }
-
-  #newestLoc(locs: readonly number[]): number {
-    let best = locs[0];
-    for (const loc of locs) if (this.#sectorSeqOf(loc) > this.#sectorSeqOf(best)) best = loc;
+  /** The copy of `row` in the sector with the highest sectorSeq (the first such in slot order). */
+  #newestCopy(row: number): number {
+    const perSector = this.#slotsPerSector;
+    let best = -1;
+    for (let at = 0; at < this.#owner.length; at++) {
+      if (this.#owner[at] !== row) continue;
+      const loc = ((at / perSector) << 8) | (at % perSector);
+      if (best < 0 || this.#sectorSeqOf(loc) > this.#sectorSeqOf(best)) best = loc;
+    }
+    assert(best >= 0, "a row without a copy");
     return best;
+  }
+
+  /** Seq of the newest REVERSAL row targeting `target`, or NO_SEQ. */
+  #latestReversal(target: number): number {
+    let latest = NO_SEQ;
+    for (let row = 0; row < this.#rows; row++)
+      if (this.#kind[row] === KIND_REVERSAL && this.#link[row] === target && this.#seq[row] > latest) latest = this.#seq[row];
+    return latest;
   }
 
   #sectorSeqOf(loc: number): number {
     return this.#sectors[loc >> 8].header?.sectorSeq ?? -1;
   }
 
-  #livePrimaries(sector: number): Entry[] {
-    const out: Entry[] = [];
-    for (const e of this.#entries.values()) if (e.primary >> 8 === sector && this.#isLive(e)) out.push(e);
-    return out.sort((a, b) => a.seq - b.seq);
+  /** Live primaries per sector (#livePerSector), from one #markLive. */
+  #countLivePerSector(): Uint16Array {
+    const live = this.#markLive();
+    const counts = this.#livePerSector;
+    counts.fill(0);
+    for (let row = 0; row < this.#rows; row++) if (live[row] !== 0) counts[this.#primary[row] >> 8]++;
+    return counts;
   }
 
   /** The free sector (no live primary) with the lowest sectorSeq, dirty ones first; -1 if none. */
   #freeSector(): number {
+    const counts = this.#countLivePerSector();
     let best = -1;
     for (let s = 0; s < this.#sectorCount; s++) {
-      if (s === this.#active || this.#livePrimaries(s).length > 0) continue;
+      if (s === this.#active || counts[s] > 0) continue;
       if (best < 0 || (this.#sectors[s].header?.sectorSeq ?? -1) < (this.#sectors[best].header?.sectorSeq ?? -1)) best = s;
     }
     return best;
@@ -752,14 +980,14 @@ export class Journal {
   /** Keeps one free sector besides the active one: compacts the sealed sector with the fewest live records. */
   #ensureSpare(): void {
     if (this.#freeSector() >= 0) return;
+    const counts = this.#countLivePerSector();
     let victim = -1;
     let victimLive = Number.MAX_SAFE_INTEGER;
     for (let s = 0; s < this.#sectorCount; s++) {
       if (s === this.#active || this.#sectors[s].header === undefined) continue;
-      const live = this.#livePrimaries(s).length;
-      if (live < victimLive) {
+      if (counts[s] < victimLive) {
         victim = s;
-        victimLive = live;
+        victimLive = counts[s];
       }
     }
     assert(victim >= 0, "no compaction victim");
@@ -773,37 +1001,49 @@ export class Journal {
       this.#programChecked(victim * this.#flash.blockSize + RETIRING_OFFSET, ZERO_WORDS, 4);
       this.#sectors[victim].retiring = true;
     }
-    for (const entry of this.#livePrimaries(victim)) {
+    const live = this.#markLive();
+    const rows = this.#sortedRows((row) => live[row] !== 0 && this.#primary[row] >> 8 === victim);
+    // Seqs, not rows: a rotation inside a copy may free rows and hand them to other seqs.
+    const seqs = new Uint32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) seqs[i] = this.#seq[rows[i]];
+    for (let i = 0; i < seqs.length; i++) {
       // A RETIRING sector keeps its primaries until they fit elsewhere: stop rather than fail.
       if (this.#sectors[this.#active].used >= this.#slotsPerSector && this.#freeSector() < 0) return;
-      this.#copyForward(entry);
+      const row = this.#find(seqs[i]);
+      if (row >= 0 && this.#primary[row] >> 8 === victim) this.#copyForward(row);
     }
   }
 
   /** Copies a live record into the active sector: same seq and state, new self-location (docs §8). */
-  #copyForward(entry: Entry): void {
-    const source = this.#readSlot(entry.primary);
+  #copyForward(row: number): void {
+    const seq = this.#seq[row];
+    const kind = this.#kind[row] as Kind;
+    const source = this.#readSlot(this.#primary[row]);
     const payload = source.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
-    const loc = this.#append(entry.kind, entry.seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
+    // Read before the append: a rotation inside it may erase the copy that holds the approval.
+    const approval = kind === KIND_TXN && this.#approval[row] === APPROVAL_APPROVED ? this.#approvedState(row) : undefined;
+    const loc = this.#append(kind, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
     const offset = this.#offset(loc);
-    if (entry.kind === KIND_TXN) {
-      if (entry.approval.state === "approved") {
-        encodeApproval(entry.seq, entry.approval.authCode, entry.approval.rrn, this.#word);
+    const moved = this.#find(seq);
+    assert(moved >= 0, "a copied record left the index");
+    if (kind === KIND_TXN) {
+      if (approval !== undefined) {
+        encodeApproval(seq, approval.authCode, approval.rrn, this.#word);
         this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
-      } else if (entry.approval.state === "void") {
+      } else if (this.#approval[moved] === APPROVAL_VOID) {
         this.#programChecked(offset + GROUP_OFFSET, ZERO_WORDS, GROUP_BYTES);
       }
-    } else if (entry.kind === KIND_REVERSAL) {
-      if (entry.failed) this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
-      const bits = entry.attempts - payload[6];
+    } else if (kind === KIND_REVERSAL) {
+      if (this.#flags[moved] & FLAG_FAILED) this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
+      const bits = this.#attempts[moved] - payload[6];
       if (bits > 0) {
         this.#word.fill(0xff);
         for (let bit = 0; bit < bits; bit++) this.#word[bit >> 3] &= ~(1 << (bit & 7));
         this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
       }
     }
-    entry.locs.push(loc);
-    entry.primary = loc;
+    this.#addCopy(moved, loc);
+    this.#primary[moved] = loc;
   }
 
   // ---------------------------------------------------------------- recovery (docs §7)
@@ -839,6 +1079,7 @@ export class Journal {
     // 2. Slots.
     const tails: number[] = [];
     const damagedSeqs: number[] = [];
+    this.#payloadChecks = new Float64Array(this.#rows).fill(-1);
     for (let s = 0; s < this.#sectorCount; s++) {
       const info = this.#sectors[s];
       const image = new Uint8Array(this.#flash.read(s * blockSize, blockSize));
@@ -854,7 +1095,8 @@ export class Journal {
         const bytes = image.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
         const cls = classifySlot(bytes, s, slot);
         if (cls === "record" || cls === "misplaced") maxSeq = Math.max(maxSeq, readU32(bytes, 4));
-        else if (hasRecordMagic(bytes) && !(s === newest && slot === lastNonBlank)) damagedSeqs.push(readU32(bytes, 4));
+        else if (hasRecordMagic(bytes) && !(s === newest && slot === lastNonBlank) && damagedSeqs.length < this.#rows)
+          damagedSeqs.push(readU32(bytes, 4));
         if (cls === "record") this.#merge(bytes, (s << 8) | slot);
         else if (cls === "void") continue;
         else if (s === newest && slot === lastNonBlank) {
@@ -871,6 +1113,14 @@ export class Journal {
           });
       }
     }
+    this.#payloadChecks = undefined;
+    // Each TXN's current REVERSAL is the newest one targeting it, whatever order the slots were read in.
+    for (let row = 0; row < this.#rows; row++) {
+      if (this.#kind[row] !== KIND_REVERSAL) continue;
+      const target = this.#find(this.#link[row]);
+      if (target >= 0 && this.#kind[target] === KIND_TXN && this.#link[target] < this.#seq[row]) this.#link[target] = this.#seq[row];
+    }
+    this.#indexSettled();
     // A damaged record's seq counts when plausible (rot flips a bit; a torn tail never returned its seq).
     for (const seq of damagedSeqs) if (seq <= maxSeq + DAMAGED_SEQ_SLACK) maxSeq = Math.max(maxSeq, seq);
     // Past the last seq a new record would repeat a seq, and with it a PAN nonce: refuse to go on (typed), never wrap.
@@ -879,12 +1129,16 @@ export class Journal {
     this.#nextSeq = maxSeq + 1;
     this.#active = newest;
     if (newest < 0 || !sameIdentity(this.#sectors[newest].header!.identity, this.#identity)) {
-      const anyLive = [...this.#entries.values()].some((e) => this.#isLive(e));
+      const live = this.#markLive();
+      const anyLive = live.some((flag) => flag !== 0);
       if (anyLive && newest >= 0) this.#identity = this.#sectors[newest].header!.identity;
     }
     // 3. Heal what is believed, void the torn tail, burn the next slot.
-    for (const entry of this.#entries.values()) this.#heal(entry);
-    const repairs = [...this.#entries.values()].filter((entry) => entry.locs.length > 1 && !this.#syncPrimary(entry));
+    const live = this.#markLive();
+    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0) this.#heal(row, live[row] !== 0);
+    const repairs: number[] = [];
+    for (let row = 0; row < this.#rows; row++)
+      if (this.#kind[row] !== 0 && this.#copies[row] > 1 && !this.#syncPrimary(row)) repairs.push(this.#seq[row]);
     for (const tail of tails) this.#programChecked(this.#offset(tail), ZERO_WORDS, 4);
     if (newest >= 0) {
       const info = this.#sectors[newest];
@@ -901,24 +1155,37 @@ export class Journal {
       info.sealed = true;
     }
     if (newest >= 0 && this.#sectors[newest].sealed) this.#rotate();
-    for (const entry of repairs) if (this.#isLive(entry)) this.#copyForward(entry);
+    for (const seq of repairs) {
+      const row = this.#find(seq);
+      if (row >= 0 && this.#isLive(row)) this.#copyForward(row);
+    }
     // The primary now carries the merged state: stale copies are voided so rot in one can never bring old state back.
-    for (const entry of this.#entries.values()) {
-      if (entry.locs.length < 2) continue;
-      for (const loc of entry.locs) if (loc !== entry.primary) this.#programChecked(this.#offset(loc), ZERO_WORDS, 4);
-      entry.locs.length = 0;
-      entry.locs.push(entry.primary);
+    for (let row = 0; row < this.#rows; row++) {
+      if (this.#kind[row] === 0 || this.#copies[row] < 2) continue;
+      const primary = this.#primary[row];
+      const stale: number[] = [];
+      this.#forEachCopy(row, (loc) => {
+        if (loc !== primary) stale.push(loc);
+      });
+      for (const loc of stale) {
+        this.#programChecked(this.#offset(loc), ZERO_WORDS, 4);
+        this.#dropCopy(loc);
+      }
     }
     for (let s = 0; s < this.#sectorCount; s++) if (this.#sectors[s].retiring && s !== this.#active) this.#retire(s);
     if (this.#active >= 0) this.#ensureSpare();
     // 5. After power loss every armed record must be reversed: void its approval, give it a REVERSAL.
-    for (const entry of this.#sortedTxns()) {
-      if (this.#state(entry) !== "armed" && this.#state(entry) !== "reversalDue") continue;
-      if (entry.approval.state !== "void") {
-        for (const loc of entry.locs) this.#programChecked(this.#offset(loc) + GROUP_OFFSET, ZERO_WORDS, GROUP_BYTES);
-        entry.approval = { state: "void" };
+    const unresolved = this.#sortedTxns((row) => {
+      const state = this.#state(row);
+      return state === "armed" || state === "reversalDue";
+    });
+    for (let i = 0; i < unresolved.length; i++) {
+      const row = unresolved[i];
+      if (this.#approval[row] !== APPROVAL_VOID) {
+        this.#forEachCopy(row, (loc) => this.#programChecked(this.#offset(loc) + GROUP_OFFSET, ZERO_WORDS, GROUP_BYTES));
+        this.#approval[row] = APPROVAL_VOID;
       }
-      if (entry.reversal < 0) entry.dueAtBoot = true;
+      if (this.#link[row] === NO_SEQ) this.#flags[row] |= FLAG_DUE_AT_BOOT;
     }
     // A misdirected heal cannot fail its read-back (the target already held those bytes): re-read all once.
     this.#audit();
@@ -928,76 +1195,80 @@ export class Journal {
   #merge(bytes: Uint8Array, loc: number): void {
     const seq = readU32(bytes, 4);
     const kind = slotKind(bytes);
-    let entry = this.#entries.get(seq);
-    if (entry !== undefined && entry.kind !== kind) {
+    let row = this.#find(seq);
+    if (row >= 0 && this.#kind[row] !== kind) {
       this.#alarm({ kind: "damaged", seq, sector: loc >> 8, slot: loc & 0xff });
       return;
     }
-    if (entry === undefined) {
-      entry = this.#newEntry(seq, kind, loc, {
-        batch: kind === KIND_TXN ? transactionBatch(bytes) : kind === KIND_SETTLE ? settleBatch(bytes) : -1,
-        target: kind === KIND_REVERSAL ? reversalTarget(bytes) : -1,
-      });
-      entry.locs.length = 0;
-      this.#entries.set(seq, entry);
-      this.#indexSettle(entry);
+    if (row < 0) {
+      row = this.#allocate(seq, kind, loc);
+      if (kind === KIND_TXN) {
+        this.#batch[row] = integerOr(transactionBatch(bytes), -1);
+        this.#stan[row] = transactionStan(bytes);
+      } else if (kind === KIND_SETTLE) this.#batch[row] = integerOr(settleBatch(bytes), -1);
+      else this.#link[row] = reversalTarget(bytes);
     }
     // A copy-forward copies the payload as it is: two CRC-good copies that differ are damage, never silently merged.
+    const checks = this.#payloadChecks!;
     const payloadCheck = crc32(bytes, PAYLOAD_OFFSET, BODY_CRC_OFFSET);
-    if (entry.payloadCheck >= 0 && entry.payloadCheck !== payloadCheck)
-      this.#alarm({ kind: "damaged", seq, sector: loc >> 8, slot: loc & 0xff });
-    entry.payloadCheck = payloadCheck;
-    entry.locs.push(loc);
-    entry.primary = this.#newestLoc(entry.locs);
+    if (checks[row] >= 0 && checks[row] !== payloadCheck) this.#alarm({ kind: "damaged", seq, sector: loc >> 8, slot: loc & 0xff });
+    checks[row] = payloadCheck;
+    const first = this.#copies[row] === 0;
+    this.#addCopy(row, loc);
+    if (first || this.#sectorSeqOf(loc) > this.#sectorSeqOf(this.#primary[row])) this.#primary[row] = loc;
     if (kind === KIND_TXN) {
-      entry.closed ||= markerSet(bytes, WORD_A_OFFSET);
+      if (markerSet(bytes, WORD_A_OFFSET)) this.#flags[row] |= FLAG_CLOSED;
       const approval = decodeApproval(seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
       if (approval.state === "unreadable") this.#alarm({ kind: "approval-unreadable", seq, sector: loc >> 8, slot: loc & 0xff });
-      if (approval.state === "approved" || (approval.state === "void" && entry.approval.state !== "approved")) entry.approval = approval;
+      if (approval.state === "approved") this.#approval[row] = APPROVAL_APPROVED;
+      else if (approval.state === "void" && this.#approval[row] !== APPROVAL_APPROVED) this.#approval[row] = APPROVAL_VOID;
     } else if (kind === KIND_REVERSAL) {
-      entry.failed ||= markerSet(bytes, WORD_A_OFFSET);
+      if (markerSet(bytes, WORD_A_OFFSET)) this.#flags[row] |= FLAG_FAILED;
       let zeros = 0;
       for (let i = GROUP_OFFSET; i < GROUP_OFFSET + GROUP_BYTES; i++) for (let b = bytes[i]; b !== 0xff; b |= b + 1) zeros++;
-      entry.attempts = Math.max(entry.attempts, Math.min(ATTEMPTS_MAX, bytes[PAYLOAD_OFFSET + 6] + zeros));
-      const target = this.#entries.get(entry.target);
-      if (target !== undefined && target.reversal < seq) target.reversal = seq;
+      this.#attempts[row] = Math.max(this.#attempts[row], Math.min(ATTEMPTS_MAX, bytes[PAYLOAD_OFFSET + 6] + zeros));
     }
-    if (kind === KIND_TXN) entry.reversal = Math.max(entry.reversal, this.#latestReversal(seq));
   }
 
   /** Re-programs what was read (pins weak zeros) and zeroes set markers: legal, only clears bits. */
-  #heal(entry: Entry): void {
-    for (const loc of entry.locs) {
+  #heal(row: number, live: boolean): void {
+    const primary = this.#primary[row];
+    const kind = this.#kind[row];
+    const seq = this.#seq[row];
+    this.#forEachCopy(row, (loc) => {
       const offset = this.#offset(loc);
       const bytes = this.#readSlot(loc);
-      if (loc === entry.primary && this.#isLive(entry)) this.#programChecked(offset, bytes, BODY_BYTES);
+      if (loc === primary && live) this.#programChecked(offset, bytes, BODY_BYTES);
       this.#healMarker(offset, bytes, WORD_A_OFFSET);
-      if (
-        entry.kind === KIND_REVERSAL ||
-        decodeApproval(entry.seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES)).state === "approved"
-      )
+      if (kind === KIND_REVERSAL || decodeApproval(seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES)).state === "approved")
         this.#programChecked(offset + GROUP_OFFSET, bytes.subarray(GROUP_OFFSET), GROUP_BYTES);
-    }
+    });
   }
 
   /**
    * A copy-forward cut between body and markers leaves the new (primary) copy behind the merged state;
    * bring it level before the older copy's sector can be erased, or the state would be lost with it.
    */
-  #syncPrimary(entry: Entry): boolean {
-    const bytes = this.#readSlot(entry.primary);
-    const offset = this.#offset(entry.primary);
-    if ((entry.kind === KIND_TXN ? entry.closed : entry.kind === KIND_REVERSAL && entry.failed) && !markerSet(bytes, WORD_A_OFFSET))
-      this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
-    if (entry.kind === KIND_TXN && entry.approval.state === "approved") {
-      encodeApproval(entry.seq, entry.approval.authCode, entry.approval.rrn, this.#word);
+  #syncPrimary(row: number): boolean {
+    const kind = this.#kind[row];
+    const seq = this.#seq[row];
+    const bytes = this.#readSlot(this.#primary[row]);
+    const offset = this.#offset(this.#primary[row]);
+    const marked =
+      kind === KIND_TXN ? (this.#flags[row] & FLAG_CLOSED) !== 0 : kind === KIND_REVERSAL && (this.#flags[row] & FLAG_FAILED) !== 0;
+    if (marked && !markerSet(bytes, WORD_A_OFFSET)) this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
+    if (kind === KIND_TXN && this.#approval[row] === APPROVAL_APPROVED) {
       const group = bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES);
-      if (isAll(group, 0, GROUP_BYTES, 0xff)) this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
+      if (isAll(group, 0, GROUP_BYTES, 0xff)) {
+        const approval = this.#approvedState(row);
+        encodeApproval(seq, approval.authCode, approval.rrn, this.#word);
+        this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
+      }
       // Rot or a stray write spoiled the newest copy's group: a fresh copy carries the merged state.
-      else if (decodeApproval(entry.seq, group).state !== "approved") return false;
+      else if (decodeApproval(seq, group).state !== "approved") return false;
     }
-    if (entry.kind === KIND_REVERSAL) {
-      const bits = entry.attempts - bytes[PAYLOAD_OFFSET + 6];
+    if (kind === KIND_REVERSAL) {
+      const bits = this.#attempts[row] - bytes[PAYLOAD_OFFSET + 6];
       this.#word.set(bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
       for (let bit = 0; bit < bits; bit++) this.#word[bit >> 3] &= ~(1 << (bit & 7));
       if (!bodyEqualRange(this.#word, bytes, GROUP_OFFSET)) this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
@@ -1031,25 +1302,35 @@ export class Journal {
       const head = new Uint8Array(this.#flash.read(s * this.#flash.blockSize, SLOT_BYTES));
       if (decodeHeader(head, s, this.#sectorCount) === undefined) this.#alarm({ kind: "audit", sector: s, slot: 0 });
     }
-    for (const entry of this.#entries.values()) {
-      for (const loc of entry.locs) {
+    for (let row = 0; row < this.#rows; row++) {
+      if (this.#kind[row] === 0) continue;
+      const kind = this.#kind[row];
+      const seq = this.#seq[row];
+      this.#forEachCopy(row, (loc) => {
         const bytes = this.#readSlot(loc);
         const sector = loc >> 8;
         const slot = loc & 0xff;
-        const intact = classifySlot(bytes, sector, slot) === "record" && readU32(bytes, 4) === entry.seq;
-        const closed = markerSet(bytes, WORD_A_OFFSET);
-        const group = bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES);
+        const intact = classifySlot(bytes, sector, slot) === "record" && readU32(bytes, 4) === seq;
+        const marked = markerSet(bytes, WORD_A_OFFSET);
         const changed =
           !intact ||
-          (entry.kind === KIND_TXN && closed !== entry.closed) ||
-          (entry.kind === KIND_TXN &&
-            decodeApproval(entry.seq, group).state !==
-              (loc === entry.primary ? entry.approval.state : decodeApproval(entry.seq, group).state)) ||
-          (entry.kind === KIND_REVERSAL && closed !== entry.failed);
-        if (changed) this.#alarm({ kind: "audit", seq: entry.seq, sector, slot });
-      }
+          (kind === KIND_TXN && marked !== ((this.#flags[row] & FLAG_CLOSED) !== 0)) ||
+          (kind === KIND_TXN && loc === this.#primary[row] && approvalCode(bytes, seq) !== this.#approval[row]) ||
+          (kind === KIND_REVERSAL && marked !== ((this.#flags[row] & FLAG_FAILED) !== 0));
+        if (changed) this.#alarm({ kind: "audit", seq, sector, slot });
+      });
     }
   }
+}
+
+/** The index's code for the APPROVAL group of a stored copy; -1 for an unreadable group (never indexed). */
+function approvalCode(slot: Uint8Array, seq: number): number {
+  const state = decodeApproval(seq, slot.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES)).state;
+  return state === "approved" ? APPROVAL_APPROVED : state === "void" ? APPROVAL_VOID : state === "none" ? APPROVAL_NONE : -1;
+}
+
+function integerOr(value: number, fallback: number): number {
+  return Number.isInteger(value) ? value : fallback;
 }
 
 function popcount32(value: number): number {

@@ -146,6 +146,80 @@ describe("Journal API", () => {
     expect([...alarmKinds]).toEqual(["torn-tail"]);
   });
 
+  test("streaming reads: forEachApproved in seq order and stopping early, approvedCount per batch, liveSeqOf by STAN", () => {
+    const { flash, options } = setup();
+    const journal = Journal.open(options);
+    const approved: number[] = [];
+    for (let stan = 1; stan <= 6; stan++) {
+      const seq = journal.arm(chipSale(stan, stan <= 4 ? 1 : 2, stan * 100), TEST_PAN);
+      journal.approve(seq, `AB000${stan}`, `00000000000${stan}`);
+      approved.push(seq);
+    }
+    const declined = journal.arm(chipSale(7, 2, 700));
+    journal.complete(declined);
+    const armed = journal.arm(chipSale(8, 2, 800));
+    const visited: string[] = [];
+    journal.forEachApproved((a) => {
+      visited.push(`${a.seq}:${a.txn.stan}:${a.authCode}:${a.rrn}`);
+    });
+    expect(visited).toEqual(approved.map((seq, i) => `${seq}:00000${i + 1}:AB000${i + 1}:00000000000${i + 1}`));
+    const firstTwo: number[] = [];
+    journal.forEachApproved((a) => {
+      firstTwo.push(a.txn.amount);
+      return firstTwo.length < 2;
+    });
+    expect(firstTwo).toEqual([100, 200]);
+    const batchTwo: string[] = [];
+    journal.forEachApproved((a) => {
+      batchTwo.push(a.txn.stan);
+    }, "000002");
+    expect(batchTwo).toEqual(["000005", "000006"]);
+    expect([journal.approvedCount(), journal.approvedCount("000001"), journal.approvedCount("000002")]).toEqual([6, 4, 2]);
+    expect(journal.liveSeqOf("000003")).toBe(approved[2]);
+    expect(journal.liveSeqOf("000008")).toBe(armed);
+    expect(journal.liveSeqOf("000007")).toBeUndefined(); // declined: closed, not live
+    expect(journal.liveSeqOf("000099")).toBeUndefined();
+    journal.reversalDue(armed, "98");
+    journal.reversed(armed);
+    journal.settle("000001");
+    expect([journal.approvedCount(), journal.liveSeqOf("000001"), journal.liveSeqOf("000005")]).toEqual([2, undefined, approved[4]]);
+    const again = reboot(flash, options);
+    expect([again.approvedCount(), again.approvedCount("000001"), again.liveSeqOf("000006")]).toEqual([2, 0, approved[5]]);
+  });
+
+  test("a full partition of one open batch: every approval kept through compaction and reboot, the next arm refused, settlement frees it", () => {
+    const { flash, options } = setup(6, 1024);
+    let journal = Journal.open(options);
+    let stan = 1;
+    let refused = false;
+    while (!refused) {
+      let seq: number;
+      try {
+        seq = journal.arm(chipSale(stan, 1, stan), TEST_PAN);
+      } catch (error) {
+        expect(error).toBeInstanceOf(JournalFullError);
+        refused = true;
+        break;
+      }
+      journal.approve(seq, "123456", String(stan).padStart(12, "0"));
+      stan++;
+      if (stan % 9 === 0) journal = reboot(flash, options);
+    }
+    const approvals = stan - 1;
+    // 6 sectors of 7 record slots: the capacity rule (docs §8) leaves (6 - 1) * (7 - 3) = 20 live records, less the arm reserve.
+    expect(approvals).toBe(journal.counts().capacity - 3);
+    journal = reboot(flash, options);
+    const amounts: number[] = [];
+    journal.forEachApproved((a) => {
+      amounts.push(a.txn.amount);
+    });
+    expect(amounts).toEqual(Array.from({ length: approvals }, (_, i) => i + 1));
+    journal.settle("000001");
+    expect(journal.approvedCount()).toBe(0);
+    journal.approve(journal.arm(chipSale(stan, 2, 5), TEST_PAN), "123456", "000000000001");
+    expect(reboot(flash, options).approvedLog("000002")).toHaveLength(1);
+  });
+
   test("wear: sectors rotate and compaction keeps live records across many sales", () => {
     const { flash, options } = setup(4, 1024);
     let journal = Journal.open(options);
