@@ -224,10 +224,14 @@ export class FlashJournal implements TxnJournal {
 
   approved(stan: string): ApprovedRecord | undefined {
     if (this.#lastApproved?.stan === stan) return this.#lastApproved;
+    // The journal's index knows every live STAN: one that is not approved costs no walk.
+    const journal = this.#open();
+    const seq = journal.liveSeqOf(stan);
+    if (seq === undefined || journal.stateOf(seq) !== "approved") return undefined;
     let found: ApprovedRecord | undefined;
-    this.forEachApproved((record) => {
-      if (record.stan !== stan) return true;
-      found = record;
+    journal.forEachApproved((a) => {
+      if (a.seq !== seq) return true;
+      found = this.#approvedOf(a);
       return false;
     });
     return found;
