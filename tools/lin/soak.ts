@@ -48,11 +48,6 @@ export interface SoakReport {
 }
 
 const RESPONSE_TIMEOUT_MS = 1500;
-/**
- * The batch limit the soak runs with: the core holds every approval of the open batch in RAM (about 70 slots
- * each, docs/device.md), so with the ESP32 creation sizes a batch of about 48 approvals aborts the machine.
- */
-const BATCH_COUNT_MAX = 25;
 const OPERATIONS_PER_LIFE_MAX = 4;
 /** A life's operations run at most this long before the kill comes anyway. */
 const LIFE_MS_MAX = 8000;
@@ -185,7 +180,6 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
     provisionForHost(nvs, host, {
       responseTimeoutMs: RESPONSE_TIMEOUT_MS,
       connectTimeoutMs: RESPONSE_TIMEOUT_MS,
-      batchCountMax: BATCH_COUNT_MAX,
     });
     for (let life = 1; life <= options.kills; life++) {
       const plan = planLife(random);
