@@ -861,7 +861,12 @@ export class TxnEngine {
       return false; // a bad check value: the keys are not trusted and the sign-on fails
     }
     this.#loadCiphers(keys);
-    this.#saveState({ ...this.#state, batch: f60.slice(2, 8), signedOn: true });
+    // 60.2 is taken only while the terminal's own batch is empty. When a 0500's answer was lost after the
+    // host settled, the host's batch has moved on while the approvals are still open here: they settle
+    // under their own batch first (the host settles it again, balanced), or no later settlement would
+    // ever close them and every one would be unbalanced.
+    const keepBatch = this.#state.settlement !== undefined || this.#options.journal.approvedCount() > 0;
+    this.#saveState({ ...this.#state, batch: keepBatch ? this.#state.batch : f60.slice(2, 8), signedOn: true });
     this.#setWallClock(message.fields[13], message.fields[12]);
     return true;
   }
