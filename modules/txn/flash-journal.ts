@@ -66,6 +66,11 @@ const NO_RRN = "000000000000";
 const RECORDS_MAX = 512;
 /** Rows one `records()` call lists at most: a panel pages through the rest. */
 const RECORDS_LISTED_MAX = 64;
+/** The approved log's totals, per origin: a count and an amount for sales, voids and refunds. */
+const TOTALS_SALE = 0;
+const TOTALS_VOID = 2;
+const TOTALS_REFUND = 4;
+const TOTALS_FIELDS = 6;
 
 const REVERSALS_PENDING_DEFAULT = 8;
 /**
@@ -89,8 +94,10 @@ export class FlashJournal implements TxnJournal {
   /** The latest approval: its slip asks for it right after, without a walk over the batch. */
   #lastApproved: ApprovedRecord | undefined;
   /** The approved log's totals per card origin, kept in step by approve and closeBatch, recounted from flash at recover. */
-  readonly #domestic = zeroTotals();
-  readonly #foreign = zeroTotals();
+  /** The approved log's length, kept like the totals (the journal counts it by scanning its index: asked three times a sale). */
+  #approvedCount = 0;
+  /** Counts and amounts per origin (TOTALS_* offsets): one typed array, no objects. Doubles hold fen exactly to 2^53. */
+  readonly #totals = new Float64Array(2 * TOTALS_FIELDS);
 
   constructor(options: FlashJournalOptions) {
     this.#options = options;
@@ -136,14 +143,14 @@ export class FlashJournal implements TxnJournal {
     return (
       counts.liveRecords + ARM_RESERVE_RECORDS <= counts.capacity &&
       this.#armed.size + this.#pending.size < this.#reversalsPendingMax &&
-      this.#seqs.size + this.#open().approvedCount() < RECORDS_MAX
+      this.#seqs.size + this.#approvedCount < RECORDS_MAX
     );
   }
 
   arm(record: ReversalRecord, card: CardOnFile): void {
     assert(record.state === "armed", "FlashJournal.arm: the record must be armed");
     assert(!this.#seqs.has(record.stan), `FlashJournal.arm: STAN ${record.stan} is live`);
-    assert(this.#seqs.size + this.#open().approvedCount() < RECORDS_MAX, "FlashJournal: too many live records");
+    assert(this.#seqs.size + this.#approvedCount < RECORDS_MAX, "FlashJournal: too many live records");
     const seq = this.#open().arm(this.#transactionData(record, card), card.pan);
     this.#seqs.set(record.stan, seq);
     this.#armed.set(record.stan, record);
@@ -171,9 +178,9 @@ export class FlashJournal implements TxnJournal {
     this.#armed.delete(record.stan);
     this.#panMasked.delete(record.stan);
     this.#lastApproved = view;
-    const totals = this.#totalsOf(view.domestic);
-    count(totals, view);
-    if (voidedSale !== undefined) uncountSale(totals, voidedSale.amount);
+    this.#approvedCount++;
+    count(this.#totals, view);
+    if (voidedSale !== undefined) uncountSale(this.#totals, voidedSale);
   }
 
   reversalDue(stan: string, reason: ReversalReason, f55?: string, authCode?: string): void {
@@ -238,7 +245,7 @@ export class FlashJournal implements TxnJournal {
   }
 
   approvedCount(): number {
-    return this.#open().approvedCount();
+    return this.#approvedCount;
   }
 
   forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown): void {
@@ -247,7 +254,7 @@ export class FlashJournal implements TxnJournal {
   }
 
   approvedTotals(): ApprovedTotals {
-    return { domestic: { ...this.#domestic }, foreign: { ...this.#foreign } };
+    return { domestic: totalsAt(this.#totals, originOffset(true)), foreign: totalsAt(this.#totals, originOffset(false)) };
   }
 
   closeBatch(batch: string): void {
@@ -312,10 +319,6 @@ export class FlashJournal implements TxnJournal {
     return this.#approvedView(a.seq, a.txn, a.authCode, a.rrn);
   }
 
-  #totalsOf(domestic: boolean): MutableTotals {
-    return domestic ? this.#domestic : this.#foreign;
-  }
-
   /**
    * The sale `voiding` takes off the totals: the sale of its STAN and card origin in the approved log,
    * unless an earlier void already took it off (the engine's batchTotals semantics). One walk, per void.
@@ -333,24 +336,24 @@ export class FlashJournal implements TxnJournal {
   }
 
   /**
-   * Recounts the totals from flash in two walks and one transient table of the voids' sales (4 bytes a
-   * void, freed on return): sales, voids and refunds first, then every sale a void names is taken off.
+   * Recounts the log's length (the journal's index) and its totals (flash: two walks and one transient
+   * table of the voids' sales, 4 bytes a void, freed on return): sales, voids and refunds first, then
+   * every sale a void names is taken off.
    */
   #countTotals(): void {
-    resetTotals(this.#domestic);
-    resetTotals(this.#foreign);
-    const journal = this.#open();
-    const voidedKeys = new Uint32Array(journal.approvedCount());
+    this.#totals.fill(0);
+    this.#approvedCount = this.#open().approvedCount();
+    const voidedKeys = new Uint32Array(this.#approvedCount);
     let voids = 0;
     this.forEachApproved((r) => {
-      count(this.#totalsOf(r.domestic), r);
+      count(this.#totals, r);
       const key = r.op === "void" ? stanKey(r.originalStan, r.domestic) : -1;
       if (key >= 0) voidedKeys[voids++] = key;
     });
     if (voids === 0) return;
     const voided = voidedKeys.subarray(0, voids).sort();
     this.forEachApproved((r) => {
-      if (r.op === "sale" && sortedHas(voided, stanKey(r.stan, r.domestic))) uncountSale(this.#totalsOf(r.domestic), r.amount);
+      if (r.op === "sale" && sortedHas(voided, stanKey(r.stan, r.domestic))) uncountSale(this.#totals, r);
     });
   }
 
@@ -454,33 +457,32 @@ export class FlashJournal implements TxnJournal {
   }
 }
 
-type MutableTotals = { -readonly [K in keyof BatchTotals]: number };
-
-function zeroTotals(): MutableTotals {
-  return { saleCount: 0, saleAmount: 0, voidCount: 0, voidAmount: 0, refundCount: 0, refundAmount: 0 };
-}
-
-function resetTotals(totals: MutableTotals): void {
-  totals.saleCount = totals.saleAmount = totals.voidCount = totals.voidAmount = totals.refundCount = totals.refundAmount = 0;
+function originOffset(domestic: boolean): number {
+  return domestic ? 0 : TOTALS_FIELDS;
 }
 
 /** One approval into its origin's totals, as if nothing voided it. */
-function count(totals: MutableTotals, r: ApprovedRecord): void {
-  if (r.op === "sale") {
-    totals.saleCount++;
-    totals.saleAmount += r.amount;
-  } else if (r.op === "void") {
-    totals.voidCount++;
-    totals.voidAmount += r.amount;
-  } else {
-    totals.refundCount++;
-    totals.refundAmount += r.amount;
-  }
+function count(totals: Float64Array, r: ApprovedRecord): void {
+  const at = originOffset(r.domestic) + (r.op === "sale" ? TOTALS_SALE : r.op === "void" ? TOTALS_VOID : TOTALS_REFUND);
+  totals[at]++;
+  totals[at + 1] += r.amount;
 }
 
-function uncountSale(totals: MutableTotals, amount: number): void {
-  totals.saleCount--;
-  totals.saleAmount -= amount;
+function uncountSale(totals: Float64Array, sale: ApprovedRecord): void {
+  const at = originOffset(sale.domestic) + TOTALS_SALE;
+  totals[at]--;
+  totals[at + 1] -= sale.amount;
+}
+
+function totalsAt(totals: Float64Array, at: number): BatchTotals {
+  return {
+    saleCount: totals[at + TOTALS_SALE],
+    saleAmount: totals[at + TOTALS_SALE + 1],
+    voidCount: totals[at + TOTALS_VOID],
+    voidAmount: totals[at + TOTALS_VOID + 1],
+    refundCount: totals[at + TOTALS_REFUND],
+    refundAmount: totals[at + TOTALS_REFUND + 1],
+  };
 }
 
 /** A STAN and card origin as one number under 2^21 (a Uint32Array holds it); -1 for a STAN that is not six digits (no sale carries one). */
