@@ -39,7 +39,7 @@ test.each([
   [["sim", "--headless"], "--headless needs --script"],
   [["sim", "--headless", "--script", "no/such/file.json"], "cannot read no/such/file.json"],
   [["sim", "--headless", "--script", "tests/scenarios/sale-timeout-reversed.json", "--time-scale", "0"], "--time-scale must be"],
-  [["sim", "--script", "tests/scenarios/sale-timeout-reversed.json"], "need --headless"],
+  [["sim", "--script", "tests/scenarios/sale-timeout-reversed.json"], "--script needs --headless"],
   [["sim", "--port", "http"], "--port must be"],
 ])("%j is a usage error (exit 2, one line)", (args, message) => {
   const run = xspos(args);

@@ -9,10 +9,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { NodeClock } from "../../hosts/sim/node-clock";
-import { startSim, type Sim } from "../../tools/sim/app";
 import { resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
+import { XSPOS_POLICY } from "../../modules/txn/reversal-policy";
+import type { Sim } from "../../tools/sim/app";
+import { SimDesk } from "../../tools/sim/desk";
 import { startWebServer, type WebServer } from "../../tools/sim/web-server";
+import { TcpCapture } from "../../tools/pcap/pcap";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = path.resolve("artifacts/screenshots");
@@ -29,6 +31,8 @@ const ARGS = [
 const WAIT_MS = 20_000;
 
 interface Running {
+  readonly desk: SimDesk;
+  /** The simulator as it was started (a reset replaces it: use desk.sim after one). */
   readonly sim: Sim;
   readonly web: WebServer;
   readonly varDir: string;
@@ -39,23 +43,23 @@ let profileDir: string;
 const running: Running[] = [];
 
 async function startAll(parameters: Partial<TerminalParameters> = {}, varDir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-browser-"))) {
-  const sim = await startSim({
+  const desk = await SimDesk.start({
     varDir,
     persistent: true,
-    clock: new NodeClock(),
-    parameters: resolveParameters(parameters),
+    settings: { parameters: resolveParameters(parameters), backoffMs: XSPOS_POLICY.backoffMs },
+    capture: new TcpCapture(),
   });
-  const web = await startWebServer(sim, 0);
-  const entry = { sim, web, varDir };
+  const web = await startWebServer(desk, 0);
+  const entry = { desk, sim: desk.sim, web, varDir };
   running.push(entry);
-  sim.terminal.powerOn();
+  desk.sim.terminal.powerOn();
   return entry;
 }
 
 async function stop(entry: Running): Promise<void> {
   running.splice(running.indexOf(entry), 1);
   await entry.web.close();
-  await entry.sim.close();
+  await entry.desk.close();
 }
 
 beforeAll(async () => {

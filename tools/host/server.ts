@@ -63,6 +63,8 @@ export interface HostServerOptions {
   readonly limits?: Partial<ConnectionLimits>;
   /** Told when a connection is dropped for a limit or a refused certificate (counters, logs). */
   readonly onDrop?: (reason: DropReason) => void;
+  /** `delay` faults are held back this many times shorter (the simulator's time scale); default 1. */
+  readonly delayScale?: () => number;
 }
 
 export type DropReason =
@@ -366,7 +368,7 @@ export class HostServer {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       send();
-    }, delivery.delayMs);
+    }, delivery.delayMs / (this.#options.delayScale?.() ?? 1));
     this.#timers.add(timer);
   }
 }
