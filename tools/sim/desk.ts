@@ -16,7 +16,7 @@ import type { Expectation, Scenario, Step } from "../scenario/scenario-file";
 import { startSim, type Sim, type SimView, type StampedEvent } from "./app";
 import { runSteps } from "./headless";
 import { ScaledClock } from "./scaled-clock";
-import type { OperatorStep, TerminalSettings } from "./terminal";
+import { SettingsBusyError, type OperatorStep, type TerminalSettings } from "./terminal";
 
 export interface DeskOptions {
   readonly varDir: string;
@@ -134,7 +134,7 @@ export class SimDesk {
     try {
       this.#sim.terminal.applySettings(settings);
     } catch (error) {
-      if (error instanceof RangeError) throw new DeskError(error.message);
+      if (error instanceof RangeError || error instanceof SettingsBusyError) throw new DeskError(error.message);
       throw error;
     }
     this.#settings = settings;

@@ -70,8 +70,9 @@ function maskedHex(codec: Iso8583Codec, message: Uint8Array, decoded: IsoMessage
   let zeros: Uint8Array;
   let nines: Uint8Array;
   try {
-    zeros = codec.encode(withFill(decoded, "0"));
-    nines = codec.encode(withFill(decoded, "9"));
+    // Copies: encode returns a view of the codec's reused buffer.
+    zeros = codec.encode(withFill(decoded, "0")).slice();
+    nines = codec.encode(withFill(decoded, "9")).slice();
   } catch (error) {
     if (error instanceof Iso8583Error) return undefined;
     throw error;

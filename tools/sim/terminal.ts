@@ -187,6 +187,10 @@ export class SimTerminal {
     if (backoffMs.length > BACKOFF_ENTRIES_MAX || backoffMs.some((ms) => !Number.isInteger(ms) || ms < 0 || ms > BACKOFF_MS_MAX))
       throw new RangeError(`backoff: at most ${BACKOFF_ENTRIES_MAX} waits, each an integer from 0 to ${BACKOFF_MS_MAX} ms`);
     if (!this.idle) throw new SettingsBusyError("settings: the terminal is busy; apply them once it is idle");
+    const kind = this.screen?.kind;
+    // A 冲正失败 or reversed notice stays until the operator acknowledges it: new settings never wipe it.
+    if (kind === "reversalFailed" || kind === "reversedNotice")
+      throw new SettingsBusyError("settings: the screen waits for ENTER (a reversal notice); acknowledge it first");
     this.#parameters = settings.parameters;
     this.#policy = Object.freeze({ ...XSPOS_POLICY, backoffMs: Object.freeze(backoffMs.slice()) });
     if (!this.powered) return this.#options.onChange();
