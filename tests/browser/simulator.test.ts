@@ -382,7 +382,8 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
   // ×100: the sale's 60 s deadline and both 60 s reversal attempts (with the 1 s backoff) pass in about 2 s.
   await byId(page, "time-scale").selectOption("100");
   await page.waitForFunction(() => (document.querySelector('[data-testid="settings-state"]')?.textContent ?? "").includes("time ×100"));
-  await addNoResponseFault(page, 3);
+  // Unanswered throughout: the idle worker's retries (5 s, 15 s, … of terminal time) fail too.
+  await addNoResponseFault(page, 40);
   const startedMs = Date.now();
   await startSale(page, "100", "card-visa-msr");
   await screenTitle(page, "REVERSAL FAILED");
@@ -393,13 +394,18 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
   // Terminal time: the full 60 s deadline; real time: a small fraction of it (generous bound, shared machine).
   expect(timeout.t - sent.t).toBeGreaterThanOrEqual(60_000);
   expect(realMs).toBeLessThan(30_000);
-  expect(events.filter((e) => e.ev === "send" && e.mti === "0400")).toHaveLength(2);
+  const failed = events.findIndex((e) => e.ev === "journal" && e.state === "failed");
+  expect(events.slice(0, failed).filter((e) => e.ev === "send" && e.mti === "0400")).toHaveLength(2);
   const timeline = byId(page, "timeline-000002");
   await expect(timeline.getAttribute("data-resolution")).resolves.toBe("failed");
   await expect(timeline.locator('li[data-kind="backoff"]').textContent()).resolves.toContain("backoff 1000 ms before attempt 2");
   // Busy screens keep their settings: 冲正失败 waits for ENTER.
   await applySettings(page, { responseTimeoutMs: "5000" });
-  await page.waitForFunction(() => (document.querySelector('[data-testid="settings-state"]')?.textContent ?? "").includes("acknowledge it first"));
+  // (or, while the idle worker's retry is on the wire, the terminal is busy)
+  await page.waitForFunction(() =>
+    /settings: the (screen waits for ENTER|terminal is busy)/.test(document.querySelector('[data-testid="settings-state"]')?.textContent ?? ""),
+  );
+  expect(desk.sim.terminal.parameters.responseTimeoutMs).toBe(60_000);
   await byId(page, "key-enter").click();
   await shot(page, "settings-time-scale");
   await page.close();

@@ -31,6 +31,7 @@ export interface TimelineEntry {
   readonly text: string;
 }
 
+/** As the journal has it: a 冲正失败 record being retried stays failed until a 0410 closes it. */
 export type Resolution = "open" | "reversed" | "failed" | "completed";
 
 export interface StanTimeline {
@@ -144,7 +145,6 @@ export class ReversalTimeline {
     line.reversal = true;
     line.op = event.op;
     line.amount = event.amount;
-    if (line.resolution === "failed" && event.phase === "attempt") line.resolution = "open";
     switch (event.phase) {
       case "attempt":
         this.#current = event.stan;
