@@ -363,7 +363,9 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
   // A value out of the parameter table's range is refused, naming the parameter; nothing changes.
   await applySettings(page, { responseTimeoutMs: "0" });
   await page.waitForFunction(() =>
-    (document.querySelector('[data-testid="settings-state"]')?.textContent ?? "").includes("responseTimeoutMs: must be an integer (ms) from 1"),
+    (document.querySelector('[data-testid="settings-state"]')?.textContent ?? "").includes(
+      "responseTimeoutMs: must be an integer (ms) from 1",
+    ),
   );
   expect(desk.sim.terminal.parameters.responseTimeoutMs).toBe(60_000);
   await applySettings(page, { responseTimeoutMs: "60000", backoffMs: "-5" });
@@ -403,7 +405,9 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
   await applySettings(page, { responseTimeoutMs: "5000" });
   // (or, while the idle worker's retry is on the wire, the terminal is busy)
   await page.waitForFunction(() =>
-    /settings: the (screen waits for ENTER|terminal is busy)/.test(document.querySelector('[data-testid="settings-state"]')?.textContent ?? ""),
+    /settings: the (screen waits for ENTER|terminal is busy)/.test(
+      document.querySelector('[data-testid="settings-state"]')?.textContent ?? "",
+    ),
   );
   expect(desk.sim.terminal.parameters.responseTimeoutMs).toBe(60_000);
   await byId(page, "key-enter").click();
@@ -459,12 +463,17 @@ test("reset gives a blank terminal and host; the message panel names the fields 
   const pcap = await page.evaluate(async () => Array.from(new Uint8Array(await (await fetch("/capture.pcap")).arrayBuffer()).slice(0, 4)));
   expect(pcap).toEqual([0xd4, 0xc3, 0xb2, 0xa1]);
   const trace = await page.evaluate(async () => (await fetch("/trace.jsonl")).text());
-  const events = trace.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  const events = trace
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   expect(events).toContainEqual(expect.objectContaining({ ev: "send", mti: "0200", stan: "000002" }));
   expect(await byId(page, "export-pcap").getAttribute("href")).toBe("/capture.pcap");
 
   await byId(page, "reset").click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="journal"]')?.childElementCount === 0, undefined, { timeout: WAIT_MS });
+  await page.waitForFunction(() => document.querySelector('[data-testid="journal"]')?.childElementCount === 0, undefined, {
+    timeout: WAIT_MS,
+  });
   await screenTitle(page, "WELCOME");
   await expect(byId(page, "terminal-state").textContent()).resolves.toContain("next STAN 000001 · not signed on");
   await expect(byId(page, "ledger").textContent()).resolves.toContain("approved 0");
@@ -498,7 +507,9 @@ test("record a session as a scenario file, replay it with PASS shown; a file tha
   expect(recorded.steps).toContainEqual({ op: "hostFault", fault: { kind: "delay", count: 1, mti: "0200", ms: 5000 } });
   expect(recorded.expect).toContainEqual({ has: { ev: "result", op: "sale", outcome: "timeout", stan: "000002" } });
   expect(recorded.expect).toContainEqual({ has: { ev: "journal", stan: "000002", state: "reversed" } });
-  await page.waitForFunction(() => /recorded: \d+ step\(s\)/.test(document.querySelector('[data-testid="scenario-state"]')?.textContent ?? ""));
+  await page.waitForFunction(() =>
+    /recorded: \d+ step\(s\)/.test(document.querySelector('[data-testid="scenario-state"]')?.textContent ?? ""),
+  );
 
   // The CLI reads what the page wrote.
   const cli = spawnSync("tools/xspos", ["sim", "--headless", "--script", (await file.path())!, "--time-scale", "10"], {
@@ -514,15 +525,29 @@ test("record a session as a scenario file, replay it with PASS shown; a file tha
   await shot(page, "scenario-passed");
 
   // A scenario whose expectation does not hold.
-  const failing = { name: "expects an approval", steps: [{ op: "powerOn" }, { op: "signOn" }], expect: [{ has: { ev: "result", op: "sale" } }] };
-  await byId(page, "scenario-file").setInputFiles({ name: "failing.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(failing)) });
+  const failing = {
+    name: "expects an approval",
+    steps: [{ op: "powerOn" }, { op: "signOn" }],
+    expect: [{ has: { ev: "result", op: "sale" } }],
+  };
+  await byId(page, "scenario-file").setInputFiles({
+    name: "failing.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(JSON.stringify(failing)),
+  });
   await scenarioState(page, "failed");
   await expect(byId(page, "scenario-failures").textContent()).resolves.toContain('expected an event with {"ev":"result","op":"sale"}');
   await shot(page, "scenario-failed");
 
   // A file that is not a scenario: refused before anything runs, with the JSON path.
   const bad = { steps: [{ op: "powerOn" }, { op: "sale", amount: 0, card: "visa-msr" }] };
-  await byId(page, "scenario-file").setInputFiles({ name: "bad.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bad)) });
-  await page.waitForFunction(() => (document.querySelector('[data-testid="scenario-state"]')?.textContent ?? "").includes("steps[1].amount"));
+  await byId(page, "scenario-file").setInputFiles({
+    name: "bad.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(JSON.stringify(bad)),
+  });
+  await page.waitForFunction(() =>
+    (document.querySelector('[data-testid="scenario-state"]')?.textContent ?? "").includes("steps[1].amount"),
+  );
   await page.close();
 });

@@ -365,10 +365,13 @@ export class HostServer {
       this.#drop(connection, undefined);
       return;
     }
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      send();
-    }, delivery.delayMs / (this.#options.delayScale?.() ?? 1));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(timer);
+        send();
+      },
+      delivery.delayMs / (this.#options.delayScale?.() ?? 1),
+    );
     this.#timers.add(timer);
   }
 }

@@ -128,7 +128,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     transport: new NodeTransport({ keyLogPath: options.keyLogPath }),
     timeScale: () => options.clock.scale,
     onMessage: (direction, message) => {
-      messages.add(direction, message, Date.now());
+      messages.add(direction, message, Date.now(), options.clock.nowMs());
       changed();
     },
   });

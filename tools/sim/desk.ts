@@ -74,10 +74,11 @@ export class SimDesk {
 
   static async start(options: DeskOptions): Promise<SimDesk> {
     const clock = new ScaledClock(options.timeScale ?? 1);
-    let desk: SimDesk | undefined;
-    const sim = await startSim(SimDesk.#simOptions(options, clock, options.settings, (step) => desk?.record(step as Step)));
-    desk = new SimDesk(options, clock, sim);
-    return desk;
+    // The terminal reports operator steps to the desk, which exists once the first Sim does.
+    const holder: { desk?: SimDesk } = {};
+    const sim = await startSim(SimDesk.#simOptions(options, clock, options.settings, (step) => holder.desk?.record(step as Step)));
+    holder.desk = new SimDesk(options, clock, sim);
+    return holder.desk;
   }
 
   static #simOptions(options: DeskOptions, clock: ScaledClock, settings: TerminalSettings, onOperatorStep: (step: OperatorStep) => void) {
@@ -287,8 +288,7 @@ export class SimDesk {
   async #replaceSim(settings: TerminalSettings, powerOn: boolean): Promise<void> {
     this.#unsubscribe();
     await this.#sim.close();
-    if (this.#options.persistent)
-      for (const file of RESET_FILES) fs.rmSync(path.join(this.#options.varDir, file), { force: true });
+    if (this.#options.persistent) for (const file of RESET_FILES) fs.rmSync(path.join(this.#options.varDir, file), { force: true });
     this.#sim = await startSim(SimDesk.#simOptions(this.#options, this.#clock, settings, (step) => this.record(step as Step)));
     this.#unsubscribe = this.#sim.onChange(() => this.#changed());
     if (powerOn) this.#sim.terminal.powerOn();

@@ -19,7 +19,7 @@ export interface LoggedMessage {
   readonly mti: string;
   readonly stan: string;
   readonly f39?: string;
-  /** Received messages: time since their request (MTI − 10, same STAN) went out. */
+  /** Received messages: time since their request (MTI − 10, same STAN) went out, on the terminal's clock (time scale included). */
   readonly elapsedMs?: number;
   readonly bytes: number;
   /** Field number → display value (masked). */
@@ -48,7 +48,8 @@ const HIDDEN_BYTES: readonly number[] = Object.freeze([2, 14, 35, 36, 52, 55, 62
 
 /** The field's value with its hidden part replaced by `fill` repeated (same length, so the encoding keeps its layout). */
 function filled(field: number, value: string, fill: string): string {
-  if (field === 2) return value.length <= 10 ? fill.repeat(value.length) : value.slice(0, 6) + fill.repeat(value.length - 10) + value.slice(-4);
+  if (field === 2)
+    return value.length <= 10 ? fill.repeat(value.length) : value.slice(0, 6) + fill.repeat(value.length - 10) + value.slice(-4);
   return fill.repeat(value.length);
 }
 
@@ -99,14 +100,15 @@ export class MessageLog {
   readonly #sentAt = new Map<string, number>();
   #nextId = 1;
 
-  add(direction: Direction, message: Uint8Array, atMs: number): LoggedMessage {
+  /** `atMs` wall clock for the time shown; `clockMs` the terminal's clock, which times answers (default `atMs`). */
+  add(direction: Direction, message: Uint8Array, atMs: number, clockMs = atMs): LoggedMessage {
     let entry: LoggedMessage;
     try {
       const decoded = this.#codec.decode(message);
       const stan = decoded.fields[11] ?? "";
       // Keyed by the request's MTI and STAN: a 0400 keeps the STAN of its 0200, and a late 0210 is timed from the 0200.
       const requestMti = direction === "out" ? decoded.mti : String(Number(decoded.mti) - 10).padStart(4, "0");
-      if (direction === "out") this.#sentAt.set(`${requestMti} ${stan}`, atMs);
+      if (direction === "out") this.#sentAt.set(`${requestMti} ${stan}`, clockMs);
       const sent = this.#sentAt.get(`${requestMti} ${stan}`);
       entry = {
         id: this.#nextId++,
@@ -115,7 +117,7 @@ export class MessageLog {
         mti: decoded.mti,
         stan,
         f39: decoded.fields[39],
-        elapsedMs: direction === "in" && sent !== undefined ? atMs - sent : undefined,
+        elapsedMs: direction === "in" && sent !== undefined ? clockMs - sent : undefined,
         bytes: message.length,
         fields: maskFields(decoded.fields),
         hex: maskedHex(this.#codec, message, decoded),

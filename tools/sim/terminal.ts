@@ -66,7 +66,13 @@ export interface SimTerminalOptions {
 /** An operation the operator started from the keypad, in the terms of a scenario step. */
 export type OperatorStep =
   | { readonly op: "signOn" | "signOff" | "echo" | "settle" | "networkCheck" }
-  | { readonly op: "sale" | "refund" | "balance"; readonly amount?: number; readonly card: string; readonly pin?: string; readonly stan?: string }
+  | {
+      readonly op: "sale" | "refund" | "balance";
+      readonly amount?: number;
+      readonly card: string;
+      readonly pin?: string;
+      readonly stan?: string;
+    }
   | { readonly op: "void"; readonly stan: string };
 
 /** The settings the page changes while the simulator runs: the parameter table's values and the policy's backoff. */

@@ -46,7 +46,11 @@ export interface StanTimeline {
 
 const STANS_MAX = 50;
 const ENTRIES_MAX = 100;
-const REASONS: Readonly<Record<string, string>> = Object.freeze({ "98": "98 no answer", A0: "A0 bad MAC", "06": "06 failed after approval" });
+const REASONS: Readonly<Record<string, string>> = Object.freeze({
+  "98": "98 no answer",
+  A0: "A0 bad MAC",
+  "06": "06 failed after approval",
+});
 const WHY: Readonly<Record<string, string>> = Object.freeze({
   late: "late — the deadline had passed, discarded",
   duplicate: "duplicate — discarded",
@@ -148,7 +152,12 @@ export class ReversalTimeline {
     switch (event.phase) {
       case "attempt":
         this.#current = event.stan;
-        return this.#add(event.stan, t, "attempt", `attempt ${event.attempt} of ${event.attempts}${event.deferred ? " (owed from before)" : ""}`);
+        return this.#add(
+          event.stan,
+          t,
+          "attempt",
+          `attempt ${event.attempt} of ${event.attempts}${event.deferred ? " (owed from before)" : ""}`,
+        );
       case "waiting":
         return this.#add(event.stan, t, "attempt", `waiting for the 0410, deadline ${event.timeoutMs} ms`);
       case "backoff":

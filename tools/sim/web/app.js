@@ -1,4 +1,4 @@
-/* global document, window, EventSource, fetch */
+/* global document, window, EventSource, fetch, URL */
 // The simulator page: renders the view the server pushes (server-sent events) and posts actions.
 // No build step; everything sensitive is masked on the server before it gets here.
 "use strict";
@@ -253,13 +253,7 @@ function renderTimeline() {
               {},
               `STAN ${line.stan} · ${line.op}${line.amount !== undefined && line.amount !== null ? ` ${yuan(line.amount)}` : ""} · ${line.resolution}`,
             ),
-            el(
-              "ol",
-              {},
-              ...line.entries.map((e) =>
-                el("li", { "data-kind": e.kind, class: `tl-${e.kind}` }, `${fmtT(e.t)}  ${e.text}`),
-              ),
-            ),
+            el("ol", {}, ...line.entries.map((e) => el("li", { "data-kind": e.kind, class: `tl-${e.kind}` }, `${fmtT(e.t)}  ${e.text}`))),
           ),
         )),
   );
@@ -276,7 +270,8 @@ function renderDesk() {
   }
   const scale = view.desk.timeScale;
   if ($("time-scale").value !== String(scale)) {
-    if (![...$("time-scale").options].some((o) => o.value === String(scale))) $("time-scale").append(el("option", { value: scale }, `×${scale}`));
+    if (![...$("time-scale").options].some((o) => o.value === String(scale)))
+      $("time-scale").append(el("option", { value: scale }, `×${scale}`));
     $("time-scale").value = String(scale);
   }
   const state = $("settings-state");
