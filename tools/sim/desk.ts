@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ParameterError, resolveParameters } from "../../modules/terminal/parameters";
 import { parseFault } from "../host/faults";
+import { checkFaultSchema } from "../scenario/schema-check";
 import type { TcpCapture } from "../pcap/pcap";
 import { checkExpectations } from "../scenario/expectations";
 import type { Expectation, Scenario, Step } from "../scenario/scenario-file";
@@ -190,6 +191,7 @@ export class SimDesk {
 
   addFault(spec: unknown): void {
     this.#refuseWhileRunning();
+    checkFaultSchema(spec);
     const fault = parseFault(spec);
     this.#sim.addFault(fault);
     this.record({ op: "hostFault", fault });

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { FaultSpecError } from "../host/faults";
 import { readBoundedBody } from "../host/control";
 import { parseScenario, ScenarioFileError } from "../scenario/scenario-file";
+import { checkScenarioSchema } from "../scenario/schema-check";
 import { DeskError, type PowerAction, type SimDesk } from "./desk";
 import type { MenuFunction } from "./terminal";
 import type { Key } from "../../modules/ui/terminal-ui";
@@ -154,7 +155,9 @@ function parseBody(body: string): Record<string, unknown> {
 
 /** A scenario file from the page: checked as the CLI checks it, then played (not awaited: the view shows the verdict). */
 async function playScenario(desk: SimDesk, body: string): Promise<Record<string, unknown>> {
-  const scenario = parseScenario(parseBody(body));
+  const value = parseBody(body);
+  checkScenarioSchema(value);
+  const scenario = parseScenario(value);
   await desk.runScenario(scenario);
   return { name: scenario.name, steps: scenario.steps.length };
 }

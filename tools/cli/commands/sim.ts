@@ -12,6 +12,7 @@ import path from "node:path";
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
 import { resolveParameters } from "../../../modules/terminal/parameters";
 import { parseScenario, ScenarioFileError } from "../../scenario/scenario-file";
+import { checkScenarioSchema } from "../../scenario/schema-check";
 import { SimDesk } from "../../sim/desk";
 import { TIME_SCALE_MAX } from "../../sim/scaled-clock";
 import { XSPOS_POLICY } from "../../../modules/txn/reversal-policy";
@@ -47,7 +48,9 @@ function readScenario(file: string) {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
   try {
-    return parseScenario(JSON.parse(text));
+    const value: unknown = JSON.parse(text);
+    checkScenarioSchema(value);
+    return parseScenario(value);
   } catch (error) {
     if (error instanceof SyntaxError) throw new UsageError(`${file} is not JSON: ${error.message}`);
     if (error instanceof ScenarioFileError) throw new UsageError(`${file}: ${error.message}`);
