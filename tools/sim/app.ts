@@ -41,6 +41,8 @@ export interface SimOptions {
   readonly onOperatorStep?: (step: OperatorStep) => void;
   /** Records the terminal's connections (`--pcap`), seen from the terminal, stamped with the terminal's clock from now. */
   readonly capture?: TcpCapture;
+  /** Wall-clock ms when the terminal's clock read 0: one capture over several Sims (a reset) keeps one time line. */
+  readonly captureEpochMs?: number;
   /** Where the terminal's TLS secrets go (SSLKEYLOGFILE), if anywhere. */
   readonly keyLogPath?: string;
 }
@@ -141,7 +143,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   const keys: KeyStore = options.persistent ? new FileKeyStore({ path: path.join(varDir, "keys.json") }) : new MemoryKeyStore();
   if (keys.loadMasterKey() === undefined) keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
   const random = new NodeRandom();
-  const startedMs = Date.now() - options.clock.nowMs();
+  const startedMs = options.captureEpochMs ?? Date.now() - options.clock.nowMs();
   const capture = options.capture;
   const terminal = new SimTerminal({
     clock: options.clock,

@@ -57,6 +57,8 @@ const RESET_FILES = Object.freeze(["flash.bin", "keys.json", "host/ledger.db", "
 export class SimDesk {
   readonly #options: DeskOptions;
   readonly #clock: ScaledClock;
+  /** The capture's time line: wall-clock ms at the clock's 0, the same for every Sim of this desk. */
+  readonly #captureEpochMs: number;
   #settings: TerminalSettings;
   #sim: Sim;
   #unsubscribe: () => void;
@@ -65,9 +67,10 @@ export class SimDesk {
   #recording: { steps: Step[]; lastT: number } | undefined;
   #run: ScenarioRun | undefined;
 
-  private constructor(options: DeskOptions, clock: ScaledClock, sim: Sim) {
+  private constructor(options: DeskOptions, clock: ScaledClock, captureEpochMs: number, sim: Sim) {
     this.#options = options;
     this.#clock = clock;
+    this.#captureEpochMs = captureEpochMs;
     this.#settings = options.settings;
     this.#sim = sim;
     this.#unsubscribe = sim.onChange(() => this.#changed());
@@ -77,12 +80,20 @@ export class SimDesk {
     const clock = new ScaledClock(options.timeScale ?? 1);
     // The terminal reports operator steps to the desk, which exists once the first Sim does.
     const holder: { desk?: SimDesk } = {};
-    const sim = await startSim(SimDesk.#simOptions(options, clock, options.settings, (step) => holder.desk?.record(step as Step)));
-    holder.desk = new SimDesk(options, clock, sim);
+    const captureEpochMs = Date.now() - clock.nowMs();
+    const record = (step: OperatorStep) => holder.desk?.record(step as Step);
+    const sim = await startSim(SimDesk.#simOptions(options, clock, captureEpochMs, options.settings, record));
+    holder.desk = new SimDesk(options, clock, captureEpochMs, sim);
     return holder.desk;
   }
 
-  static #simOptions(options: DeskOptions, clock: ScaledClock, settings: TerminalSettings, onOperatorStep: (step: OperatorStep) => void) {
+  static #simOptions(
+    options: DeskOptions,
+    clock: ScaledClock,
+    captureEpochMs: number,
+    settings: TerminalSettings,
+    onOperatorStep: (step: OperatorStep) => void,
+  ) {
     return {
       varDir: options.varDir,
       persistent: options.persistent,
@@ -90,6 +101,7 @@ export class SimDesk {
       settings,
       hostPort: options.hostPort,
       capture: options.capture,
+      captureEpochMs,
       keyLogPath: options.keyLogPath,
       onOperatorStep,
     };
@@ -291,7 +303,9 @@ export class SimDesk {
     this.#unsubscribe();
     await this.#sim.close();
     if (this.#options.persistent) for (const file of RESET_FILES) fs.rmSync(path.join(this.#options.varDir, file), { force: true });
-    this.#sim = await startSim(SimDesk.#simOptions(this.#options, this.#clock, settings, (step) => this.record(step as Step)));
+    this.#sim = await startSim(
+      SimDesk.#simOptions(this.#options, this.#clock, this.#captureEpochMs, settings, (step) => this.record(step as Step)),
+    );
     this.#unsubscribe = this.#sim.onChange(() => this.#changed());
     if (powerOn) this.#sim.terminal.powerOn();
     this.#changed();
@@ -303,7 +317,7 @@ export class SimDesk {
     if (recording === undefined || recording.steps.length >= RECORDED_STEPS_MAX - 2) return;
     const t = this.#sim.nowT();
     const gapMs = Math.min(ADVANCE_MS_MAX, t - recording.lastT);
-    if (gapMs > 0) recording.steps.push({ op: "advance", ms: gapMs });
+    if (gapMs > 0 && recording.steps.length > 0) recording.steps.push({ op: "advance", ms: gapMs });
     recording.steps.push(step);
     recording.lastT = t;
     this.#changed();
