@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Ajv from "ajv";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
 import { XSPOS_POLICY } from "../../modules/txn/reversal-policy";
@@ -32,6 +33,12 @@ const ARGS = [
   "--disable-sync",
 ];
 const WAIT_MS = 20_000;
+const validEvent = new Ajv().compile(JSON.parse(fs.readFileSync("docs/schemas/event.schema.json", "utf8")) as object);
+
+/** Every event the page's simulator traced fits docs/schemas/event.schema.json. */
+function expectEventsFitTheSchema(events: readonly object[]): void {
+  expect(events.filter((event) => !validEvent(event))).toEqual([]);
+}
 
 interface Running {
   readonly desk: SimDesk;
@@ -411,6 +418,8 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
   );
   expect(desk.sim.terminal.parameters.responseTimeoutMs).toBe(60_000);
   await byId(page, "key-enter").click();
+  // New settings rebuilt the terminal (its boot event, no power event): still the contract's events.
+  expectEventsFitTheSchema(desk.sim.events);
   await shot(page, "settings-time-scale");
   await page.close();
 });
@@ -482,7 +491,7 @@ test("reset gives a blank terminal and host; the message panel names the fields 
 });
 
 test("record a session as a scenario file, replay it with PASS shown; a file that fails shows FAIL and why; a bad file names the JSON path", async () => {
-  const { web } = await startAll({ responseTimeoutMs: 2000 });
+  const { web, desk } = await startAll({ responseTimeoutMs: 2000 });
   const page = await open(web.url);
   await byId(page, "time-scale").selectOption("10");
   await byId(page, "record-start").click();
@@ -522,6 +531,7 @@ test("record a session as a scenario file, replay it with PASS shown; a file tha
   await byId(page, "record-replay").click();
   await scenarioState(page, "passed");
   await expect(byId(page, "scenario-state").textContent()).resolves.toContain("PASS");
+  expectEventsFitTheSchema(desk.sim.events);
   await shot(page, "scenario-passed");
 
   // A scenario whose expectation does not hold.
