@@ -121,9 +121,11 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     known.set(stan, { stan, batch: record.batch, op: record.op, amount: record.amount, pan: record.panMasked, state });
   };
   let originMs: number | undefined;
+  // One reading of the clock: two could straddle a millisecond (at ×100, 10 µs of real time).
   const nowT = () => {
-    originMs ??= options.clock.nowMs();
-    return options.clock.nowMs() - originMs;
+    const nowMs = options.clock.nowMs();
+    originMs ??= nowMs;
+    return nowMs - originMs;
   };
   let closed = false;
   const network = new SimNetwork({
