@@ -7,8 +7,8 @@ const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 let language = window.localStorage.getItem("xspos-lang") || "zh";
 let view = null;
 const openMessages = new Set();
-/** The last recorded session (a scenario file), for Replay. */
-let recorded = null;
+/** The last recorded session (a scenario file), for Replay; kept across a reload. */
+let recorded = JSON.parse(window.localStorage.getItem("xspos-recorded") || "null");
 /** The settings inputs are filled from the view until the user edits one. */
 let settingsEdited = false;
 
@@ -375,6 +375,7 @@ $("record-stop").addEventListener("click", async () => {
   const body = await act({ type: "record", on: false }, "/api/action", "scenario-state");
   if (body === null) return;
   recorded = body.scenario;
+  window.localStorage.setItem("xspos-recorded", JSON.stringify(recorded));
   // Saved as a file the CLI runs too: tools/xspos scenario FILE.json, tools/xspos sim --headless --script FILE.json.
   const link = el("a", {
     href: URL.createObjectURL(new window.Blob([JSON.stringify(recorded, null, 2)], { type: "application/json" })),
