@@ -66,6 +66,9 @@ export class SimDesk {
   /** Recorded steps and the trace `t` of the last one, while recording. */
   #recording: { steps: Step[]; lastT: number } | undefined;
   #run: ScenarioRun | undefined;
+  /** While a reset replaces the Sim, the old one is closed: the page sees the last view until the new one runs. */
+  #replacing = false;
+  #lastView: (SimView & { readonly desk: DeskView }) | undefined;
 
   private constructor(options: DeskOptions, clock: ScaledClock, captureEpochMs: number, sim: Sim) {
     this.#options = options;
@@ -112,14 +115,15 @@ export class SimDesk {
   }
 
   view(): SimView & { readonly desk: DeskView } {
-    return {
+    if (this.#replacing && this.#lastView !== undefined) return this.#lastView;
+    return (this.#lastView = {
       ...this.#sim.view(),
       desk: {
         timeScale: this.#clock.scale,
         recording: this.#recording === undefined ? null : { steps: this.#recording.steps.length },
         run: this.#run ?? null,
       },
-    };
+    });
   }
 
   onChange(listener: () => void): () => void {
@@ -300,13 +304,20 @@ export class SimDesk {
   }
 
   async #replaceSim(settings: TerminalSettings, powerOn: boolean): Promise<void> {
-    this.#unsubscribe();
-    await this.#sim.close();
-    if (this.#options.persistent) for (const file of RESET_FILES) fs.rmSync(path.join(this.#options.varDir, file), { force: true });
-    this.#sim = await startSim(
-      SimDesk.#simOptions(this.#options, this.#clock, this.#captureEpochMs, settings, (step) => this.record(step as Step)),
-    );
-    this.#unsubscribe = this.#sim.onChange(() => this.#changed());
+    if (this.#replacing) throw new DeskError("a reset is in progress");
+    this.view();
+    this.#replacing = true;
+    try {
+      this.#unsubscribe();
+      await this.#sim.close();
+      if (this.#options.persistent) for (const file of RESET_FILES) fs.rmSync(path.join(this.#options.varDir, file), { force: true });
+      this.#sim = await startSim(
+        SimDesk.#simOptions(this.#options, this.#clock, this.#captureEpochMs, settings, (step) => this.record(step as Step)),
+      );
+      this.#unsubscribe = this.#sim.onChange(() => this.#changed());
+    } finally {
+      this.#replacing = false;
+    }
     if (powerOn) this.#sim.terminal.powerOn();
     this.#changed();
   }

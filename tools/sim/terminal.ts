@@ -367,7 +367,8 @@ export class SimTerminal {
     if (key === "clear") this.#pinDigits = "";
     else if (key === "cancel") this.#presented = undefined;
     else if (key !== "enter") this.#pinDigits += key;
-    else if (this.#presented !== undefined && this.screen?.kind !== "pin") {
+    // ENTER on the PIN screen always hands the PIN over (the screen may change only once the engine's queue runs it).
+    else if (this.#presented !== undefined) {
       const { name, originalStan } = this.#presented;
       const pin = this.#pinDigits === "" ? undefined : this.#pinDigits;
       const op = before.op;
