@@ -50,8 +50,7 @@ function explain(errors: readonly SchemaError[]): { where: string; detail: strin
       return { where, detail: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
     case "not": {
       const excluded = (deepest.parentSchema as { not?: { const?: unknown; required?: string[] } }).not;
-      if (excluded?.required !== undefined)
-        return { where: joinPath(where, excluded.required[0]), detail: "not allowed with this kind" };
+      if (excluded?.required !== undefined) return { where: joinPath(where, excluded.required[0]), detail: "not allowed with this kind" };
       if (excluded?.const !== undefined) return { where, detail: `must not be ${JSON.stringify(excluded.const)}` };
       return { where, detail: "has a value the schema excludes" };
     }

@@ -55,7 +55,10 @@ test("xspos scenario and sim --headless refuse a file that breaks the schema: ex
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-schema-"));
   const file = path.join(dir, "bad.json");
   fs.writeFileSync(file, JSON.stringify({ steps: [{ op: "powerOn" }, { op: "hostFault", fault: { kind: "delay", ms: -5 } }] }));
-  for (const args of [["scenario", file], ["sim", "--headless", "--script", file]]) {
+  for (const args of [
+    ["scenario", file],
+    ["sim", "--headless", "--script", file],
+  ]) {
     const run = spawnSync("tools/xspos", args, { encoding: "utf8", timeout: 60_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(`${file}: steps[1].fault.ms: must be >= 0`);
