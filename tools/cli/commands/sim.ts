@@ -2,7 +2,7 @@
  * `xspos sim`: the desktop simulator (docs/simulator.md). The acquirer host
  * over TLS, the terminal core on real time with its flash in ./var/flash.bin,
  * and a web page on 127.0.0.1 that looks and behaves like the terminal.
- *   tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] ...
+ *   tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] ... [--time-scale N]
  *   tools/xspos sim --headless --script FILE.json [--time-scale N]
  * `--pcap FILE` records the terminal's connections (written when the run ends).
  */
@@ -98,7 +98,7 @@ export const command: Command = {
   summary: "desktop simulator: host over TLS + terminal core + web page on 127.0.0.1 (or --headless --script FILE.json)",
   usage: [
     "tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] [--connect-timeout-ms MS]",
-    "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on]",
+    "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on] [--time-scale N] [--pcap FILE]",
     "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR] [--terminal node|native] [--pcap FILE]",
     "--pcap FILE  record the terminal's connections as a pcap (page: written at exit, and served at /capture.pcap)",
     "defaults: --port 0 (a free port; the URL is printed), --var var (flash image var/flash.bin, host files var/host)",
