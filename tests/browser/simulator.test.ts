@@ -84,6 +84,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  expect(pageErrors.splice(0)).toEqual([]);
   for (const entry of [...running]) {
     await stop(entry);
     fs.rmSync(entry.varDir, { recursive: true, force: true });
@@ -97,8 +98,12 @@ afterAll(async () => {
 
 const byId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 
+/** Script errors on the page (a broken render is a bug even when the test's assertions pass). */
+const pageErrors: string[] = [];
+
 async function open(url: string): Promise<Page> {
   const page = await context.newPage();
+  page.on("pageerror", (error) => pageErrors.push(error.message));
   await page.goto(url);
   await page.waitForSelector("body[data-ready=true]", { timeout: WAIT_MS });
   await byId(page, "lang-en").click();
