@@ -462,8 +462,17 @@ test("reset gives a blank terminal and host; the message panel names the fields 
   await signOn(page);
   await startSale(page, "1234", "card-visa-msr");
   await screenTitle(page, "APPROVED");
+  await byId(page, "key-enter").click();
+  // A declined sale's record closes (completed): its row keeps op, amount and masked PAN, across a reload too.
+  await startSale(page, "777", "card-insufficient-funds");
+  await page.waitForSelector('[data-testid="journal-000003"][data-state="completed"]', { timeout: WAIT_MS });
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]", { timeout: WAIT_MS });
+  const declined = await byId(page, "journal-000003").locator("td").allTextContents();
+  expect(declined.slice(0, 3)).toEqual(["000003", "sale", "¥7.77"]);
+  expect(declined[3]).toMatch(/^\d{6}\*{6}\d{4}$/);
 
-  await page.locator('[data-testid="message"][data-mti="0200"]').first().click();
+  await page.locator('[data-testid="message"][data-mti="0200"]').last().click();
   const fields = await byId(page, "message-fields").first().textContent();
   expect(fields).toContain("0200 Financial request");
   expect(fields).toMatch(/F11 System trace audit number +000002/);

@@ -219,6 +219,7 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
   const journal = terminal.journal;
   const records = terminal.flashJournal?.records() ?? [];
   const history = lastJournalEvents(sim.events);
+  const approved = journal?.approvedLog() ?? [];
   return {
     powered: terminal.powered,
     flash: { cutArmed: flash.cutArmed, operations: flash.operations },
@@ -244,7 +245,7 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
           attempts: r.attempts,
           pan: r.panMasked,
         })),
-      approved: (journal?.approvedLog() ?? []).map((r) => ({
+      approved: approved.map((r) => ({
         stan: r.stan,
         batch: r.batch,
         op: r.op,
@@ -255,8 +256,13 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
         originalStan: r.originalStan ?? null,
       })),
       history,
-      // Rows whose record left the flash journal (reversed; a completed one is in the approved log): kept with their details.
-      closed: [...known.values()].filter((r) => r.state === "reversed" && !records.some((v) => v.stan === r.stan)),
+      // Rows whose record left the flash journal (reversed; completed and declined, or settled): kept with their details.
+      closed: [...known.values()].filter(
+        (r) =>
+          (r.state === "reversed" || r.state === "completed") &&
+          !records.some((v) => v.stan === r.stan) &&
+          !approved.some((a) => a.stan === r.stan),
+      ),
     },
     timeline: sim.timeline.list(),
     messages: sim.messages.entries(),
