@@ -89,7 +89,10 @@ export class ReversalTimeline {
         const f39 = event.f39 === undefined ? "" : ` F39 ${event.f39}`;
         if (event.discarded !== true) return this.#add(event.stan, t, "answer", `${event.mti}${f39} received`);
         const reason = event.reason ?? "discarded";
-        return this.#add(event.stan, t, reason === "late" ? "late" : "discarded", `${event.mti}${f39} ${WHY[reason] ?? reason}`);
+        // An answer for another STAN belongs to the exchange that was waiting when it came.
+        const stan = reason === "mismatch" && this.#current !== undefined ? this.#current : event.stan;
+        const text = `${event.mti}${f39}${stan === event.stan ? "" : ` (STAN ${event.stan})`} ${WHY[reason] ?? reason}`;
+        return this.#add(stan, t, reason === "late" ? "late" : "discarded", text);
       }
       case "journal":
         return this.#journal(t, event.stan, event.state, event.reason);

@@ -99,3 +99,14 @@ test("only STANs that owed a reversal are listed; a 冲正失败 stays failed wh
   timeline.clear();
   expect(timeline.list()).toEqual([]);
 });
+
+test("an answer with another STAN is shown on the exchange that was waiting, with the STAN it carried", () => {
+  const timeline = new ReversalTimeline();
+  timeline.onEngineEvent(0, { ev: "exchange", op: "sale", stan: "000007", phase: "connecting" });
+  timeline.onEngineEvent(1, { ev: "send", mti: "0200", stan: "000007" });
+  timeline.onEngineEvent(5, { ev: "recv", mti: "0210", stan: "999999", f39: "00", discarded: true, reason: "mismatch" });
+  timeline.onEngineEvent(60_001, { ev: "journal", stan: "000007", state: "reversalDue", reason: "98" });
+  const [line] = timeline.list();
+  expect(line.stan).toBe("000007");
+  expect(line.entries[1]).toEqual({ t: 5, kind: "discarded", text: "0210 F39 00 (STAN 999999) does not match the request — discarded" });
+});
