@@ -1,5 +1,5 @@
 /**
- * Message authentication codes of the POS world (shared/reference
+ * Message authentication codes of the POS world (docs/reference/
  * cup-pos-and-reversal.md §3.2). Every MAC walks the data one block at a time,
  * padding the last block on the fly, so no padded copy of the message is made.
  *
