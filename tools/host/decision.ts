@@ -45,7 +45,7 @@ export interface HostHandler {
   handle(request: Uint8Array, context: HandleContext): HostDecision;
 }
 
-/** 2-byte big-endian length prefix (docs/reference/cup-pos-and-reversal.md §1.1). */
+/** 2-byte big-endian length prefix (docs/cup-dialect.md "Framing"). */
 export const FRAME_HEADER_BYTES = 2;
 /** CUP POS messages stay well under 2 KB; anything larger is not a message from a terminal. */
 export const MESSAGE_BYTES_MAX = 4096;

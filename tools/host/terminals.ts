@@ -1,6 +1,6 @@
 /**
  * The host's terminal registry (TID, MID, TMK) and the working keys it hands
- * out at sign-on. F62 layout (docs/reference/cup-pos-and-reversal.md §3.1):
+ * out at sign-on. F62 layout (docs/cup-dialect.md "Keys"):
  *   60.3 001 (single DES): PIK(8) CV(4) MAK(8) CV(4)                   = 24 bytes
  *   60.3 003 (3DES):       PIK(16) CV(4) MAK(16) CV(4)                 = 40 bytes
  *   60.3 004 (3DES + TDK): PIK(16) CV(4) MAK(16) CV(4) TDK(16) CV(4)   = 60 bytes
