@@ -55,10 +55,12 @@ interface Needles {
   readonly bytes: ByteNeedle[];
   /** Clear PIN blocks and their encryptions, by hex, so the same block is never added twice. */
   readonly pinBlocks: Set<string>;
+  /** The shortest text needle: most event fields (MTIs, STANs, outcomes) are shorter and need no search. */
+  textLengthMin: number;
 }
 
 function buildCatalogue(): Needles {
-  const needles: Needles = { text: [], bytes: [], pinBlocks: new Set() };
+  const needles: Needles = { text: [], bytes: [], pinBlocks: new Set(), textLengthMin: Number.MAX_SAFE_INTEGER };
   for (const card of TEST_CARDS) {
     const track = trackOf(card);
     addText(needles, "pan", card.name, card.pan);
@@ -84,6 +86,7 @@ function addPinBlock(needles: Needles, card: string, block: Uint8Array): void {
 
 function addText(needles: Needles, kind: SecretKind, card: string, text: string): void {
   needles.text.push({ kind, card, text });
+  needles.textLengthMin = Math.min(needles.textLengthMin, text.length);
   if (text !== text.toLowerCase()) needles.text.push({ kind, card, text: text.toLowerCase() });
 }
 
@@ -97,6 +100,7 @@ export class SecretScanner {
     text: [...CATALOGUE.text],
     bytes: [...CATALOGUE.bytes],
     pinBlocks: new Set(CATALOGUE.pinBlocks),
+    textLengthMin: CATALOGUE.textLengthMin,
   };
 
   /** A sign-on delivered a PIK: the encrypted PIN blocks under it are secrets too. */
@@ -112,6 +116,7 @@ export class SecretScanner {
 
   /** First secret in a log line or event, if any. */
   scanText(line: string): SecretHit | undefined {
+    if (line.length < this.#needles.textLengthMin) return undefined;
     for (const needle of this.#needles.text) {
       const offset = line.indexOf(needle.text);
       if (offset >= 0) return { kind: needle.kind, card: needle.card, encoding: "text", offset };

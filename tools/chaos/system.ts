@@ -197,7 +197,7 @@ export class ChaosSystem {
         return this.journal;
       },
       wrapEvents: (handler) => this.hooks.events?.(observed(handler), this) ?? observed(handler),
-      onEvent: (event) => this.emit({ ...event }),
+      onEvent: (event) => this.emit(event),
     });
     this.emit({ ev: "power", state: "on" });
     this.guard(() => this.terminal!.boot());
