@@ -67,7 +67,7 @@ export class NorFlash implements Flash {
   readonly blockSize: number;
   readonly byteLength: number;
   readonly stats: FlashStats = { erases: 0, writes: 0, bytesWritten: 0, reads: 0, bytesRead: 0 };
-  readonly #image: Uint8Array;
+  readonly #image: Uint8Array<ArrayBuffer>;
   /** Per byte, the bits that are metastable. */
   readonly #weak: Uint8Array;
   /** Offsets of bytes with weak bits, so a power cycle re-samples only those. */
@@ -176,7 +176,8 @@ export class NorFlash implements Flash {
     this.#checkRange(offset, length);
     this.stats.reads++;
     this.stats.bytesRead += length;
-    return this.#image.slice(offset, offset + length).buffer;
+    // The image owns its whole buffer (byteOffset 0): one copy, no view in between.
+    return this.#image.buffer.slice(offset, offset + length);
   }
 
   erase(sector: number): void {
