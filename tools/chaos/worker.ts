@@ -1,8 +1,12 @@
 /**
- * A chaos worker thread: runs a contiguous range of seeds and posts its totals.
- * Started by tools/chaos/parallel.ts from an esbuild bundle of this file.
+ * A chaos worker thread: runs the chunks of contiguous seeds it is handed and
+ * posts each chunk's totals; `undefined` ends it. Started by
+ * tools/chaos/parallel.ts from an esbuild bundle of this file.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { runRange, type RangeRequest } from "./range";
 
-parentPort!.postMessage(runRange(workerData as RangeRequest));
+parentPort!.on("message", (message: { index: number; chunk: RangeRequest } | undefined) => {
+  if (message === undefined) return parentPort!.close();
+  parentPort!.postMessage({ index: message.index, result: runRange(message.chunk) });
+});
