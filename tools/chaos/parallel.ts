@@ -30,7 +30,7 @@ export async function runParallel(request: RangeRequest, workers = WORKERS_DEFAU
   if (request.seeds < SEEDS_PER_WORKER_MIN) return runRange(request);
   const chunks: RangeRequest[] = [];
   for (let from = request.from; from < request.from + request.seeds; from += SEEDS_PER_CHUNK)
-    chunks.push({ from, seeds: Math.min(SEEDS_PER_CHUNK, request.from + request.seeds - from) });
+    chunks.push({ from, seeds: Math.min(SEEDS_PER_CHUNK, request.from + request.seeds - from), digest: request.digest });
   const count = Math.max(1, Math.min(workers, Math.floor(request.seeds / SEEDS_PER_WORKER_MIN)));
   return mergeTotals(await runChunks<RangeRequest, ChaosTotals>(workerBundle("./worker.ts"), chunks, count));
 }
