@@ -4,7 +4,7 @@
  * frozen SP table (8 boxes x 64 entries); the initial and final permutations
  * are the classic five bit-swap steps. A block costs 16 rounds of 8 table
  * look-ups and allocates nothing: each cipher owns its key schedules and a
- * two-word scratch.
+ * two-word scratch (at the end of its encryption schedule's array).
  */
 import { assert } from "../base/assert";
 import type { BlockCipher } from "./block-cipher";
@@ -187,13 +187,13 @@ function reverseSchedule(src: Int32Array, srcOffset: number, dst: Int32Array, ds
 }
 
 /**
- * 16 rounds on the permuted halves in `halves[0]` (L) and `halves[1]` (R);
- * leaves the pre-output (R16, L16) in `halves`, which is the input the next
+ * 16 rounds on the permuted halves in `halves[at]` (L) and `halves[at + 1]` (R);
+ * leaves the pre-output (R16, L16) there, which is the input the next
  * DES of an EDE chain expects (its IP undoes this one's FP).
  */
-function desRounds(halves: Int32Array, schedule: Int32Array, offset: number, sp: ArrayLike<number>): void {
-  let l = halves[0];
-  let r = halves[1];
+function desRounds(halves: Int32Array, at: number, schedule: Int32Array, offset: number, sp: ArrayLike<number>): void {
+  let l = halves[at];
+  let r = halves[at + 1];
   for (let i = 0; i < SCHEDULE_WORDS; i += 2) {
     const a = ((r >>> 1) | (r << 31)) ^ schedule[offset + i];
     const b = ((r << 3) | (r >>> 29)) ^ schedule[offset + i + 1];
@@ -210,12 +210,12 @@ function desRounds(halves: Int32Array, schedule: Int32Array, offset: number, sp:
     l = r;
     r = next;
   }
-  halves[0] = r;
-  halves[1] = l;
+  halves[at] = r;
+  halves[at + 1] = l;
 }
 
-/** Loads a block and applies the initial permutation into `halves`. */
-function loadPermuted(src: Uint8Array, o: number, halves: Int32Array): void {
+/** Loads a block and applies the initial permutation into `halves[at, +2)`. */
+function loadPermuted(src: Uint8Array, o: number, halves: Int32Array, at: number): void {
   let left = (src[o] << 24) | (src[o + 1] << 16) | (src[o + 2] << 8) | src[o + 3];
   let right = (src[o + 4] << 24) | (src[o + 5] << 16) | (src[o + 6] << 8) | src[o + 7];
   let t = ((left >>> 4) ^ right) & 0x0f0f0f0f;
@@ -233,14 +233,14 @@ function loadPermuted(src: Uint8Array, o: number, halves: Int32Array): void {
   t = ((left >>> 1) ^ right) & 0x55555555;
   right ^= t;
   left ^= t << 1;
-  halves[0] = left;
-  halves[1] = right;
+  halves[at] = left;
+  halves[at + 1] = right;
 }
 
 /** Applies the final permutation (the swaps of IP in reverse order) and stores the block. */
-function storePermuted(halves: Int32Array, dst: Uint8Array, o: number): void {
-  let left = halves[0];
-  let right = halves[1];
+function storePermuted(halves: Int32Array, at: number, dst: Uint8Array, o: number): void {
+  let left = halves[at];
+  let right = halves[at + 1];
   let t = ((left >>> 1) ^ right) & 0x55555555;
   right ^= t;
   left ^= t << 1;
@@ -274,9 +274,9 @@ function checkBlockRange(src: Uint8Array, srcOffset: number, dst: Uint8Array, ds
 /** Single DES with an 8-byte key (parity bits ignored). */
 export class Des implements BlockCipher {
   readonly blockBytes = 8;
-  readonly #encrypt = new Int32Array(SCHEDULE_WORDS);
+  /** The encryption schedule, then the two-word half-block scratch (one typed array fewer per cipher). */
+  readonly #encrypt = new Int32Array(SCHEDULE_WORDS + 2);
   readonly #decrypt = new Int32Array(SCHEDULE_WORDS);
-  readonly #halves = new Int32Array(2);
   readonly #sp: ArrayLike<number>;
 
   /** `tables`: the frozen module tables unless a V8 host hands typed copies (`desTables()`). */
@@ -289,23 +289,24 @@ export class Des implements BlockCipher {
 
   encryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
     checkBlockRange(src, srcOffset, dst, dstOffset, 8);
-    loadPermuted(src, srcOffset, this.#halves);
-    desRounds(this.#halves, this.#encrypt, 0, this.#sp);
-    storePermuted(this.#halves, dst, dstOffset);
+    const halves = this.#encrypt;
+    loadPermuted(src, srcOffset, halves, SCHEDULE_WORDS);
+    desRounds(halves, SCHEDULE_WORDS, this.#encrypt, 0, this.#sp);
+    storePermuted(halves, SCHEDULE_WORDS, dst, dstOffset);
   }
 
   decryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
     checkBlockRange(src, srcOffset, dst, dstOffset, 8);
-    loadPermuted(src, srcOffset, this.#halves);
-    desRounds(this.#halves, this.#decrypt, 0, this.#sp);
-    storePermuted(this.#halves, dst, dstOffset);
+    const halves = this.#encrypt;
+    loadPermuted(src, srcOffset, halves, SCHEDULE_WORDS);
+    desRounds(halves, SCHEDULE_WORDS, this.#decrypt, 0, this.#sp);
+    storePermuted(halves, SCHEDULE_WORDS, dst, dstOffset);
   }
 
   /** Overwrites the key schedule; the cipher is unusable afterwards. */
   wipe(): void {
     this.#encrypt.fill(0);
     this.#decrypt.fill(0);
-    this.#halves.fill(0);
   }
 
   toString(): string {
@@ -323,9 +324,9 @@ export class Des implements BlockCipher {
  */
 export class TripleDes implements BlockCipher {
   readonly blockBytes = 8;
-  readonly #encrypt = new Int32Array(3 * SCHEDULE_WORDS);
+  /** The encryption schedules, then the two-word half-block scratch (one typed array fewer per cipher). */
+  readonly #encrypt = new Int32Array(3 * SCHEDULE_WORDS + 2);
   readonly #decrypt = new Int32Array(3 * SCHEDULE_WORDS);
-  readonly #halves = new Int32Array(2);
   readonly #sp: ArrayLike<number>;
 
   /** `tables`: the frozen module tables unless a V8 host hands typed copies (`desTables()`). */
@@ -355,19 +356,20 @@ export class TripleDes implements BlockCipher {
 
   #run(schedule: Int32Array, src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
     checkBlockRange(src, srcOffset, dst, dstOffset, 8);
-    loadPermuted(src, srcOffset, this.#halves);
+    const halves = this.#encrypt;
+    const at = 3 * SCHEDULE_WORDS;
+    loadPermuted(src, srcOffset, halves, at);
     const sp = this.#sp;
-    desRounds(this.#halves, schedule, 0, sp);
-    desRounds(this.#halves, schedule, SCHEDULE_WORDS, sp);
-    desRounds(this.#halves, schedule, 2 * SCHEDULE_WORDS, sp);
-    storePermuted(this.#halves, dst, dstOffset);
+    desRounds(halves, at, schedule, 0, sp);
+    desRounds(halves, at, schedule, SCHEDULE_WORDS, sp);
+    desRounds(halves, at, schedule, 2 * SCHEDULE_WORDS, sp);
+    storePermuted(halves, at, dst, dstOffset);
   }
 
   /** Overwrites the key schedules; the cipher is unusable afterwards. */
   wipe(): void {
     this.#encrypt.fill(0);
     this.#decrypt.fill(0);
-    this.#halves.fill(0);
   }
 
   toString(): string {
