@@ -614,14 +614,19 @@ function isExpired(yymm: string, nowMs: number): boolean {
   return cardMonths < now.getUTCFullYear() * 12 + now.getUTCMonth();
 }
 
+/** F12 hhmmss (UTC), by arithmetic: every answer carries it (UTC has no leap seconds in ECMAScript time). */
 function timeOfDay(nowMs: number): string {
-  const d = new Date(nowMs);
-  return [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()].map((n) => String(n).padStart(2, "0")).join("");
+  const seconds = Math.floor(nowMs / 1000);
+  return twoDigits(Math.floor(seconds / 3600) % 24) + twoDigits(Math.floor(seconds / 60) % 60) + twoDigits(seconds % 60);
 }
 
 function monthDay(nowMs: number): string {
   const d = new Date(nowMs);
-  return String(d.getUTCMonth() + 1).padStart(2, "0") + String(d.getUTCDate()).padStart(2, "0");
+  return twoDigits(d.getUTCMonth() + 1) + twoDigits(d.getUTCDate());
+}
+
+function twoDigits(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
 }
 
 function nextBatch(batch: string): string {
