@@ -1,7 +1,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-/** Globals an mcconfig device build does not have (shared/reference/moddable-sdk.md §7). */
+/** Globals an mcconfig device build does not have (docs/device.md "Preload and freeze rules"). */
 const DEVICE_MISSING_GLOBALS = [
   "process",
   "Buffer",

@@ -1,6 +1,6 @@
 /*
- * Magstripe strobe capture (see ../shared/reference/readers-and-flash-journal.md
- * A0-A1): a GPIO ISR latches /DATA at each falling edge of /STROBE into a fixed
+ * Magstripe strobe capture (see docs/card-readers.md, "Wiring assumptions"
+ * and "Driver flows"): a GPIO ISR latches /DATA at each falling edge of /STROBE into a fixed
  * bit buffer (one byte per bit, 1 = /DATA low), between the falling and the
  * rising edge of /CLS (card present). When /CLS releases, the bits are handed
  * to JS once, through the machine's message queue, and wiped in C.

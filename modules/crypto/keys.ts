@@ -1,6 +1,6 @@
 /**
  * Key objects, key check values and the TMK -> working key step of sign-on
- * (shared/reference cup-pos-and-reversal.md §3.1).
+ * (docs/cup-dialect.md "Keys").
  *
  * A SecretKey is opaque: toString/toJSON and the logger never show its bytes,
  * and wipe() zeroes them. The raw bytes leave only through exposeBytes(), for

@@ -1,6 +1,5 @@
 /**
- * Message authentication codes of the POS world (shared/reference
- * cup-pos-and-reversal.md §3.2). Every MAC walks the data one block at a time,
+ * Message authentication codes of the POS world (docs/crypto.md). Every MAC walks the data one block at a time,
  * padding the last block on the fly, so no padded copy of the message is made.
  *
  * - CBC-MAC (ANSI X9.9 with DES; any block cipher): zero IV.

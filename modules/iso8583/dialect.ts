@@ -51,7 +51,7 @@ function table(specs: readonly string[]): readonly (FieldDef | undefined)[] {
   return Object.freeze(fields);
 }
 
-/** China UnionPay POS terminal dialect (shared/reference/cup-pos-and-reversal.md §1.3). */
+/** China UnionPay POS terminal dialect (docs/cup-dialect.md). */
 export const CUP: Dialect = Object.freeze({
   name: "cup",
   encoding: "bcd",

@@ -3,7 +3,7 @@
  * must pass before the terminal trusts it. Builders return an IsoMessage ready
  * for Iso8583Codec.encode; messages that carry a MAC get F64 as 8 zero bytes,
  * to be overwritten with Iso8583Codec.writeMac after encoding.
- * Field choices: shared/reference/cup-pos-and-reversal.md §1.2, §2.4, §2.7.
+ * Field choices: docs/cup-dialect.md (messages, the reversal, settlement).
  */
 import type { IsoFields, IsoMessage } from "./codec";
 import {

@@ -1,6 +1,6 @@
 /**
- * Sub-field codecs of the CUP private fields (shared/reference/cup-pos-and-reversal.md
- * §1.3, §2.7, §3.1). Each works on the field value as the codec gives it
+ * Sub-field codecs of the CUP private fields (docs/cup-dialect.md: encodings,
+ * settlement, keys). Each works on the field value as the codec gives it
  * (digits for n fields, hex for b fields). Bad input throws Iso8583Error with
  * the field number and, as offset, the character position in the value.
  */

@@ -184,6 +184,8 @@ export class Journal {
    * and no slot per record. Payloads stay on flash and are read when asked.
    */
   readonly #rows: number;
+  /** One past the highest row ever taken (rows are taken lowest first): the walks stop there. */
+  #rowsEnd = 0;
   readonly #seq: Uint32Array;
   /** 0: a free row. */
   readonly #kind: Uint8Array;
@@ -374,7 +376,7 @@ export class Journal {
     this.#guard(() => {
       const batchNumber = Number(batch);
       // A SETTLE covers every approval of the batch with a smaller seq: an armed one could still be approved after it.
-      for (let row = 0; row < this.#rows; row++)
+      for (let row = 0; row < this.#rowsEnd; row++)
         if (this.#kind[row] === KIND_TXN && this.#batch[row] === batchNumber && this.#state(row) === "armed")
           throw new JournalStateError(
             this.#seq[row],
@@ -460,7 +462,7 @@ export class Journal {
     this.#checkOpen();
     const stanNumber = Number(stan);
     let found: number | undefined;
-    for (let row = 0; row < this.#rows; row++) {
+    for (let row = 0; row < this.#rowsEnd; row++) {
       if (this.#kind[row] !== KIND_TXN || this.#stan[row] !== stanNumber || !this.#txnLive(row)) continue;
       if (found === undefined || this.#seq[row] > found) found = this.#seq[row];
     }
@@ -553,6 +555,7 @@ export class Journal {
     let row = 0;
     while (row < this.#rows && this.#kind[row] !== 0) row++;
     assert(row < this.#rows, "journal index full: more records than slots");
+    if (row >= this.#rowsEnd) this.#rowsEnd = row + 1;
     this.#seq[row] = seq;
     this.#hashInsert(row);
     this.#kind[row] = kind;
@@ -625,14 +628,14 @@ export class Journal {
   #markSettled(settle: number): void {
     const batch = this.#batch[settle];
     const seq = this.#seq[settle];
-    for (let row = 0; row < this.#rows; row++)
+    for (let row = 0; row < this.#rowsEnd; row++)
       if (this.#kind[row] === KIND_TXN && this.#batch[row] === batch && this.#seq[row] < seq) this.#flags[row] |= FLAG_SETTLED;
   }
 
   /** Settled flags from the SETTLE rows indexed now (after recovery folded every copy, or a sector was erased). */
   #indexSettled(): void {
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_TXN) this.#flags[row] &= ~FLAG_SETTLED;
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_SETTLE) this.#markSettled(row);
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#kind[row] === KIND_TXN) this.#flags[row] &= ~FLAG_SETTLED;
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#kind[row] === KIND_SETTLE) this.#markSettled(row);
   }
 
   #isLive(row: number): boolean {
@@ -659,7 +662,7 @@ export class Journal {
   #settleLive(settle: number): boolean {
     const batch = this.#batch[settle];
     const seq = this.#seq[settle];
-    for (let row = 0; row < this.#rows; row++)
+    for (let row = 0; row < this.#rowsEnd; row++)
       if (this.#kind[row] === KIND_SETTLE && this.#batch[row] === batch && this.#seq[row] > seq) return false;
     const home = this.#primary[settle] >> 8;
     const perSector = this.#slotsPerSector;
@@ -675,10 +678,12 @@ export class Journal {
   #markLive(): Uint8Array {
     const live = this.#live;
     live.fill(0);
-    for (let row = 0; row < this.#rows; row++) {
+    for (let row = 0; row < this.#rowsEnd; row++) {
       const kind = this.#kind[row];
       if (kind === KIND_TXN) {
-        if (!this.#txnLive(row)) continue;
+        // #txnLive inlined: this walk runs at every arm.
+        const flags = this.#flags[row];
+        if (flags & FLAG_CLOSED || (flags & FLAG_SETTLED && this.#approval[row] === APPROVAL_APPROVED)) continue;
         live[row] = 1;
         if (this.#link[row] === NO_SEQ) continue;
         const reversal = this.#find(this.#link[row]);
@@ -692,7 +697,7 @@ export class Journal {
   #liveLoad(): number {
     const live = this.#markLive();
     let load = 0;
-    for (let row = 0; row < this.#rows; row++) {
+    for (let row = 0; row < this.#rowsEnd; row++) {
       if (live[row] === 0) continue;
       load += this.#kind[row] === KIND_TXN && this.#link[row] === NO_SEQ && this.#state(row) !== "approved" ? 2 : 1;
     }
@@ -710,7 +715,7 @@ export class Journal {
 
   #countTxn(predicate: (row: number) => boolean): number {
     let n = 0;
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_TXN && predicate(row)) n++;
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#kind[row] === KIND_TXN && predicate(row)) n++;
     return n;
   }
 
@@ -721,10 +726,10 @@ export class Journal {
 
   #sortedRows(predicate: (row: number) => boolean): Uint16Array {
     let n = 0;
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0 && predicate(row)) n++;
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#kind[row] !== 0 && predicate(row)) n++;
     const rows = new Uint16Array(n);
     n = 0;
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0 && predicate(row)) rows[n++] = row;
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#kind[row] !== 0 && predicate(row)) rows[n++] = row;
     const seqs = this.#seq;
     return rows.sort((a, b) => seqs[a] - seqs[b]);
   }
@@ -926,7 +931,7 @@ export class Journal {
       // A row that keeps a copy elsewhere takes its newest remaining copy as primary.
       if (this.#kind[row] !== 0 && this.#primary[row] >> 8 === sector) this.#primary[row] = this.#newestCopy(row);
     }
-    for (let row = 0; row < this.#rows; row++)
+    for (let row = 0; row < this.#rowsEnd; row++)
       if (this.#kind[row] === KIND_TXN && this.#link[row] !== NO_SEQ && this.#find(this.#link[row]) < 0)
         this.#link[row] = this.#latestReversal(this.#seq[row]);
     this.#indexSettled();
@@ -948,7 +953,7 @@ export class Journal {
   /** Seq of the newest REVERSAL row targeting `target`, or NO_SEQ. */
   #latestReversal(target: number): number {
     let latest = NO_SEQ;
-    for (let row = 0; row < this.#rows; row++)
+    for (let row = 0; row < this.#rowsEnd; row++)
       if (this.#kind[row] === KIND_REVERSAL && this.#link[row] === target && this.#seq[row] > latest) latest = this.#seq[row];
     return latest;
   }
@@ -962,7 +967,7 @@ export class Journal {
     const live = this.#markLive();
     const counts = this.#livePerSector;
     counts.fill(0);
-    for (let row = 0; row < this.#rows; row++) if (live[row] !== 0) counts[this.#primary[row] >> 8]++;
+    for (let row = 0; row < this.#rowsEnd; row++) if (live[row] !== 0) counts[this.#primary[row] >> 8]++;
     return counts;
   }
 
@@ -1115,7 +1120,7 @@ export class Journal {
     }
     this.#payloadChecks = undefined;
     // Each TXN's current REVERSAL is the newest one targeting it, whatever order the slots were read in.
-    for (let row = 0; row < this.#rows; row++) {
+    for (let row = 0; row < this.#rowsEnd; row++) {
       if (this.#kind[row] !== KIND_REVERSAL) continue;
       const target = this.#find(this.#link[row]);
       if (target >= 0 && this.#kind[target] === KIND_TXN && this.#link[target] < this.#seq[row]) this.#link[target] = this.#seq[row];
@@ -1135,9 +1140,9 @@ export class Journal {
     }
     // 3. Heal what is believed, void the torn tail, burn the next slot.
     const live = this.#markLive();
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0) this.#heal(row, live[row] !== 0);
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#kind[row] !== 0) this.#heal(row, live[row] !== 0);
     const repairs: number[] = [];
-    for (let row = 0; row < this.#rows; row++)
+    for (let row = 0; row < this.#rowsEnd; row++)
       if (this.#kind[row] !== 0 && this.#copies[row] > 1 && !this.#syncPrimary(row)) repairs.push(this.#seq[row]);
     for (const tail of tails) this.#programChecked(this.#offset(tail), ZERO_WORDS, 4);
     if (newest >= 0) {
@@ -1160,7 +1165,7 @@ export class Journal {
       if (row >= 0 && this.#isLive(row)) this.#copyForward(row);
     }
     // The primary now carries the merged state: stale copies are voided so rot in one can never bring old state back.
-    for (let row = 0; row < this.#rows; row++) {
+    for (let row = 0; row < this.#rowsEnd; row++) {
       if (this.#kind[row] === 0 || this.#copies[row] < 2) continue;
       const primary = this.#primary[row];
       const stale: number[] = [];
@@ -1302,7 +1307,7 @@ export class Journal {
       const head = new Uint8Array(this.#flash.read(s * this.#flash.blockSize, SLOT_BYTES));
       if (decodeHeader(head, s, this.#sectorCount) === undefined) this.#alarm({ kind: "audit", sector: s, slot: 0 });
     }
-    for (let row = 0; row < this.#rows; row++) {
+    for (let row = 0; row < this.#rowsEnd; row++) {
       if (this.#kind[row] === 0) continue;
       const kind = this.#kind[row];
       const seq = this.#seq[row];

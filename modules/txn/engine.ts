@@ -90,7 +90,7 @@ export interface TxnEngineOptions {
   readonly reversalPolicy?: ReversalPolicy;
   /** The terminal's calendar clock: set from F12/F13 of the sign-on answer. */
   readonly wallClock?: WallClock;
-  /** Makes the MAC and PIN ciphers from the working keys (a device routes 3DES to native code); default modules/crypto's TypeScript ones. */
+  /** Unwraps the working keys and makes the MAC and PIN ciphers from them (a device routes 3DES to native code); default modules/crypto's TypeScript ones. */
   readonly ciphers?: CipherProvider;
   readonly onEvent: (event: TxnEvent) => void;
 }
@@ -856,7 +856,7 @@ export class TxnEngine {
     const f60 = message.fields[60] ?? "";
     if (tmk === undefined || f62 === undefined || f60.length < 8) return false;
     try {
-      keys.replaceWorkingKeys(unwrapWorkingKeys(fromHex(f62), tmk));
+      keys.replaceWorkingKeys(unwrapWorkingKeys(fromHex(f62), tmk, this.#options.ciphers));
     } catch {
       return false; // a bad check value: the keys are not trusted and the sign-on fails
     }

@@ -1,6 +1,6 @@
 /**
  * Request messages of the CUP POS dialect as field maps
- * (shared/reference/cup-pos-and-reversal.md §1.2, §2.4, §2.7). The engine
+ * (docs/cup-dialect.md: messages, the reversal, settlement). The engine
  * encodes them and writes the MAC; nothing here does IO.
  */
 import { fromHex, toHex } from "../base/hex";

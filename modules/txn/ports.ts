@@ -14,7 +14,7 @@ export type FinancialOp = "sale" | "void" | "refund";
 
 /**
  * What a reversal needs, saved before the request's first byte is written.
- * Field rules of shared/reference/cup-pos-and-reversal.md §2.4: no track
+ * Field rules of the 0400 (docs/cup-dialect.md): no track
  * data, no PIN block, no F26/F37/F53; F2 only for chip/contactless cards.
  */
 export interface ReversalRecord {

@@ -46,7 +46,7 @@ const g = globalThis as Record<string, unknown>;
 const encoder = new (g.TextEncoder as { new (): { encode(s: string): Uint8Array } })();
 const send = g.issueCommand as (message: ArrayBuffer) => ArrayBuffer;
 
-// The device build has none of these (shared/reference/moddable-sdk.md §7).
+// The device build has none of these (docs/device.md "Preload and freeze rules").
 for (const name of [
   "TextEncoder",
   "TextDecoder",

@@ -11,7 +11,7 @@
  *    A room (a "…/*" module entry) is preloaded whole or not at all, so a file
  *    added to a preloaded room without its preload line is caught.
  * 3. Every preloaded module keeps no mutable module-level state, since XS
- *    freezes what preload built (shared/reference/moddable-sdk.md §7): no
+ *    freezes what preload built (docs/device.md "Preload and freeze rules"): no
  *    top-level let/var, no top-level /g or /y RegExp (its lastIndex is written), no top-level object/array literal (or new
  *    Map/Set/Array/Object) that is not Object.freeze'd, and no assignment,
  *    anywhere in the file, to a module-level binding.

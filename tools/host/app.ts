@@ -32,6 +32,8 @@ export interface HostAppOptions {
   /** Client certificates are generated for these TIDs (default: the registered ones, at most the first 16). */
   readonly clientCertificateTids?: readonly string[];
   readonly onDecision?: (decision: HostDecision) => void;
+  /** `delay` faults are held back this many times shorter (the simulator's time scale). */
+  readonly delayScale?: () => number;
   /** Connection limits other than the defaults (tests). */
   readonly limits?: Partial<ConnectionLimits>;
   /** Where a message the host failed to handle is reported; default one line on stderr. */
@@ -77,6 +79,7 @@ export async function startHost(options: HostAppOptions): Promise<HostApp> {
     handler: core,
     port: options.port,
     onDecision: options.onDecision,
+    delayScale: options.delayScale,
     limits: options.limits,
     tls:
       pki === undefined

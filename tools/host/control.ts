@@ -14,6 +14,7 @@
 import http from "node:http";
 import type net from "node:net";
 import { FaultSpecError, parseFault, type FaultSchedule } from "./faults";
+import { checkFaultSchema } from "../scenario/schema-check";
 import type { Ledger } from "./ledger";
 
 export interface ControlApiOptions {
@@ -120,6 +121,7 @@ export class ControlApi {
           throw new HttpError(400, "body is not JSON");
         }
         try {
+          checkFaultSchema(json);
           faults.add(parseFault(json));
         } catch (error) {
           if (error instanceof FaultSpecError) throw new HttpError(400, error.message);

@@ -63,6 +63,8 @@ export interface HostServerOptions {
   readonly limits?: Partial<ConnectionLimits>;
   /** Told when a connection is dropped for a limit or a refused certificate (counters, logs). */
   readonly onDrop?: (reason: DropReason) => void;
+  /** `delay` faults are held back this many times shorter (the simulator's time scale); default 1. */
+  readonly delayScale?: () => number;
 }
 
 export type DropReason =
@@ -363,10 +365,13 @@ export class HostServer {
       this.#drop(connection, undefined);
       return;
     }
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      send();
-    }, delivery.delayMs);
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(timer);
+        send();
+      },
+      delivery.delayMs / (this.#options.delayScale?.() ?? 1),
+    );
     this.#timers.add(timer);
   }
 }

@@ -1,6 +1,8 @@
 /**
  * The scenario file format of docs/contracts.md (docs/schemas/scenario.schema.json), validated: anything that
- * does not fit is a ScenarioFileError naming where (exit 2).
+ * does not fit is a ScenarioFileError naming where (exit 2). The CLI and the simulator page check a file
+ * against the schema first (schema-check.ts, ajv); this parser types it and also runs where no schema file
+ * can be read (the XS bench bundles it).
  */
 import { ParameterError, resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
 import { parseFault, FaultSpecError, type Fault } from "../host/faults";

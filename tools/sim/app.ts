@@ -8,12 +8,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { SecretKey } from "../../modules/crypto/keys";
 import { MemoryKeyStore, type KeyStore } from "../../modules/crypto/key-store";
-import type { Clock } from "../../modules/platform/clock";
 import { render } from "../../modules/ui/terminal-ui";
 import { FileKeyStore } from "../../hosts/sim/file-key-store";
 import { NodeTransport } from "../../hosts/sim/node-transport";
 import { startHost, type HostApp } from "../host/app";
 import { FAULT_KINDS, parseFault } from "../host/faults";
+import { FIELD_NAMES, MTI_NAMES } from "./field-names";
 import { DEFAULT_TERMINALS } from "../host/terminals";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { NodeRandom } from "../../hosts/sim/node-platform";
@@ -22,7 +22,9 @@ import { SimNetwork } from "./network";
 import { capturingTransport } from "../pcap/capture-transport";
 import type { TcpCapture } from "../pcap/pcap";
 import { PowerFlash } from "./power-flash";
-import { SimTerminal, type TerminalEvent, type TerminalParameters } from "./terminal";
+import type { ScaledClock } from "./scaled-clock";
+import { SimTerminal, type OperatorStep, type TerminalEvent, type TerminalSettings } from "./terminal";
+import { ReversalTimeline } from "./timeline";
 import type { FlashJournal, JournalRecordView } from "../../modules/txn/flash-journal";
 import { approvedList } from "../scenario/forwarding-journal";
 
@@ -31,15 +33,18 @@ export interface SimOptions {
   readonly varDir: string;
   /** False: flash, keys and ledger in RAM (headless script runs start clean). */
   readonly persistent: boolean;
-  readonly clock: Clock;
-  readonly parameters: TerminalParameters;
+  /** The terminal's clock; its scale (the time scale) also shortens host delay faults and the added network latency. */
+  readonly clock: ScaledClock;
+  readonly settings: TerminalSettings;
   /** Host port; 0 = any free one. */
   readonly hostPort?: number;
-  /** Host delay faults are divided by this (headless --time-scale). */
-  readonly timeScale?: number;
   readonly onEvent?: (event: StampedEvent) => void;
+  /** What the operator did on the keypad, as a scenario step (the page's recorder). */
+  readonly onOperatorStep?: (step: OperatorStep) => void;
   /** Records the terminal's connections (`--pcap`), seen from the terminal, stamped with the terminal's clock from now. */
   readonly capture?: TcpCapture;
+  /** Wall-clock ms when the terminal's clock read 0: one capture over several Sims (a reset) keeps one time line. */
+  readonly captureEpochMs?: number;
   /** Where the terminal's TLS secrets go (SSLKEYLOGFILE), if anywhere. */
   readonly keyLogPath?: string;
 }
@@ -52,6 +57,11 @@ export interface Sim {
   readonly network: SimNetwork;
   readonly messages: MessageLog;
   readonly events: readonly StampedEvent[];
+  readonly timeline: ReversalTimeline;
+  /** The terminal's clock: its scale is the time scale. */
+  readonly clock: ScaledClock;
+  /** The terminal clock's ms since the run started: the trace's `t`. */
+  nowT(): number;
   readonly terminalId: string;
   /** The capture being recorded (`--pcap`), if any. */
   readonly capture: TcpCapture | undefined;
@@ -71,7 +81,20 @@ const JOURNAL_SECTORS = 8;
 const STATE_SECTORS = 2;
 const FLASH_BLOCK_BYTES = 4096;
 const IFD_SERIAL = "XSPOSSIM";
-const EVENTS_MAX = 2000;
+/** The trace kept for export (`/trace.jsonl`); the page shows the last ones. */
+const EVENTS_MAX = 20_000;
+/** Journal rows the page keeps after their record left the flash journal (reversed, completed). */
+const KNOWN_RECORDS_MAX = 200;
+
+interface KnownRecord {
+  readonly stan: string;
+  readonly batch: string;
+  readonly op: string;
+  readonly amount: number;
+  readonly pan: string;
+  /** The last journal state the trace told. */
+  state: string;
+}
 
 export async function startSim(options: SimOptions): Promise<Sim> {
   // Absolute: the host's certificate maker runs openssl in a temporary working directory.
@@ -82,17 +105,36 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     db: options.persistent ? undefined : ":memory:",
     port: options.hostPort ?? 0,
     controlPort: 0,
+    delayScale: () => options.clock.scale,
   });
   const listeners = new Set<() => void>();
   const changed = () => listeners.forEach((listener) => listener());
   const messages = new MessageLog();
   const events: StampedEvent[] = [];
+  const timeline = new ReversalTimeline();
+  const known = new Map<string, KnownRecord>();
+  // A record's details as it is journaled: a reversed one leaves the flash journal, its row keeps them.
+  const remember = (stan: string, state: string) => {
+    const record = allRecords(terminal.flashJournal).find((r) => r.stan === stan);
+    const kept = known.get(stan);
+    if (record === undefined) return void (kept !== undefined && (kept.state = state));
+    known.delete(stan);
+    if (known.size >= KNOWN_RECORDS_MAX) known.delete(known.keys().next().value!);
+    known.set(stan, { stan, batch: record.batch, op: record.op, amount: record.amount, pan: record.panMasked, state });
+  };
   let originMs: number | undefined;
+  // One reading of the clock: two could straddle a millisecond (at ×100, 10 µs of real time).
+  const nowT = () => {
+    const nowMs = options.clock.nowMs();
+    originMs ??= nowMs;
+    return nowMs - originMs;
+  };
   let closed = false;
   const network = new SimNetwork({
     transport: new NodeTransport({ keyLogPath: options.keyLogPath }),
+    timeScale: () => options.clock.scale,
     onMessage: (direction, message) => {
-      messages.add(direction, message, Date.now());
+      messages.add(direction, message, Date.now(), options.clock.nowMs());
       changed();
     },
   });
@@ -105,7 +147,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   const keys: KeyStore = options.persistent ? new FileKeyStore({ path: path.join(varDir, "keys.json") }) : new MemoryKeyStore();
   if (keys.loadMasterKey() === undefined) keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
   const random = new NodeRandom();
-  const startedMs = Date.now() - options.clock.nowMs();
+  const startedMs = options.captureEpochMs ?? Date.now() - options.clock.nowMs();
   const capture = options.capture;
   const terminal = new SimTerminal({
     clock: options.clock,
@@ -121,12 +163,16 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     keys,
     random,
     identity: { terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: IFD_SERIAL },
-    parameters: options.parameters,
+    parameters: options.settings.parameters,
     linkUp: () => !network.down,
+    onEngineEvent: (event) => closed || timeline.onEngineEvent(nowT(), event),
+    onLinkFailure: (failure, detail, connected) => closed || timeline.onLinkFailure(nowT(), failure, detail, connected),
+    onOperatorStep: (step) => closed || options.onOperatorStep?.(step),
     onEvent: (event) => {
       if (closed) return;
-      originMs ??= options.clock.nowMs();
-      const stamped = { t: options.clock.nowMs() - originMs, ...event };
+      const stamped = { t: nowT(), ...event };
+      if (event.ev === "power") timeline.onPower(stamped.t, String(event.state));
+      if (event.ev === "journal") remember(String(event.stan), String(event.state));
       events.push(stamped);
       // The message log heard the bytes first; the engine's verdict on them comes with its event.
       if (event.ev === "recv" && event.discarded === true)
@@ -136,22 +182,24 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     },
     onChange: changed,
   });
+  terminal.applySettings(options.settings);
   const sim: Sim = {
     terminal,
     host,
     network,
     messages,
     events,
+    timeline,
+    clock: options.clock,
+    nowT,
     terminalId: TERMINAL.tid,
     capture,
     addFault(spec) {
-      const fault = parseFault(spec);
-      const scale = options.timeScale ?? 1;
-      host.core.faults.add(fault.ms === undefined ? fault : { ...fault, ms: Math.max(0, Math.round(fault.ms / scale)) });
+      host.core.faults.add(parseFault(spec));
       changed();
     },
     notify: changed,
-    view: () => viewOf(sim, flash),
+    view: () => viewOf(sim, flash, options.clock, known),
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -173,12 +221,14 @@ function allRecords(journal: FlashJournal | undefined): JournalRecordView[] {
   return records;
 }
 
-function viewOf(sim: Sim, flash: PowerFlash) {
+function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<string, KnownRecord>) {
   const terminal = sim.terminal;
   const screen = terminal.screen;
   const state = terminal.terminalState;
   const journal = terminal.journal;
   const records = allRecords(terminal.flashJournal);
+  const history = lastJournalEvents(sim.events);
+  const approved = journal === undefined ? [] : approvedList(journal);
   return {
     powered: terminal.powered,
     flash: { cutArmed: flash.cutArmed, operations: flash.operations },
@@ -188,6 +238,7 @@ function viewOf(sim: Sim, flash: PowerFlash) {
     countdown:
       terminal.remainingMs === undefined ? null : { remainingMs: terminal.remainingMs, totalMs: terminal.parameters.responseTimeoutMs },
     parameters: terminal.parameters,
+    settings: { ...terminal.settings, timeScale: clock.scale },
     receipts: terminal.receipts,
     terminalState: state === undefined ? null : { stanNext: state.stanNext, batch: state.batch, signedOn: state.signedOn },
     journal: {
@@ -203,7 +254,7 @@ function viewOf(sim: Sim, flash: PowerFlash) {
           attempts: r.attempts,
           pan: r.panMasked,
         })),
-      approved: (journal === undefined ? [] : approvedList(journal)).map((r) => ({
+      approved: approved.map((r) => ({
         stan: r.stan,
         batch: r.batch,
         op: r.op,
@@ -213,8 +264,16 @@ function viewOf(sim: Sim, flash: PowerFlash) {
         rrn: r.rrn,
         originalStan: r.originalStan ?? null,
       })),
-      history: sim.events.filter((e) => e.ev === "journal").slice(-50),
+      history,
+      // Rows whose record left the flash journal (reversed; completed and declined, or settled): kept with their details.
+      closed: [...known.values()].filter(
+        (r) =>
+          (r.state === "reversed" || r.state === "completed") &&
+          !records.some((v) => v.stan === r.stan) &&
+          !approved.some((a) => a.stan === r.stan),
+      ),
     },
+    timeline: sim.timeline.list(),
     messages: sim.messages.entries(),
     events: sim.events.slice(-100),
     network: { down: sim.network.down, latencyMs: sim.network.latencyMs },
@@ -225,5 +284,16 @@ function viewOf(sim: Sim, flash: PowerFlash) {
     },
     cards: TEST_CARDS.map((card) => ({ name: card.name, entry: card.entry })),
     faultKinds: FAULT_KINDS,
+    fieldNames: FIELD_NAMES,
+    mtiNames: MTI_NAMES,
   };
+}
+
+const HISTORY_MAX = 50;
+
+/** The last journal events of the trace, oldest first. */
+function lastJournalEvents(events: readonly StampedEvent[]): StampedEvent[] {
+  const found: StampedEvent[] = [];
+  for (let i = events.length - 1; i >= 0 && found.length < HISTORY_MAX; i--) if (events[i].ev === "journal") found.push(events[i]);
+  return found.reverse();
 }

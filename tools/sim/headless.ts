@@ -7,15 +7,15 @@
  * many times faster, so a 60 s response timeout can take 0.6 s; `t` stays in
  * scenario milliseconds.
  */
-import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { TxnRequestError } from "../../modules/txn/engine";
-import { NodeClock } from "../../hosts/sim/node-clock";
+import { XSPOS_POLICY } from "../../modules/txn/reversal-policy";
 import { checkExpectations } from "../scenario/expectations";
 import { reconcileEvent } from "../scenario/reconcile";
 import { ScenarioStepError } from "../scenario/runner";
 import type { Scenario, Step } from "../scenario/scenario-file";
 import { startSim, type Sim, type StampedEvent } from "./app";
 import type { TcpCapture } from "../pcap/pcap";
+import { ScaledClock } from "./scaled-clock";
 import { approvedList } from "../scenario/forwarding-journal";
 
 export interface HeadlessOptions {
@@ -36,21 +36,6 @@ export interface HeadlessRun {
 /** A step that cannot run as written: exit 2 (the scenario runner's error, under the name `xspos sim` catches). */
 export { ScenarioStepError as HeadlessStepError } from "../scenario/runner";
 
-/** Real time that runs `scale` times faster. */
-class ScaledClock implements Clock {
-  readonly #base = new NodeClock();
-  constructor(readonly scale: number) {}
-  nowMs(): number {
-    return Math.floor(this.#base.nowMs() * this.scale);
-  }
-  schedule(delayMs: number, callback: () => void): TimerHandle {
-    return this.#base.schedule(delayMs / this.scale, callback);
-  }
-  cancel(handle: TimerHandle): void {
-    this.#base.cancel(handle);
-  }
-}
-
 /**
  * A drain ends once the terminal has been idle for a response timeout (at least this many real
  * ms): an answer the host delayed past the deadline still arrives, late, inside that window.
@@ -68,8 +53,7 @@ export async function runHeadless(scenario: Scenario, options: HeadlessOptions):
     varDir: options.varDir,
     persistent: false,
     clock: new ScaledClock(options.timeScale),
-    parameters: scenario.terminal,
-    timeScale: options.timeScale,
+    settings: { parameters: scenario.terminal, backoffMs: XSPOS_POLICY.backoffMs },
     capture: options.capture,
     keyLogPath: options.keyLogPath,
     onEvent: (event) => {
@@ -78,19 +62,7 @@ export async function runHeadless(scenario: Scenario, options: HeadlessOptions):
     },
   });
   try {
-    const quietMs = Math.max(DRAIN_QUIET_MS_MIN, scenario.terminal.responseTimeoutMs / options.timeScale);
-    for (const [index, step] of scenario.steps.entries()) await runStep(sim, step, index, options.timeScale, quietMs);
-    if (sim.terminal.powered) await drain(sim, -1, quietMs);
-    const last = events.at(-1);
-    const journal = sim.terminal.journal;
-    const reconcile = {
-      t: last?.t ?? 0,
-      ...reconcileEvent(sim.host.ledger, sim.terminalId, {
-        settled: journal?.settled ?? [],
-        approved: journal === undefined ? [] : approvedList(journal),
-        reversalsPending: journal?.pending().length ?? 0,
-      }),
-    };
+    const reconcile = await runSteps(sim, scenario);
     events.push(reconcile);
     options.onEvent(reconcile);
     return { events, failures: checkExpectations(scenario.expect, events) };
@@ -99,7 +71,29 @@ export async function runHeadless(scenario: Scenario, options: HeadlessOptions):
   }
 }
 
-async function runStep(sim: Sim, step: Step, index: number, timeScale: number, quietMs: number): Promise<void> {
+/**
+ * A scenario's steps on a running simulator at its clock's time scale (read at every step: the page
+ * may change it), then a drain and the reconcile event (returned, not added to the trace).
+ */
+export async function runSteps(sim: Sim, scenario: Scenario, onStep?: (index: number) => void): Promise<StampedEvent> {
+  const quietMs = () => Math.max(DRAIN_QUIET_MS_MIN, sim.terminal.parameters.responseTimeoutMs / sim.clock.scale);
+  for (const [index, step] of scenario.steps.entries()) {
+    onStep?.(index);
+    await runStep(sim, step, index, quietMs());
+  }
+  if (sim.terminal.powered) await drain(sim, -1, quietMs());
+  const journal = sim.terminal.journal;
+  return {
+    t: sim.nowT(),
+    ...reconcileEvent(sim.host.ledger, sim.terminalId, {
+      settled: journal?.settled ?? [],
+      approved: journal === undefined ? [] : approvedList(journal),
+      reversalsPending: journal?.pending().length ?? 0,
+    }),
+  };
+}
+
+async function runStep(sim: Sim, step: Step, index: number, quietMs: number): Promise<void> {
   const terminal = sim.terminal;
   try {
     switch (step.op) {
@@ -110,13 +104,13 @@ async function runStep(sim: Sim, step: Step, index: number, timeScale: number, q
       case "powerCut":
         return step.atFlashOp === undefined ? terminal.powerOff(false) : terminal.cutAtFlashOp(step.atFlashOp);
       case "advance":
-        return await sleep(step.ms / timeScale);
+        return await sleep(step.ms / sim.clock.scale);
       case "drain":
         return await drain(sim, index, quietMs);
       case "hostFault":
         return sim.addFault(step.fault);
       case "network":
-        if (step.latencyMs !== undefined) sim.network.setLatency(Math.round(step.latencyMs / timeScale));
+        if (step.latencyMs !== undefined) sim.network.setLatency(step.latencyMs);
         sim.network.setDown(step.state === "down");
         if (step.state === "up") terminal.linkRestored();
         return;

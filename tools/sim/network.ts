@@ -12,6 +12,8 @@ export type Direction = "out" | "in";
 export interface SimNetworkOptions {
   readonly transport: Transport;
   readonly onMessage: (direction: Direction, message: Uint8Array) => void;
+  /** The added latency is on the terminal's clock: real time is this many times shorter (default 1). */
+  readonly timeScale?: () => number;
 }
 
 const LATENCY_MS_MAX = 600_000;
@@ -56,10 +58,13 @@ export class SimNetwork implements Transport {
     const timers = new Set<ReturnType<typeof setTimeout>>();
     const later = (action: () => void): void => {
       if (this.#latencyMs === 0) return action();
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        action();
-      }, this.#latencyMs);
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          action();
+        },
+        this.#latencyMs / (this.#options.timeScale?.() ?? 1),
+      );
       timers.add(timer);
     };
     const shut = (): boolean => {

@@ -17,13 +17,14 @@ import { PowerCut } from "../../modules/emulators/nor-flash";
 import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import type { Random } from "../../modules/platform/random";
-import type { Transport, TransportEndpoint } from "../../modules/platform/transport";
+import type { Transport, TransportEndpoint, TransportFailure } from "../../modules/platform/transport";
 import { findTestCard } from "../../modules/card/test-cards";
 import type { TerminalParameters } from "../../modules/terminal/parameters";
 import type { ReaderCareState, ReaderCareStore, ReaderKind } from "../../modules/terminal/reader-care";
 import { Terminal } from "../../modules/terminal/terminal";
 import { TxnRequestError } from "../../modules/txn/engine";
-import type { Operation } from "../../modules/txn/events";
+import type { Operation, TxnEvent } from "../../modules/txn/events";
+import { XSPOS_POLICY, type ReversalPolicy } from "../../modules/txn/reversal-policy";
 import type { FlashJournal } from "../../modules/txn/flash-journal";
 import type { PresentedCard, TerminalState, WallClock } from "../../modules/txn/ports";
 import type { Slip } from "../../modules/ui/slips";
@@ -54,6 +55,39 @@ export interface SimTerminalOptions {
   readonly onEvent: (event: TerminalEvent) => void;
   /** Something visible changed. */
   readonly onChange: () => void;
+  /** Every engine event, the screen-only ones too (the reversal timeline hears attempts and backoffs). */
+  readonly onEngineEvent?: (event: TxnEvent) => void;
+  /** A connection of the terminal ended with a failure: `connected` false when it never came up (refused, handshake). */
+  readonly onLinkFailure?: (failure: TransportFailure, detail: string, connected: boolean) => void;
+  /** What the operator did, as a scenario step would say it (the page's recorder). */
+  readonly onOperatorStep?: (step: OperatorStep) => void;
+}
+
+/** An operation the operator started from the keypad, in the terms of a scenario step. */
+export type OperatorStep =
+  | { readonly op: "signOn" | "signOff" | "echo" | "settle" | "networkCheck" }
+  | {
+      readonly op: "sale" | "refund" | "balance";
+      readonly amount?: number;
+      readonly card: string;
+      readonly pin?: string;
+      readonly stan?: string;
+    }
+  | { readonly op: "void"; readonly stan: string };
+
+/** The settings the page changes while the simulator runs: the parameter table's values and the policy's backoff. */
+export interface TerminalSettings {
+  readonly parameters: TerminalParameters;
+  /** Waits before reversal attempt 2, 3, … (the last repeats); the shipped policy's by default. */
+  readonly backoffMs: readonly number[];
+}
+
+export const BACKOFF_ENTRIES_MAX = 10;
+export const BACKOFF_MS_MAX = 600_000;
+
+/** New settings while a message is on the wire: they apply once the terminal is idle. */
+export class SettingsBusyError extends Error {
+  override readonly name = "SettingsBusyError";
 }
 
 /** The menu's functions (the keypad's function keys). */
@@ -88,9 +122,15 @@ export class SimTerminal {
   readonly #timers = new Set<TimerHandle>();
   /** The readers' counters, kept across power cycles as the device keeps them in NVS. */
   readonly #readerCare: ReaderCareStore = memoryReaderCare();
+  #parameters: TerminalParameters;
+  #policy: ReversalPolicy = XSPOS_POLICY;
+  /** The card presented for the operation waiting for its PIN, and the PIN digits typed so far (the recorder's). */
+  #presented: { readonly name: string; readonly originalStan?: string } | undefined;
+  #pinDigits = "";
 
   constructor(options: SimTerminalOptions) {
     this.#options = options;
+    this.#parameters = options.parameters;
     this.#cards = new CardDesk({ ifdSerial: options.identity.ifdSerial, random: options.random, nowMs: () => this.#wall.nowMs() });
   }
 
@@ -136,7 +176,33 @@ export class SimTerminal {
   }
 
   get parameters(): TerminalParameters {
-    return this.#options.parameters;
+    return this.#parameters;
+  }
+
+  get settings(): TerminalSettings {
+    return { parameters: this.#parameters, backoffMs: this.#policy.backoffMs };
+  }
+
+  /**
+   * New settings without a restart of the simulator. Powered, the terminal's assembly is rebuilt over
+   * the same flash and keys as after a parameter download: it boots (recovery, owed reversals go out
+   * first) and shows the idle screen. Refused while a message is on the wire.
+   */
+  applySettings(settings: TerminalSettings): void {
+    const backoffMs = settings.backoffMs;
+    if (backoffMs.length > BACKOFF_ENTRIES_MAX || backoffMs.some((ms) => !Number.isInteger(ms) || ms < 0 || ms > BACKOFF_MS_MAX))
+      throw new RangeError(`backoff: at most ${BACKOFF_ENTRIES_MAX} waits, each an integer from 0 to ${BACKOFF_MS_MAX} ms`);
+    if (!this.idle) throw new SettingsBusyError("settings: the terminal is busy; apply them once it is idle");
+    const kind = this.screen?.kind;
+    // A 冲正失败 or reversed notice stays until the operator acknowledges it: new settings never wipe it.
+    if (kind === "reversalFailed" || kind === "reversedNotice")
+      throw new SettingsBusyError("settings: the screen waits for ENTER (a reversal notice); acknowledge it first");
+    this.#parameters = settings.parameters;
+    this.#policy = Object.freeze({ ...XSPOS_POLICY, backoffMs: Object.freeze(backoffMs.slice()) });
+    if (!this.powered) return this.#options.onChange();
+    this.#dropPeriod();
+    this.#assemble();
+    this.#options.onChange();
   }
 
   /** Called a few times a second by the page's server: moves the countdown on the processing and reversing screens. */
@@ -150,7 +216,14 @@ export class SimTerminal {
   powerOn(): void {
     if (this.powered) return;
     this.#options.flash.powerOn();
+    this.#emit({ ev: "power", state: "on" });
+    this.#assemble();
+  }
+
+  /** Builds the terminal for a new period (power-on, new settings) and boots it. */
+  #assemble(): void {
     const generation = ++this.#generation;
+    this.#presented = undefined;
     this.#guard(() => {
       const terminal = new Terminal({
         clock: this.#gatedClock(generation),
@@ -161,7 +234,8 @@ export class SimTerminal {
         keys: this.#options.keys,
         dataKey: this.#options.dataKey,
         identity: this.#options.identity,
-        parameters: this.#options.parameters,
+        parameters: this.#parameters,
+        reversalPolicy: this.#policy,
         wallClock: this.#wall,
         readerCare: this.#readerCare,
         linkStatus: () => ({ up: this.#options.linkUp() }),
@@ -171,11 +245,14 @@ export class SimTerminal {
           return this.#journal;
         },
         onEvent: (event) => this.#emit({ ...event }),
+        wrapEvents: (handle) => (event) => {
+          this.#options.onEngineEvent?.(event);
+          handle(event);
+        },
         onScreen: () => this.#options.onChange(),
         onSlip: (slip, lines) => this.#addReceipt(slip.kind, lines.join("\n")),
       });
       this.#terminal = terminal;
-      this.#emit({ ev: "power", state: "on" });
       terminal.boot();
     });
   }
@@ -194,6 +271,14 @@ export class SimTerminal {
 
   #shutdown(state: "off" | "cut"): void {
     if (!this.powered) return;
+    this.#dropPeriod();
+    this.#terminal = undefined;
+    this.#emit({ ev: "power", state });
+    this.#options.onChange();
+  }
+
+  /** Ends the powered period's life: its connections and timers never act again. */
+  #dropPeriod(): void {
     this.#state = this.#terminal?.state;
     this.#generation++;
     for (const connection of [...this.#connections]) connection.close();
@@ -201,9 +286,6 @@ export class SimTerminal {
     // A dead period's timers would never run anything; dropping them lets the process exit.
     for (const handle of this.#timers) this.#options.clock.cancel(handle);
     this.#timers.clear();
-    this.#terminal = undefined;
-    this.#emit({ ev: "power", state });
-    this.#options.onChange();
   }
 
   /** Runs `action` in the core; a power cut inside a flash operation ends the powered period here. */
@@ -240,12 +322,18 @@ export class SimTerminal {
     const live = () => this.#generation === generation;
     return {
       connect: (endpoint, events) => {
+        let connected = false;
         const connection = this.#options.transport.connect(endpoint, {
-          onConnected: () => live() && this.#guard(() => events.onConnected()),
+          onConnected: () => {
+            connected = true;
+            if (live()) this.#guard(() => events.onConnected());
+          },
           onData: (bytes) => live() && this.#guard(() => events.onData(bytes)),
           onClosed: (failure, detail) => {
             this.#connections.delete(connection);
-            if (live()) this.#guard(() => events.onClosed(failure, detail));
+            if (!live()) return;
+            this.#options.onLinkFailure?.(failure, detail, connected);
+            this.#guard(() => events.onClosed(failure, detail));
           },
         });
         this.#connections.add(connection);
@@ -266,8 +354,35 @@ export class SimTerminal {
     const terminal = this.#terminal;
     if (terminal === undefined) return;
     this.#notice = undefined;
+    const before = terminal.screen;
     this.#guard(() => terminal.press(key));
+    this.#noteKey(before, key);
     this.#options.onChange();
+  }
+
+  /** The recorder's view of a key: the PIN typed for the presented card, the operation it starts, a void confirmed. */
+  #noteKey(before: Screen, key: Key): void {
+    if (before.kind === "voidConfirm" && key === "enter") return this.#options.onOperatorStep?.({ op: "void", stan: before.stan });
+    if (before.kind !== "pin") return;
+    if (key === "clear") this.#pinDigits = "";
+    else if (key === "cancel") this.#presented = undefined;
+    else if (key !== "enter") this.#pinDigits += key;
+    // ENTER on the PIN screen always hands the PIN over (the screen may change only once the engine's queue runs it).
+    else if (this.#presented !== undefined) {
+      const { name, originalStan } = this.#presented;
+      const pin = this.#pinDigits === "" ? undefined : this.#pinDigits;
+      const op = before.op;
+      this.#presented = undefined;
+      this.#pinDigits = "";
+      if (op === "sale" || op === "refund" || op === "balance")
+        this.#options.onOperatorStep?.({
+          op,
+          card: name,
+          ...(op === "balance" ? {} : { amount: before.amount }),
+          ...(pin === undefined ? {} : { pin }),
+          ...(originalStan === undefined ? {} : { stan: originalStan }),
+        });
+    }
   }
 
   /** A function key: every prompt it opens is a screen of modules/ui, as on the device. */
@@ -280,7 +395,10 @@ export class SimTerminal {
       if (last === undefined) return this.#say("noticeNoSlip");
       return this.#addReceipt(last.kind, `*** REPRINT 重打印 ***\n${last.text}`);
     }
-    this.#guard(() => terminal.menu(fn));
+    let accepted = false;
+    this.#guard(() => (accepted = terminal.menu(fn)));
+    if (accepted && (fn === "signOn" || fn === "signOff" || fn === "echo" || fn === "settle" || fn === "networkCheck"))
+      this.#options.onOperatorStep?.({ op: fn });
     this.#options.onChange();
   }
 
@@ -309,6 +427,9 @@ export class SimTerminal {
       return this.#say("noticeCardUnreadable");
     }
     if (reader !== undefined) this.#guard(() => terminal.readerResult(reader));
+    const originalStan = (asked as { readonly originalStan?: string }).originalStan;
+    this.#presented = { name: cardName, ...(originalStan === undefined ? {} : { originalStan }) };
+    this.#pinDigits = "";
     this.#guard(() => terminal.presentCard(card));
     this.#options.onChange();
   }

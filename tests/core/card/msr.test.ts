@@ -4,7 +4,7 @@ import { encodeTrack, MsrReaderEmulator } from "../../../modules/emulators/msr-r
 import { luhnValid, maskPan } from "../../../modules/crypto/pan";
 
 // CyberSource PIN-debit track 2 (public test data), and the computed vector of
-// shared/reference/readers-and-flash-journal.md §A1: 39 characters + LRC '5' = 200 bits.
+// this file: 39 characters + LRC '5' = 200 bits (docs/card-readers.md).
 const TRACK2_TEXT = ";4111111111111111=26121019761186800000?";
 const TRACK2_BITS =
   "11010001001000010000100001000010000100001000010000100001000010000100001000010000100001011001000011011000001000100000000110000100111110001101100001000000010011010001000001000010000100001000011111110101";

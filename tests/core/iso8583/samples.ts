@@ -1,4 +1,4 @@
-/** The public sample messages of shared/reference/cup-pos-and-reversal.md §1.4, as hex. */
+/** The public sample messages of docs/cup-dialect.md "Public samples", as hex. */
 import { fromAscii, toHex } from "../../../modules/base/hex";
 
 const ascii = (text: string): string => toHex(fromAscii(text));

@@ -334,7 +334,7 @@ describe("TxnEngine", () => {
     ).toContain("WELCOME - 1 REVERSAL(S) PENDING");
   });
 
-  test("the MAC and PIN ciphers come from the ciphers option (a device's native 3DES route)", () => {
+  test("the key unwrap and the MAC and PIN ciphers come from the ciphers option (a device's native 3DES route)", () => {
     const made: CipherAlgorithm[] = [];
     const counting: CipherProvider = {
       create(algorithm, key) {
@@ -344,8 +344,9 @@ describe("TxnEngine", () => {
     };
     const scenario = parseScenario({ steps: [{ op: "powerOn" }, { op: "signOn" }, sale(), { op: "drain" }] });
     const routed = runScenario(scenario, { ciphers: counting });
-    // One MAK and one PIK cipher after the sign-on's key exchange; both 3DES in the test terminal.
-    expect(made).toEqual(["tdes", "tdes"]);
+    // The sign-on's key exchange: the TMK to unwrap F62, each working key for its check value, then the
+    // MAK and PIK ciphers; all 3DES in the test terminal.
+    expect(made).toEqual(["tdes", "tdes", "tdes", "tdes", "tdes"]);
     expect(routed.events).toContainEqual(expect.objectContaining({ ev: "result", op: "sale", outcome: "approved" }));
     // The same bytes on the wire either way: the route changes where 3DES runs, not what it computes.
     expect(routed.events).toEqual(runScenario(scenario).events);

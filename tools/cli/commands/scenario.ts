@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import { parseOptions, UsageError, type Command } from "../command";
 import { parseScenario, ScenarioFileError } from "../../scenario/scenario-file";
+import { checkScenarioSchema } from "../../scenario/schema-check";
 import { runScenario, ScenarioStepError } from "../../scenario/runner";
 import { TcpCapture } from "../../pcap/pcap";
 
@@ -34,6 +35,7 @@ export const command: Command = {
     }
     try {
       const capture = values.pcap === undefined ? undefined : new TcpCapture();
+      checkScenarioSchema(parsed);
       const run = runScenario(parseScenario(parsed), { capture });
       if (capture !== undefined) writeCapture(values.pcap!, capture);
       for (const event of run.events) process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -41,7 +43,8 @@ export const command: Command = {
       for (const failure of run.failures) process.stderr.write(`xspos: expectation failed: ${failure}\n`);
       return run.failures.length === 0 ? 0 : 1;
     } catch (error) {
-      if (error instanceof ScenarioFileError || error instanceof ScenarioStepError) throw new UsageError(error.message);
+      if (error instanceof ScenarioFileError) throw new UsageError(`${positionals[0]}: ${error.message}`);
+      if (error instanceof ScenarioStepError) throw new UsageError(error.message);
       throw error;
     }
   },

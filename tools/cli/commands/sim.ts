@@ -2,7 +2,7 @@
  * `xspos sim`: the desktop simulator (docs/simulator.md). The acquirer host
  * over TLS, the terminal core on real time with its flash in ./var/flash.bin,
  * and a web page on 127.0.0.1 that looks and behaves like the terminal.
- *   tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] ...
+ *   tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] ... [--time-scale N]
  *   tools/xspos sim --headless --script FILE.json [--time-scale N]
  * `--pcap FILE` records the terminal's connections (written when the run ends).
  */
@@ -10,10 +10,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
-import { NodeClock } from "../../../hosts/sim/node-clock";
 import { resolveParameters } from "../../../modules/terminal/parameters";
 import { parseScenario, ScenarioFileError } from "../../scenario/scenario-file";
-import { startSim } from "../../sim/app";
+import { checkScenarioSchema } from "../../scenario/schema-check";
+import { SimDesk } from "../../sim/desk";
+import { TIME_SCALE_MAX } from "../../sim/scaled-clock";
+import { XSPOS_POLICY } from "../../../modules/txn/reversal-policy";
 import { HeadlessStepError, runHeadless } from "../../sim/headless";
 import { startWebServer } from "../../sim/web-server";
 import { TcpCapture } from "../../pcap/pcap";
@@ -38,8 +40,6 @@ const OPTIONS = {
   terminal: { type: "string" },
 } as const;
 
-const TIME_SCALE_MAX = 1000;
-
 function readScenario(file: string) {
   let text: string;
   try {
@@ -48,7 +48,9 @@ function readScenario(file: string) {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
   try {
-    return parseScenario(JSON.parse(text));
+    const value: unknown = JSON.parse(text);
+    checkScenarioSchema(value);
+    return parseScenario(value);
   } catch (error) {
     if (error instanceof SyntaxError) throw new UsageError(`${file} is not JSON: ${error.message}`);
     if (error instanceof ScenarioFileError) throw new UsageError(`${file}: ${error.message}`);
@@ -96,11 +98,11 @@ export const command: Command = {
   summary: "desktop simulator: host over TLS + terminal core + web page on 127.0.0.1 (or --headless --script FILE.json)",
   usage: [
     "tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] [--connect-timeout-ms MS]",
-    "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on]",
+    "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on] [--time-scale N] [--pcap FILE]",
     "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR] [--terminal node|native] [--pcap FILE]",
     "--pcap FILE  record the terminal's connections as a pcap (page: written at exit, and served at /capture.pcap)",
     "defaults: --port 0 (a free port; the URL is printed), --var var (flash image var/flash.bin, host files var/host)",
-    "--time-scale N runs the terminal's clock and host delays N times faster in --headless runs (default 1)",
+    "--time-scale N runs the terminal's clock, host delays and network latency N times faster (default 1; the page changes it live)",
     "--terminal native: the Linux terminal (hosts/lin, make native-terminal) over TLS; headless only, swipe cards only",
   ],
   async run(args) {
@@ -112,8 +114,7 @@ export const command: Command = {
     const native = values.terminal === "native";
     if (values.headless) return headless(values.script, values.var, timeScale, values.pcap, native);
     if (native) throw new UsageError("--terminal native runs with --headless --script FILE.json (the page drives the Node terminal)");
-    if (values.script !== undefined || values["time-scale"] !== undefined)
-      throw new UsageError("--script and --time-scale need --headless");
+    if (values.script !== undefined) throw new UsageError("--script needs --headless");
     // Every option is checked before anything starts: a usage error leaves no server behind.
     const webPort = integerOption(values.port, "port", 0, 0, 65535);
     const hostPort = integerOption(values["host-port"], "host-port", 0, 0, 65535);
@@ -124,29 +125,31 @@ export const command: Command = {
       reversalAttempts: integerOption(values["reversal-attempts"] ?? values["reversal-retries"], "reversal-attempts", 3, 1, 10),
       blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
     });
-    const capture = values.pcap === undefined ? undefined : new TcpCapture();
-    const sim = await startSim({
+    // The page always records a capture (its export button); --pcap also writes it at exit.
+    const capture = new TcpCapture();
+    const desk = await SimDesk.start({
       varDir: values.var ?? "var",
       persistent: true,
-      clock: new NodeClock(),
+      settings: { parameters, backoffMs: XSPOS_POLICY.backoffMs },
+      timeScale,
       hostPort,
-      parameters,
       capture,
       keyLogPath: keyLogPath(),
     });
-    const web = await startWebServer(sim, webPort);
+    const sim = desk.sim;
+    const web = await startWebServer(desk, webPort);
     console.log(`host listening on tls://${sim.host.address.host}:${sim.host.address.port}`);
     console.log(`terminal flash image: ${path.join(values.var ?? "var", "flash.bin")}`);
     console.log(`simulator page: ${web.url}`);
-    if (capture !== undefined) console.log(`capture: ${values.pcap} at exit, so far at ${web.url}capture.pcap`);
+    if (values.pcap !== undefined) console.log(`capture: ${values.pcap} at exit, so far at ${web.url}capture.pcap`);
     if (!values["no-power-on"]) sim.terminal.powerOn();
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
     });
     await web.close();
-    await sim.close();
-    if (capture !== undefined) writeCapture(values.pcap!, capture);
+    await desk.close();
+    if (values.pcap !== undefined) writeCapture(values.pcap, capture);
     return 0;
   },
 };

@@ -1,4 +1,4 @@
-/* global document, window, EventSource, fetch */
+/* global document, window, EventSource, fetch, URL */
 // The simulator page: renders the view the server pushes (server-sent events) and posts actions.
 // No build step; everything sensitive is masked on the server before it gets here.
 "use strict";
@@ -7,8 +7,10 @@ const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 let language = window.localStorage.getItem("xspos-lang") || "zh";
 let view = null;
 const openMessages = new Set();
-/** What each journal record looked like while live: a closed record keeps its op, amount and masked PAN on the page. */
-const knownRecords = new Map();
+/** The last recorded session (a scenario file), for Replay; kept across a reload. */
+let recorded = JSON.parse(window.localStorage.getItem("xspos-recorded") || "null");
+/** The settings inputs are filled from the view until the user edits one. */
+let settingsEdited = false;
 
 function el(tag, attributes, ...children) {
   const node = document.createElement(tag);
@@ -22,16 +24,20 @@ function el(tag, attributes, ...children) {
   return node;
 }
 
-async function act(action) {
-  const response = await fetch("/api/action", {
+/** Posts an action; a refusal is shown in the notice line (and under the settings or scenario panel it came from). */
+async function act(action, path = "/api/action", where = "notice") {
+  const response = await fetch(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(action),
+    body: typeof action === "string" ? action : JSON.stringify(action),
   });
+  const body = await response.json().catch(() => ({ error: response.statusText }));
   if (!response.ok) {
-    const body = await response.json().catch(() => ({ error: response.statusText }));
-    $("notice").textContent = body.error;
+    $(where).textContent = body.error;
+    $(where).dataset.error = "true";
+    return null;
   }
+  return body;
 }
 
 const yuan = (minor) => `¥${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, "0")}`;
@@ -136,27 +142,9 @@ function renderPanels() {
         r.authCode,
       ),
     );
-  for (const r of [...view.journal.reversals, ...view.journal.approved]) knownRecords.set(r.stan, r);
-  const live = new Set([...view.journal.reversals, ...view.journal.approved].map((r) => r.stan));
-  const closed = new Map();
-  for (const e of view.journal.history) if (!live.has(e.stan)) closed.set(e.stan, e.state);
-  for (const [stan, closedState] of closed) {
-    if (closedState === "reversed" || closedState === "completed") {
-      const known = knownRecords.get(stan);
-      rows.push(
-        el(
-          "tr",
-          { "data-testid": `journal-${stan}`, "data-state": closedState },
-          stan,
-          known?.op ?? "",
-          known ? yuan(known.amount) : "",
-          known?.pan ?? "",
-          closedState,
-          "",
-        ),
-      );
-    }
-  }
+  // Reversed records have left the flash journal: the server kept their details, so a reload shows them too.
+  for (const r of view.journal.closed)
+    rows.push(el("tr", { "data-testid": `journal-${r.stan}`, "data-state": r.state }, r.stan, r.op, yuan(r.amount), r.pan, r.state, ""));
   for (const row of rows) for (const cell of [...row.childNodes]) row.replaceChild(el("td", {}, cell.textContent), cell);
   $("journal").replaceChildren(...rows);
   $("journal-history").textContent = view.journal.history
@@ -180,12 +168,24 @@ function renderPanels() {
     for (const cell of [...row.childNodes]) row.replaceChild(el("td", {}, cell.textContent), cell);
     messages.push(row);
     if (openMessages.has(m.id)) {
-      const text = m.error
+      const title = `${m.mti} ${view.mtiNames[m.mti] || ""}`;
+      const fields = m.error
         ? m.error
         : Object.entries(m.fields)
-            .map(([k, v]) => `F${k.padStart(2, "0")} ${v}`)
+            .map(([k, v]) => `F${k.padStart(2, "0")} ${(view.fieldNames[k] || "").padEnd(40)} ${v}`)
             .join("\n");
-      messages.push(el("tr", { class: "fields", "data-testid": "message-fields" }, el("td", { colspan: "6" }, text)));
+      messages.push(
+        el(
+          "tr",
+          { class: "fields" },
+          el(
+            "td",
+            { colspan: "6" },
+            el("pre", { "data-testid": "message-fields" }, `${title}\n${fields}`),
+            el("pre", { class: "hex", "data-testid": "message-hex" }, hexDump(m.hex)),
+          ),
+        ),
+      );
     }
   }
   $("messages").replaceChildren(...messages);
@@ -226,6 +226,77 @@ function renderPanels() {
   $("last-receipt").textContent = view.receipts.length > 0 ? view.receipts[view.receipts.length - 1].text : "";
 }
 
+/** 16 bytes a line with the offset; `**` is a byte of a hidden field (PAN middle, track data, PIN block, chip and key data). */
+function hexDump(hex) {
+  if (!hex) return "(no hex dump: the message did not decode)";
+  const lines = [];
+  for (let i = 0; i < hex.length; i += 32) {
+    const bytes = hex.slice(i, i + 32).match(/../g) || [];
+    lines.push(`${(i / 2).toString(16).padStart(4, "0")}  ${bytes.join(" ")}`);
+  }
+  return lines.join("\n");
+}
+
+const fmtT = (t) => `${(t / 1000).toFixed(3)} s`;
+
+function renderTimeline() {
+  const lines = view.timeline.slice().reverse();
+  $("timeline").replaceChildren(
+    ...(lines.length === 0
+      ? [el("div", { class: "hint" }, "no reversal yet 暂无冲正")]
+      : lines.map((line) =>
+          el(
+            "details",
+            { "data-testid": `timeline-${line.stan}`, "data-resolution": line.resolution, open: "" },
+            el(
+              "summary",
+              {},
+              `STAN ${line.stan} · ${line.op}${line.amount !== undefined && line.amount !== null ? ` ${yuan(line.amount)}` : ""} · ${line.resolution}`,
+            ),
+            el("ol", {}, ...line.entries.map((e) => el("li", { "data-kind": e.kind, class: `tl-${e.kind}` }, `${fmtT(e.t)}  ${e.text}`))),
+          ),
+        )),
+  );
+}
+
+function renderDesk() {
+  const p = view.parameters;
+  const settings = view.settings;
+  if (!settingsEdited) {
+    $("set-responseTimeoutMs").value = p.responseTimeoutMs;
+    $("set-connectTimeoutMs").value = p.connectTimeoutMs;
+    $("set-reversalAttempts").value = p.reversalAttempts;
+    $("set-backoffMs").value = settings.backoffMs.join(",");
+  }
+  const scale = view.desk.timeScale;
+  if ($("time-scale").value !== String(scale)) {
+    if (![...$("time-scale").options].some((o) => o.value === String(scale)))
+      $("time-scale").append(el("option", { value: scale }, `×${scale}`));
+    $("time-scale").value = String(scale);
+  }
+  const state = $("settings-state");
+  if (state.dataset.error !== "true")
+    state.textContent =
+      `response timeout ${p.responseTimeoutMs} ms · connect timeout ${p.connectTimeoutMs} ms · ${p.reversalAttempts} attempts · ` +
+      `backoff ${settings.backoffMs.join("/") || "none"} ms · time ×${scale} (a ${p.responseTimeoutMs / 1000} s timeout takes ${(p.responseTimeoutMs / 1000 / scale).toFixed(2)} s)`;
+  const run = view.desk.run;
+  const recording = view.desk.recording;
+  const scenario = $("scenario-state");
+  scenario.dataset.state = recording !== null ? "recording" : run === null ? "idle" : run.state;
+  if (scenario.dataset.error !== "true")
+    scenario.textContent =
+      recording !== null
+        ? `● 录制中 recording: ${recording.steps} step(s)`
+        : run === null
+          ? recorded === null
+            ? "nothing recorded or run yet"
+            : `recorded: ${recorded.steps.length} step(s), ${recorded.expect.length} expectation(s)`
+          : run.state === "running"
+            ? `▶ ${run.name}: step ${run.step + 1} of ${run.steps}`
+            : `${run.name}: ${{ passed: "✔ PASS 通过", failed: "✘ FAIL 失败", aborted: "aborted by a reset", error: "✘ ERROR" }[run.state]}`;
+  $("scenario-failures").replaceChildren(...(run === null ? [] : run.failures.map((f) => el("li", {}, f))));
+}
+
 function toggle(id) {
   if (openMessages.has(id)) openMessages.delete(id);
   else openMessages.add(id);
@@ -238,6 +309,8 @@ function render() {
   renderCards();
   renderCountdown();
   renderPanels();
+  renderTimeline();
+  renderDesk();
 }
 
 function setLanguage(next) {
@@ -266,6 +339,67 @@ $("fault-add").addEventListener("click", () => {
   if (kind === "decline") fault.code = $("fault-code").value;
   if ($("fault-mti").value.trim() !== "") fault.mti = $("fault-mti").value.trim();
   act({ type: "fault", fault });
+});
+for (const id of ["set-responseTimeoutMs", "set-connectTimeoutMs", "set-reversalAttempts", "set-backoffMs"])
+  $(id).addEventListener("input", () => (settingsEdited = true));
+const clearError = (id) => {
+  $(id).dataset.error = "false";
+  $(id).textContent = "";
+};
+$("settings-apply").addEventListener("click", async () => {
+  clearError("settings-state");
+  const backoff = $("set-backoffMs").value.trim();
+  const settings = {
+    responseTimeoutMs: Number($("set-responseTimeoutMs").value),
+    connectTimeoutMs: Number($("set-connectTimeoutMs").value),
+    reversalAttempts: Number($("set-reversalAttempts").value),
+    backoffMs: backoff === "" ? [] : backoff.split(/[ ,/]+/).map(Number),
+  };
+  if ((await act({ type: "settings", settings }, "/api/action", "settings-state")) !== null) settingsEdited = false;
+  render();
+});
+$("time-scale").addEventListener("change", () => {
+  clearError("settings-state");
+  act({ type: "timeScale", scale: Number($("time-scale").value) }, "/api/action", "settings-state");
+});
+$("reset").addEventListener("click", () => {
+  clearError("settings-state");
+  act({ type: "reset" }, "/api/action", "settings-state");
+});
+$("record-start").addEventListener("click", () => {
+  clearError("scenario-state");
+  act({ type: "record", on: true }, "/api/action", "scenario-state");
+});
+$("record-stop").addEventListener("click", async () => {
+  clearError("scenario-state");
+  const body = await act({ type: "record", on: false }, "/api/action", "scenario-state");
+  if (body === null) return;
+  recorded = body.scenario;
+  window.localStorage.setItem("xspos-recorded", JSON.stringify(recorded));
+  // Saved as a file the CLI runs too: tools/xspos scenario FILE.json, tools/xspos sim --headless --script FILE.json.
+  const link = el("a", {
+    href: URL.createObjectURL(new window.Blob([JSON.stringify(recorded, null, 2)], { type: "application/json" })),
+    download: "recorded-scenario.json",
+  });
+  link.click();
+  render();
+});
+$("record-replay").addEventListener("click", () => {
+  clearError("scenario-state");
+  if (recorded === null) {
+    $("scenario-state").textContent = "nothing recorded yet: Record, use the terminal, then Stop";
+    $("scenario-state").dataset.error = "true";
+    return;
+  }
+  act(JSON.stringify(recorded), "/api/scenario", "scenario-state");
+});
+$("scenario-file").addEventListener("change", async () => {
+  clearError("scenario-state");
+  const file = $("scenario-file").files[0];
+  if (file === undefined) return;
+  const text = await file.text();
+  $("scenario-file").value = "";
+  act(text, "/api/scenario", "scenario-state");
 });
 // The physical keypad works too: digits, Enter, Escape (cancel), Backspace (clear).
 document.addEventListener("keydown", (event) => {

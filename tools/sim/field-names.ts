@@ -1,0 +1,57 @@
+/**
+ * ISO 8583 field and message type names for the page's message panel: the same
+ * names as the Wireshark dissector (tools/wireshark/cup8583.lua; a test keeps
+ * the two tables equal).
+ */
+export const FIELD_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  2: "Primary account number",
+  3: "Processing code",
+  4: "Amount, transaction",
+  11: "System trace audit number",
+  12: "Local transaction time",
+  13: "Local transaction date",
+  14: "Expiration date",
+  15: "Settlement date",
+  22: "POS entry mode",
+  23: "Card sequence number",
+  25: "POS condition code",
+  26: "POS PIN capture code",
+  32: "Acquiring institution identification",
+  35: "Track 2 data",
+  36: "Track 3 data",
+  37: "Retrieval reference number",
+  38: "Authorization identification response",
+  39: "Response code",
+  41: "Card acceptor terminal identification",
+  42: "Card acceptor identification code",
+  44: "Additional response data",
+  48: "Additional data, private",
+  49: "Currency code, transaction",
+  52: "PIN data",
+  53: "Security related control information",
+  54: "Additional amounts",
+  55: "ICC system related data",
+  59: "Reserved (custom)",
+  60: "Reserved private (type, batch, network management)",
+  61: "Original message",
+  62: "Reserved private (keys, terminal information)",
+  63: "Reserved private (operator, card organisation)",
+  64: "Message authentication code",
+});
+
+export const MTI_NAMES: Readonly<Record<string, string>> = Object.freeze({
+  "0200": "Financial request",
+  "0210": "Financial response",
+  "0220": "Refund (advice) request",
+  "0230": "Refund (advice) response",
+  "0320": "Batch upload",
+  "0330": "Batch upload response",
+  "0400": "Reversal request",
+  "0410": "Reversal response",
+  "0500": "Settlement request",
+  "0510": "Settlement response",
+  "0800": "Sign-on request",
+  "0810": "Sign-on response",
+  "0820": "Network management request",
+  "0830": "Network management response",
+});
