@@ -440,13 +440,17 @@ export class Journal {
   /**
    * Visits the approved, unsettled transactions (optionally of one batch), oldest first, reading each
    * from flash as it goes: nothing per record stays in RAM. `visit` returning false stops the walk;
-   * `visit` may read the journal but must not change it.
+   * `visit` may read the journal but must not change it. `afterSeq`: start after that seq, reading nothing
+   * before it (a batch upload resumes where its last message left off).
    */
-  forEachApproved(visit: (approved: ApprovedTransaction) => unknown, batch?: string): void {
+  forEachApproved(visit: (approved: ApprovedTransaction) => unknown, batch?: string, afterSeq = 0): void {
     this.#checkOpen();
     const batchNumber = batch === undefined ? -1 : Number(batch);
     const rows = this.#sortedTxns(
-      (row) => this.#state(row) === "approved" && (batchNumber < 0 || this.#words[row * WORDS + W_BATCH] === batchNumber),
+      (row) =>
+        this.#words[row * WORDS + W_SEQ] > afterSeq &&
+        this.#state(row) === "approved" &&
+        (batchNumber < 0 || this.#words[row * WORDS + W_BATCH] === batchNumber),
     );
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];

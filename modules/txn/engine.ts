@@ -184,6 +184,8 @@ export class TxnEngine {
   readonly #limits: TxnLimits;
   readonly #policy: ReversalPolicy;
   readonly #queue: Job[] = [];
+  /** The last batch-upload record read: the next one is found from there. */
+  #uploadCursor: { readonly index: number; readonly stan: string } | undefined;
   #running = false;
   #state: TerminalState = { stanNext: 1, batch: "000001", signedOn: false };
   #mac: BlockCipher | undefined;
@@ -731,22 +733,27 @@ export class TxnEngine {
   }
 
   /**
-   * The `index`-th record to upload: one walk over the approved log on flash, as far as that record (a
-   * message each way on the network costs more than the walk; nothing of the batch stays in RAM).
+   * The `index`-th record to upload, read from flash (nothing of the batch stays in RAM). Uploads go in
+   * order, so the walk resumes after the previous record (#uploadCursor); after a reboot the first one
+   * walks from the start.
    */
   #uploadRecord(index: number): ApprovedRecord {
+    const cursor = this.#uploadCursor;
+    const resume = cursor !== undefined && cursor.index === index - 1 ? cursor.stan : undefined;
     let record: ApprovedRecord | undefined;
-    let seen = 0;
+    let seen = resume === undefined ? 0 : index;
     this.#options.journal.forEachApproved((r) => {
       if (r.op === "void" || seen++ < index) return true;
       record = r;
       return false;
-    });
+    }, resume);
     assert(record !== undefined, `TxnEngine: no record ${index} to upload`);
+    this.#uploadCursor = { index, stan: record.stan };
     return record;
   }
 
   #closeBatch(stan: string, balanced: boolean): void {
+    this.#uploadCursor = undefined;
     const batch = this.#state.batch;
     const totals = wholeBatch(this.#options.journal.approvedTotals());
     const openReversals = this.#openReversals();

@@ -248,9 +248,16 @@ export class FlashJournal implements TxnJournal {
     return this.#approvedCount;
   }
 
-  forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown): void {
+  forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown, afterStan?: string): void {
+    const journal = this.#open();
+    let afterSeq = 0;
+    if (afterStan !== undefined) {
+      const seq = journal.liveSeqOf(afterStan);
+      assert(seq !== undefined && journal.stateOf(seq) === "approved", `FlashJournal: STAN ${afterStan} is not in the approved log`);
+      afterSeq = seq;
+    }
     let index = 0;
-    this.#open().forEachApproved((a) => visit(this.#approvedOf(a), index++) !== false);
+    journal.forEachApproved((a) => visit(this.#approvedOf(a), index++) !== false, undefined, afterSeq);
   }
 
   approvedTotals(): ApprovedTotals {

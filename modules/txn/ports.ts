@@ -103,8 +103,9 @@ export interface TxnJournal {
   /**
    * Visits the approved log oldest first (`index` from 0), each record read as it goes; `visit` returning
    * false stops the walk. A record kept past its visit stays valid while it is in the log (its PAN opens on demand).
+   * `afterStan`: the walk starts after that approved record (which must be in the log), reading nothing before it.
    */
-  forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown): void;
+  forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown, afterStan?: string): void;
   /** The approved log's totals, kept as running numbers: asked before every sale and at settlement. */
   approvedTotals(): ApprovedTotals;
   /** Boot: every armed record becomes reversal-due (98). Returns how many records need a reversal (reversal-due and 冲正失败). */

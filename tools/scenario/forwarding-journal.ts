@@ -46,8 +46,8 @@ export class ForwardingJournal implements TxnJournal {
   approvedCount(): number {
     return this.inner.approvedCount();
   }
-  forEachApproved(visit: Parameters<TxnJournal["forEachApproved"]>[0]): void {
-    this.inner.forEachApproved(visit);
+  forEachApproved(visit: Parameters<TxnJournal["forEachApproved"]>[0], afterStan?: string): void {
+    this.inner.forEachApproved(visit, afterStan);
   }
   approvedTotals(): ApprovedTotals {
     return this.inner.approvedTotals();
