@@ -50,7 +50,7 @@ const UI_ROOMS = [{ group: ["**/terminal/*"], message: "ui must not depend on th
 const LOWER_ROOMS = [
   {
     group: ["**/txn/*", "**/ui/*", "**/terminal/*"],
-    message: "A lower room (base, platform, crypto, iso8583, journal, link, card) must not depend on txn, ui or terminal.",
+    message: "A lower room (base, platform, crypto, iso8583, journal, link, tms, card) must not depend on txn, ui or terminal.",
   },
 ];
 
@@ -132,7 +132,7 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", coreImports(NO_EMULATORS)] },
   },
   {
-    files: ["modules/{base,platform,crypto,iso8583,journal,link}/**/*.ts", "modules/card/!(test-cards).ts"],
+    files: ["modules/{base,platform,crypto,iso8583,journal,link,tms}/**/*.ts", "modules/card/!(test-cards).ts"],
     rules: { "no-restricted-imports": ["error", coreImports([...NO_EMULATORS, ...LOWER_ROOMS])] },
   },
 );

@@ -1,0 +1,126 @@
+/**
+ * The terminal's TMS client (docs/tms.md): parameters, the firmware manifest and image chunks over the
+ * host link, through the engine's TmsExchange (one 0800/0810 at a time, MAC'd). Every answer is decoded
+ * and checked against its request here; what is not right is a TmsError, never a half-read value.
+ *
+ * Callback methods (`request*`) are what the terminal uses: the scenario runner and chaos drive the
+ * terminal synchronously on a virtual clock, where a promise continuation would wait for the run's end.
+ * The promise methods (`fetch*`, and ImageSource's `manifest`/`chunk`) wrap them for code that awaits.
+ */
+import { TmsError } from "./errors";
+import { decodeManifestAnswer } from "./manifest";
+import type { ImageManifest, ImageSource } from "./source";
+import {
+  decodeChunkAnswer,
+  encodeChunkRequest,
+  encodeParameterReport,
+  publishedPayload,
+  TMS_NET_CODES,
+  type ParameterReport,
+  type TmsExchange,
+} from "./wire";
+
+export type TmsResult<T> = T | TmsError;
+
+export interface TmsClientOptions {
+  readonly exchange: TmsExchange;
+}
+
+export class TmsClient implements ImageSource {
+  readonly #exchange: TmsExchange;
+  /** The manifest last fetched: chunk requests name its version and are bounded by its size. */
+  #manifest: ImageManifest | undefined;
+
+  constructor(options: TmsClientOptions) {
+    this.#exchange = options.exchange;
+  }
+
+  /** The manifest chunks are asked against (the last one fetched), if any. */
+  get currentManifest(): ImageManifest | undefined {
+    return this.#manifest;
+  }
+
+  /** The published parameter block (undefined: none published); the terminal's parameter table decodes it. */
+  requestParameters(done: (result: TmsResult<Uint8Array | undefined>) => void): void {
+    this.#exchange.exchange(TMS_NET_CODES.parameters, undefined, (answer) =>
+      done(answer instanceof TmsError ? answer : attempt(() => publishedPayload(answer, "parameters"))),
+    );
+  }
+
+  /** Tells the TMS what became of a parameter block; approved (00) or not, the report is not repeated. */
+  reportParameters(report: ParameterReport, done: (result: TmsResult<void>) => void): void {
+    this.#exchange.exchange(TMS_NET_CODES.parameterReport, encodeParameterReport(report), (answer) => {
+      if (answer instanceof TmsError) return done(answer);
+      done(answer.f39 === "00" ? undefined : new TmsError("declined", `parameter report: response code ${answer.f39}`));
+    });
+  }
+
+  requestManifest(done: (result: TmsResult<ImageManifest | undefined>) => void): void {
+    this.#exchange.exchange(TMS_NET_CODES.manifest, undefined, (answer) => {
+      if (answer instanceof TmsError) return done(answer);
+      const result = attempt(() => {
+        const f62 = publishedPayload(answer, "manifest");
+        return f62 === undefined ? undefined : decodeManifestAnswer(f62);
+      });
+      if (!(result instanceof TmsError)) this.#manifest = result;
+      done(result);
+    });
+  }
+
+  requestChunk(offsetBytes: number, lengthBytes: number, done: (result: TmsResult<Uint8Array>) => void): void {
+    const manifest = this.#manifest;
+    if (manifest === undefined) return done(new TmsError("badRequest", "a chunk before a manifest"));
+    let payload: Uint8Array;
+    try {
+      payload = encodeChunkRequest({ version: manifest.version, offsetBytes, lengthBytes });
+      if (offsetBytes >= manifest.sizeBytes)
+        throw new TmsError("badRequest", `offset ${offsetBytes} is past the image's ${manifest.sizeBytes} bytes`);
+    } catch (error) {
+      if (error instanceof TmsError) return done(error);
+      throw error;
+    }
+    this.#exchange.exchange(TMS_NET_CODES.chunk, payload, (answer) => {
+      if (answer instanceof TmsError) return done(answer);
+      if (answer.f39 === "25") return done(new TmsError("imageWithdrawn", `${manifest.version} is no longer published`));
+      done(
+        attempt(() => {
+          const f62 = publishedPayload(answer, "chunk")!;
+          return decodeChunkAnswer(f62, offsetBytes, lengthBytes, manifest.sizeBytes);
+        }),
+      );
+    });
+  }
+
+  fetchParameters(): Promise<Uint8Array | undefined> {
+    return promised((done) => this.requestParameters(done));
+  }
+
+  fetchManifest(): Promise<ImageManifest | undefined> {
+    return promised((done) => this.requestManifest(done));
+  }
+
+  fetchChunk(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    return promised((done) => this.requestChunk(offsetBytes, lengthBytes, done));
+  }
+
+  manifest(): Promise<ImageManifest | undefined> {
+    return this.fetchManifest();
+  }
+
+  chunk(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    return this.fetchChunk(offsetBytes, lengthBytes);
+  }
+}
+
+function attempt<T>(decode: () => T): TmsResult<T> {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof TmsError) return error;
+    throw error;
+  }
+}
+
+function promised<T>(start: (done: (result: TmsResult<T>) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => start((result) => (result instanceof TmsError ? reject(result) : resolve(result))));
+}
