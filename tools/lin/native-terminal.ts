@@ -57,7 +57,7 @@ export function provisionNvs(dir: string, p: Provisioning): void {
   // Only what differs from the table's defaults: NVS integers are 32-bit, and batchAmountMaxMinor's default is not.
   const changed = Object.entries(p.parameters ?? {}).filter(([name, value]) => {
     const spec = PARAMETER_TABLE.find((s) => s.name === name);
-    return spec === undefined || Number(value) !== spec.defaultValue;
+    return spec === undefined || (typeof value === "string" ? value : Number(value)) !== spec.defaultValue;
   });
   const settings = { host: p.host, port: p.port, tid: p.tid, mid: p.mid, serverName: p.serverName, ...Object.fromEntries(changed) };
   for (const [name, value] of Object.entries(settings)) put(PARAMETERS_DOMAIN, NVS_KEYS[name as keyof typeof NVS_KEYS], value);

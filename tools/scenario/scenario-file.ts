@@ -2,7 +2,15 @@
  * The scenario file format of docs/contracts.md (docs/schemas/scenario.schema.json), validated: anything that
  * does not fit is a ScenarioFileError naming where (exit 2).
  */
-import { ParameterError, resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
+import {
+  encodeParameterBlock,
+  ParameterError,
+  PARAMETER_TABLE,
+  resolveParameters,
+  type TerminalParameters,
+} from "../../modules/terminal/parameters";
+import { parseVersion } from "../../modules/tms/manifest";
+import { MAX_IMAGE_BYTES } from "../../modules/tms/source";
 import { parseFault, FaultSpecError, type Fault } from "../host/faults";
 
 /** The emulated NOR flash (an extension of the contract's file): small journals make capacity limits reachable. */
@@ -14,7 +22,7 @@ export interface FlashGeometry {
 }
 
 export type Step =
-  | { readonly op: "powerOn" | "powerOff" | "signOn" | "signOff" | "echo" | "settle" | "networkCheck" | "drain" }
+  | { readonly op: "powerOn" | "powerOff" | "signOn" | "signOff" | "echo" | "settle" | "networkCheck" | "drain" | "tmsCheck" }
   | { readonly op: "powerCut"; readonly atFlashOp?: number }
   | { readonly op: "balance"; readonly card: string; readonly pin?: string }
   | { readonly op: "sale"; readonly amount: number; readonly card: string; readonly pin?: string }
@@ -22,7 +30,23 @@ export type Step =
   | { readonly op: "void"; readonly stan: string }
   | { readonly op: "advance"; readonly ms: number }
   | { readonly op: "hostFault"; readonly fault: Fault }
-  | { readonly op: "network"; readonly state: "down" | "up"; readonly latencyMs?: number };
+  | { readonly op: "network"; readonly state: "down" | "up"; readonly latencyMs?: number }
+  | { readonly op: "tmsPublish"; readonly parameters: PublishedParameters }
+  | { readonly op: "tmsPublish"; readonly image: PublishedImage };
+
+/** A parameter set as the TMS publishes it: names of the table, values in any range (the terminal judges them). */
+export type PublishedParameters = Readonly<Record<string, number | boolean | string>>;
+
+/** The kinds of image the simulated TMS can publish (docs/tms.md "Publishing"). */
+export const IMAGE_KINDS = Object.freeze(["good", "badSignature", "corrupt", "crashesOnBoot", "older"] as const);
+export type ImageKind = (typeof IMAGE_KINDS)[number];
+
+export interface PublishedImage {
+  readonly version: string;
+  readonly kind: ImageKind;
+  /** The test image's length; default DEFAULT_IMAGE_BYTES. */
+  readonly sizeBytes?: number;
+}
 
 export type Partial = Readonly<Record<string, unknown>>;
 export type Expectation = { readonly has: Partial } | { readonly lacks: Partial } | { readonly count: Partial; readonly eq: number };
@@ -47,7 +71,8 @@ export class ScenarioFileError extends Error {
 
 const STEPS_MAX = 10_000;
 const MS_MAX = 24 * 60 * 60 * 1000;
-const SIMPLE_OPS = Object.freeze(["powerOn", "powerOff", "signOn", "signOff", "echo", "settle", "networkCheck", "drain"]);
+const SIMPLE_OPS = Object.freeze(["powerOn", "powerOff", "signOn", "signOff", "echo", "settle", "networkCheck", "drain", "tmsCheck"]);
+const PUBLISHED_PARAMETERS_MAX = 16;
 
 type Raw = Record<string, unknown>;
 
@@ -162,9 +187,52 @@ function step(value: unknown, index: number): Step {
       if (state !== "down" && state !== "up") throw new ScenarioFileError(`${where}.state`, 'must be "down" or "up"');
       return { op, state, latencyMs: optionalInteger(raw, "latencyMs", where, 0, 600_000) };
     }
+    case "tmsPublish":
+      return tmsPublish(raw, where);
     default:
       throw new ScenarioFileError(`${where}.op`, `unknown op ${JSON.stringify(op)}`);
   }
+}
+
+/** `{"op":"tmsPublish","parameters":{...}}` or `{"op":"tmsPublish","image":{"version","kind"[,"sizeBytes"]}}`. */
+function tmsPublish(raw: Raw, where: string): Step {
+  onlyKeys(raw, ["op", "parameters", "image"], where);
+  if ((raw.parameters === undefined) === (raw.image === undefined))
+    throw new ScenarioFileError(where, "tmsPublish needs exactly one of parameters and image");
+  if (raw.parameters !== undefined) return { op: "tmsPublish", parameters: publishedParameters(raw.parameters, `${where}.parameters`) };
+  const image = object(raw.image, `${where}.image`);
+  onlyKeys(image, ["version", "kind", "sizeBytes"], `${where}.image`);
+  const version = image.version;
+  if (typeof version !== "string" || parseVersion(version) === undefined)
+    throw new ScenarioFileError(`${where}.image.version`, "must be major.minor.patch, each 0..65535");
+  const kind = image.kind;
+  if (typeof kind !== "string" || !(IMAGE_KINDS as readonly string[]).includes(kind))
+    throw new ScenarioFileError(`${where}.image.kind`, `must be one of ${IMAGE_KINDS.join(", ")}`);
+  const sizeBytes = optionalInteger(image, "sizeBytes", `${where}.image`, 1, MAX_IMAGE_BYTES);
+  return { op: "tmsPublish", image: { version, kind: kind as ImageKind, ...(sizeBytes !== undefined ? { sizeBytes } : {}) } };
+}
+
+/** Names the table knows, values any range the block can carry (the terminal refuses what is out of range). */
+export function publishedParameters(value: unknown, where: string): PublishedParameters {
+  const raw = object(value, where);
+  const names = Object.keys(raw);
+  if (names.length < 1 || names.length > PUBLISHED_PARAMETERS_MAX)
+    throw new ScenarioFileError(where, `must name 1 to ${PUBLISHED_PARAMETERS_MAX} parameters`);
+  const out: Record<string, number | boolean | string> = {};
+  for (const name of names) {
+    const v = raw[name];
+    if (!PARAMETER_TABLE.some((p) => p.name === name)) throw new ScenarioFileError(`${where}.${name}`, "not a terminal parameter");
+    if (typeof v !== "boolean" && typeof v !== "string" && !(typeof v === "number" && Number.isInteger(v)))
+      throw new ScenarioFileError(`${where}.${name}`, "must be an integer, a boolean or a string");
+    out[name] = v;
+  }
+  try {
+    encodeParameterBlock(out);
+  } catch (error) {
+    if (error instanceof ParameterError || error instanceof RangeError) throw new ScenarioFileError(where, error.message);
+    throw error;
+  }
+  return out;
 }
 
 function expectation(value: unknown, index: number): Expectation {

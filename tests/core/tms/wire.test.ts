@@ -149,10 +149,10 @@ describe("TmsClient", () => {
     ]);
     const client = new TmsClient({ exchange });
     expect(Array.from(collect<Uint8Array | undefined>((d) => client.requestParameters(d)) as Uint8Array)).toEqual([1, 2]);
-    expect(collect((d) => client.requestParameters(d))).toBeUndefined();
-    expect((collect((d) => client.requestParameters(d)) as TmsError).reason).toBe("declined");
-    expect((collect((d) => client.requestParameters(d)) as TmsError).reason).toBe("malformed");
-    expect((collect((d) => client.requestParameters(d)) as TmsError).reason).toBe("unreachable");
+    expect(collect<unknown>((d) => client.requestParameters(d))).toBeUndefined();
+    expect((collect<unknown>((d) => client.requestParameters(d)) as TmsError).reason).toBe("declined");
+    expect((collect<unknown>((d) => client.requestParameters(d)) as TmsError).reason).toBe("malformed");
+    expect((collect<unknown>((d) => client.requestParameters(d)) as TmsError).reason).toBe("unreachable");
     expect(exchange.sent.map((s) => s.netCode)).toEqual(Array(5).fill(TMS_NET_CODES.parameters));
   });
 
@@ -165,13 +165,13 @@ describe("TmsClient", () => {
       { f39: "00", f62: encodeChunkAnswer(0, data.subarray(0, 10)) },
     ]);
     const client = new TmsClient({ exchange });
-    expect((collect((d) => client.requestChunk(0, 508, d)) as TmsError).reason).toBe("badRequest");
+    expect((collect<unknown>((d) => client.requestChunk(0, 508, d)) as TmsError).reason).toBe("badRequest");
     expect((collect<ImageManifest | undefined>((d) => client.requestManifest(d)) as ImageManifest).version).toBe("1.2.3");
     expect((collect<Uint8Array>((d) => client.requestChunk(508, 508, d)) as Uint8Array).length).toBe(508);
     expect(decodeChunkRequest(exchange.sent[1].payload)).toEqual({ version: "1.2.3", offsetBytes: 508, lengthBytes: 508 });
-    expect((collect((d) => client.requestChunk(1016, 508, d)) as TmsError).reason).toBe("imageWithdrawn");
-    expect((collect((d) => client.requestChunk(0, 508, d)) as TmsError).reason).toBe("malformed");
-    expect((collect((d) => client.requestChunk(1200, 1, d)) as TmsError).reason).toBe("badRequest");
+    expect((collect<unknown>((d) => client.requestChunk(1016, 508, d)) as TmsError).reason).toBe("imageWithdrawn");
+    expect((collect<unknown>((d) => client.requestChunk(0, 508, d)) as TmsError).reason).toBe("malformed");
+    expect((collect<unknown>((d) => client.requestChunk(1200, 1, d)) as TmsError).reason).toBe("badRequest");
     expect(exchange.sent.length).toBe(4);
   });
 
