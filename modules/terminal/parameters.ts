@@ -128,9 +128,17 @@ function text(p: ParameterSpec, given: string, raw: unknown): string {
       bytes = -1; // a lone surrogate: no UTF-8 form
     }
   }
-  if (bytes < p.min || bytes > p.max || (typeof raw === "string" && /[\u0000-\u001f\u007f]/.test(raw)))
+  if (bytes < p.min || bytes > p.max || hasControl(raw as string))
     throw new ParameterError(given, `must be text of ${p.min} to ${p.max} UTF-8 bytes without control characters`);
   return raw as string;
+}
+
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------- the TMS parameter block
