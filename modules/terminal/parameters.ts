@@ -211,7 +211,8 @@ export function encodeParameterBlock(values: Readonly<Record<string, number | bo
 }
 
 function numberBytes(value: number): Uint8Array {
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 48) throw new ParameterError("block", `${value} is not a 6-byte unsigned integer`);
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 48)
+    throw new ParameterError("block", `${value} is not a 6-byte unsigned integer`);
   let length = 1;
   while (length < NUMBER_BYTES_MAX && value >= 2 ** (8 * length)) length++;
   const out = new Uint8Array(length);

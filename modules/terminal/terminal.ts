@@ -11,6 +11,8 @@
  * next power-on builds a new one over the same flash and key store.
  */
 import { assertInteger } from "../base/assert";
+import { crc32 } from "../base/crc32";
+import { bytesEqual } from "../base/hex";
 import type { CipherProvider } from "../crypto/block-cipher";
 import type { KeyStore } from "../crypto/key-store";
 import type { SecretKey } from "../crypto/keys";
@@ -40,7 +42,9 @@ import {
   type PendingReversalLine,
   type Screen,
 } from "../ui/terminal-ui";
-import type { TerminalParameters } from "./parameters";
+import { TmsClient } from "../tms/client";
+import { TmsError } from "../tms/errors";
+import { decodeParameterBlock, ParameterError, resolveParameters, type TerminalParameters } from "./parameters";
 import { failedReads, READER_KINDS, ReaderCare, type ReaderCareStore, type ReaderKind } from "./reader-care";
 
 /** The terminal state record takes the last two sectors of the partition; the journal the rest. */
@@ -53,6 +57,15 @@ const JOURNAL_SECTORS_MAX = 64;
 export type TerminalEvent =
   | Exclude<TxnEvent, { ev: "exchange" | "reversal" | "settlementProgress" | "idle" }>
   | { readonly ev: "screen"; readonly text: string }
+  /**
+   * A TMS parameter download (docs/tms.md): applied (in effect and on flash), refused as a whole (`reason`
+   * names the parameter), unchanged (the block in effect already), none published, or failed (no good answer).
+   */
+  | {
+      readonly ev: "parameters";
+      readonly state: "applied" | "refused" | "unchanged" | "none" | "failed";
+      readonly reason?: string;
+    }
   | {
       readonly ev: "slip";
       readonly kind: Slip["kind"];
@@ -95,6 +108,11 @@ export interface TerminalOptions {
   readonly onEvent?: (event: TerminalEvent) => void;
   /** `screen` events in the trace (default true); a device that paints the screen and logs the rest spares their garbage. */
   readonly traceScreens?: boolean;
+  /**
+   * The update room's turn in a TMS check (modules/update): called after the parameters step of every check,
+   * with the TMS client as its ImageSource. None: the terminal checks parameters only.
+   */
+  readonly imageCheck?: (tms: TmsClient) => void;
   /** The screen changed (or a notice over it). */
   readonly onScreen?: (screen: Screen) => void;
   /** A slip is printed. */
@@ -125,10 +143,17 @@ export class Terminal {
   /** The idle reversal worker's timer, and how many of the policy's idle retries it spent. */
   #idleRetry: TimerHandle | undefined;
   #idleRetries = 0;
+  readonly #tms: TmsClient;
+  /** The parameters in effect: the provisioned ones, with a downloaded block over them. */
+  #parameters: TerminalParameters;
+  /** A TMS check runs (one at a time: a second asked meanwhile is the same check). */
+  #tmsChecking = false;
 
   constructor(options: TerminalOptions) {
     this.#options = options;
     const { flash, parameters } = options;
+    this.#parameters = parameters;
+    this.#tms = new TmsClient({ exchange: { exchange: (netCode, payload, done) => this.#engine.tmsExchange(netCode, payload, done) } });
     const sectors = flash.byteLength / flash.blockSize;
     const journalSectors = sectors - STATE_SECTORS;
     assertInteger(journalSectors, JOURNAL_SECTORS_MIN, JOURNAL_SECTORS_MAX, "journal sectors of the partition");
@@ -198,6 +223,16 @@ export class Terminal {
     return this.#engine.state;
   }
 
+  /** The parameters in effect (provisioned, with a downloaded block over them). */
+  get parameters(): TerminalParameters {
+    return this.#parameters;
+  }
+
+  /** The TMS client: parameters, and the ImageSource of firmware updates. */
+  get tms(): TmsClient {
+    return this.#tms;
+  }
+
   get idle(): boolean {
     return this.#engine.idle;
   }
@@ -211,8 +246,84 @@ export class Terminal {
   boot(): void {
     this.#lastTitle = renderTitle(this.#ui.screen, "en");
     this.#options.onScreen?.(this.#ui.screen);
-    this.#engine.boot();
+    this.#engine.boot((state) => this.#restoreParameters(state.parameters));
     this.#countPending();
+  }
+
+  /**
+   * Checks the TMS now (the menu, the scenario's tmsCheck, a sign-on answer that asks for it): the parameter
+   * block first, then the update room's image check. False when a check already runs.
+   */
+  tmsCheck(): boolean {
+    if (this.#tmsChecking) return false;
+    this.#tmsChecking = true;
+    this.#tms.requestParameters((result) => {
+      this.#onParameters(result);
+      this.#tmsChecking = false;
+      this.#options.imageCheck?.(this.#tms);
+    });
+    return true;
+  }
+
+  /** A block saved by an earlier download takes effect at power-on; one that no longer resolves is logged and left out. */
+  #restoreParameters(block: Uint8Array | undefined): void {
+    if (block === undefined) return;
+    try {
+      this.#apply(block);
+    } catch (error) {
+      if (!(error instanceof ParameterError)) throw error;
+      this.#options.log?.error("parameters: the saved block does not resolve, provisioned values apply", { reason: error.message });
+    }
+  }
+
+  /** The effective set from `block` over the provisioned parameters; a ParameterError refuses all of it. */
+  #apply(block: Uint8Array): TerminalParameters {
+    const resolved = resolveParameters({ ...this.#options.parameters, ...decodeParameterBlock(block) });
+    this.#engine.configure({
+      responseTimeoutMs: resolved.responseTimeoutMs,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      reversalAttempts: resolved.reversalAttempts,
+      blockSalesWhileReversalFailed: resolved.blockSalesWhileReversalFailed,
+      limits: {
+        amountMaxMinor: resolved.amountMaxMinor,
+        batchCountMax: resolved.batchCountMax,
+        batchAmountMaxMinor: resolved.batchAmountMaxMinor,
+      },
+    });
+    this.#parameters = resolved;
+    return resolved;
+  }
+
+  #onParameters(result: Uint8Array | undefined | TmsError): void {
+    const log = this.#options.log;
+    if (result instanceof TmsError) {
+      log?.warn("parameters: no download", { reason: result.message });
+      return this.#trace({ ev: "parameters", state: "failed", reason: result.reason });
+    }
+    if (result === undefined) return this.#trace({ ev: "parameters", state: "none" });
+    const current = this.#engine.state.parameters;
+    if (current !== undefined && bytesEqual(current, result)) return this.#trace({ ev: "parameters", state: "unchanged" });
+    const blockCrc32 = crc32(result);
+    let reason: string | undefined;
+    try {
+      // Checked as a whole before anything changes; then durable (the state record), then in effect.
+      resolveParameters({ ...this.#options.parameters, ...decodeParameterBlock(result) });
+      this.#engine.saveParameters(result);
+      this.#apply(result);
+    } catch (error) {
+      if (!(error instanceof ParameterError)) throw error;
+      reason = error.message;
+    }
+    if (reason === undefined) {
+      log?.info("parameters: applied", { crc32: blockCrc32 });
+      this.#trace({ ev: "parameters", state: "applied" });
+    } else {
+      log?.warn("parameters: refused", { reason });
+      this.#trace({ ev: "parameters", state: "refused", reason });
+    }
+    this.#tms.reportParameters({ applied: reason === undefined, blockCrc32, ...(reason !== undefined ? { reason } : {}) }, (report) => {
+      if (report instanceof TmsError) log?.warn("parameters: report not delivered", { reason: report.message });
+    });
   }
 
   /** Moves the countdown on the processing or reversing screen (hosts call it a few times a second). */
@@ -231,7 +342,9 @@ export class Terminal {
   }
 
   /** A function key. False (with a notice) when the screen is busy. */
-  menu(fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending" | "networkCheck"): boolean {
+  menu(
+    fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending" | "networkCheck" | "tmsCheck",
+  ): boolean {
     if (!this.#ui.ready) {
       this.#ui.notify("noticeBusy");
       return false;
@@ -261,6 +374,8 @@ export class Terminal {
       case "networkCheck":
         this.#engine.networkCheck();
         return true;
+      case "tmsCheck":
+        return this.tmsCheck();
     }
   }
 
@@ -395,6 +510,7 @@ export class Terminal {
   #onEngineEvent(event: TxnEvent): void {
     this.#deadline(event);
     this.#idleWorker(event);
+    if (event.ev === "tmsDue") this.tmsCheck();
     if (event.ev === "networkCheck") this.#ui.showDiagnostics(this.#diagnostics(event));
     if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
     this.#ui.onEngineEvent(event);
@@ -482,7 +598,17 @@ export class Terminal {
     }
     if (event.ev === "reversal" && event.phase === "failed" && event.firstFailure) {
       const { stan, op, amount, attempts, salesBlocked } = event;
-      return this.#print({ ...this.#slipHeader(), kind: "reversalFailed", stan, op, amount, attempts, salesBlocked });
+      const hotline = this.#parameters.hotlineText;
+      return this.#print({
+        ...this.#slipHeader(),
+        kind: "reversalFailed",
+        stan,
+        op,
+        amount,
+        attempts,
+        salesBlocked,
+        ...(hotline !== "" ? { hotline } : {}),
+      });
     }
     // The merchant holds a 冲正失败 slip: exactly one slip says it is over.
     if (event.ev === "reversal" && event.phase === "reversed" && event.wasFailed) {

@@ -142,6 +142,8 @@ const HOST_TIME = /^[0-9]{6}$/;
 const HOST_DATE = /^[0-9]{4}$/;
 /** 0410 answers that end a reversal: done (00), nothing to reverse (12), original unknown (25). */
 const REVERSAL_FINAL_CODES = Object.freeze(["00", "12", "25"]);
+/** 处理要求 (6th digit of the message header) of a sign-on answer that asks for a TMS check (docs/tms.md). */
+const PROCESSING_TMS_CHECK = "6";
 
 type Job = (finish: () => void) => void;
 
@@ -318,10 +320,14 @@ export class TxnEngine {
     return this.#policy;
   }
 
-  /** Power-on: recovery, then reversals due and an interrupted settlement resume. */
-  boot(): void {
+  /**
+   * Power-on: recovery, then reversals due and an interrupted settlement resume. `onState` sees the state
+   * record first (the terminal configures the engine from a downloaded parameter block before anything runs).
+   */
+  boot(onState?: (state: TerminalState) => void): void {
     const { state, journal, keys } = this.#options;
     this.#state = state.load() ?? this.#state;
+    onState?.(this.#state);
     // Every record still needing a reversal counts, 冲正失败 included: all of them go out before the next online message.
     const due = journal.recover();
     this.#records.clear();
@@ -349,8 +355,10 @@ export class TxnEngine {
           ? this.#refuse("signOn", "reversalPending", finish, stan)
           : this.#online("signOn", messages.signOn(this.#identity, stan, this.#state.batch), undefined, (result) => {
               const answer = result.kind === "answer" ? result.answer : undefined;
-              if (answer?.f39 === "00" && this.#acceptSignOn(answer.message))
+              if (answer?.f39 === "00" && this.#acceptSignOn(answer.message)) {
+                if (answer.message.header?.[5] === PROCESSING_TMS_CHECK) this.#emit({ ev: "tmsDue" });
                 return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
+              }
               this.#finishWith("signOn", stan, result, finish);
             }),
       );

@@ -27,12 +27,13 @@ import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { SeededRandom } from "../../modules/platform/random";
 import type { Transport } from "../../modules/platform/transport";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
-import { Terminal, STATE_SECTORS } from "../../modules/terminal/terminal";
+import { Terminal, STATE_SECTORS, type TerminalOptions } from "../../modules/terminal/terminal";
 import { TxnRequestError } from "../../modules/txn/engine";
 import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
 import type { ReversalPolicy } from "../../modules/txn/reversal-policy";
 import { HostCore } from "../host/core";
+import { buildImage, TmsPublishError, type ImageSigner } from "../host/tms";
 import { capturingTransport } from "../pcap/capture-transport";
 import type { TcpCapture } from "../pcap/pcap";
 import { frame, FrameReader } from "../host/decision";
@@ -69,6 +70,10 @@ export interface RunOptions {
   readonly reversalPolicy?: ReversalPolicy;
   /** Records the terminal's connections as TCP streams, timestamped with the virtual clock (`--pcap`). */
   readonly capture?: TcpCapture;
+  /** Signs published images (tools/host/tms-signing.ts, Node's crypto); without one a `tmsPublish` of an image is a step error. */
+  readonly imageSigner?: ImageSigner;
+  /** Handed to the terminal: the update room's turn in each TMS check. */
+  readonly imageCheck?: TerminalOptions["imageCheck"];
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -203,6 +208,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       wallClock: wall,
       wrapJournal: (inner) => (journal = new SettlingJournal(inner, settled)),
       onEvent: (event) => emit({ ...event }),
+      imageCheck: options.imageCheck,
     });
     terminal = booting;
     emit({ ev: "power", state: "on" });
@@ -264,6 +270,23 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     }
   }
 
+  /** The host's TMS publishes (the terminal hears of it at its next sign-on or check). */
+  function tmsPublish(step: Extract<Step, { op: "tmsPublish" }>, index: number): void {
+    try {
+      if ("parameters" in step) {
+        host.tms.publishParameters(step.parameters);
+        emit({ ev: "tms", published: "parameters" });
+        return;
+      }
+      if (options.imageSigner === undefined) throw new ScenarioStepError(index, "publishing an image needs a signer (the Node runner's)");
+      host.tms.publishImage(buildImage(step.image, options.imageSigner));
+      emit({ ev: "tms", published: "image", version: step.image.version, kind: step.image.kind });
+    } catch (error) {
+      if (error instanceof TmsPublishError) throw new ScenarioStepError(index, error.message);
+      throw error;
+    }
+  }
+
   function runStep(step: Step, index: number): void {
     try {
       switch (step.op) {
@@ -314,6 +337,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         case "hostFault":
           host.faults.add(step.fault);
           return;
+        case "tmsPublish":
+          return tmsPublish(step, index);
+        case "tmsCheck":
+          return powered(() => on(index)?.tmsCheck());
         case "network":
           network.setDown(step.state === "down");
           if (step.latencyMs !== undefined) network.setLatency(step.latencyMs);

@@ -12,6 +12,7 @@ import {
 import { parseVersion } from "../../modules/tms/manifest";
 import { MAX_IMAGE_BYTES } from "../../modules/tms/source";
 import { parseFault, FaultSpecError, type Fault } from "../host/faults";
+import { IMAGE_KINDS, type ImageKind, type ImageSpec } from "../host/tms";
 
 /** The emulated NOR flash (an extension of the contract's file): small journals make capacity limits reachable. */
 export interface FlashGeometry {
@@ -32,21 +33,10 @@ export type Step =
   | { readonly op: "hostFault"; readonly fault: Fault }
   | { readonly op: "network"; readonly state: "down" | "up"; readonly latencyMs?: number }
   | { readonly op: "tmsPublish"; readonly parameters: PublishedParameters }
-  | { readonly op: "tmsPublish"; readonly image: PublishedImage };
+  | { readonly op: "tmsPublish"; readonly image: ImageSpec };
 
 /** A parameter set as the TMS publishes it: names of the table, values in any range (the terminal judges them). */
 export type PublishedParameters = Readonly<Record<string, number | boolean | string>>;
-
-/** The kinds of image the simulated TMS can publish (docs/tms.md "Publishing"). */
-export const IMAGE_KINDS = Object.freeze(["good", "badSignature", "corrupt", "crashesOnBoot", "older"] as const);
-export type ImageKind = (typeof IMAGE_KINDS)[number];
-
-export interface PublishedImage {
-  readonly version: string;
-  readonly kind: ImageKind;
-  /** The test image's length; default DEFAULT_IMAGE_BYTES. */
-  readonly sizeBytes?: number;
-}
 
 export type Partial = Readonly<Record<string, unknown>>;
 export type Expectation = { readonly has: Partial } | { readonly lacks: Partial } | { readonly count: Partial; readonly eq: number };
