@@ -13,6 +13,10 @@ import { PARAMETER_TABLE } from "../../../modules/terminal/parameters";
 import { runSeed } from "../../../tools/chaos/run";
 import { FAULT_COUNT_MAX, FAULT_DELAY_MS_MAX, FAULT_KINDS, parseFault } from "../../../tools/host/faults";
 import { runScenario } from "../../../tools/scenario/runner";
+import { nodeImageSigner } from "../../../tools/host/tms-signing";
+
+/** Scenario files may publish signed images: the Node runs sign with the TEST key. */
+const imageSigner = nodeImageSigner();
 import { parseScenario } from "../../../tools/scenario/scenario-file";
 
 const read = (name: string) => JSON.parse(fs.readFileSync(`docs/schemas/${name}`, "utf8")) as Record<string, unknown>;
@@ -115,7 +119,7 @@ test("every event of every scenario file, and of chaos seeds, fits the event sch
     if (!validEvent(event)) misfits.set(`${source}: ${JSON.stringify(event)}`, errorsOf(validEvent));
   };
   for (const file of SCENARIOS) {
-    const run = runScenario(parseScenario(JSON.parse(fs.readFileSync(`tests/scenarios/${file}`, "utf8"))));
+    const run = runScenario(parseScenario(JSON.parse(fs.readFileSync(`tests/scenarios/${file}`, "utf8"))), { imageSigner });
     for (const event of run.events) check(file, event);
   }
   for (let seed = 0; seed < 20; seed++) for (const event of runSeed(seed).events) check(`chaos seed ${seed}`, event);
