@@ -6,7 +6,7 @@
  * host and in the Node runs (tms-signing.ts); an XS run can publish parameters but not images.
  */
 import { crc32 } from "../../modules/base/crc32";
-import { encodeParameterBlock } from "../../modules/terminal/parameters";
+import { encodeParameterBlock, PARAMETER_TABLE } from "../../modules/terminal/parameters";
 import { TmsError } from "../../modules/tms/errors";
 import { encodeManifestAnswer, manifestBytes, parseVersion } from "../../modules/tms/manifest";
 import { MAX_IMAGE_BYTES, type ImageManifest } from "../../modules/tms/source";
@@ -33,6 +33,8 @@ export interface ImageSpec {
 
 /** A test image is small: a handful of chunks, so a download has flash operations to cut between. */
 export const DEFAULT_IMAGE_BYTES = 4096;
+/** Parameters one publication may name. */
+const PUBLISHED_PARAMETERS_MAX = 16;
 /** Parameter reports kept (newest last). */
 const REPORTS_KEPT_MAX = 256;
 
@@ -96,6 +98,32 @@ export function buildImage(spec: ImageSpec, signer: ImageSigner): PublishedImage
   const served = image.slice();
   if (spec.kind === "corrupt") served[Math.floor(sizeBytes / 2)] ^= 0x80;
   return { spec: { version: spec.version, kind: spec.kind, sizeBytes }, manifest: { ...unsigned, signature }, served };
+}
+
+/**
+ * A parameter set as the TMS may publish it (JSON from a scenario or the control API): names the table
+ * knows, values of the parameter's type in any range the block carries (the terminal judges the range).
+ */
+export function checkPublishedParameters(value: unknown): Readonly<Record<string, number | boolean | string>> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TmsPublishError("parameters must be an object");
+  const raw = value as Record<string, unknown>;
+  const names = Object.keys(raw);
+  if (names.length < 1 || names.length > PUBLISHED_PARAMETERS_MAX)
+    throw new TmsPublishError(`parameters must name 1 to ${PUBLISHED_PARAMETERS_MAX} parameters`);
+  const out: Record<string, number | boolean | string> = {};
+  for (const name of names) {
+    const v = raw[name];
+    if (!PARAMETER_TABLE.some((p) => p.name === name)) throw new TmsPublishError(`${name}: not a terminal parameter`);
+    if (typeof v !== "boolean" && typeof v !== "string" && !(typeof v === "number" && Number.isInteger(v)))
+      throw new TmsPublishError(`${name}: must be an integer, a boolean or a string`);
+    out[name] = v;
+  }
+  try {
+    encodeParameterBlock(out);
+  } catch (error) {
+    throw new TmsPublishError((error as Error).message);
+  }
+  return out;
 }
 
 export interface TmsAnswerOut {

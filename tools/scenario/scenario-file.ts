@@ -2,17 +2,11 @@
  * The scenario file format of docs/contracts.md (docs/schemas/scenario.schema.json), validated: anything that
  * does not fit is a ScenarioFileError naming where (exit 2).
  */
-import {
-  encodeParameterBlock,
-  ParameterError,
-  PARAMETER_TABLE,
-  resolveParameters,
-  type TerminalParameters,
-} from "../../modules/terminal/parameters";
+import { ParameterError, resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
 import { parseVersion } from "../../modules/tms/manifest";
 import { MAX_IMAGE_BYTES } from "../../modules/tms/source";
 import { parseFault, FaultSpecError, type Fault } from "../host/faults";
-import { IMAGE_KINDS, type ImageKind, type ImageSpec } from "../host/tms";
+import { checkPublishedParameters, IMAGE_KINDS, TmsPublishError, type ImageKind, type ImageSpec } from "../host/tms";
 
 /** The emulated NOR flash (an extension of the contract's file): small journals make capacity limits reachable. */
 export interface FlashGeometry {
@@ -32,11 +26,8 @@ export type Step =
   | { readonly op: "advance"; readonly ms: number }
   | { readonly op: "hostFault"; readonly fault: Fault }
   | { readonly op: "network"; readonly state: "down" | "up"; readonly latencyMs?: number }
-  | { readonly op: "tmsPublish"; readonly parameters: PublishedParameters }
+  | { readonly op: "tmsPublish"; readonly parameters: Readonly<Record<string, number | boolean | string>> }
   | { readonly op: "tmsPublish"; readonly image: ImageSpec };
-
-/** A parameter set as the TMS publishes it: names of the table, values in any range (the terminal judges them). */
-export type PublishedParameters = Readonly<Record<string, number | boolean | string>>;
 
 export type Partial = Readonly<Record<string, unknown>>;
 export type Expectation = { readonly has: Partial } | { readonly lacks: Partial } | { readonly count: Partial; readonly eq: number };
@@ -62,7 +53,6 @@ export class ScenarioFileError extends Error {
 const STEPS_MAX = 10_000;
 const MS_MAX = 24 * 60 * 60 * 1000;
 const SIMPLE_OPS = Object.freeze(["powerOn", "powerOff", "signOn", "signOff", "echo", "settle", "networkCheck", "drain", "tmsCheck"]);
-const PUBLISHED_PARAMETERS_MAX = 16;
 
 type Raw = Record<string, unknown>;
 
@@ -202,27 +192,13 @@ function tmsPublish(raw: Raw, where: string): Step {
   return { op: "tmsPublish", image: { version, kind: kind as ImageKind, ...(sizeBytes !== undefined ? { sizeBytes } : {}) } };
 }
 
-/** Names the table knows, values any range the block can carry (the terminal refuses what is out of range). */
-export function publishedParameters(value: unknown, where: string): PublishedParameters {
-  const raw = object(value, where);
-  const names = Object.keys(raw);
-  if (names.length < 1 || names.length > PUBLISHED_PARAMETERS_MAX)
-    throw new ScenarioFileError(where, `must name 1 to ${PUBLISHED_PARAMETERS_MAX} parameters`);
-  const out: Record<string, number | boolean | string> = {};
-  for (const name of names) {
-    const v = raw[name];
-    if (!PARAMETER_TABLE.some((p) => p.name === name)) throw new ScenarioFileError(`${where}.${name}`, "not a terminal parameter");
-    if (typeof v !== "boolean" && typeof v !== "string" && !(typeof v === "number" && Number.isInteger(v)))
-      throw new ScenarioFileError(`${where}.${name}`, "must be an integer, a boolean or a string");
-    out[name] = v;
-  }
+function publishedParameters(value: unknown, where: string): Readonly<Record<string, number | boolean | string>> {
   try {
-    encodeParameterBlock(out);
+    return checkPublishedParameters(value);
   } catch (error) {
-    if (error instanceof ParameterError || error instanceof RangeError) throw new ScenarioFileError(where, error.message);
+    if (error instanceof TmsPublishError) throw new ScenarioFileError(where, error.message);
     throw error;
   }
-  return out;
 }
 
 function expectation(value: unknown, index: number): Expectation {
