@@ -143,17 +143,15 @@ export class Terminal {
   /** The idle reversal worker's timer, and how many of the policy's idle retries it spent. */
   #idleRetry: TimerHandle | undefined;
   #idleRetries = 0;
-  readonly #tms: TmsClient;
+  /** The client of the check under way (one at a time); none between checks, so an idle terminal spends no slots on it. */
+  #tms: TmsClient | undefined;
   /** The parameters in effect: the provisioned ones, with a downloaded block over them. */
   #parameters: TerminalParameters;
-  /** A TMS check runs (one at a time: a second asked meanwhile is the same check). */
-  #tmsChecking = false;
 
   constructor(options: TerminalOptions) {
     this.#options = options;
     const { flash, parameters } = options;
     this.#parameters = parameters;
-    this.#tms = new TmsClient({ exchange: { exchange: (netCode, payload, done) => this.#engine.tmsExchange(netCode, payload, done) } });
     const sectors = flash.byteLength / flash.blockSize;
     const journalSectors = sectors - STATE_SECTORS;
     assertInteger(journalSectors, JOURNAL_SECTORS_MIN, JOURNAL_SECTORS_MAX, "journal sectors of the partition");
@@ -228,11 +226,6 @@ export class Terminal {
     return this.#parameters;
   }
 
-  /** The TMS client: parameters, and the ImageSource of firmware updates. */
-  get tms(): TmsClient {
-    return this.#tms;
-  }
-
   get idle(): boolean {
     return this.#engine.idle;
   }
@@ -246,84 +239,62 @@ export class Terminal {
   boot(): void {
     this.#lastTitle = renderTitle(this.#ui.screen, "en");
     this.#options.onScreen?.(this.#ui.screen);
-    this.#engine.boot((state) => this.#restoreParameters(state.parameters));
+    // A block saved by an earlier download takes effect before recovery runs; one that no longer resolves is logged and left out.
+    this.#engine.boot((state) => {
+      if (state.parameters === undefined) return;
+      try {
+        this.#parameters = useParameters(this.#engine, this.#options.parameters, state.parameters);
+      } catch (error) {
+        if (!(error instanceof ParameterError)) throw error;
+        this.#options.log?.error("parameters: the saved block does not resolve, provisioned values apply", { reason: error.message });
+      }
+    });
     this.#countPending();
   }
 
   /**
    * Checks the TMS now (the menu, the scenario's tmsCheck, a sign-on answer that asks for it): the parameter
-   * block first, then the update room's image check. False when a check already runs.
+   * block first, then the update room's image check with the same client (its ImageSource). False when the
+   * parameters step of a check is still under way.
+   *
+   * A downloaded block equal to the one in effect changes nothing; another is checked as a whole over the
+   * provisioned parameters, then made durable (the state record) and put in effect, or refused with the
+   * reason; either way the TMS is told (docs/tms.md).
    */
   tmsCheck(): boolean {
-    if (this.#tmsChecking) return false;
-    this.#tmsChecking = true;
-    this.#tms.requestParameters((result) => {
-      this.#onParameters(result);
-      this.#tmsChecking = false;
-      this.#options.imageCheck?.(this.#tms);
+    if (this.#tms !== undefined) return false;
+    const tms = new TmsClient({ exchange: this.#engine });
+    this.#tms = tms;
+    tms.requestParameters((result) => {
+      this.#tms = undefined;
+      const log = this.#options.log;
+      if (result instanceof TmsError) {
+        log?.warn("parameters: no download", { reason: result.message });
+        this.#trace({ ev: "parameters", state: "failed", reason: result.reason });
+      } else if (result === undefined) this.#trace({ ev: "parameters", state: "none" });
+      else if (this.#engine.state.parameters !== undefined && bytesEqual(this.#engine.state.parameters, result))
+        this.#trace({ ev: "parameters", state: "unchanged" });
+      else {
+        let reason: string | undefined;
+        try {
+          resolveParameters({ ...this.#options.parameters, ...decodeParameterBlock(result) }); // the whole set, before anything changes
+          this.#engine.saveParameters(result);
+          this.#parameters = useParameters(this.#engine, this.#options.parameters, result);
+        } catch (error) {
+          if (!(error instanceof ParameterError)) throw error;
+          reason = error.message;
+        }
+        if (reason === undefined) log?.info("parameters: applied");
+        else log?.warn("parameters: refused", { reason });
+        this.#trace(reason === undefined ? { ev: "parameters", state: "applied" } : { ev: "parameters", state: "refused", reason });
+        const report = { applied: reason === undefined, blockCrc32: crc32(result), ...(reason !== undefined ? { reason } : {}) };
+        tms.reportParameters(report, (answer) => {
+          if (answer instanceof TmsError) log?.warn("parameters: report not delivered", { reason: answer.message });
+        });
+      }
+      this.#options.imageCheck?.(tms);
     });
     return true;
-  }
-
-  /** A block saved by an earlier download takes effect at power-on; one that no longer resolves is logged and left out. */
-  #restoreParameters(block: Uint8Array | undefined): void {
-    if (block === undefined) return;
-    try {
-      this.#apply(block);
-    } catch (error) {
-      if (!(error instanceof ParameterError)) throw error;
-      this.#options.log?.error("parameters: the saved block does not resolve, provisioned values apply", { reason: error.message });
-    }
-  }
-
-  /** The effective set from `block` over the provisioned parameters; a ParameterError refuses all of it. */
-  #apply(block: Uint8Array): TerminalParameters {
-    const resolved = resolveParameters({ ...this.#options.parameters, ...decodeParameterBlock(block) });
-    this.#engine.configure({
-      responseTimeoutMs: resolved.responseTimeoutMs,
-      connectTimeoutMs: resolved.connectTimeoutMs,
-      reversalAttempts: resolved.reversalAttempts,
-      blockSalesWhileReversalFailed: resolved.blockSalesWhileReversalFailed,
-      limits: {
-        amountMaxMinor: resolved.amountMaxMinor,
-        batchCountMax: resolved.batchCountMax,
-        batchAmountMaxMinor: resolved.batchAmountMaxMinor,
-      },
-    });
-    this.#parameters = resolved;
-    return resolved;
-  }
-
-  #onParameters(result: Uint8Array | undefined | TmsError): void {
-    const log = this.#options.log;
-    if (result instanceof TmsError) {
-      log?.warn("parameters: no download", { reason: result.message });
-      return this.#trace({ ev: "parameters", state: "failed", reason: result.reason });
-    }
-    if (result === undefined) return this.#trace({ ev: "parameters", state: "none" });
-    const current = this.#engine.state.parameters;
-    if (current !== undefined && bytesEqual(current, result)) return this.#trace({ ev: "parameters", state: "unchanged" });
-    const blockCrc32 = crc32(result);
-    let reason: string | undefined;
-    try {
-      // Checked as a whole before anything changes; then durable (the state record), then in effect.
-      resolveParameters({ ...this.#options.parameters, ...decodeParameterBlock(result) });
-      this.#engine.saveParameters(result);
-      this.#apply(result);
-    } catch (error) {
-      if (!(error instanceof ParameterError)) throw error;
-      reason = error.message;
-    }
-    if (reason === undefined) {
-      log?.info("parameters: applied", { crc32: blockCrc32 });
-      this.#trace({ ev: "parameters", state: "applied" });
-    } else {
-      log?.warn("parameters: refused", { reason });
-      this.#trace({ ev: "parameters", state: "refused", reason });
-    }
-    this.#tms.reportParameters({ applied: reason === undefined, blockCrc32, ...(reason !== undefined ? { reason } : {}) }, (report) => {
-      if (report instanceof TmsError) log?.warn("parameters: report not delivered", { reason: report.message });
-    });
   }
 
   /** Moves the countdown on the processing or reversing screen (hosts call it a few times a second). */
@@ -644,6 +615,23 @@ export class Terminal {
   #trace(event: TerminalEvent): void {
     this.#options.onEvent?.(event);
   }
+}
+
+/**
+ * The parameters in effect with `block` laid over the provisioned ones, handed to the engine; a
+ * ParameterError (nothing changed) when the set does not resolve. A module function, not a method: XS
+ * gives every instance a slot per private method.
+ */
+function useParameters(engine: TxnEngine, provisioned: TerminalParameters, block: Uint8Array): TerminalParameters {
+  const p = resolveParameters({ ...provisioned, ...decodeParameterBlock(block) });
+  engine.configure({
+    responseTimeoutMs: p.responseTimeoutMs,
+    connectTimeoutMs: p.connectTimeoutMs,
+    reversalAttempts: p.reversalAttempts,
+    blockSalesWhileReversalFailed: p.blockSalesWhileReversalFailed,
+    limits: { amountMaxMinor: p.amountMaxMinor, batchCountMax: p.batchCountMax, batchAmountMaxMinor: p.batchAmountMaxMinor },
+  });
+  return p;
 }
 
 /** Screens the operator is not typing on: the idle worker may send a reversal (acknowledgements stay on top). */

@@ -42,21 +42,21 @@ export class TmsClient implements ImageSource {
 
   /** The published parameter block (undefined: none published); the terminal's parameter table decodes it. */
   requestParameters(done: (result: TmsResult<Uint8Array | undefined>) => void): void {
-    this.#exchange.exchange(TMS_NET_CODES.parameters, undefined, (answer) =>
+    this.#exchange.tmsExchange(TMS_NET_CODES.parameters, undefined, (answer) =>
       done(answer instanceof TmsError ? answer : attempt(() => publishedPayload(answer, "parameters"))),
     );
   }
 
   /** Tells the TMS what became of a parameter block; approved (00) or not, the report is not repeated. */
   reportParameters(report: ParameterReport, done: (result: TmsResult<void>) => void): void {
-    this.#exchange.exchange(TMS_NET_CODES.parameterReport, encodeParameterReport(report), (answer) => {
+    this.#exchange.tmsExchange(TMS_NET_CODES.parameterReport, encodeParameterReport(report), (answer) => {
       if (answer instanceof TmsError) return done(answer);
       done(answer.f39 === "00" ? undefined : new TmsError("declined", `parameter report: response code ${answer.f39}`));
     });
   }
 
   requestManifest(done: (result: TmsResult<ImageManifest | undefined>) => void): void {
-    this.#exchange.exchange(TMS_NET_CODES.manifest, undefined, (answer) => {
+    this.#exchange.tmsExchange(TMS_NET_CODES.manifest, undefined, (answer) => {
       if (answer instanceof TmsError) return done(answer);
       const result = attempt(() => {
         const f62 = publishedPayload(answer, "manifest");
@@ -79,7 +79,7 @@ export class TmsClient implements ImageSource {
       if (error instanceof TmsError) return done(error);
       throw error;
     }
-    this.#exchange.exchange(TMS_NET_CODES.chunk, payload, (answer) => {
+    this.#exchange.tmsExchange(TMS_NET_CODES.chunk, payload, (answer) => {
       if (answer instanceof TmsError) return done(answer);
       if (answer.f39 === "25") return done(new TmsError("imageWithdrawn", `${manifest.version} is no longer published`));
       done(

@@ -36,9 +36,9 @@ export interface TmsAnswer {
   readonly f62?: Uint8Array;
 }
 
-/** The port the TMS client sends through: one 0800 of `netCode` with F62 `payload`, `done` exactly once. */
+/** The port the TMS client sends through (the engine): one 0800 of `netCode` with F62 `payload`, `done` exactly once. */
 export interface TmsExchange {
-  exchange(netCode: TmsNetCode, payload: Uint8Array | undefined, done: (answer: TmsAnswer | TmsError) => void): void;
+  tmsExchange(netCode: TmsNetCode, payload: Uint8Array | undefined, done: (answer: TmsAnswer | TmsError) => void): void;
 }
 
 /** F62 of an answer that must carry one: 00 with F62, 25 (undefined), or a TmsError. */

@@ -61,8 +61,7 @@ export class FlashStateStore implements TerminalStateStore {
   #sector = -1;
   #next = 0;
   /** The parameter block the newest state names, and where its set starts (undefined: none). */
-  #block: Uint8Array | undefined;
-  #blockFirstSeq = 0;
+  #set: { readonly block: Uint8Array; readonly firstSeq: number } | undefined;
 
   constructor(flash: Flash) {
     assert(flash.byteLength === 2 * flash.blockSize, "FlashStateStore: the region is two sectors");
@@ -100,14 +99,13 @@ export class FlashStateStore implements TerminalStateStore {
     if (tail > newest.slot && !isVoid(images[newest.sector], tail * SLOT_BYTES)) this.#flash.write(base + tail * SLOT_BYTES, 4, this.#zero);
     this.#flash.write(base + newest.slot * SLOT_BYTES, SLOT_BYTES, images[newest.sector].subarray(newest.slot * SLOT_BYTES));
     let state = newest.state;
-    this.#block = undefined;
+    this.#set = undefined;
     if (newest.set !== undefined) {
       // Written before the state slot that names it, in the same sector: pinned like the state slot.
-      const block = this.#readSet(images[newest.sector], base, newest.set);
+      const block = readSet(this.#flash, images[newest.sector], base, newest.set);
       if (block !== undefined) {
         state = { ...state, parameters: block };
-        this.#block = block;
-        this.#blockFirstSeq = newest.set.firstSeq;
+        this.#set = { block, firstSeq: newest.set.firstSeq };
       }
     }
     this.#next = tail + 1;
@@ -115,84 +113,39 @@ export class FlashStateStore implements TerminalStateStore {
     return state;
   }
 
-  /** The set's block from `image` (re-programming its slots), or undefined when a slot is missing (a damaged sector: the provisioned parameters apply). */
-  #readSet(image: Uint8Array, base: number, set: ParameterSetRef): Uint8Array | undefined {
-    const count = parameterSlots(set.length);
-    const block = new Uint8Array(set.length);
-    const found: number[] = [];
-    for (let slot = 0; slot < this.#slotsPerSector && found.length < count; slot++) {
-      const at = slot * SLOT_BYTES;
-      const seq = parameterSlotSeq(image, at);
-      if (seq === undefined || seq < set.firstSeq || seq >= set.firstSeq + count) continue;
-      const index = seq - set.firstSeq;
-      if (image[at + 8] !== index || image[at + 9] !== set.length) continue;
-      const start = index * PARAMETER_SLOT_BYTES;
-      block.set(image.subarray(at + 10, at + 10 + Math.min(PARAMETER_SLOT_BYTES, set.length - start)), start);
-      found.push(slot);
-    }
-    if (found.length !== count) return undefined;
-    for (const slot of found) this.#flash.write(base + slot * SLOT_BYTES, SLOT_BYTES, image.subarray(slot * SLOT_BYTES));
-    return block;
-  }
-
   /** Durable when it returns. */
   save(state: TerminalState): void {
     assert(this.#loaded, "FlashStateStore.save before load");
     const block = state.parameters;
     assert(block === undefined || (block.length >= 1 && block.length <= STATE_PARAMETER_BYTES_MAX), "parameter block of 1..128 bytes");
-    const changed = block !== undefined && (this.#block === undefined || !sameBlock(block, this.#block));
+    const changed = block !== undefined && (this.#set === undefined || !sameBlock(block, this.#set.block));
+    const setSlots = block === undefined ? 0 : parameterSlots(block.length);
     // A set and its state go to one sector: when they do not fit, a fresh sector takes the set again, then the state.
     for (let round = 0; round < 2; round++) {
-      const setSlots = block === undefined ? 0 : parameterSlots(block.length);
       if (this.#sector < 0 || this.#next + (changed ? setSlots : 0) + 1 > this.#slotsPerSector || round > 0) this.#switchSector();
-      const fresh = this.#next === 0;
-      let firstSeq = this.#blockFirstSeq;
-      if (block !== undefined && (changed || fresh)) {
-        firstSeq = this.#seq + 1;
-        if (!this.#writeSet(block, firstSeq)) continue;
+      const writeSet = block !== undefined && (changed || this.#next === 0);
+      const firstSeq = writeSet ? this.#seq + 1 : (this.#set?.firstSeq ?? 0);
+      const count = (writeSet ? setSlots : 0) + 1;
+      // Each slot is programmed and read back; one that does not read back is voided and the next place tried.
+      let done = 0;
+      let failures = 0;
+      while (done < count && this.#next < this.#slotsPerSector) {
+        if (done < count - 1) parameterSlot(block!, firstSeq, done, this.#slot);
+        else encodeSlot(state, this.#seq + 1, this.#slot, block === undefined ? undefined : { firstSeq, length: block.length });
+        const offset = this.#sector * this.#flash.blockSize + this.#next++ * SLOT_BYTES;
+        this.#flash.write(offset, SLOT_BYTES, this.#slot);
+        if (sameBytes(new Uint8Array(this.#flash.read(offset, SLOT_BYTES)), this.#slot)) {
+          this.#seq++;
+          done++;
+          continue;
+        }
+        this.#flash.write(offset, 4, this.#zero);
+        if (++failures >= WRITE_TRIES) break;
       }
-      encodeSlot(state, this.#seq + 1, this.#slot, block === undefined ? undefined : { firstSeq, length: block.length });
-      if (!this.#append(this.#slot)) continue;
-      this.#block = block === undefined ? undefined : block.slice();
-      this.#blockFirstSeq = firstSeq;
+      if (failures >= WRITE_TRIES) break;
+      if (done < count) continue; // the sector ran out of room: a fresh one
+      this.#set = block === undefined ? undefined : { block: block.slice(), firstSeq };
       return;
-    }
-    throw new StateWriteError(this.#sector * this.#flash.blockSize, "the terminal state region does not keep what is written");
-  }
-
-  /** The parameter slots of `block`, seqs from `firstSeq`; false when the sector ran out of room. */
-  #writeSet(block: Uint8Array, firstSeq: number): boolean {
-    const count = parameterSlots(block.length);
-    for (let index = 0; index < count; index++) {
-      assert(this.#seq + 1 === firstSeq + index, "parameter slots take consecutive seqs");
-      const slot = this.#slot;
-      slot.fill(0xff);
-      slot.set(PARAMETER_MAGIC, 0);
-      writeU32(slot, 4, firstSeq + index);
-      slot[8] = index;
-      slot[9] = block.length;
-      const start = index * PARAMETER_SLOT_BYTES;
-      slot.set(block.subarray(start, Math.min(start + PARAMETER_SLOT_BYTES, block.length)), 10);
-      writeU32(slot, CRC_OFFSET, crc32(slot, 0, CRC_OFFSET));
-      if (!this.#append(slot)) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Programs `slot` at the next free place and reads it back; a slot that does not read back is voided and the
-   * next place tried. False when the sector is full; a region that keeps nothing is a StateWriteError.
-   */
-  #append(slot: Uint8Array): boolean {
-    for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
-      if (this.#next >= this.#slotsPerSector) return false;
-      const offset = this.#sector * this.#flash.blockSize + this.#next++ * SLOT_BYTES;
-      this.#flash.write(offset, SLOT_BYTES, slot);
-      if (sameBytes(new Uint8Array(this.#flash.read(offset, SLOT_BYTES)), slot)) {
-        this.#seq++;
-        return true;
-      }
-      this.#flash.write(offset, 4, this.#zero);
     }
     throw new StateWriteError(this.#sector * this.#flash.blockSize, "the terminal state region does not keep what is written");
   }
@@ -230,6 +183,42 @@ function parameterSlotSeq(image: Uint8Array, at: number): number | undefined {
   for (let i = 0; i < 4; i++) if (image[at + i] !== PARAMETER_MAGIC[i]) return undefined;
   if (readU32(image, at + CRC_OFFSET) !== crc32(image, at, at + CRC_OFFSET)) return undefined;
   return readU32(image, at + 4);
+}
+
+/**
+ * The set's block from `image` (re-programming its slots, as load does the newest state slot), or undefined
+ * when a slot is missing (a damaged sector: the provisioned parameters apply). Module functions, not methods,
+ * for the set: XS gives every instance a slot per private method.
+ */
+function readSet(flash: Flash, image: Uint8Array, base: number, set: ParameterSetRef): Uint8Array | undefined {
+  const count = parameterSlots(set.length);
+  const block = new Uint8Array(set.length);
+  const found: number[] = [];
+  for (let slot = 0; slot < image.length / SLOT_BYTES && found.length < count; slot++) {
+    const at = slot * SLOT_BYTES;
+    const seq = parameterSlotSeq(image, at);
+    if (seq === undefined || seq < set.firstSeq || seq >= set.firstSeq + count) continue;
+    const index = seq - set.firstSeq;
+    if (image[at + 8] !== index || image[at + 9] !== set.length) continue;
+    const start = index * PARAMETER_SLOT_BYTES;
+    block.set(image.subarray(at + 10, at + 10 + Math.min(PARAMETER_SLOT_BYTES, set.length - start)), start);
+    found.push(slot);
+  }
+  if (found.length !== count) return undefined;
+  for (const slot of found) flash.write(base + slot * SLOT_BYTES, SLOT_BYTES, image.subarray(slot * SLOT_BYTES));
+  return block;
+}
+
+/** Parameter slot `index` of `block` (seq firstSeq + index) into `out`. */
+function parameterSlot(block: Uint8Array, firstSeq: number, index: number, out: Uint8Array): void {
+  out.fill(0xff);
+  out.set(PARAMETER_MAGIC, 0);
+  writeU32(out, 4, firstSeq + index);
+  out[8] = index;
+  out[9] = block.length;
+  const start = index * PARAMETER_SLOT_BYTES;
+  out.set(block.subarray(start, Math.min(start + PARAMETER_SLOT_BYTES, block.length)), 10);
+  writeU32(out, CRC_OFFSET, crc32(out, 0, CRC_OFFSET));
 }
 
 function encodeSlot(state: TerminalState, seq: number, out: Uint8Array, set: ParameterSetRef | undefined): void {

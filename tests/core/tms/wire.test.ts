@@ -125,7 +125,7 @@ function scripted(answers: (TmsAnswer | TmsError)[]): TmsExchange & { sent: { ne
   const sent: { netCode: TmsNetCode; payload?: Uint8Array }[] = [];
   return {
     sent,
-    exchange(netCode, payload, done) {
+    tmsExchange(netCode, payload, done) {
       sent.push({ netCode, ...(payload !== undefined ? { payload } : {}) });
       done(answers.shift()!);
     },
