@@ -23,6 +23,8 @@ import {
   type TmsNetCode,
 } from "../../../modules/tms/wire";
 import { decodeUtf8, encodeUtf8 } from "../../../modules/base/utf8";
+import { decodeParameterBlock, ParameterError } from "../../../modules/terminal/parameters";
+import { fc } from "../iso8583/fast-check";
 
 const SHA = Uint8Array.from({ length: 32 }, (_, i) => i);
 const SIG = Uint8Array.from({ length: 64 }, (_, i) => 255 - i);
@@ -189,5 +191,30 @@ describe("utf8", () => {
     for (const bad of [[0xc0, 0x80], [0xe5, 0xae], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x80], [0xff]])
       expect(() => decodeUtf8(Uint8Array.from(bad))).toThrow(RangeError);
     expect(() => encodeUtf8("\ud800")).toThrow(RangeError);
+  });
+});
+
+describe("any bytes", () => {
+  /** Runs `decode`; anything thrown must be one of `typed` (never an assertion or a TypeError). */
+  const onlyTyped = (decode: () => unknown, ...typed: (abstract new (...args: never[]) => Error)[]) => {
+    try {
+      decode();
+    } catch (error) {
+      if (!typed.some((t) => error instanceof t)) throw error;
+    }
+  };
+
+  test("every TMS answer decoder and the parameter block give a value or their typed error", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 160 }), fc.integer({ min: 0, max: 5000 }), (bytes, offset) => {
+        onlyTyped(() => decodeManifestAnswer(bytes), TmsError);
+        onlyTyped(() => decodeChunkAnswer(bytes, offset, 508, 4096), TmsError);
+        onlyTyped(() => decodeChunkRequest(bytes), TmsError);
+        onlyTyped(() => decodeParameterReport(bytes), TmsError);
+        onlyTyped(() => decodeParameterBlock(bytes), ParameterError);
+        onlyTyped(() => decodeUtf8(bytes), RangeError);
+      }),
+      { numRuns: 300, seed: 19 },
+    );
   });
 });
