@@ -271,10 +271,14 @@ export class Terminal {
       if (result instanceof TmsError) {
         log?.warn("parameters: no download", { reason: result.message });
         this.#trace({ ev: "parameters", state: "failed", reason: result.reason });
-      } else if (result === undefined) this.#trace({ ev: "parameters", state: "none" });
-      else if (this.#engine.state.parameters !== undefined && bytesEqual(this.#engine.state.parameters, result))
-        this.#trace({ ev: "parameters", state: "unchanged" });
-      else {
+        this.#ui.notify("noticeParametersFailed");
+      } else if (
+        result === undefined ||
+        (this.#engine.state.parameters !== undefined && bytesEqual(this.#engine.state.parameters, result))
+      ) {
+        this.#trace({ ev: "parameters", state: result === undefined ? "none" : "unchanged" });
+        this.#ui.notify("noticeParametersCurrent");
+      } else {
         let reason: string | undefined;
         try {
           resolveParameters({ ...this.#options.parameters, ...decodeParameterBlock(result) }); // the whole set, before anything changes
@@ -287,6 +291,7 @@ export class Terminal {
         if (reason === undefined) log?.info("parameters: applied");
         else log?.warn("parameters: refused", { reason });
         this.#trace(reason === undefined ? { ev: "parameters", state: "applied" } : { ev: "parameters", state: "refused", reason });
+        this.#ui.notify(reason === undefined ? "noticeParametersApplied" : "noticeParametersRefused");
         const report = { applied: reason === undefined, blockCrc32: crc32(result), ...(reason !== undefined ? { reason } : {}) };
         tms.reportParameters(report, (answer) => {
           if (answer instanceof TmsError) log?.warn("parameters: report not delivered", { reason: answer.message });

@@ -150,7 +150,11 @@ export type NoticeId =
   | "noticeStanEmpty"
   | "noticeCleanMagstripe"
   | "noticeCleanContactless"
-  | "noticeCleanContact";
+  | "noticeCleanContact"
+  | "noticeParametersApplied"
+  | "noticeParametersRefused"
+  | "noticeParametersCurrent"
+  | "noticeParametersFailed";
 
 export interface RenderedScreen {
   readonly title: string;
