@@ -12,7 +12,11 @@ import { TmsClient } from "../../../modules/tms/client";
 import { TmsError } from "../../../modules/tms/errors";
 import { manifestBytes } from "../../../modules/tms/manifest";
 import { MAX_IMAGE_CHUNK_BYTES, type ImageManifest } from "../../../modules/tms/source";
+import { SeededRandom } from "../../../modules/platform/random";
 import { ControlApi } from "../../../tools/host/control";
+import { HostCore, PROCESSING_TMS_CHECK } from "../../../tools/host/core";
+import { DEFAULT_TERMINALS, registry } from "../../../tools/host/terminals";
+import { TestTerminal } from "../../../tools/host/test-terminal";
 import { FaultSchedule } from "../../../tools/host/faults";
 import { buildImage, DEFAULT_IMAGE_BYTES, IMAGE_KINDS, testImage, TmsPublications, type ImageKind } from "../../../tools/host/tms";
 import { nodeImageSigner, verifyManifestSignature } from "../../../tools/host/tms-signing";
@@ -136,6 +140,65 @@ describe("the TMS channel", () => {
     expect(tms.reports).toEqual([{ tid: "10000001", atMs: 5, applied: false, blockCrc32: 7, reason: "A" }]);
     expect(() => tms.publishParameters({ nosuch: 1 })).toThrow("not a terminal parameter");
     expect(() => buildImage({ version: "1.2", kind: "good" }, signer)).toThrow("major.minor.patch");
+  });
+});
+
+describe("TMS messages are MAC'd both ways", () => {
+  test("the host answers A0 to a TMS 0800 without a MAC or with a wrong one, and MACs its 0810s", () => {
+    const core = new HostCore({ ledger: new MemoryLedger(), terminals: registry(DEFAULT_TERMINALS), random: new SeededRandom(3) });
+    core.tms.publishParameters({ amountMaxMinor: 5000 });
+    const terminal = new TestTerminal(DEFAULT_TERMINALS[0]);
+    const signOn = terminal.acceptSignOn(core.handle(terminal.signOn("000001"), { nowMs: 0 }).response!);
+    expect(signOn.header![5]).toBe(PROCESSING_TMS_CHECK); // something published, not fetched yet
+    const request = (stan: string, mac: boolean) =>
+      ({
+        tpdu: terminal.identity.tpdu,
+        header: terminal.identity.header,
+        mti: "0800",
+        fields: {
+          11: stan,
+          41: terminal.identity.tid,
+          42: terminal.identity.mid,
+          60: "00000001360",
+          ...(mac ? { 64: "0000000000000000" } : {}),
+        },
+      }) as const;
+    const unsigned = terminal.decode(core.handle(terminal.encode(request("000002", false)), { nowMs: 0 }).response!);
+    expect([unsigned.fields[39], unsigned.fields[62]]).toEqual(["A0", undefined]);
+    const spoiled = terminal.encode(request("000003", true));
+    spoiled[spoiled.length - 1] ^= 1;
+    expect(terminal.decode(core.handle(spoiled, { nowMs: 0 }).response!).fields[39]).toBe("A0");
+    const good = core.handle(terminal.encode(request("000004", true)), { nowMs: 0 }).response!;
+    expect(terminal.decode(good).fields).toMatchObject({ 39: "00", 60: "00000001360", 62: "05021388" });
+    expect(terminal.macValid(good)).toBe(true);
+    // Fetched: the next sign-on does not ask for a check.
+    expect(terminal.acceptSignOn(core.handle(terminal.signOn("000005"), { nowMs: 0 }).response!).header![5]).toBe("0");
+  });
+
+  test("the terminal refuses a TMS answer without its MAC or with a bad one, and applies the good one after", () => {
+    const events = runScenario(
+      parseScenario({
+        steps: [
+          { op: "powerOn" },
+          { op: "signOn" },
+          { op: "drain" },
+          { op: "tmsPublish", parameters: { amountMaxMinor: 5000 } },
+          { op: "hostFault", fault: { kind: "stripMac", mti: "0800" } },
+          { op: "tmsCheck" },
+          { op: "drain" },
+          { op: "hostFault", fault: { kind: "badMac", mti: "0800" } },
+          { op: "tmsCheck" },
+          { op: "drain" },
+          { op: "tmsCheck" },
+          { op: "drain" },
+        ],
+      }),
+    ).events;
+    expect(events.filter((e) => e.ev === "parameters").map((e) => [e.state, e.reason])).toEqual([
+      ["failed", "badMac"],
+      ["failed", "badMac"],
+      ["applied", undefined],
+    ]);
   });
 });
 
