@@ -1,24 +1,25 @@
 /**
- * The firmware manifest's canonical bytes (docs/tms.md "Manifest"): what the TMS signs and the terminal
- * verifies. Fixed layout, big-endian, 47 bytes:
+ * The firmware manifest's canonical bytes (docs/tms.md "Manifest"): what the acquirer signs, what the
+ * update room verifies (docs/update.md), and what the 0810 of a manifest request carries:
  *
- *   0  "XSPM"           magic
- *   4  01               format
- *   5  major minor patch  3 x u16
- *  11  sizeBytes        u32
- *  15  sha256           32 bytes
+ *   ASCII "xspos-image-1" ‖ 00 ‖ version ASCII ("1.1.0") ‖ 00 ‖ sizeBytes u32 big-endian ‖ sha256 (32 bytes)
  *
- * The signature is ECDSA P-256 with SHA-256 over these 47 bytes, raw r||s (64 bytes). The 0810 of a
- * manifest request carries manifest || signature in F62 (111 bytes).
+ * 56 to 68 bytes. The prefix names the format, so a signature over anything else never passes as a
+ * manifest's. The signature is ECDSA P-256 with SHA-256 over these bytes, raw r||s (64 bytes); the 0810
+ * carries manifest || signature in F62.
  */
 import { MAX_IMAGE_BYTES, type ImageManifest } from "./source";
 import { TmsError } from "./errors";
 
-export const MANIFEST_BYTES = 47;
+const PREFIX = "xspos-image-1";
+/** "0.0.0" to "65535.65535.65535". */
+const VERSION_CHARS_MIN = 5;
+const VERSION_CHARS_MAX = 17;
 export const SIGNATURE_BYTES = 64;
 export const SHA256_BYTES = 32;
-const MAGIC = Object.freeze([0x58, 0x53, 0x50, 0x4d]); // "XSPM"
-const FORMAT = 1;
+/** Canonical bytes around the version text: prefix, two 00 separators, size, digest. */
+const FIXED_BYTES = PREFIX.length + 2 + 4 + SHA256_BYTES;
+export const MANIFEST_BYTES_MAX = FIXED_BYTES + VERSION_CHARS_MAX;
 const VERSION = /^(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})$/;
 const PART_MAX = 0xffff;
 
@@ -36,42 +37,57 @@ export function compareVersions(a: readonly [number, number, number], b: readonl
 }
 
 /** The canonical bytes the signature covers. Throws TmsError (badRequest) for a manifest that has none. */
-export function manifestBytes(manifest: Omit<ImageManifest, "signature">, out = new Uint8Array(MANIFEST_BYTES)): Uint8Array {
-  const version = parseVersion(manifest.version);
-  if (version === undefined) throw new TmsError("badRequest", `version must be major.minor.patch, each 0..${PART_MAX}`);
+export function manifestBytes(manifest: Omit<ImageManifest, "signature">): Uint8Array {
+  if (parseVersion(manifest.version) === undefined)
+    throw new TmsError("badRequest", `version must be major.minor.patch, each 0..${PART_MAX}`);
   if (!Number.isInteger(manifest.sizeBytes) || manifest.sizeBytes < 1 || manifest.sizeBytes > MAX_IMAGE_BYTES)
     throw new TmsError("badRequest", `sizeBytes must be 1..${MAX_IMAGE_BYTES}`);
   if (manifest.sha256.length !== SHA256_BYTES) throw new TmsError("badRequest", `sha256 must be ${SHA256_BYTES} bytes`);
-  out.set(MAGIC, 0);
-  out[4] = FORMAT;
-  writeVersion(out, 5, version);
-  writeU32(out, 11, manifest.sizeBytes);
-  out.set(manifest.sha256, 15);
+  const version = manifest.version;
+  const out = new Uint8Array(FIXED_BYTES + version.length); // zeroed: the separators are already there
+  for (let i = 0; i < PREFIX.length; i++) out[i] = PREFIX.charCodeAt(i);
+  let at = PREFIX.length + 1;
+  for (let i = 0; i < version.length; i++) out[at + i] = version.charCodeAt(i);
+  at += version.length + 1;
+  writeU32(out, at, manifest.sizeBytes);
+  out.set(manifest.sha256, at + 4);
   return out;
 }
 
-/** The manifest of an 0810's F62 (manifest || signature); a TmsError (malformed) for anything else. */
+/** The manifest of an 0810's F62 (canonical bytes || signature); a TmsError (malformed) for anything else. */
 export function decodeManifestAnswer(f62: Uint8Array): ImageManifest {
-  if (f62.length !== MANIFEST_BYTES + SIGNATURE_BYTES)
-    throw new TmsError("malformed", `a manifest answer is ${MANIFEST_BYTES + SIGNATURE_BYTES} bytes, got ${f62.length}`);
-  for (let i = 0; i < MAGIC.length; i++) if (f62[i] !== MAGIC[i]) throw new TmsError("malformed", "the manifest's magic is not XSPM");
-  if (f62[4] !== FORMAT) throw new TmsError("malformed", `manifest format ${f62[4]} is not ${FORMAT}`);
-  const sizeBytes = readU32(f62, 11);
+  const versionChars = f62.length - FIXED_BYTES - SIGNATURE_BYTES;
+  if (versionChars < VERSION_CHARS_MIN || versionChars > VERSION_CHARS_MAX)
+    throw new TmsError(
+      "malformed",
+      `a manifest answer is ${FIXED_BYTES + VERSION_CHARS_MIN + SIGNATURE_BYTES} to ${MANIFEST_BYTES_MAX + SIGNATURE_BYTES} bytes, got ${f62.length}`,
+    );
+  for (let i = 0; i < PREFIX.length; i++)
+    if (f62[i] !== PREFIX.charCodeAt(i)) throw new TmsError("malformed", `the manifest does not start with ${PREFIX}`);
+  const versionAt = PREFIX.length + 1;
+  const sizeAt = versionAt + versionChars + 1;
+  if (f62[PREFIX.length] !== 0 || f62[sizeAt - 1] !== 0) throw new TmsError("malformed", "the manifest's separators are not 00");
+  let version = "";
+  for (let i = versionAt; i < sizeAt - 1; i++) version += String.fromCharCode(f62[i]);
+  if (parseVersion(version) === undefined) throw new TmsError("malformed", "the manifest's version is not major.minor.patch");
+  const sizeBytes = readU32(f62, sizeAt);
   if (sizeBytes < 1 || sizeBytes > MAX_IMAGE_BYTES) throw new TmsError("malformed", `image size ${sizeBytes} is not 1..${MAX_IMAGE_BYTES}`);
+  const signatureAt = sizeAt + 4 + SHA256_BYTES;
   return {
-    version: `${readU16(f62, 5)}.${readU16(f62, 7)}.${readU16(f62, 9)}`,
+    version,
     sizeBytes,
-    sha256: f62.slice(15, 15 + SHA256_BYTES),
-    signature: f62.slice(MANIFEST_BYTES, MANIFEST_BYTES + SIGNATURE_BYTES),
+    sha256: f62.slice(sizeAt + 4, signatureAt),
+    signature: f62.slice(signatureAt, signatureAt + SIGNATURE_BYTES),
   };
 }
 
 /** F62 of a manifest answer: the canonical bytes, then the signature. */
 export function encodeManifestAnswer(manifest: ImageManifest): Uint8Array {
   if (manifest.signature.length !== SIGNATURE_BYTES) throw new TmsError("badRequest", `signature must be ${SIGNATURE_BYTES} bytes`);
-  const out = new Uint8Array(MANIFEST_BYTES + SIGNATURE_BYTES);
-  manifestBytes(manifest, out);
-  out.set(manifest.signature, MANIFEST_BYTES);
+  const canonical = manifestBytes(manifest);
+  const out = new Uint8Array(canonical.length + SIGNATURE_BYTES);
+  out.set(canonical, 0);
+  out.set(manifest.signature, canonical.length);
   return out;
 }
 

@@ -1,14 +1,7 @@
 // The TMS payload codec and client (docs/tms.md), in Node and in XS: valid answers decode, malformed ones are TmsErrors.
 import { TmsClient } from "../../../modules/tms/client";
 import { TmsError } from "../../../modules/tms/errors";
-import {
-  compareVersions,
-  decodeManifestAnswer,
-  encodeManifestAnswer,
-  manifestBytes,
-  MANIFEST_BYTES,
-  parseVersion,
-} from "../../../modules/tms/manifest";
+import { compareVersions, decodeManifestAnswer, encodeManifestAnswer, manifestBytes, parseVersion } from "../../../modules/tms/manifest";
 import { MAX_IMAGE_CHUNK_BYTES, type ImageManifest } from "../../../modules/tms/source";
 import {
   decodeChunkAnswer,
@@ -41,38 +34,46 @@ function reasonOf(run: () => unknown): string {
 }
 
 describe("manifest", () => {
-  test("canonical bytes: XSPM, format 1, version u16 x3, size u32, sha256 — 47 bytes, big-endian", () => {
+  test('canonical bytes: "xspos-image-1" 00 version 00 size (u32 BE) sha256', () => {
     const bytes = manifestBytes(MANIFEST);
-    expect(bytes.length).toBe(MANIFEST_BYTES);
-    expect(Array.from(bytes.subarray(0, 15))).toEqual([0x58, 0x53, 0x50, 0x4d, 1, 0, 1, 0, 2, 0, 3, 0, 0, 0x04, 0xb0]);
-    expect(Array.from(bytes.subarray(15))).toEqual(Array.from(SHA));
+    const text = "xspos-image-1\u00001.2.3\u0000";
+    expect(bytes.length).toBe(text.length + 4 + 32);
+    expect(Array.from(bytes.subarray(0, text.length))).toEqual(Array.from(text, (c) => c.charCodeAt(0)));
+    expect(Array.from(bytes.subarray(text.length, text.length + 4))).toEqual([0, 0, 0x04, 0xb0]);
+    expect(Array.from(bytes.subarray(text.length + 4))).toEqual(Array.from(SHA));
   });
 
   test("an answer is manifest || signature and decodes to the same manifest", () => {
-    const f62 = encodeManifestAnswer(MANIFEST);
-    expect(f62.length).toBe(111);
-    const back = decodeManifestAnswer(f62);
-    expect(back.version).toBe("1.2.3");
-    expect(back.sizeBytes).toBe(1200);
-    expect(Array.from(back.sha256)).toEqual(Array.from(SHA));
-    expect(Array.from(back.signature)).toEqual(Array.from(SIG));
+    for (const version of ["1.2.3", "0.0.0", "65535.65535.65535"]) {
+      const f62 = encodeManifestAnswer({ ...MANIFEST, version });
+      expect(f62.length).toBe(51 + version.length + 64);
+      const back = decodeManifestAnswer(f62);
+      expect(back.version).toBe(version);
+      expect(back.sizeBytes).toBe(1200);
+      expect(Array.from(back.sha256)).toEqual(Array.from(SHA));
+      expect(Array.from(back.signature)).toEqual(Array.from(SIG));
+    }
   });
 
-  test("malformed answers: short, long, bad magic, unknown format, size 0 or too big", () => {
-    const good = encodeManifestAnswer(MANIFEST);
-    expect(reasonOf(() => decodeManifestAnswer(good.subarray(0, 110)))).toBe("malformed");
-    expect(reasonOf(() => decodeManifestAnswer(new Uint8Array(112)))).toBe("malformed");
+  test("malformed answers: short, long, another prefix, separators, a bad version, size 0 or too big", () => {
+    const good = encodeManifestAnswer(MANIFEST); // version at 14..18, separators at 13 and 19, size at 20
+    expect(reasonOf(() => decodeManifestAnswer(good.subarray(0, good.length - 1)))).toBe("malformed");
+    expect(reasonOf(() => decodeManifestAnswer(new Uint8Array(200)))).toBe("malformed");
     const spoil = (at: number, value: number) => {
       const copy = good.slice();
       copy[at] = value;
       return copy;
     };
-    expect(reasonOf(() => decodeManifestAnswer(spoil(0, 0x59)))).toBe("malformed");
-    expect(reasonOf(() => decodeManifestAnswer(spoil(4, 2)))).toBe("malformed");
+    expect(reasonOf(() => decodeManifestAnswer(spoil(0, 0x58)))).toBe("malformed");
+    expect(reasonOf(() => decodeManifestAnswer(spoil(13, 0x20)))).toBe("malformed");
+    expect(reasonOf(() => decodeManifestAnswer(spoil(19, 0x20)))).toBe("malformed");
+    expect(reasonOf(() => decodeManifestAnswer(spoil(14, 0x41)))).toBe("malformed"); // "A.2.3"
+    expect(reasonOf(() => decodeManifestAnswer(spoil(15, 0x31)))).toBe("malformed"); // "112.3": two parts
+    expect(decodeManifestAnswer(spoil(14, 0x30)).version).toBe("0.2.3");
     const zero = good.slice();
-    zero.fill(0, 11, 15);
+    zero.fill(0, 20, 24);
     expect(reasonOf(() => decodeManifestAnswer(zero))).toBe("malformed");
-    expect(reasonOf(() => decodeManifestAnswer(spoil(11, 0x01)))).toBe("malformed"); // 16 MiB + 1200
+    expect(reasonOf(() => decodeManifestAnswer(spoil(20, 0x01)))).toBe("malformed"); // 16 MiB + 1200
   });
 
   test("versions: major.minor.patch each 0..65535, no leading zeros; compared part by part", () => {

@@ -131,7 +131,7 @@ describe("the TMS channel", () => {
     expect(tms.due("10000001")).toBe(false);
     tms.publishImage(buildImage({ version: "2.0.0", kind: "good", sizeBytes: 100 }, signer));
     expect(tms.due("10000001")).toBe(true);
-    expect(tms.answer("10000001", "390", undefined, 0).f62?.length).toBe(111);
+    expect(tms.answer("10000001", "390", undefined, 0).f62?.length).toBe(51 + "2.0.0".length + 64);
     expect(tms.answer("10000001", "391", Uint8Array.of(1, 2, 3), 0).code).toBe("30");
     expect(tms.answer("10000001", "391", Uint8Array.of(0, 2, 0, 0, 0, 0, 0, 0, 0, 100, 0, 10), 0).code).toBe("12");
     expect(tms.answer("10000001", "391", Uint8Array.of(0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10), 0).code).toBe("25");
@@ -140,6 +140,23 @@ describe("the TMS channel", () => {
     expect(tms.reports).toEqual([{ tid: "10000001", atMs: 5, applied: false, blockCrc32: 7, reason: "A" }]);
     expect(() => tms.publishParameters({ nosuch: 1 })).toThrow("not a terminal parameter");
     expect(() => buildImage({ version: "1.2", kind: "good" }, signer)).toThrow("major.minor.patch");
+  });
+});
+
+describe("the signed bytes are the update room's", () => {
+  test("a manifest signed for the update suites (tests/fixtures/update, same TEST key) verifies over manifestBytes", () => {
+    // v120 of tests/fixtures/update/signed-images.ts (branch s2-issue19-update), signed over its canonicalManifestBytes.
+    const manifest = {
+      version: "1.2.0",
+      sizeBytes: 4100,
+      sha256: Buffer.from("1EF24CB6298AFFA66A52625BBEC00743ECD397039FD21533D1F3C954F7D12EE0", "hex"),
+      signature: Buffer.from(
+        "6941FD951822EAB1BD2FF2E898F76E104EE9D41645428745141BA7D7ADC2BF9E4FB94DE8DCAA6E227F96C696468C2D8BF714E8A2FB86EB8F6611F231DCBE06BF",
+        "hex",
+      ),
+    };
+    expect(verifyManifestSignature(manifestBytes(manifest), manifest.signature)).toBe(true);
+    expect(verifyManifestSignature(manifestBytes({ ...manifest, version: "1.2.1" }), manifest.signature)).toBe(false);
   });
 });
 
