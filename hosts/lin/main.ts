@@ -50,7 +50,18 @@ interface LinConfig {
 
 const TICK_MS = 250;
 const KEYS: readonly string[] = Object.freeze(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "enter", "cancel", "clear"]);
-const MENU: readonly string[] = Object.freeze(["sale", "refund", "void", "balance", "settle", "signOn", "signOff", "echo", "pending"]);
+const MENU: readonly string[] = Object.freeze([
+  "sale",
+  "refund",
+  "void",
+  "balance",
+  "settle",
+  "signOn",
+  "signOff",
+  "echo",
+  "pending",
+  "tmsCheck",
+]);
 const OPERATIONS: readonly string[] = Object.freeze(["signOn", "signOff", "echo", "settle", "balance", "sale", "refund", "void"]);
 const LEVELS: readonly LogLevel[] = Object.freeze(["debug", "info", "warn", "error"]);
 
