@@ -150,7 +150,12 @@ export type NoticeId =
   | "noticeStanEmpty"
   | "noticeCleanMagstripe"
   | "noticeCleanContactless"
-  | "noticeCleanContact";
+  | "noticeCleanContact"
+  | "noticeUpdateWaiting"
+  | "noticeUpdateRejected"
+  | "noticeUpdateRestarting"
+  | "noticeUpdateInstalled"
+  | "noticeUpdateRolledBack";
 
 export interface RenderedScreen {
   readonly title: string;

@@ -76,3 +76,15 @@ export function verifyManifest(manifest: ImageManifest, publicKey: Uint8Array): 
   checkManifest(manifest);
   return verifyP256(publicKey, sha256(canonicalManifestBytes(manifest)), manifest.signature);
 }
+
+/** A version code (below 2^48) as 6 bytes big-endian. */
+export function writeU48(out: Uint8Array, at: number, value: number): void {
+  for (let i = 5; i >= 0; i--) out[at + 5 - i] = Math.floor(value / 2 ** (8 * i)) & 0xff;
+}
+
+/** The version code of 6 bytes big-endian. */
+export function readU48(bytes: Uint8Array, at: number): number {
+  let value = 0;
+  for (let i = 0; i < 6; i++) value = value * 256 + bytes[at + i];
+  return value;
+}
