@@ -329,7 +329,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
 }
 
 /** The host side of one connection: reassemble frames, ask the host core, deliver its decision. */
-function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnection): ServerConnectionEvents {
+export function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnection): ServerConnectionEvents {
   const reader = new FrameReader();
   let open = true;
   const close = (): void => {
