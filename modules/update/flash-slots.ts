@@ -99,12 +99,7 @@ export class FlashSlots implements ImageSlots {
     this.#powered();
     assertInteger(index, 0, this.#slotSectors - 1, "slot block");
     assertInteger(length, 1, Math.min(bytes.length, this.blockSize), "block length");
-    const sector = this.#inactiveFirstSector() + index;
-    const offset = sector * this.blockSize;
-    this.#flash.erase(sector);
-    this.#flash.write(offset, length, bytes);
-    if (!bytesEqual(new Uint8Array(this.#flash.read(offset, length)), bytes.subarray(0, length)))
-      throw new FlashIoError("write", offset, "image block did not read back as written");
+    programBlock(this.#flash, this.#inactiveFirstSector() + index, bytes, length);
   }
 
   read(offsetBytes: number, into: Uint8Array): void {
@@ -162,4 +157,13 @@ function decodeControl(bytes: Uint8Array): Control {
   // A record that passed its CRC but is not ours is a bug in this file's writer, not bad input.
   assert(bytes.length === CONTROL_BYTES && bytes[0] <= 1 && bytes[1] <= TRIAL_INVALID, "FlashSlots: control record malformed");
   return { bootSlot: bytes[0], trial: bytes[1], versions: [readU48(bytes, 2), readU48(bytes, 8)] };
+}
+
+/** Erases `sector` of `flash`, programs `bytes[0, length)` at its start and reads it back (FlashIoError when it differs). */
+export function programBlock(flash: Flash, sector: number, bytes: Uint8Array, length: number): void {
+  const offset = sector * flash.blockSize;
+  flash.erase(sector);
+  flash.write(offset, length, bytes);
+  if (!bytesEqual(new Uint8Array(flash.read(offset, length)), bytes.subarray(0, length)))
+    throw new FlashIoError("write", offset, "image block did not read back as written");
 }

@@ -111,7 +111,7 @@ function withReversalFailed(bench: Bench): Terminal {
   const terminal = bench.powerOn();
   terminal.run("signOn");
   bench.drain();
-  bench.host.faults.add({ kind: "noResponse", mti: "0200" });
+  bench.host.faults.add({ kind: "noResponse", mti: "0200", count: 1 });
   // Enough unanswered 0400s for the episode and every idle retry of the policy.
   bench.host.faults.add({ kind: "noResponse", mti: "0400", count: 50 });
   bench.sale(terminal, 1234);
