@@ -16,7 +16,7 @@ async function cleanRunOperations(): Promise<number> {
   const flash = chip();
   const device = new Device(flash);
   device.updater.powerOn();
-  await device.updater.check(new TestSource("v110"));
+  await device.updater.check(new TestSource("v120"));
   expect(device.restarts).toBe(1);
   return flash.operations;
 }
@@ -26,14 +26,14 @@ describe("updater: power cuts", () => {
     "a cut (%s) at every flash operation ends in a trial boot of the signed image",
     async (kind) => {
       const operations = await cleanRunOperations();
-      expect(operations).toBeGreaterThan(30);
+      expect(operations).toBeGreaterThan(20);
       for (let at = 0; at < operations; at++) {
         const flash = chip(at + 1);
         flash.schedule({ atOperation: at, kind });
         const first = new Device(flash);
         try {
           first.updater.powerOn();
-          await first.updater.check(new TestSource("v110"));
+          await first.updater.check(new TestSource("v120"));
         } catch (error) {
           if (!(error instanceof PowerCut)) throw error;
         }
@@ -43,30 +43,30 @@ describe("updater: power cuts", () => {
           flash.powerCycle();
           const device = new Device(flash);
           // Every life runs a valid image: the factory one or the new one on trial (its bytes checked below).
-          expect(["1.0.0", "1.1.0"]).toContain(device.slots.running.version);
+          expect(["1.0.0", "1.2.0"]).toContain(device.slots.running.version);
           if (!device.updater.powerOn()) continue; // an activation cut short is done again: restart
           if (device.updater.trial) trial = device;
-          else await device.updater.check(new TestSource("v110"));
+          else await device.updater.check(new TestSource("v120"));
         }
         if (trial === undefined) throw new Error(`cut ${kind} at operation ${at}: no trial boot after ${LIVES_MAX} lives`);
-        expect(trial.slots.running).toEqual({ version: "1.1.0", pendingVerification: true });
-        const slot = new Uint8Array(flash.read(SLOT_1_OFFSET, 9000));
-        expect(bytesEqual(slot, imageOf("v110"))).toBe(true);
+        expect(trial.slots.running).toEqual({ version: "1.2.0", pendingVerification: true });
+        const slot = new Uint8Array(flash.read(SLOT_1_OFFSET, 4100));
+        expect(bytesEqual(slot, imageOf("v120"))).toBe(true);
         trial.updater.bootPassed();
-        expect(trial.story).toEqual(["confirmed/1.1.0"]);
+        expect(trial.story).toEqual(["confirmed/1.2.0"]);
       }
     },
   );
 
   test.each<FlashFaultKind>(["cutInside", "tornBits"])(
-    "a cut (%s) at every flash operation of the trial's confirm: 1.1.0 confirmed, or 1.0.0 with the rollback reported",
+    "a cut (%s) at every flash operation of the trial's confirm: 1.2.0 confirmed, or 1.0.0 with the rollback reported",
     async (kind) => {
       const outcomes = new Set<string>();
       for (let at = 0; ; at++) {
         const flash = chip(at + 1);
         const device = new Device(flash);
         device.updater.powerOn();
-        await device.updater.check(new TestSource("v110"));
+        await device.updater.check(new TestSource("v120"));
         const trial = new Device(flash);
         trial.updater.powerOn();
         const start = flash.operations;
@@ -81,7 +81,7 @@ describe("updater: power cuts", () => {
         const after = new Device(flash);
         expect(after.updater.powerOn()).toBe(true);
         const outcome = `${after.slots.running.version} ${after.story.join(",")}`;
-        expect(["1.1.0 confirmed/1.1.0", "1.1.0 ", "1.0.0 rolledBack/1.1.0/bootFailed"]).toContain(outcome);
+        expect(["1.2.0 confirmed/1.2.0", "1.2.0 ", "1.0.0 rolledBack/1.2.0/bootFailed"]).toContain(outcome);
         expect(after.slots.running.pendingVerification).toBe(false);
         outcomes.add(outcome);
       }
