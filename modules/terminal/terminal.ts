@@ -15,11 +15,9 @@ import type { CipherProvider } from "../crypto/block-cipher";
 import type { KeyStore } from "../crypto/key-store";
 import type { SecretKey } from "../crypto/keys";
 import type { TerminalIdentity } from "../journal/format";
-import { JournalClosedError, JournalFormatError, JournalStateError, JournalWriteError } from "../journal/errors";
 import type { JournalAlarm } from "../journal/journal";
 import type { Clock, TimerHandle } from "../platform/clock";
-import { FlashIoError, type Flash } from "../platform/flash";
-import type { ImageSlots, RecordStore } from "../platform/image-slots";
+import type { Flash } from "../platform/flash";
 import type { Logger } from "../platform/log";
 import type { Random } from "../platform/random";
 import type { Transport, TransportEndpoint } from "../platform/transport";
@@ -27,7 +25,7 @@ import { TxnEngine, TxnRequestError } from "../txn/engine";
 import { TRACE_EVENTS, type Operation, type TxnEvent } from "../txn/events";
 import { FlashJournal } from "../txn/flash-journal";
 import { FlashRegion } from "../txn/flash-region";
-import { FlashStateStore, StateWriteError } from "../txn/flash-state";
+import { FlashStateStore } from "../txn/flash-state";
 import type { PresentedCard, TerminalState, TxnJournal, WallClock } from "../txn/ports";
 import type { ReversalPolicy } from "../txn/reversal-policy";
 import { renderSlip, type Slip } from "../ui/slips";
@@ -44,9 +42,8 @@ import {
 } from "../ui/terminal-ui";
 import { FIRMWARE_VERSION } from "../update/firmware-version";
 import { journalFormatIsNewer, JournalTooNewError } from "../update/journal-format";
-import { updateSelfTest } from "../update/self-test";
-import { Updater, type UpdateTraceEvent } from "../update/updater";
-import { AssertionError } from "../base/assert";
+import type { Updater, UpdateTraceEvent } from "../update/updater";
+import { TerminalUpdates, type TerminalUpdateOptions } from "./terminal-updates";
 import type { TerminalParameters } from "./parameters";
 import { failedReads, READER_KINDS, ReaderCare, type ReaderCareStore, type ReaderKind } from "./reader-care";
 
@@ -72,23 +69,7 @@ export type TerminalEvent =
       readonly attempts?: number;
     };
 
-/** Firmware updates (docs/update.md): what the host binds; the terminal assembles the updater. */
-export interface TerminalUpdateOptions {
-  /** The A/B application slots (ESP-IDF OTA partitions on the board, file-backed elsewhere). */
-  readonly slots: ImageSlots;
-  /** The update's durable record (NVS on the board). */
-  readonly store: RecordStore;
-  /** The release key's public half, provisioned at manufacture (SEC 1 uncompressed P-256, 65 bytes). */
-  readonly publicKey: Uint8Array;
-  /** Restarts the terminal into the slot that boots next (esp_restart on the board; the simulator powers it off and on). */
-  readonly restart: () => void;
-  /** The host's part of a new image's self-test (hardware, the image's own checks); true when it passes. */
-  readonly selfTest?: () => boolean;
-}
-
-/** Sign-ons a new image's first boot tries before it rolls back, and the wait between them. */
-export const TRIAL_SIGN_ON_ATTEMPTS = 3;
-export const TRIAL_SIGN_ON_RETRY_MS = 30_000;
+export type { TerminalUpdateOptions };
 
 /** The card steps a host starts: which operation asks for a card. */
 export type CardOperation = "sale" | "refund" | "balance";
@@ -155,9 +136,8 @@ export class Terminal {
   /** The idle reversal worker's timer, and how many of the policy's idle retries it spent. */
   #idleRetry: TimerHandle | undefined;
   #idleRetries = 0;
-  readonly #updater: Updater | undefined;
-  /** A new image's first boot: sign-ons tried so far. */
-  #trialSignOns = 0;
+  /** Firmware updates; undefined when the host gave no slots. */
+  readonly #updates: TerminalUpdates | undefined;
 
   constructor(options: TerminalOptions) {
     this.#options = options;
@@ -204,28 +184,28 @@ export class Terminal {
       onEvent: options.wrapEvents?.(handle) ?? handle,
     });
     const update = options.update;
-    this.#updater =
+    this.#updates =
       update === undefined
         ? undefined
-        : new Updater({
-            slots: update.slots,
-            store: update.store,
-            publicKey: update.publicKey,
-            restart: update.restart,
+        : new TerminalUpdates({
+            update,
+            engine: this.#engine,
+            clock: options.clock,
             journalClean: () => this.#engine.idle && this.#flashJournal.pending().length === 0,
-            onEvent: (event) => this.#onUpdateEvent(event),
+            notify: (notice) => this.#ui.notify(notice),
+            trace: (event) => this.#trace(event),
             ...(options.log !== undefined ? { log: options.log } : {}),
           });
   }
 
   /** The firmware updater (the TMS client calls `check(source)` on it); none without update slots. */
   get updater(): Updater | undefined {
-    return this.#updater;
+    return this.#updates?.updater;
   }
 
   /** The version of the image that runs. */
   get version(): string {
-    return this.#updater?.runningVersion ?? FIRMWARE_VERSION;
+    return this.#updates?.updater.runningVersion ?? FIRMWARE_VERSION;
   }
 
   get engine(): TxnEngine {
@@ -267,49 +247,16 @@ export class Terminal {
   boot(): void {
     this.#lastTitle = renderTitle(this.#ui.screen, "en");
     this.#options.onScreen?.(this.#ui.screen);
-    const updater = this.#updater;
-    if (updater !== undefined && !updater.powerOn()) return; // restarting into the activated slot
-    const trial = updater?.trial === true;
     const { flash } = this.#options;
-    // Before recovery, which would take a newer format's headers for dirty sectors and erase them.
-    if (journalFormatIsNewer(flash, flash.byteLength / flash.blockSize - STATE_SECTORS)) {
-      if (trial) return updater.bootFailed("journalFormat");
-      throw new JournalTooNewError("the journal was written by a newer firmware: this image does not open it");
-    }
-    try {
+    // Looked at before recovery, which would take a newer format's headers for dirty sectors and erase them.
+    const journalTooNew = () => journalFormatIsNewer(flash, flash.byteLength / flash.blockSize - STATE_SECTORS);
+    const bootJournal = () => {
       this.#engine.boot();
-    } catch (error) {
-      if (!trial || !isRecoveryFailure(error)) throw error;
-      return updater.bootFailed("journalRecovery");
-    }
-    this.#countPending();
-    if (trial) return this.#trialChecks(updater);
-    updater?.activateWhenClean();
-  }
-
-  /** A new image's first boot after recovery: the self-tests, then a sign-on (retried) confirm it or roll it back. */
-  #trialChecks(updater: Updater): void {
-    if (!updateSelfTest() || this.#options.update?.selfTest?.() === false) return updater.bootFailed("selfTest");
-    this.#trialSignOns = 1;
-    this.#engine.signOn();
-  }
-
-  #trialSignOnResult(event: TxnEvent): void {
-    const updater = this.#updater;
-    if (updater?.trial !== true || event.ev !== "result" || event.op !== "signOn") return;
-    if (event.outcome === "approved") return updater.bootPassed();
-    if (this.#trialSignOns >= TRIAL_SIGN_ON_ATTEMPTS) return updater.bootFailed("signOn");
-    this.#options.clock.schedule(TRIAL_SIGN_ON_RETRY_MS, () => {
-      if (updater.trial !== true) return;
-      this.#trialSignOns++;
-      this.#engine.signOn();
-    });
-  }
-
-  #onUpdateEvent(event: UpdateTraceEvent): void {
-    this.#trace(event);
-    const notice = UPDATE_NOTICE[event.state];
-    if (notice !== undefined) this.#ui.notify(notice);
+      this.#countPending();
+    };
+    if (this.#updates !== undefined) return this.#updates.boot(journalTooNew, bootJournal);
+    if (journalTooNew()) throw new JournalTooNewError("the journal was written by a newer firmware: this image does not open it");
+    bootJournal();
   }
 
   /** Moves the countdown on the processing or reversing screen (hosts call it a few times a second). */
@@ -495,9 +442,7 @@ export class Terminal {
     if (event.ev === "networkCheck") this.#ui.showDiagnostics(this.#diagnostics(event));
     if (event.ev === "boot") this.#trace({ ...event, version: this.version });
     else if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
-    this.#trialSignOnResult(event);
-    // A verified image waits for a clean journal: every idle moment may be the one.
-    if (event.ev === "idle") this.#updater?.activateWhenClean();
+    this.#updates?.onEngineEvent(event);
     this.#ui.onEngineEvent(event);
     if (event.ev === "journal" || event.ev === "boot") this.#countPending();
     this.#slipFor(event);
@@ -634,28 +579,6 @@ function atRest(screen: Screen): boolean {
       return false;
   }
 }
-
-/** Errors of a journal or state record that does not recover: a new image that meets them rolls back. */
-function isRecoveryFailure(error: unknown): boolean {
-  return (
-    error instanceof JournalFormatError ||
-    error instanceof JournalWriteError ||
-    error instanceof JournalStateError ||
-    error instanceof JournalClosedError ||
-    error instanceof StateWriteError ||
-    error instanceof FlashIoError ||
-    error instanceof AssertionError
-  );
-}
-
-/** What the merchant reads when an update moves (the trace has the details). */
-const UPDATE_NOTICE: Readonly<Partial<Record<UpdateTraceEvent["state"], NoticeId>>> = Object.freeze({
-  waiting: "noticeUpdateWaiting",
-  rejected: "noticeUpdateRejected",
-  activated: "noticeUpdateRestarting",
-  confirmed: "noticeUpdateInstalled",
-  rolledBack: "noticeUpdateRolledBack",
-});
 
 /** The notice each reader's cleaning gets. */
 const CLEANING_NOTICE = Object.freeze({
