@@ -9,7 +9,7 @@
  * activated, and the outcome of the last update. A power cut in any state comes
  * back as `boot`, which resumes where the durable record says.
  */
-import { AssertionError } from "../base/assert";
+import { nextState, transition, type Transition } from "../base/transitions";
 
 export type UpdateState =
   /** A manifest newer than the running image was announced. */
@@ -51,15 +51,9 @@ export type UpdateEvent =
   /** The new image failed them, met a newer journal format, or crashed before it could tell. */
   | "bootFailed";
 
-export interface UpdateTransition {
-  readonly from: UpdateState;
-  readonly on: UpdateEvent;
-  readonly to: UpdateState;
-}
+export type UpdateTransition = Transition<UpdateState, UpdateEvent>;
 
-function t(from: UpdateState, on: UpdateEvent, to: UpdateState): UpdateTransition {
-  return Object.freeze({ from, on, to });
-}
+const t = (from: UpdateState, on: UpdateEvent, to: UpdateState): UpdateTransition => transition(from, on, to);
 
 export const UPDATE_TRANSITIONS: readonly UpdateTransition[] = Object.freeze([
   t("available", "accept", "downloading"),
@@ -80,8 +74,7 @@ export const UPDATE_TRANSITIONS: readonly UpdateTransition[] = Object.freeze([
 
 /** The state `event` moves `from` to; a pair the table does not name is a bug. */
 export function nextUpdateState(from: UpdateState, event: UpdateEvent): UpdateState {
-  for (const transition of UPDATE_TRANSITIONS) if (transition.from === from && transition.on === event) return transition.to;
-  throw new AssertionError(`update: no transition from ${from} on ${event}`);
+  return nextState(UPDATE_TRANSITIONS, "update", from, event);
 }
 
 /** States in which the update is over: the next announcement starts a new one. */
