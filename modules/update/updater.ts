@@ -23,7 +23,7 @@ import { Sha256 } from "../crypto/sha256";
 import { FlashIoError } from "../platform/flash";
 import type { ImageSlots, RecordStore } from "../platform/image-slots";
 import type { Logger } from "../platform/log";
-import { MAX_IMAGE_CHUNK_BYTES, type ImageManifest, type ImageSource } from "../tms/source";
+import { MAX_IMAGE_CHUNK_BYTES, type ImageManifest } from "../tms/source";
 import { ManifestError, checkManifest, verifyManifest, versionCode } from "./manifest";
 import { nextUpdateState, type UpdateEvent, type UpdateState } from "./update-machine";
 import { decodeUpdateRecord, encodeUpdateRecord, type UpdateReason, type UpdateRecord } from "./update-record";
@@ -34,6 +34,31 @@ export interface UpdateTraceEvent {
   readonly state: UpdateState;
   readonly version: string;
   readonly reason?: UpdateReason;
+}
+
+/**
+ * Where the image comes from, as the updater drives it: callbacks, each answered once with the value or an
+ * Error, at once or later. Callbacks and not promises, because the scenario runner and chaos drive the
+ * terminal synchronously on a virtual clock, where a promise continuation would only run after the whole run
+ * (docs/tms.md). The terminal's TmsClient is one; its errors are TmsErrors.
+ */
+export interface ImageFeed {
+  /** The published manifest; undefined: nothing published. */
+  requestManifest(done: (result: ImageManifest | undefined | Error) => void): void;
+  /** `lengthBytes` (1..MAX_IMAGE_CHUNK_BYTES) bytes of the last manifest's image from `offsetBytes`. */
+  requestChunk(offsetBytes: number, lengthBytes: number, done: (result: Uint8Array | Error) => void): void;
+}
+
+/** One download under way: where the bytes come from, the block being filled, the chunk's failed attempts. */
+interface Download {
+  readonly feed: ImageFeed;
+  readonly manifest: ImageManifest;
+  readonly finish: () => void;
+  readonly block: Uint8Array;
+  readonly blocks: number;
+  /** Bytes of the current block received so far. */
+  filled: number;
+  attempts: number;
 }
 
 export interface UpdaterOptions {
@@ -158,15 +183,25 @@ export class Updater {
     this.#options.restart();
   }
 
-  /** Asks `source` for its manifest and takes the update as far as it can go now. One check at a time. */
-  async check(source: ImageSource): Promise<void> {
-    if (this.#checking || this.#trial || this.#record.state === "activated") return;
+  /**
+   * Asks `feed` for its manifest and takes the update as far as it can go now; `done` when this check is
+   * over (nothing to do, rejected, interrupted, verified, waiting or activated). One check at a time.
+   */
+  check(feed: ImageFeed, done?: () => void): void {
+    if (this.#checking || this.#trial || this.#record.state === "activated") return done?.();
     this.#checking = true;
-    try {
-      await this.#check(source);
-    } finally {
+    const finish = () => {
       this.#checking = false;
-    }
+      done?.();
+    };
+    feed.requestManifest((result) => {
+      if (result instanceof Error) {
+        this.#options.log?.warn("update: no manifest", { error: result.name });
+        return finish();
+      }
+      if (result === undefined) return finish();
+      this.#judge(feed, result, finish);
+    });
   }
 
   /** A verified image waiting for a clean journal activates now if it is clean (the terminal calls this when it idles). */
@@ -183,20 +218,19 @@ export class Updater {
     this.#activate(manifest);
   }
 
-  async #check(source: ImageSource): Promise<void> {
-    const manifest = await source.manifest();
-    if (manifest === undefined) return;
+  #judge(feed: ImageFeed, manifest: ImageManifest, finish: () => void): void {
     const record = this.#record;
     if (record.manifest !== undefined && sameManifest(record.manifest, manifest)) {
       switch (record.state) {
         case "downloading":
           this.#emit("downloading", manifest.version);
-          return this.#download(source, manifest);
+          return this.#download(feed, manifest, finish);
         case "verified":
         case "waiting":
-          return this.activateWhenClean();
+          this.activateWhenClean();
+          return finish();
         default:
-          return; // its outcome was reported once
+          return finish(); // its outcome was reported once
       }
     }
     const version = manifest.version.slice(0, VERSION_TEXT_MAX);
@@ -204,18 +238,24 @@ export class Updater {
       checkManifest(manifest);
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error;
-      return this.#refuse({ ...record, state: "available", manifest: undefined }, version, "malformed");
+      this.#refuse({ ...record, state: "available", manifest: undefined }, version, "malformed");
+      return finish();
     }
     const code = versionCode(manifest.version);
-    if (code === versionCode(this.runningVersion)) return; // it runs already
+    if (code === versionCode(this.runningVersion)) return finish(); // it runs already
     this.#record = { ...record, state: "available", manifest, blocksWritten: 0, passes: 0, reason: undefined, reported: true };
     this.#emit("available", version);
-    if (!verifyManifest(manifest, this.#options.publicKey)) return this.#refuse(this.#record, version, "badSignature");
-    if (code < Math.max(versionCode(this.runningVersion), record.floorCode)) return this.#refuse(this.#record, version, "older");
-    if (manifest.sizeBytes > this.#options.slots.slotBytes) return this.#refuse(this.#record, version, "tooLarge");
+    let refusal: UpdateReason | undefined;
+    if (!verifyManifest(manifest, this.#options.publicKey)) refusal = "badSignature";
+    else if (code < Math.max(versionCode(this.runningVersion), record.floorCode)) refusal = "older";
+    else if (manifest.sizeBytes > this.#options.slots.slotBytes) refusal = "tooLarge";
+    if (refusal !== undefined) {
+      this.#refuse(this.#record, version, refusal);
+      return finish();
+    }
     this.#move("accept", { passes: 1 });
     this.#emit("downloading", version);
-    return this.#download(source, manifest);
+    this.#download(feed, manifest, finish);
   }
 
   #refuse(record: UpdateRecord, version: string, reason: UpdateReason): void {
@@ -224,66 +264,106 @@ export class Updater {
     this.#emit("rejected", version, reason);
   }
 
-  async #download(source: ImageSource, manifest: ImageManifest): Promise<void> {
+  #download(feed: ImageFeed, manifest: ImageManifest, finish: () => void): void {
+    const blockSize = this.#options.slots.blockSize;
+    this.#pump({
+      feed,
+      manifest,
+      finish,
+      block: new Uint8Array(blockSize),
+      blocks: Math.ceil(manifest.sizeBytes / blockSize),
+      filled: 0,
+      attempts: 0,
+    });
+  }
+
+  /**
+   * Moves the download on until it waits for a chunk that has not arrived, or ends. A feed that answers at
+   * once (inside the request) is handled by this loop, not by recursion, so a 2 MiB image of small chunks
+   * never deepens the stack.
+   */
+  #pump(d: Download): void {
     const { slots } = this.#options;
     const blockSize = slots.blockSize;
-    const blocks = Math.ceil(manifest.sizeBytes / blockSize);
-    const block = new Uint8Array(blockSize);
     for (;;) {
-      for (let index = this.#record.blocksWritten; index < blocks; index++) {
-        const start = index * blockSize;
-        const length = Math.min(blockSize, manifest.sizeBytes - start);
-        for (let filled = 0; filled < length;) {
-          const want = Math.min(MAX_IMAGE_CHUNK_BYTES, length - filled);
-          const chunk = await this.#fetch(source, start + filled, want);
-          // The record may have moved on while the chunk was on its way (another path rejected or activated).
-          const current = this.#record.manifest;
-          if (this.#record.state !== "downloading" || current === undefined || !sameManifest(current, manifest)) return;
-          if (chunk === undefined) return this.#interrupted(manifest);
-          block.set(chunk, filled);
-          filled += want;
-        }
+      const index = this.#record.blocksWritten;
+      if (index >= d.blocks) return this.#downloaded(d);
+      const start = index * blockSize;
+      const length = Math.min(blockSize, d.manifest.sizeBytes - start);
+      if (d.filled === length) {
         try {
-          slots.writeBlock(index, block, length);
+          slots.writeBlock(index, d.block, length);
         } catch (error) {
           if (!(error instanceof FlashIoError)) throw error;
           this.#options.log?.error("update: slot write failed", { block: index });
-          return this.#interrupted(manifest);
+          return this.#interrupted(d);
         }
         this.#save({ ...this.#record, blocksWritten: index + 1 });
+        d.filled = 0;
+        continue;
       }
-      if (this.#slotDigestMatches(manifest, block)) {
-        this.#move("digestMatch", { reason: undefined });
-        this.#emit("verified", manifest.version);
-        return this.activateWhenClean();
-      }
-      if (this.#record.passes >= DOWNLOAD_PASSES_MAX) {
-        this.#move("digestMismatch", { reason: "digestMismatch" });
-        this.#emit("rejected", manifest.version, "digestMismatch");
-        return;
-      }
-      this.#options.log?.warn("update: the slot's digest does not match, downloading again", { version: manifest.version });
-      this.#save({ ...this.#record, blocksWritten: 0, passes: this.#record.passes + 1 });
+      const want = Math.min(MAX_IMAGE_CHUNK_BYTES, length - d.filled);
+      let inside = true;
+      let answered = false;
+      let result: Uint8Array | Error | undefined;
+      d.feed.requestChunk(start + d.filled, want, (chunk) => {
+        if (inside) {
+          answered = true;
+          result = chunk;
+        } else if (this.#take(d, chunk, want)) this.#pump(d);
+      });
+      inside = false;
+      if (!answered || !this.#take(d, result, want)) return;
     }
   }
 
-  /** `length` bytes at `offset`, or undefined after CHUNK_ATTEMPTS_MAX failures (a rejection or a wrong length). */
-  async #fetch(source: ImageSource, offset: number, length: number): Promise<Uint8Array | undefined> {
-    for (let attempt = 1; attempt <= CHUNK_ATTEMPTS_MAX; attempt++) {
-      try {
-        const chunk = await source.chunk(offset, length);
-        if (chunk.length === length) return chunk;
-        this.#options.log?.warn("update: chunk of the wrong length", { offset, length, got: chunk.length });
-      } catch (error) {
-        this.#options.log?.warn("update: chunk failed", { offset, attempt, error: (error as Error).name });
-      }
+  /** Takes a chunk into the block; false when the download stops here (interrupted, or the record moved on). */
+  #take(d: Download, chunk: Uint8Array | Error | undefined, want: number): boolean {
+    const current = this.#record.manifest;
+    // The record may have moved on while the chunk was on its way.
+    if (this.#record.state !== "downloading" || current === undefined || !sameManifest(current, d.manifest)) {
+      d.finish();
+      return false;
     }
-    return undefined;
+    if (chunk instanceof Uint8Array && chunk.length === want) {
+      d.block.set(chunk, d.filled);
+      d.filled += want;
+      d.attempts = 0;
+      return true;
+    }
+    this.#options.log?.warn("update: chunk failed", {
+      filled: d.filled,
+      error: chunk instanceof Error ? chunk.name : `length ${chunk?.length ?? 0}`,
+    });
+    if (++d.attempts < CHUNK_ATTEMPTS_MAX) return true;
+    this.#interrupted(d);
+    return false;
   }
 
-  #interrupted(manifest: ImageManifest): void {
+  /** The last block is in: the slot's digest decides; a mismatch gets one more whole download. */
+  #downloaded(d: Download): void {
+    const { manifest } = d;
+    if (this.#slotDigestMatches(manifest, d.block)) {
+      this.#move("digestMatch", { reason: undefined });
+      this.#emit("verified", manifest.version);
+      this.activateWhenClean();
+      return d.finish();
+    }
+    if (this.#record.passes >= DOWNLOAD_PASSES_MAX) {
+      this.#move("digestMismatch", { reason: "digestMismatch" });
+      this.#emit("rejected", manifest.version, "digestMismatch");
+      return d.finish();
+    }
+    this.#options.log?.warn("update: the slot's digest does not match, downloading again", { version: manifest.version });
+    this.#save({ ...this.#record, blocksWritten: 0, passes: this.#record.passes + 1 });
+    d.filled = 0;
+    this.#pump(d);
+  }
+
+  #interrupted(d: Download): void {
     this.#move("interrupted");
-    this.#emit("downloading", manifest.version, "interrupted");
+    this.#emit("downloading", d.manifest.version, "interrupted");
+    d.finish();
   }
 
   /** SHA-256 of what the inactive slot holds, read back block by block through `block`. */

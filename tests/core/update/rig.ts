@@ -5,11 +5,11 @@
  */
 import { fromHex } from "../../../modules/base/hex";
 import { NorFlash } from "../../../modules/emulators/nor-flash";
-import type { ImageManifest, ImageSource } from "../../../modules/tms/source";
+import type { ImageManifest } from "../../../modules/tms/source";
 import { FlashRegion } from "../../../modules/txn/flash-region";
 import { FlashRecord } from "../../../modules/update/flash-record";
 import { FlashSlots } from "../../../modules/update/flash-slots";
-import { Updater, type UpdateTraceEvent } from "../../../modules/update/updater";
+import { Updater, type ImageFeed, type UpdateTraceEvent } from "../../../modules/update/updater";
 import { SIGNED_MANIFESTS } from "../../fixtures/update/signed-images";
 import { TEST_IMAGES, TEST_PUBLIC_KEY_HEX, testImage, type TestImageName } from "../../fixtures/update/test-images";
 
@@ -31,27 +31,46 @@ export function imageOf(name: TestImageName): Uint8Array {
   return testImage(spec.seed, spec.sizeBytes);
 }
 
-/** Serves one image; `corrupt` flips a byte of what it serves, `failFrom` fails every chunk from that offset on. */
-export class TestSource implements ImageSource {
+/**
+ * Serves one image through the updater's callbacks; `corrupt` flips a byte of what it serves, `failFrom`
+ * fails every chunk from that offset on. Answers inside the request by default; with `deferred`, later,
+ * when the test calls `deliver()` (as the TMS client does when the host's answer arrives).
+ */
+export class TestSource implements ImageFeed {
   chunks = 0;
   failFrom: number | undefined;
   readonly #manifest: ImageManifest | undefined;
   readonly #image: Uint8Array;
+  readonly #deferred: boolean;
+  readonly #queue: (() => void)[] = [];
 
-  constructor(name: TestImageName | undefined, options: { manifest?: ImageManifest; corruptAt?: number } = {}) {
+  constructor(name: TestImageName | undefined, options: { manifest?: ImageManifest; corruptAt?: number; deferred?: boolean } = {}) {
     this.#manifest = options.manifest ?? (name === undefined ? undefined : manifestOf(name));
     this.#image = name === undefined ? new Uint8Array(0) : imageOf(name).slice();
     if (options.corruptAt !== undefined) this.#image[options.corruptAt] ^= 0x40;
+    this.#deferred = options.deferred === true;
   }
 
-  manifest(): Promise<ImageManifest | undefined> {
-    return Promise.resolve(this.#manifest);
+  requestManifest(done: (result: ImageManifest | undefined | Error) => void): void {
+    this.#answer(() => done(this.#manifest));
   }
 
-  chunk(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+  requestChunk(offsetBytes: number, lengthBytes: number, done: (result: Uint8Array | Error) => void): void {
     this.chunks++;
-    if (this.failFrom !== undefined && offsetBytes + lengthBytes > this.failFrom) return Promise.reject(new Error("link lost"));
-    return Promise.resolve(this.#image.slice(offsetBytes, offsetBytes + lengthBytes));
+    const failed = this.failFrom !== undefined && offsetBytes + lengthBytes > this.failFrom;
+    this.#answer(() => done(failed ? new Error("link lost") : this.#image.slice(offsetBytes, offsetBytes + lengthBytes)));
+  }
+
+  /** Answers what waits now (not what those answers ask next); how many. */
+  deliver(): number {
+    const waiting = this.#queue.splice(0);
+    for (const answer of waiting) answer();
+    return waiting.length;
+  }
+
+  #answer(answer: () => void): void {
+    if (this.#deferred) this.#queue.push(answer);
+    else answer();
   }
 }
 

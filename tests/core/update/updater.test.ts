@@ -2,7 +2,11 @@
  * The updater over emulated flash (tests/core/update/rig.ts): each kind of publication, the wait for
  * a clean journal, the trial boot's confirm and rollback, anti-rollback; in Node and in XS.
  */
+import { MAX_IMAGE_CHUNK_BYTES } from "../../../modules/tms/source";
+import { CHUNK_ATTEMPTS_MAX } from "../../../modules/update/updater";
 import { Device, TestSource, chip, manifestOf } from "./rig";
+
+const chunksFor = (bytes: number) => Math.ceil(bytes / MAX_IMAGE_CHUNK_BYTES);
 
 /** Check, activate and boot `name` into its trial on `flash`; the trial device. */
 async function installTrial(flash: ReturnType<typeof chip>, name: "v110" | "v120"): Promise<Device> {
@@ -25,8 +29,8 @@ describe("updater: publications", () => {
     const source = new TestSource("v110");
     await device.updater.check(source);
     expect(device.story).toEqual(["available/1.1.0", "downloading/1.1.0", "verified/1.1.0", "activated/1.1.0"]);
-    // 900-byte chunks fill 1024-byte blocks: 8 whole blocks of 2 chunks, then the last 808 bytes in one.
-    expect(source.chunks).toBe(17);
+    // Chunks of at most MAX_IMAGE_CHUNK_BYTES fill each 1024-byte block: 8 whole blocks, then the last 808 bytes.
+    expect(source.chunks).toBe(8 * chunksFor(1024) + chunksFor(808));
     const trial = new Device(flash);
     expect(trial.updater.powerOn()).toBe(true);
     expect(trial.slots.running).toEqual({ version: "1.1.0", pendingVerification: true });
@@ -225,7 +229,53 @@ describe("updater: an interrupted download resumes", () => {
     source.failFrom = undefined;
     await device.updater.check(source);
     expect(device.story.slice(3)).toEqual(["downloading/1.1.0", "verified/1.1.0", "activated/1.1.0"]);
-    // Blocks 0-3 (4 KiB) were in; the rest is 5 blocks of 2 chunks (the last 808 bytes: 1).
-    expect(source.chunks - before).toBe(9);
+    // Blocks 0-3 (4 KiB) were in: only blocks 4-7 and the last 808 bytes are asked again.
+    expect(source.chunks - before).toBe(4 * chunksFor(1024) + chunksFor(808));
+  });
+
+  test("a feed that answers later (as the host does): the same story, one chunk on the way at a time", () => {
+    const flash = chip();
+    const device = new Device(flash);
+    device.updater.powerOn();
+    const source = new TestSource("v110", { deferred: true });
+    let over = false;
+    device.updater.check(source, () => (over = true));
+    expect(device.story).toEqual([]);
+    let rounds = 0;
+    while (source.deliver() > 0) rounds++;
+    expect(over).toBe(true);
+    expect(rounds).toBe(1 + 8 * chunksFor(1024) + chunksFor(808)); // the manifest, then each chunk in its turn
+    expect(device.story).toEqual(["available/1.1.0", "downloading/1.1.0", "verified/1.1.0", "activated/1.1.0"]);
+    // A second check while one runs is turned away at once.
+    const other = new Device(chip(2));
+    other.updater.powerOn();
+    const slow = new TestSource("v110", { deferred: true });
+    let firstOver = false;
+    let secondOver = false;
+    other.updater.check(slow, () => (firstOver = true));
+    other.updater.check(new TestSource("v120"), () => (secondOver = true));
+    expect(secondOver).toBe(true);
+    while (slow.deliver() > 0);
+    expect(firstOver).toBe(true);
+    expect(other.story.filter((s) => s.includes("1.2.0"))).toEqual([]);
+  });
+
+  test("a chunk that fails CHUNK_ATTEMPTS_MAX times in a row interrupts; fewer failures are retried", () => {
+    const device = new Device(chip());
+    device.updater.powerOn();
+    let failures = CHUNK_ATTEMPTS_MAX - 1;
+    const source = new TestSource("v120");
+    const flaky = {
+      requestManifest: source.requestManifest.bind(source),
+      requestChunk: (offset: number, length: number, done: (r: Uint8Array | Error) => void) =>
+        failures-- > 0 ? done(new Error("timeout")) : source.requestChunk(offset, length, done),
+    };
+    device.updater.check(flaky);
+    expect(device.story).toEqual(["available/1.2.0", "downloading/1.2.0", "verified/1.2.0", "activated/1.2.0"]);
+    const again = new Device(chip(3));
+    again.updater.powerOn();
+    failures = CHUNK_ATTEMPTS_MAX;
+    again.updater.check(flaky);
+    expect(again.story).toEqual(["available/1.2.0", "downloading/1.2.0", "downloading/1.2.0/interrupted"]);
   });
 });
