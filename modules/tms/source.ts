@@ -4,8 +4,11 @@
  * fed by the TMS client on the terminal or by a file / in-memory source in tests.
  */
 
-/** The largest chunk one request may ask for: it travels in one LLLVAR field (F63, 999 bytes max). */
-export const MAX_IMAGE_CHUNK_BYTES = 900;
+/**
+ * The largest chunk one request may ask for: the answer carries it in F62 (CUP b...512, LLLVAR) after
+ * the 4-byte offset it answers (docs/tms.md).
+ */
+export const MAX_IMAGE_CHUNK_BYTES = 508;
 /** The largest image the TMS may announce (2 MiB); a slot may be smaller, the update room checks its own. */
 export const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 
@@ -22,11 +25,12 @@ export interface ImageManifest {
 }
 
 export interface ImageSource {
-  /** The published image's manifest, or undefined when none is published. Rejects with a typed error (TmsError). */
+  /** The published image's manifest, or undefined when none is published. Rejects with a TmsError (modules/tms/wire.ts). */
   manifest(): Promise<ImageManifest | undefined>;
   /**
    * `lengthBytes` (1..MAX_IMAGE_CHUNK_BYTES) bytes of the image from `offsetBytes`; fewer only at the image's end.
-   * Resume after a power cut is asking again from the first offset not yet written. Rejects with a typed error.
+   * Resume after a power cut is asking again from the first offset not yet written. Rejects with a TmsError; a chunk
+   * asked before manifest() is a TmsError too (the chunk request names the manifest's version).
    */
   chunk(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
 }
