@@ -129,12 +129,13 @@ export class Updater {
     const runningCode = versionCode(running.version);
     if (!running.pendingVerification && runningCode > record.floorCode) this.#save({ ...this.#record, floorCode: runningCode });
     const manifest = record.manifest;
+    // A pending image is always judged, whatever the record says (one an older firmware activated has no record).
+    if (running.pendingVerification) {
+      if (record.state === "activated") nextUpdateState("activated", "boot");
+      this.#trial = true;
+      return true;
+    }
     if (record.state === "activated" && manifest !== undefined) {
-      if (running.version === manifest.version && running.pendingVerification) {
-        nextUpdateState("activated", "boot");
-        this.#trial = true;
-        return true;
-      }
       if (running.version === manifest.version) {
         // Confirmed on the slots, cut before the record said so.
         this.#confirmed(manifest);
@@ -149,11 +150,6 @@ export class Updater {
       nextUpdateState("activated", "boot");
       this.#activate(manifest);
       return false;
-    }
-    if (running.pendingVerification) {
-      // A trial image without its record (an older firmware activated it): it is judged like any other.
-      this.#trial = true;
-      return true;
     }
     if (record.state === "rolledBack" && !record.reported && manifest !== undefined) {
       this.#save({ ...record, reported: true });
