@@ -29,7 +29,10 @@ export class EspOtaSlots implements ImageSlots {
     this.#slot = new FlashPartition(NEXT_SLOT);
     this.blockSize = this.#slot.blockSize;
     this.slotBytes = this.#slot.byteLength;
-    this.running = Object.freeze({ version: FIRMWARE_VERSION, pendingVerification: native("xs_xspos_ota_pending").call(undefined) === true });
+    this.running = Object.freeze({
+      version: FIRMWARE_VERSION,
+      pendingVerification: native("xs_xspos_ota_pending").call(undefined) === true,
+    });
   }
 
   get trialFailed(): boolean {
