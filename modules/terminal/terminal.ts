@@ -45,6 +45,10 @@ import {
 import { TmsClient } from "../tms/client";
 import { TmsError } from "../tms/errors";
 import { decodeParameterBlock, ParameterError, resolveParameters, type TerminalParameters } from "./parameters";
+import { FIRMWARE_VERSION } from "../update/firmware-version";
+import { journalFormatIsNewer, JournalTooNewError } from "../update/journal-format";
+import type { Updater, UpdateTraceEvent } from "../update/updater";
+import { TerminalUpdates, type TerminalUpdateOptions } from "./terminal-updates";
 import { failedReads, READER_KINDS, ReaderCare, type ReaderCareStore, type ReaderKind } from "./reader-care";
 
 /** The terminal state record takes the last two sectors of the partition; the journal the rest. */
@@ -55,7 +59,10 @@ const JOURNAL_SECTORS_MAX = 64;
 
 /** What a trace (scenario, chaos, simulator) hears: the engine's contract events, the screen's title, each slip. */
 export type TerminalEvent =
-  | Exclude<TxnEvent, { ev: "exchange" | "reversal" | "settlementProgress" | "idle" }>
+  | Exclude<TxnEvent, { ev: "boot" | "exchange" | "reversal" | "settlementProgress" | "idle" }>
+  /** Power-on recovered the journal: records still owing a reversal, and the version that runs. */
+  | { readonly ev: "boot"; readonly reversalDue: number; readonly version: string }
+  | UpdateTraceEvent
   | { readonly ev: "screen"; readonly text: string }
   /**
    * A TMS parameter download (docs/tms.md): applied (in effect and on flash), refused as a whole (`reason`
@@ -74,6 +81,8 @@ export type TerminalEvent =
       /** Reversal slips: the attempts made so far. */
       readonly attempts?: number;
     };
+
+export type { TerminalUpdateOptions };
 
 /** The card steps a host starts: which operation asks for a card. */
 export type CardOperation = "sale" | "refund" | "balance";
@@ -108,11 +117,8 @@ export interface TerminalOptions {
   readonly onEvent?: (event: TerminalEvent) => void;
   /** `screen` events in the trace (default true); a device that paints the screen and logs the rest spares their garbage. */
   readonly traceScreens?: boolean;
-  /**
-   * The update room's turn in a TMS check (modules/update): called after the parameters step of every check,
-   * with the TMS client as its ImageSource. None: the terminal checks parameters only.
-   */
-  readonly imageCheck?: (tms: TmsClient) => void;
+  /** Firmware updates; none: this terminal runs the image it has (the boot event reports FIRMWARE_VERSION). */
+  readonly update?: TerminalUpdateOptions;
   /** The screen changed (or a notice over it). */
   readonly onScreen?: (screen: Screen) => void;
   /** A slip is printed. */
@@ -147,6 +153,8 @@ export class Terminal {
   #tms: TmsClient | undefined;
   /** The parameters in effect: the provisioned ones, with a downloaded block over them. */
   #parameters: TerminalParameters;
+  /** Firmware updates; undefined when the host gave no slots. */
+  readonly #updates: TerminalUpdates | undefined;
 
   constructor(options: TerminalOptions) {
     this.#options = options;
@@ -193,6 +201,29 @@ export class Terminal {
       ciphers: options.ciphers,
       onEvent: options.wrapEvents?.(handle) ?? handle,
     });
+    const update = options.update;
+    this.#updates =
+      update === undefined
+        ? undefined
+        : new TerminalUpdates({
+            update,
+            engine: this.#engine,
+            clock: options.clock,
+            journalClean: () => this.#engine.idle && this.#flashJournal.pending().length === 0,
+            notify: (notice) => this.#ui.notify(notice),
+            trace: (event) => this.#trace(event),
+            ...(options.log !== undefined ? { log: options.log } : {}),
+          });
+  }
+
+  /** The firmware updater (the TMS client calls `check(source)` on it); none without update slots. */
+  get updater(): Updater | undefined {
+    return this.#updates?.updater;
+  }
+
+  /** The version of the image that runs. */
+  get version(): string {
+    return this.#updates?.updater.runningVersion ?? FIRMWARE_VERSION;
   }
 
   get engine(): TxnEngine {
@@ -240,22 +271,30 @@ export class Terminal {
     this.#lastTitle = renderTitle(this.#ui.screen, "en");
     this.#options.onScreen?.(this.#ui.screen);
     // A block saved by an earlier download takes effect before recovery runs; one that no longer resolves is logged and left out.
-    this.#engine.boot((state) => {
-      if (state.parameters === undefined) return;
-      try {
-        this.#parameters = useParameters(this.#engine, this.#options.parameters, state.parameters);
-      } catch (error) {
-        if (!(error instanceof ParameterError)) throw error;
-        this.#options.log?.error("parameters: the saved block does not resolve, provisioned values apply", { reason: error.message });
-      }
-    });
-    this.#countPending();
+    const bootJournal = () => {
+      this.#engine.boot((state) => {
+        if (state.parameters === undefined) return;
+        try {
+          this.#parameters = useParameters(this.#engine, this.#options.parameters, state.parameters);
+        } catch (error) {
+          if (!(error instanceof ParameterError)) throw error;
+          this.#options.log?.error("parameters: the saved block does not resolve, provisioned values apply", { reason: error.message });
+        }
+      });
+      this.#countPending();
+    };
+    const { flash } = this.#options;
+    // Looked at before recovery, which would take a newer format's headers for dirty sectors and erase them.
+    const journalTooNew = () => journalFormatIsNewer(flash, flash.byteLength / flash.blockSize - STATE_SECTORS);
+    if (this.#updates !== undefined) return this.#updates.boot(journalTooNew, bootJournal);
+    if (journalTooNew()) throw new JournalTooNewError("the journal was written by a newer firmware: this image does not open it");
+    bootJournal();
   }
 
   /**
    * Checks the TMS now (the menu, the scenario's tmsCheck, a sign-on answer that asks for it): the parameter
-   * block first, then the update room's image check with the same client (its ImageSource). False when the
-   * parameters step of a check is still under way.
+   * block first, then, on a terminal with update slots, the updater's image check with the same client as
+   * its ImageFeed (docs/update.md). False when a check is still under way.
    *
    * A downloaded block equal to the one in effect changes nothing; another is checked as a whole over the
    * provisioned parameters, then made durable (the state record) and put in effect, or refused with the
@@ -266,7 +305,6 @@ export class Terminal {
     const tms = new TmsClient({ exchange: this.#engine });
     this.#tms = tms;
     tms.requestParameters((result) => {
-      this.#tms = undefined;
       const log = this.#options.log;
       if (result instanceof TmsError) {
         log?.warn("parameters: no download", { reason: result.message });
@@ -297,7 +335,9 @@ export class Terminal {
           if (answer instanceof TmsError) log?.warn("parameters: report not delivered", { reason: answer.message });
         });
       }
-      this.#options.imageCheck?.(tms);
+      const updater = this.#updates?.updater;
+      if (updater === undefined) this.#tms = undefined;
+      else updater.check(tms, () => (this.#tms = undefined));
     });
     return true;
   }
@@ -488,7 +528,9 @@ export class Terminal {
     this.#idleWorker(event);
     if (event.ev === "tmsDue") this.tmsCheck();
     if (event.ev === "networkCheck") this.#ui.showDiagnostics(this.#diagnostics(event));
-    if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
+    if (event.ev === "boot") this.#trace({ ...event, version: this.version });
+    else if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
+    this.#updates?.onEngineEvent(event);
     this.#ui.onEngineEvent(event);
     if (event.ev === "journal" || event.ev === "boot") this.#countPending();
     this.#slipFor(event);

@@ -9,6 +9,7 @@
  * carries manifest || signature in F62.
  */
 import { MAX_IMAGE_BYTES, type ImageManifest } from "./source";
+import { SHA256_BYTES } from "../crypto/sha256";
 import { TmsError } from "./errors";
 
 const PREFIX = "xspos-image-1";
@@ -16,7 +17,6 @@ const PREFIX = "xspos-image-1";
 const VERSION_CHARS_MIN = 5;
 const VERSION_CHARS_MAX = 17;
 export const SIGNATURE_BYTES = 64;
-export const SHA256_BYTES = 32;
 /** Canonical bytes around the version text: prefix, two 00 separators, size, digest. */
 const FIXED_BYTES = PREFIX.length + 2 + 4 + SHA256_BYTES;
 export const MANIFEST_BYTES_MAX = FIXED_BYTES + VERSION_CHARS_MAX;
@@ -29,11 +29,6 @@ export function parseVersion(version: string): readonly [number, number, number]
   if (m === null) return undefined;
   const parts = [Number(m[1]), Number(m[2]), Number(m[3])] as const;
   return parts.every((p) => p <= PART_MAX) ? parts : undefined;
-}
-
-/** Negative, 0 or positive as `a` is older than, the same as or newer than `b`. */
-export function compareVersions(a: readonly [number, number, number], b: readonly [number, number, number]): number {
-  return a[0] !== b[0] ? a[0] - b[0] : a[1] !== b[1] ? a[1] - b[1] : a[2] - b[2];
 }
 
 /** The canonical bytes the signature covers. Throws TmsError (badRequest) for a manifest that has none. */

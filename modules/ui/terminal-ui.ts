@@ -154,7 +154,12 @@ export type NoticeId =
   | "noticeParametersApplied"
   | "noticeParametersRefused"
   | "noticeParametersCurrent"
-  | "noticeParametersFailed";
+  | "noticeParametersFailed"
+  | "noticeUpdateWaiting"
+  | "noticeUpdateRejected"
+  | "noticeUpdateRestarting"
+  | "noticeUpdateInstalled"
+  | "noticeUpdateRolledBack";
 
 export interface RenderedScreen {
   readonly title: string;

@@ -1,7 +1,7 @@
 /**
  * The host simulator's manifest signer with Node's crypto: SHA-256 and ECDSA P-256 (raw r||s) under the
- * TEST key in tools/host/test-keys (public on purpose: see its README). The terminal holds only the
- * public key below.
+ * TEST key in tools/host/test-keys (public on purpose: see its README), the one TEST key pair of the
+ * repository. The terminal holds only the public key (`testPublicKey`).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -11,9 +11,8 @@ import type { ImageSigner } from "./tms";
 
 export const TMS_TEST_KEY_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), "test-keys/tms-signing-TEST-ONLY.pem");
 
-/** The TEST signing key's public key: uncompressed P-256 point 04 || X || Y, hex. */
-export const TMS_TEST_PUBLIC_KEY_HEX =
-  "04D6B438232F0DDCBEA093AA76278341D47EFC777DDA37E11DD816E0013AF9DC6B6285E6B145CB4698943220E383A11564385FF25CE3E7163456ADC5FA00001A94";
+/** Bytes of an uncompressed P-256 point (04 || X || Y), the end of its SPKI DER. */
+const RAW_PUBLIC_KEY_BYTES = 65;
 
 /** A signer with `keyPem` (PKCS#8 P-256), default the TEST key. */
 export function nodeImageSigner(keyPem: string | Buffer = fs.readFileSync(TMS_TEST_KEY_FILE)): ImageSigner {
@@ -26,12 +25,14 @@ export function nodeImageSigner(keyPem: string | Buffer = fs.readFileSync(TMS_TE
   };
 }
 
-/** Verifies a manifest signature with a raw public key (tests, and what the terminal's check must agree with). */
-export function verifyManifestSignature(manifest: Uint8Array, signature: Uint8Array, publicKeyHex = TMS_TEST_PUBLIC_KEY_HEX): boolean {
-  const raw = Buffer.from(publicKeyHex, "hex");
-  const key = crypto.createPublicKey({
-    key: { kty: "EC", crv: "P-256", x: raw.subarray(1, 33).toString("base64url"), y: raw.subarray(33, 65).toString("base64url") },
-    format: "jwk",
-  });
+/** The public half of `keyPem` (default the TEST key) as a terminal is provisioned with it: 04 || X || Y, 65 bytes. */
+export function testPublicKey(keyPem: string | Buffer = fs.readFileSync(TMS_TEST_KEY_FILE)): Uint8Array {
+  const der = crypto.createPublicKey(keyPem).export({ format: "der", type: "spki" });
+  return new Uint8Array(der.subarray(der.length - RAW_PUBLIC_KEY_BYTES));
+}
+
+/** Verifies a manifest signature with the TEST key's public half (tests: what the terminal's check must agree with). */
+export function verifyManifestSignature(manifest: Uint8Array, signature: Uint8Array): boolean {
+  const key = crypto.createPublicKey(fs.readFileSync(TMS_TEST_KEY_FILE));
   return crypto.verify("sha256", manifest, { key, dsaEncoding: "ieee-p1363" }, signature);
 }

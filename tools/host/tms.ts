@@ -82,6 +82,29 @@ export function testImage(version: string, kind: ImageKind, sizeBytes: number): 
   return out;
 }
 
+/**
+ * The public half of the TEST signing key (tools/host/test-keys, public on purpose: its README), as a
+ * simulated terminal is provisioned with it: uncompressed P-256 point 04 || X || Y. Written out because the
+ * runner also runs in XS; tests/node/host checks it against the PEM.
+ */
+export const TMS_TEST_PUBLIC_KEY_HEX =
+  "04D6B438232F0DDCBEA093AA76278341D47EFC777DDA37E11DD816E0013AF9DC6B6285E6B145CB4698943220E383A11564385FF25CE3E7163456ADC5FA00001A94";
+
+/** Bytes of a test image that hold its whole header (three short lines). */
+export const TEST_IMAGE_HEADER_BYTES_MAX = 64;
+
+/**
+ * The simulated image's behaviour at boot, from the first bytes of the slot it boots from: a test image
+ * whose header says `behaviour=crashesOnBoot` fails its self-test; anything else (the factory slot, a good
+ * image) passes.
+ */
+export function testImageCrashesOnBoot(head: Uint8Array): boolean {
+  let text = "";
+  for (let i = 0; i < Math.min(head.length, TEST_IMAGE_HEADER_BYTES_MAX); i++) text += String.fromCharCode(head[i]);
+  const lines = text.split("\n");
+  return lines[0] === "XSPOS-TEST-IMAGE" && lines.slice(1, 3).includes("behaviour=crashesOnBoot");
+}
+
 /** Builds and signs a publication of `spec`; the kind decides what is wrong with it. */
 export function buildImage(spec: ImageSpec, signer: ImageSigner): PublishedImage {
   if (parseVersion(spec.version) === undefined) throw new TmsPublishError("version must be major.minor.patch, each 0..65535");

@@ -14,6 +14,13 @@
  * (journal + state record), the key store and the calendar clock. `powerCut` with `atFlashOp: N` arms a torn
  * operation in the middle of the N-th flash erase/program from then on; when
  * it fires, the call that hit it unwinds and nothing runs until `powerOn`.
+ *
+ * Firmware updates (docs/update.md): the same chip holds, after the journal and
+ * the state record, the update record and modules/update's file-backed A/B
+ * slots, so `atFlashOp` counts (and tears) image writes too. Each power-on
+ * runs the bootloader's choice of slot first; the terminal's `restart` is a
+ * power off and on; the self-test fails for a test image whose header says
+ * `behaviour=crashesOnBoot`.
  */
 import { fromHex } from "../../modules/base/hex";
 import type { CipherProvider } from "../../modules/crypto/block-cipher";
@@ -27,13 +34,24 @@ import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { SeededRandom } from "../../modules/platform/random";
 import type { Transport } from "../../modules/platform/transport";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
-import { Terminal, STATE_SECTORS, type TerminalOptions } from "../../modules/terminal/terminal";
+import { Terminal, STATE_SECTORS, type TerminalUpdateOptions } from "../../modules/terminal/terminal";
+import type { TmsExchange } from "../../modules/tms/wire";
 import { TxnRequestError } from "../../modules/txn/engine";
 import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
 import type { ReversalPolicy } from "../../modules/txn/reversal-policy";
 import { HostCore } from "../host/core";
-import { buildImage, TmsPublishError, type ImageSigner } from "../host/tms";
+import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
+import { FlashRecord } from "../../modules/update/flash-record";
+import { FlashSlots } from "../../modules/update/flash-slots";
+import {
+  buildImage,
+  TEST_IMAGE_HEADER_BYTES_MAX,
+  testImageCrashesOnBoot,
+  TMS_TEST_PUBLIC_KEY_HEX,
+  TmsPublishError,
+  type ImageSigner,
+} from "../host/tms";
 import { capturingTransport } from "../pcap/capture-transport";
 import type { TcpCapture } from "../pcap/pcap";
 import { frame, FrameReader } from "../host/decision";
@@ -72,8 +90,11 @@ export interface RunOptions {
   readonly capture?: TcpCapture;
   /** Signs published images (tools/host/tms-signing.ts, Node's crypto); without one a `tmsPublish` of an image is a step error. */
   readonly imageSigner?: ImageSigner;
-  /** Handed to the terminal: the update room's turn in each TMS check. */
-  readonly imageCheck?: TerminalOptions["imageCheck"];
+  /**
+   * Tests of the TMS channel itself: at each `tmsCheck` step the probe, not the terminal, uses the
+   * terminal's TMS exchange (its engine).
+   */
+  readonly tmsProbe?: (exchange: TmsExchange) => void;
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -90,6 +111,11 @@ export class ScenarioStepError extends Error {
 const TERMINAL = DEFAULT_TERMINALS[0];
 const IDENTITY: TerminalIdentity = Object.freeze({ terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: "XSPOS001" });
 const DRAIN_HORIZON_MS = 6 * 60 * 60 * 1000;
+/** Each application slot of the emulated chip; test images are 4 KiB unless a step says otherwise. */
+export const SCENARIO_SLOT_BYTES = 16 * 1024;
+/** The update record's sectors (NVS on the board), before the slots' own control record and slots. */
+const UPDATE_RECORD_SECTORS = 2;
+const SLOT_CONTROL_SECTORS = 2;
 
 /** Timers and connections of one powered period; a cut makes them all inert. */
 class PowerDomain {
@@ -147,8 +173,15 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     if (verdict !== "accept") network.failNextConnect(verdict === "refuse" ? "refused" : "handshake");
   });
   // What survives a power cut: the flash, the key store, the calendar clock.
-  const flash = new NorFlash({ sectorCount: journalSectors + STATE_SECTORS, blockSize, seed });
+  const terminalSectors = journalSectors + STATE_SECTORS;
+  const slotSectors = Math.ceil(SCENARIO_SLOT_BYTES / blockSize);
+  const updateSectors = UPDATE_RECORD_SECTORS + SLOT_CONTROL_SECTORS + 2 * slotSectors;
+  const flash = new NorFlash({ sectorCount: terminalSectors + updateSectors, blockSize, seed });
+  const terminalFlash = new FlashRegion(flash, 0, terminalSectors);
   const journalFlash = new FlashRegion(flash, 0, journalSectors);
+  const updateRecordFlash = new FlashRegion(flash, terminalSectors, UPDATE_RECORD_SECTORS);
+  const slotsFlash = new FlashRegion(flash, terminalSectors + UPDATE_RECORD_SECTORS, updateSectors - UPDATE_RECORD_SECTORS);
+  const publicKey = fromHex(TMS_TEST_PUBLIC_KEY_HEX);
   const keys = new MemoryKeyStore();
   keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
   const wall = new VirtualWallClock(() => SIMULATION_EPOCH_MS + clock.nowMs());
@@ -168,6 +201,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   let terminal: Terminal | undefined;
   /** An armed flash-op cut fired: operations scripted before the next powerOn do not run. */
   let cutByFlash = false;
+  /** The terminal asked for a restart: it is off and comes back on at the clock's next turn. */
+  let restarting = false;
 
   const cut = () => {
     cutByFlash = true;
@@ -188,16 +223,50 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     }
   };
 
+  /** The terminal's restart (after an activation or a rollback): power off, then on again. */
+  const restart = () => {
+    power.cut();
+    terminal = undefined;
+    journal = undefined;
+    restarting = true;
+    emit({ ev: "power", state: "off" });
+    clock.schedule(0, () => {
+      if (restarting) powerOn();
+    });
+  };
+
+  /** The bootloader's part of a power-on (the slot that runs), then the terminal's update option. */
+  const updateHardware = (): TerminalUpdateOptions => {
+    const slots = new FlashSlots({ flash: slotsFlash, factoryVersion: FIRMWARE_VERSION });
+    slots.powerOn();
+    return {
+      slots,
+      store: new FlashRecord(updateRecordFlash),
+      publicKey,
+      restart,
+      selfTest: () => {
+        const head = new Uint8Array(TEST_IMAGE_HEADER_BYTES_MAX);
+        slots.readRunning(0, head);
+        return !testImageCrashesOnBoot(head);
+      },
+    };
+  };
+
   const powerOn = () => {
     if (!flash.powered) flash.powerCycle();
     power.on = true;
     cutByFlash = false;
+    restarting = false;
+    emit({ ev: "power", state: "on" });
+    let update: TerminalUpdateOptions | undefined;
+    powered(() => (update = updateHardware()));
+    if (update === undefined) return; // cut while the bootloader wrote its control record
     const transport = power.gatedTransport();
     const booting = new Terminal({
       clock: power.gatedClock(),
       transport: options.capture ? capturingTransport(transport, options.capture, () => SIMULATION_EPOCH_MS + clock.nowMs()) : transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
-      flash,
+      flash: terminalFlash,
       random,
       keys,
       dataKey,
@@ -208,10 +277,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       wallClock: wall,
       wrapJournal: (inner) => (journal = new SettlingJournal(inner, settled)),
       onEvent: (event) => emit({ ...event }),
-      imageCheck: options.imageCheck,
+      update,
     });
     terminal = booting;
-    emit({ ev: "power", state: "on" });
     powered(() => booting.boot());
   };
 
@@ -294,6 +362,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
           if (!power.on) powerOn();
           return;
         case "powerOff":
+          restarting = false;
           if (power.on) power.cut();
           terminal = undefined;
           journal = undefined;
@@ -304,6 +373,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
             flash.schedule({ atOperation: flash.operations + step.atFlashOp - 1, kind: "cutInside" });
             return;
           }
+          restarting = false;
           if (power.on) power.cut();
           flash.cutPower();
           terminal = undefined;
@@ -340,7 +410,12 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         case "tmsPublish":
           return tmsPublish(step, index);
         case "tmsCheck":
-          return powered(() => on(index)?.tmsCheck());
+          return powered(() => {
+            const running = on(index);
+            if (running === undefined) return;
+            if (options.tmsProbe !== undefined) options.tmsProbe(running.engine);
+            else running.tmsCheck();
+          });
         case "network":
           network.setDown(step.state === "down");
           if (step.latencyMs !== undefined) network.setLatency(step.latencyMs);
@@ -356,7 +431,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
 }
 
 /** The host side of one connection: reassemble frames, ask the host core, deliver its decision. */
-function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnection): ServerConnectionEvents {
+export function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnection): ServerConnectionEvents {
   const reader = new FrameReader();
   let open = true;
   const close = (): void => {

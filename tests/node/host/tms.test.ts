@@ -19,7 +19,10 @@ import { DEFAULT_TERMINALS, registry } from "../../../tools/host/terminals";
 import { TestTerminal } from "../../../tools/host/test-terminal";
 import { FaultSchedule } from "../../../tools/host/faults";
 import { buildImage, DEFAULT_IMAGE_BYTES, IMAGE_KINDS, testImage, TmsPublications, type ImageKind } from "../../../tools/host/tms";
-import { nodeImageSigner, verifyManifestSignature } from "../../../tools/host/tms-signing";
+import { nodeImageSigner, testPublicKey, verifyManifestSignature } from "../../../tools/host/tms-signing";
+import { fromHex, toHex } from "../../../modules/base/hex";
+import { SIGNED_MANIFESTS } from "../../fixtures/update/signed-images";
+import { TEST_PUBLIC_KEY_HEX } from "../../fixtures/update/test-images";
 import { runScenario } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
 import { MemoryLedger } from "../../../tools/scenario/memory-ledger";
@@ -54,6 +57,7 @@ function download(tms: TmsClient, out: Download, chunkBytes = MAX_IMAGE_CHUNK_BY
   });
 }
 
+/** A scenario that publishes `kind` and, at its tmsCheck, hands `check` a client on the terminal's TMS exchange. */
 function run(kind: ImageKind, check: (tms: TmsClient) => void) {
   const scenario = parseScenario({
     steps: [
@@ -65,7 +69,7 @@ function run(kind: ImageKind, check: (tms: TmsClient) => void) {
       { op: "drain" },
     ],
   });
-  return runScenario(scenario, { imageSigner: signer, imageCheck: check });
+  return runScenario(scenario, { imageSigner: signer, tmsProbe: (exchange) => check(new TmsClient({ exchange })) });
 }
 
 const sha256 = (bytes: Uint8Array) => new Uint8Array(crypto.createHash("sha256").update(bytes).digest());
@@ -83,8 +87,8 @@ describe("images of every kind, served and checked", () => {
     expect([signatureGood, hashGood]).toEqual([kind !== "badSignature", kind !== "corrupt"]);
     const header = Buffer.from(out.bytes!.subarray(0, 64)).toString("latin1");
     expect(header).toContain(`XSPOS-TEST-IMAGE\nversion=1.1.0\nbehaviour=${kind === "crashesOnBoot" ? "crashesOnBoot" : "good"}\n`);
-    // Every TMS message went out MAC'd and came back approved (the parameter request: 25, none published); none was discarded.
-    expect(events.filter((e) => e.ev === "recv" && e.mti === "0810" && e.f39 !== "00").map((e) => e.f39)).toEqual(["25"]);
+    // Every TMS message went out MAC'd and came back approved; none was discarded.
+    expect(events.filter((e) => e.ev === "recv" && e.mti === "0810" && e.f39 !== "00").map((e) => e.f39)).toEqual([]);
     expect(events.some((e) => e.ev === "recv" && e.discarded === true)).toBe(false);
     expect(events.at(-1)).toMatchObject({ ev: "reconcile", agree: true });
   });
@@ -112,7 +116,8 @@ describe("the TMS channel", () => {
     const scenario = parseScenario({ steps: [{ op: "powerOn" }, { op: "signOn" }, { op: "drain" }, { op: "tmsCheck" }, { op: "drain" }] });
     runScenario(scenario, {
       imageSigner: signer,
-      imageCheck: (tms) => {
+      tmsProbe: (exchange) => {
+        const tms = new TmsClient({ exchange });
         tms.requestManifest((m) => {
           results.push(m);
           tms.requestChunk(0, 10, (c) => results.push(c instanceof TmsError ? c.reason : c));
@@ -143,20 +148,16 @@ describe("the TMS channel", () => {
   });
 });
 
-describe("the signed bytes are the update room's", () => {
-  test("a manifest signed for the update suites (tests/fixtures/update, same TEST key) verifies over manifestBytes", () => {
-    // v120 of tests/fixtures/update/signed-images.ts (branch s2-issue19-update), signed over its canonicalManifestBytes.
-    const manifest = {
-      version: "1.2.0",
-      sizeBytes: 4100,
-      sha256: Buffer.from("1EF24CB6298AFFA66A52625BBEC00743ECD397039FD21533D1F3C954F7D12EE0", "hex"),
-      signature: Buffer.from(
-        "6941FD951822EAB1BD2FF2E898F76E104EE9D41645428745141BA7D7ADC2BF9E4FB94DE8DCAA6E227F96C696468C2D8BF714E8A2FB86EB8F6611F231DCBE06BF",
-        "hex",
-      ),
-    };
+describe("the signed bytes and the key are the update room's", () => {
+  test("the update suites' signed manifests verify over manifestBytes with the one TEST key", () => {
+    const m = SIGNED_MANIFESTS.v120;
+    const manifest = { version: m.version, sizeBytes: m.sizeBytes, sha256: fromHex(m.sha256), signature: fromHex(m.signature) };
     expect(verifyManifestSignature(manifestBytes(manifest), manifest.signature)).toBe(true);
     expect(verifyManifestSignature(manifestBytes({ ...manifest, version: "1.2.1" }), manifest.signature)).toBe(false);
+  });
+
+  test("the public key the core suites are provisioned with is the TEST key's", () => {
+    expect(toHex(testPublicKey())).toBe(TEST_PUBLIC_KEY_HEX);
   });
 });
 
