@@ -42,7 +42,7 @@ export interface TerminalUpdatesOptions {
   readonly update: TerminalUpdateOptions;
   readonly engine: TxnEngine;
   readonly clock: Clock;
-  /** No reversal owed or 冲正失败 open, nothing running. */
+  /** No reversal owed or 冲正失败 open. */
   readonly journalClean: () => boolean;
   readonly notify: (notice: NoticeId) => void;
   readonly trace: (event: UpdateTraceEvent) => void;
@@ -64,6 +64,7 @@ export class TerminalUpdates {
       publicKey: update.publicKey,
       restart: update.restart,
       journalClean: options.journalClean,
+      idle: () => options.engine.idle,
       onEvent: (event) => {
         options.trace(event);
         const notice = UPDATE_NOTICE[event.state];

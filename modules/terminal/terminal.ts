@@ -209,7 +209,7 @@ export class Terminal {
             update,
             engine: this.#engine,
             clock: options.clock,
-            journalClean: () => this.#engine.idle && this.#flashJournal.pending().length === 0,
+            journalClean: () => this.#flashJournal.pending().length === 0,
             notify: (notice) => this.#ui.notify(notice),
             trace: (event) => this.#trace(event),
             ...(options.log !== undefined ? { log: options.log } : {}),

@@ -66,8 +66,13 @@ export interface UpdaterOptions {
   readonly store: RecordStore;
   /** The P-256 public key provisioned at manufacture (SEC 1 uncompressed, 65 bytes). */
   readonly publicKey: Uint8Array;
-  /** No reversal owed, no 冲正失败 open, no operation running: an activation may go. */
+  /** No reversal owed and no 冲正失败 open: an activation may go. */
   readonly journalClean: () => boolean;
+  /**
+   * No operation running (default: always): an activation restarts the terminal, so it waits for the end of
+   * the operation under way without calling it a wait (the next idle moment calls activateWhenClean again).
+   */
+  readonly idle?: () => boolean;
   /** The terminal restarts into the slot that boots next (after an activation or a rollback). */
   readonly restart: () => void;
   readonly onEvent?: (event: UpdateTraceEvent) => void;
@@ -204,6 +209,7 @@ export class Updater {
   activateWhenClean(): void {
     const { state, manifest } = this.#record;
     if ((state !== "verified" && state !== "waiting") || manifest === undefined || this.#trial) return;
+    if (this.#options.idle?.() === false) return;
     if (!this.#options.journalClean()) {
       if (state === "waiting") return;
       this.#move("journalBusy", { reason: "reversalPending" });
