@@ -3,13 +3,12 @@
  * host link, through the engine's TmsExchange (one 0800/0810 at a time, MAC'd). Every answer is decoded
  * and checked against its request here; what is not right is a TmsError, never a half-read value.
  *
- * Callback methods (`request*`) are what the terminal uses: the scenario runner and chaos drive the
- * terminal synchronously on a virtual clock, where a promise continuation would wait for the run's end.
- * The promise methods (`fetch*`, and ImageSource's `manifest`/`chunk`) wrap them for code that awaits.
+ * Callback methods only: the scenario runner and chaos drive the terminal synchronously on a virtual
+ * clock, where a promise continuation would wait for the run's end. It is the updater's ImageFeed.
  */
 import { TmsError } from "./errors";
 import { decodeManifestAnswer } from "./manifest";
-import type { ImageManifest, ImageSource } from "./source";
+import type { ImageFeed, ImageManifest } from "./source";
 import {
   decodeChunkAnswer,
   encodeChunkRequest,
@@ -26,18 +25,13 @@ export interface TmsClientOptions {
   readonly exchange: TmsExchange;
 }
 
-export class TmsClient implements ImageSource {
+export class TmsClient implements ImageFeed {
   readonly #exchange: TmsExchange;
   /** The manifest last fetched: chunk requests name its version and are bounded by its size. */
   #manifest: ImageManifest | undefined;
 
   constructor(options: TmsClientOptions) {
     this.#exchange = options.exchange;
-  }
-
-  /** The manifest chunks are asked against (the last one fetched), if any. */
-  get currentManifest(): ImageManifest | undefined {
-    return this.#manifest;
   }
 
   /** The published parameter block (undefined: none published); the terminal's parameter table decodes it. */
@@ -90,26 +84,6 @@ export class TmsClient implements ImageSource {
       );
     });
   }
-
-  fetchParameters(): Promise<Uint8Array | undefined> {
-    return promised((done) => this.requestParameters(done));
-  }
-
-  fetchManifest(): Promise<ImageManifest | undefined> {
-    return promised((done) => this.requestManifest(done));
-  }
-
-  fetchChunk(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
-    return promised((done) => this.requestChunk(offsetBytes, lengthBytes, done));
-  }
-
-  manifest(): Promise<ImageManifest | undefined> {
-    return this.fetchManifest();
-  }
-
-  chunk(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
-    return this.fetchChunk(offsetBytes, lengthBytes);
-  }
 }
 
 function attempt<T>(decode: () => T): TmsResult<T> {
@@ -119,8 +93,4 @@ function attempt<T>(decode: () => T): TmsResult<T> {
     if (error instanceof TmsError) return error;
     throw error;
   }
-}
-
-function promised<T>(start: (done: (result: TmsResult<T>) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => start((result) => (result instanceof TmsError ? reject(result) : resolve(result))));
 }

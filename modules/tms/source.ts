@@ -1,7 +1,7 @@
 /**
  * Where a firmware image comes from: the terminal management system (TMS) over the host link
- * (docs/tms.md). The update room (modules/update) codes against this interface only, so it can be
- * fed by the TMS client on the terminal or by a file / in-memory source in tests.
+ * (docs/tms.md). The update room (modules/update) codes against ImageFeed only, so it can be fed by
+ * the TMS client on the terminal or by an in-memory source in tests.
  */
 
 /**
@@ -24,13 +24,18 @@ export interface ImageManifest {
   signature: Uint8Array;
 }
 
-export interface ImageSource {
-  /** The published image's manifest, or undefined when none is published. Rejects with a TmsError (modules/tms/wire.ts). */
-  manifest(): Promise<ImageManifest | undefined>;
+/**
+ * Where the updater takes an image from (docs/update.md): callbacks, each answered once with the value or an
+ * Error, at once or later. Callbacks and not promises, because the scenario runner and chaos drive the
+ * terminal synchronously on a virtual clock, where a promise continuation would only run after the whole run.
+ * The terminal's TmsClient is one; its errors are TmsErrors (modules/tms/errors.ts).
+ */
+export interface ImageFeed {
+  /** The published manifest; undefined: nothing published. */
+  requestManifest(done: (result: ImageManifest | undefined | Error) => void): void;
   /**
-   * `lengthBytes` (1..MAX_IMAGE_CHUNK_BYTES) bytes of the image from `offsetBytes`; fewer only at the image's end.
-   * Resume after a power cut is asking again from the first offset not yet written. Rejects with a TmsError; a chunk
-   * asked before manifest() is a TmsError too (the chunk request names the manifest's version).
+   * `lengthBytes` (1..MAX_IMAGE_CHUNK_BYTES) bytes of the last manifest's image from `offsetBytes`; fewer only
+   * at the image's end. Resume after a power cut is asking again from the first offset not yet written.
    */
-  chunk(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  requestChunk(offsetBytes: number, lengthBytes: number, done: (result: Uint8Array | Error) => void): void;
 }

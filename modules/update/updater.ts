@@ -23,10 +23,12 @@ import { Sha256 } from "../crypto/sha256";
 import { FlashIoError } from "../platform/flash";
 import type { ImageSlots, RecordStore } from "../platform/image-slots";
 import type { Logger } from "../platform/log";
-import { MAX_IMAGE_CHUNK_BYTES, type ImageManifest } from "../tms/source";
+import { MAX_IMAGE_CHUNK_BYTES, type ImageFeed, type ImageManifest } from "../tms/source";
 import { ManifestError, checkManifest, verifyManifest, versionCode } from "./manifest";
 import { nextUpdateState, type UpdateEvent, type UpdateState } from "./update-machine";
 import { decodeUpdateRecord, encodeUpdateRecord, type UpdateReason, type UpdateRecord } from "./update-record";
+
+export type { ImageFeed };
 
 /** What the trace hears of an update (docs/contracts.md "Events"). */
 export interface UpdateTraceEvent {
@@ -34,19 +36,6 @@ export interface UpdateTraceEvent {
   readonly state: UpdateState;
   readonly version: string;
   readonly reason?: UpdateReason;
-}
-
-/**
- * Where the image comes from, as the updater drives it: callbacks, each answered once with the value or an
- * Error, at once or later. Callbacks and not promises, because the scenario runner and chaos drive the
- * terminal synchronously on a virtual clock, where a promise continuation would only run after the whole run
- * (docs/tms.md). The terminal's TmsClient is one; its errors are TmsErrors.
- */
-export interface ImageFeed {
-  /** The published manifest; undefined: nothing published. */
-  requestManifest(done: (result: ImageManifest | undefined | Error) => void): void;
-  /** `lengthBytes` (1..MAX_IMAGE_CHUNK_BYTES) bytes of the last manifest's image from `offsetBytes`. */
-  requestChunk(offsetBytes: number, lengthBytes: number, done: (result: Uint8Array | Error) => void): void;
 }
 
 /** One download under way: where the bytes come from, the block being filled, the chunk's failed attempts. */

@@ -175,12 +175,6 @@ describe("TmsClient", () => {
     expect((collect<unknown>((d) => client.requestChunk(1200, 1, d)) as TmsError).reason).toBe("badRequest");
     expect(exchange.sent.length).toBe(4);
   });
-
-  test("the promise forms resolve and reject with the same results (ImageSource)", async () => {
-    const client = new TmsClient({ exchange: scripted([{ f39: "25" }, { f39: "00", f62: Uint8Array.of(1, 2, 3) }]) });
-    await expect(client.manifest()).resolves.toBeUndefined();
-    await expect(client.manifest()).rejects.toBeInstanceOf(TmsError);
-  });
 });
 
 describe("utf8", () => {

@@ -37,7 +37,11 @@ function run(steps: readonly unknown[], options: RunOptions) {
 const CASES = GEOMETRIES.flatMap((geometry) => {
   const opsBefore = run(BEFORE, geometry).flashOps;
   const opsUnderTest = run([...BEFORE, ...UNDER_TEST], geometry).flashOps - opsBefore;
-  return Array.from({ length: opsUnderTest }, (_, i) => ({ label: `${geometry.label}, operation ${i + 1} of ${opsUnderTest}`, geometry, n: i + 1 }));
+  return Array.from({ length: opsUnderTest }, (_, i) => ({
+    label: `${geometry.label}, operation ${i + 1} of ${opsUnderTest}`,
+    geometry,
+    n: i + 1,
+  }));
 });
 
 const boots = (events: readonly ScenarioEvent[]) => events.filter((e) => e.ev === "boot").map((e) => e.version);
