@@ -10,7 +10,6 @@ import { AssertionError } from "../base/assert";
 import { JournalClosedError, JournalFormatError, JournalStateError, JournalWriteError } from "../journal/errors";
 import type { Clock } from "../platform/clock";
 import { FlashIoError } from "../platform/flash";
-import type { ImageSlots, RecordStore } from "../platform/image-slots";
 import type { Logger } from "../platform/log";
 import type { TxnEngine } from "../txn/engine";
 import type { TxnEvent } from "../txn/events";
@@ -18,18 +17,14 @@ import { StateWriteError } from "../txn/flash-state";
 import type { NoticeId } from "../ui/terminal-ui";
 import { JournalTooNewError } from "../update/journal-format";
 import { updateSelfTest } from "../update/self-test";
-import { Updater, type UpdateTraceEvent } from "../update/updater";
+import { Updater, type UpdaterOptions, type UpdateTraceEvent } from "../update/updater";
 
-/** Firmware updates: what the host binds; the terminal assembles the updater. */
-export interface TerminalUpdateOptions {
-  /** The A/B application slots (ESP-IDF OTA partitions on the board, file-backed elsewhere). */
-  readonly slots: ImageSlots;
-  /** The update's durable record (NVS on the board). */
-  readonly store: RecordStore;
-  /** The release key's public half, provisioned at manufacture (SEC 1 uncompressed P-256, 65 bytes). */
-  readonly publicKey: Uint8Array;
-  /** Restarts the terminal into the slot that boots next (esp_restart on the board; the simulator powers it off and on). */
-  readonly restart: () => void;
+/**
+ * Firmware updates: what the host binds (the A/B slots: ESP-IDF OTA partitions on the board, file-backed
+ * elsewhere; the record: NVS on the board; the release key's public half; the restart: esp_restart on the
+ * board, power off and on in the simulator); the terminal assembles the updater.
+ */
+export interface TerminalUpdateOptions extends Pick<UpdaterOptions, "slots" | "store" | "publicKey" | "restart"> {
   /** The host's part of a new image's self-test (hardware, the image's own checks); true when it passes. */
   readonly selfTest?: () => boolean;
 }
