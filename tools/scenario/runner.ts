@@ -41,17 +41,7 @@ import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-
 import { FlashRegion } from "../../modules/txn/flash-region";
 import type { ReversalPolicy } from "../../modules/txn/reversal-policy";
 import { HostCore } from "../host/core";
-import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
-import { FlashRecord } from "../../modules/update/flash-record";
-import { FlashSlots } from "../../modules/update/flash-slots";
-import {
-  buildImage,
-  TEST_IMAGE_HEADER_BYTES_MAX,
-  testImageCrashesOnBoot,
-  TMS_TEST_PUBLIC_KEY_HEX,
-  TmsPublishError,
-  type ImageSigner,
-} from "../host/tms";
+import { buildImage, TmsPublishError, type ImageSigner } from "../host/tms";
 import { capturingTransport } from "../pcap/capture-transport";
 import type { TcpCapture } from "../pcap/pcap";
 import { frame, FrameReader } from "../host/decision";
@@ -61,6 +51,7 @@ import { CardDesk, CardPresentError } from "./card-desk";
 import { checkExpectations } from "./expectations";
 import { MemoryLedger } from "./memory-ledger";
 import { reconcileEvent, SettlingJournal, type SettledRecord } from "./reconcile";
+import { simulatedUpdate, updateSectors } from "./update-hardware";
 import type { Scenario, Step } from "./scenario-file";
 
 export type ScenarioEvent = { readonly t: number; readonly ev: string } & Readonly<Record<string, unknown>>;
@@ -111,11 +102,6 @@ export class ScenarioStepError extends Error {
 const TERMINAL = DEFAULT_TERMINALS[0];
 const IDENTITY: TerminalIdentity = Object.freeze({ terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: "XSPOS001" });
 const DRAIN_HORIZON_MS = 6 * 60 * 60 * 1000;
-/** Each application slot of the emulated chip; test images are 4 KiB unless a step says otherwise. */
-export const SCENARIO_SLOT_BYTES = 16 * 1024;
-/** The update record's sectors (NVS on the board), before the slots' own control record and slots. */
-const UPDATE_RECORD_SECTORS = 2;
-const SLOT_CONTROL_SECTORS = 2;
 
 /** Timers and connections of one powered period; a cut makes them all inert. */
 class PowerDomain {
@@ -174,14 +160,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   });
   // What survives a power cut: the flash, the key store, the calendar clock.
   const terminalSectors = journalSectors + STATE_SECTORS;
-  const slotSectors = Math.ceil(SCENARIO_SLOT_BYTES / blockSize);
-  const updateSectors = UPDATE_RECORD_SECTORS + SLOT_CONTROL_SECTORS + 2 * slotSectors;
-  const flash = new NorFlash({ sectorCount: terminalSectors + updateSectors, blockSize, seed });
+  const flash = new NorFlash({ sectorCount: terminalSectors + updateSectors(blockSize), blockSize, seed });
   const terminalFlash = new FlashRegion(flash, 0, terminalSectors);
   const journalFlash = new FlashRegion(flash, 0, journalSectors);
-  const updateRecordFlash = new FlashRegion(flash, terminalSectors, UPDATE_RECORD_SECTORS);
-  const slotsFlash = new FlashRegion(flash, terminalSectors + UPDATE_RECORD_SECTORS, updateSectors - UPDATE_RECORD_SECTORS);
-  const publicKey = fromHex(TMS_TEST_PUBLIC_KEY_HEX);
   const keys = new MemoryKeyStore();
   keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
   const wall = new VirtualWallClock(() => SIMULATION_EPOCH_MS + clock.nowMs());
@@ -235,23 +216,6 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     });
   };
 
-  /** The bootloader's part of a power-on (the slot that runs), then the terminal's update option. */
-  const updateHardware = (): TerminalUpdateOptions => {
-    const slots = new FlashSlots({ flash: slotsFlash, factoryVersion: FIRMWARE_VERSION });
-    slots.powerOn();
-    return {
-      slots,
-      store: new FlashRecord(updateRecordFlash),
-      publicKey,
-      restart,
-      selfTest: () => {
-        const head = new Uint8Array(TEST_IMAGE_HEADER_BYTES_MAX);
-        slots.readRunning(0, head);
-        return !testImageCrashesOnBoot(head);
-      },
-    };
-  };
-
   const powerOn = () => {
     if (!flash.powered) flash.powerCycle();
     power.on = true;
@@ -259,7 +223,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     restarting = false;
     emit({ ev: "power", state: "on" });
     let update: TerminalUpdateOptions | undefined;
-    powered(() => (update = updateHardware()));
+    powered(() => (update = simulatedUpdate(flash, terminalSectors, restart)));
     if (update === undefined) return; // cut while the bootloader wrote its control record
     const transport = power.gatedTransport();
     const booting = new Terminal({
