@@ -123,8 +123,11 @@ export class FlashSlots implements ImageSlots {
 
   confirm(): void {
     const state = this.#powered();
-    assert(this.running.pendingVerification, "FlashSlots: confirm without an image pending verification");
+    const running = this.running;
+    assert(running.pendingVerification, "FlashSlots: confirm without an image pending verification");
     this.#save({ ...state, versions: state.versions.slice(), trial: TRIAL_NONE });
+    // The image runs on, valid now: a later update activates the other slot without a restart first.
+    this.#running = Object.freeze({ version: running.version, pendingVerification: false });
   }
 
   rollback(): void {

@@ -23,6 +23,7 @@ import { HostCore } from "../host/core";
 import { frame, FrameReader } from "../host/decision";
 import { FaultSchedule, type Fault } from "../host/faults";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
+import { TmsPublications } from "../host/tms";
 import { CardDesk } from "../scenario/card-desk";
 import { simulatedUpdate } from "../scenario/update-hardware";
 import { MemoryLedger } from "../scenario/memory-ledger";
@@ -91,6 +92,8 @@ class CountingFaultSchedule extends FaultSchedule {
 export class ChaosSystem {
   readonly clock = new VirtualClock({ timersMax: 1024 });
   readonly ledger = new RecordingLedger(new MemoryLedger());
+  /** What the TMS publishes: kept across host restarts, as the ledger is. */
+  readonly tms = new TmsPublications();
   readonly network: EmulatedNetwork;
   /** Flash (journal + state record), key store and calendar clock: what survives a power cut. */
   readonly storage: TerminalStorage;
@@ -276,7 +279,7 @@ export class ChaosSystem {
     const faults = new CountingFaultSchedule((fault) => {
       if (generation === this.#hostGeneration) this.observer?.onFault(faultClass(fault, this.parameters));
     });
-    return new HostCore({ ledger: this.ledger, terminals: registry(DEFAULT_TERMINALS), random: this.#hostRandom, faults });
+    return new HostCore({ ledger: this.ledger, terminals: registry(DEFAULT_TERMINALS), random: this.#hostRandom, faults, tms: this.tms });
   }
 
   /** The host side of one connection: frames in, the host core's decision out (as tools/scenario/runner.ts). */

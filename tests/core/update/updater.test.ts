@@ -46,6 +46,18 @@ describe("updater: publications", () => {
     expect(after.events).toEqual([]);
   });
 
+  test("a confirmed trial image takes the next update in the same powered period (no restart between)", async () => {
+    const flash = chip();
+    const trial = await installTrial(flash, "v110");
+    trial.updater.bootPassed();
+    expect(trial.slots.running).toEqual({ version: "1.1.0", pendingVerification: false });
+    await trial.updater.check(new TestSource("v120"));
+    expect(trial.story).toEqual(["confirmed/1.1.0", "available/1.2.0", "downloading/1.2.0", "verified/1.2.0", "activated/1.2.0"]);
+    const next = new Device(flash);
+    next.updater.powerOn();
+    expect(next.slots.running).toEqual({ version: "1.2.0", pendingVerification: true });
+  });
+
   test("a bad signature is rejected before a byte is downloaded; the running version stays; asking again is silent", async () => {
     const flash = chip();
     const device = new Device(flash);
