@@ -10,6 +10,7 @@
  */
 import { buildSync } from "esbuild";
 import { fileURLToPath } from "node:url";
+import { readTestKeyPem } from "../host/tms-signing";
 import { Worker } from "node:worker_threads";
 import { mergeDays, runDays, type DaysTotals, type PolicyName } from "./days";
 import { runRange, type RangeRequest } from "./range";
@@ -25,7 +26,8 @@ export async function runParallel(request: RangeRequest, workers = WORKERS_DEFAU
   const parts = split(request, workers, SEEDS_PER_WORKER_MIN);
   if (parts.length === 1) return runRange(request);
   const code = workerBundle("./worker.ts");
-  return mergeTotals(await Promise.all(parts.map((part) => runWorker<ChaosTotals>(code, part))));
+  const keyPem = readTestKeyPem();
+  return mergeTotals(await Promise.all(parts.map((part) => runWorker<ChaosTotals>(code, { ...part, keyPem }))));
 }
 
 /** Trading days (tools/chaos/days.ts) the same way: contiguous parts, merged in seed order. */

@@ -12,7 +12,7 @@
 import { SeededRandom } from "../../modules/platform/random";
 import { TxnRequestError } from "../../modules/txn/engine";
 import type { Fault } from "../host/faults";
-import { buildImage, IMAGE_KINDS } from "../host/tms";
+import { buildImage, IMAGE_KINDS, type ImageSigner } from "../host/tms";
 import { nodeImageSigner } from "../host/tms-signing";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { CardPresentError } from "../scenario/card-desk";
@@ -23,6 +23,11 @@ import { ChaosSystem, chaosParameters, TERMINAL, type PortHooks, type SystemEven
 export interface SeedOptions {
   /** Planted bugs (tests of the oracle). */
   readonly hooks?: PortHooks;
+  /**
+   * Signs what the chaos TMS publishes; default the TEST key as tools/host/tms-signing.ts reads it (a worker
+   * thread's bundle cannot locate that file: tools/chaos/parallel.ts hands the worker the key).
+   */
+  readonly imageSigner?: ImageSigner;
 }
 
 export interface SeedResult {
@@ -78,8 +83,6 @@ const TMS_CHECK_CHANCE = 0.2;
 /** Published images: 1 to 3 blocks of 4 KiB. */
 const IMAGE_BYTES_MIN = 1024;
 const IMAGE_BYTES_SPREAD = 11_264;
-/** Signs what the chaos TMS publishes (the TEST key, Node's crypto). */
-const SIGNER = nodeImageSigner();
 const CARD_OPERATIONS: readonly string[] = Object.freeze(["sale", "void", "refund", "balance"]);
 const OPERATION_WEIGHTS = OPERATIONS.reduce((s, [, w]) => s + w, 0);
 
@@ -99,7 +102,8 @@ export function runSeed(seed: number, options: SeedOptions = {}): SeedResult {
   const system = new ChaosSystem(parameters, seed, options.hooks);
   const oracle = oracleFor(system);
   system.observer = oracle;
-  const driver = new Driver(system, oracle, rng, parameters, new SeededRandom(seed ^ 0x0da7e));
+  const signer = () => options.imageSigner ?? nodeImageSigner();
+  const driver = new Driver(system, oracle, rng, parameters, new SeededRandom(seed ^ 0x0da7e), signer);
   try {
     driver.run();
     oracle.finish(system.storage.flash.exportImage());
@@ -142,6 +146,7 @@ class Driver {
     readonly parameters: TerminalParameters,
     /** The update stream: publications and TMS checks. */
     readonly updates: SeededRandom,
+    readonly signer: () => ImageSigner,
   ) {}
 
   run(): void {
@@ -173,7 +178,7 @@ class Driver {
       this.#published++;
       const version = kind === "older" ? `0.${this.#published}.0` : `1.${this.#published}.0`;
       const sizeBytes = IMAGE_BYTES_MIN + updates.below(IMAGE_BYTES_SPREAD);
-      system.tms.publishImage(buildImage({ version, kind, sizeBytes }, SIGNER));
+      system.tms.publishImage(buildImage({ version, kind, sizeBytes }, this.signer()));
       system.emit({ ev: "tms", published: "image", version, kind });
     }
     if (updates.chance(TMS_CHECK_CHANCE) && system.terminal !== undefined) {

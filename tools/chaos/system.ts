@@ -54,6 +54,8 @@ export interface PortHooks {
   events?(handler: (event: TxnEvent) => void, system: ChaosSystem): (event: TxnEvent) => void;
   /** Wraps the transport the terminal is given (a capture, `chaos --pcap`). */
   transport?(transport: Transport, system: ChaosSystem): Transport;
+  /** Wraps the firmware-update hardware the terminal is given at each power-on. */
+  update?(update: TerminalUpdateOptions, system: ChaosSystem): TerminalUpdateOptions;
 }
 
 /** What else a world may vary beyond the terminal's parameters. */
@@ -210,7 +212,7 @@ export class ChaosSystem {
       },
       wrapEvents: (handler) => this.hooks.events?.(observed(handler), this) ?? observed(handler),
       onEvent: (event) => this.emit({ ...event }),
-      update,
+      update: this.hooks.update?.(update, this) ?? update,
     });
     this.guard(() => this.terminal!.boot());
   }
