@@ -43,7 +43,8 @@ export function checkManifest(manifest: ImageManifest): void {
   if (!Number.isInteger(manifest.sizeBytes) || manifest.sizeBytes < 1 || manifest.sizeBytes > MAX_IMAGE_BYTES)
     throw new ManifestError("sizeBytes", `image size must be 1..${MAX_IMAGE_BYTES} bytes`);
   if (manifest.sha256.length !== SHA256_BYTES) throw new ManifestError("sha256", "image digest must be 32 bytes");
-  if (manifest.signature.length !== SIGNATURE_BYTES) throw new ManifestError("signature", `signature must be ${SIGNATURE_BYTES} bytes (r ‖ s)`);
+  if (manifest.signature.length !== SIGNATURE_BYTES)
+    throw new ManifestError("signature", `signature must be ${SIGNATURE_BYTES} bytes (r ‖ s)`);
 }
 
 /** True when the manifest is signed by the holder of `publicKey`'s private key. */
