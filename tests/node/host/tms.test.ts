@@ -156,6 +156,15 @@ describe("the signed bytes and the key are the update room's", () => {
     expect(verifyManifestSignature(manifestBytes({ ...manifest, version: "1.2.1" }), manifest.signature)).toBe(false);
   });
 
+  test("the host's signatures are deterministic (a seed replays byte for byte) and verify as ECDSA P-256", () => {
+    for (const text of ["", "xspos-image-1", "a".repeat(100)]) {
+      const message = new TextEncoder().encode(text);
+      const signature = signer.sign(message);
+      expect(Array.from(signer.sign(message))).toEqual(Array.from(signature));
+      expect(verifyManifestSignature(message, signature)).toBe(true);
+    }
+  });
+
   test("the public key the core suites are provisioned with is the TEST key's", () => {
     expect(toHex(testPublicKey())).toBe(TEST_PUBLIC_KEY_HEX);
   });
