@@ -42,9 +42,9 @@ export type UpdateEvent =
   | "digestMatch"
   /** The slot's digest does not match (after the allowed re-downloads). */
   | "digestMismatch"
-  /** A reversal is owed or 冲正失败 open, or an operation runs. */
+  /** A reversal is owed or 冲正失败 open. */
   | "journalBusy"
-  /** No reversal owed, nothing running. */
+  /** No reversal owed, none 冲正失败 (and no operation under way). */
   | "journalClean"
   /** The new image passed recovery, self-test and sign-on. */
   | "bootPassed"
