@@ -46,11 +46,13 @@ const NO_EMULATORS = [
 /** The engine speaks domain events; screens and slips are the UI's, the assembly is the terminal's. */
 const TXN_ROOMS = [{ group: ["**/ui/*", "**/terminal/*"], message: "txn must not depend on ui or terminal: emit a domain event instead." }];
 const UI_ROOMS = [{ group: ["**/terminal/*"], message: "ui must not depend on the terminal assembly." }];
+/** Updates are driven by the terminal assembly: the updater knows slots, records and sources, never screens or the assembly. */
+const UPDATE_ROOMS = [{ group: ["**/ui/*", "**/terminal/*"], message: "update must not depend on ui or terminal: the terminal wires it." }];
 /** The rooms below the engine know nothing of transactions, screens or the assembly. */
 const LOWER_ROOMS = [
   {
     group: ["**/txn/*", "**/ui/*", "**/terminal/*"],
-    message: "A lower room (base, platform, crypto, iso8583, journal, link, card) must not depend on txn, ui or terminal.",
+    message: "A lower room (base, platform, crypto, iso8583, journal, link, tms, card) must not depend on txn, ui or terminal.",
   },
 ];
 
@@ -128,11 +130,15 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", coreImports([...NO_EMULATORS, ...UI_ROOMS])] },
   },
   {
+    files: ["modules/update/**/*.ts", "modules/tms/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", coreImports([...NO_EMULATORS, ...UPDATE_ROOMS])] },
+  },
+  {
     files: ["modules/terminal/**/*.ts"],
     rules: { "no-restricted-imports": ["error", coreImports(NO_EMULATORS)] },
   },
   {
-    files: ["modules/{base,platform,crypto,iso8583,journal,link}/**/*.ts", "modules/card/!(test-cards).ts"],
+    files: ["modules/{base,platform,crypto,iso8583,journal,link,tms}/**/*.ts", "modules/card/!(test-cards).ts"],
     rules: { "no-restricted-imports": ["error", coreImports([...NO_EMULATORS, ...LOWER_ROOMS])] },
   },
 );

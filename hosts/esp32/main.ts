@@ -30,11 +30,14 @@ import { FlashPartition } from "./flash-partition";
 import { openDigital, openSpi } from "./io";
 import { Keypad } from "./keypad";
 import { MsrStrobeCapture } from "./msr-capture";
+import { EspOtaSlots, restartDevice } from "./ota-slots";
+import { NvsRecordStore, provisionedReleaseKey } from "./update-store";
 import { NvsKeyStore } from "./nvs-key-store";
 import { HardwareRandom, TraceLogSink } from "./platform";
 import { acquirerLink } from "./acquirer-link";
 import { loadTerminalParameters, NvsReaderCareStore } from "./preferences";
 import { DeviceTerminal, type Display } from "./terminal";
+import type { TerminalUpdateOptions } from "../../modules/terminal/terminal";
 import { SwipeGuardFlash } from "./swipe-guard-flash";
 import { TimerClock } from "./timer-clock";
 import { WifiLink } from "./wifi-link";
@@ -70,6 +73,16 @@ interface BoardConfig {
 /** SPI clock of the contactless reader: the PN532 tops out at 5 MHz; the MFRC522 takes 10. */
 const CONTACTLESS_HZ = Object.freeze({ pn532: 1_000_000, mfrc522: 4_000_000 });
 const DISPLAY_LINES_MAX = 8;
+
+/** Firmware updates (docs/update.md) when the release key was provisioned; without it the terminal keeps its image. */
+function deviceUpdate(log: Logger): TerminalUpdateOptions | undefined {
+  const publicKey = provisionedReleaseKey();
+  if (publicKey === undefined) {
+    log.warn("update: no release key provisioned (xspos-update/releaseKey), updates are off");
+    return undefined;
+  }
+  return { slots: new EspOtaSlots(), store: new NvsRecordStore(), publicKey, restart: restartDevice };
+}
 
 /**
  * The expected display is a character LCD of at least 8 lines × 20 columns
@@ -166,6 +179,7 @@ export default function main(): void {
     language: board.language,
     contactless: openContactless(board, log),
     readerCare: new NvsReaderCareStore(),
+    update: deviceUpdate(log),
   });
   new Keypad({ clock, open: openDigital, rows: pins.keypadRows, columns: pins.keypadColumns, onKey: (key) => terminal.press(key) });
   log.info("xspos: platform up", { tid: parameters.tid, host: parameters.host, port: parameters.port, journalBytes: partition.byteLength });

@@ -31,5 +31,6 @@ export const NVS_KEYS: Readonly<Record<keyof DeviceParameters, string>> = Object
   amountMaxMinor: "amountMax",
   batchCountMax: "batchCountMax",
   batchAmountMaxMinor: "batchAmountMax",
+  hotlineText: "hotline",
 });
 export const NVS_OLD_KEYS: Readonly<Partial<Record<keyof DeviceParameters, string>>> = Object.freeze({ reversalAttempts: "revRetries" });

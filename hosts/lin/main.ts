@@ -9,7 +9,12 @@
  * runs with the ESP32's creation sizes, so what would not fit the board
  * aborts here too.
  *
- *   xspos --flash FILE --nvs DIR [--cut-at-flash-op K]
+ *   xspos --flash FILE --nvs DIR [--cut-at-flash-op K] [--slots FILE]
+ *
+ * `--slots FILE`: firmware updates (docs/update.md) into file-backed A/B slots
+ * with the ESP32 bootloader's rules, when NVS holds the release key
+ * (`xspos-update/releaseKey`). An activation or a rollback ends the process
+ * with EXIT_RESTART; whoever runs the terminal starts it again.
  *
  * The keypad, card slot and operator are JSON lines on stdin, everything the
  * terminal shows, prints and logs is JSON lines on stdout (docs/device.md
@@ -37,7 +42,12 @@ import { TimerClock } from "../esp32/timer-clock";
 import { readLines } from "./console";
 import { FileFlash } from "./file-flash";
 import { openNvs } from "./nvs";
-import { argv, exit, memory } from "./process";
+import { argv, exit, EXIT_RESTART, memory } from "./process";
+import { FlashRegion } from "../../modules/txn/flash-region";
+import type { TerminalUpdateOptions } from "../../modules/terminal/terminal";
+import { FlashSlots } from "../../modules/update/flash-slots";
+import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
+import { NvsRecordStore, provisionedReleaseKey } from "../esp32/update-store";
 
 /** Build-time facts (manifest.json `config`; journalBytes and sectorBytes from partitions.csv via the Makefile). */
 interface LinConfig {
@@ -50,7 +60,18 @@ interface LinConfig {
 
 const TICK_MS = 250;
 const KEYS: readonly string[] = Object.freeze(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "enter", "cancel", "clear"]);
-const MENU: readonly string[] = Object.freeze(["sale", "refund", "void", "balance", "settle", "signOn", "signOff", "echo", "pending"]);
+const MENU: readonly string[] = Object.freeze([
+  "sale",
+  "refund",
+  "void",
+  "balance",
+  "settle",
+  "signOn",
+  "signOff",
+  "echo",
+  "pending",
+  "tmsCheck",
+]);
 const OPERATIONS: readonly string[] = Object.freeze(["signOn", "signOff", "echo", "settle", "balance", "sale", "refund", "void"]);
 const LEVELS: readonly LogLevel[] = Object.freeze(["debug", "info", "warn", "error"]);
 
@@ -84,23 +105,43 @@ interface Arguments {
   readonly flash: string;
   readonly nvs: string;
   readonly cutAtFlashOperation: number;
+  readonly slots: string | undefined;
+}
+
+/** The slots file: control record (2 sectors), then two slots of 64 sectors (256 KiB; the simulated images are small). */
+const SLOT_SECTORS = 64;
+const CONTROL_SECTORS = 2;
+
+function fileUpdate(path: string | undefined, sectorBytes: number, log: Logger): TerminalUpdateOptions | undefined {
+  if (path === undefined) return undefined;
+  const publicKey = provisionedReleaseKey();
+  if (publicKey === undefined) {
+    log.warn("update: no release key provisioned (xspos-update/releaseKey), updates are off");
+    return undefined;
+  }
+  const flash = new FileFlash({ path, byteLength: (CONTROL_SECTORS + 2 * SLOT_SECTORS) * sectorBytes, blockSize: sectorBytes });
+  const slots = new FlashSlots({ flash: new FlashRegion(flash, 0, CONTROL_SECTORS + 2 * SLOT_SECTORS), factoryVersion: FIRMWARE_VERSION });
+  slots.powerOn();
+  return { slots, store: new NvsRecordStore(), publicKey, restart: () => exit(EXIT_RESTART) };
 }
 
 function parseArguments(args: readonly string[]): Arguments {
   let flash: string | undefined;
   let nvs: string | undefined;
   let cut = 0;
+  let slots: string | undefined;
   for (let i = 0; i < args.length; i += 2) {
     const value = args[i + 1];
     if (value === undefined) throw new Error(`${args[i]} needs a value`);
     if (args[i] === "--flash") flash = value;
     else if (args[i] === "--nvs") nvs = value;
     else if (args[i] === "--cut-at-flash-op") cut = Number(value);
+    else if (args[i] === "--slots") slots = value;
     else throw new Error(`unknown argument ${args[i]}`);
   }
-  if (flash === undefined || nvs === undefined) throw new Error("usage: xspos --flash FILE --nvs DIR [--cut-at-flash-op K]");
+  if (flash === undefined || nvs === undefined) throw new Error("usage: xspos --flash FILE --nvs DIR [--cut-at-flash-op K] [--slots FILE]");
   if (!Number.isInteger(cut) || cut < 0) throw new Error("--cut-at-flash-op must be a whole number");
-  return { flash, nvs, cutAtFlashOperation: cut };
+  return { flash, nvs, cutAtFlashOperation: cut, slots };
 }
 
 interface Command {
@@ -263,6 +304,7 @@ export default function main(): void {
     onEvent: (event: TerminalEvent) => emit({ t: clock.nowMs(), ...event }),
     onScreen: () => emitScreen(terminal, language),
     onSlip: (slip, lines) => emit({ slip: slip.kind, stan: slip.stan, lines }),
+    update: fileUpdate(args.slots, Number(board.sectorBytes), log),
   });
   const lin = new LinTerminal(terminal, clock, flash);
   log.info("xspos: platform up", { tid: parameters.tid, host: parameters.host, port: parameters.port, journalBytes: flash.byteLength });

@@ -106,6 +106,8 @@ export class HostLink {
   readonly #options: HostLinkOptions;
   readonly #frameBytesMax: number;
   readonly #idleCloseMs: number;
+  #connectTimeoutMs: number;
+  #responseTimeoutMs: number;
   #connection: Connection | undefined;
   #connected = false;
   #pending: Pending | undefined;
@@ -119,10 +121,20 @@ export class HostLink {
     assertInteger(options.connectTimeoutMs, 1, TIMEOUT_MS_MAX, "connectTimeoutMs");
     assertInteger(options.responseTimeoutMs, 1, TIMEOUT_MS_MAX, "responseTimeoutMs");
     this.#options = options;
+    this.#connectTimeoutMs = options.connectTimeoutMs;
+    this.#responseTimeoutMs = options.responseTimeoutMs;
     this.#frameBytesMax = options.frameBytesMax ?? 2048;
     this.#idleCloseMs = options.idleCloseMs ?? options.responseTimeoutMs;
     assertInteger(this.#frameBytesMax, 16, 0xffff, "frameBytesMax");
     this.#rx = new Uint8Array(this.#frameBytesMax + 2);
+  }
+
+  /** New deadlines (a parameter download): they apply from the next exchange, never to one on the way. */
+  setTimeouts(connectTimeoutMs: number, responseTimeoutMs: number): void {
+    assertInteger(connectTimeoutMs, 1, TIMEOUT_MS_MAX, "connectTimeoutMs");
+    assertInteger(responseTimeoutMs, 1, TIMEOUT_MS_MAX, "responseTimeoutMs");
+    this.#connectTimeoutMs = connectTimeoutMs;
+    this.#responseTimeoutMs = responseTimeoutMs;
   }
 
   get busy(): boolean {
@@ -168,12 +180,13 @@ export class HostLink {
     const options = this.#options;
     this.#rxLength = 0;
     this.#connected = false;
-    pending.timer = options.clock.schedule(options.connectTimeoutMs, () => {
+    const connectTimeoutMs = this.#connectTimeoutMs;
+    pending.timer = options.clock.schedule(connectTimeoutMs, () => {
       if (this.#pending !== pending || pending.written) return;
       const connection = this.#connection;
       this.#dropConnection();
       connection?.close();
-      this.#finish(pending, { kind: "notSent", failure: "connectTimeout", detail: `no connection within ${options.connectTimeoutMs} ms` });
+      this.#finish(pending, { kind: "notSent", failure: "connectTimeout", detail: `no connection within ${connectTimeoutMs} ms` });
     });
     const connection = options.transport.connect(options.endpoint, {
       onConnected: () => {
@@ -215,11 +228,12 @@ export class HostLink {
     }
     const nowMs = this.#options.clock.nowMs();
     pending.written = true;
-    pending.deadlineMs = nowMs + this.#options.responseTimeoutMs;
-    pending.timer = this.#options.clock.schedule(this.#options.responseTimeoutMs, () => {
+    const responseTimeoutMs = this.#responseTimeoutMs;
+    pending.deadlineMs = nowMs + responseTimeoutMs;
+    pending.timer = this.#options.clock.schedule(responseTimeoutMs, () => {
       if (this.#pending !== pending) return;
       this.#remember(pending.request.expect, "expired");
-      this.#finish(pending, { kind: "noResponse", failure: "timeout", detail: `no answer within ${this.#options.responseTimeoutMs} ms` });
+      this.#finish(pending, { kind: "noResponse", failure: "timeout", detail: `no answer within ${responseTimeoutMs} ms` });
     });
     pending.request.onWritten?.(nowMs, pending.deadlineMs);
   }

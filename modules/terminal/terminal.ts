@@ -11,6 +11,8 @@
  * next power-on builds a new one over the same flash and key store.
  */
 import { assertInteger } from "../base/assert";
+import { crc32 } from "../base/crc32";
+import { bytesEqual } from "../base/hex";
 import type { CipherProvider } from "../crypto/block-cipher";
 import type { KeyStore } from "../crypto/key-store";
 import type { SecretKey } from "../crypto/keys";
@@ -40,7 +42,13 @@ import {
   type PendingReversalLine,
   type Screen,
 } from "../ui/terminal-ui";
-import type { TerminalParameters } from "./parameters";
+import { TmsClient } from "../tms/client";
+import { TmsError } from "../tms/errors";
+import { decodeParameterBlock, ParameterError, resolveParameters, type TerminalParameters } from "./parameters";
+import { FIRMWARE_VERSION } from "../update/firmware-version";
+import { journalFormatIsNewer, JournalTooNewError } from "../update/journal-format";
+import type { Updater, UpdateTraceEvent } from "../update/updater";
+import { TerminalUpdates, type TerminalUpdateOptions } from "./terminal-updates";
 import { failedReads, READER_KINDS, ReaderCare, type ReaderCareStore, type ReaderKind } from "./reader-care";
 
 /** The terminal state record takes the last two sectors of the partition; the journal the rest. */
@@ -51,8 +59,20 @@ const JOURNAL_SECTORS_MAX = 64;
 
 /** What a trace (scenario, chaos, simulator) hears: the engine's contract events, the screen's title, each slip. */
 export type TerminalEvent =
-  | Exclude<TxnEvent, { ev: "exchange" | "reversal" | "settlementProgress" | "idle" }>
+  | Exclude<TxnEvent, { ev: "boot" | "exchange" | "reversal" | "settlementProgress" | "idle" }>
+  /** Power-on recovered the journal: records still owing a reversal, and the version that runs. */
+  | { readonly ev: "boot"; readonly reversalDue: number; readonly version: string }
+  | UpdateTraceEvent
   | { readonly ev: "screen"; readonly text: string }
+  /**
+   * A TMS parameter download (docs/tms.md): applied (in effect and on flash), refused as a whole (`reason`
+   * names the parameter), unchanged (the block in effect already), none published, or failed (no good answer).
+   */
+  | {
+      readonly ev: "parameters";
+      readonly state: "applied" | "refused" | "unchanged" | "none" | "failed";
+      readonly reason?: string;
+    }
   | {
       readonly ev: "slip";
       readonly kind: Slip["kind"];
@@ -61,6 +81,8 @@ export type TerminalEvent =
       /** Reversal slips: the attempts made so far. */
       readonly attempts?: number;
     };
+
+export type { TerminalUpdateOptions };
 
 /** The card steps a host starts: which operation asks for a card. */
 export type CardOperation = "sale" | "refund" | "balance";
@@ -95,6 +117,8 @@ export interface TerminalOptions {
   readonly onEvent?: (event: TerminalEvent) => void;
   /** `screen` events in the trace (default true); a device that paints the screen and logs the rest spares their garbage. */
   readonly traceScreens?: boolean;
+  /** Firmware updates; none: this terminal runs the image it has (the boot event reports FIRMWARE_VERSION). */
+  readonly update?: TerminalUpdateOptions;
   /** The screen changed (or a notice over it). */
   readonly onScreen?: (screen: Screen) => void;
   /** A slip is printed. */
@@ -125,10 +149,17 @@ export class Terminal {
   /** The idle reversal worker's timer, and how many of the policy's idle retries it spent. */
   #idleRetry: TimerHandle | undefined;
   #idleRetries = 0;
+  /** The client of the check under way (one at a time); none between checks, so an idle terminal spends no slots on it. */
+  #tms: TmsClient | undefined;
+  /** The parameters in effect: the provisioned ones, with a downloaded block over them. */
+  #parameters: TerminalParameters;
+  /** Firmware updates; undefined when the host gave no slots. */
+  readonly #updates: TerminalUpdates | undefined;
 
   constructor(options: TerminalOptions) {
     this.#options = options;
     const { flash, parameters } = options;
+    this.#parameters = parameters;
     const sectors = flash.byteLength / flash.blockSize;
     const journalSectors = sectors - STATE_SECTORS;
     assertInteger(journalSectors, JOURNAL_SECTORS_MIN, JOURNAL_SECTORS_MAX, "journal sectors of the partition");
@@ -170,6 +201,29 @@ export class Terminal {
       ciphers: options.ciphers,
       onEvent: options.wrapEvents?.(handle) ?? handle,
     });
+    const update = options.update;
+    this.#updates =
+      update === undefined
+        ? undefined
+        : new TerminalUpdates({
+            update,
+            engine: this.#engine,
+            clock: options.clock,
+            journalClean: () => this.#flashJournal.pending().length === 0,
+            notify: (notice) => this.#ui.notify(notice),
+            trace: (event) => this.#trace(event),
+            ...(options.log !== undefined ? { log: options.log } : {}),
+          });
+  }
+
+  /** The firmware updater (the TMS client calls `check(source)` on it); none without update slots. */
+  get updater(): Updater | undefined {
+    return this.#updates?.updater;
+  }
+
+  /** The version of the image that runs. */
+  get version(): string {
+    return this.#updates?.updater.runningVersion ?? FIRMWARE_VERSION;
   }
 
   get engine(): TxnEngine {
@@ -198,6 +252,11 @@ export class Terminal {
     return this.#engine.state;
   }
 
+  /** The parameters in effect (provisioned, with a downloaded block over them). */
+  get parameters(): TerminalParameters {
+    return this.#parameters;
+  }
+
   get idle(): boolean {
     return this.#engine.idle;
   }
@@ -211,8 +270,76 @@ export class Terminal {
   boot(): void {
     this.#lastTitle = renderTitle(this.#ui.screen, "en");
     this.#options.onScreen?.(this.#ui.screen);
-    this.#engine.boot();
-    this.#countPending();
+    // A block saved by an earlier download takes effect before recovery runs; one that no longer resolves is logged and left out.
+    const bootJournal = () => {
+      this.#engine.boot((state) => {
+        if (state.parameters === undefined) return;
+        try {
+          this.#parameters = useParameters(this.#engine, this.#options.parameters, state.parameters);
+        } catch (error) {
+          if (!(error instanceof ParameterError)) throw error;
+          this.#options.log?.error("parameters: the saved block does not resolve, provisioned values apply", { reason: error.message });
+        }
+      });
+      this.#countPending();
+    };
+    const { flash } = this.#options;
+    // Looked at before recovery, which would take a newer format's headers for dirty sectors and erase them.
+    const journalTooNew = () => journalFormatIsNewer(flash, flash.byteLength / flash.blockSize - STATE_SECTORS);
+    if (this.#updates !== undefined) return this.#updates.boot(journalTooNew, bootJournal);
+    if (journalTooNew()) throw new JournalTooNewError("the journal was written by a newer firmware: this image does not open it");
+    bootJournal();
+  }
+
+  /**
+   * Checks the TMS now (the menu, the scenario's tmsCheck, a sign-on answer that asks for it): the parameter
+   * block first, then, on a terminal with update slots, the updater's image check with the same client as
+   * its ImageFeed (docs/update.md). False when a check is still under way.
+   *
+   * A downloaded block equal to the one in effect changes nothing; another is checked as a whole over the
+   * provisioned parameters, then made durable (the state record) and put in effect, or refused with the
+   * reason; either way the TMS is told (docs/tms.md).
+   */
+  tmsCheck(): boolean {
+    if (this.#tms !== undefined) return false;
+    const tms = new TmsClient({ exchange: this.#engine });
+    this.#tms = tms;
+    tms.requestParameters((result) => {
+      const log = this.#options.log;
+      if (result instanceof TmsError) {
+        log?.warn("parameters: no download", { reason: result.message });
+        this.#trace({ ev: "parameters", state: "failed", reason: result.reason });
+        this.#ui.notify("noticeParametersFailed");
+      } else if (
+        result === undefined ||
+        (this.#engine.state.parameters !== undefined && bytesEqual(this.#engine.state.parameters, result))
+      ) {
+        this.#trace({ ev: "parameters", state: result === undefined ? "none" : "unchanged" });
+        this.#ui.notify("noticeParametersCurrent");
+      } else {
+        let reason: string | undefined;
+        try {
+          resolveParameters({ ...this.#options.parameters, ...decodeParameterBlock(result) }); // the whole set, before anything changes
+          this.#engine.saveParameters(result);
+          this.#parameters = useParameters(this.#engine, this.#options.parameters, result);
+        } catch (error) {
+          if (!(error instanceof ParameterError)) throw error;
+          reason = error.message;
+        }
+        if (reason === undefined) log?.info("parameters: applied");
+        else log?.warn("parameters: refused", { reason });
+        this.#trace(reason === undefined ? { ev: "parameters", state: "applied" } : { ev: "parameters", state: "refused", reason });
+        this.#ui.notify(reason === undefined ? "noticeParametersApplied" : "noticeParametersRefused");
+        const report = { applied: reason === undefined, blockCrc32: crc32(result), ...(reason !== undefined ? { reason } : {}) };
+        tms.reportParameters(report, (answer) => {
+          if (answer instanceof TmsError) log?.warn("parameters: report not delivered", { reason: answer.message });
+        });
+      }
+      const updater = this.#updates?.updater;
+      if (updater === undefined) this.#tms = undefined;
+      else updater.check(tms, () => (this.#tms = undefined));
+    });
+    return true;
   }
 
   /** Moves the countdown on the processing or reversing screen (hosts call it a few times a second). */
@@ -231,7 +358,9 @@ export class Terminal {
   }
 
   /** A function key. False (with a notice) when the screen is busy. */
-  menu(fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending" | "networkCheck"): boolean {
+  menu(
+    fn: "sale" | "refund" | "void" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "pending" | "networkCheck" | "tmsCheck",
+  ): boolean {
     if (!this.#ui.ready) {
       this.#ui.notify("noticeBusy");
       return false;
@@ -261,6 +390,8 @@ export class Terminal {
       case "networkCheck":
         this.#engine.networkCheck();
         return true;
+      case "tmsCheck":
+        return this.tmsCheck();
     }
   }
 
@@ -391,8 +522,11 @@ export class Terminal {
   #onEngineEvent(event: TxnEvent): void {
     this.#deadline(event);
     this.#idleWorker(event);
+    if (event.ev === "tmsDue") this.tmsCheck();
     if (event.ev === "networkCheck") this.#ui.showDiagnostics(this.#diagnostics(event));
-    if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
+    if (event.ev === "boot") this.#trace({ ...event, version: this.version });
+    else if ((TRACE_EVENTS as readonly string[]).includes(event.ev)) this.#trace(event as TerminalEvent);
+    this.#updates?.onEngineEvent(event);
     this.#ui.onEngineEvent(event);
     if (event.ev === "journal" || event.ev === "boot") this.#countPending();
     this.#slipFor(event);
@@ -478,7 +612,17 @@ export class Terminal {
     }
     if (event.ev === "reversal" && event.phase === "failed" && event.firstFailure) {
       const { stan, op, amount, attempts, salesBlocked } = event;
-      return this.#print({ ...this.#slipHeader(), kind: "reversalFailed", stan, op, amount, attempts, salesBlocked });
+      const hotline = this.#parameters.hotlineText;
+      return this.#print({
+        ...this.#slipHeader(),
+        kind: "reversalFailed",
+        stan,
+        op,
+        amount,
+        attempts,
+        salesBlocked,
+        ...(hotline !== "" ? { hotline } : {}),
+      });
     }
     // The merchant holds a 冲正失败 slip: exactly one slip says it is over.
     if (event.ev === "reversal" && event.phase === "reversed" && event.wasFailed) {
@@ -514,6 +658,23 @@ export class Terminal {
   #trace(event: TerminalEvent): void {
     this.#options.onEvent?.(event);
   }
+}
+
+/**
+ * The parameters in effect with `block` laid over the provisioned ones, handed to the engine; a
+ * ParameterError (nothing changed) when the set does not resolve. A module function, not a method: XS
+ * gives every instance a slot per private method.
+ */
+function useParameters(engine: TxnEngine, provisioned: TerminalParameters, block: Uint8Array): TerminalParameters {
+  const p = resolveParameters({ ...provisioned, ...decodeParameterBlock(block) });
+  engine.configure({
+    responseTimeoutMs: p.responseTimeoutMs,
+    connectTimeoutMs: p.connectTimeoutMs,
+    reversalAttempts: p.reversalAttempts,
+    blockSalesWhileReversalFailed: p.blockSalesWhileReversalFailed,
+    limits: { amountMaxMinor: p.amountMaxMinor, batchCountMax: p.batchCountMax, batchAmountMaxMinor: p.batchAmountMaxMinor },
+  });
+  return p;
 }
 
 /** Screens the operator is not typing on: the idle worker may send a reversal (acknowledgements stay on top). */

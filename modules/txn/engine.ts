@@ -42,6 +42,8 @@ import type { BatchTotals, LinkFailure, OpenReversal, Operation, Outcome, Refusa
 import * as messageBuilders from "./messages";
 import { nextReversalState, REVERSAL_FINAL_STATES, type ReversalEvent, type ReversalState } from "./reversal-machine";
 import { XSPOS_POLICY, type ReversalPolicy } from "./reversal-policy";
+import { TmsError } from "../tms/errors";
+import type { TmsAnswer, TmsNetCode } from "../tms/wire";
 import type {
   ApprovedRecord,
   ApprovedTotals,
@@ -54,6 +56,7 @@ import type {
   TxnJournal,
   WallClock,
 } from "./ports";
+import { STATE_PARAMETER_BYTES_MAX } from "./ports";
 
 // A namespace import captured by methods is a writable binding to xsl (a RAM alias on the device); a const is not.
 const messages = messageBuilders;
@@ -68,6 +71,15 @@ export interface TxnLimits {
   readonly batchCountMax: number;
   /** The open batch's sales (net of voids) and its refunds, each, minor units: F48 has 12 digits for each. */
   readonly batchAmountMaxMinor: number;
+}
+
+/** What a parameter download may change while the terminal runs (modules/terminal/parameters.ts). */
+export interface EngineSettings {
+  readonly responseTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly reversalAttempts: number;
+  readonly blockSalesWhileReversalFailed: boolean;
+  readonly limits: TxnLimits;
 }
 
 export interface TxnEngineOptions {
@@ -131,6 +143,8 @@ const HOST_TIME = /^[0-9]{6}$/;
 const HOST_DATE = /^[0-9]{4}$/;
 /** 0410 answers that end a reversal: done (00), nothing to reverse (12), original unknown (25). */
 const REVERSAL_FINAL_CODES = Object.freeze(["00", "12", "25"]);
+/** 处理要求 (6th digit of the message header) of a sign-on answer that asks for a TMS check (docs/tms.md). */
+const PROCESSING_TMS_CHECK = "6";
 
 type Job = (finish: () => void) => void;
 
@@ -179,9 +193,10 @@ export class TxnEngine {
   readonly #options: TxnEngineOptions;
   readonly #codec = new Iso8583Codec({ dialect: CUP });
   readonly #link: HostLink;
-  readonly #reversalAttempts: number;
-  readonly #responseTimeoutMs: number;
-  readonly #limits: TxnLimits;
+  #reversalAttempts: number;
+  #responseTimeoutMs: number;
+  #limits: TxnLimits;
+  #blockSales: boolean;
   readonly #policy: ReversalPolicy;
   readonly #queue: Job[] = [];
   /** The last batch-upload record read: the next one is found from there. */
@@ -201,6 +216,7 @@ export class TxnEngine {
     this.#reversalAttempts = options.reversalAttempts ?? 3;
     this.#responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
     this.#limits = options.limits ?? FIELD_LIMITS;
+    this.#blockSales = options.blockSalesWhileReversalFailed === true;
     this.#policy = options.reversalPolicy ?? XSPOS_POLICY;
     assertInteger(this.#reversalAttempts, 1, REVERSAL_ATTEMPTS_MAX, "reversalAttempts");
     assertInteger(this.#limits.amountMaxMinor, 1, AMOUNT_MAX, "limits.amountMaxMinor");
@@ -228,15 +244,93 @@ export class TxnEngine {
     return this.#state;
   }
 
+  /**
+   * New settings from a parameter download: they apply from the next operation and the next attempt
+   * (an exchange on the wire keeps its deadline; an episode under way keeps its attempt count).
+   */
+  configure(settings: EngineSettings): void {
+    const limits = settings.limits;
+    assertInteger(settings.reversalAttempts, 1, REVERSAL_ATTEMPTS_MAX, "reversalAttempts");
+    assertInteger(limits.amountMaxMinor, 1, AMOUNT_MAX, "limits.amountMaxMinor");
+    assertInteger(limits.batchCountMax, 1, FIELD_LIMITS.batchCountMax, "limits.batchCountMax");
+    assertInteger(limits.batchAmountMaxMinor, 1, FIELD_LIMITS.batchAmountMaxMinor, "limits.batchAmountMaxMinor");
+    this.#link.setTimeouts(settings.connectTimeoutMs, settings.responseTimeoutMs);
+    this.#responseTimeoutMs = settings.responseTimeoutMs;
+    this.#reversalAttempts = settings.reversalAttempts;
+    this.#blockSales = settings.blockSalesWhileReversalFailed;
+    this.#limits = limits;
+  }
+
+  /** The downloaded parameter block (undefined: none) goes into the state record: durable, in one write, when this returns. */
+  saveParameters(block: Uint8Array | undefined): void {
+    assert(block === undefined || (block.length > 0 && block.length <= STATE_PARAMETER_BYTES_MAX), "a parameter block of 1..128 bytes");
+    const { parameters: _old, ...rest } = this.#state;
+    this.#saveState(block === undefined ? rest : { ...rest, parameters: block.slice() });
+  }
+
+  /**
+   * One TMS 0800/0810 (docs/tms.md), queued like every operation and, like every online message, behind
+   * the reversals owed. MAC'd both ways: an answer without a good F64, or whose 60.3 is not the request's,
+   * is a TmsError, as is no answer. `done` runs once, after the operation has finished.
+   */
+  tmsExchange(netCode: TmsNetCode, payload: Uint8Array | undefined, done: (answer: TmsAnswer | TmsError) => void): void {
+    this.#enqueue((finish) => {
+      const end = (answer: TmsAnswer | TmsError): void => {
+        finish();
+        done(answer);
+      };
+      if (!this.#state.signedOn || this.#mac === undefined) return end(new TmsError("notSignedOn", "sign on first"));
+      this.#flushReversals((reachable) => {
+        if (!reachable) return end(new TmsError("unreachable", "the reversals owed could not go out"));
+        const stan = this.#takeStan();
+        const request = messages.tms(this.#identity, stan, this.#state.batch, netCode, payload === undefined ? undefined : toHex(payload));
+        this.#link.exchange(
+          {
+            message: this.#encode(request),
+            expect: { mti: "0810", stan, tid: this.#options.terminalId },
+            onWritten: () => this.#emit({ ev: "send", mti: "0800", stan }),
+          },
+          (outcome) => {
+            if (outcome.kind !== "response") {
+              this.#noteLinkFailure(outcome.failure);
+              return end(new TmsError("unreachable", outcome.detail));
+            }
+            let message: IsoMessage;
+            try {
+              message = this.#codec.decode(outcome.message);
+            } catch (error) {
+              if (!(error instanceof Iso8583Error)) throw error;
+              return end(new TmsError("malformed", `the 0810 does not decode (field ${error.field})`));
+            }
+            const f39 = message.fields[39] ?? "";
+            const macValid = message.fields[64] !== undefined && this.#verifyMac(outcome.message, message);
+            this.#emit(
+              macValid ? { ev: "recv", mti: "0810", stan, f39 } : { ev: "recv", mti: "0810", stan, f39, discarded: true, reason: "badMac" },
+            );
+            if (!macValid) return end(new TmsError("badMac", "the 0810's MAC is missing or wrong"));
+            if ((message.fields[60] ?? "").slice(8, 11) !== netCode)
+              return end(new TmsError("mismatch", "60.3 of the 0810 is not the request's"));
+            const f62 = message.fields[62];
+            end(f62 === undefined ? { f39 } : { f39, f62: fromHex(f62) });
+          },
+        );
+      });
+    });
+  }
+
   /** How this engine's reversal episodes spend their attempts. */
   get reversalPolicy(): ReversalPolicy {
     return this.#policy;
   }
 
-  /** Power-on: recovery, then reversals due and an interrupted settlement resume. */
-  boot(): void {
+  /**
+   * Power-on: recovery, then reversals due and an interrupted settlement resume. `onState` sees the state
+   * record first (the terminal configures the engine from a downloaded parameter block before anything runs).
+   */
+  boot(onState?: (state: TerminalState) => void): void {
     const { state, journal, keys } = this.#options;
     this.#state = state.load() ?? this.#state;
+    onState?.(this.#state);
     // Every record still needing a reversal counts, 冲正失败 included: all of them go out before the next online message.
     const due = journal.recover();
     this.#records.clear();
@@ -264,8 +358,10 @@ export class TxnEngine {
           ? this.#refuse("signOn", "reversalPending", finish, stan)
           : this.#online("signOn", messages.signOn(this.#identity, stan, this.#state.batch), undefined, (result) => {
               const answer = result.kind === "answer" ? result.answer : undefined;
-              if (answer?.f39 === "00" && this.#acceptSignOn(answer.message))
+              if (answer?.f39 === "00" && this.#acceptSignOn(answer.message)) {
+                if (answer.message.header?.[5] === PROCESSING_TMS_CHECK) this.#emit({ ev: "tmsDue" });
                 return this.#result({ op: "signOn", stan, outcome: "approved", f39: "00" }, finish);
+              }
               this.#finishWith("signOn", stan, result, finish);
             }),
       );
@@ -406,8 +502,7 @@ export class TxnEngine {
       this.#flushReversals((reachable) => {
         if (!reachable) return this.#refuse(op, "reversalPending", finish);
         const { journal } = this.#options;
-        if (op === "sale" && this.#options.blockSalesWhileReversalFailed === true && journal.pending().length > 0)
-          return this.#refuse(op, "blocked", finish);
+        if (op === "sale" && this.#blockSales && journal.pending().length > 0) return this.#refuse(op, "blocked", finish);
         const limit = this.#limitPassed(request);
         if (limit !== undefined) return this.#refuse(op, limit, finish);
         // Asked after the flush (a reversal that went through frees room) and before a STAN or a byte is spent.
@@ -565,7 +660,7 @@ export class TxnEngine {
       if (n > attempts) {
         this.#move(stan, "exhausted");
         this.#journal("failed", stan);
-        const salesBlocked = this.#options.blockSalesWhileReversalFailed === true;
+        const salesBlocked = this.#blockSales;
         this.#emit({ ev: "reversal", phase: "failed", stan, op, amount, attempts, deferred, firstFailure: !wasFailed, salesBlocked });
         return then("failed");
       }

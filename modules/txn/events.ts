@@ -174,7 +174,9 @@ export type TxnEvent =
       readonly failures: readonly LinkFailure[];
     }
   /** Nothing runs or waits any more: a screen that only showed progress may go. */
-  | { readonly ev: "idle" };
+  | { readonly ev: "idle" }
+  /** The sign-on answer's header asks for a TMS check (处理要求, docs/tms.md): the terminal runs one after the sign-on. */
+  | { readonly ev: "tmsDue" };
 
 /** The events of the contract's trace; the others (exchange, reversal, idle) feed the screen only. */
 export const TRACE_EVENTS: readonly TxnEvent["ev"][] = Object.freeze([

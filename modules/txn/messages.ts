@@ -40,6 +40,14 @@ export function networkManagement(id: Identity, stan: string, batch: string, cod
   return message("0820", { 11: stan, 41: id.terminalId, 42: id.merchantId, 60: `00${batch}${code}` });
 }
 
+/** A TMS request (docs/tms.md): 0800, 60.3 the TMS code, F62 the payload (hex), MAC'd. */
+export function tms(id: Identity, stan: string, batch: string, netCode: string, payloadHex: string | undefined): IsoMessage {
+  const fields: IsoFields = { 11: stan, 41: id.terminalId, 42: id.merchantId, 60: `00${batch}${netCode}` };
+  if (payloadHex !== undefined) fields[62] = payloadHex;
+  fields[64] = MAC_PLACEHOLDER;
+  return message("0800", fields);
+}
+
 export interface CardRequest {
   readonly stan: string;
   readonly batch: string;

@@ -135,7 +135,15 @@ export interface TerminalState {
   readonly batch: string;
   readonly signedOn: boolean;
   readonly settlement?: SettlementProgress;
+  /**
+   * The parameter block a TMS download set (docs/tms.md), as downloaded and validated: opaque here, the
+   * terminal's parameter table reads it. Saved with the rest of the state in one write, so a power cut
+   * leaves the old block or the new one, never a mix. At most STATE_PARAMETER_BYTES_MAX bytes.
+   */
+  readonly parameters?: Uint8Array;
 }
+
+export const STATE_PARAMETER_BYTES_MAX = 128;
 
 export interface TerminalStateStore {
   load(): TerminalState | undefined;

@@ -10,7 +10,7 @@
  * them comes back as `reversalDue` (boot recovery), which is always safe
  * because the host answers a 0400 for an unknown STAN with 25.
  */
-import { AssertionError } from "../base/assert";
+import { nextState, transition, type Transition } from "../base/transitions";
 
 export type ReversalState =
   /** Durable before the first byte: the request may be on its way. */
@@ -54,15 +54,9 @@ export type ReversalEvent =
   /** The episode's attempts are spent. */
   | "exhausted";
 
-export interface ReversalTransition {
-  readonly from: ReversalState;
-  readonly on: ReversalEvent;
-  readonly to: ReversalState;
-}
+export type ReversalTransition = Transition<ReversalState, ReversalEvent>;
 
-function t(from: ReversalState, on: ReversalEvent, to: ReversalState): ReversalTransition {
-  return Object.freeze({ from, on, to });
-}
+const t = (from: ReversalState, on: ReversalEvent, to: ReversalState): ReversalTransition => transition(from, on, to);
 
 export const REVERSAL_TRANSITIONS: readonly ReversalTransition[] = Object.freeze([
   t("armed", "written", "sent"),
@@ -89,8 +83,7 @@ export const REVERSAL_TRANSITIONS: readonly ReversalTransition[] = Object.freeze
 
 /** The state `event` moves `from` to; a pair the table does not name is a bug. */
 export function nextReversalState(from: ReversalState, event: ReversalEvent): ReversalState {
-  for (const transition of REVERSAL_TRANSITIONS) if (transition.from === from && transition.on === event) return transition.to;
-  throw new AssertionError(`reversal: no transition from ${from} on ${event}`);
+  return nextState(REVERSAL_TRANSITIONS, "reversal", from, event);
 }
 
 /** States in which the record is closed for good: no further event applies. */

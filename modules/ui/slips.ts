@@ -36,6 +36,8 @@ export type Slip =
       readonly amount: number;
       readonly attempts: number;
       readonly salesBlocked: boolean;
+      /** Whom to call (the hotlineText parameter); absent: no line. */
+      readonly hotline?: string;
     })
   | (SlipHeader & {
       readonly kind: "reversed";
@@ -102,6 +104,7 @@ export function renderSlip(slip: Slip): string[] {
         ...reversalFailedGuidance(slip, "zh"),
         "",
         ...reversalFailedGuidance(slip, "en"),
+        ...(slip.hotline !== undefined ? [RULE, `客服热线 HOTLINE ${slip.hotline}`] : []),
       ];
     case "reversed":
       return [

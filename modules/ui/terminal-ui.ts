@@ -150,7 +150,16 @@ export type NoticeId =
   | "noticeStanEmpty"
   | "noticeCleanMagstripe"
   | "noticeCleanContactless"
-  | "noticeCleanContact";
+  | "noticeCleanContact"
+  | "noticeParametersApplied"
+  | "noticeParametersRefused"
+  | "noticeParametersCurrent"
+  | "noticeParametersFailed"
+  | "noticeUpdateWaiting"
+  | "noticeUpdateRejected"
+  | "noticeUpdateRestarting"
+  | "noticeUpdateInstalled"
+  | "noticeUpdateRolledBack";
 
 export interface RenderedScreen {
   readonly title: string;

@@ -130,6 +130,10 @@ export const TEXTS = Object.freeze({
   noticeCleanMagstripe: pair("磁条读卡常失败: 请清洁刷卡槽", "Swipes often fail: clean the card slot"),
   noticeCleanContactless: pair("非接读卡常失败: 请擦拭感应区", "Taps often fail: wipe the contactless reader"),
   noticeCleanContact: pair("芯片读卡常失败: 请清洁插卡槽", "Chip reads often fail: clean the chip slot"),
+  noticeParametersApplied: pair("参数已更新", "Parameters updated"),
+  noticeParametersRefused: pair("参数有误已拒绝, 沿用原参数", "Parameters refused: the current ones stay"),
+  noticeParametersCurrent: pair("参数已是最新", "Parameters are up to date"),
+  noticeParametersFailed: pair("参数下载失败, 请稍后再试", "Parameter download failed: try again later"),
   cancelled: pair("交易取消", "CANCELLED"),
   cancelledHint: pair("交易未发出, 未扣款", "Nothing was sent, nothing was charged"),
   signedOn: pair("签到成功", "SIGNED ON"),
@@ -165,6 +169,14 @@ export const TEXTS = Object.freeze({
   noticeNoSlip: pair("无可重打印的凭条", "No slip to reprint"),
   noticeVoidNotFound: pair("本批次无此凭证号的可撤销消费", "No sale with this STAN to void in the open batch"),
   noticeStanEmpty: pair("请输入凭证号", "Type a STAN"),
+  noticeUpdateWaiting: pair("有未完成的冲正: 软件更新等冲正完成后进行", "A reversal is still owed: the software update waits for it"),
+  noticeUpdateRejected: pair("软件更新未通过校验, 当前版本继续使用", "Software update refused: this version stays"),
+  noticeUpdateRestarting: pair("软件更新: 正在重启", "Software update: restarting"),
+  noticeUpdateInstalled: pair("软件已更新", "Software updated"),
+  noticeUpdateRolledBack: pair(
+    "新版本启动失败, 已恢复原版本, 请联系收单机构",
+    "The new version failed to start: the previous one runs. Call the acquirer",
+  ),
 });
 
 export type TextId = keyof typeof TEXTS;

@@ -30,6 +30,27 @@ typedef int esp_err_t;
 void *heap_caps_calloc(size_t n, size_t size, uint32_t caps);
 void heap_caps_free(void *ptr);
 
+/* esp_ota_ops.h, esp_partition.h (app_update, ESP-IDF v5) */
+typedef struct esp_partition_t esp_partition_t;
+typedef enum {
+	ESP_OTA_IMG_NEW = 0x0,
+	ESP_OTA_IMG_PENDING_VERIFY = 0x1,
+	ESP_OTA_IMG_VALID = 0x2,
+	ESP_OTA_IMG_INVALID = 0x3,
+	ESP_OTA_IMG_ABORTED = 0x4,
+	ESP_OTA_IMG_UNDEFINED = -1
+} esp_ota_img_states_t;
+const esp_partition_t *esp_ota_get_running_partition(void);
+const esp_partition_t *esp_ota_get_next_update_partition(const esp_partition_t *start_from);
+const esp_partition_t *esp_ota_get_last_invalid_partition(void);
+esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition, esp_ota_img_states_t *ota_state);
+esp_err_t esp_ota_set_boot_partition(const esp_partition_t *partition);
+esp_err_t esp_ota_mark_app_valid_cancel_rollback(void);
+esp_err_t esp_ota_mark_app_invalid_rollback_and_reboot(void);
+
+/* esp_system.h */
+void esp_restart(void);
+
 /* esp_random.h */
 void esp_fill_random(void *buf, size_t len);
 

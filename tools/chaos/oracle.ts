@@ -15,13 +15,15 @@
 import type { WorkingKeys } from "../../modules/crypto/keys";
 import type { ApprovedRecord } from "../../modules/txn/ports";
 import type { TxnEvent } from "../../modules/txn/events";
+import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
+import { versionCode } from "../../modules/update/manifest";
 import type { RecordingLedger } from "./recording-ledger";
 import type { JournalOperation, TerminalStorage } from "./storage";
 import type { SecretScanner } from "./secrets";
 import type { SystemEvent, SystemObserver } from "./system";
 import { approvedList } from "../scenario/forwarding-journal";
 
-export type Invariant = "1" | "2" | "3" | "4" | "5" | "6" | "liveness" | "crash";
+export type Invariant = "1" | "2" | "3" | "4" | "5" | "6" | "7" | "liveness" | "crash";
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -36,6 +38,8 @@ export interface Violation {
 const REVERSAL_FINAL_CODES: readonly string[] = Object.freeze(["00", "12", "25"]);
 /** One run stops collecting after this many violations: the first ones tell the story. */
 const VIOLATIONS_MAX = 20;
+/** Published kinds whose image is signed and whole: the only ones that may ever boot. */
+const BOOTABLE_KINDS: readonly unknown[] = Object.freeze(["good", "crashesOnBoot"]);
 
 interface Accepted {
   readonly t: number;
@@ -74,6 +78,11 @@ export class Oracle implements SystemObserver {
   /** Where each STAN first went out: end-of-run violations point there. */
   readonly #firstSent = new Map<string, { step: number; t: number; eventCount: number }>();
   readonly #attemptedAt = new Map<string, number>();
+  /** Firmware (invariant 7): each published image's kind, the versions whose slot verified, the highest confirmed. */
+  readonly #imageKinds = new Map<string, unknown>();
+  readonly #verified = new Set<string>([FIRMWARE_VERSION]);
+  #confirmedCode = versionCode(FIRMWARE_VERSION);
+  #lastBoot = FIRMWARE_VERSION;
 
   constructor(readonly context: OracleContext) {}
 
@@ -94,6 +103,13 @@ export class Oracle implements SystemObserver {
       case "recv":
         if (event.discarded !== true) this.#onAccepted(String(event.mti), stan, event.f39 as string | undefined);
         return;
+      case "tms":
+        if (event.published === "image") this.#imageKinds.set(String(event.version), event.kind);
+        return;
+      case "update":
+        return this.#onUpdate(String(event.state), String(event.version));
+      case "boot":
+        return this.#onBoot(String(event.version));
       case "result":
         if (event.op === "sale" || event.op === "void" || event.op === "refund" || event.op === "balance") this.transactions++;
         if (event.outcome === "approved" && this.#reversalDue.has(stan))
@@ -178,6 +194,26 @@ export class Oracle implements SystemObserver {
     if (mti === "0410" && REVERSAL_FINAL_CODES.includes(f39 ?? "")) this.#reversalAnswered.add(stan);
   }
 
+  /** Invariant 7: a slot verifies only an image signed and whole; only one that passes its self-test is confirmed. */
+  #onUpdate(state: string, version: string): void {
+    const kind = this.#imageKinds.get(version);
+    if (state === "verified") {
+      if (!BOOTABLE_KINDS.includes(kind)) this.#violate("7", `image ${version} (${String(kind)}) verified in its slot`);
+      this.#verified.add(version);
+    }
+    if (state === "confirmed") {
+      if (kind === "crashesOnBoot") this.#violate("7", `image ${version} confirmed though it fails its self-test`);
+      this.#confirmedCode = Math.max(this.#confirmedCode, versionCode(version));
+    }
+  }
+
+  /** Invariant 7: every boot runs the factory image or one that verified, never older than the last confirmed. */
+  #onBoot(version: string): void {
+    this.#lastBoot = version;
+    if (!this.#verified.has(version)) this.#violate("7", `booted ${version}, an image that never verified`);
+    else if (versionCode(version) < this.#confirmedCode) this.#violate("7", `booted ${version}, older than a version confirmed before`);
+  }
+
   #scanEvent(event: SystemEvent): void {
     for (const key in event) {
       const value = event[key];
@@ -221,6 +257,8 @@ export class Oracle implements SystemObserver {
         this.#violate("3", `STAN ${stan} (${operation}) vanished from the journal while the host holds it ${held.state}`);
     }
     for (const [key, effects] of ledger.effects) if (effects > 1) this.#violate("3", `reversal of ${key} took effect ${effects} times`);
+    if (this.#imageKinds.get(this.#lastBoot) === "crashesOnBoot")
+      this.#violate("7", `the terminal ends running ${this.#lastBoot}, an image that fails its self-test`);
     if (nvImage !== undefined) {
       const hit = this.context.scanner.scanBytes(nvImage);
       if (hit !== undefined) this.#violate("6", `${hit.kind} of ${hit.card} (${hit.encoding}) at NV offset ${hit.offset}`);

@@ -12,6 +12,7 @@
  */
 import { buildSync } from "esbuild";
 import { fileURLToPath } from "node:url";
+import { readTestKeyPem } from "../host/tms-signing";
 import { Worker } from "node:worker_threads";
 import { mergeDays, runDays, type DaysTotals, type PolicyName } from "./days";
 import { runRange, type RangeRequest } from "./range";
@@ -32,7 +33,9 @@ export async function runParallel(request: RangeRequest, workers = WORKERS_DEFAU
   for (let from = request.from; from < request.from + request.seeds; from += SEEDS_PER_CHUNK)
     chunks.push({ from, seeds: Math.min(SEEDS_PER_CHUNK, request.from + request.seeds - from), digest: request.digest });
   const count = Math.max(1, Math.min(workers, Math.floor(request.seeds / SEEDS_PER_WORKER_MIN)));
-  return mergeTotals(await runChunks<RangeRequest, ChaosTotals>(workerBundle("./worker.ts"), chunks, count));
+  // The TMS signing key goes with the workers: their bundle cannot locate tools/host/test-keys.
+  const workerData = { keyPem: readTestKeyPem() };
+  return mergeTotals(await runChunks<RangeRequest, ChaosTotals>(workerBundle("./worker.ts"), chunks, count, workerData));
 }
 
 /** Trading days (tools/chaos/days.ts) the same way: contiguous parts, merged in seed order. */
@@ -75,12 +78,12 @@ function workerBundle(entry: "./worker.ts" | "./days-worker.ts"): string {
  * Runs `chunks` on `workers` threads of `code`, each handed the next chunk as it finishes one
  * (messages `{ index, chunk }` in, `{ index, result }` out, `undefined` in to stop); results in chunk order.
  */
-async function runChunks<Chunk, Result>(code: string, chunks: readonly Chunk[], workers: number): Promise<Result[]> {
+async function runChunks<Chunk, Result>(code: string, chunks: readonly Chunk[], workers: number, workerData: unknown): Promise<Result[]> {
   const results: Result[] = new Array<Result>(chunks.length);
   let next = 0;
   const runOne = () =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(code, { eval: true });
+      const worker = new Worker(code, { eval: true, workerData });
       const handOut = () => {
         if (next >= chunks.length) return worker.postMessage(undefined);
         const index = next++;

@@ -1,7 +1,7 @@
 /**
  * Bugs planted on purpose, one per invariant, to show the oracle catches each
  * (tests/node/chaos). Each wraps the terminal's ports (journal, clock, screen,
- * events) with a faulty decorator; no module is edited. Never used by
+ * events, update hardware) with a faulty decorator; no module is edited. Never used by
  * `xspos chaos` itself.
  */
 import type { Clock } from "../../modules/platform/clock";
@@ -202,6 +202,13 @@ const panInLog: PlantedBug = {
   }),
 };
 
+/** Invariant 7: the host's self-test passes whatever image runs (a crashing image is confirmed). */
+const selfTestAlwaysPasses: PlantedBug = {
+  name: "a self-test that passes every image",
+  invariant: "7",
+  hooks: () => ({ update: (update) => ({ ...update, selfTest: () => true }) }),
+};
+
 export const PLANTED_BUGS: readonly PlantedBug[] = Object.freeze([
   declineLoggedApproved,
   clearReversalBeforeApproval,
@@ -210,4 +217,5 @@ export const PLANTED_BUGS: readonly PlantedBug[] = Object.freeze([
   acceptLateResponse,
   reversalFailedAfterSuccess,
   panInLog,
+  selfTestAlwaysPasses,
 ]);

@@ -4,10 +4,16 @@
  * really approved), so a seed replays exactly. Then quiescence: faults stop,
  * the network comes back, power returns, the terminal signs on (flushing its
  * reversals, 冲正失败 ones included) and settles; then the oracle's final checks.
+ *
+ * Firmware updates come from a stream of their own (so the other draws of a seed stay as they were):
+ * at random steps the TMS publishes an image of any kind and the terminal checks the TMS now; flash cuts
+ * armed by the fault stream land on image writes and activations as on journal writes.
  */
 import { SeededRandom } from "../../modules/platform/random";
 import { TxnRequestError } from "../../modules/txn/engine";
 import type { Fault } from "../host/faults";
+import { buildImage, IMAGE_KINDS, type ImageSigner } from "../host/tms";
+import { nodeImageSigner } from "../host/tms-signing";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { CardPresentError } from "../scenario/card-desk";
 import { Oracle, type Violation } from "./oracle";
@@ -18,6 +24,11 @@ import { approvedList } from "../scenario/forwarding-journal";
 export interface SeedOptions {
   /** Planted bugs (tests of the oracle). */
   readonly hooks?: PortHooks;
+  /**
+   * Signs what the chaos TMS publishes; default the TEST key as tools/host/tms-signing.ts reads it (a worker
+   * thread's bundle cannot locate that file: tools/chaos/parallel.ts hands the worker the key).
+   */
+  readonly imageSigner?: ImageSigner;
 }
 
 export interface SeedResult {
@@ -67,6 +78,12 @@ const OPERATIONS = Object.freeze([
   ["reboot", 7],
   ["powerCut", 5],
 ] as const);
+/** Chance per step that the TMS publishes an image, and that the terminal checks the TMS now. */
+const PUBLISH_CHANCE = 0.15;
+const TMS_CHECK_CHANCE = 0.2;
+/** Published images: 1 to 3 blocks of 4 KiB. */
+const IMAGE_BYTES_MIN = 1024;
+const IMAGE_BYTES_SPREAD = 11_264;
 const CARD_OPERATIONS: readonly string[] = Object.freeze(["sale", "void", "refund", "balance"]);
 const OPERATION_WEIGHTS = OPERATIONS.reduce((s, [, w]) => s + w, 0);
 
@@ -86,7 +103,8 @@ export function runSeed(seed: number, options: SeedOptions = {}): SeedResult {
   const system = new ChaosSystem(parameters, seed, options.hooks);
   const oracle = oracleFor(system);
   system.observer = oracle;
-  const driver = new Driver(system, oracle, rng, parameters);
+  const signer = () => options.imageSigner ?? nodeImageSigner();
+  const driver = new Driver(system, oracle, rng, parameters, new SeededRandom(seed ^ 0x0da7e), signer);
   try {
     driver.run();
     oracle.finish(system.storage.flash.exportImage());
@@ -117,6 +135,8 @@ export function oracleFor(system: ChaosSystem): Oracle {
 
 class Driver {
   #queuedAhead = 0;
+  /** Images published so far: each new one gets the next minor version (an "older" one a version below 1.0.0). */
+  #published = 0;
   /** Fault timers scheduled on the clock stop acting once the run goes quiet. */
   #quiet = false;
 
@@ -125,6 +145,9 @@ class Driver {
     readonly oracle: Oracle,
     readonly rng: SeededRandom,
     readonly parameters: TerminalParameters,
+    /** The update stream: publications and TMS checks. */
+    readonly updates: SeededRandom,
+    readonly signer: () => ImageSigner,
   ) {}
 
   run(): void {
@@ -140,11 +163,29 @@ class Driver {
         system.powerOn();
       }
       while (rng.chance(0.45)) this.#injectFault();
+      this.#update();
       this.#operate(this.#pickOperation());
       this.#proceed();
     }
     this.oracle.step = steps + 1;
     this.#quiesce();
+  }
+
+  /** The TMS may publish an image of any kind; the terminal may check the TMS now (it also does when a sign-on answer asks). */
+  #update(): void {
+    const { system, updates } = this;
+    if (updates.chance(PUBLISH_CHANCE)) {
+      const kind = updates.pick(IMAGE_KINDS);
+      this.#published++;
+      const version = kind === "older" ? `0.${this.#published}.0` : `1.${this.#published}.0`;
+      const sizeBytes = IMAGE_BYTES_MIN + updates.below(IMAGE_BYTES_SPREAD);
+      system.tms.publishImage(buildImage({ version, kind, sizeBytes }, this.signer()));
+      system.emit({ ev: "tms", published: "image", version, kind });
+    }
+    if (updates.chance(TMS_CHECK_CHANCE) && system.terminal !== undefined) {
+      system.emit({ ev: "chaos", action: "tmsCheck" });
+      system.guard(() => system.terminal?.tmsCheck());
+    }
   }
 
   #pickOperation(): string {

@@ -1,6 +1,7 @@
 /**
  * What the terminal keeps across power: its journal and state record on one
- * emulated NOR flash (the real FlashJournal and FlashStateStore of
+ * emulated NOR flash, followed on the same chip by its firmware-update record
+ * and A/B image slots (tools/scenario/update-hardware.ts) (the real FlashJournal and FlashStateStore of
  * modules/txn, as the scenario runner mounts them), the key store and the
  * calendar clock. A power cut can be armed at any flash erase/program, and
  * lands before, after or inside it (a torn write: a byte prefix plus a torn
@@ -18,7 +19,10 @@ import { VirtualWallClock } from "../../modules/emulators/virtual-wall-clock";
 import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Random } from "../../modules/platform/random";
 import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
+import type { Flash } from "../../modules/platform/flash";
+import { FlashRegion } from "../../modules/txn/flash-region";
 import { approvedList, ForwardingJournal } from "../scenario/forwarding-journal";
+import { updateSectors } from "../scenario/update-hardware";
 
 export type JournalOperation = "arm" | "complete" | "approve" | "reversalDue" | "reversed" | "failed";
 
@@ -29,6 +33,8 @@ export type JournalWatcher = (operation: JournalOperation, stan: string, record?
 const DATA_KEY = fromHex("4A6F75726E616C446174614B65793031");
 const JOURNAL_SECTORS = 8;
 const STATE_SECTORS = 2;
+/** The journal and the state record: the terminal's flash; the update part follows them. */
+export const TERMINAL_SECTORS = JOURNAL_SECTORS + STATE_SECTORS;
 const CUT_KINDS: readonly FlashFaultKind[] = Object.freeze(["cutBefore", "cutAfter", "cutInside", "tornBits"]);
 
 /** The journal port as the engine sees it, telling the watcher what landed. */
@@ -114,7 +120,10 @@ export interface TerminalStorageOptions {
 }
 
 export class TerminalStorage {
+  /** The whole chip: journal, state record, update record and image slots. */
   readonly flash: NorFlash;
+  /** What the terminal mounts its journal and state record on. */
+  readonly terminalFlash: Flash;
   readonly keys: WatchedKeyStore;
   readonly wall: VirtualWallClock;
   /** Approved records of closed batches (copies without the card), oldest first. */
@@ -126,7 +135,8 @@ export class TerminalStorage {
   readonly dataKey = new SecretKey("sm4", DATA_KEY);
 
   constructor(readonly options: TerminalStorageOptions) {
-    this.flash = new NorFlash({ sectorCount: JOURNAL_SECTORS + STATE_SECTORS, seed: options.seed });
+    this.flash = new NorFlash({ sectorCount: TERMINAL_SECTORS + updateSectors(4096), blockSize: 4096, seed: options.seed });
+    this.terminalFlash = new FlashRegion(this.flash, 0, TERMINAL_SECTORS);
     this.keys = new WatchedKeyStore(options.onWorkingKeys);
     this.keys.saveMasterKey(new SecretKey("tdes", options.tmk));
     this.wall = new VirtualWallClock(options.nowMs);

@@ -25,9 +25,12 @@ import { HostCore } from "../host/core";
 import { frame, FrameReader } from "../host/decision";
 import { FaultSchedule, type Fault } from "../host/faults";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
+import { TmsPublications } from "../host/tms";
 import { CardDesk } from "../scenario/card-desk";
+import { simulatedUpdate } from "../scenario/update-hardware";
 import { MemoryLedger } from "../scenario/memory-ledger";
-import { type JournalOperation, TerminalStorage } from "./storage";
+import { type JournalOperation, TERMINAL_SECTORS, TerminalStorage } from "./storage";
+import type { TerminalUpdateOptions } from "../../modules/terminal/terminal";
 import type { NetworkConditions } from "./network-model";
 import { RecordingLedger } from "./recording-ledger";
 
@@ -56,6 +59,8 @@ export interface PortHooks {
   events?(handler: (event: TxnEvent) => void, system: ChaosSystem): (event: TxnEvent) => void;
   /** Wraps the transport the terminal is given (a capture, `chaos --pcap`). */
   transport?(transport: Transport, system: ChaosSystem): Transport;
+  /** Wraps the firmware-update hardware the terminal is given at each power-on. */
+  update?(update: TerminalUpdateOptions, system: ChaosSystem): TerminalUpdateOptions;
 }
 
 /** What else a world may vary beyond the terminal's parameters. */
@@ -94,6 +99,8 @@ class CountingFaultSchedule extends FaultSchedule {
 export class ChaosSystem {
   readonly clock = new VirtualClock({ timersMax: 1024 });
   readonly ledger = new RecordingLedger(new MemoryLedger());
+  /** What the TMS publishes: kept across host restarts, as the ledger is. */
+  readonly tms = new TmsPublications();
   readonly network: EmulatedNetwork;
   /** Flash (journal + state record), key store and calendar clock: what survives a power cut. */
   readonly storage: TerminalStorage;
@@ -107,6 +114,8 @@ export class ChaosSystem {
   /** The running terminal's clock: its timers die with a power cut. */
   engineClock: Clock | undefined;
   powered = false;
+  /** The terminal asked for a restart (an update activated or rolled back): it comes back on at the clock's next turn. */
+  #restarting = false;
   #generation = 0;
   #hostGeneration = 0;
   readonly #hostRandom: SeededRandom;
@@ -158,7 +167,12 @@ export class ChaosSystem {
   powerOn(): void {
     if (this.powered) return;
     this.powered = true;
+    this.#restarting = false;
     this.storage.powerOn();
+    this.emit({ ev: "power", state: "on" });
+    let update: TerminalUpdateOptions | undefined;
+    this.guard(() => (update = simulatedUpdate(this.storage.flash, TERMINAL_SECTORS, () => this.#restart())));
+    if (update === undefined) return; // cut while the bootloader wrote its control record
     const generation = this.#generation;
     const live = () => this.#generation === generation;
     const baseClock: Clock = {
@@ -188,7 +202,7 @@ export class ChaosSystem {
       clock: this.hooks.clock?.(baseClock, this) ?? baseClock,
       transport: this.hooks.transport?.(transport, this) ?? transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
-      flash: this.storage.flash,
+      flash: this.storage.terminalFlash,
       random: this.storage.options.random,
       keys: this.storage.keys,
       dataKey: this.storage.dataKey,
@@ -204,13 +218,14 @@ export class ChaosSystem {
       },
       wrapEvents: (handler) => this.hooks.events?.(observed(handler), this) ?? observed(handler),
       onEvent: (event) => this.emit(event),
+      update: this.hooks.update?.(update, this) ?? update,
     });
-    this.emit({ ev: "power", state: "on" });
     this.guard(() => this.terminal!.boot());
   }
 
   /** Power goes now (a cut, or a clean switch-off: the terminal cannot tell them apart). */
   powerOff(state: "off" | "cut"): void {
+    this.#restarting = false;
     if (!this.powered) return;
     this.powered = false;
     this.terminal = undefined;
@@ -220,6 +235,15 @@ export class ChaosSystem {
     this.#generation++;
     this.network.terminalPowerLost();
     this.emit({ ev: "power", state });
+  }
+
+  /** The terminal's own restart: power off, then on again at once. */
+  #restart(): void {
+    this.powerOff("off");
+    this.#restarting = true;
+    this.clock.schedule(0, () => {
+      if (this.#restarting) this.powerOn();
+    });
   }
 
   /** The host process restarts: connections drop, pending faults are forgotten, the ledger stays. */
@@ -269,6 +293,7 @@ export class ChaosSystem {
       random: this.#hostRandom,
       faults,
       desTables: DES_TABLES,
+      tms: this.tms,
     });
   }
 

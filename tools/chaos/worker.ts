@@ -3,7 +3,8 @@
  * posts each chunk's totals; `undefined` ends it. Started by
  * tools/chaos/parallel.ts from an esbuild bundle of this file.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import { nodeImageSigner } from "../host/tms-signing";
 import { runRange, type RangeRequest } from "./range";
 
 // Errors are the simulation's control flow (a power cut unwinds through the journal, a card error
@@ -11,7 +12,10 @@ import { runRange, type RangeRequest } from "./range";
 // error's name and message only. Without stacks: about 2 % of the CPU (PowerCut, CardError).
 Error.stackTraceLimit = 0;
 
+// The TMS signing key comes from the parent: this bundle cannot locate tools/host/test-keys.
+const imageSigner = nodeImageSigner((workerData as { readonly keyPem: string }).keyPem);
+
 parentPort!.on("message", (message: { index: number; chunk: RangeRequest } | undefined) => {
   if (message === undefined) return parentPort!.close();
-  parentPort!.postMessage({ index: message.index, result: runRange(message.chunk) });
+  parentPort!.postMessage({ index: message.index, result: runRange(message.chunk, { imageSigner }) });
 });

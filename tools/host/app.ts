@@ -7,6 +7,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ControlApi } from "./control";
+import { nodeImageSigner } from "./tms-signing";
 import { HostCore, type InternalErrorReport } from "./core";
 import type { HostDecision } from "./decision";
 import { ensurePki, type Pki } from "./pki";
@@ -91,7 +92,12 @@ export async function startHost(options: HostAppOptions): Promise<HostApp> {
             requireClientCertificate: options.requireClientCertificate,
           },
   });
-  const control = new ControlApi({ faults: core.faults, ledger, port: options.controlPort });
+  const control = new ControlApi({
+    faults: core.faults,
+    ledger,
+    tms: { publications: core.tms, signer: nodeImageSigner() },
+    port: options.controlPort,
+  });
   try {
     const address = await server.listen();
     const { url } = await control.listen();

@@ -5,6 +5,9 @@
  *   GET    /faults         → 200 {"faults":[...]} (pending faults with their remaining count)
  *   DELETE /faults         → 200 {"faults":[]}
  *   GET    /ledger?tid=T   → 200 the reconcile view of terminal T
+ *   POST   /tms            body {"parameters":{...}} or {"image":{"version":"1.1.0","kind":"good",
+ *                          "sizeBytes":N}} → 201 the publications (docs/tms.md)
+ *   GET    /tms            → 200 {"parameters":{...}|null,"image":{...}|null,"reports":[...]}
  *
  * Errors answer 400/404/405/413 with {"error":"..."}. A request whose Host header is not this
  * listener (127.0.0.1:PORT or localhost:PORT) or that comes from another origin (an Origin header
@@ -16,10 +19,13 @@ import type net from "node:net";
 import { FaultSpecError, parseFault, type FaultSchedule } from "./faults";
 import { checkFaultSchema } from "../scenario/schema-check";
 import type { Ledger } from "./ledger";
+import { buildImage, checkPublishedParameters, TmsPublishError, type ImageSigner, type TmsPublications } from "./tms";
 
 export interface ControlApiOptions {
   readonly faults: FaultSchedule;
   readonly ledger: Ledger;
+  /** The TMS publications and the signer for images; without them /tms answers 404. */
+  readonly tms?: { readonly publications: TmsPublications; readonly signer: ImageSigner };
   readonly host?: string;
   readonly port?: number;
 }
@@ -137,7 +143,42 @@ export class ControlApi {
       if (tid === null || !/^[0-9A-Za-z]{8}$/.test(tid)) throw new HttpError(400, "tid must be 8 letters or digits");
       return [200, ledger.view(tid)];
     }
+    if (url.pathname === "/tms" && this.#options.tms !== undefined) {
+      const { publications, signer } = this.#options.tms;
+      if (request.method === "GET") return [200, publications.summary()];
+      if (request.method !== "POST") throw new HttpError(405, `${request.method} not allowed on /tms`);
+      publish(publications, signer, await this.#json(request));
+      return [201, publications.summary()];
+    }
     throw new HttpError(404, `no such resource ${url.pathname}`);
+  }
+
+  async #json(request: http.IncomingMessage): Promise<unknown> {
+    const text = await readBoundedBody(request, BODY_BYTES_MAX, (message) => new HttpError(413, message));
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new HttpError(400, "body is not JSON");
+    }
+  }
+}
+
+/** `{"parameters":{...}}` or `{"image":{version, kind[, sizeBytes]}}`, checked like the scenario step. */
+function publish(publications: TmsPublications, signer: ImageSigner, body: unknown): void {
+  try {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, "body must be a JSON object");
+    const raw = body as Record<string, unknown>;
+    if (Object.keys(raw).length !== 1 || (raw.parameters === undefined && raw.image === undefined))
+      throw new HttpError(400, 'body must be {"parameters":{...}} or {"image":{"version":...,"kind":...}}');
+    if (raw.parameters !== undefined) publications.publishParameters(checkPublishedParameters(raw.parameters));
+    else {
+      const image = raw.image as { version?: unknown; kind?: unknown; sizeBytes?: unknown };
+      if (typeof image !== "object" || image === null) throw new HttpError(400, "image must be an object");
+      publications.publishImage(buildImage(image as Parameters<typeof buildImage>[0], signer));
+    }
+  } catch (error) {
+    if (error instanceof TmsPublishError) throw new HttpError(400, error.message);
+    throw error;
   }
 }
 

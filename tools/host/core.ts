@@ -38,6 +38,8 @@ import { FRAME_HEADER_BYTES } from "./decision";
 import { FaultSchedule, type Fault } from "./faults";
 import type { BatchTotals, Ledger, Totals, TransactionKind } from "./ledger";
 import type { DesTables } from "../../modules/crypto/des";
+import { TmsPublications } from "./tms";
+import { isTmsNetCode } from "../../modules/tms/wire";
 import { issueWorkingKeys, KEY_SCHEMES, recoverWorkingKeys, type KeyScheme, type TerminalRegistry, type WorkingKeys } from "./terminals";
 
 export interface HostCoreOptions {
@@ -56,6 +58,8 @@ export interface HostCoreOptions {
   readonly onInternalError?: (report: InternalErrorReport) => void;
   /** Typed DES tables for the working keys' ciphers on V8 (modules/crypto/des.ts `desTables`); default the frozen ones. */
   readonly desTables?: DesTables;
+  /** The terminal management system's publications (docs/tms.md); default an empty one. */
+  readonly tms?: TmsPublications;
 }
 
 /** What is logged of a message the host failed to handle: where, never field values or keys. */
@@ -94,6 +98,11 @@ const BALANCE_BASE_FEN = 100_000;
 const BALANCE_CURRENCY = "156";
 
 const FIRST_BATCH = "000001";
+/**
+ * 处理要求 (the 6th digit of the CUP message header) in a sign-on answer: "6" asks the terminal to check
+ * the TMS now (xspos's code; the acquirers' list is not public, shared/reference/cup-pos-and-reversal.md).
+ */
+export const PROCESSING_TMS_CHECK = "6";
 /** Requests the host refuses without a valid MAC; others (0320 batch upload) are checked when they carry one. */
 const MAC_REQUIRED = Object.freeze(["0200", "0220", "0400", "0500"]);
 
@@ -132,6 +141,7 @@ function wipeKeys(keys: WorkingKeys | undefined): void {
 
 export class HostCore implements HostHandler {
   readonly faults: FaultSchedule;
+  readonly tms: TmsPublications;
   readonly ledger: Ledger;
   readonly #terminals: TerminalRegistry;
   readonly #random: Random;
@@ -151,6 +161,7 @@ export class HostCore implements HostHandler {
     this.#onInternalError = options.onInternalError;
     this.#desTables = options.desTables;
     this.faults = options.faults ?? new FaultSchedule();
+    this.tms = options.tms ?? new TmsPublications();
   }
 
   admitConnection(): ConnectionVerdict {
@@ -188,7 +199,8 @@ export class HostCore implements HostHandler {
     if (macKeys !== undefined) fields[64] = "0000000000000000";
     let response: Uint8Array;
     try {
-      response = this.#codec.encode({ tpdu: responseTpdu(message.tpdu!), header: message.header, mti: responseMti, fields }).slice();
+      const header = this.#responseHeader(message, fields);
+      response = this.#codec.encode({ tpdu: responseTpdu(message.tpdu!), header, mti: responseMti, fields }).slice();
       if (macKeys !== undefined) this.#codec.writeMac(response, cupEcbMac(macKeys.mak, this.#codec.macInput(response)));
     } catch (error) {
       // No answer can be built (an echoed field the response cannot carry): close this connection only.
@@ -199,6 +211,15 @@ export class HostCore implements HostHandler {
     // badMac spoils the last byte: the MAC when there is one, else the last working-key check value.
     if (fault?.kind === "badMac") response[response.length - 1] ^= 0x01;
     return decision(mti, response, deliveryFor(fault, response.length), fault, outcome.processed);
+  }
+
+  /** The request's header, with 处理要求 set on an approved sign-on when the TMS has something the terminal has not fetched. */
+  #responseHeader(message: IsoMessage, fields: IsoFields): string | undefined {
+    const header = message.header;
+    const tid = message.fields[41];
+    if (header === undefined || message.mti !== "0800" || fields[39] !== RC.approved || tid === undefined) return header;
+    if (isTmsNetCode(decodeField60(message.fields[60] ?? "").netCode ?? "") || !this.tms.due(tid)) return header;
+    return header.slice(0, 5) + PROCESSING_TMS_CHECK + header.slice(6);
   }
 
   /**
@@ -286,6 +307,15 @@ export class HostCore implements HostHandler {
     if (f[64] !== undefined) {
       keys = this.#verify(terminal.tid, request, set);
       if (keys === undefined) return answer(known || message.mti === "0800" ? RC.badMac : RC.signOnAgain, newest(set));
+    }
+    const netCode = message.mti === "0800" ? (decodeField60(f[60] ?? "").netCode ?? "") : "";
+    if (isTmsNetCode(netCode)) {
+      // TMS requests are MAC'd like financial ones (docs/tms.md): parameters change limits, so both ways are proven.
+      if (keys === undefined) return answer(known ? RC.badMac : RC.signOnAgain, newest(set));
+      if (declineCode !== undefined) return answer(declineCode, keys);
+      const out = this.tms.answer(terminal.tid, netCode, f[62] === undefined ? undefined : fromHex(f[62]), nowMs);
+      if (out.f62 !== undefined) response[62] = toHex(out.f62);
+      return answer(out.code, keys);
     }
     if (message.mti === "0800") {
       if (declineCode !== undefined) return answer(declineCode, undefined);

@@ -49,6 +49,8 @@ export interface Provisioning {
   readonly caPem: string;
   /** Terminal parameters, stored under their NVS keys (hosts/esp32/nvs-keys.ts). */
   readonly parameters?: Partial<TerminalParameters>;
+  /** The firmware release key's public half (04 || X || Y), as hosts/esp32/update-store.ts reads it; none: no updates. */
+  readonly releaseKey?: Uint8Array;
 }
 
 export function provisionNvs(dir: string, p: Provisioning): void {
@@ -59,19 +61,20 @@ export function provisionNvs(dir: string, p: Provisioning): void {
   // Only what differs from the table's defaults: NVS integers are 32-bit, and batchAmountMaxMinor's default is not.
   const changed = Object.entries(p.parameters ?? {}).filter(([name, value]) => {
     const spec = PARAMETER_TABLE.find((s) => s.name === name);
-    return spec === undefined || Number(value) !== spec.defaultValue;
+    return spec === undefined || (typeof value === "string" ? value : Number(value)) !== spec.defaultValue;
   });
   const settings = { host: p.host, port: p.port, tid: p.tid, mid: p.mid, serverName: p.serverName, ...Object.fromEntries(changed) };
   for (const [name, value] of Object.entries(settings)) put(PARAMETERS_DOMAIN, NVS_KEYS[name as keyof typeof NVS_KEYS], value);
   put("xspos-keys", "tmk", Uint8Array.from([CIPHER_ALGORITHMS.indexOf("tdes"), ...p.tmk]));
   put("xspos-tls", "ca", new Uint8Array(new crypto.X509Certificate(p.caPem).raw));
+  if (p.releaseKey !== undefined) put("xspos-update", "releaseKey", p.releaseKey);
 }
 
 /** The host simulator's first registered terminal, the one the tools' native terminals are. */
 export const NATIVE_TID = DEFAULT_TERMINALS[0]!.tid;
 
 /** Provisions a terminal of `host` (its first registered TID, its TMK and test CA, loopback, server name localhost). */
-export function provisionForHost(dir: string, host: HostApp, parameters?: Partial<TerminalParameters>): void {
+export function provisionForHost(dir: string, host: HostApp, parameters?: Partial<TerminalParameters>, releaseKey?: Uint8Array): void {
   const registered = DEFAULT_TERMINALS[0]!;
   provisionNvs(dir, {
     host: "127.0.0.1",
@@ -82,6 +85,7 @@ export function provisionForHost(dir: string, host: HostApp, parameters?: Partia
     tmk: registered.tmk,
     caPem: fs.readFileSync(host.pki!.ca.cert, "utf8"),
     ...(parameters !== undefined ? { parameters } : {}),
+    ...(releaseKey !== undefined ? { releaseKey } : {}),
   });
 }
 
@@ -118,6 +122,8 @@ export interface NativeTerminalOptions {
   readonly nvs: string;
   /** Cut the power inside the k-th flash erase or program (0: never). */
   readonly cutAtFlashOperation?: number;
+  /** The A/B slots file (`--slots`): firmware updates on (with a release key in NVS). */
+  readonly slots?: string;
   readonly binary?: string;
 }
 
@@ -134,6 +140,7 @@ export class NativeTerminal {
   constructor(options: NativeTerminalOptions) {
     const args = ["--flash", options.flash, "--nvs", options.nvs];
     if (options.cutAtFlashOperation) args.push("--cut-at-flash-op", String(options.cutAtFlashOperation));
+    if (options.slots !== undefined) args.push("--slots", options.slots);
     this.#child = spawn(options.binary ?? NATIVE_TERMINAL, args, { stdio: ["pipe", "pipe", "pipe"] });
     this.#child.stdout!.setEncoding("utf8");
     this.#child.stdout!.on("data", (chunk: string) => this.#onData(chunk));

@@ -15,7 +15,15 @@
  *   terminal's approved log, and every batch settled balanced;
  * - no reversal or request taking effect twice: no STAN sent in two
  *   different requests (a STAN used again after a kill would let a late
- *   answer or a reversal hit the wrong transaction).
+ *   answer or a reversal hit the wrong transaction);
+ * - only a valid signed image runs: the terminal has A/B slots (`--slots`)
+ *   and the TEST release key; before some lives the host publishes an image
+ *   (good, bad signature, corrupt or older; a stream of its own), which the
+ *   terminal fetches at its sign-on; a terminal that activates or rolls back
+ *   exits 75 (hosts/lin: restart me) and the next life starts it again. Every
+ *   boot runs 1.0.0 or a good image whose slot verified, never an older one
+ *   than a version confirmed before. (No crashesOnBoot images: the native
+ *   terminal's self-test does not read test images.)
  *
  * Timing is the machine's, so a seed fixes the plan (operations, faults,
  * kill moments, cut points), not the interleaving.
@@ -23,10 +31,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fromHex } from "../../modules/base/hex";
 import { SeededRandom } from "../../modules/platform/random";
+import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
+import { versionCode } from "../../modules/update/manifest";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { startHost, type HostApp } from "../host/app";
 import { parseFault } from "../host/faults";
+import { buildImage, TMS_TEST_PUBLIC_KEY_HEX, type ImageKind } from "../host/tms";
+import { nodeImageSigner } from "../host/tms-signing";
 import { type JournalListing, NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
 
 export interface SoakOptions {
@@ -53,6 +66,13 @@ const OPERATIONS_PER_LIFE_MAX = 4;
 const LIFE_MS_MAX = 8000;
 const KILL_DELAY_MS_MAX = 1200;
 const CUT_OPERATION_MAX = 40;
+/** hosts/lin/process.ts EXIT_RESTART: the terminal activated or rolled back an image and must be started again. */
+const EXIT_RESTART = 75;
+/** Chance before each life that the host publishes an image, of these kinds (each a new minor version; older below 1.0.0). */
+const PUBLISH_CHANCE = 0.3;
+const SOAK_IMAGE_KINDS: readonly ImageKind[] = Object.freeze(["good", "badSignature", "corrupt", "older"]);
+/** Launches of the drain life: an activation or a rollback during it restarts the terminal. */
+const DRAIN_LAUNCHES_MAX = 3;
 const DRAIN_MS_MAX = 60_000;
 const CUT_CHANCE = 0.4;
 const FAULT_CHANCE = 0.35;
@@ -158,14 +178,40 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
   const host = await startHost({ varDir: path.join(work, "host"), db: ":memory:", port: 0, controlPort: 0 });
   const flash = path.join(work, "flash.bin");
   const nvs = path.join(work, "nvs");
+  const slots = path.join(work, "slots.bin");
   const findings: string[] = [];
   const sentRequests = new Map<string, string>();
   const approvedStans: string[] = [];
   let transactions = 0;
   let reversals = 0;
   let cuts = 0;
+  let restarts = 0;
+  // Firmware: what the host published, the versions whose slot verified, the highest version confirmed.
+  const updates = new SeededRandom(options.seed ^ 0x0da7e);
+  const signer = nodeImageSigner();
+  const kinds = new Map<string, ImageKind>();
+  const verified = new Set<string>([FIRMWARE_VERSION]);
+  let confirmedCode = versionCode(FIRMWARE_VERSION);
+  let published = 0;
+  const publish = () => {
+    const kind = updates.pick(SOAK_IMAGE_KINDS);
+    published++;
+    const version = kind === "older" ? `0.${published}.0` : `1.${published}.0`;
+    kinds.set(version, kind);
+    host.core.tms.publishImage(buildImage({ version, kind, sizeBytes: 2048 + updates.below(8192) }, signer));
+    return `published ${version} (${kind})`;
+  };
   const account = (terminal: NativeTerminal) => {
     for (const line of terminal.lines) {
+      const version = typeof line.version === "string" ? line.version : "";
+      if (line.ev === "update" && line.state === "verified") {
+        if (kinds.get(version) !== "good") findings.push(`image ${version} (${kinds.get(version)}) verified in its slot`);
+        verified.add(version);
+      }
+      if (line.ev === "update" && line.state === "confirmed") confirmedCode = Math.max(confirmedCode, versionCode(version));
+      if (line.ev === "boot" && !verified.has(version)) findings.push(`booted ${version}, an image that never verified`);
+      else if (line.ev === "boot" && versionCode(version) < confirmedCode)
+        findings.push(`booted ${version}, older than a version confirmed`);
       if (line.ev === "result" && line.op !== "signOn") transactions++;
       if (line.ev === "journal" && line.state === "reversed") reversals++;
       // A financial request is never sent again after a kill (an armed one is reversed instead): a STAN in two 0200s
@@ -177,44 +223,61 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
     }
   };
   try {
-    provisionForHost(nvs, host, {
-      responseTimeoutMs: RESPONSE_TIMEOUT_MS,
-      connectTimeoutMs: RESPONSE_TIMEOUT_MS,
-    });
+    provisionForHost(
+      nvs,
+      host,
+      { responseTimeoutMs: RESPONSE_TIMEOUT_MS, connectTimeoutMs: RESPONSE_TIMEOUT_MS },
+      fromHex(TMS_TEST_PUBLIC_KEY_HEX),
+    );
     for (let life = 1; life <= options.kills; life++) {
       const plan = planLife(random);
-      const terminal = new NativeTerminal({ flash, nvs, cutAtFlashOperation: plan.cutAt });
+      const publication = updates.chance(PUBLISH_CHANCE) ? `; ${publish()}` : "";
+      const terminal = new NativeTerminal({ flash, nvs, slots, cutAtFlashOperation: plan.cutAt });
       const killedHere = await live(terminal, host, plan, random, approvedStans, findings);
       const exit = await terminal.exited;
-      if (exit.signal !== "SIGKILL")
+      const restarted = exit.code === EXIT_RESTART;
+      if (restarted) restarts++;
+      else if (exit.signal !== "SIGKILL")
         findings.push(`life ${life}: the terminal ended by itself (${exit.signal ?? exit.code}): ${terminal.stderr.join("").trim()}`);
       const cut = !killedHere && exit.signal === "SIGKILL";
       if (cut) cuts++;
       account(terminal);
       const ops = plan.operations.map((o) => o.op + (o.fault ? `+${String(o.fault.kind)}` : "")).join(" ");
-      options.onLife?.(`life ${life}: ${cut ? `cut inside flash operation ${plan.cutAt}` : "killed"}; ${ops}`);
+      const end = restarted ? "restarted (update)" : cut ? `cut inside flash operation ${plan.cutAt}` : "killed";
+      options.onLife?.(`life ${life}: ${end}; ${ops}${publication}`);
     }
-    // The drain: a life without faults or kills pays what is owed, then the books are compared.
-    const terminal = new NativeTerminal({ flash, nvs });
+    // The drain: a life without faults or kills pays what is owed, then the books are compared (started again
+    // when an activation or a rollback restarts it).
     let journal: JournalListing | undefined;
-    try {
-      await terminal.waitFor((l) => l.ev === "boot", 10_000, 0);
-      terminal.send({ run: "signOn" });
-      await terminal.waitFor((l) => l.ev === "result" && l.op === "signOn", 30_000, 0);
-      const deadline = Date.now() + DRAIN_MS_MAX;
-      journal = await journalOf(terminal);
-      while ((journal.pending.length > 0 || !journal.idle) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        if (journal.idle) terminal.send({ run: "echo" });
-        journal = await journalOf(terminal);
+    let drainFailed = false;
+    for (let launch = 1; launch <= DRAIN_LAUNCHES_MAX && journal === undefined && !drainFailed; launch++) {
+      const terminal = new NativeTerminal({ flash, nvs, slots });
+      try {
+        await terminal.waitFor((l) => l.ev === "boot", 10_000, 0);
+        terminal.send({ run: "signOn" });
+        await terminal.waitFor((l) => l.ev === "result" && l.op === "signOn", 30_000, 0);
+        const deadline = Date.now() + DRAIN_MS_MAX;
+        let drained = await journalOf(terminal);
+        while ((drained.pending.length > 0 || !drained.idle) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          if (drained.idle) terminal.send({ run: "echo" });
+          drained = await journalOf(terminal);
+        }
+        await terminal.quit();
+        journal = drained;
+      } catch (error) {
+        const exit = terminal.running ? undefined : await terminal.exited;
+        if (exit?.code === EXIT_RESTART && launch < DRAIN_LAUNCHES_MAX) restarts++;
+        else {
+          drainFailed = true;
+          findings.push(`the drain did not finish: ${(error as Error).message.split("\n")[0]} ${terminal.stderr.join("").trim()}`);
+        }
+      } finally {
+        await terminal.kill();
       }
-      await terminal.quit();
-    } catch (error) {
-      findings.push(`the drain did not finish: ${(error as Error).message.split("\n")[0]} ${terminal.stderr.join("").trim()}`);
-    } finally {
-      await terminal.kill();
+      account(terminal);
     }
-    account(terminal);
+    options.onLife?.(`drain: ${restarts} restart(s) for updates in all, ${published} image(s) published`);
     if (journal === undefined) {
       return {
         kills: options.kills,

@@ -96,11 +96,11 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
         file: LINK,
         find: "const pending: Pending = { request, done, written: false, deadlineMs: 0, timer: undefined };",
         replace:
-          "const pending: Pending = { request, done, written: false, deadlineMs: this.#options.clock.nowMs() + this.#options.responseTimeoutMs, timer: undefined };",
+          "const pending: Pending = { request, done, written: false, deadlineMs: this.#options.clock.nowMs() + this.#responseTimeoutMs, timer: undefined };",
       },
       {
         file: LINK,
-        find: "pending.deadlineMs = nowMs + this.#options.responseTimeoutMs;\n    pending.timer = this.#options.clock.schedule(this.#options.responseTimeoutMs, () => {",
+        find: "pending.deadlineMs = nowMs + responseTimeoutMs;\n    pending.timer = this.#options.clock.schedule(responseTimeoutMs, () => {",
         replace: "pending.timer = this.#options.clock.schedule(Math.max(0, pending.deadlineMs - nowMs), () => {",
       },
     ],

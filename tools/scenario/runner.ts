@@ -14,6 +14,13 @@
  * (journal + state record), the key store and the calendar clock. `powerCut` with `atFlashOp: N` arms a torn
  * operation in the middle of the N-th flash erase/program from then on; when
  * it fires, the call that hit it unwinds and nothing runs until `powerOn`.
+ *
+ * Firmware updates (docs/update.md): the same chip holds, after the journal and
+ * the state record, the update record and modules/update's file-backed A/B
+ * slots, so `atFlashOp` counts (and tears) image writes too. Each power-on
+ * runs the bootloader's choice of slot first; the terminal's `restart` is a
+ * power off and on; the self-test fails for a test image whose header says
+ * `behaviour=crashesOnBoot`.
  */
 import { fromHex } from "../../modules/base/hex";
 import type { CipherProvider } from "../../modules/crypto/block-cipher";
@@ -27,12 +34,14 @@ import type { Clock, TimerHandle } from "../../modules/platform/clock";
 import { SeededRandom } from "../../modules/platform/random";
 import type { Transport } from "../../modules/platform/transport";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
-import { Terminal, STATE_SECTORS } from "../../modules/terminal/terminal";
+import { Terminal, STATE_SECTORS, type TerminalUpdateOptions } from "../../modules/terminal/terminal";
+import type { TmsExchange } from "../../modules/tms/wire";
 import { TxnRequestError } from "../../modules/txn/engine";
 import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
 import { FlashRegion } from "../../modules/txn/flash-region";
 import type { ReversalPolicy } from "../../modules/txn/reversal-policy";
 import { HostCore } from "../host/core";
+import { buildImage, TmsPublishError, type ImageSigner } from "../host/tms";
 import { capturingTransport } from "../pcap/capture-transport";
 import type { TcpCapture } from "../pcap/pcap";
 import { frame, FrameReader } from "../host/decision";
@@ -43,6 +52,7 @@ import { approvedList } from "./forwarding-journal";
 import { checkExpectations } from "./expectations";
 import { MemoryLedger } from "./memory-ledger";
 import { reconcileEvent, SettlingJournal, type SettledRecord } from "./reconcile";
+import { simulatedUpdate, updateSectors } from "./update-hardware";
 import type { Scenario, Step } from "./scenario-file";
 
 export type ScenarioEvent = { readonly t: number; readonly ev: string } & Readonly<Record<string, unknown>>;
@@ -70,6 +80,13 @@ export interface RunOptions {
   readonly reversalPolicy?: ReversalPolicy;
   /** Records the terminal's connections as TCP streams, timestamped with the virtual clock (`--pcap`). */
   readonly capture?: TcpCapture;
+  /** Signs published images (tools/host/tms-signing.ts, Node's crypto); without one a `tmsPublish` of an image is a step error. */
+  readonly imageSigner?: ImageSigner;
+  /**
+   * Tests of the TMS channel itself: at each `tmsCheck` step the probe, not the terminal, uses the
+   * terminal's TMS exchange (its engine).
+   */
+  readonly tmsProbe?: (exchange: TmsExchange) => void;
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -143,7 +160,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     if (verdict !== "accept") network.failNextConnect(verdict === "refuse" ? "refused" : "handshake");
   });
   // What survives a power cut: the flash, the key store, the calendar clock.
-  const flash = new NorFlash({ sectorCount: journalSectors + STATE_SECTORS, blockSize, seed });
+  const terminalSectors = journalSectors + STATE_SECTORS;
+  const flash = new NorFlash({ sectorCount: terminalSectors + updateSectors(blockSize), blockSize, seed });
+  const terminalFlash = new FlashRegion(flash, 0, terminalSectors);
   const journalFlash = new FlashRegion(flash, 0, journalSectors);
   const keys = new MemoryKeyStore();
   keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
@@ -164,6 +183,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   let terminal: Terminal | undefined;
   /** An armed flash-op cut fired: operations scripted before the next powerOn do not run. */
   let cutByFlash = false;
+  /** The terminal asked for a restart: it is off and comes back on at the clock's next turn. */
+  let restarting = false;
 
   const cut = () => {
     cutByFlash = true;
@@ -184,16 +205,33 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     }
   };
 
+  /** The terminal's restart (after an activation or a rollback): power off, then on again. */
+  const restart = () => {
+    power.cut();
+    terminal = undefined;
+    journal = undefined;
+    restarting = true;
+    emit({ ev: "power", state: "off" });
+    clock.schedule(0, () => {
+      if (restarting) powerOn();
+    });
+  };
+
   const powerOn = () => {
     if (!flash.powered) flash.powerCycle();
     power.on = true;
     cutByFlash = false;
+    restarting = false;
+    emit({ ev: "power", state: "on" });
+    let update: TerminalUpdateOptions | undefined;
+    powered(() => (update = simulatedUpdate(flash, terminalSectors, restart)));
+    if (update === undefined) return; // cut while the bootloader wrote its control record
     const transport = power.gatedTransport();
     const booting = new Terminal({
       clock: power.gatedClock(),
       transport: options.capture ? capturingTransport(transport, options.capture, () => SIMULATION_EPOCH_MS + clock.nowMs()) : transport,
       endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
-      flash,
+      flash: terminalFlash,
       random,
       keys,
       dataKey,
@@ -204,9 +242,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       wallClock: wall,
       wrapJournal: (inner) => (journal = new SettlingJournal(inner, settled)),
       onEvent: (event) => emit({ ...event }),
+      update,
     });
     terminal = booting;
-    emit({ ev: "power", state: "on" });
     powered(() => booting.boot());
   };
 
@@ -265,6 +303,23 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     }
   }
 
+  /** The host's TMS publishes (the terminal hears of it at its next sign-on or check). */
+  function tmsPublish(step: Extract<Step, { op: "tmsPublish" }>, index: number): void {
+    try {
+      if ("parameters" in step) {
+        host.tms.publishParameters(step.parameters);
+        emit({ ev: "tms", published: "parameters" });
+        return;
+      }
+      if (options.imageSigner === undefined) throw new ScenarioStepError(index, "publishing an image needs a signer (the Node runner's)");
+      host.tms.publishImage(buildImage(step.image, options.imageSigner));
+      emit({ ev: "tms", published: "image", version: step.image.version, kind: step.image.kind });
+    } catch (error) {
+      if (error instanceof TmsPublishError) throw new ScenarioStepError(index, error.message);
+      throw error;
+    }
+  }
+
   function runStep(step: Step, index: number): void {
     try {
       switch (step.op) {
@@ -272,6 +327,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
           if (!power.on) powerOn();
           return;
         case "powerOff":
+          restarting = false;
           if (power.on) power.cut();
           terminal = undefined;
           journal = undefined;
@@ -282,6 +338,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
             flash.schedule({ atOperation: flash.operations + step.atFlashOp - 1, kind: "cutInside" });
             return;
           }
+          restarting = false;
           if (power.on) power.cut();
           flash.cutPower();
           terminal = undefined;
@@ -315,6 +372,15 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         case "hostFault":
           host.faults.add(step.fault);
           return;
+        case "tmsPublish":
+          return tmsPublish(step, index);
+        case "tmsCheck":
+          return powered(() => {
+            const running = on(index);
+            if (running === undefined) return;
+            if (options.tmsProbe !== undefined) options.tmsProbe(running.engine);
+            else running.tmsCheck();
+          });
         case "network":
           network.setDown(step.state === "down");
           if (step.latencyMs !== undefined) network.setLatency(step.latencyMs);
@@ -330,7 +396,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
 }
 
 /** The host side of one connection: reassemble frames, ask the host core, deliver its decision. */
-function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnection): ServerConnectionEvents {
+export function serveHost(host: HostCore, clock: VirtualClock, connection: ServerConnection): ServerConnectionEvents {
   const reader = new FrameReader();
   let open = true;
   const close = (): void => {

@@ -5,7 +5,10 @@
  * can be read (the XS bench bundles it).
  */
 import { ParameterError, resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
+import { parseVersion } from "../../modules/tms/manifest";
+import { MAX_IMAGE_BYTES } from "../../modules/tms/source";
 import { parseFault, FaultSpecError, type Fault } from "../host/faults";
+import { checkPublishedParameters, IMAGE_KINDS, TmsPublishError, type ImageKind, type ImageSpec } from "../host/tms";
 
 /** The emulated NOR flash (an extension of the contract's file): small journals make capacity limits reachable. */
 export interface FlashGeometry {
@@ -16,7 +19,7 @@ export interface FlashGeometry {
 }
 
 export type Step =
-  | { readonly op: "powerOn" | "powerOff" | "signOn" | "signOff" | "echo" | "settle" | "networkCheck" | "drain" }
+  | { readonly op: "powerOn" | "powerOff" | "signOn" | "signOff" | "echo" | "settle" | "networkCheck" | "drain" | "tmsCheck" }
   | { readonly op: "powerCut"; readonly atFlashOp?: number }
   | { readonly op: "balance"; readonly card: string; readonly pin?: string }
   | { readonly op: "sale"; readonly amount: number; readonly card: string; readonly pin?: string }
@@ -24,7 +27,9 @@ export type Step =
   | { readonly op: "void"; readonly stan: string }
   | { readonly op: "advance"; readonly ms: number }
   | { readonly op: "hostFault"; readonly fault: Fault }
-  | { readonly op: "network"; readonly state: "down" | "up"; readonly latencyMs?: number };
+  | { readonly op: "network"; readonly state: "down" | "up"; readonly latencyMs?: number }
+  | { readonly op: "tmsPublish"; readonly parameters: Readonly<Record<string, number | boolean | string>> }
+  | { readonly op: "tmsPublish"; readonly image: ImageSpec };
 
 export type Partial = Readonly<Record<string, unknown>>;
 export type Expectation = { readonly has: Partial } | { readonly lacks: Partial } | { readonly count: Partial; readonly eq: number };
@@ -49,7 +54,7 @@ export class ScenarioFileError extends Error {
 
 const STEPS_MAX = 10_000;
 const MS_MAX = 24 * 60 * 60 * 1000;
-const SIMPLE_OPS = Object.freeze(["powerOn", "powerOff", "signOn", "signOff", "echo", "settle", "networkCheck", "drain"]);
+const SIMPLE_OPS = Object.freeze(["powerOn", "powerOff", "signOn", "signOff", "echo", "settle", "networkCheck", "drain", "tmsCheck"]);
 
 type Raw = Record<string, unknown>;
 
@@ -164,8 +169,37 @@ function step(value: unknown, index: number): Step {
       if (state !== "down" && state !== "up") throw new ScenarioFileError(`${where}.state`, 'must be "down" or "up"');
       return { op, state, latencyMs: optionalInteger(raw, "latencyMs", where, 0, 600_000) };
     }
+    case "tmsPublish":
+      return tmsPublish(raw, where);
     default:
       throw new ScenarioFileError(`${where}.op`, `unknown op ${JSON.stringify(op)}`);
+  }
+}
+
+/** `{"op":"tmsPublish","parameters":{...}}` or `{"op":"tmsPublish","image":{"version","kind"[,"sizeBytes"]}}`. */
+function tmsPublish(raw: Raw, where: string): Step {
+  onlyKeys(raw, ["op", "parameters", "image"], where);
+  if ((raw.parameters === undefined) === (raw.image === undefined))
+    throw new ScenarioFileError(where, "tmsPublish needs exactly one of parameters and image");
+  if (raw.parameters !== undefined) return { op: "tmsPublish", parameters: publishedParameters(raw.parameters, `${where}.parameters`) };
+  const image = object(raw.image, `${where}.image`);
+  onlyKeys(image, ["version", "kind", "sizeBytes"], `${where}.image`);
+  const version = image.version;
+  if (typeof version !== "string" || parseVersion(version) === undefined)
+    throw new ScenarioFileError(`${where}.image.version`, "must be major.minor.patch, each 0..65535");
+  const kind = image.kind;
+  if (typeof kind !== "string" || !(IMAGE_KINDS as readonly string[]).includes(kind))
+    throw new ScenarioFileError(`${where}.image.kind`, `must be one of ${IMAGE_KINDS.join(", ")}`);
+  const sizeBytes = optionalInteger(image, "sizeBytes", `${where}.image`, 1, MAX_IMAGE_BYTES);
+  return { op: "tmsPublish", image: { version, kind: kind as ImageKind, ...(sizeBytes !== undefined ? { sizeBytes } : {}) } };
+}
+
+function publishedParameters(value: unknown, where: string): Readonly<Record<string, number | boolean | string>> {
+  try {
+    return checkPublishedParameters(value);
+  } catch (error) {
+    if (error instanceof TmsPublishError) throw new ScenarioFileError(where, error.message);
+    throw error;
   }
 }
 

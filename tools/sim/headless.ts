@@ -7,6 +7,8 @@
  * many times faster, so a 60 s response timeout can take 0.6 s; `t` stays in
  * scenario milliseconds.
  */
+import { buildImage } from "../host/tms";
+import { nodeImageSigner } from "../host/tms-signing";
 import { TxnRequestError } from "../../modules/txn/engine";
 import { XSPOS_POLICY } from "../../modules/txn/reversal-policy";
 import { checkExpectations } from "../scenario/expectations";
@@ -120,6 +122,12 @@ async function runStep(sim: Sim, step: Step, index: number, quietMs: number): Pr
         return terminal.script(step.op, step);
       case "void":
         return terminal.script("void", step);
+      case "tmsCheck":
+        return terminal.tmsCheck();
+      case "tmsPublish":
+        if ("parameters" in step) sim.host.core.tms.publishParameters(step.parameters);
+        else sim.host.core.tms.publishImage(buildImage(step.image, nodeImageSigner()));
+        return;
       default:
         return terminal.script(step.op, {});
     }

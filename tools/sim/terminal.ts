@@ -92,7 +92,7 @@ export class SettingsBusyError extends Error {
 
 /** The menu's functions (the keypad's function keys). */
 export type MenuFunction =
-  "sale" | "void" | "refund" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "reprint" | "pending" | "networkCheck";
+  "sale" | "void" | "refund" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "reprint" | "pending" | "networkCheck" | "tmsCheck";
 
 export interface Receipt {
   readonly id: number;
@@ -400,6 +400,13 @@ export class SimTerminal {
     if (accepted && (fn === "signOn" || fn === "signOff" || fn === "echo" || fn === "settle" || fn === "networkCheck"))
       this.#options.onOperatorStep?.({ op: fn });
     this.#options.onChange();
+  }
+
+  /** Checks the TMS now (a headless script's tmsCheck), as the menu's function does. */
+  tmsCheck(): void {
+    const terminal = this.#terminal;
+    if (terminal === undefined) throw new TxnRequestError("power", "the terminal is off: powerOn first");
+    this.#guard(() => terminal.tmsCheck());
   }
 
   /** The network came back: owed reversals go out now, as on the device when Wi-Fi comes up. */

@@ -42,6 +42,7 @@ const MENU: readonly string[] = Object.freeze([
   "reprint",
   "pending",
   "networkCheck",
+  "tmsCheck",
 ]);
 
 /** A request the page should not have sent: 400 with the reason. */

@@ -4,6 +4,7 @@ import { softwareCiphers } from "../../../modules/crypto/ciphers";
 import { REFERENCE_POLICY, XSPOS_POLICY, type ReversalPolicy } from "../../../modules/txn/reversal-policy";
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
+import { FIRMWARE_VERSION } from "../../../modules/update/firmware-version";
 
 function run(
   steps: unknown[],
@@ -300,9 +301,10 @@ describe("TxnEngine", () => {
       { op: "powerOn" },
       sale("unionpay-msr", 99),
     ]);
+    // Each boot says the version that runs (a terminal without update slots: the build's FIRMWARE_VERSION).
     expect(pick(events, "boot")).toEqual([
-      { ev: "boot", reversalDue: 0 },
-      { ev: "boot", reversalDue: 1 },
+      { ev: "boot", reversalDue: 0, version: FIRMWARE_VERSION },
+      { ev: "boot", reversalDue: 1, version: FIRMWARE_VERSION },
     ]);
     const sends = pick(events, "send").map((e) => `${e.mti}/${e.stan}`);
     expect(sends).toEqual(["0800/000001", "0200/000002", "0400/000002", "0200/000003"]);

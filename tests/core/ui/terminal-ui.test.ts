@@ -299,6 +299,10 @@ describe("TerminalUi: notices", () => {
     ["noticeNoSlip", "无可重打印的凭条", "No slip to reprint"],
     ["noticeVoidNotFound", "本批次无此凭证号的可撤销消费", "No sale with this STAN to void in the open batch"],
     ["noticeStanEmpty", "请输入凭证号", "Type a STAN"],
+    ["noticeParametersApplied", "参数已更新", "Parameters updated"],
+    ["noticeParametersRefused", "参数有误已拒绝, 沿用原参数", "Parameters refused: the current ones stay"],
+    ["noticeParametersCurrent", "参数已是最新", "Parameters are up to date"],
+    ["noticeParametersFailed", "参数下载失败, 请稍后再试", "Parameter download failed: try again later"],
   ];
 
   test.each(NOTICES)("%s says what it means in both languages, no English in 中文", (notice, zh, en) => {

@@ -13,7 +13,12 @@ import { PARAMETER_TABLE } from "../../../modules/terminal/parameters";
 import { runSeed } from "../../../tools/chaos/run";
 import { FAULT_COUNT_MAX, FAULT_DELAY_MS_MAX, FAULT_KINDS, parseFault } from "../../../tools/host/faults";
 import { runScenario } from "../../../tools/scenario/runner";
+import { nodeImageSigner } from "../../../tools/host/tms-signing";
+
+/** Scenario files may publish signed images: the Node runs sign with the TEST key. */
+const imageSigner = nodeImageSigner();
 import { parseScenario } from "../../../tools/scenario/scenario-file";
+import { Device, TestSource, chip, manifestOf } from "../../core/update/rig";
 
 const read = (name: string) => JSON.parse(fs.readFileSync(`docs/schemas/${name}`, "utf8")) as Record<string, unknown>;
 const faultSchema = read("fault.schema.json");
@@ -90,6 +95,8 @@ test("the schemas' terminal parameters and fault kinds are the code's tables", (
   for (const p of PARAMETER_TABLE) {
     for (const name of [p.name, ...(p.aliases ?? [])]) {
       if (p.unit === "flag") expect(terminal[name]).toEqual({ type: "boolean" });
+      // JSON Schema counts characters; the table's limit counts UTF-8 bytes, so the schema's is the loose bound.
+      else if (p.unit === "text") expect([name, (terminal[name] as { maxLength?: number }).maxLength]).toEqual([name, p.max]);
       else expect([name, terminal[name].minimum, terminal[name].maximum]).toEqual([name, p.min, p.max]);
     }
   }
@@ -115,12 +122,42 @@ test("every event of every scenario file, and of chaos seeds, fits the event sch
     if (!validEvent(event)) misfits.set(`${source}: ${JSON.stringify(event)}`, errorsOf(validEvent));
   };
   for (const file of SCENARIOS) {
-    const run = runScenario(parseScenario(JSON.parse(fs.readFileSync(`tests/scenarios/${file}`, "utf8"))));
+    const run = runScenario(parseScenario(JSON.parse(fs.readFileSync(`tests/scenarios/${file}`, "utf8"))), { imageSigner });
     for (const event of run.events) check(file, event);
   }
   for (let seed = 0; seed < 20; seed++) for (const event of runSeed(seed).events) check(`chaos seed ${seed}`, event);
   expect([...misfits].slice(0, 5)).toEqual([]);
   expect(count).toBeGreaterThan(1000);
+});
+
+test("update events of every kind of publication and outcome fit the event schema; a wrong state or reason does not", async () => {
+  const events: unknown[] = [];
+  const flash = chip();
+  const device = new Device(flash);
+  device.updater.powerOn();
+  const bad = manifestOf("v120");
+  await device.updater.check(new TestSource("v120", { manifest: { ...bad, signature: bad.signature.map((b) => b ^ 1) } }));
+  await device.updater.check(new TestSource("v090"));
+  await device.updater.check(new TestSource("v130"));
+  await device.updater.check(new TestSource("v120", { corruptAt: 7 }));
+  await device.updater.check(new TestSource("v110", { manifest: { ...manifestOf("v110"), version: "1.x" } }));
+  device.clean = false;
+  await device.updater.check(new TestSource("v110"));
+  device.clean = true;
+  device.updater.activateWhenClean();
+  events.push(...device.events);
+  const trial = new Device(flash);
+  trial.updater.powerOn();
+  trial.updater.bootFailed("selfTest");
+  const back = new Device(flash);
+  back.updater.powerOn();
+  events.push(...back.events);
+  const states = new Set(events.map((e) => (e as { state: string }).state));
+  expect([...states].sort()).toEqual(["activated", "available", "downloading", "rejected", "rolledBack", "verified", "waiting"]);
+  for (const event of events) expect(validEvent({ t: 0, ...(event as object) }) ? "valid" : errorsOf(validEvent)).toBe("valid");
+  expect(validEvent({ t: 0, ev: "update", state: "installed", version: "1.1.0" })).toBe(false);
+  expect(validEvent({ t: 0, ev: "update", state: "rejected", version: "1.1.0", reason: "because" })).toBe(false);
+  expect(validEvent({ t: 0, ev: "boot", reversalDue: 0, version: "1.1.0" })).toBe(true);
 });
 
 test("the contracts live in the repository: no file cites the old shared copy", () => {

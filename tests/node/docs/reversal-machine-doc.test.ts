@@ -1,18 +1,20 @@
 /**
- * docs/transactions.md carries the reversal machine's table; this test holds it to the code's
- * (modules/txn/reversal-machine.ts): a transition added, removed or changed on one side fails here.
+ * The docs carry the machines' tables: docs/transactions.md the reversal machine's
+ * (modules/txn/reversal-machine.ts), docs/update.md the update machine's (modules/update/update-machine.ts).
+ * These tests hold each to the code's: a transition added, removed or changed on one side fails here.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { REVERSAL_TRANSITIONS } from "../../../modules/txn/reversal-machine";
+import { UPDATE_TRANSITIONS } from "../../../modules/update/update-machine";
 
 const root = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), "../../..");
 
-function documentedTransitions(): string[] {
-  const doc = fs.readFileSync(path.join(root, "docs/transactions.md"), "utf8");
-  const start = doc.indexOf("<!-- reversal-machine:start -->");
-  const end = doc.indexOf("<!-- reversal-machine:end -->");
-  if (start < 0 || end < start) throw new Error("docs/transactions.md has no reversal-machine table markers");
+function documentedTransitions(file: string, marker: string): string[] {
+  const doc = fs.readFileSync(path.join(root, file), "utf8");
+  const start = doc.indexOf(`<!-- ${marker}:start -->`);
+  const end = doc.indexOf(`<!-- ${marker}:end -->`);
+  if (start < 0 || end < start) throw new Error(`${file} has no ${marker} table markers`);
   return doc
     .slice(start, end)
     .split("\n")
@@ -25,5 +27,10 @@ function documentedTransitions(): string[] {
 
 test("the documented reversal machine is the code's, row for row", () => {
   const code = REVERSAL_TRANSITIONS.map((t) => `${t.from} --${t.on}--> ${t.to}`);
-  expect(documentedTransitions()).toEqual(code);
+  expect(documentedTransitions("docs/transactions.md", "reversal-machine")).toEqual(code);
+});
+
+test("the documented update machine is the code's, row for row", () => {
+  const code = UPDATE_TRANSITIONS.map((t) => `${t.from} --${t.on}--> ${t.to}`);
+  expect(documentedTransitions("docs/update.md", "update-machine")).toEqual(code);
 });

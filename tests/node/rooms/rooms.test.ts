@@ -55,6 +55,16 @@ describe("room boundaries (eslint)", () => {
       "emulators and test cards",
     ],
     [
+      "modules/update/probe.ts",
+      'import { Terminal } from "../terminal/terminal";\nexport const X = Terminal;\n',
+      "update must not depend on ui or terminal",
+    ],
+    [
+      "modules/update/probe.ts",
+      'import { NorFlash } from "../emulators/nor-flash";\nexport const X = NorFlash;\n',
+      "emulators and test cards",
+    ],
+    [
       "modules/txn/probe.ts",
       'import { TEST_CARDS } from "../card/test-cards";\nexport const X = TEST_CARDS;\n',
       "emulators and test cards",

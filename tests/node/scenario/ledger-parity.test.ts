@@ -6,6 +6,10 @@ import path from "node:path";
 import { SqliteLedger } from "../../../tools/host/sqlite-ledger";
 import { MemoryLedger } from "../../../tools/scenario/memory-ledger";
 import { runScenario } from "../../../tools/scenario/runner";
+import { nodeImageSigner } from "../../../tools/host/tms-signing";
+
+/** Scenario files may publish signed images: the Node runs sign with the TEST key. */
+const imageSigner = nodeImageSigner();
 import { parseScenario } from "../../../tools/scenario/scenario-file";
 
 const DIR = path.resolve("tests/scenarios");
@@ -28,8 +32,8 @@ describe("MemoryLedger and SqliteLedger agree", () => {
       };
       return ledger;
     };
-    const a = runScenario(scenario, { ledger: viewing(memory) });
-    const b = runScenario(scenario, { ledger: viewing(sqlite) });
+    const a = runScenario(scenario, { ledger: viewing(memory), imageSigner });
+    const b = runScenario(scenario, { ledger: viewing(sqlite), imageSigner });
     expect(b.events).toEqual(a.events);
     expect(views[1]).toEqual(views[0]);
   });

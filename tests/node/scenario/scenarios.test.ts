@@ -3,6 +3,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseScenario, ScenarioFileError } from "../../../tools/scenario/scenario-file";
 import { runScenario } from "../../../tools/scenario/runner";
+import { nodeImageSigner } from "../../../tools/host/tms-signing";
+
+/** Scenario files may publish signed images: the Node runs sign with the TEST key. */
+const imageSigner = nodeImageSigner();
 
 const DIR = path.resolve("tests/scenarios");
 const FILES = fs
@@ -12,7 +16,7 @@ const FILES = fs
 
 describe("tests/scenarios", () => {
   test.each(FILES)("%s: every expectation holds and the last event is an agreeing reconcile", (file) => {
-    const run = runScenario(parseScenario(JSON.parse(fs.readFileSync(path.join(DIR, file), "utf8"))));
+    const run = runScenario(parseScenario(JSON.parse(fs.readFileSync(path.join(DIR, file), "utf8"))), { imageSigner });
     expect(run.failures).toEqual([]);
     const last = run.events[run.events.length - 1];
     expect(last).toMatchObject({ ev: "reconcile", agree: true });

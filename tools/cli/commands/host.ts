@@ -2,6 +2,7 @@
  * `xspos host`: the acquirer host simulator (docs/host-simulator.md).
  *   tools/xspos host [--port P] [--plain] [--db FILE] [--control-port P] [--var DIR] [--cert F --key F] [--mtls]
  *   tools/xspos host reconcile --tid TID [--db FILE]
+ *   tools/xspos host publish (--parameters JSON | --image VERSION --kind KIND [--size BYTES]) [--control URL]
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -11,6 +12,7 @@ import { PkiError } from "../../host/pki";
 import { SqliteLedger } from "../../host/sqlite-ledger";
 
 const VAR_DIR_DEFAULT = "var/host";
+const CONTROL_URL_DEFAULT = "http://127.0.0.1:5080";
 
 /** Errors that mean the operator's input is wrong (a file that is not a ledger, a port in use): exit 2, not an internal error. */
 function badInput(error: unknown): UsageError | undefined {
@@ -43,6 +45,49 @@ function reconcile(args: readonly string[]): number {
   } finally {
     ledger.close();
   }
+  return 0;
+}
+
+/**
+ * Publishes on a running host's TMS through its control API (docs/tms.md): a parameter set, or a test
+ * image the host builds and signs. Prints the publications; exit 2 when the host refuses the request.
+ */
+async function publish(args: readonly string[]): Promise<number> {
+  const { values } = parseOptions(
+    args,
+    {
+      parameters: { type: "string" },
+      image: { type: "string" },
+      kind: { type: "string" },
+      size: { type: "string" },
+      control: { type: "string" },
+    },
+    false,
+  );
+  if ((values.parameters === undefined) === (values.image === undefined))
+    throw new UsageError("publish needs --parameters JSON or --image VERSION");
+  let body: unknown;
+  if (values.parameters !== undefined) {
+    try {
+      body = { parameters: JSON.parse(values.parameters) as unknown };
+    } catch {
+      throw new UsageError("--parameters must be a JSON object");
+    }
+  } else {
+    if (values.kind === undefined) throw new UsageError("--image needs --kind good|badSignature|corrupt|crashesOnBoot|older");
+    const size = values.size === undefined ? {} : { sizeBytes: integerOption(values.size, "size", 0, 1, 2 * 1024 * 1024) };
+    body = { image: { version: values.image, kind: values.kind, ...size } };
+  }
+  const url = `${values.control ?? CONTROL_URL_DEFAULT}/tms`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  } catch (error) {
+    throw new UsageError(`no host control API at ${url}: ${(error as Error).message}`);
+  }
+  const text = await response.text();
+  if (response.status !== 201) throw new UsageError(`the host refused: ${text}`);
+  console.log(text);
   return 0;
 }
 
@@ -81,7 +126,7 @@ async function serve(args: readonly string[]): Promise<number> {
   }
   const scheme = values.plain ? "tcp" : "tls";
   console.log(`host listening on ${scheme}://${app.address.host}:${app.address.port}`);
-  console.log(`control API on ${app.controlUrl} (POST/GET/DELETE /faults, GET /ledger?tid=TID)`);
+  console.log(`control API on ${app.controlUrl} (POST/GET/DELETE /faults, GET /ledger?tid=TID, POST/GET /tms)`);
   if (app.pki !== undefined) console.log(`test CA for terminals: ${app.pki.ca.cert}`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
@@ -92,14 +137,16 @@ async function serve(args: readonly string[]): Promise<number> {
 }
 
 export const command: Command = {
-  summary: "acquirer host simulator: TLS, keys, MAC/PIN checks, SQLite ledger, switchable faults",
+  summary: "acquirer host simulator: TLS, keys, MAC/PIN checks, SQLite ledger, switchable faults, TMS publishing",
   usage: [
     "tools/xspos host [--port P] [--plain] [--db FILE] [--control-port P] [--var DIR] [--cert FILE --key FILE] [--mtls]",
     "tools/xspos host reconcile --tid TID [--db FILE]",
+    "tools/xspos host publish (--parameters JSON | --image VERSION --kind KIND [--size BYTES]) [--control URL]",
     "defaults: --port 5000, --control-port 5080, --var var/host (PKI under var/host/pki, ledger var/host/ledger.db)",
   ],
   run(args) {
     if (args[0] === "reconcile") return reconcile(args.slice(1));
+    if (args[0] === "publish") return publish(args.slice(1));
     return serve(args);
   },
 };

@@ -9,6 +9,7 @@ import { parseOptions, UsageError, type Command } from "../command";
 import { parseScenario, ScenarioFileError } from "../../scenario/scenario-file";
 import { checkScenarioSchema } from "../../scenario/schema-check";
 import { runScenario, ScenarioStepError } from "../../scenario/runner";
+import { nodeImageSigner } from "../../host/tms-signing";
 import { TcpCapture } from "../../pcap/pcap";
 
 export const command: Command = {
@@ -36,7 +37,7 @@ export const command: Command = {
     try {
       const capture = values.pcap === undefined ? undefined : new TcpCapture();
       checkScenarioSchema(parsed);
-      const run = runScenario(parseScenario(parsed), { capture });
+      const run = runScenario(parseScenario(parsed), { capture, imageSigner: nodeImageSigner() });
       if (capture !== undefined) writeCapture(values.pcap!, capture);
       for (const event of run.events) process.stdout.write(`${JSON.stringify(event)}\n`);
       if (values.trace) process.stderr.write(`scenario: ${run.failures.length} expectation(s) failed\n`);

@@ -1,0 +1,2 @@
+/* ESP-IDF <esp_system.h>: see esp-idf-stubs.h. */
+#include "esp-idf-stubs.h"

@@ -1,0 +1,50 @@
+/**
+ * A simulated terminal's firmware-update hardware on its emulated chip, after the journal and the state
+ * record (the scenario runner and chaos mount it alike): the update record (two sectors; NVS on the
+ * board), then modules/update's A/B slots (their control record, slot 0, slot 1). Image writes go through
+ * the same chip, so its armed power cuts tear them too. The terminal trusts the TEST key; its self-test
+ * fails for a test image whose header says `behaviour=crashesOnBoot` (tools/host/tms.ts).
+ */
+import { fromHex } from "../../modules/base/hex";
+import type { Flash } from "../../modules/platform/flash";
+import type { TerminalUpdateOptions } from "../../modules/terminal/terminal";
+import { FlashRegion } from "../../modules/txn/flash-region";
+import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
+import { FlashRecord } from "../../modules/update/flash-record";
+import { FlashSlots } from "../../modules/update/flash-slots";
+import { TEST_IMAGE_HEADER_BYTES_MAX, testImageCrashesOnBoot, TMS_TEST_PUBLIC_KEY_HEX } from "../host/tms";
+
+/** Each application slot; test images are 4 KiB unless a publication says otherwise. */
+export const SIMULATED_SLOT_BYTES = 16 * 1024;
+const RECORD_SECTORS = 2;
+const SLOT_CONTROL_SECTORS = 2;
+
+/** Sectors of `blockSize` bytes the update part takes. */
+export function updateSectors(blockSize: number): number {
+  return RECORD_SECTORS + SLOT_CONTROL_SECTORS + 2 * Math.ceil(SIMULATED_SLOT_BYTES / blockSize);
+}
+
+/**
+ * One power-on's update hardware on `flash` from `firstSector`: the bootloader chooses the slot that runs
+ * (it may write its control record, so an armed cut may fire here), then what the terminal's `update`
+ * option takes.
+ */
+export function simulatedUpdate(flash: Flash, firstSector: number, restart: () => void): TerminalUpdateOptions {
+  const sectors = updateSectors(flash.blockSize);
+  const slots = new FlashSlots({
+    flash: new FlashRegion(flash, firstSector + RECORD_SECTORS, sectors - RECORD_SECTORS),
+    factoryVersion: FIRMWARE_VERSION,
+  });
+  slots.powerOn();
+  return {
+    slots,
+    store: new FlashRecord(new FlashRegion(flash, firstSector, RECORD_SECTORS)),
+    publicKey: fromHex(TMS_TEST_PUBLIC_KEY_HEX),
+    restart,
+    selfTest: () => {
+      const head = new Uint8Array(TEST_IMAGE_HEADER_BYTES_MAX);
+      slots.readRunning(0, head);
+      return !testImageCrashesOnBoot(head);
+    },
+  };
+}
