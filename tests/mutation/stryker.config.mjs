@@ -9,7 +9,13 @@ const ROOMS = Object.freeze({
   link: { mutate: ["modules/link/**/*.ts"], tests: ["tests/core/link/**/*.test.ts"] },
   crypto: {
     // MAC, PIN block, keys and what they stand on; aead (the at-rest sealing) is left to its own suites.
-    mutate: ["modules/crypto/mac.ts", "modules/crypto/pin-block.ts", "modules/crypto/keys.ts", "modules/crypto/key-store.ts", "modules/crypto/pan.ts"],
+    mutate: [
+      "modules/crypto/mac.ts",
+      "modules/crypto/pin-block.ts",
+      "modules/crypto/keys.ts",
+      "modules/crypto/key-store.ts",
+      "modules/crypto/pan.ts",
+    ],
     tests: ["tests/core/crypto/**/*.test.ts"],
   },
   iso8583: { mutate: ["modules/iso8583/**/*.ts"], tests: ["tests/core/iso8583/**/*.test.ts"] },
