@@ -5,23 +5,11 @@
  * suites that exercise it, so a run is minutes; per-test coverage then runs only the tests that reach a mutant.
  * The incremental file of each room is committed: a run retests only the mutants whose code or tests changed.
  */
-const ROOMS = Object.freeze({
-  link: { mutate: ["modules/link/**/*.ts"], tests: ["tests/core/link/**/*.test.ts"] },
-  crypto: {
-    // MAC, PIN block, keys and what they stand on; aead (the at-rest sealing) is left to its own suites.
-    mutate: [
-      "modules/crypto/mac.ts",
-      "modules/crypto/pin-block.ts",
-      "modules/crypto/keys.ts",
-      "modules/crypto/key-store.ts",
-      "modules/crypto/pan.ts",
-    ],
-    tests: ["tests/core/crypto/**/*.test.ts"],
-  },
-  iso8583: { mutate: ["modules/iso8583/**/*.ts"], tests: ["tests/core/iso8583/**/*.test.ts"] },
-  txn: { mutate: ["modules/txn/**/*.ts"], tests: ["tests/core/txn/**/*.test.ts", "tests/node/scenario/scenarios.test.ts"] },
-  journal: { mutate: ["modules/journal/**/*.ts"], tests: ["tests/core/journal/**/*.test.ts"] },
-});
+import fs from "node:fs";
+
+/** The rooms: what each mutates and the suites that exercise it (shared with tools/mutate/stryker.ts). */
+const ROOMS = JSON.parse(fs.readFileSync(new URL("./rooms.json", import.meta.url), "utf8"));
+delete ROOMS["//"];
 
 const room = process.env.STRYKER_ROOM;
 if (room === undefined || !Object.hasOwn(ROOMS, room)) {

@@ -3,12 +3,15 @@
  * reversal rules one at a time (tools/mutate/mutants.ts) in a sandbox copy of
  * the repo and checks that a test kills each mutant, in jest and, for core
  * code, in XS too. Exits 0 only when every mutant run is killed.
+ * `xspos mutate --stryker [--rooms a,b] [--changed]`: StrykerJS over the rooms
+ * (tools/mutate/stryker.ts), incremental against the committed baselines.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseOptions, UsageError, type Command } from "../command";
 import { MUTANTS } from "../../mutate/mutants";
 import { runMutants, type MutantResult } from "../../mutate/run";
+import { formatScore, readRooms, runRoom, staleReasons } from "../../mutate/stryker";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -26,13 +29,26 @@ export const command: Command = {
     "tools/xspos mutate --list          the mutants and the rule each breaks",
     "tools/xspos mutate --json          one JSON summary line",
     "tools/xspos mutate --keep          keep the sandbox copy and print its path",
+    "tools/xspos mutate --stryker [--rooms a,b] [--changed]",
+    "                                   StrykerJS per room, incremental against tests/mutation/<room>.incremental.json;",
+    "                                   --changed: only rooms whose code or suites differ from their baseline",
   ],
   async run(args) {
     const { values } = parseOptions(
       args,
-      { only: { type: "string" }, list: { type: "boolean" }, json: { type: "boolean" }, keep: { type: "boolean" } },
+      {
+        only: { type: "string" },
+        list: { type: "boolean" },
+        json: { type: "boolean" },
+        keep: { type: "boolean" },
+        stryker: { type: "boolean" },
+        rooms: { type: "string" },
+        changed: { type: "boolean" },
+      },
       false,
     );
+    if (values.stryker) return stryker(values.rooms, values.changed === true);
+    if (values.rooms !== undefined || values.changed) throw new UsageError("--rooms and --changed go with --stryker");
     if (values.list) {
       for (const m of MUTANTS) console.log(`${m.id.padEnd(38)} ${m.rule}`);
       return 0;
@@ -77,3 +93,35 @@ export const command: Command = {
     return totals.killed === totals.mutants ? 0 : 1;
   },
 };
+
+/** StrykerJS room by room; exit 0 when every room ran (the scores are reported, not enforced: docs/testing.md). */
+function stryker(roomList: string | undefined, changedOnly: boolean): number {
+  let rooms = readRooms(REPO_ROOT);
+  if (roomList !== undefined) {
+    const names = roomList.split(",").filter((name) => name !== "");
+    const unknown = names.find((name) => !rooms.some((room) => room.name === name));
+    if (names.length === 0 || unknown !== undefined)
+      throw new UsageError(`--rooms: unknown room ${JSON.stringify(unknown ?? "")}; rooms: ${rooms.map((r) => r.name).join(", ")}`);
+    rooms = rooms.filter((room) => names.includes(room.name));
+  }
+  const lines: string[] = [];
+  let failed = false;
+  for (const room of rooms) {
+    const reasons = staleReasons(REPO_ROOT, room);
+    if (changedOnly && reasons.length === 0) {
+      lines.push(`${room.name.padEnd(8)} baseline matches its code and suites: not run`);
+      continue;
+    }
+    if (reasons.length > 0)
+      console.log(`stryker ${room.name}: ${reasons.slice(0, 5).join("; ")}${reasons.length > 5 ? ` and ${reasons.length - 5} more` : ""}`);
+    const started = Date.now();
+    const result = runRoom(REPO_ROOT, room);
+    const seconds = Math.round((Date.now() - started) / 1000);
+    if ("failure" in result) {
+      failed = true;
+      lines.push(`${room.name.padEnd(8)} FAILED: ${result.failure} (${seconds} s)`);
+    } else lines.push(`${formatScore(result)} (${seconds} s)`);
+  }
+  console.log(lines.join("\n"));
+  return failed ? 1 : 0;
+}
