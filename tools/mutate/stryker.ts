@@ -4,9 +4,10 @@
  * code or covering tests changed since the baseline are run again. Reports go to artifacts/mutation/<room>/.
  * `staleRooms` says which rooms' baselines no longer match the code and suites (what `make test` reruns).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { assert } from "../../modules/base/assert";
 
 export interface Room {
   readonly name: string;
@@ -26,9 +27,6 @@ export interface RoomScore {
   /** Killed and timed out over all valid mutants, in percent. */
   readonly score: number;
 }
-
-/** Stryker's own limit is the CPU here: a room that takes longer than this is stopped, not waited for. */
-const ROOM_TIMEOUT_MS = 60 * 60 * 1000;
 
 export function readRooms(repoRoot: string): Room[] {
   const table = JSON.parse(fs.readFileSync(path.join(repoRoot, "tests/mutation/rooms.json"), "utf8")) as Record<string, unknown>;
@@ -105,15 +103,27 @@ export function scoreOf(room: string, report: { files: Record<string, { mutants:
   };
 }
 
-/** Runs Stryker on one room (its output goes to the terminal); returns its score, or the failure. */
-export function runRoom(repoRoot: string, room: Room): RoomScore | { room: string; failure: string } {
-  const result = spawnSync("node_modules/.bin/stryker", ["run", "tests/mutation/stryker.config.mjs"], {
+/**
+ * Runs Stryker on one room (its output goes to the terminal); returns its score, or the failure. Stryker runs in
+ * a process group of its own, so that a run over `budgetMs` is stopped whole (its test and checker processes too).
+ */
+export async function runRoom(repoRoot: string, room: Room, budgetMs: number): Promise<RoomScore | { room: string; failure: string }> {
+  assert(budgetMs > 0, "runRoom: the budget must be positive");
+  const child = spawn("node_modules/.bin/stryker", ["run", "tests/mutation/stryker.config.mjs"], {
     cwd: repoRoot,
     env: { ...process.env, STRYKER_ROOM: room.name },
     stdio: ["ignore", "inherit", "inherit"],
-    timeout: ROOM_TIMEOUT_MS,
+    detached: true,
   });
-  if (result.status !== 0) return { room: room.name, failure: `stryker exited with ${result.status ?? result.signal}` };
+  let overBudget = false;
+  const timer = setTimeout(() => {
+    overBudget = true;
+    if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+  }, budgetMs);
+  const status = await new Promise<number | string>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal ?? "?")));
+  clearTimeout(timer);
+  if (overBudget) return { room: room.name, failure: `over its budget of ${Math.round(budgetMs / 1000)} s: stopped` };
+  if (status !== 0) return { room: room.name, failure: `stryker exited with ${status}` };
   const report = path.join(repoRoot, "artifacts/mutation", room.name, "mutation.json");
   return scoreOf(room.name, JSON.parse(fs.readFileSync(report, "utf8")));
 }
