@@ -71,8 +71,8 @@ mutation: install
 	tools/xspos mutate --stryker
 
 # What make test runs: the hand mutants, and Stryker only on the rooms whose code or suites differ from their
-# committed baseline (a commit made after make mutation runs none), within 5 minutes: a change too large for that
-# fails here and asks for make mutation and its baselines to be committed (docs/testing.md).
+# committed baseline (a commit made after make mutation runs none; a room with no baseline yet is named, not run),
+# within 5 minutes: a change too large for that fails here and asks for make mutation and its baselines (docs/testing.md).
 mutation-changed: install
 	tools/xspos mutate
 	tools/xspos mutate --stryker --changed --budget-seconds 300

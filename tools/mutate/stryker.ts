@@ -61,6 +61,10 @@ function baselinePath(repoRoot: string, room: string): string {
   return path.join(repoRoot, "tests/mutation", `${room}.incremental.json`);
 }
 
+export function hasBaseline(repoRoot: string, room: Room): boolean {
+  return fs.existsSync(baselinePath(repoRoot, room.name));
+}
+
 /** Why a room's baseline no longer matches its files and suites; empty when it does. */
 export function staleReasons(repoRoot: string, room: Room): string[] {
   const file = baselinePath(repoRoot, room.name);

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parseOptions, UsageError, type Command } from "../command";
 import { MUTANTS } from "../../mutate/mutants";
 import { runMutants, type MutantResult } from "../../mutate/run";
-import { formatScore, readRooms, runRoom, staleReasons } from "../../mutate/stryker";
+import { formatScore, hasBaseline, readRooms, runRoom, staleReasons } from "../../mutate/stryker";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -125,6 +125,13 @@ async function stryker(roomList: string | undefined, changedOnly: boolean, budge
     const reasons = staleReasons(REPO_ROOT, room);
     if (changedOnly && reasons.length === 0) {
       lines.push(`${room.name.padEnd(8)} baseline matches its code and suites: not run`);
+      continue;
+    }
+    // A room without a baseline needs a full run, longer than any CI budget: said, not run (make mutation makes one).
+    if (changedOnly && !hasBaseline(REPO_ROOT, room)) {
+      lines.push(
+        `${room.name.padEnd(8)} no baseline committed: not run; make mutation writes tests/mutation/${room.name}.incremental.json`,
+      );
       continue;
     }
     if (reasons.length > 0)
