@@ -149,6 +149,15 @@ describe("TxnEngine", () => {
     expect(pick(events, "send").filter((e) => e.mti === "0400")).toEqual([]);
   });
 
+  test("a declined balance inquiry touches no journal and reverses nothing", () => {
+    const events = run([{ op: "balance", card: "unionpay-msr", pin: "9999" }]);
+    expect(pick(events, "result").filter((e) => e.op === "balance")).toEqual([
+      { ev: "result", op: "balance", stan: "000002", outcome: "declined", f39: "55" },
+    ]);
+    expect(pick(events, "journal")).toEqual([]);
+    expect(pick(events, "send").filter((e) => e.mti === "0400")).toEqual([]);
+  });
+
   test("a decline without F64 is acted on (no money moves): a plain recv, the record closes", () => {
     const events = run([
       { op: "hostFault", fault: { kind: "stripMac", mti: "0200" } },
