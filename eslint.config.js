@@ -108,7 +108,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["tools/**/*.ts", "hosts/sim/**/*.ts", "tests/node/**/*.ts", "*.js"],
+    files: ["tools/**/*.ts", "hosts/sim/**/*.ts", "tests/node/**/*.ts", "tests/mutation/*.mjs", "*.js"],
     languageOptions: {
       globals: {
         process: "readonly",

@@ -180,3 +180,72 @@ describe("memory key store", () => {
     expect(store.loadDataKey(new SeededRandom(3))).toBe(restored);
   });
 });
+
+describe("keys refuse bad input by name, and leave no clear key behind", () => {
+  test("a wiped key, a check value of 5 bytes, an F62 of 30 bytes and an SM4 TMK with single-length keys are refused word for word", () => {
+    const key = new SecretKey("tdes", fromHex(TMK));
+    key.wipe();
+    expect(() => key.exposeBytes()).toThrow(new CryptoInputError("key", "tdes key was wiped and cannot be used"));
+    const cipher = softwareCiphers.create("tdes", fromHex(TMK));
+    expect(() => keyCheckValue(cipher, 5 as 3)).toThrow("check value length must be 3 or 4 bytes, got 5");
+    const tmk = new SecretKey("tdes", fromHex(TMK));
+    expect(() => unwrapWorkingKeys(new Uint8Array(30), tmk)).toThrow(
+      "F62 must be 24, 40 or 60 bytes (PIK, MAK[, TDK] with 4-byte check values), got 30",
+    );
+    const sm4Tmk = new SecretKey("sm4", fromHex(TMK));
+    expect(() => unwrapWorkingKeys(new Uint8Array(24), sm4Tmk)).toThrow(
+      new CryptoInputError("f62", "an SM4 TMK needs 16-byte working keys (F62 of 40 or 60 bytes)"),
+    );
+  });
+
+  test("the buffer each working key was decrypted into is zero afterwards, on success and on a check value mismatch", () => {
+    const outputs: Uint8Array[] = [];
+    const recording = {
+      create: (algorithm: "des" | "tdes" | "sm4", key: Uint8Array) => {
+        const cipher = softwareCiphers.create(algorithm, key);
+        return {
+          blockBytes: cipher.blockBytes,
+          encryptBlock: cipher.encryptBlock.bind(cipher),
+          decryptBlock: (src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number) => {
+            outputs.push(dst);
+            cipher.decryptBlock(src, srcOffset, dst, dstOffset);
+          },
+        };
+      },
+    };
+    const f62 = f62For("tdes", TMK, "tdes", [PIK, MAK]);
+    const keys = unwrapWorkingKeys(f62, new SecretKey("tdes", fromHex(TMK)), recording);
+    expect(toHex(keys.mak.exposeBytes())).toBe(MAK);
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const out of outputs) expect(toHex(out)).toBe("00".repeat(out.length));
+    outputs.length = 0;
+    f62[f62.length - 1] ^= 1;
+    expect(() => unwrapWorkingKeys(f62, new SecretKey("tdes", fromHex(TMK)), recording)).toThrow(KeyCheckError);
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const out of outputs) expect(toHex(out)).toBe("00".repeat(out.length));
+  });
+
+  test("the store keeps a key saved twice usable, wipes the one it replaces, refuses a DES data key and prints nothing", () => {
+    const store = new MemoryKeyStore();
+    const tmk = new SecretKey("tdes", fromHex(TMK));
+    store.saveMasterKey(tmk);
+    store.saveMasterKey(tmk);
+    expect(tmk.wiped).toBe(false);
+    const working = unwrapWorkingKeys(f62For("tdes", TMK, "tdes", [PIK, MAK]), tmk);
+    store.replaceWorkingKeys(working);
+    store.replaceWorkingKeys(working);
+    expect(working.mak.wiped).toBe(false);
+    const data = new SecretKey("sm4", fromHex(TMK));
+    store.saveDataKey(data);
+    store.saveDataKey(data);
+    expect(data.wiped).toBe(false);
+    const next = new SecretKey("sm4", fromHex(PIK));
+    store.saveDataKey(next);
+    expect(data.wiped).toBe(true);
+    expect(() => store.saveDataKey(new SecretKey("des", fromHex(TMK.slice(0, 16))))).toThrow(
+      new CryptoInputError("key", "the data key must be an sm4 key, got des"),
+    );
+    expect(String(store)).toBe("MemoryKeyStore([redacted])");
+    expect(JSON.stringify({ store })).toBe('{"store":"MemoryKeyStore([redacted])"}');
+  });
+});

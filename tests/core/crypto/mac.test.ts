@@ -87,3 +87,27 @@ describe("MAC limits", () => {
     expect(macEqual(fromHex("0102"), fromHex("010200"))).toBe(false);
   });
 });
+
+describe("MAC limits and preconditions", () => {
+  const des = new Des(fromHex("0123456789ABCDEF"));
+  const tdes = new TripleDes(fromHex("0123456789ABCDEFFEDCBA9876543210"));
+
+  test("exactly MAC_DATA_BYTES_MAX bytes are MAC'd; one more is refused with both sizes named", () => {
+    expect(cupEcbMac(des, new Uint8Array(MAC_DATA_BYTES_MAX))).toHaveLength(8);
+    expect(() => cupEcbMac(des, new Uint8Array(MAC_DATA_BYTES_MAX + 1))).toThrow(
+      new CryptoInputError("data", `MAC data is ${MAC_DATA_BYTES_MAX + 1} bytes, more than ${MAC_DATA_BYTES_MAX}`),
+    );
+  });
+
+  test("an out buffer of the wrong size, or a cipher outside the DES family for the retail MAC, is a caller's bug", () => {
+    const data = fromAscii("12345678");
+    expect(() => cbcMac(des, data, 1, new Uint8Array(16))).toThrow("cbcMac: out must be one block");
+    expect(() => cupEcbMac(des, data, new Uint8Array(4))).toThrow("cupEcbMac: out must be 8 bytes");
+    const sm4 = new Sm4(fromHex("0123456789ABCDEFFEDCBA9876543210"));
+    const retailBug = "retailMac: DES-family ciphers and an 8-byte out";
+    expect(() => retailMac(sm4, tdes, data)).toThrow(retailBug);
+    expect(() => retailMac(des, sm4, data)).toThrow(retailBug);
+    expect(() => retailMac(des, tdes, data, 1, new Uint8Array(16))).toThrow(retailBug);
+    expect(retailMac(des, tdes, data)).toHaveLength(8);
+  });
+});

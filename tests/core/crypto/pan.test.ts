@@ -1,3 +1,4 @@
+import { CryptoInputError } from "../../../modules/crypto/errors";
 import { luhnCheckDigit, luhnValid, maskPan } from "../../../modules/crypto/pan";
 
 describe("Luhn", () => {
@@ -31,5 +32,24 @@ describe("Luhn", () => {
 describe("masking", () => {
   test("first 6 / last 4", () => {
     expect(maskPan("6225880012345678")).toBe("622588******5678");
+  });
+});
+
+describe("Luhn refuses what is not a PAN", () => {
+  test.each(["", "12345678901234567890"])("a check digit for %j: CryptoInputError pan, by length", (payload) => {
+    expect(() => luhnCheckDigit(payload)).toThrow(new CryptoInputError("pan", "PAN must be 1 to 19 digits"));
+  });
+
+  test.each(["41111/1111", "41111:1111", "41111a1111"])("a check digit for %s: CryptoInputError pan, digits only", (payload) => {
+    expect(() => luhnCheckDigit(payload)).toThrow(new CryptoInputError("pan", "PAN must contain digits only"));
+  });
+
+  test("19 digits take a check digit; 1 digit too", () => {
+    expect(luhnCheckDigit("621234567890123456")).toBe(9);
+    expect(luhnCheckDigit("7")).toBe(5);
+  });
+
+  test.each(["411111111111/111", "411111111111:111", "41111111111111 1"])("%j is not a valid PAN (no error)", (pan) => {
+    expect(luhnValid(pan)).toBe(false);
   });
 });

@@ -99,3 +99,62 @@ describe("bad input: typed errors that never echo the PIN, the PAN or the block"
     }
   });
 });
+
+describe("PIN blocks: every refusal by name", () => {
+  /** Sets clear nibble `i` (0 = control, 1 = length, 2… PIN and filler) of an 8-byte block; the PAN field starts at nibble 4. */
+  function withNibble(block: Uint8Array, i: number, value: number): Uint8Array {
+    expect(i).toBeLessThan(4);
+    const out = block.slice();
+    const shift = i % 2 === 0 ? 4 : 0;
+    out[i >> 1] = (out[i >> 1] & ~(15 << shift)) | (value << shift);
+    return out;
+  }
+  /** XORs `mask` into nibble `i` (anywhere), so its clear value changes by `mask`. */
+  function flipNibble(block: Uint8Array, i: number, mask: number): Uint8Array {
+    const out = block.slice();
+    out[i >> 1] ^= mask << (i % 2 === 0 ? 4 : 0);
+    return out;
+  }
+
+  test("PIN and PAN lengths: the messages say the limits; a 13-digit PAN is taken", () => {
+    expect(() => pinBlockFormat0("123", PAN)).toThrow(new CryptoInputError("pin", "PIN must be 4 to 12 digits"));
+    expect(() => pinBlockFormat0("1234", "123456789012")).toThrow(
+      new CryptoInputError("pan", "PAN must be 13 to 19 digits (got 12 characters)"),
+    );
+    const block = pinBlockFormat0("1234", "1234567890128");
+    expect(pinFromBlock(block, "1234567890128")).toBe("1234");
+    expect(() => pinFromBlock(new Uint8Array(7), PAN)).toThrow(new CryptoInputError("pinBlock", "PIN block must be 8 or 16 bytes, got 7"));
+  });
+
+  test("format 3 reads back from an 8-byte block; format nibble 3 in a 16-byte block and 1 anywhere are refused", () => {
+    const format3 = pinBlockFormat3("9876", PAN, new SeededRandom(3));
+    expect(pinFromBlock(format3, PAN)).toBe("9876");
+    const unsupported = new CryptoInputError("pinBlock", "PIN block has an unsupported format nibble");
+    expect(() => pinFromBlock(withNibble(format3, 0, 1), PAN)).toThrow(unsupported);
+    const sm4 = sm4PinBlock("9876", PAN);
+    expect(pinFromBlock(sm4, PAN)).toBe("9876");
+    expect(() => pinFromBlock(flipNibble(sm4, 0, 3), PAN)).toThrow(unsupported);
+  });
+
+  test.each([3, 13, 15])("a PIN length of %d is refused", (length) => {
+    const block = withNibble(pinBlockFormat0("1234", PAN), 1, length);
+    expect(() => pinFromBlock(block, PAN)).toThrow(new CryptoInputError("pinBlock", "PIN block has an invalid PIN length"));
+  });
+
+  test("lengths 4 and 12 are read", () => {
+    expect(pinFromBlock(pinBlockFormat0("1234", PAN), PAN)).toBe("1234");
+    expect(pinFromBlock(pinBlockFormat0("123456789012", PAN), PAN)).toBe("123456789012");
+  });
+
+  test("a non-digit in the PIN is refused", () => {
+    const block = withNibble(pinBlockFormat0("1234", PAN), 2, 0xa);
+    expect(() => pinFromBlock(block, PAN)).toThrow(new CryptoInputError("pinBlock", "PIN block has a non-digit in the PIN"));
+  });
+
+  test("a filler other than F (format 0) or below A (format 3) is refused: the wrong PAN or key", () => {
+    const badFiller = new CryptoInputError("pinBlock", "PIN block has an invalid filler (wrong PAN or key?)");
+    expect(() => pinFromBlock(flipNibble(pinBlockFormat0("1234", PAN), 6, 1), PAN)).toThrow(badFiller);
+    // Format 3 filler nibbles are A-F: XOR 8 turns any of them into 2-7.
+    expect(() => pinFromBlock(flipNibble(pinBlockFormat3("1234", PAN, new SeededRandom(5)), 6, 8), PAN)).toThrow(badFiller);
+  });
+});

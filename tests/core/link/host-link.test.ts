@@ -1,6 +1,6 @@
 import { fromAscii, toAscii } from "../../../modules/base/hex";
 import { EmulatedNetwork, type ServerConnection } from "../../../modules/emulators/network";
-import { HostLink, type CorrelationKey, type DiscardReason, type ExchangeOutcome } from "../../../modules/link/host-link";
+import { FrameError, HostLink, type CorrelationKey, type DiscardReason, type ExchangeOutcome } from "../../../modules/link/host-link";
 import type { Clock, TimerHandle } from "../../../modules/platform/clock";
 import type { ConnectionEvents, Transport } from "../../../modules/platform/transport";
 import { VirtualClock } from "../../../modules/platform/virtual-clock";
@@ -461,5 +461,322 @@ describe("HostLink deadline, with data before a timer due in the same millisecon
     t.clock.setMs(1400);
     expect(t.clock.fireDue()).toBe(1);
     expect(t.outcomes).toEqual([{ kind: "noResponse", failure: "timeout", detail: expect.any(String) }]);
+  });
+});
+
+/**
+ * A hand transport that keeps every connection's callbacks: the test plays the stack, including a stale
+ * connection's late callbacks, and a write the stack refuses.
+ */
+function handLink(options: { frameBytesMax?: number; refuseWrite?: boolean } = {}) {
+  const clock = new HandClock();
+  const connections: { events: ConnectionEvents; written: Uint8Array[]; closed: boolean }[] = [];
+  const transport: Transport = {
+    connect: (_endpoint, events) => {
+      const connection = { events, written: [] as Uint8Array[], closed: false };
+      connections.push(connection);
+      return {
+        write: (bytes) => {
+          if (options.refuseWrite === true) throw new Error("boom");
+          connection.written.push(bytes.slice());
+        },
+        close: () => (connection.closed = true),
+      };
+    },
+  };
+  const discards: string[] = [];
+  const link = new HostLink({
+    transport,
+    clock,
+    endpoint: { host: "host", port: 5000 },
+    readKey,
+    connectTimeoutMs: 500,
+    responseTimeoutMs: 1000,
+    idleCloseMs: 1000,
+    frameBytesMax: options.frameBytesMax,
+    onDiscard: (reason, key) => discards.push(`${reason} ${key === undefined ? "?" : `${key.mti} ${key.stan} ${key.tid}`}`),
+  });
+  const outcomes: ExchangeOutcome[] = [];
+  const send = (stan: string, payload = "") =>
+    link.exchange({ message: message("0200", stan, "10000159", payload), expect: { mti: "0210", stan, tid: "10000159" } }, (outcome) =>
+      outcomes.push(outcome),
+    );
+  const last = () => connections[connections.length - 1];
+  /** Connects the newest connection now and returns it. */
+  const connect = () => {
+    last().events.onConnected();
+    return last();
+  };
+  const answer = (stan: string, connection = last()) => connection.events.onData(frame(message("0210", stan, "10000159", "00")));
+  return { clock, connections, link, outcomes, discards, send, connect, answer, last };
+}
+
+/** An answer's outcome as the link reports it. */
+function response(stan: string): ExchangeOutcome {
+  return { kind: "response", message: message("0210", stan, "10000159", "00"), key: { mti: "0210", stan, tid: "10000159" } };
+}
+
+describe("HostLink outcomes, word for word", () => {
+  test("an answer at the deadline is late: noResponse timeout, and the engine is told why", () => {
+    const t = handLink();
+    t.send("000001");
+    t.clock.setMs(10);
+    t.connect();
+    t.clock.setMs(1010);
+    t.answer("000001");
+    expect(t.outcomes).toEqual([{ kind: "noResponse", failure: "timeout", detail: "answer arrived at the deadline" }]);
+    expect(t.discards).toEqual(["late 0210 000001 10000159"]);
+  });
+
+  test("no answer: the deadline timer ends it with the timeout it used", () => {
+    const t = handLink();
+    t.send("000001");
+    t.connect();
+    t.clock.setMs(1000);
+    expect(t.clock.fireDue()).toBe(1);
+    expect(t.outcomes).toEqual([{ kind: "noResponse", failure: "timeout", detail: "no answer within 1000 ms" }]);
+  });
+
+  test("no connection: notSent connectTimeout after connectTimeoutMs, the attempt closed", () => {
+    const t = handLink();
+    t.send("000001");
+    t.clock.setMs(499);
+    expect(t.clock.fireDue()).toBe(0);
+    t.clock.setMs(500);
+    t.clock.fireDue();
+    expect(t.outcomes).toEqual([{ kind: "notSent", failure: "connectTimeout", detail: "no connection within 500 ms" }]);
+    expect(t.connections[0].closed).toBe(true);
+  });
+
+  test("busy: a second exchange is refused word for word, never synchronously; busy reads true until the first ends", () => {
+    const t = handLink();
+    expect(t.link.busy).toBe(false);
+    t.send("000001");
+    expect(t.link.busy).toBe(true);
+    t.send("000002");
+    expect(t.outcomes).toEqual([]);
+    t.clock.fireDue();
+    expect(t.outcomes).toEqual([{ kind: "notSent", failure: "busy", detail: "another exchange is running" }]);
+    t.connect();
+    t.answer("000001");
+    expect(t.link.busy).toBe(false);
+    expect(t.outcomes[1]).toEqual(response("000001"));
+  });
+
+  test("closed by the terminal while connecting: notSent refused (nothing left); after the write: noResponse closed", () => {
+    const t = handLink();
+    t.send("000001");
+    t.link.close();
+    expect(t.outcomes).toEqual([{ kind: "notSent", failure: "refused", detail: "closed by the terminal" }]);
+    expect(t.connections[0].closed).toBe(true);
+    t.send("000002");
+    t.connect();
+    t.link.close();
+    expect(t.outcomes[1]).toEqual({ kind: "noResponse", failure: "closed", detail: "closed by the terminal" });
+  });
+
+  test("the stack refuses the write: notSent refused with its reason, and the next exchange connects again", () => {
+    const t = handLink({ refuseWrite: true });
+    t.send("000001");
+    t.connect();
+    expect(t.outcomes).toEqual([{ kind: "notSent", failure: "refused", detail: "write failed: boom" }]);
+    t.send("000002");
+    expect(t.connections).toHaveLength(2);
+  });
+
+  test("the host resets after the write: noResponse reset; after a host close: noResponse closed", () => {
+    const t = handLink();
+    t.send("000001");
+    t.connect().events.onClosed("reset", "connection reset");
+    expect(t.outcomes).toEqual([{ kind: "noResponse", failure: "reset", detail: "connection reset" }]);
+    t.send("000002");
+    t.connect().events.onClosed("closed", "host closed");
+    expect(t.outcomes[1]).toEqual({ kind: "noResponse", failure: "closed", detail: "host closed" });
+    // Nothing left open, so no idle timer either.
+    t.clock.setMs(60_000);
+    expect(t.clock.fireDue()).toBe(0);
+  });
+
+  test("bad timeouts and frame limits are refused by name", () => {
+    const base = {
+      transport: { connect: () => ({ write() {}, close() {} }) },
+      clock: new HandClock(),
+      endpoint: { host: "h", port: 1 },
+      readKey,
+    };
+    expect(() => new HostLink({ ...base, connectTimeoutMs: 0, responseTimeoutMs: 1000 })).toThrow("connectTimeoutMs must be an integer");
+    expect(() => new HostLink({ ...base, connectTimeoutMs: 1000, responseTimeoutMs: 0 })).toThrow("responseTimeoutMs must be an integer");
+    expect(() => new HostLink({ ...base, connectTimeoutMs: 1000, responseTimeoutMs: 1000, frameBytesMax: 15 })).toThrow(
+      "frameBytesMax must be an integer",
+    );
+    expect(new FrameError(70_000, 2048).name).toBe("FrameError");
+  });
+});
+
+describe("HostLink correlation and the keys it remembers", () => {
+  test("an answer must match MTI, STAN and terminal id; anything else is a mismatch and the exchange waits on", () => {
+    const t = handLink();
+    t.send("000001");
+    const connection = t.connect();
+    connection.events.onData(frame(message("0230", "000001", "10000159", "00")));
+    connection.events.onData(frame(message("0210", "000002", "10000159", "00")));
+    connection.events.onData(frame(message("0210", "000001", "10000160", "00")));
+    expect(t.outcomes).toEqual([]);
+    expect(t.discards).toEqual(["mismatch 0230 000001 10000159", "mismatch 0210 000002 10000159", "mismatch 0210 000001 10000160"]);
+    t.answer("000001");
+    expect(t.outcomes).toEqual([response("000001")]);
+  });
+
+  test("a key answered after it expired is a duplicate afterwards, and remembering one key forgets no other", () => {
+    const t = handLink();
+    t.send("000001");
+    t.connect();
+    t.clock.setMs(1000);
+    t.clock.fireDue(); // 000001 expired
+    t.send("000002");
+    t.clock.fireDue(); // written on the open connection
+    t.answer("000002"); // 000002 answered: 000001 must still be known as expired
+    t.send("000001");
+    t.clock.fireDue();
+    t.answer("000001"); // the same key again, answered this time
+    t.answer("000001");
+    t.answer("000002");
+    expect(t.outcomes.map((o) => o.kind)).toEqual(["noResponse", "response", "response"]);
+    expect(t.discards).toEqual(["duplicate 0210 000001 10000159", "duplicate 0210 000002 10000159"]);
+    t.connections[0].events.onData(frame(message("0210", "000003", "10000159", "00")));
+    expect(t.discards[2]).toBe("mismatch 0210 000003 10000159");
+  });
+
+  test("the last 16 keys are remembered, the 17th oldest is forgotten", () => {
+    const t = handLink();
+    for (let i = 1; i <= 17; i++) {
+      const stan = String(i).padStart(6, "0");
+      t.send(stan);
+      if (i === 1) t.connect();
+      else t.clock.fireDue();
+      t.answer(stan);
+    }
+    expect(t.outcomes.map((o) => o.kind)).toEqual(Array(17).fill("response"));
+    for (const stan of ["000001", "000002", "000017"]) t.answer(stan);
+    expect(t.discards).toEqual(["mismatch 0210 000001 10000159", "duplicate 0210 000002 10000159", "duplicate 0210 000017 10000159"]);
+  });
+});
+
+describe("HostLink framing and connections", () => {
+  // message("0210", stan, tid, "00") is 23 bytes; with an empty payload 21.
+  test("frames split and joined across reads, larger than the buffer left, each delivered once in order", () => {
+    const t = handLink({ frameBytesMax: 24 });
+    t.send("000001");
+    const connection = t.connect();
+    const frames = [
+      frame(message("0810", "000007", "10000159")),
+      frame(message("0210", "000001", "10000159", "00")),
+      frame(message("0210", "000008", "10000159", "00")),
+      frame(message("0210", "000009", "10000159", "00")),
+    ];
+    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const f of frames) {
+      all.set(f, at);
+      at += f.length;
+    }
+    connection.events.onData(all.subarray(0, all.length - 3));
+    connection.events.onData(all.subarray(all.length - 3));
+    connection.events.onData(frame(message("0210", "000010", "10000159", "00")));
+    expect(t.outcomes).toEqual([response("000001")]);
+    expect(t.discards).toEqual([
+      "mismatch 0810 000007 10000159",
+      "mismatch 0210 000008 10000159",
+      "mismatch 0210 000009 10000159",
+      "mismatch 0210 000010 10000159",
+    ]);
+  });
+
+  test("a frame of exactly frameBytesMax is received; a request of exactly frameBytesMax is sent, one byte more is refused", () => {
+    const t = handLink({ frameBytesMax: 25 });
+    t.send("000001", "00"); // 23 bytes
+    expect(() => t.send("000002", "000000")).toThrow("HostLink: request larger than frameBytesMax");
+    t.connect().events.onData(frame(message("0210", "000001", "10000159", "0000")));
+    expect(t.outcomes).toEqual([
+      { kind: "response", message: message("0210", "000001", "10000159", "0000"), key: { mti: "0210", stan: "000001", tid: "10000159" } },
+    ]);
+    const u = handLink({ frameBytesMax: 25 });
+    u.send("000001", "0000"); // exactly 25 bytes
+    expect(u.connect().written).toEqual([frame(message("0200", "000001", "10000159", "0000"))]);
+  });
+
+  test.each([
+    ["a zero length", [0, 0]],
+    ["a length above frameBytesMax", [0, 26]],
+  ])("%s drops the connection at once, and what followed it in the same read is never delivered", (_title, header) => {
+    const t = handLink({ frameBytesMax: 25 });
+    t.send("000001");
+    const connection = t.connect();
+    const filler = new Uint8Array(25);
+    const answer = frame(message("0210", "000001", "10000159", "00"));
+    const bytes = new Uint8Array(2 + filler.length + answer.length);
+    bytes.set(header);
+    bytes.set(answer, 2 + filler.length);
+    connection.events.onData(bytes.subarray(0, 2));
+    expect(t.outcomes).toEqual([
+      { kind: "noResponse", failure: "protocol", detail: `frame of ${header[1]} bytes exceeds the limit of 25` },
+    ]);
+    expect(connection.closed).toBe(true);
+    const u = handLink({ frameBytesMax: 25 });
+    u.send("000001");
+    u.connect().events.onData(bytes);
+    expect(u.outcomes.map((o) => o.kind)).toEqual(["noResponse"]);
+    expect(u.discards).toEqual([]);
+  });
+
+  test("a stale connection's late callbacks touch nothing: data is ignored, its close ends no exchange", () => {
+    const t = handLink();
+    t.send("000001");
+    const first = t.connect();
+    t.answer("000001");
+    t.clock.setMs(1030);
+    t.clock.fireDue(); // idle: the first connection closed by the terminal
+    expect(first.closed).toBe(true);
+    t.send("000002");
+    const second = t.connect();
+    t.answer("000001", first);
+    first.events.onClosed("reset", "late reset");
+    expect(t.discards).toEqual([]);
+    expect(t.outcomes).toEqual([response("000001")]);
+    t.answer("000002", second);
+    expect(t.outcomes[1]).toEqual(response("000002"));
+  });
+
+  test("the idle close counts from the last exchange; after a host close the next exchange connects again", () => {
+    const t = handLink();
+    t.send("000001");
+    t.connect();
+    t.answer("000001");
+    t.clock.setMs(500);
+    t.send("000002");
+    t.clock.fireDue();
+    t.answer("000002");
+    t.clock.setMs(1499);
+    t.clock.fireDue();
+    expect(t.connections[0].closed).toBe(false);
+    t.clock.setMs(1500);
+    t.clock.fireDue();
+    expect(t.connections[0].closed).toBe(true);
+    t.send("000003");
+    t.connect().events.onClosed("closed", "host closed while idle");
+    t.send("000004");
+    expect(t.connections).toHaveLength(3);
+  });
+
+  test("a reused connection closed before the write is scheduled: nothing is written", () => {
+    const t = handLink();
+    t.send("000001");
+    t.connect();
+    t.answer("000001");
+    t.send("000002"); // the write waits for the clock
+    t.link.close();
+    t.clock.fireDue();
+    expect(t.connections[0].written).toHaveLength(1);
+    expect(t.outcomes[1]).toEqual({ kind: "notSent", failure: "refused", detail: "closed by the terminal" });
   });
 });

@@ -137,6 +137,28 @@ describe("TxnEngine", () => {
     expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true, host: { count: 0 } });
   });
 
+  test.each(["badMac", "stripMac"])("a balance answer 00 with %s is not trusted: failed, nothing armed, nothing reversed", (kind) => {
+    const events = run([
+      { op: "hostFault", fault: { kind, mti: "0200" } },
+      { op: "balance", card: "unionpay-msr", pin: "1234" },
+    ]);
+    expect(pick(events, "recv")).toContainEqual({ ev: "recv", mti: "0210", stan: "000002", f39: "00", discarded: true, reason: "badMac" });
+    expect(pick(events, "result").filter((e) => e.op === "balance")).toEqual([
+      { ev: "result", op: "balance", stan: "000002", outcome: "failed", f39: "00", amount: 0 },
+    ]);
+    expect(pick(events, "journal")).toEqual([]);
+    expect(pick(events, "send").filter((e) => e.mti === "0400")).toEqual([]);
+  });
+
+  test("a declined balance inquiry touches no journal and reverses nothing", () => {
+    const events = run([{ op: "balance", card: "unionpay-msr", pin: "9999" }]);
+    expect(pick(events, "result").filter((e) => e.op === "balance")).toEqual([
+      { ev: "result", op: "balance", stan: "000002", outcome: "declined", f39: "55" },
+    ]);
+    expect(pick(events, "journal")).toEqual([]);
+    expect(pick(events, "send").filter((e) => e.mti === "0400")).toEqual([]);
+  });
+
   test("a decline without F64 is acted on (no money moves): a plain recv, the record closes", () => {
     const events = run([
       { op: "hostFault", fault: { kind: "stripMac", mti: "0200" } },
