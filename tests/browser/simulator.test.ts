@@ -60,9 +60,9 @@ async function startAll(parameters: Partial<TerminalParameters> = {}, varDir = f
     capture: new TcpCapture(),
   });
   const web = await startWebServer(desk, 0);
-  const entry = { desk, sim: desk.sim, web, varDir };
+  const entry = { desk, sim: desk.sim as Sim, web, varDir };
   running.push(entry);
-  desk.sim.terminal.powerOn();
+  (desk.sim as Sim).terminal.powerOn();
   return entry;
 }
 
@@ -379,19 +379,19 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
       "responseTimeoutMs: must be an integer (ms) from 1",
     ),
   );
-  expect(desk.sim.terminal.parameters.responseTimeoutMs).toBe(60_000);
+  expect((desk.sim as Sim).terminal.parameters.responseTimeoutMs).toBe(60_000);
   await applySettings(page, { responseTimeoutMs: "60000", backoffMs: "-5" });
   await page.waitForFunction(() => (document.querySelector('[data-testid="settings-state"]')?.textContent ?? "").includes("backoff"));
 
   // Two attempts, backoff 1000 ms then 3000 ms: applied at once, the terminal keeps its journal and sign-on.
   await applySettings(page, { responseTimeoutMs: "60000", reversalAttempts: "2", backoffMs: "1000, 3000", connectTimeoutMs: "20000" });
   await page.waitForFunction(() => (document.querySelector('[data-testid="settings-state"]')?.textContent ?? "").includes("2 attempts"));
-  expect(desk.sim.terminal.settings).toEqual({
+  expect((desk.sim as Sim).terminal.settings).toEqual({
     parameters: expect.objectContaining({ responseTimeoutMs: 60_000, reversalAttempts: 2, connectTimeoutMs: 20_000 }),
     backoffMs: [1000, 3000],
   });
   await screenTitle(page, "WELCOME");
-  expect(desk.sim.terminal.terminalState?.signedOn).toBe(true);
+  expect((desk.sim as Sim).terminal.terminalState?.signedOn).toBe(true);
 
   // ×100: the sale's 60 s deadline and both 60 s reversal attempts (with the 1 s backoff) pass in about 2 s.
   await byId(page, "time-scale").selectOption("100");
@@ -421,7 +421,7 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
       document.querySelector('[data-testid="settings-state"]')?.textContent ?? "",
     ),
   );
-  expect(desk.sim.terminal.parameters.responseTimeoutMs).toBe(60_000);
+  expect((desk.sim as Sim).terminal.parameters.responseTimeoutMs).toBe(60_000);
   await byId(page, "key-enter").click();
   // New settings rebuilt the terminal (its boot event, no power event): still the contract's events.
   expectEventsFitTheSchema(desk.sim.events);

@@ -68,12 +68,20 @@ export function provisionNvs(dir: string, p: Provisioning): void {
 /** The host simulator's first registered terminal, the one the tools' native terminals are. */
 export const NATIVE_TID = DEFAULT_TERMINALS[0]!.tid;
 
-/** Provisions a terminal of `host` (its first registered TID, its TMK and test CA, loopback, server name localhost). */
-export function provisionForHost(dir: string, host: HostApp, parameters?: Partial<TerminalParameters>): void {
+/**
+ * Provisions a terminal of `host` (its first registered TID, its TMK and test CA, loopback, server name localhost),
+ * connecting to `port` (the host's own by default; the simulator page puts its network switch in between).
+ */
+export function provisionForHost(
+  dir: string,
+  host: HostApp,
+  parameters?: Partial<TerminalParameters>,
+  port: number = host.address.port,
+): void {
   const registered = DEFAULT_TERMINALS[0]!;
   provisionNvs(dir, {
     host: "127.0.0.1",
-    port: host.address.port,
+    port,
     tid: registered.tid,
     mid: registered.mid,
     serverName: "localhost",
@@ -98,6 +106,8 @@ export interface NativeTerminalOptions {
   /** Cut the power inside the k-th flash erase or program (0: never). */
   readonly cutAtFlashOperation?: number;
   readonly binary?: string;
+  /** Every line as it comes (the simulator page follows the terminal live). */
+  readonly onLine?: (line: Line) => void;
 }
 
 export class NativeTerminal {
@@ -107,8 +117,10 @@ export class NativeTerminal {
   readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #waiters: { predicate: (line: Line) => boolean; resolve: (line: Line) => void }[] = [];
   #pending = "";
+  readonly #onLine: ((line: Line) => void) | undefined;
 
   constructor(options: NativeTerminalOptions) {
+    this.#onLine = options.onLine;
     const args = ["--flash", options.flash, "--nvs", options.nvs];
     if (options.cutAtFlashOperation) args.push("--cut-at-flash-op", String(options.cutAtFlashOperation));
     this.#child = spawn(options.binary ?? NATIVE_TERMINAL, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -187,6 +199,7 @@ export class NativeTerminal {
         line = { unparsed: text };
       }
       if (this.lines.length < LINES_KEPT_MAX) this.lines.push(line);
+      this.#onLine?.(line);
       for (const waiter of this.#waiters.filter((w) => w.predicate(line))) {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
         waiter.resolve(line);

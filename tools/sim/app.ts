@@ -18,7 +18,7 @@ import { DEFAULT_TERMINALS } from "../host/terminals";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { NodeRandom } from "../../hosts/sim/node-platform";
 import { MessageLog } from "./message-log";
-import { SimNetwork } from "./network";
+import { SimNetwork, type NetworkSwitch } from "./network";
 import { capturingTransport } from "../pcap/capture-transport";
 import type { TcpCapture } from "../pcap/pcap";
 import { PowerFlash } from "./power-flash";
@@ -49,10 +49,10 @@ export interface SimOptions {
 
 export type StampedEvent = { readonly t: number } & TerminalEvent;
 
-export interface Sim {
-  readonly terminal: SimTerminal;
+/** What every simulator behind the page has, whichever terminal runs in it (native-app.ts runs the Linux binary). */
+export interface SimBase {
   readonly host: HostApp;
-  readonly network: SimNetwork;
+  readonly network: NetworkSwitch;
   readonly messages: MessageLog;
   readonly events: readonly StampedEvent[];
   readonly timeline: ReversalTimeline;
@@ -67,9 +67,17 @@ export interface Sim {
   /** Tells the page something changed outside the terminal (network switch, faults cleared). */
   notify(): void;
   /** Everything the page shows, as JSON-able data (sensitive fields masked). */
-  view(): SimView;
+  view(): object;
   onChange(listener: () => void): () => void;
   close(): Promise<void>;
+}
+
+/** The Node terminal's simulator: the firmware core in this process. */
+export interface Sim extends SimBase {
+  readonly kind: "node";
+  readonly terminal: SimTerminal;
+  readonly network: SimNetwork;
+  view(): SimView;
 }
 
 export type SimView = ReturnType<typeof viewOf>;
@@ -182,6 +190,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   });
   terminal.applySettings(options.settings);
   const sim: Sim = {
+    kind: "node",
     terminal,
     host,
     network,
@@ -264,6 +273,17 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
           !approved.some((a) => a.stan === r.stan),
       ),
     },
+    ...sharedView(sim),
+    cards: TEST_CARDS.map((card) => ({ name: card.name, entry: card.entry, refused: null as string | null })),
+    terminalKind: "node" as "node" | "native",
+    /** What the terminal behind the page cannot do that the page offers (the Linux terminal's). */
+    terminalNotes: [] as string[],
+  };
+}
+
+/** The panels that are the same whichever terminal runs: timeline, messages, events, network, host. */
+export function sharedView(sim: SimBase) {
+  return {
     timeline: sim.timeline.list(),
     messages: sim.messages.entries(),
     events: sim.events.slice(-100),
@@ -273,7 +293,6 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
       faults: sim.host.core.faults.list(),
       ledger: sim.host.ledger.view(sim.terminalId),
     },
-    cards: TEST_CARDS.map((card) => ({ name: card.name, entry: card.entry })),
     faultKinds: FAULT_KINDS,
     fieldNames: FIELD_NAMES,
     mtiNames: MTI_NAMES,
@@ -283,7 +302,7 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
 const HISTORY_MAX = 50;
 
 /** The last journal events of the trace, oldest first. */
-function lastJournalEvents(events: readonly StampedEvent[]): StampedEvent[] {
+export function lastJournalEvents(events: readonly StampedEvent[]): StampedEvent[] {
   const found: StampedEvent[] = [];
   for (let i = events.length - 1; i >= 0 && found.length < HISTORY_MAX; i--) if (events[i].ev === "journal") found.push(events[i]);
   return found.reverse();

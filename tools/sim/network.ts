@@ -18,7 +18,22 @@ export interface SimNetworkOptions {
 
 const LATENCY_MS_MAX = 600_000;
 
-export class SimNetwork implements Transport {
+/** The page's network switch and added latency, whatever carries the terminal's connections. */
+export interface NetworkSwitch {
+  readonly down: boolean;
+  readonly latencyMs: number;
+  /** Down: new connections are refused, open ones reset. */
+  setDown(down: boolean): void;
+  setLatency(latencyMs: number): void;
+}
+
+/** RangeError unless `latencyMs` is a latency the switch takes. */
+export function checkLatency(latencyMs: number): void {
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > LATENCY_MS_MAX)
+    throw new RangeError(`latency must be an integer from 0 to ${LATENCY_MS_MAX} ms`);
+}
+
+export class SimNetwork implements Transport, NetworkSwitch {
   readonly #options: SimNetworkOptions;
   readonly #open = new Set<{ reset(): void }>();
   #down = false;
@@ -42,8 +57,7 @@ export class SimNetwork implements Transport {
   }
 
   setLatency(latencyMs: number): void {
-    if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > LATENCY_MS_MAX)
-      throw new RangeError(`latency must be an integer from 0 to ${LATENCY_MS_MAX} ms`);
+    checkLatency(latencyMs);
     this.#latencyMs = latencyMs;
   }
 
