@@ -153,7 +153,8 @@ describeBuilt("the simulator page with the Linux terminal binary", () => {
     expect(timeline.some((text) => text.includes("0400 sent"))).toBe(true);
     expect(timeline.some((text) => text.includes("reversal due: 98 no answer"))).toBe(true);
     await expect(page.locator('[data-testid="message"][data-mti="0400"]').count()).resolves.toBe(1);
-    await screenTitle(page, "冲正成功 凭证号 000003");
+    await screenTitle(page, "已冲正");
+    await expect(byId(page, "screen-lines").textContent()).resolves.toContain("持卡人未被扣款");
     await shot(page, "native-timeout-reversed");
     await byId(page, "key-enter").click();
     await screenTitle(page, "欢迎使用");
@@ -196,6 +197,8 @@ describeBuilt("the simulator page with the Linux terminal binary", () => {
       },
     );
     await byId(page, "key-cancel").click();
+    await screenTitle(page, "交易取消");
+    await byId(page, "key-enter").click();
     await screenTitle(page, "欢迎使用");
     desk!.applySettings({ responseTimeoutMs: 5000 });
     await page.waitForFunction(
