@@ -10,35 +10,20 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
 import { XSPOS_POLICY } from "../../modules/txn/reversal-policy";
 import { NATIVE_TERMINAL } from "../../tools/lin/native-terminal";
 import { SimDesk } from "../../tools/sim/desk";
 import { startWebServer, type WebServer } from "../../tools/sim/web-server";
 import { TcpCapture } from "../../tools/pcap/pcap";
+import { byId, launchChromium, press, screenTitle, shot, WAIT_MS, type Browser } from "./chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = path.resolve("artifacts/screenshots");
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"];
-const WAIT_MS = 20_000;
 const built = fs.existsSync(NATIVE_TERMINAL);
 if (!built) console.log(`native simulator page tests skipped: no native terminal at ${NATIVE_TERMINAL} (make native-terminal)`);
 // Skipped only when the binary could not be built (no Moddable SDK): the line above says so in the run's output.
 // eslint-disable-next-line no-restricted-properties
 const describeBuilt = built ? describe : describe.skip;
-
-const byId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
-
-async function screenTitle(page: Page, text: string): Promise<void> {
-  await page.waitForFunction((expected) => document.querySelector('[data-testid="screen-title"]')?.textContent === expected, text, {
-    timeout: WAIT_MS,
-  });
-}
-
-async function press(page: Page, keys: string): Promise<void> {
-  for (const key of keys) await byId(page, `key-${key}`).click();
-}
 
 /** Amount, the swipe card, PIN 1234, ENTER: up to the request going out. */
 async function startSale(page: Page, amountDigits: string): Promise<void> {
@@ -62,25 +47,17 @@ async function addFault(page: Page, kind: string, mti: string, ms?: number): Pro
   });
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-
 describeBuilt("the simulator page with the Linux terminal binary", () => {
+  let browser: Browser;
   let context: BrowserContext;
-  let profileDir: string;
   let varDir: string;
   let desk: SimDesk | undefined;
   let web: WebServer | undefined;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-chromium-"));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1400, height: 1000 },
-    });
+    browser = await launchChromium();
+    context = browser.context;
   });
 
   afterEach(async () => {
@@ -91,8 +68,7 @@ describeBuilt("the simulator page with the Linux terminal binary", () => {
   });
 
   afterAll(async () => {
-    await context?.close();
-    fs.rmSync(profileDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   async function start(parameters: Partial<TerminalParameters>): Promise<Page> {

@@ -9,7 +9,7 @@
  * from the host's side (HostAppOptions.onMessage).
  */
 import net from "node:net";
-import { checkLatency, type NetworkSwitch } from "./network";
+import { NetworkSwitch } from "./network";
 
 export interface LinkProxyOptions {
   /** Where the host listens. */
@@ -21,38 +21,14 @@ export interface LinkProxyOptions {
 /** A terminal keeps one or two connections; anything past this is refused. */
 const CONNECTIONS_MAX = 16;
 
-interface Relay {
-  reset(): void;
-}
-
-export class LinkProxy implements NetworkSwitch {
+export class LinkProxy extends NetworkSwitch {
   readonly #options: LinkProxyOptions;
   readonly #server: net.Server;
-  readonly #open = new Set<Relay>();
-  #down = false;
-  #latencyMs = 0;
 
   constructor(options: LinkProxyOptions) {
+    super();
     this.#options = options;
     this.#server = net.createServer((socket) => this.#accept(socket));
-  }
-
-  get down(): boolean {
-    return this.#down;
-  }
-
-  get latencyMs(): number {
-    return this.#latencyMs;
-  }
-
-  setDown(down: boolean): void {
-    this.#down = down;
-    if (down) for (const relay of [...this.#open]) relay.reset();
-  }
-
-  setLatency(latencyMs: number): void {
-    checkLatency(latencyMs);
-    this.#latencyMs = latencyMs;
   }
 
   /** Listens on a free port of 127.0.0.1; the terminal is provisioned with it. */
@@ -66,29 +42,29 @@ export class LinkProxy implements NetworkSwitch {
   }
 
   async close(): Promise<void> {
-    for (const relay of [...this.#open]) relay.reset();
+    for (const relay of [...this.open]) relay.reset();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
   #accept(terminal: net.Socket): void {
-    if (this.#down || this.#open.size >= CONNECTIONS_MAX) return void terminal.resetAndDestroy();
+    if (this.down || this.open.size >= CONNECTIONS_MAX) return void terminal.resetAndDestroy();
     const host = net.connect(this.#options.target.port, this.#options.target.host);
     const timers = new Set<ReturnType<typeof setTimeout>>();
-    const relay: Relay = {
+    const relay: { reset(): void } = {
       reset: () => {
-        if (!this.#open.delete(relay)) return;
+        if (!this.open.delete(relay)) return;
         for (const timer of timers) clearTimeout(timer);
         terminal.resetAndDestroy();
         host.resetAndDestroy();
       },
     };
-    this.#open.add(relay);
+    this.open.add(relay);
     const later = (action: () => void) => {
-      if (this.#latencyMs === 0) return action();
+      if (this.latencyMs === 0) return action();
       const timer = setTimeout(() => {
         timers.delete(timer);
         action();
-      }, this.#latencyMs / this.#options.timeScale());
+      }, this.latencyMs / this.#options.timeScale());
       timers.add(timer);
     };
     const pass = (from: net.Socket, to: net.Socket) => {
@@ -98,7 +74,7 @@ export class LinkProxy implements NetworkSwitch {
       from.on("error", () => relay.reset());
       from.on("close", () =>
         later(() => {
-          this.#open.delete(relay);
+          this.open.delete(relay);
           to.end();
         }),
       );

@@ -11,13 +11,10 @@ import path from "node:path";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import type { TxnEvent } from "../../modules/txn/events";
 import { startHost } from "../host/app";
-import { parseFault } from "../host/faults";
 import { NATIVE_TID } from "../lin/native-terminal";
-import { lastJournalEvents, sharedView, type SimBase, type SimOptions, type StampedEvent } from "./app";
+import { lastJournalEvents, sharedView, SimTrace, type SimBase, type SimOptions } from "./app";
 import { LinkProxy } from "./link-proxy";
-import { MessageLog } from "./message-log";
 import { NATIVE_CARDS_NOTE, NativeSimTerminal } from "./native-sim-terminal";
-import { ReversalTimeline } from "./timeline";
 
 export interface NativeSim extends SimBase {
   readonly kind: "native";
@@ -28,7 +25,6 @@ export interface NativeSim extends SimBase {
 
 export type NativeSimView = ReturnType<typeof nativeViewOf>;
 
-const EVENTS_MAX = 20_000;
 const KNOWN_RECORDS_MAX = 200;
 
 export const NATIVE_NOTES: readonly string[] = Object.freeze([
@@ -54,18 +50,9 @@ export async function startNativeSim(options: SimOptions & { readonly binary?: s
   const varDir = path.resolve(options.varDir);
   const dir = path.join(varDir, "native");
   fs.mkdirSync(dir, { recursive: true });
-  const listeners = new Set<() => void>();
-  const changed = () => listeners.forEach((listener) => listener());
-  const messages = new MessageLog();
-  const events: StampedEvent[] = [];
-  const timeline = new ReversalTimeline();
+  const trace = new SimTrace(options);
+  const { changed, messages, timeline } = trace;
   const known = new KnownRecords();
-  let originMs: number | undefined;
-  const nowT = () => {
-    const nowMs = options.clock.nowMs();
-    originMs ??= nowMs;
-    return nowMs - originMs;
-  };
   let closed = false;
   const host = await startHost({
     varDir: path.join(varDir, "host"),
@@ -98,18 +85,13 @@ export async function startNativeSim(options: SimOptions & { readonly binary?: s
       },
       onEvent: (event) => {
         if (closed) return;
-        const stamped = { t: nowT(), ...event };
+        const stamped = trace.add(event);
         if (event.ev === "power") timeline.onPower(stamped.t, String(event.state));
         // The binary prints the trace's events: the timeline hears those (no connection attempts or backoffs).
         else timeline.onEngineEvent(stamped.t, event as unknown as TxnEvent);
         if (event.ev === "journal") known.state(String(event.stan), String(event.state), terminal.journal?.state?.batch ?? "");
         if (event.ev === "result" && typeof event.stan === "string")
           known.details(event.stan, String(event.op), typeof event.amount === "number" ? event.amount : undefined);
-        if (event.ev === "recv" && event.discarded === true)
-          messages.markDiscarded(String(event.mti), String(event.stan ?? ""), String(event.reason ?? "discarded"));
-        events.push(stamped);
-        if (events.length > EVENTS_MAX) events.shift();
-        options.onEvent?.(stamped);
       },
     });
   } catch (error) {
@@ -122,26 +104,13 @@ export async function startNativeSim(options: SimOptions & { readonly binary?: s
     terminal,
     host,
     network: link,
-    messages,
-    events,
-    timeline,
-    clock: options.clock,
-    nowT,
+    ...trace.parts(host),
     terminalId: NATIVE_TID,
     capture: undefined,
-    addFault(spec) {
-      host.core.faults.add(parseFault(spec));
-      changed();
-    },
-    notify: changed,
     view: () => nativeViewOf(sim, known),
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
     async close() {
       closed = true;
-      listeners.clear();
+      trace.clearListeners();
       terminal.powerOff(false);
       await terminal.stopped();
       await link.close();
