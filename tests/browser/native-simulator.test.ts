@@ -147,6 +147,9 @@ describeBuilt("the simulator page with the Linux terminal binary", () => {
     await byId(page, "power-on").click();
     await page.waitForSelector('[data-testid="timeline-000004"][data-resolution="reversed"]', { timeout: WAIT_MS });
     await screenTitle(page, "冲正成功 凭证号 000004");
+    await expect(byId(page, "screen").getAttribute("data-kind")).resolves.toBe("reversedNotice");
+    // New settings would restart the binary and take the notice away before the merchant saw it: refused.
+    expect(() => desk!.applySettings({ responseTimeoutMs: 4000 })).toThrow(/reversal notice/);
     expect(sim.events).toContainEqual(expect.objectContaining({ ev: "power", state: "cut" }));
     expect(sim.events).toContainEqual(expect.objectContaining({ ev: "boot", reversalDue: 1 }));
     expect(sim.events).toContainEqual(expect.objectContaining({ ev: "send", mti: "0400", stan: "000004", f39: "98" }));

@@ -163,7 +163,7 @@ function nativeViewOf(sim: NativeSim, known: KnownRecords) {
     powered: terminal.powered,
     flash: { cutArmed: terminal.cutArmed, operations: journal?.flashOperations ?? 0 },
     // One language: the binary renders its screens in its build's language; the page shows them under both.
-    screen: screen === undefined ? null : { kind: "native", zh: screen, en: screen },
+    screen: screen === undefined ? null : { kind: screen.kind, zh: screen.rendered, en: screen.rendered },
     notice: terminal.notice ?? null,
     countdown: null,
     parameters: terminal.parameters,

@@ -67,6 +67,8 @@ export interface NativeJournal {
 }
 
 export type Rendered = { readonly title: string; readonly lines: readonly string[] };
+/** A screen as the binary prints it: the modules/ui kind and its rendering in the build's language. */
+export type NativeScreen = { readonly kind: string; readonly rendered: Rendered };
 type Notice = { readonly zh: string; readonly en: string };
 
 /** The binary's menu (hosts/lin/main.ts MENU); reprint is the page's printer. */
@@ -85,7 +87,7 @@ export class NativeSimTerminal implements PageTerminal {
   #process: NativeTerminal | undefined;
   /** How the process is being ended, if it is. */
   #stopping: "off" | "cut" | undefined;
-  #screen: Rendered | undefined;
+  #screen: NativeScreen | undefined;
   #notice: Notice | undefined;
   readonly #receipts: Receipt[] = [];
   #receiptId = 1;
@@ -114,7 +116,7 @@ export class NativeSimTerminal implements PageTerminal {
     return this.#settings;
   }
 
-  get screen(): Rendered | undefined {
+  get screen(): NativeScreen | undefined {
     return this.powered ? this.#screen : undefined;
   }
 
@@ -143,6 +145,10 @@ export class NativeSimTerminal implements PageTerminal {
       throw new RangeError("backoff: the Linux terminal runs the shipped reversal backoff only");
     if (this.powered && this.#journal?.idle === false)
       throw new SettingsBusyError("settings: the terminal is busy; apply them once it is idle");
+    // The restart would take a 冲正失败 or reversed notice off the screen before the merchant saw it.
+    const kind = this.screen?.kind;
+    if (kind === "reversalFailed" || kind === "reversedNotice")
+      throw new SettingsBusyError("settings: the screen waits for ENTER (a reversal notice); acknowledge it first");
     this.#settings = settings;
     if (!this.powered) return this.#options.onChange();
     const process = this.#process!;
@@ -265,7 +271,8 @@ export class NativeSimTerminal implements PageTerminal {
       return;
     }
     if (typeof line.screen === "string") {
-      this.#screen = { title: line.screen, lines: Array.isArray(line.lines) ? line.lines.map(String) : [] };
+      const rendered = { title: line.screen, lines: Array.isArray(line.lines) ? line.lines.map(String) : [] };
+      this.#screen = { kind: typeof line.kind === "string" ? line.kind : "native", rendered };
     } else if (typeof line.slip === "string") {
       this.#addReceipt(line.slip as Receipt["kind"], Array.isArray(line.lines) ? line.lines.join("\n") : "");
     } else if (line.journal !== undefined) {
