@@ -78,6 +78,8 @@ const JOURNAL_EVENTS: readonly string[] = Object.freeze(["boot", "journal", "res
 const RECEIPTS_MAX = 20;
 /** How long a clean power-off may take before the process is killed. */
 const QUIT_WAIT_MS = 5_000;
+/** The end of the binary's stderr a notice shows when the process ended on its own. */
+const STDERR_SHOWN_MAX = 300;
 
 export const NATIVE_CARDS_NOTE = "the Linux terminal has no chip or contactless reader emulators: swipe cards only";
 
@@ -185,7 +187,7 @@ export class NativeSimTerminal implements PageTerminal {
     this.#screen = undefined;
     this.#journalAsked = false;
     this.#options.onEvent({ ev: "power", state: "on" });
-    void process.exited.then(() => this.#ended(process));
+    void process.exited.then((exit) => this.#ended(process, exit));
     this.#options.onChange();
   }
 
@@ -251,10 +253,15 @@ export class NativeSimTerminal implements PageTerminal {
     provisionForHost(nvs, this.#options.host, scaled, this.#options.link.port);
   }
 
-  #ended(process: NativeTerminal): void {
+  #ended(process: NativeTerminal, exit: { code: number | null; signal: NodeJS.Signals | null }): void {
     if (this.#process !== process) return;
     // Neither off nor a cut asked from here: the binary cut itself inside a flash operation (or died): a cut.
     const state = this.#stopping ?? "cut";
+    if (this.#stopping === undefined && !this.#cutArmed) {
+      // Not a cut anyone asked for: the page says how the process ended (an XS abort prints its reason on stderr).
+      const detail = `the terminal process ended (${exit.signal ?? `exit ${exit.code}`}): ${process.stderr.join("").trim().slice(-STDERR_SHOWN_MAX)}`;
+      this.#notice = { zh: detail, en: detail };
+    }
     this.#process = undefined;
     this.#stopping = undefined;
     this.#cutArmed = false;
