@@ -100,6 +100,7 @@ export const command: Command = {
   usage: [
     "tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] [--connect-timeout-ms MS]",
     "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on] [--time-scale N] [--pcap FILE]",
+    "                [--terminal node|native]",
     "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR] [--terminal node|native] [--pcap FILE]",
     "--pcap FILE  record the terminal's connections as a pcap (page: written at exit, and served at /capture.pcap)",
     "defaults: --port 0 (a free port; the URL is printed), --var var (flash image var/flash.bin, host files var/host)",
