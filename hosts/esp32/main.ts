@@ -9,9 +9,13 @@
  *
  * The magstripe capture opens first, before any other GPIO interrupt user, so
  * that it installs the GPIO ISR service IRAM-safe (msr-capture.c).
+ *
+ * Wi-Fi (wifi-link.ts): the link coming back tells the terminal (linkRestored:
+ * owed reversals go out at once) and feeds the network check's link line.
  */
 import config from "mc/config";
 import Time from "time";
+import WiFi from "embedded:network/interface/wifi";
 import { CardError } from "../../modules/card/apdu";
 import { Mfrc522 } from "../../modules/card/mfrc522";
 import { Pn532 } from "../../modules/card/pn532";
@@ -33,6 +37,7 @@ import { loadTerminalParameters, NvsReaderCareStore } from "./preferences";
 import { DeviceTerminal, type Display } from "./terminal";
 import { SwipeGuardFlash } from "./swipe-guard-flash";
 import { TimerClock } from "./timer-clock";
+import { WifiLink } from "./wifi-link";
 
 interface BoardPins {
   readonly msrCardPresent: number;
@@ -56,6 +61,9 @@ interface BoardConfig {
   readonly language: Language;
   /** Block cipher route: "auto" (native DES when the build has it), "native" or "software" (cipher-route.ts). */
   readonly ciphers: string;
+  /** The Wi-Fi network (`mcconfig … ssid=… password=…`): setup/network joins it before main, wifi-link.ts rejoins it. */
+  readonly ssid?: string;
+  readonly password?: string;
 }
 
 /** The pinned CA (DER) lives in NVS, provisioned with the terminal keys: `xspos-tls` / `ca`. */
@@ -133,8 +141,17 @@ export default function main(): void {
       if (timedOut) log.warn("flash: card still in the slot, journal operation went ahead", { waitedMs });
     },
   });
+  // Link events arrive on later turns of the event loop, as swipes do: `terminal` is set by then.
+  const wifi = new WifiLink({
+    clock,
+    log,
+    open: (onChanged) => new WiFi({ onChanged }),
+    join: board.ssid ? { SSID: board.ssid, password: board.password } : undefined,
+    onRestored: () => terminal.linkRestored(),
+  });
   const terminal = new DeviceTerminal({
     clock,
+    linkStatus: () => wifi.status(),
     ...acquirerLink(clock, parameters, log),
     flash,
     random,

@@ -109,6 +109,11 @@ export class DeviceTerminal {
     this.#terminal.menu("signOn");
   }
 
+  /** The Wi-Fi link is back (wifi-link.ts): owed reversals go out now, not at the next sale. */
+  linkRestored(): void {
+    this.#terminal.linkRestored();
+  }
+
   settle(): void {
     this.#terminal.menu("settle");
   }

@@ -204,14 +204,19 @@ class LinTerminal {
     }
   }
 
-  /** What the terminal holds: its open batch's approvals, the reversals owed (masked PAN only), its state, flash operations so far. */
+  /**
+   * What the terminal holds: its open batch's approvals one line each (read from flash as they are
+   * printed: a full batch does not fit the heap as one answer), then the reversals owed (masked PAN
+   * only), its state and the flash operations so far.
+   */
   #journal(): void {
-    const approved = this.#terminal.journal
-      .approvedLog()
-      .map((r) => ({ stan: r.stan, batch: r.batch, op: r.op, amount: r.amount, originalStan: r.originalStan }));
+    const journal = this.#terminal.journal;
+    journal.forEachApproved((r) => {
+      emit({ approved: { stan: r.stan, batch: r.batch, op: r.op, amount: r.amount, originalStan: r.originalStan } });
+    });
     emit({
       journal: {
-        approved,
+        approvedCount: journal.approvedCount(),
         pending: this.#terminal.pendingLines(),
         idle: this.#terminal.idle,
         state: this.#terminal.state,

@@ -34,7 +34,7 @@ export function encodeTrack(text: string, leadingZeros = CLOCKING_ZEROS, trailin
   };
   for (let i = 0; i < text.length; i++) {
     const value = text.charCodeAt(i) - offset;
-    assert(value >= 0 && value < 1 << dataBits, `character ${i} is encodable on this track`);
+    if (value < 0 || value >= 1 << dataBits) assert(false, `character ${i} is encodable on this track`);
     lrc ^= value;
     put(value);
   }

@@ -67,7 +67,7 @@ export class NorFlash implements Flash {
   readonly blockSize: number;
   readonly byteLength: number;
   readonly stats: FlashStats = { erases: 0, writes: 0, bytesWritten: 0, reads: 0, bytesRead: 0 };
-  readonly #image: Uint8Array;
+  readonly #image: Uint8Array<ArrayBuffer>;
   /** Per byte, the bits that are metastable. */
   readonly #weak: Uint8Array;
   /** Offsets of bytes with weak bits, so a power cycle re-samples only those. */
@@ -176,7 +176,8 @@ export class NorFlash implements Flash {
     this.#checkRange(offset, length);
     this.stats.reads++;
     this.stats.bytesRead += length;
-    return this.#image.slice(offset, offset + length).buffer;
+    // The image owns its whole buffer (byteOffset 0): one copy, no view in between.
+    return this.#image.buffer.slice(offset, offset + length);
   }
 
   erase(sector: number): void {
@@ -207,8 +208,8 @@ export class NorFlash implements Flash {
     if (fault === "ioError") throw new FlashIoError("write", offset, "write failed");
     if (fault === "cutBefore") this.#cut();
     for (let i = 0; i < length; i++) {
-      const stored = this.#image[offset + i];
-      assert((~stored & bytes[i] & 0xff) === 0, `programmed a 0 back to 1 at offset ${offset + i}`);
+      // The message is built only on failure: this loop runs for every byte the journal writes.
+      if ((~this.#image[offset + i] & bytes[i] & 0xff) !== 0) assert(false, `programmed a 0 back to 1 at offset ${offset + i}`);
     }
     this.stats.writes++;
     this.stats.bytesWritten += length;
@@ -314,7 +315,7 @@ export class NorFlash implements Flash {
 
   #checkRange(offset: number, length: number): void {
     assert(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0, "flash: bad offset or length");
-    assert(offset + length <= this.byteLength, `flash: range ${offset}+${length} beyond ${this.byteLength}`);
+    if (offset + length > this.byteLength) assert(false, `flash: range ${offset}+${length} beyond ${this.byteLength}`);
   }
 }
 

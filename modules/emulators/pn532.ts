@@ -30,15 +30,21 @@ export class Pn532Emulator implements Spi {
   readonly #in = new Uint8Array(FRAME_BYTES_MAX);
   #inLength = 0;
   #operation = -1;
-  #out: number[] = [];
+  /** The frame being read out (an ACK, then the response), in fixed typed arrays: no per-byte arrays. */
+  #out: Uint8Array = new Uint8Array(0);
+  #outIsAck = false;
   #outAt = 0;
-  #pending: number[] | undefined;
+  #pending: Uint8Array | undefined;
   #busy = 0;
   #cards: EmulatedPicc[] = [];
   #target: EmulatedPicc | undefined;
   #fault: Pn532Fault | undefined;
-  #command: number[] = [];
-  #chained: number[] = [];
+  /** An APDU arriving in chained parts (MI), and its length so far. */
+  readonly #command = new Uint8Array(FRAME_BYTES_MAX * 4);
+  #commandLength = 0;
+  /** A response going out in parts, and where the next part starts. */
+  #chained: Uint8Array = new Uint8Array(0);
+  #chainedAt = 0;
   /** Every command code the chip received, for tests. */
   readonly commands: number[] = [];
 
@@ -100,8 +106,9 @@ export class Pn532Emulator implements Spi {
       this.#inLength = 0;
     } else if (operation === 0x03 && this.#outAt > 0) {
       // A frame read ends with chip select: the ACK makes room for the response.
-      const wasAck = this.#out.length === ACK.length && this.#out.every((b, i) => b === ACK[i]);
-      this.#out = [];
+      const wasAck = this.#outIsAck;
+      this.#out = new Uint8Array(0);
+      this.#outIsAck = false;
       this.#outAt = 0;
       if (wasAck && this.#pending) this.#busy = this.#busyPolls;
     }
@@ -117,6 +124,7 @@ export class Pn532Emulator implements Spi {
       return false;
     }
     this.#out = this.#pending;
+    this.#outIsAck = false;
     this.#outAt = 0;
     this.#pending = undefined;
     return true;
@@ -132,13 +140,14 @@ export class Pn532Emulator implements Spi {
     if ((sum & 0xff) !== 0 || frame[5] !== 0xd4) return;
     const code = frame[6];
     this.commands.push(code);
-    this.#out = [...ACK];
+    this.#out = Uint8Array.from(ACK);
+    this.#outIsAck = true;
     this.#outAt = 0;
     const reply = this.#execute(code, frame.subarray(7, 5 + length));
-    this.#pending = reply === undefined ? undefined : reply === ERROR_REPLY ? [...ERROR_FRAME] : frameOf(code + 1, reply);
+    this.#pending = reply === undefined ? undefined : reply === ERROR_REPLY ? Uint8Array.from(ERROR_FRAME) : frameOf(code + 1, reply);
   }
 
-  #execute(code: number, params: Uint8Array): number[] | typeof ERROR_REPLY | undefined {
+  #execute(code: number, params: Uint8Array): ArrayLike<number> | typeof ERROR_REPLY | undefined {
     switch (code) {
       case 0x02:
         return [0x32, 0x01, 0x06, 0x07];
@@ -170,39 +179,58 @@ export class Pn532Emulator implements Spi {
     return reply;
   }
 
-  #dataExchange(params: Uint8Array): number[] | undefined {
+  #dataExchange(params: Uint8Array): ArrayLike<number> | undefined {
     const fault = this.#fault;
     this.#fault = undefined;
     if (fault === "mute") return undefined;
     if (params.length < 1 || (params[0] & 0x3f) !== 1 || !this.#target) return [0x27];
     if (fault === "timeout") return [0x01];
     if (fault === "crc") return [0x02];
-    if (params.length === 1 && this.#chained.length > 0) return this.#nextChunk();
-    this.#command.push(...params.subarray(1));
+    if (params.length === 1 && this.#chainedAt < this.#chained.length) return this.#nextChunk();
+    const part = params.subarray(1);
+    assert(this.#commandLength + part.length <= this.#command.length, "PN532 emulator: chained command too long");
+    this.#command.set(part, this.#commandLength);
+    this.#commandLength += part.length;
     if (params[0] & 0x40) return [0x00];
-    const apdu = Uint8Array.from(this.#command);
-    this.#command = [];
+    const apdu = this.#command.slice(0, this.#commandLength);
+    this.#commandLength = 0;
     const response = this.#target.respond(apdu);
     if (response === undefined) {
       this.#target = undefined;
       return [0x01];
     }
-    this.#chained = Array.from(response);
+    this.#chained = response;
+    this.#chainedAt = 0;
     return this.#nextChunk();
   }
 
-  #nextChunk(): number[] {
-    const part = this.#chained.splice(0, this.#chunkMax);
-    return [this.#chained.length > 0 ? 0x40 : 0x00, ...part];
+  /** Status byte (MI set while more follows) and the next part of the response. */
+  #nextChunk(): Uint8Array {
+    const part = this.#chained.subarray(this.#chainedAt, this.#chainedAt + this.#chunkMax);
+    this.#chainedAt += part.length;
+    const out = new Uint8Array(1 + part.length);
+    out[0] = this.#chainedAt < this.#chained.length ? 0x40 : 0x00;
+    out.set(part, 1);
+    return out;
   }
 }
 
 const ERROR_REPLY = Symbol("error frame");
 
-function frameOf(code: number, data: readonly number[]): number[] {
+function frameOf(code: number, data: ArrayLike<number>): Uint8Array {
   const length = 2 + data.length;
   assert(length <= 255, "PN532 emulator: reply fits a normal frame");
+  const out = new Uint8Array(length + 7);
+  out[2] = 0xff;
+  out[3] = length;
+  out[4] = (0x100 - length) & 0xff;
+  out[5] = 0xd5;
+  out[6] = code;
   let sum = 0xd5 + code;
-  for (const b of data) sum += b;
-  return [0x00, 0x00, 0xff, length, (0x100 - length) & 0xff, 0xd5, code, ...data, (0x100 - (sum & 0xff)) & 0xff, 0x00];
+  for (let i = 0; i < data.length; i++) {
+    out[7 + i] = data[i];
+    sum += data[i];
+  }
+  out[7 + data.length] = (0x100 - (sum & 0xff)) & 0xff;
+  return out;
 }

@@ -162,7 +162,22 @@ const APPROVAL_VOID = 2;
 /** F38 and F37 of an approval whose group was spoiled after recovery: what an approval without them stores. */
 const APPROVAL_CODES_LOST = Object.freeze({ authCode: "      ", rrn: "000000000000" });
 
-/** A row's seq of "none" in #link (seqs start at 1). */
+// Row layout of the index (#meta bytes, #words u32).
+const META_BYTES = 5;
+const M_KIND = 0;
+const M_FLAGS = 1;
+const M_APPROVAL = 2;
+const M_ATTEMPTS = 3;
+const M_COPIES = 4;
+const WORDS = 4;
+const W_SEQ = 0;
+const W_LINK = 1;
+const W_BATCH = 2;
+const W_STAN = 3;
+/** W_BATCH or W_STAN of a row that has none (or whose digits were damaged). */
+const NO_NUMBER = 0xffffffff;
+
+/** A row's seq of "none" in W_LINK (seqs start at 1). */
 const NO_SEQ = 0;
 
 export class Journal {
@@ -178,29 +193,21 @@ export class Journal {
   readonly #check = new Uint8Array(SLOT_BYTES);
   readonly #word = new Uint8Array(GROUP_BYTES);
   /**
-   * The index (docs §7): one row per record seq stored on the partition, as parallel typed arrays of a size
-   * fixed by the geometry. A partition holds at most one record per slot, so the rows never run out, and
-   * RAM does not grow with the records: a full ESP32 partition (496 slots) costs about 12 KB of chunk
-   * and no slot per record. Payloads stay on flash and are read when asked.
+   * The index (docs §7): one row per record seq stored on the partition, in a few typed arrays of a size
+   * fixed by the geometry (each typed array costs heap slots on XS, so a row's fields share two arrays
+   * with a stride: #meta bytes M_*, #words u32 W_*). A partition holds at most one record per slot, so
+   * the rows never run out, and RAM does not grow with the records: a full ESP32 partition (496 slots)
+   * costs about 12 KB of chunk and no slot per record. Payloads stay on flash and are read when asked.
    */
   readonly #rows: number;
-  readonly #seq: Uint32Array;
-  /** 0: a free row. */
-  readonly #kind: Uint8Array;
-  readonly #flags: Uint8Array;
-  readonly #approval: Uint8Array;
-  /** REVERSAL: attempts (carried base + bitmap). */
-  readonly #attempts: Uint8Array;
-  /** TXN and SETTLE: batch number; -1 otherwise. */
-  readonly #batch: Int32Array;
-  /** TXN: F11 as a number; -1 otherwise. */
-  readonly #stan: Int32Array;
-  /** TXN: seq of its current REVERSAL (NO_SEQ: none). REVERSAL: seq of its target TXN. */
-  readonly #link: Uint32Array;
+  /** One past the highest row ever taken (rows are taken lowest first): the walks stop there. */
+  #rowsEnd = 0;
+  /** Per row: M_KIND (0: a free row), M_FLAGS, M_APPROVAL, M_ATTEMPTS (REVERSAL), M_COPIES (stored copies indexed: normally 1, 2 between a copy-forward and the erase of the old sector). */
+  readonly #meta: Uint8Array;
+  /** Per row: W_SEQ; W_LINK (TXN: seq of its current REVERSAL, NO_SEQ none; REVERSAL: its target's seq); W_BATCH (TXN, SETTLE) and W_STAN (TXN) as numbers, NO_NUMBER otherwise. */
+  readonly #words: Uint32Array;
   /** Location (sector * 256 + slot) of the newest stored copy. */
   readonly #primary: Uint16Array;
-  /** Stored copies indexed (normally 1; 2 between a copy-forward and the erase of the old sector). */
-  readonly #copies: Uint8Array;
   /** Per slot of the partition (sector * slotsPerSector + slot): the row with a copy there, or -1. */
   readonly #owner: Int16Array;
   /** Open-addressing hash from seq to row (+1; 0 empty), linear probing, twice the rows rounded up to a power of two. */
@@ -234,16 +241,9 @@ export class Journal {
     this.#identity = options.identity;
     const rows = this.#sectorCount * (this.#slotsPerSector - 1);
     this.#rows = rows;
-    this.#seq = new Uint32Array(rows);
-    this.#kind = new Uint8Array(rows);
-    this.#flags = new Uint8Array(rows);
-    this.#approval = new Uint8Array(rows);
-    this.#attempts = new Uint8Array(rows);
-    this.#batch = new Int32Array(rows);
-    this.#stan = new Int32Array(rows);
-    this.#link = new Uint32Array(rows);
+    this.#meta = new Uint8Array(rows * META_BYTES);
+    this.#words = new Uint32Array(rows * WORDS);
     this.#primary = new Uint16Array(rows);
-    this.#copies = new Uint8Array(rows);
     this.#owner = new Int16Array(this.#sectorCount * this.#slotsPerSector).fill(-1);
     let buckets = 1;
     while (buckets < 2 * rows) buckets <<= 1;
@@ -298,7 +298,7 @@ export class Journal {
     this.#guard(() => {
       const row = this.#txn(seq, "armed");
       this.#setMarker(row, WORD_A_OFFSET);
-      this.#flags[row] |= FLAG_CLOSED;
+      this.#meta[row * META_BYTES + M_FLAGS] |= FLAG_CLOSED;
     });
   }
 
@@ -317,7 +317,7 @@ export class Journal {
       }
       this.#programChecked(this.#offset(this.#primary[row]) + GROUP_OFFSET, this.#word, GROUP_BYTES);
       assert(decodeApproval(seq, this.#word).state === "approved", "approval group does not decode");
-      this.#approval[row] = APPROVAL_APPROVED;
+      this.#meta[row * META_BYTES + M_APPROVAL] = APPROVAL_APPROVED;
     });
   }
 
@@ -327,8 +327,13 @@ export class Journal {
       const row = this.#txn(seq);
       const state = this.#state(row);
       if (state !== "armed" && state !== "reversalDue") throw new JournalStateError(seq, state, `record ${seq} is ${state}, not armed`);
-      const previous = this.#link[row] === NO_SEQ ? -1 : this.#find(this.#link[row]);
-      this.#writeReversal({ target: seq, reason, attemptsBase: previous >= 0 ? this.#attempts[previous] : 0, ...data });
+      const previous = this.#words[row * WORDS + W_LINK] === NO_SEQ ? -1 : this.#find(this.#words[row * WORDS + W_LINK]);
+      this.#writeReversal({
+        target: seq,
+        reason,
+        attemptsBase: previous >= 0 ? this.#meta[previous * META_BYTES + M_ATTEMPTS] : 0,
+        ...data,
+      });
     });
   }
 
@@ -336,7 +341,7 @@ export class Journal {
   attempt(seq: number): number {
     return this.#guard(() => {
       const reversal = this.#currentReversal(seq);
-      const attempts = this.#attempts[reversal];
+      const attempts = this.#meta[reversal * META_BYTES + M_ATTEMPTS];
       if (attempts >= ATTEMPTS_MAX) return attempts;
       const primary = this.#primary[reversal];
       const base = this.#readSlot(primary)[PAYLOAD_OFFSET + 6];
@@ -346,7 +351,7 @@ export class Journal {
       const current = readU32(this.#readSlot(primary), wordOffset);
       writeU32(this.#word, 0, (current & ~(1 << (bit & 31))) >>> 0);
       this.#programChecked(this.#offset(primary) + wordOffset, this.#word, 4);
-      this.#attempts[reversal] = attempts + 1;
+      this.#meta[reversal * META_BYTES + M_ATTEMPTS] = attempts + 1;
       return attempts + 1;
     });
   }
@@ -356,7 +361,7 @@ export class Journal {
     this.#guard(() => {
       const reversal = this.#currentReversal(seq);
       this.#setMarker(reversal, WORD_A_OFFSET);
-      this.#flags[reversal] |= FLAG_FAILED;
+      this.#meta[reversal * META_BYTES + M_FLAGS] |= FLAG_FAILED;
     });
   }
 
@@ -365,7 +370,7 @@ export class Journal {
     this.#guard(() => {
       const row = this.#txn(seq, "reversalDue");
       this.#setMarker(row, WORD_A_OFFSET);
-      this.#flags[row] |= FLAG_CLOSED;
+      this.#meta[row * META_BYTES + M_FLAGS] |= FLAG_CLOSED;
     });
   }
 
@@ -374,12 +379,16 @@ export class Journal {
     this.#guard(() => {
       const batchNumber = Number(batch);
       // A SETTLE covers every approval of the batch with a smaller seq: an armed one could still be approved after it.
-      for (let row = 0; row < this.#rows; row++)
-        if (this.#kind[row] === KIND_TXN && this.#batch[row] === batchNumber && this.#state(row) === "armed")
+      for (let row = 0; row < this.#rowsEnd; row++)
+        if (
+          this.#meta[row * META_BYTES + M_KIND] === KIND_TXN &&
+          this.#words[row * WORDS + W_BATCH] === batchNumber &&
+          this.#state(row) === "armed"
+        )
           throw new JournalStateError(
-            this.#seq[row],
+            this.#words[row * WORDS + W_SEQ],
             "armed",
-            `record ${this.#seq[row]} of batch ${batch} is still armed: resolve it before settling`,
+            `record ${this.#words[row * WORDS + W_SEQ]} of batch ${batch} is still armed: resolve it before settling`,
           );
       const seq = this.#nextSeq;
       this.#slot.fill(0xff);
@@ -398,8 +407,8 @@ export class Journal {
     const rows = this.#sortedTxns((row) => this.#state(row) === "reversalDue");
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
-      const seq = this.#seq[row];
-      const reversal = this.#link[row] === NO_SEQ ? -1 : this.#find(this.#link[row]);
+      const seq = this.#words[row * WORDS + W_SEQ];
+      const reversal = this.#words[row * WORDS + W_LINK] === NO_SEQ ? -1 : this.#find(this.#words[row * WORDS + W_LINK]);
       const data: Pick<ReversalData, "reason" | "authCode" | "f55"> =
         reversal < 0 ? { reason: "98" } : decodeReversal(this.#readSlot(this.#primary[reversal]));
       out.push({
@@ -409,8 +418,8 @@ export class Journal {
         reason: data.reason,
         ...(data.authCode !== undefined ? { authCode: data.authCode } : {}),
         ...(data.f55 !== undefined ? { f55: data.f55 } : {}),
-        attempts: reversal < 0 ? 0 : this.#attempts[reversal],
-        failed: reversal >= 0 && (this.#flags[reversal] & FLAG_FAILED) !== 0,
+        attempts: reversal < 0 ? 0 : this.#meta[reversal * META_BYTES + M_ATTEMPTS],
+        failed: reversal >= 0 && (this.#meta[reversal * META_BYTES + M_FLAGS] & FLAG_FAILED) !== 0,
       });
     }
     return out;
@@ -431,15 +440,21 @@ export class Journal {
   /**
    * Visits the approved, unsettled transactions (optionally of one batch), oldest first, reading each
    * from flash as it goes: nothing per record stays in RAM. `visit` returning false stops the walk;
-   * `visit` may read the journal but must not change it.
+   * `visit` may read the journal but must not change it. `afterSeq`: start after that seq, reading nothing
+   * before it (a batch upload resumes where its last message left off).
    */
-  forEachApproved(visit: (approved: ApprovedTransaction) => unknown, batch?: string): void {
+  forEachApproved(visit: (approved: ApprovedTransaction) => unknown, batch?: string, afterSeq = 0): void {
     this.#checkOpen();
     const batchNumber = batch === undefined ? -1 : Number(batch);
-    const rows = this.#sortedTxns((row) => this.#state(row) === "approved" && (batchNumber < 0 || this.#batch[row] === batchNumber));
+    const rows = this.#sortedTxns(
+      (row) =>
+        this.#words[row * WORDS + W_SEQ] > afterSeq &&
+        this.#state(row) === "approved" &&
+        (batchNumber < 0 || this.#words[row * WORDS + W_BATCH] === batchNumber),
+    );
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i];
-      const seq = this.#seq[row];
+      const seq = this.#words[row * WORDS + W_SEQ];
       const bytes = this.#readSlot(this.#primary[row]);
       const group = decodeApproval(seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
       const approval = group.state === "approved" ? group : this.#approvedState(row);
@@ -452,7 +467,9 @@ export class Journal {
   approvedCount(batch?: string): number {
     this.#checkOpen();
     const batchNumber = batch === undefined ? -1 : Number(batch);
-    return this.#countTxn((row) => this.#state(row) === "approved" && (batchNumber < 0 || this.#batch[row] === batchNumber));
+    return this.#countTxn(
+      (row) => this.#state(row) === "approved" && (batchNumber < 0 || this.#words[row * WORDS + W_BATCH] === batchNumber),
+    );
   }
 
   /** The seq of the live (armed, reversal-due or approved-unsettled) transaction with this STAN, or undefined. */
@@ -460,9 +477,10 @@ export class Journal {
     this.#checkOpen();
     const stanNumber = Number(stan);
     let found: number | undefined;
-    for (let row = 0; row < this.#rows; row++) {
-      if (this.#kind[row] !== KIND_TXN || this.#stan[row] !== stanNumber || !this.#txnLive(row)) continue;
-      if (found === undefined || this.#seq[row] > found) found = this.#seq[row];
+    for (let row = 0; row < this.#rowsEnd; row++) {
+      if (this.#meta[row * META_BYTES + M_KIND] !== KIND_TXN || this.#words[row * WORDS + W_STAN] !== stanNumber || !this.#txnLive(row))
+        continue;
+      if (found === undefined || this.#words[row * WORDS + W_SEQ] > found) found = this.#words[row * WORDS + W_SEQ];
     }
     return found;
   }
@@ -487,7 +505,7 @@ export class Journal {
 
   stateOf(seq: number): RecordState | undefined {
     const row = this.#find(seq);
-    return row < 0 || this.#kind[row] !== KIND_TXN ? undefined : this.#state(row);
+    return row < 0 || this.#meta[row * META_BYTES + M_KIND] !== KIND_TXN ? undefined : this.#state(row);
   }
 
   counts(): JournalCounts {
@@ -507,7 +525,7 @@ export class Journal {
     for (let at = this.#bucketOf(seq), probes = 0; probes <= mask; at = (at + 1) & mask, probes++) {
       const row = this.#bySeq[at] - 1;
       if (row < 0) return -1;
-      if (this.#seq[row] === seq) return row;
+      if (this.#words[row * WORDS + W_SEQ] === seq) return row;
     }
     return -1;
   }
@@ -519,7 +537,7 @@ export class Journal {
 
   #hashInsert(row: number): void {
     const mask = this.#bySeqMask;
-    let at = this.#bucketOf(this.#seq[row]);
+    let at = this.#bucketOf(this.#words[row * WORDS + W_SEQ]);
     while (this.#bySeq[at] !== 0) at = (at + 1) & mask;
     this.#bySeq[at] = row + 1;
   }
@@ -527,14 +545,14 @@ export class Journal {
   /** Removes `row`, shifting later members of its probe run back so that no lookup stops early. */
   #hashRemove(row: number): void {
     const mask = this.#bySeqMask;
-    let hole = this.#bucketOf(this.#seq[row]);
+    let hole = this.#bucketOf(this.#words[row * WORDS + W_SEQ]);
     while (this.#bySeq[hole] !== row + 1) {
       assert(this.#bySeq[hole] !== 0, "journal index: row missing from its hash");
       hole = (hole + 1) & mask;
     }
     this.#bySeq[hole] = 0;
     for (let at = (hole + 1) & mask; this.#bySeq[at] !== 0; at = (at + 1) & mask) {
-      const home = this.#bucketOf(this.#seq[this.#bySeq[at] - 1]);
+      const home = this.#bucketOf(this.#words[(this.#bySeq[at] - 1) * WORDS + W_SEQ]);
       // The entry at `at` may move into the hole only if its home is not inside (hole, at].
       if (((at - home) & mask) >= ((at - hole) & mask)) {
         this.#bySeq[hole] = this.#bySeq[at];
@@ -551,19 +569,20 @@ export class Journal {
   /** Takes a free row for `seq`; a partition holds at most one record per slot, so one is always free. */
   #allocate(seq: number, kind: Kind, loc: number): number {
     let row = 0;
-    while (row < this.#rows && this.#kind[row] !== 0) row++;
+    while (row < this.#rows && this.#meta[row * META_BYTES + M_KIND] !== 0) row++;
     assert(row < this.#rows, "journal index full: more records than slots");
-    this.#seq[row] = seq;
+    if (row >= this.#rowsEnd) this.#rowsEnd = row + 1;
+    this.#words[row * WORDS + W_SEQ] = seq;
     this.#hashInsert(row);
-    this.#kind[row] = kind;
-    this.#flags[row] = 0;
-    this.#approval[row] = APPROVAL_NONE;
-    this.#attempts[row] = 0;
-    this.#batch[row] = -1;
-    this.#stan[row] = -1;
-    this.#link[row] = NO_SEQ;
+    this.#meta[row * META_BYTES + M_KIND] = kind;
+    this.#meta[row * META_BYTES + M_FLAGS] = 0;
+    this.#meta[row * META_BYTES + M_APPROVAL] = APPROVAL_NONE;
+    this.#meta[row * META_BYTES + M_ATTEMPTS] = 0;
+    this.#words[row * WORDS + W_BATCH] = NO_NUMBER;
+    this.#words[row * WORDS + W_STAN] = NO_NUMBER;
+    this.#words[row * WORDS + W_LINK] = NO_SEQ;
     this.#primary[row] = loc;
-    this.#copies[row] = 0;
+    this.#meta[row * META_BYTES + M_COPIES] = 0;
     return row;
   }
 
@@ -571,7 +590,7 @@ export class Journal {
     const at = this.#slotIndex(loc);
     assert(this.#owner[at] < 0, "two records indexed in one slot");
     this.#owner[at] = row;
-    this.#copies[row]++;
+    this.#meta[row * META_BYTES + M_COPIES]++;
   }
 
   /** Forgets the indexed copy at `loc`; the row is freed with its last copy. */
@@ -580,15 +599,15 @@ export class Journal {
     const row = this.#owner[at];
     if (row < 0) return;
     this.#owner[at] = -1;
-    this.#copies[row]--;
-    if (this.#copies[row] > 0) return;
+    this.#meta[row * META_BYTES + M_COPIES]--;
+    if (this.#meta[row * META_BYTES + M_COPIES] > 0) return;
     this.#hashRemove(row);
-    this.#kind[row] = 0;
+    this.#meta[row * META_BYTES + M_KIND] = 0;
   }
 
   /** Calls `visit` with each indexed copy of `row`, in slot order. */
   #forEachCopy(row: number, visit: (loc: number) => void): void {
-    if (this.#copies[row] === 1) return visit(this.#primary[row]);
+    if (this.#meta[row * META_BYTES + M_COPIES] === 1) return visit(this.#primary[row]);
     const perSector = this.#slotsPerSector;
     for (let at = 0; at < this.#owner.length; at++) if (this.#owner[at] === row) visit(((at / perSector) << 8) | (at % perSector));
   }
@@ -597,23 +616,24 @@ export class Journal {
   #addRow(seq: number, kind: Kind, loc: number, fields: { readonly batch?: number; readonly stan?: number; readonly link?: number }): void {
     const row = this.#allocate(seq, kind, loc);
     this.#addCopy(row, loc);
-    this.#batch[row] = fields.batch ?? -1;
-    this.#stan[row] = fields.stan ?? -1;
-    this.#link[row] = fields.link ?? NO_SEQ;
+    this.#words[row * WORDS + W_BATCH] = fields.batch ?? NO_NUMBER;
+    this.#words[row * WORDS + W_STAN] = fields.stan ?? NO_NUMBER;
+    this.#words[row * WORDS + W_LINK] = fields.link ?? NO_SEQ;
     if (kind === KIND_SETTLE) this.#markSettled(row);
     if (kind === KIND_REVERSAL) {
-      const target = this.#find(this.#link[row]);
-      if (target >= 0 && this.#kind[target] === KIND_TXN && this.#link[target] < seq) this.#link[target] = seq;
+      const target = this.#find(this.#words[row * WORDS + W_LINK]);
+      if (target >= 0 && this.#meta[target * META_BYTES + M_KIND] === KIND_TXN && this.#words[target * WORDS + W_LINK] < seq)
+        this.#words[target * WORDS + W_LINK] = seq;
     }
   }
 
   // ---------------------------------------------------------------- state
 
   #state(row: number): RecordState {
-    const flags = this.#flags[row];
+    const flags = this.#meta[row * META_BYTES + M_FLAGS];
     if (flags & FLAG_CLOSED) return "closed";
-    if (this.#approval[row] === APPROVAL_APPROVED) return flags & FLAG_SETTLED ? "settled" : "approved";
-    return this.#link[row] !== NO_SEQ || flags & FLAG_DUE_AT_BOOT ? "reversalDue" : "armed";
+    if (this.#meta[row * META_BYTES + M_APPROVAL] === APPROVAL_APPROVED) return flags & FLAG_SETTLED ? "settled" : "approved";
+    return this.#words[row * WORDS + W_LINK] !== NO_SEQ || flags & FLAG_DUE_AT_BOOT ? "reversalDue" : "armed";
   }
 
   #txnLive(row: number): boolean {
@@ -623,23 +643,29 @@ export class Journal {
 
   /** A SETTLE covers the approvals of its batch with a smaller seq. */
   #markSettled(settle: number): void {
-    const batch = this.#batch[settle];
-    const seq = this.#seq[settle];
-    for (let row = 0; row < this.#rows; row++)
-      if (this.#kind[row] === KIND_TXN && this.#batch[row] === batch && this.#seq[row] < seq) this.#flags[row] |= FLAG_SETTLED;
+    const batch = this.#words[settle * WORDS + W_BATCH];
+    const seq = this.#words[settle * WORDS + W_SEQ];
+    for (let row = 0; row < this.#rowsEnd; row++)
+      if (
+        this.#meta[row * META_BYTES + M_KIND] === KIND_TXN &&
+        this.#words[row * WORDS + W_BATCH] === batch &&
+        this.#words[row * WORDS + W_SEQ] < seq
+      )
+        this.#meta[row * META_BYTES + M_FLAGS] |= FLAG_SETTLED;
   }
 
   /** Settled flags from the SETTLE rows indexed now (after recovery folded every copy, or a sector was erased). */
   #indexSettled(): void {
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_TXN) this.#flags[row] &= ~FLAG_SETTLED;
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_SETTLE) this.#markSettled(row);
+    for (let row = 0; row < this.#rowsEnd; row++)
+      if (this.#meta[row * META_BYTES + M_KIND] === KIND_TXN) this.#meta[row * META_BYTES + M_FLAGS] &= ~FLAG_SETTLED;
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#meta[row * META_BYTES + M_KIND] === KIND_SETTLE) this.#markSettled(row);
   }
 
   #isLive(row: number): boolean {
-    const kind = this.#kind[row];
+    const kind = this.#meta[row * META_BYTES + M_KIND];
     if (kind === KIND_TXN) return this.#txnLive(row);
     if (kind === KIND_REVERSAL) {
-      const target = this.#find(this.#link[row]);
+      const target = this.#find(this.#words[row * WORDS + W_LINK]);
       return target >= 0 && this.#reversalLiveFor(target, row);
     }
     return this.#settleLive(row);
@@ -648,25 +674,41 @@ export class Journal {
   /** The REVERSAL `row` is the current one of the reversal-due TXN `target`. */
   #reversalLiveFor(target: number, row: number): boolean {
     return (
-      this.#kind[target] === KIND_TXN &&
-      this.#link[target] === this.#seq[row] &&
-      this.#link[row] === this.#seq[target] &&
+      this.#meta[target * META_BYTES + M_KIND] === KIND_TXN &&
+      this.#words[target * WORDS + W_LINK] === this.#words[row * WORDS + W_SEQ] &&
+      this.#words[row * WORDS + W_LINK] === this.#words[target * WORDS + W_SEQ] &&
       this.#state(target) === "reversalDue"
     );
   }
 
   /** SETTLE: the newest of its batch, needed while a settled approval of the batch is stored outside its own sector. */
   #settleLive(settle: number): boolean {
-    const batch = this.#batch[settle];
-    const seq = this.#seq[settle];
-    for (let row = 0; row < this.#rows; row++)
-      if (this.#kind[row] === KIND_SETTLE && this.#batch[row] === batch && this.#seq[row] > seq) return false;
+    const batch = this.#words[settle * WORDS + W_BATCH];
+    const seq = this.#words[settle * WORDS + W_SEQ];
+    for (let row = 0; row < this.#rowsEnd; row++)
+      if (
+        this.#meta[row * META_BYTES + M_KIND] === KIND_SETTLE &&
+        this.#words[row * WORDS + W_BATCH] === batch &&
+        this.#words[row * WORDS + W_SEQ] > seq
+      )
+        return false;
     const home = this.#primary[settle] >> 8;
     const perSector = this.#slotsPerSector;
     for (let at = 0; at < this.#owner.length; at++) {
       const row = this.#owner[at];
-      if (row < 0 || ((at / perSector) | 0) === home || this.#kind[row] !== KIND_TXN || this.#batch[row] !== batch) continue;
-      if (this.#seq[row] < seq && (this.#flags[row] & FLAG_CLOSED) === 0 && this.#approval[row] === APPROVAL_APPROVED) return true;
+      if (
+        row < 0 ||
+        ((at / perSector) | 0) === home ||
+        this.#meta[row * META_BYTES + M_KIND] !== KIND_TXN ||
+        this.#words[row * WORDS + W_BATCH] !== batch
+      )
+        continue;
+      if (
+        this.#words[row * WORDS + W_SEQ] < seq &&
+        (this.#meta[row * META_BYTES + M_FLAGS] & FLAG_CLOSED) === 0 &&
+        this.#meta[row * META_BYTES + M_APPROVAL] === APPROVAL_APPROVED
+      )
+        return true;
     }
     return false;
   }
@@ -675,14 +717,17 @@ export class Journal {
   #markLive(): Uint8Array {
     const live = this.#live;
     live.fill(0);
-    for (let row = 0; row < this.#rows; row++) {
-      const kind = this.#kind[row];
+    for (let row = 0; row < this.#rowsEnd; row++) {
+      const kind = this.#meta[row * META_BYTES + M_KIND];
       if (kind === KIND_TXN) {
-        if (!this.#txnLive(row)) continue;
+        // #txnLive inlined: this walk runs at every arm.
+        const flags = this.#meta[row * META_BYTES + M_FLAGS];
+        if (flags & FLAG_CLOSED || (flags & FLAG_SETTLED && this.#meta[row * META_BYTES + M_APPROVAL] === APPROVAL_APPROVED)) continue;
         live[row] = 1;
-        if (this.#link[row] === NO_SEQ) continue;
-        const reversal = this.#find(this.#link[row]);
-        if (reversal >= 0 && this.#kind[reversal] === KIND_REVERSAL && this.#reversalLiveFor(row, reversal)) live[reversal] = 1;
+        if (this.#words[row * WORDS + W_LINK] === NO_SEQ) continue;
+        const reversal = this.#find(this.#words[row * WORDS + W_LINK]);
+        if (reversal >= 0 && this.#meta[reversal * META_BYTES + M_KIND] === KIND_REVERSAL && this.#reversalLiveFor(row, reversal))
+          live[reversal] = 1;
       } else if (kind === KIND_SETTLE && this.#settleLive(row)) live[row] = 1;
     }
     return live;
@@ -692,9 +737,14 @@ export class Journal {
   #liveLoad(): number {
     const live = this.#markLive();
     let load = 0;
-    for (let row = 0; row < this.#rows; row++) {
+    for (let row = 0; row < this.#rowsEnd; row++) {
       if (live[row] === 0) continue;
-      load += this.#kind[row] === KIND_TXN && this.#link[row] === NO_SEQ && this.#state(row) !== "approved" ? 2 : 1;
+      load +=
+        this.#meta[row * META_BYTES + M_KIND] === KIND_TXN &&
+        this.#words[row * WORDS + W_LINK] === NO_SEQ &&
+        this.#state(row) !== "approved"
+          ? 2
+          : 1;
     }
     return load;
   }
@@ -710,28 +760,29 @@ export class Journal {
 
   #countTxn(predicate: (row: number) => boolean): number {
     let n = 0;
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] === KIND_TXN && predicate(row)) n++;
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#meta[row * META_BYTES + M_KIND] === KIND_TXN && predicate(row)) n++;
     return n;
   }
 
   /** TXN rows passing `predicate`, by seq; a fresh array, so a caller's walk survives nested reads. */
   #sortedTxns(predicate: (row: number) => boolean): Uint16Array {
-    return this.#sortedRows((row) => this.#kind[row] === KIND_TXN && predicate(row));
+    return this.#sortedRows((row) => this.#meta[row * META_BYTES + M_KIND] === KIND_TXN && predicate(row));
   }
 
   #sortedRows(predicate: (row: number) => boolean): Uint16Array {
     let n = 0;
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0 && predicate(row)) n++;
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#meta[row * META_BYTES + M_KIND] !== 0 && predicate(row)) n++;
     const rows = new Uint16Array(n);
     n = 0;
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0 && predicate(row)) rows[n++] = row;
-    const seqs = this.#seq;
-    return rows.sort((a, b) => seqs[a] - seqs[b]);
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#meta[row * META_BYTES + M_KIND] !== 0 && predicate(row)) rows[n++] = row;
+    const words = this.#words;
+    return rows.sort((a, b) => words[a * WORDS + W_SEQ] - words[b * WORDS + W_SEQ]);
   }
 
   #txn(seq: number, required?: RecordState): number {
     const row = this.#find(seq);
-    if (row < 0 || this.#kind[row] !== KIND_TXN) throw new JournalStateError(seq, "unknown", `no transaction record ${seq}`);
+    if (row < 0 || this.#meta[row * META_BYTES + M_KIND] !== KIND_TXN)
+      throw new JournalStateError(seq, "unknown", `no transaction record ${seq}`);
     const state = this.#state(row);
     if (required !== undefined && state !== required) throw new JournalStateError(seq, state, `record ${seq} is ${state}, not ${required}`);
     return row;
@@ -740,8 +791,8 @@ export class Journal {
   /** The row of the current REVERSAL of reversal-due `seq`, written now (reason 98) when boot left none. */
   #currentReversal(seq: number): number {
     const row = this.#txn(seq, "reversalDue");
-    if (this.#link[row] === NO_SEQ) this.#writeReversal({ target: seq, reason: "98", attemptsBase: 0 });
-    const reversal = this.#find(this.#link[this.#find(seq)]);
+    if (this.#words[row * WORDS + W_LINK] === NO_SEQ) this.#writeReversal({ target: seq, reason: "98", attemptsBase: 0 });
+    const reversal = this.#find(this.#words[this.#find(seq) * WORDS + W_LINK]);
     assert(reversal >= 0, "reversal-due record without its REVERSAL");
     return reversal;
   }
@@ -752,7 +803,7 @@ export class Journal {
 
   /** F38 and F37 of an approved row, from the first stored copy whose APPROVAL group is intact (the primary at run time). */
   #approvedState(row: number): { readonly authCode: string; readonly rrn: string } {
-    const seq = this.#seq[row];
+    const seq = this.#words[row * WORDS + W_SEQ];
     const primary = decodeApproval(seq, this.#readSlot(this.#primary[row]).subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
     if (primary.state === "approved") return primary;
     let found: ApprovalState = primary;
@@ -776,7 +827,7 @@ export class Journal {
     this.#nextSeq++;
     const loc = this.#append(KIND_REVERSAL, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
     this.#addRow(seq, KIND_REVERSAL, loc, { link: data.target });
-    this.#attempts[this.#find(seq)] = data.attemptsBase;
+    this.#meta[this.#find(seq) * META_BYTES + M_ATTEMPTS] = data.attemptsBase;
   }
 
   // ---------------------------------------------------------------- flash
@@ -924,11 +975,15 @@ export class Journal {
       if (row < 0) continue;
       this.#dropCopy((sector << 8) | (at - first));
       // A row that keeps a copy elsewhere takes its newest remaining copy as primary.
-      if (this.#kind[row] !== 0 && this.#primary[row] >> 8 === sector) this.#primary[row] = this.#newestCopy(row);
+      if (this.#meta[row * META_BYTES + M_KIND] !== 0 && this.#primary[row] >> 8 === sector) this.#primary[row] = this.#newestCopy(row);
     }
-    for (let row = 0; row < this.#rows; row++)
-      if (this.#kind[row] === KIND_TXN && this.#link[row] !== NO_SEQ && this.#find(this.#link[row]) < 0)
-        this.#link[row] = this.#latestReversal(this.#seq[row]);
+    for (let row = 0; row < this.#rowsEnd; row++)
+      if (
+        this.#meta[row * META_BYTES + M_KIND] === KIND_TXN &&
+        this.#words[row * WORDS + W_LINK] !== NO_SEQ &&
+        this.#find(this.#words[row * WORDS + W_LINK]) < 0
+      )
+        this.#words[row * WORDS + W_LINK] = this.#latestReversal(this.#words[row * WORDS + W_SEQ]);
     this.#indexSettled();
   }
 
@@ -948,8 +1003,13 @@ export class Journal {
   /** Seq of the newest REVERSAL row targeting `target`, or NO_SEQ. */
   #latestReversal(target: number): number {
     let latest = NO_SEQ;
-    for (let row = 0; row < this.#rows; row++)
-      if (this.#kind[row] === KIND_REVERSAL && this.#link[row] === target && this.#seq[row] > latest) latest = this.#seq[row];
+    for (let row = 0; row < this.#rowsEnd; row++)
+      if (
+        this.#meta[row * META_BYTES + M_KIND] === KIND_REVERSAL &&
+        this.#words[row * WORDS + W_LINK] === target &&
+        this.#words[row * WORDS + W_SEQ] > latest
+      )
+        latest = this.#words[row * WORDS + W_SEQ];
     return latest;
   }
 
@@ -962,7 +1022,7 @@ export class Journal {
     const live = this.#markLive();
     const counts = this.#livePerSector;
     counts.fill(0);
-    for (let row = 0; row < this.#rows; row++) if (live[row] !== 0) counts[this.#primary[row] >> 8]++;
+    for (let row = 0; row < this.#rowsEnd; row++) if (live[row] !== 0) counts[this.#primary[row] >> 8]++;
     return counts;
   }
 
@@ -1005,7 +1065,7 @@ export class Journal {
     const rows = this.#sortedRows((row) => live[row] !== 0 && this.#primary[row] >> 8 === victim);
     // Seqs, not rows: a rotation inside a copy may free rows and hand them to other seqs.
     const seqs = new Uint32Array(rows.length);
-    for (let i = 0; i < rows.length; i++) seqs[i] = this.#seq[rows[i]];
+    for (let i = 0; i < rows.length; i++) seqs[i] = this.#words[rows[i] * WORDS + W_SEQ];
     for (let i = 0; i < seqs.length; i++) {
       // A RETIRING sector keeps its primaries until they fit elsewhere: stop rather than fail.
       if (this.#sectors[this.#active].used >= this.#slotsPerSector && this.#freeSector() < 0) return;
@@ -1016,12 +1076,13 @@ export class Journal {
 
   /** Copies a live record into the active sector: same seq and state, new self-location (docs §8). */
   #copyForward(row: number): void {
-    const seq = this.#seq[row];
-    const kind = this.#kind[row] as Kind;
+    const seq = this.#words[row * WORDS + W_SEQ];
+    const kind = this.#meta[row * META_BYTES + M_KIND] as Kind;
     const source = this.#readSlot(this.#primary[row]);
     const payload = source.slice(PAYLOAD_OFFSET, BODY_CRC_OFFSET);
     // Read before the append: a rotation inside it may erase the copy that holds the approval.
-    const approval = kind === KIND_TXN && this.#approval[row] === APPROVAL_APPROVED ? this.#approvedState(row) : undefined;
+    const approval =
+      kind === KIND_TXN && this.#meta[row * META_BYTES + M_APPROVAL] === APPROVAL_APPROVED ? this.#approvedState(row) : undefined;
     const loc = this.#append(kind, seq, (slot) => slot.set(payload, PAYLOAD_OFFSET));
     const offset = this.#offset(loc);
     const moved = this.#find(seq);
@@ -1030,12 +1091,12 @@ export class Journal {
       if (approval !== undefined) {
         encodeApproval(seq, approval.authCode, approval.rrn, this.#word);
         this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
-      } else if (this.#approval[moved] === APPROVAL_VOID) {
+      } else if (this.#meta[moved * META_BYTES + M_APPROVAL] === APPROVAL_VOID) {
         this.#programChecked(offset + GROUP_OFFSET, ZERO_WORDS, GROUP_BYTES);
       }
     } else if (kind === KIND_REVERSAL) {
-      if (this.#flags[moved] & FLAG_FAILED) this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
-      const bits = this.#attempts[moved] - payload[6];
+      if (this.#meta[moved * META_BYTES + M_FLAGS] & FLAG_FAILED) this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
+      const bits = this.#meta[moved * META_BYTES + M_ATTEMPTS] - payload[6];
       if (bits > 0) {
         this.#word.fill(0xff);
         for (let bit = 0; bit < bits; bit++) this.#word[bit >> 3] &= ~(1 << (bit & 7));
@@ -1115,10 +1176,15 @@ export class Journal {
     }
     this.#payloadChecks = undefined;
     // Each TXN's current REVERSAL is the newest one targeting it, whatever order the slots were read in.
-    for (let row = 0; row < this.#rows; row++) {
-      if (this.#kind[row] !== KIND_REVERSAL) continue;
-      const target = this.#find(this.#link[row]);
-      if (target >= 0 && this.#kind[target] === KIND_TXN && this.#link[target] < this.#seq[row]) this.#link[target] = this.#seq[row];
+    for (let row = 0; row < this.#rowsEnd; row++) {
+      if (this.#meta[row * META_BYTES + M_KIND] !== KIND_REVERSAL) continue;
+      const target = this.#find(this.#words[row * WORDS + W_LINK]);
+      if (
+        target >= 0 &&
+        this.#meta[target * META_BYTES + M_KIND] === KIND_TXN &&
+        this.#words[target * WORDS + W_LINK] < this.#words[row * WORDS + W_SEQ]
+      )
+        this.#words[target * WORDS + W_LINK] = this.#words[row * WORDS + W_SEQ];
     }
     this.#indexSettled();
     // A damaged record's seq counts when plausible (rot flips a bit; a torn tail never returned its seq).
@@ -1135,10 +1201,11 @@ export class Journal {
     }
     // 3. Heal what is believed, void the torn tail, burn the next slot.
     const live = this.#markLive();
-    for (let row = 0; row < this.#rows; row++) if (this.#kind[row] !== 0) this.#heal(row, live[row] !== 0);
+    for (let row = 0; row < this.#rowsEnd; row++) if (this.#meta[row * META_BYTES + M_KIND] !== 0) this.#heal(row, live[row] !== 0);
     const repairs: number[] = [];
-    for (let row = 0; row < this.#rows; row++)
-      if (this.#kind[row] !== 0 && this.#copies[row] > 1 && !this.#syncPrimary(row)) repairs.push(this.#seq[row]);
+    for (let row = 0; row < this.#rowsEnd; row++)
+      if (this.#meta[row * META_BYTES + M_KIND] !== 0 && this.#meta[row * META_BYTES + M_COPIES] > 1 && !this.#syncPrimary(row))
+        repairs.push(this.#words[row * WORDS + W_SEQ]);
     for (const tail of tails) this.#programChecked(this.#offset(tail), ZERO_WORDS, 4);
     if (newest >= 0) {
       const info = this.#sectors[newest];
@@ -1160,8 +1227,8 @@ export class Journal {
       if (row >= 0 && this.#isLive(row)) this.#copyForward(row);
     }
     // The primary now carries the merged state: stale copies are voided so rot in one can never bring old state back.
-    for (let row = 0; row < this.#rows; row++) {
-      if (this.#kind[row] === 0 || this.#copies[row] < 2) continue;
+    for (let row = 0; row < this.#rowsEnd; row++) {
+      if (this.#meta[row * META_BYTES + M_KIND] === 0 || this.#meta[row * META_BYTES + M_COPIES] < 2) continue;
       const primary = this.#primary[row];
       const stale: number[] = [];
       this.#forEachCopy(row, (loc) => {
@@ -1181,11 +1248,11 @@ export class Journal {
     });
     for (let i = 0; i < unresolved.length; i++) {
       const row = unresolved[i];
-      if (this.#approval[row] !== APPROVAL_VOID) {
+      if (this.#meta[row * META_BYTES + M_APPROVAL] !== APPROVAL_VOID) {
         this.#forEachCopy(row, (loc) => this.#programChecked(this.#offset(loc) + GROUP_OFFSET, ZERO_WORDS, GROUP_BYTES));
-        this.#approval[row] = APPROVAL_VOID;
+        this.#meta[row * META_BYTES + M_APPROVAL] = APPROVAL_VOID;
       }
-      if (this.#link[row] === NO_SEQ) this.#flags[row] |= FLAG_DUE_AT_BOOT;
+      if (this.#words[row * WORDS + W_LINK] === NO_SEQ) this.#meta[row * META_BYTES + M_FLAGS] |= FLAG_DUE_AT_BOOT;
     }
     // A misdirected heal cannot fail its read-back (the target already held those bytes): re-read all once.
     this.#audit();
@@ -1196,45 +1263,49 @@ export class Journal {
     const seq = readU32(bytes, 4);
     const kind = slotKind(bytes);
     let row = this.#find(seq);
-    if (row >= 0 && this.#kind[row] !== kind) {
+    if (row >= 0 && this.#meta[row * META_BYTES + M_KIND] !== kind) {
       this.#alarm({ kind: "damaged", seq, sector: loc >> 8, slot: loc & 0xff });
       return;
     }
     if (row < 0) {
       row = this.#allocate(seq, kind, loc);
       if (kind === KIND_TXN) {
-        this.#batch[row] = integerOr(transactionBatch(bytes), -1);
-        this.#stan[row] = transactionStan(bytes);
-      } else if (kind === KIND_SETTLE) this.#batch[row] = integerOr(settleBatch(bytes), -1);
-      else this.#link[row] = reversalTarget(bytes);
+        this.#words[row * WORDS + W_BATCH] = integerOr(transactionBatch(bytes), NO_NUMBER);
+        this.#words[row * WORDS + W_STAN] = integerOr(transactionStan(bytes), NO_NUMBER);
+      } else if (kind === KIND_SETTLE) this.#words[row * WORDS + W_BATCH] = integerOr(settleBatch(bytes), NO_NUMBER);
+      else this.#words[row * WORDS + W_LINK] = reversalTarget(bytes);
     }
     // A copy-forward copies the payload as it is: two CRC-good copies that differ are damage, never silently merged.
     const checks = this.#payloadChecks!;
     const payloadCheck = crc32(bytes, PAYLOAD_OFFSET, BODY_CRC_OFFSET);
     if (checks[row] >= 0 && checks[row] !== payloadCheck) this.#alarm({ kind: "damaged", seq, sector: loc >> 8, slot: loc & 0xff });
     checks[row] = payloadCheck;
-    const first = this.#copies[row] === 0;
+    const first = this.#meta[row * META_BYTES + M_COPIES] === 0;
     this.#addCopy(row, loc);
     if (first || this.#sectorSeqOf(loc) > this.#sectorSeqOf(this.#primary[row])) this.#primary[row] = loc;
     if (kind === KIND_TXN) {
-      if (markerSet(bytes, WORD_A_OFFSET)) this.#flags[row] |= FLAG_CLOSED;
+      if (markerSet(bytes, WORD_A_OFFSET)) this.#meta[row * META_BYTES + M_FLAGS] |= FLAG_CLOSED;
       const approval = decodeApproval(seq, bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
       if (approval.state === "unreadable") this.#alarm({ kind: "approval-unreadable", seq, sector: loc >> 8, slot: loc & 0xff });
-      if (approval.state === "approved") this.#approval[row] = APPROVAL_APPROVED;
-      else if (approval.state === "void" && this.#approval[row] !== APPROVAL_APPROVED) this.#approval[row] = APPROVAL_VOID;
+      if (approval.state === "approved") this.#meta[row * META_BYTES + M_APPROVAL] = APPROVAL_APPROVED;
+      else if (approval.state === "void" && this.#meta[row * META_BYTES + M_APPROVAL] !== APPROVAL_APPROVED)
+        this.#meta[row * META_BYTES + M_APPROVAL] = APPROVAL_VOID;
     } else if (kind === KIND_REVERSAL) {
-      if (markerSet(bytes, WORD_A_OFFSET)) this.#flags[row] |= FLAG_FAILED;
+      if (markerSet(bytes, WORD_A_OFFSET)) this.#meta[row * META_BYTES + M_FLAGS] |= FLAG_FAILED;
       let zeros = 0;
       for (let i = GROUP_OFFSET; i < GROUP_OFFSET + GROUP_BYTES; i++) for (let b = bytes[i]; b !== 0xff; b |= b + 1) zeros++;
-      this.#attempts[row] = Math.max(this.#attempts[row], Math.min(ATTEMPTS_MAX, bytes[PAYLOAD_OFFSET + 6] + zeros));
+      this.#meta[row * META_BYTES + M_ATTEMPTS] = Math.max(
+        this.#meta[row * META_BYTES + M_ATTEMPTS],
+        Math.min(ATTEMPTS_MAX, bytes[PAYLOAD_OFFSET + 6] + zeros),
+      );
     }
   }
 
   /** Re-programs what was read (pins weak zeros) and zeroes set markers: legal, only clears bits. */
   #heal(row: number, live: boolean): void {
     const primary = this.#primary[row];
-    const kind = this.#kind[row];
-    const seq = this.#seq[row];
+    const kind = this.#meta[row * META_BYTES + M_KIND];
+    const seq = this.#words[row * WORDS + W_SEQ];
     this.#forEachCopy(row, (loc) => {
       const offset = this.#offset(loc);
       const bytes = this.#readSlot(loc);
@@ -1250,14 +1321,16 @@ export class Journal {
    * bring it level before the older copy's sector can be erased, or the state would be lost with it.
    */
   #syncPrimary(row: number): boolean {
-    const kind = this.#kind[row];
-    const seq = this.#seq[row];
+    const kind = this.#meta[row * META_BYTES + M_KIND];
+    const seq = this.#words[row * WORDS + W_SEQ];
     const bytes = this.#readSlot(this.#primary[row]);
     const offset = this.#offset(this.#primary[row]);
     const marked =
-      kind === KIND_TXN ? (this.#flags[row] & FLAG_CLOSED) !== 0 : kind === KIND_REVERSAL && (this.#flags[row] & FLAG_FAILED) !== 0;
+      kind === KIND_TXN
+        ? (this.#meta[row * META_BYTES + M_FLAGS] & FLAG_CLOSED) !== 0
+        : kind === KIND_REVERSAL && (this.#meta[row * META_BYTES + M_FLAGS] & FLAG_FAILED) !== 0;
     if (marked && !markerSet(bytes, WORD_A_OFFSET)) this.#programChecked(offset + WORD_A_OFFSET, ZERO_WORDS, 4);
-    if (kind === KIND_TXN && this.#approval[row] === APPROVAL_APPROVED) {
+    if (kind === KIND_TXN && this.#meta[row * META_BYTES + M_APPROVAL] === APPROVAL_APPROVED) {
       const group = bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES);
       if (isAll(group, 0, GROUP_BYTES, 0xff)) {
         const approval = this.#approvedState(row);
@@ -1268,7 +1341,7 @@ export class Journal {
       else if (decodeApproval(seq, group).state !== "approved") return false;
     }
     if (kind === KIND_REVERSAL) {
-      const bits = this.#attempts[row] - bytes[PAYLOAD_OFFSET + 6];
+      const bits = this.#meta[row * META_BYTES + M_ATTEMPTS] - bytes[PAYLOAD_OFFSET + 6];
       this.#word.set(bytes.subarray(GROUP_OFFSET, GROUP_OFFSET + GROUP_BYTES));
       for (let bit = 0; bit < bits; bit++) this.#word[bit >> 3] &= ~(1 << (bit & 7));
       if (!bodyEqualRange(this.#word, bytes, GROUP_OFFSET)) this.#programChecked(offset + GROUP_OFFSET, this.#word, GROUP_BYTES);
@@ -1302,10 +1375,10 @@ export class Journal {
       const head = new Uint8Array(this.#flash.read(s * this.#flash.blockSize, SLOT_BYTES));
       if (decodeHeader(head, s, this.#sectorCount) === undefined) this.#alarm({ kind: "audit", sector: s, slot: 0 });
     }
-    for (let row = 0; row < this.#rows; row++) {
-      if (this.#kind[row] === 0) continue;
-      const kind = this.#kind[row];
-      const seq = this.#seq[row];
+    for (let row = 0; row < this.#rowsEnd; row++) {
+      if (this.#meta[row * META_BYTES + M_KIND] === 0) continue;
+      const kind = this.#meta[row * META_BYTES + M_KIND];
+      const seq = this.#words[row * WORDS + W_SEQ];
       this.#forEachCopy(row, (loc) => {
         const bytes = this.#readSlot(loc);
         const sector = loc >> 8;
@@ -1314,9 +1387,9 @@ export class Journal {
         const marked = markerSet(bytes, WORD_A_OFFSET);
         const changed =
           !intact ||
-          (kind === KIND_TXN && marked !== ((this.#flags[row] & FLAG_CLOSED) !== 0)) ||
-          (kind === KIND_TXN && loc === this.#primary[row] && approvalCode(bytes, seq) !== this.#approval[row]) ||
-          (kind === KIND_REVERSAL && marked !== ((this.#flags[row] & FLAG_FAILED) !== 0));
+          (kind === KIND_TXN && marked !== ((this.#meta[row * META_BYTES + M_FLAGS] & FLAG_CLOSED) !== 0)) ||
+          (kind === KIND_TXN && loc === this.#primary[row] && approvalCode(bytes, seq) !== this.#meta[row * META_BYTES + M_APPROVAL]) ||
+          (kind === KIND_REVERSAL && marked !== ((this.#meta[row * META_BYTES + M_FLAGS] & FLAG_FAILED) !== 0));
         if (changed) this.#alarm({ kind: "audit", seq, sector, slot });
       });
     }

@@ -211,10 +211,9 @@ export function transactionBatch(slot: Uint8Array): number {
   return Number(readBcd(slot, PAYLOAD_OFFSET + 15, 3));
 }
 
-/** F11 STAN of a TXN payload as an integer (index key), without a full decode; -1 when not digits (damage). */
+/** F11 STAN of a TXN payload as an integer (index key), without a full decode; NaN when not digits (damage). */
 export function transactionStan(slot: Uint8Array): number {
-  const stan = Number(readBcd(slot, PAYLOAD_OFFSET + 12, 3));
-  return Number.isInteger(stan) ? stan : -1;
+  return Number(readBcd(slot, PAYLOAD_OFFSET + 12, 3));
 }
 
 // ---- REVERSAL ----

@@ -287,20 +287,16 @@ export class Terminal {
     return true;
   }
 
-  /** The reversals still owed, for the pending-reversals screen (no PAN on it). */
+  /** The reversals still owed, oldest first, for the pending-reversals screen (no PAN on it). */
   pendingLines(): PendingReversalLine[] {
-    const lines: PendingReversalLine[] = [];
-    for (const r of this.#flashJournal.records())
-      if (r.state === "reversalDue" || r.state === "failed")
-        lines.push({
-          stan: r.stan,
-          op: r.op,
-          amount: r.amount,
-          state: r.state,
-          ...(r.reason !== undefined ? { reason: r.reason } : {}),
-          attempts: r.attempts,
-        });
-    return lines;
+    return this.#flashJournal.pending().map((r) => ({
+      stan: r.stan,
+      op: r.op,
+      amount: r.amount,
+      state: r.state === "failed" ? "failed" : "reversalDue",
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      attempts: r.attempts ?? 0,
+    }));
   }
 
   /**
@@ -465,7 +461,7 @@ export class Terminal {
 
   #slipFor(event: TxnEvent): void {
     if (event.ev === "result" && event.outcome === "approved" && (event.op === "sale" || event.op === "void" || event.op === "refund")) {
-      const record = this.#journal.approvedLog().find((r) => r.stan === event.stan);
+      const record = event.stan === undefined ? undefined : this.#journal.approved(event.stan);
       // The engine logs the approval before it reports it; a journal that did not is alarmed elsewhere, not printed.
       if (record === undefined) return this.#options.log?.error("slip: the approval is not in the log", { stan: event.stan ?? "" });
       return this.#print({

@@ -44,6 +44,7 @@ import { nextReversalState, REVERSAL_FINAL_STATES, type ReversalEvent, type Reve
 import { XSPOS_POLICY, type ReversalPolicy } from "./reversal-policy";
 import type {
   ApprovedRecord,
+  ApprovedTotals,
   CardOnFile,
   PresentedCard,
   ReversalReason,
@@ -89,7 +90,7 @@ export interface TxnEngineOptions {
   readonly reversalPolicy?: ReversalPolicy;
   /** The terminal's calendar clock: set from F12/F13 of the sign-on answer. */
   readonly wallClock?: WallClock;
-  /** Makes the MAC and PIN ciphers from the working keys (a device routes 3DES to native code); default modules/crypto's TypeScript ones. */
+  /** Unwraps the working keys and makes the MAC and PIN ciphers from them (a device routes 3DES to native code); default modules/crypto's TypeScript ones. */
   readonly ciphers?: CipherProvider;
   readonly onEvent: (event: TxnEvent) => void;
 }
@@ -183,6 +184,8 @@ export class TxnEngine {
   readonly #limits: TxnLimits;
   readonly #policy: ReversalPolicy;
   readonly #queue: Job[] = [];
+  /** The last batch-upload record read: the next one is found from there. */
+  #uploadCursor: { readonly index: number; readonly stan: string } | undefined;
   #running = false;
   #state: TerminalState = { stanNext: 1, batch: "000001", signedOn: false };
   #mac: BlockCipher | undefined;
@@ -310,9 +313,15 @@ export class TxnEngine {
 
   /** The approved sale of the open batch with this STAN, not voided yet: what a void confirms before it runs. */
   voidable(originalStan: string): ApprovedRecord | undefined {
-    const log = this.#options.journal.approvedLog();
-    if (log.some((r) => r.op === "void" && r.originalStan === originalStan)) return undefined;
-    return log.find((r) => r.stan === originalStan && r.op === "sale");
+    // One walk over the approved log on flash; a void comes after its sale, so it goes on past the sale.
+    let sale: ApprovedRecord | undefined;
+    let voided = false;
+    this.#options.journal.forEachApproved((r) => {
+      if (r.op === "void" && r.originalStan === originalStan) voided = true;
+      else if (sale === undefined && r.op === "sale" && r.stan === originalStan) sale = r;
+      return !voided;
+    });
+    return voided ? undefined : sale;
   }
 
   /** Voids a sale of the open batch by its STAN. */
@@ -381,10 +390,11 @@ export class TxnEngine {
   #limitPassed(request: CardOperation): RefusalReason | undefined {
     if (request.op === "balance") return undefined;
     if (request.op !== "void" && request.amount > this.#limits.amountMaxMinor) return "amountLimit";
-    const log = this.#options.journal.approvedLog();
-    if (log.length >= this.#limits.batchCountMax) return "batchLimit";
+    // Counted and totalled without reading the batch: the journal keeps both as running numbers.
+    const { journal } = this.#options;
+    if (journal.approvedCount() >= this.#limits.batchCountMax) return "batchLimit";
     if (request.op === "void") return undefined;
-    const totals = batchTotals(log);
+    const totals = wholeBatch(journal.approvedTotals());
     const open = request.op === "sale" ? totals.saleAmount : totals.refundAmount;
     return open + request.amount > this.#limits.batchAmountMaxMinor ? "batchLimit" : undefined;
   }
@@ -683,31 +693,33 @@ export class TxnEngine {
 
   /** F48 of the 0500: the open batch's totals per card origin; the batch limits keep each within its digits. */
   #totalsField(): string {
-    const log = this.#options.journal.approvedLog();
-    const part = (domestic: boolean) => {
-      const totals = batchTotals(log.filter((r) => r.domestic === domestic));
-      return {
-        debitAmount: totals.saleAmount,
-        debitCount: totals.saleCount,
-        creditAmount: totals.refundAmount,
-        creditCount: totals.refundCount,
-        result: "0",
-      };
-    };
-    return encodeSettlementTotals({ domestic: part(true), foreign: part(false) });
+    const { domestic, foreign } = this.#options.journal.approvedTotals();
+    const part = (totals: BatchTotals) => ({
+      debitAmount: totals.saleAmount,
+      debitCount: totals.saleCount,
+      creditAmount: totals.refundAmount,
+      creditCount: totals.refundCount,
+      result: "0",
+    });
+    return encodeSettlementTotals({ domestic: part(domestic), foreign: part(foreign) });
   }
 
-  /** Batch upload from record `next`, then the end-of-upload message; progress is durable after each. */
+  /**
+   * Batch upload from record `next` (among the approved log's records that are not voids), then the
+   * end-of-upload message; progress is durable after each.
+   */
   #upload(next: number, then: () => void): void {
     const progress = this.#state.settlement;
     assert(progress !== undefined, "TxnEngine: upload without a settlement in progress");
-    const records = this.#options.journal.approvedLog().filter((r) => r.op !== "void");
-    this.#emit({ ev: "settlementProgress", phase: "upload", batch: progress.batch, uploaded: next, toUpload: records.length });
+    const { journal } = this.#options;
+    const { domestic, foreign } = journal.approvedTotals();
+    const toUpload = journal.approvedCount() - domestic.voidCount - foreign.voidCount;
+    this.#emit({ ev: "settlementProgress", phase: "upload", batch: progress.batch, uploaded: next, toUpload });
     const stan = this.#takeStan();
-    const ending = next >= records.length;
+    const ending = next >= toUpload;
     const request = ending
-      ? messages.batchUploadEnd(this.#identity, stan, progress.batch, records.length)
-      : messages.batchUpload(this.#identity, stan, progress.batch, records[next]);
+      ? messages.batchUploadEnd(this.#identity, stan, progress.batch, toUpload)
+      : messages.batchUpload(this.#identity, stan, progress.batch, this.#uploadRecord(next));
     this.#online("settle", request, undefined, (result) => {
       const answer = result.kind === "answer" ? result.answer : undefined;
       if (answer === undefined || answer.f39 !== "00" || !answer.macValid) return then(); // resumes at the next settle or boot
@@ -720,9 +732,30 @@ export class TxnEngine {
     });
   }
 
+  /**
+   * The `index`-th record to upload, read from flash (nothing of the batch stays in RAM). Uploads go in
+   * order, so the walk resumes after the previous record (#uploadCursor); after a reboot the first one
+   * walks from the start.
+   */
+  #uploadRecord(index: number): ApprovedRecord {
+    const cursor = this.#uploadCursor;
+    const resume = cursor !== undefined && cursor.index === index - 1 ? cursor.stan : undefined;
+    let record: ApprovedRecord | undefined;
+    let seen = resume === undefined ? 0 : index;
+    this.#options.journal.forEachApproved((r) => {
+      if (r.op === "void" || seen++ < index) return true;
+      record = r;
+      return false;
+    }, resume);
+    assert(record !== undefined, `TxnEngine: no record ${index} to upload`);
+    this.#uploadCursor = { index, stan: record.stan };
+    return record;
+  }
+
   #closeBatch(stan: string, balanced: boolean): void {
+    this.#uploadCursor = undefined;
     const batch = this.#state.batch;
-    const totals = batchTotals(this.#options.journal.approvedLog());
+    const totals = wholeBatch(this.#options.journal.approvedTotals());
     const openReversals = this.#openReversals();
     this.#options.journal.closeBatch(batch);
     const nextBatch = padNumber((Number(batch) % 999_999) + 1, 6);
@@ -830,12 +863,17 @@ export class TxnEngine {
     const f60 = message.fields[60] ?? "";
     if (tmk === undefined || f62 === undefined || f60.length < 8) return false;
     try {
-      keys.replaceWorkingKeys(unwrapWorkingKeys(fromHex(f62), tmk));
+      keys.replaceWorkingKeys(unwrapWorkingKeys(fromHex(f62), tmk, this.#options.ciphers));
     } catch {
       return false; // a bad check value: the keys are not trusted and the sign-on fails
     }
     this.#loadCiphers(keys);
-    this.#saveState({ ...this.#state, batch: f60.slice(2, 8), signedOn: true });
+    // 60.2 is taken only while the terminal's own batch is empty. When a 0500's answer was lost after the
+    // host settled, the host's batch has moved on while the approvals are still open here: they settle
+    // under their own batch first (the host settles it again, balanced), or no later settlement would
+    // ever close them and every one would be unbalanced.
+    const keepBatch = this.#state.settlement !== undefined || this.#options.journal.approvedCount() > 0;
+    this.#saveState({ ...this.#state, batch: keepBatch ? this.#state.batch : f60.slice(2, 8), signedOn: true });
     this.#setWallClock(message.fields[13], message.fields[12]);
     return true;
   }
@@ -977,29 +1015,17 @@ function outcomeOf(result: OnlineResult): Outcome {
   }
 }
 
-/** Totals by type of approved records: sales net of their voids, voids, refunds. */
-export function batchTotals(log: readonly ApprovedRecord[]): BatchTotals {
-  const voided = new Set<string>();
-  for (const r of log) if (r.op === "void" && r.originalStan !== undefined) voided.add(r.originalStan);
-  let saleCount = 0;
-  let saleAmount = 0;
-  let voidCount = 0;
-  let voidAmount = 0;
-  let refundCount = 0;
-  let refundAmount = 0;
-  for (const r of log) {
-    if (r.op === "sale" && !voided.has(r.stan)) {
-      saleCount++;
-      saleAmount += r.amount;
-    } else if (r.op === "void") {
-      voidCount++;
-      voidAmount += r.amount;
-    } else if (r.op === "refund") {
-      refundCount++;
-      refundAmount += r.amount;
-    }
-  }
-  return { saleCount, saleAmount, voidCount, voidAmount, refundCount, refundAmount };
+/** The whole batch's totals: the two card origins added (a void carries its sale's card, so nothing is counted twice). */
+function wholeBatch(totals: ApprovedTotals): BatchTotals {
+  const { domestic: d, foreign: f } = totals;
+  return {
+    saleCount: d.saleCount + f.saleCount,
+    saleAmount: d.saleAmount + f.saleAmount,
+    voidCount: d.voidCount + f.voidCount,
+    voidAmount: d.voidAmount + f.voidAmount,
+    refundCount: d.refundCount + f.refundCount,
+    refundAmount: d.refundAmount + f.refundAmount,
+  };
 }
 
 /** What a transaction's result says of its own reversal episode. */

@@ -2,9 +2,12 @@
  * The engine's journal port (ports.ts TxnJournal) over the reversal journal on
  * NOR flash (modules/journal, docs/journal-format.md). The journal keys its
  * records by a 32-bit seq; the engine by STAN: this adapter maps one to the
- * other and keeps a RAM view of what is live (pending reversals, approved
- * log) so the engine's frequent questions cost no flash reads. Every call
- * that changes state returns only when the journal made it durable.
+ * other. RAM holds only what is bounded: the armed and reversal-due records
+ * (at most reversalsPendingMax), the latest approval (its slip) and the
+ * approved log's running totals. The approved log itself stays on flash and
+ * is streamed on demand (`forEachApproved`): a full batch does not fit the
+ * ESP32 heap as objects (docs/device.md). Every call that changes state
+ * returns only when the journal made it durable.
  *
  * PCI DSS: the PAN reaches flash only sealed (SM4-GCM under the data key);
  * the approved log's PAN is opened on demand (a void), never kept in RAM.
@@ -19,14 +22,15 @@ import type { SecretKey } from "../crypto/keys";
 import { decodeTlv, encodeTlv, findTlv, type TlvItem } from "../iso8583/tlv";
 import { padNumber } from "../iso8583/subfields";
 import type { TerminalIdentity } from "../journal/format";
-import { Journal, type JournalAlarm, type PendingReversal } from "../journal/journal";
+import { type ApprovedTransaction, Journal, type JournalAlarm, type PendingReversal } from "../journal/journal";
 import type { EmvAtArm, StoredTransaction, TransactionData } from "../journal/record";
 import type { Flash } from "../platform/flash";
 import { maskPan } from "../platform/log";
 import type { Random } from "../platform/random";
 import type { IsoFields } from "../iso8583/codec";
 import { REVERSAL_F55_TAGS } from "./messages";
-import type { ApprovedRecord, CardOnFile, FinancialOp, ReversalReason, ReversalRecord, TxnJournal } from "./ports";
+import type { BatchTotals } from "./events";
+import type { ApprovedRecord, ApprovedTotals, CardOnFile, FinancialOp, ReversalReason, ReversalRecord, TxnJournal } from "./ports";
 
 export interface FlashJournalOptions {
   readonly flash: Flash;
@@ -60,6 +64,14 @@ const SWIPE = "021";
 const NO_AUTH_CODE = "      ";
 const NO_RRN = "000000000000";
 const RECORDS_MAX = 512;
+/** Rows one `records()` call lists at most: a panel pages through the rest. */
+const RECORDS_LISTED_MAX = 64;
+/** The approved log's totals, per origin: a count and an amount for sales, voids and refunds. */
+const TOTALS_SALE = 0;
+const TOTALS_VOID = 2;
+const TOTALS_REFUND = 4;
+const TOTALS_FIELDS = 6;
+
 const REVERSALS_PENDING_DEFAULT = 8;
 /**
  * Free record slots `Journal.arm` requires beyond the live load (modules/journal: the TXN, the
@@ -72,14 +84,20 @@ export class FlashJournal implements TxnJournal {
   readonly #options: FlashJournalOptions;
   readonly #reversalsPendingMax: number;
   #journal: Journal | undefined;
-  /** Live records by STAN: armed, reversal-due and approved-unsettled. */
+  /** Seqs of the armed and reversal-due records by STAN (bounded by reversalsPendingMax); an approval's comes from the journal. */
   readonly #seqs = new Map<string, number>();
   readonly #armed = new Map<string, ReversalRecord>();
   readonly #pending = new Map<string, ReversalRecord>();
   #pendingSorted: readonly ReversalRecord[] | undefined;
-  #approved: ApprovedRecord[] = [];
-  /** Masked PANs of live records, kept from arm or opened once from flash: a listing decrypts nothing twice. */
+  /** Masked PANs of the armed and reversal-due records, kept from arm or opened once from flash: a listing decrypts nothing twice. */
   readonly #panMasked = new Map<string, string>();
+  /** The latest approval: its slip asks for it right after, without a walk over the batch. */
+  #lastApproved: ApprovedRecord | undefined;
+  /** The approved log's totals per card origin, kept in step by approve and closeBatch, recounted from flash at recover. */
+  /** The approved log's length, kept like the totals (the journal counts it by scanning its index: asked three times a sale). */
+  #approvedCount = 0;
+  /** Counts and amounts per origin (TOTALS_* offsets): one typed array, no objects. Doubles hold fen exactly to 2^53. */
+  readonly #totals = new Float64Array(2 * TOTALS_FIELDS);
 
   constructor(options: FlashJournalOptions) {
     this.#options = options;
@@ -101,16 +119,13 @@ export class FlashJournal implements TxnJournal {
     this.#armed.clear();
     this.#pending.clear();
     this.#pendingSorted = undefined;
-    this.#approved = [];
     this.#panMasked.clear();
+    this.#lastApproved = undefined;
     for (const p of journal.pendingReversals()) {
       this.#seqs.set(p.txn.stan, p.seq);
       this.#pending.set(p.txn.stan, this.#fromPending(p));
     }
-    for (const a of journal.approvedLog()) {
-      this.#seqs.set(a.txn.stan, a.seq);
-      this.#approved.push(this.#approvedView(a.seq, a.txn, a.authCode, a.rrn));
-    }
+    this.#countTotals();
     return this.#pending.size;
   }
 
@@ -128,14 +143,14 @@ export class FlashJournal implements TxnJournal {
     return (
       counts.liveRecords + ARM_RESERVE_RECORDS <= counts.capacity &&
       this.#armed.size + this.#pending.size < this.#reversalsPendingMax &&
-      this.#seqs.size < RECORDS_MAX
+      this.#seqs.size + this.#approvedCount < RECORDS_MAX
     );
   }
 
   arm(record: ReversalRecord, card: CardOnFile): void {
     assert(record.state === "armed", "FlashJournal.arm: the record must be armed");
     assert(!this.#seqs.has(record.stan), `FlashJournal.arm: STAN ${record.stan} is live`);
-    assert(this.#seqs.size < RECORDS_MAX, "FlashJournal: too many live records");
+    assert(this.#seqs.size + this.#approvedCount < RECORDS_MAX, "FlashJournal: too many live records");
     const seq = this.#open().arm(this.#transactionData(record, card), card.pan);
     this.#seqs.set(record.stan, seq);
     this.#armed.set(record.stan, record);
@@ -155,9 +170,17 @@ export class FlashJournal implements TxnJournal {
     assert(armed !== undefined, `FlashJournal.approve: STAN ${record.stan} is not armed`);
     const authCode = record.authCode === "" ? NO_AUTH_CODE : record.authCode;
     const rrn = record.rrn === "" ? NO_RRN : record.rrn;
+    const view = this.#approvedView(seq, this.#transactionData(armed, record), authCode, rrn);
+    // Asked before the approval is logged: the void's sale, and whether an earlier void already took it off.
+    const voidedSale = view.op === "void" ? this.#saleFirstVoidedBy(view) : undefined;
     this.#open().approve(seq, authCode, rrn);
+    this.#seqs.delete(record.stan);
     this.#armed.delete(record.stan);
-    this.#approved.push(this.#approvedView(seq, this.#transactionData(armed, record), authCode, rrn));
+    this.#panMasked.delete(record.stan);
+    this.#lastApproved = view;
+    this.#approvedCount++;
+    count(this.#totals, view);
+    if (voidedSale !== undefined) uncountSale(this.#totals, voidedSale);
   }
 
   reversalDue(stan: string, reason: ReversalReason, f55?: string, authCode?: string): void {
@@ -206,43 +229,81 @@ export class FlashJournal implements TxnJournal {
     return this.#pendingSorted;
   }
 
-  approvedLog(): readonly ApprovedRecord[] {
-    return this.#approved;
+  approved(stan: string): ApprovedRecord | undefined {
+    if (this.#lastApproved?.stan === stan) return this.#lastApproved;
+    // The journal's index knows every live STAN: one that is not approved costs no walk.
+    const journal = this.#open();
+    const seq = journal.liveSeqOf(stan);
+    if (seq === undefined || journal.stateOf(seq) !== "approved") return undefined;
+    let found: ApprovedRecord | undefined;
+    journal.forEachApproved((a) => {
+      if (a.seq !== seq) return true;
+      found = this.#approvedOf(a);
+      return false;
+    });
+    return found;
+  }
+
+  approvedCount(): number {
+    return this.#approvedCount;
+  }
+
+  forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown, afterStan?: string): void {
+    const journal = this.#open();
+    let afterSeq = 0;
+    if (afterStan !== undefined) {
+      const seq = journal.liveSeqOf(afterStan);
+      assert(seq !== undefined && journal.stateOf(seq) === "approved", `FlashJournal: STAN ${afterStan} is not in the approved log`);
+      afterSeq = seq;
+    }
+    let index = 0;
+    journal.forEachApproved((a) => visit(this.#approvedOf(a), index++) !== false, undefined, afterSeq);
+  }
+
+  approvedTotals(): ApprovedTotals {
+    return { domestic: totalsAt(this.#totals, originOffset(true)), foreign: totalsAt(this.#totals, originOffset(false)) };
   }
 
   closeBatch(batch: string): void {
     this.#open().settle(batch);
-    for (const record of this.#approved)
-      if (record.batch === batch) {
-        this.#seqs.delete(record.stan);
-        this.#panMasked.delete(record.stan);
-      }
-    this.#approved = this.#approved.filter((record) => record.batch !== batch);
+    if (this.#lastApproved?.batch === batch) this.#lastApproved = undefined;
+    // What stays is another batch's approvals: none in practice (the engine settles the one open batch), so the recount reads nothing.
+    this.#countTotals();
   }
 
-  /** Every live record, oldest first (read-only: nothing here touches flash beyond opening a PAN once to mask it). */
-  records(): JournalRecordView[] {
+  /**
+   * Live records oldest first, `limit` rows (at most 64) from row `offset`: a panel pages through a full
+   * batch. Read-only: approved rows are read from flash and their PAN opened to mask it.
+   */
+  records(page: { readonly offset?: number; readonly limit?: number } = {}): JournalRecordView[] {
+    const offset = page.offset ?? 0;
+    const limit = page.limit ?? RECORDS_LISTED_MAX;
+    assert(Number.isInteger(offset) && offset >= 0, "FlashJournal.records: offset must be a whole number");
+    assert(
+      Number.isInteger(limit) && limit >= 1 && limit <= RECORDS_LISTED_MAX,
+      `FlashJournal.records: limit must be 1-${RECORDS_LISTED_MAX}`,
+    );
     const views: JournalRecordView[] = [];
-    const view = (
-      r: { stan: string; batch: string; op: FinancialOp; amount: number },
-      state: JournalRecordView["state"],
-      reason?: ReversalReason,
-      attempts = 0,
-    ) =>
-      views.push({
-        stan: r.stan,
-        batch: r.batch,
-        op: r.op,
-        amount: r.amount,
-        state,
-        panMasked: this.#maskedPan(r.stan),
-        ...(reason !== undefined ? { reason } : {}),
-        attempts,
-      });
-    for (const r of this.#armed.values()) view(r, "armed");
-    for (const r of this.#pending.values()) view(r, r.state === "failed" ? "failed" : "reversalDue", r.reason, r.attempts ?? 0);
-    for (const r of this.#approved) view(r, "approved");
-    return views.sort((a, b) => this.#seq(a.stan) - this.#seq(b.stan));
+    let row = 0;
+    const add = (view: () => JournalRecordView): boolean => {
+      if (row++ >= offset) views.push(view());
+      return views.length < limit;
+    };
+    // The armed and reversal-due records (a handful) merge into the approved walk by seq.
+    const unresolved = [...this.#armed.values(), ...this.#pending.values()].sort((a, b) => this.#seq(a.stan) - this.#seq(b.stan));
+    let next = 0;
+    const addUnresolvedBefore = (seq: number): boolean => {
+      for (; next < unresolved.length && this.#seq(unresolved[next].stan) < seq; next++)
+        if (!add(() => this.#unresolvedView(unresolved[next]))) return false;
+      return true;
+    };
+    let room = true;
+    this.#open().forEachApproved((a) => {
+      room = addUnresolvedBefore(a.seq) && add(() => recordView(this.#approvedOf(a), "approved", maskPan(this.#open().panOf(a.seq) ?? "")));
+      return room;
+    });
+    if (room) addUnresolvedBefore(Infinity);
+    return views;
   }
 
   // ---------------------------------------------------------------- mapping
@@ -254,6 +315,53 @@ export class FlashJournal implements TxnJournal {
       this.#panMasked.set(stan, masked);
     }
     return masked;
+  }
+
+  #unresolvedView(r: ReversalRecord): JournalRecordView {
+    const state = r.state === "failed" ? "failed" : r.state === "armed" ? "armed" : "reversalDue";
+    return recordView(r, state, this.#maskedPan(r.stan), r.reason, r.attempts ?? 0);
+  }
+
+  #approvedOf(a: ApprovedTransaction): ApprovedRecord {
+    return this.#approvedView(a.seq, a.txn, a.authCode, a.rrn);
+  }
+
+  /**
+   * The sale `voiding` takes off the totals: the sale of its STAN and card origin in the approved log,
+   * unless an earlier void already took it off (the engine's batchTotals semantics). One walk, per void.
+   */
+  #saleFirstVoidedBy(voiding: ApprovedRecord): ApprovedRecord | undefined {
+    let sale: ApprovedRecord | undefined;
+    let voidedBefore = false;
+    this.forEachApproved((r) => {
+      if (r.domestic !== voiding.domestic) return true;
+      if (r.op === "sale" && r.stan === voiding.originalStan) sale = r;
+      if (r.op === "void" && r.originalStan === voiding.originalStan) voidedBefore = true;
+      return !voidedBefore;
+    });
+    return voidedBefore ? undefined : sale;
+  }
+
+  /**
+   * Recounts the log's length (the journal's index) and its totals (flash: two walks and one transient
+   * table of the voids' sales, 4 bytes a void, freed on return): sales, voids and refunds first, then
+   * every sale a void names is taken off.
+   */
+  #countTotals(): void {
+    this.#totals.fill(0);
+    this.#approvedCount = this.#open().approvedCount();
+    const voidedKeys = new Uint32Array(this.#approvedCount);
+    let voids = 0;
+    this.forEachApproved((r) => {
+      count(this.#totals, r);
+      const key = r.op === "void" ? stanKey(r.originalStan, r.domestic) : -1;
+      if (key >= 0) voidedKeys[voids++] = key;
+    });
+    if (voids === 0) return;
+    const voided = voidedKeys.subarray(0, voids).sort();
+    this.forEachApproved((r) => {
+      if (r.op === "sale" && sortedHas(voided, stanKey(r.stan, r.domestic))) uncountSale(this.#totals, r);
+    });
   }
 
   #open(): Journal {
@@ -354,6 +462,72 @@ export class FlashJournal implements TxnJournal {
       ...(op !== "sale" && txn.f61 !== undefined ? { originalStan: txn.f61.slice(6, 12) } : {}),
     });
   }
+}
+
+function originOffset(domestic: boolean): number {
+  return domestic ? 0 : TOTALS_FIELDS;
+}
+
+/** One approval into its origin's totals, as if nothing voided it. */
+function count(totals: Float64Array, r: ApprovedRecord): void {
+  const at = originOffset(r.domestic) + (r.op === "sale" ? TOTALS_SALE : r.op === "void" ? TOTALS_VOID : TOTALS_REFUND);
+  totals[at]++;
+  totals[at + 1] += r.amount;
+}
+
+function uncountSale(totals: Float64Array, sale: ApprovedRecord): void {
+  const at = originOffset(sale.domestic) + TOTALS_SALE;
+  totals[at]--;
+  totals[at + 1] -= sale.amount;
+}
+
+function totalsAt(totals: Float64Array, at: number): BatchTotals {
+  return {
+    saleCount: totals[at + TOTALS_SALE],
+    saleAmount: totals[at + TOTALS_SALE + 1],
+    voidCount: totals[at + TOTALS_VOID],
+    voidAmount: totals[at + TOTALS_VOID + 1],
+    refundCount: totals[at + TOTALS_REFUND],
+    refundAmount: totals[at + TOTALS_REFUND + 1],
+  };
+}
+
+/** A STAN and card origin as one number under 2^21 (a Uint32Array holds it); -1 for a STAN that is not six digits (no sale carries one). */
+function stanKey(stan: string | undefined, domestic: boolean): number {
+  if (stan === undefined || !/^\d{6}$/.test(stan)) return -1;
+  return Number(stan) * 2 + (domestic ? 1 : 0);
+}
+
+function sortedHas(sorted: Uint32Array, key: number): boolean {
+  if (key < 0) return false;
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if (sorted[middle] === key) return true;
+    if (sorted[middle] < key) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
+}
+
+function recordView(
+  r: { readonly stan: string; readonly batch: string; readonly op: FinancialOp; readonly amount: number },
+  state: JournalRecordView["state"],
+  panMasked: string,
+  reason?: ReversalReason,
+  attempts = 0,
+): JournalRecordView {
+  return {
+    stan: r.stan,
+    batch: r.batch,
+    op: r.op,
+    amount: r.amount,
+    state,
+    panMasked,
+    ...(reason !== undefined ? { reason } : {}),
+    attempts,
+  };
 }
 
 function opOf(txn: TransactionData | StoredTransaction): FinancialOp {

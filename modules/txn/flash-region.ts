@@ -41,6 +41,7 @@ export class FlashRegion implements Flash {
 
   #check(offset: number, length: number): void {
     assert(Number.isInteger(offset) && Number.isInteger(length) && offset >= 0 && length >= 0, "FlashRegion: bad offset or length");
-    assert(offset + length <= this.byteLength, `FlashRegion: range ${offset}+${length} beyond ${this.byteLength}`);
+    // The message is built only on failure (every journal read and write comes through here).
+    if (offset + length > this.byteLength) assert(false, `FlashRegion: range ${offset}+${length} beyond ${this.byteLength}`);
   }
 }

@@ -7,6 +7,7 @@
 import type { IsoFields } from "../iso8583/codec";
 
 import type { ReversalReason } from "../journal/record";
+import type { BatchTotals } from "./events";
 
 export type { ReversalReason };
 export type FinancialOp = "sale" | "void" | "refund";
@@ -47,6 +48,16 @@ export interface ApprovedRecord {
   readonly originalStan?: string;
 }
 
+/**
+ * The approved log's totals per card origin (F48 of the 0500 carries both): sales net of their voids (a
+ * voided sale no longer counts as a sale), voids counted on their own, refunds. A void carries its sale's
+ * card, so the two origins add up to the whole log's totals.
+ */
+export interface ApprovedTotals {
+  readonly domestic: BatchTotals;
+  readonly foreign: BatchTotals;
+}
+
 /** The card of a journal record: kept for a later void, the PAN sealed on flash, never in clear. */
 export interface CardOnFile {
   readonly pan: string;
@@ -82,7 +93,21 @@ export interface TxnJournal {
   failed(stan: string): void;
   /** Records still needing a reversal (reversal-due and failed), oldest first. */
   pending(): readonly ReversalRecord[];
-  approvedLog(): readonly ApprovedRecord[];
+  /**
+   * The approved log (approved, not yet settled) is read on demand, never held as objects: a full batch
+   * does not fit the device's heap that way (docs/device.md). The record with this STAN, or undefined.
+   */
+  approved(stan: string): ApprovedRecord | undefined;
+  /** Records in the approved log, without reading them. */
+  approvedCount(): number;
+  /**
+   * Visits the approved log oldest first (`index` from 0), each record read as it goes; `visit` returning
+   * false stops the walk. A record kept past its visit stays valid while it is in the log (its PAN opens on demand).
+   * `afterStan`: the walk starts after that approved record (which must be in the log), reading nothing before it.
+   */
+  forEachApproved(visit: (record: ApprovedRecord, index: number) => unknown, afterStan?: string): void;
+  /** The approved log's totals, kept as running numbers: asked before every sale and at settlement. */
+  approvedTotals(): ApprovedTotals;
   /** Boot: every armed record becomes reversal-due (98). Returns how many records need a reversal (reversal-due and 冲正失败). */
   recover(): number;
   /** After settlement: the approved log of `batch` is closed. */
@@ -100,7 +125,7 @@ export interface WallClock {
 export interface SettlementProgress {
   readonly batch: string;
   readonly phase: "upload" | "end";
-  /** Index into the approved log of the next record to upload. */
+  /** Index of the next record to upload among the approved log's records that are not voids (`forEachApproved` order). */
   readonly next: number;
 }
 

@@ -19,6 +19,7 @@ import type { RecordingLedger } from "./recording-ledger";
 import type { JournalOperation, TerminalStorage } from "./storage";
 import type { SecretScanner } from "./secrets";
 import type { SystemEvent, SystemObserver } from "./system";
+import { approvedList } from "../scenario/forwarding-journal";
 
 export type Invariant = "1" | "2" | "3" | "4" | "5" | "6" | "liveness" | "crash";
 
@@ -192,7 +193,7 @@ export class Oracle implements SystemObserver {
   finish(nvImage: Uint8Array | undefined): void {
     const { storage, ledger, tid } = this.context;
     const journal = storage.journal;
-    const log = [...storage.settled, ...journal.approvedLog()];
+    const log = [...storage.settled, ...approvedList(journal)];
     const terminal = new Map(log.map((r) => [`${r.batch}/${r.stan}`, r]));
     const standing = ledger.transactions().filter((t) => t.state === "approved" || t.state === "voided");
     const host = new Map(standing.map((t) => [`${t.batch}/${t.stan}`, t]));

@@ -1,12 +1,14 @@
 /**
- * Many seeds on both cores: the range is cut into contiguous parts, one per
- * worker thread, and the parts' totals are merged in seed order, so the
- * result does not depend on how many workers ran or which finished first.
+ * Many seeds on both cores. Chaos seeds go out in chunks of contiguous seeds
+ * to whichever worker is free (a worker on a busier core takes fewer), and
+ * the chunks' totals are merged in seed order, so the result does not depend
+ * on how many workers ran or which finished first. Trading days are cut into
+ * one contiguous part per worker, merged the same way.
  *
  * The workers run one esbuild bundle of tools/chaos/worker.ts (plain
  * JavaScript, built once per process): no TypeScript loader in the worker,
  * which starts faster and runs the simulation about a fifth faster than
- * through tsx.
+ * through tsx; so one worker is used even for `--workers 1`.
  */
 import { buildSync } from "esbuild";
 import { fileURLToPath } from "node:url";
@@ -21,11 +23,16 @@ const SEEDS_PER_WORKER_MIN = 50;
 /** A trading day costs about twenty chaos seeds. */
 const DAYS_PER_WORKER_MIN = 4;
 
+/** Seeds a worker is handed at a time: small enough to balance two busy cores, large enough that messages cost nothing. */
+const SEEDS_PER_CHUNK = 50;
+
 export async function runParallel(request: RangeRequest, workers = WORKERS_DEFAULT): Promise<ChaosTotals> {
-  const parts = split(request, workers, SEEDS_PER_WORKER_MIN);
-  if (parts.length === 1) return runRange(request);
-  const code = workerBundle("./worker.ts");
-  return mergeTotals(await Promise.all(parts.map((part) => runWorker<ChaosTotals>(code, part))));
+  if (request.seeds < SEEDS_PER_WORKER_MIN) return runRange(request);
+  const chunks: RangeRequest[] = [];
+  for (let from = request.from; from < request.from + request.seeds; from += SEEDS_PER_CHUNK)
+    chunks.push({ from, seeds: Math.min(SEEDS_PER_CHUNK, request.from + request.seeds - from), digest: request.digest });
+  const count = Math.max(1, Math.min(workers, Math.floor(request.seeds / SEEDS_PER_WORKER_MIN)));
+  return mergeTotals(await runChunks<RangeRequest, ChaosTotals>(workerBundle("./worker.ts"), chunks, count));
 }
 
 /** Trading days (tools/chaos/days.ts) the same way: contiguous parts, merged in seed order. */
@@ -62,6 +69,34 @@ function workerBundle(entry: "./worker.ts" | "./days-worker.ts"): string {
     logLevel: "error",
   });
   return result.outputFiles[0].text;
+}
+
+/**
+ * Runs `chunks` on `workers` threads of `code`, each handed the next chunk as it finishes one
+ * (messages `{ index, chunk }` in, `{ index, result }` out, `undefined` in to stop); results in chunk order.
+ */
+async function runChunks<Chunk, Result>(code: string, chunks: readonly Chunk[], workers: number): Promise<Result[]> {
+  const results: Result[] = new Array<Result>(chunks.length);
+  let next = 0;
+  const runOne = () =>
+    new Promise<void>((resolve, reject) => {
+      const worker = new Worker(code, { eval: true });
+      const handOut = () => {
+        if (next >= chunks.length) return worker.postMessage(undefined);
+        const index = next++;
+        worker.postMessage({ index, chunk: chunks[index] });
+      };
+      worker.on("message", (message: { index: number; result: Result }) => {
+        results[message.index] = message.result;
+        handOut();
+      });
+      worker.once("error", reject);
+      worker.once("exit", (exitCode) => (exitCode === 0 ? resolve() : reject(new Error(`chaos worker exited with code ${exitCode}`))));
+      handOut();
+    });
+  await Promise.all(Array.from({ length: Math.min(workers, chunks.length) }, runOne));
+  for (let i = 0; i < chunks.length; i++) if (results[i] === undefined) throw new Error(`chaos worker never answered chunk ${i}`);
+  return results;
 }
 
 function runWorker<T>(code: string, data: unknown): Promise<T> {

@@ -3,6 +3,7 @@
  * gives the same totals and the same violation listing, and the text a
  * violation prints: seed, step, invariant, what broke, and the last events.
  */
+import { createHash } from "node:crypto";
 import type { Violation } from "./oracle";
 import type { SeedResult } from "./run";
 
@@ -27,17 +28,37 @@ export interface ChaosTotals {
   invariants: Record<string, number>;
   /** The violations of the first failing seeds, in seed order. */
   failures: SeedViolation[];
+  /** With `--digest`: per seed, in seed order, a hash of its whole outcome (see `seedDigest`). */
+  seedDigests?: string[];
 }
 
 /** Failing seeds kept with their traces; the count goes on beyond. */
 const FAILURES_KEPT = 20;
 
-export function emptyTotals(): ChaosTotals {
-  return { seeds: 0, violations: 0, faults: {}, transactions: 0, reversals: 0, invariants: {}, failures: [] };
+export function emptyTotals(digest = false): ChaosTotals {
+  const totals: ChaosTotals = { seeds: 0, violations: 0, faults: {}, transactions: 0, reversals: 0, invariants: {}, failures: [] };
+  if (digest) totals.seedDigests = [];
+  return totals;
+}
+
+/**
+ * A seed's whole outcome as 16 hex digits: its violations, faults, counts and
+ * every event of its trace. Two builds that give every seed the same digest
+ * gave the same verdicts, event for event (a speed-up must not move one).
+ */
+export function seedDigest(result: SeedResult): string {
+  const { violations, faults, transactions, reversals, events } = result;
+  return createHash("sha256").update(JSON.stringify({ violations, faults, transactions, reversals, events })).digest("hex").slice(0, 16);
+}
+
+/** The digest of a run: one hash over its seeds' digests in seed order. */
+export function runDigest(totals: ChaosTotals): string | undefined {
+  return totals.seedDigests === undefined ? undefined : createHash("sha256").update(totals.seedDigests.join("\n")).digest("hex");
 }
 
 export function addSeed(totals: ChaosTotals, result: SeedResult): void {
   totals.seeds++;
+  totals.seedDigests?.push(seedDigest(result));
   totals.transactions += result.transactions;
   totals.reversals += result.reversals;
   for (const [kind, count] of Object.entries(result.faults)) totals.faults[kind] = (totals.faults[kind] ?? 0) + count;
@@ -64,6 +85,7 @@ export function mergeTotals(parts: readonly ChaosTotals[]): ChaosTotals {
     for (const [kind, count] of Object.entries(part.faults)) merged.faults[kind] = (merged.faults[kind] ?? 0) + count;
     for (const [kind, count] of Object.entries(part.invariants)) merged.invariants[kind] = (merged.invariants[kind] ?? 0) + count;
     merged.failures.push(...part.failures);
+    if (part.seedDigests !== undefined) (merged.seedDigests ??= []).push(...part.seedDigests);
   }
   merged.failures.sort((a, b) => a.seed - b.seed);
   const seeds = [...new Set(merged.failures.map((f) => f.seed))].slice(0, FAILURES_KEPT);

@@ -13,6 +13,7 @@ import { CardPresentError } from "../scenario/card-desk";
 import { Oracle, type Violation } from "./oracle";
 import { SecretScanner, WORKLOAD_PINS } from "./secrets";
 import { ChaosSystem, chaosParameters, TERMINAL, type PortHooks, type SystemEvent, type TerminalParameters } from "./system";
+import { approvedList } from "../scenario/forwarding-journal";
 
 export interface SeedOptions {
   /** Planted bugs (tests of the oracle). */
@@ -202,13 +203,13 @@ class Driver {
         return engine.balance(c, pin);
       }
       case "refund": {
-        const sales = this.system.storage.journal.approvedLog().filter((r) => r.op === "sale");
+        const sales = approvedList(this.system.storage.journal).filter((r) => r.op === "sale");
         const original = sales.length > 0 && rng.chance(0.5) ? rng.pick(sales) : undefined;
         const refunded = original?.amount ?? amount();
         return engine.refund({ amount: refunded, ...card("refund", refunded), originalStan: original?.stan });
       }
       case "void": {
-        const sales = this.system.storage.journal.approvedLog().filter((r) => r.op === "sale");
+        const sales = approvedList(this.system.storage.journal).filter((r) => r.op === "sale");
         if (sales.length > 0) return engine.voidSale(rng.pick(sales).stan);
         return this.#request("sale"); // nothing to void: a sale instead
       }

@@ -6,7 +6,7 @@
  * delivered). Masked PANs (first 6 / last 4) are fine and do not match.
  */
 import { fromAscii, toHex } from "../../modules/base/hex";
-import { softwareCiphers } from "../../modules/crypto/ciphers";
+import { typedSoftwareCiphers } from "../../modules/crypto/ciphers";
 import type { WorkingKeys } from "../../modules/crypto/keys";
 import { pinBlockFormat0 } from "../../modules/crypto/pin-block";
 import { TEST_CARDS, track2Text, type TestCard } from "../../modules/card/test-cards";
@@ -33,6 +33,20 @@ export interface SecretHit {
   readonly offset: number;
 }
 
+/** The flash's sector size: the unit in which erased (all FF) memory is skipped before a scan. */
+const ERASED_SCAN_SECTOR_BYTES = 4096;
+const ERASED_SECTORS = new Map<number, Buffer>();
+
+/** An erased sector's contents (all FF), one per size per process. */
+function erasedSector(bytes: number): Buffer {
+  let sector = ERASED_SECTORS.get(bytes);
+  if (sector === undefined) ERASED_SECTORS.set(bytes, (sector = Buffer.alloc(bytes, 0xff)));
+  return sector;
+}
+
+/** The PIK's cipher on typed DES tables (V8 reads the frozen ones several times slower). */
+const CIPHERS = typedSoftwareCiphers();
+
 /** PINs the workload enters: the right one and a wrong one. */
 export const WORKLOAD_PINS = Object.freeze(["1234", "9999"]);
 
@@ -50,15 +64,22 @@ function trackOf(card: TestCard): string {
 /** Needles of the card catalogue, built once per process (the scanner adds per-run PIN blocks to copies). */
 const CATALOGUE = buildCatalogue();
 
+/** Every test card's clear PIN blocks for the workload's PINs, built once per process (each sign-on encrypts them). */
+const CLEAR_PIN_BLOCKS: readonly { readonly card: string; readonly block: Uint8Array }[] = TEST_CARDS.flatMap((card) =>
+  WORKLOAD_PINS.map((pin) => ({ card: card.name, block: pinBlockFormat0(pin, card.pan) })),
+);
+
 interface Needles {
   readonly text: TextNeedle[];
   readonly bytes: ByteNeedle[];
   /** Clear PIN blocks and their encryptions, by hex, so the same block is never added twice. */
   readonly pinBlocks: Set<string>;
+  /** The shortest text needle: most event fields (MTIs, STANs, outcomes) are shorter and need no search. */
+  textLengthMin: number;
 }
 
 function buildCatalogue(): Needles {
-  const needles: Needles = { text: [], bytes: [], pinBlocks: new Set() };
+  const needles: Needles = { text: [], bytes: [], pinBlocks: new Set(), textLengthMin: Number.MAX_SAFE_INTEGER };
   for (const card of TEST_CARDS) {
     const track = trackOf(card);
     addText(needles, "pan", card.name, card.pan);
@@ -84,6 +105,7 @@ function addPinBlock(needles: Needles, card: string, block: Uint8Array): void {
 
 function addText(needles: Needles, kind: SecretKind, card: string, text: string): void {
   needles.text.push({ kind, card, text });
+  needles.textLengthMin = Math.min(needles.textLengthMin, text.length);
   if (text !== text.toLowerCase()) needles.text.push({ kind, card, text: text.toLowerCase() });
 }
 
@@ -97,21 +119,22 @@ export class SecretScanner {
     text: [...CATALOGUE.text],
     bytes: [...CATALOGUE.bytes],
     pinBlocks: new Set(CATALOGUE.pinBlocks),
+    textLengthMin: CATALOGUE.textLengthMin,
   };
 
   /** A sign-on delivered a PIK: the encrypted PIN blocks under it are secrets too. */
   addWorkingKeys(keys: WorkingKeys): void {
-    const pik = keys.pik.createCipher(softwareCiphers);
-    for (const card of TEST_CARDS)
-      for (const pin of WORKLOAD_PINS) {
-        const block = pinBlockFormat0(pin, card.pan);
-        pik.encryptBlock(block, 0, block, 0);
-        addPinBlock(this.#needles, card.name, block);
-      }
+    const pik = keys.pik.createCipher(CIPHERS);
+    for (const { card, block } of CLEAR_PIN_BLOCKS) {
+      const encrypted = new Uint8Array(block.length);
+      pik.encryptBlock(block, 0, encrypted, 0);
+      addPinBlock(this.#needles, card, encrypted);
+    }
   }
 
   /** First secret in a log line or event, if any. */
   scanText(line: string): SecretHit | undefined {
+    if (line.length < this.#needles.textLengthMin) return undefined;
     for (const needle of this.#needles.text) {
       const offset = line.indexOf(needle.text);
       if (offset >= 0) return { kind: needle.kind, card: needle.card, encoding: "text", offset };
@@ -119,13 +142,45 @@ export class SecretScanner {
     return undefined;
   }
 
-  /** First secret in a memory image (flash), if any. */
-  scanBytes(image: Uint8Array): SecretHit | undefined {
+  /**
+   * First secret in a memory image (flash), if any. Erased sectors (all FF) are
+   * skipped first: no needle is all FF, so a match lies within the written
+   * sectors and a needle's length either side of them; only then is the whole
+   * image searched, in needle order, for the same first hit as always.
+   */
+  scanBytes(image: Uint8Array, sectorBytes = ERASED_SCAN_SECTOR_BYTES): SecretHit | undefined {
     const buffer = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+    if (!this.#anyInWritten(buffer, sectorBytes)) return undefined;
     for (const needle of this.#needles.bytes) {
       const offset = buffer.indexOf(needle.bytes);
       if (offset >= 0) return { kind: needle.kind, card: needle.card, encoding: needle.encoding, offset };
     }
     return undefined;
+  }
+
+  /** Whether any needle occurs in the image's written sectors (with a needle's length around each run of them). */
+  #anyInWritten(buffer: Buffer, sectorBytes: number): boolean {
+    const needles = this.#needles.bytes;
+    let margin = 0;
+    for (const needle of needles) {
+      // An all-FF needle could hide in an erased sector: search everything.
+      if (needle.bytes.every((b) => b === 0xff)) return true;
+      margin = Math.max(margin, needle.bytes.length - 1);
+    }
+    const erased = erasedSector(sectorBytes);
+    const isErased = (at: number) =>
+      at + sectorBytes <= buffer.length && buffer.compare(erased, 0, sectorBytes, at, at + sectorBytes) === 0;
+    for (let start = 0; start < buffer.length;) {
+      if (isErased(start)) {
+        start += sectorBytes;
+        continue;
+      }
+      let end = start + sectorBytes;
+      while (end < buffer.length && !isErased(end)) end += sectorBytes;
+      const region = buffer.subarray(Math.max(0, start - margin), Math.min(buffer.length, end + margin));
+      for (const needle of needles) if (region.indexOf(needle.bytes) >= 0) return true;
+      start = end;
+    }
+    return false;
   }
 }

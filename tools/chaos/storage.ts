@@ -18,7 +18,7 @@ import { VirtualWallClock } from "../../modules/emulators/virtual-wall-clock";
 import type { TerminalIdentity } from "../../modules/journal/format";
 import type { Random } from "../../modules/platform/random";
 import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
-import { ForwardingJournal } from "../scenario/forwarding-journal";
+import { approvedList, ForwardingJournal } from "../scenario/forwarding-journal";
 
 export type JournalOperation = "arm" | "complete" | "approve" | "reversalDue" | "reversed" | "failed";
 
@@ -72,13 +72,12 @@ class WatchedJournal extends ForwardingJournal {
     // A cut inside closeBatch: whatever recovery no longer shows as open was settled.
     const closing = this.storage.closing;
     this.storage.closing = [];
-    const open = new Set(this.inner.approvedLog().map((r) => r.stan));
+    const open = new Set(approvedList(this.inner).map((r) => r.stan));
     this.storage.settled.push(...closing.filter((r) => !open.has(r.stan)));
     return due;
   }
   override closeBatch(batch: string): void {
-    this.storage.closing = this.inner
-      .approvedLog()
+    this.storage.closing = approvedList(this.inner)
       .filter((r) => r.batch === batch)
       .map(withoutPan);
     this.inner.closeBatch(batch);
@@ -145,7 +144,7 @@ export class TerminalStorage {
   }
 
   /** The journal of the running boot (what really is on flash, under any planted bug). */
-  get journal(): Pick<TxnJournal, "pending" | "approvedLog"> {
+  get journal(): Pick<TxnJournal, "pending" | "forEachApproved"> {
     return this.#journal ?? NO_JOURNAL;
   }
 
@@ -169,4 +168,4 @@ export class TerminalStorage {
   }
 }
 
-const NO_JOURNAL: Pick<TxnJournal, "pending" | "approvedLog"> = Object.freeze({ pending: () => [], approvedLog: () => [] });
+const NO_JOURNAL: Pick<TxnJournal, "pending" | "forEachApproved"> = Object.freeze({ pending: () => [], forEachApproved: () => undefined });

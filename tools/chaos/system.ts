@@ -8,6 +8,8 @@
  */
 import { SIMULATION_EPOCH_MS } from "../../modules/emulators/virtual-wall-clock";
 import { fromHex } from "../../modules/base/hex";
+import { typedSoftwareCiphers } from "../../modules/crypto/ciphers";
+import { desTables } from "../../modules/crypto/des";
 import type { WorkingKeys } from "../../modules/crypto/keys";
 import { EmulatedNetwork, type ServerConnection, type ServerConnectionEvents } from "../../modules/emulators/network";
 import type { Clock, TimerHandle } from "../../modules/platform/clock";
@@ -30,6 +32,9 @@ import type { NetworkConditions } from "./network-model";
 import { RecordingLedger } from "./recording-ledger";
 
 export const TERMINAL = DEFAULT_TERMINALS[0];
+/** Typed copies of the DES tables, once per process: V8 reads a frozen table several times slower (modules/crypto/des.ts). */
+const DES_TABLES = desTables();
+const CIPHERS = typedSoftwareCiphers(DES_TABLES);
 const IFD_SERIAL = "XSPOS001";
 /** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
 
@@ -190,6 +195,7 @@ export class ChaosSystem {
       identity: this.storage.options.identity,
       parameters: p,
       reversalPolicy: this.reversalPolicy,
+      ciphers: CIPHERS,
       wallClock: this.storage.wall,
       wrapJournal: (inner) => {
         const watched = this.storage.watch(inner);
@@ -197,7 +203,7 @@ export class ChaosSystem {
         return this.journal;
       },
       wrapEvents: (handler) => this.hooks.events?.(observed(handler), this) ?? observed(handler),
-      onEvent: (event) => this.emit({ ...event }),
+      onEvent: (event) => this.emit(event),
     });
     this.emit({ ev: "power", state: "on" });
     this.guard(() => this.terminal!.boot());
@@ -257,7 +263,13 @@ export class ChaosSystem {
     const faults = new CountingFaultSchedule((fault) => {
       if (generation === this.#hostGeneration) this.observer?.onFault(faultClass(fault, this.parameters));
     });
-    return new HostCore({ ledger: this.ledger, terminals: registry(DEFAULT_TERMINALS), random: this.#hostRandom, faults });
+    return new HostCore({
+      ledger: this.ledger,
+      terminals: registry(DEFAULT_TERMINALS),
+      random: this.#hostRandom,
+      faults,
+      desTables: DES_TABLES,
+    });
   }
 
   /** The host side of one connection: frames in, the host core's decision out (as tools/scenario/runner.ts). */

@@ -24,6 +24,7 @@ import { oracleFor } from "./run";
 import { WORKLOAD_PINS } from "./secrets";
 import type { JournalOperation } from "./storage";
 import { ChaosSystem, chaosParameters, type SystemEvent, type SystemObserver } from "./system";
+import { approvedList } from "../scenario/forwarding-journal";
 
 /** Opening to closing time, virtual. */
 export const TRADING_DAY_MS = 10 * 60 * 60 * 1000;
@@ -300,7 +301,7 @@ class Day {
     const present = (op: "sale" | "balance" | "refund", amountMinor: number) => system.cards.present(cardName, op, amountMinor);
     system.emit({ ev: "day", operation });
     this.#request(() => {
-      const sales = system.storage.journal.approvedLog().filter((r) => r.op === "sale");
+      const sales = approvedList(system.storage.journal).filter((r) => r.op === "sale");
       switch (operation) {
         case "balance":
           return engine.balance(present("balance", 0), pin);

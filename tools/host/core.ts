@@ -37,6 +37,7 @@ import type { ConnectionVerdict, Delivery, HandleContext, HostDecision, HostHand
 import { FRAME_HEADER_BYTES } from "./decision";
 import { FaultSchedule, type Fault } from "./faults";
 import type { BatchTotals, Ledger, Totals, TransactionKind } from "./ledger";
+import type { DesTables } from "../../modules/crypto/des";
 import { issueWorkingKeys, KEY_SCHEMES, recoverWorkingKeys, type KeyScheme, type TerminalRegistry, type WorkingKeys } from "./terminals";
 
 export interface HostCoreOptions {
@@ -53,6 +54,8 @@ export interface HostCoreOptions {
    * scenario and chaos runners want a host bug loud, the network host (app.ts) logs it and keeps serving.
    */
   readonly onInternalError?: (report: InternalErrorReport) => void;
+  /** Typed DES tables for the working keys' ciphers on V8 (modules/crypto/des.ts `desTables`); default the frozen ones. */
+  readonly desTables?: DesTables;
 }
 
 /** What is logged of a message the host failed to handle: where, never field values or keys. */
@@ -134,6 +137,7 @@ export class HostCore implements HostHandler {
   readonly #random: Random;
   readonly #cards: readonly HostCard[] | undefined;
   readonly #onInternalError: ((report: InternalErrorReport) => void) | undefined;
+  readonly #desTables: DesTables | undefined;
   readonly #codec = new Iso8583Codec({ dialect: CUP });
   /** Clear working keys per TID: a cache of the ledger's F62 copies, dropped when a message's transaction rolls back. */
   readonly #keys = new Map<string, KeySet>();
@@ -145,6 +149,7 @@ export class HostCore implements HostHandler {
     this.#random = options.random;
     this.#cards = options.cards;
     this.#onInternalError = options.onInternalError;
+    this.#desTables = options.desTables;
     this.faults = options.faults ?? new FaultSchedule();
   }
 
@@ -338,7 +343,7 @@ export class HostCore implements HostHandler {
     const scheme = (KEY_SCHEMES.includes(requested) ? requested : "003") as KeyScheme;
     const session = this.ledger.session(tid);
     const batch = session?.batch ?? FIRST_BATCH;
-    const { f62, keys } = issueWorkingKeys(tmk, scheme, this.#random);
+    const { f62, keys } = issueWorkingKeys(tmk, scheme, this.#random, this.#desTables);
     if (proven || set.current === undefined) {
       this.ledger.saveSession({ tid, batch, workingKeysUnderTmk: f62, pendingKeysUnderTmk: undefined, signedOnMs: nowMs });
       wipeKeys(set.current);
@@ -370,8 +375,8 @@ export class HostCore implements HostHandler {
     const stored = session?.workingKeysUnderTmk;
     const pending = session?.pendingKeysUnderTmk;
     const set: KeySet = {
-      current: stored === undefined ? undefined : recoverWorkingKeys(tmk, stored),
-      pending: pending === undefined ? undefined : recoverWorkingKeys(tmk, pending),
+      current: stored === undefined ? undefined : recoverWorkingKeys(tmk, stored, this.#desTables),
+      pending: pending === undefined ? undefined : recoverWorkingKeys(tmk, pending, this.#desTables),
     };
     this.#keys.set(tid, set);
     return set;
@@ -609,14 +614,19 @@ function isExpired(yymm: string, nowMs: number): boolean {
   return cardMonths < now.getUTCFullYear() * 12 + now.getUTCMonth();
 }
 
+/** F12 hhmmss (UTC), by arithmetic: every answer carries it (UTC has no leap seconds in ECMAScript time). */
 function timeOfDay(nowMs: number): string {
-  const d = new Date(nowMs);
-  return [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()].map((n) => String(n).padStart(2, "0")).join("");
+  const seconds = Math.floor(nowMs / 1000);
+  return twoDigits(Math.floor(seconds / 3600) % 24) + twoDigits(Math.floor(seconds / 60) % 60) + twoDigits(seconds % 60);
 }
 
 function monthDay(nowMs: number): string {
   const d = new Date(nowMs);
-  return String(d.getUTCMonth() + 1).padStart(2, "0") + String(d.getUTCDate()).padStart(2, "0");
+  return twoDigits(d.getUTCMonth() + 1) + twoDigits(d.getUTCDate());
+}
+
+function twoDigits(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
 }
 
 function nextBatch(batch: string): string {

@@ -62,40 +62,48 @@ export function frame(message: Uint8Array): Uint8Array {
 
 /**
  * Splits a byte stream into length-prefixed messages. Bounded: a declared
- * length of 0 or above MESSAGE_BYTES_MAX is an error, so the buffer never
- * grows past one maximal frame.
+ * length of 0 or above MESSAGE_BYTES_MAX is an error, so nothing grows past
+ * one maximal frame. Each message body is allocated at its declared length
+ * once the header is in and handed over as is (a chaos run opens thousands of
+ * connections: no buffer of the largest frame per connection, no copy).
  */
 export class FrameReader {
-  readonly #buffer = new Uint8Array(FRAME_HEADER_BYTES + MESSAGE_BYTES_MAX);
-  #filled = 0;
+  readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
+  #headerFilled = 0;
+  #body: Uint8Array | undefined;
+  #bodyFilled = 0;
+  /** A bad frame length ends the stream: every later push gets the same error. */
+  #error: string | undefined;
 
   /** Feeds bytes; calls `onMessage` for each whole message. Returns an error text when the stream is not framed messages. */
   push(chunk: Uint8Array, onMessage: (message: Uint8Array) => void): string | undefined {
     let offset = 0;
-    while (offset < chunk.length) {
-      const room = this.#needed() - this.#filled;
-      const take = Math.min(room, chunk.length - offset);
-      this.#buffer.set(chunk.subarray(offset, offset + take), this.#filled);
-      this.#filled += take;
+    while (offset < chunk.length && this.#error === undefined) {
+      if (this.#headerFilled < FRAME_HEADER_BYTES) {
+        this.#header[this.#headerFilled++] = chunk[offset++];
+        if (this.#headerFilled < FRAME_HEADER_BYTES) continue;
+        const length = (this.#header[0] << 8) | this.#header[1];
+        if (length === 0 || length > MESSAGE_BYTES_MAX) this.#error = `frame length ${length} is outside 1..${MESSAGE_BYTES_MAX}`;
+        else this.#body = new Uint8Array(length);
+        continue;
+      }
+      const body = this.#body!;
+      const take = Math.min(body.length - this.#bodyFilled, chunk.length - offset);
+      body.set(chunk.subarray(offset, offset + take), this.#bodyFilled);
+      this.#bodyFilled += take;
       offset += take;
-      if (this.#filled < FRAME_HEADER_BYTES) continue;
-      const length = (this.#buffer[0] << 8) | this.#buffer[1];
-      if (length === 0 || length > MESSAGE_BYTES_MAX) return `frame length ${length} is outside 1..${MESSAGE_BYTES_MAX}`;
-      if (this.#filled === FRAME_HEADER_BYTES + length) {
-        onMessage(this.#buffer.slice(FRAME_HEADER_BYTES, this.#filled));
-        this.#filled = 0;
+      if (this.#bodyFilled === body.length) {
+        this.#headerFilled = 0;
+        this.#body = undefined;
+        this.#bodyFilled = 0;
+        onMessage(body);
       }
     }
-    return undefined;
+    return this.#error;
   }
 
   /** Bytes of a frame received so far (0 between frames). */
   get buffered(): number {
-    return this.#filled;
-  }
-
-  #needed(): number {
-    if (this.#filled < FRAME_HEADER_BYTES) return FRAME_HEADER_BYTES;
-    return FRAME_HEADER_BYTES + ((this.#buffer[0] << 8) | this.#buffer[1]);
+    return this.#headerFilled + this.#bodyFilled;
   }
 }

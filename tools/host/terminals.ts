@@ -10,7 +10,7 @@
  * 3DES compute the same MAC.
  */
 import { ecbDecrypt, ecbEncrypt } from "../../modules/crypto/block-cipher";
-import { Des, TripleDes } from "../../modules/crypto/des";
+import { Des, TripleDes, type DesTables } from "../../modules/crypto/des";
 import { fromHex, toHex, wipe } from "../../modules/base/hex";
 import { keyCheckValue } from "../../modules/crypto/keys";
 import { decodeWorkingKeys, encodeWorkingKeys } from "../../modules/iso8583/subfields";
@@ -54,24 +54,36 @@ export interface WorkingKeys {
 }
 
 /** One working key: clear as a cipher, and as F62 carries it (under the TMK, with its check value). */
-function issueKey(tmkCipher: TripleDes, clear: Uint8Array): { cipher: Des | TripleDes; wrapped: Uint8Array; check: Uint8Array } {
-  const cipher = clear.length === 8 ? new Des(clear) : new TripleDes(clear);
+function issueKey(
+  tmkCipher: TripleDes,
+  clear: Uint8Array,
+  tables: DesTables | undefined,
+): { cipher: Des | TripleDes; wrapped: Uint8Array; check: Uint8Array } {
+  const cipher = clear.length === 8 ? new Des(clear, tables) : new TripleDes(clear, tables);
   return { cipher, wrapped: ecbEncrypt(tmkCipher, clear), check: keyCheckValue(cipher, 4) };
 }
 
-/** Makes fresh working keys for `scheme`; returns the F62 bytes and the clear keys as ciphers. */
-export function issueWorkingKeys(tmk: Uint8Array, scheme: KeyScheme, random: Random): { f62: Uint8Array; keys: WorkingKeys } {
+/**
+ * Makes fresh working keys for `scheme`; returns the F62 bytes and the clear keys as ciphers. `tables`:
+ * typed DES tables on a V8 host (modules/crypto/des.ts `desTables`), default the frozen ones.
+ */
+export function issueWorkingKeys(
+  tmk: Uint8Array,
+  scheme: KeyScheme,
+  random: Random,
+  tables?: DesTables,
+): { f62: Uint8Array; keys: WorkingKeys } {
   const keyBytes = scheme === "001" ? 8 : 16;
-  const tmkCipher = new TripleDes(tmk);
+  const tmkCipher = new TripleDes(tmk, tables);
   const clear = new Uint8Array(keyBytes);
   random.fill(clear);
-  const pik = issueKey(tmkCipher, clear);
+  const pik = issueKey(tmkCipher, clear, tables);
   random.fill(clear);
   if (keyBytes === 16) clear.copyWithin(8, 0, 8);
-  const mak = issueKey(tmkCipher, clear);
-  const makDes = new Des(clear.subarray(0, 8));
+  const mak = issueKey(tmkCipher, clear, tables);
+  const makDes = new Des(clear.subarray(0, 8), tables);
   random.fill(clear);
-  const tdk = scheme === "004" ? issueKey(tmkCipher, clear) : undefined;
+  const tdk = scheme === "004" ? issueKey(tmkCipher, clear, tables) : undefined;
   wipe(clear);
   tmkCipher.wipe();
   const f62 = encodeWorkingKeys({
@@ -86,12 +98,15 @@ export function issueWorkingKeys(tmk: Uint8Array, scheme: KeyScheme, random: Ran
 }
 
 /** Recovers the clear keys from stored F62 bytes (after a host restart). */
-export function recoverWorkingKeys(tmk: Uint8Array, f62: Uint8Array): WorkingKeys {
+export function recoverWorkingKeys(tmk: Uint8Array, f62: Uint8Array, tables?: DesTables): WorkingKeys {
   const wrapped = decodeWorkingKeys(toHex(f62));
-  const tmkCipher = new TripleDes(tmk);
+  const tmkCipher = new TripleDes(tmk, tables);
   const pikClear = ecbDecrypt(tmkCipher, wrapped.pik);
   const makClear = ecbDecrypt(tmkCipher, wrapped.mak);
-  const keys = { pik: pikClear.length === 8 ? new Des(pikClear) : new TripleDes(pikClear), mak: new Des(makClear.subarray(0, 8)) };
+  const keys = {
+    pik: pikClear.length === 8 ? new Des(pikClear, tables) : new TripleDes(pikClear, tables),
+    mak: new Des(makClear.subarray(0, 8), tables),
+  };
   wipe(pikClear);
   wipe(makClear);
   tmkCipher.wipe();

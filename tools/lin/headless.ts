@@ -70,11 +70,7 @@ export async function runNativeHeadless(
       emit({ ...line, t: lastT });
     }
   };
-  const journalOf = async (): Promise<Journal> => {
-    const from = terminal!.lines.length;
-    terminal!.send({ journal: true });
-    return (await terminal!.waitFor((l) => l.journal !== undefined, 10_000, from)).journal as Journal;
-  };
+  const journalOf = (): Promise<Journal> => terminal!.journal(10_000);
   const drain = async (index: number) => {
     const quietNeeded = Math.max(DRAIN_QUIET_MS_MIN, scenario.terminal.responseTimeoutMs / scale);
     let quiet = 0;

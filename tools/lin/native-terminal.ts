@@ -20,6 +20,8 @@ import { REPO_ROOT } from "./mc-config";
 
 export const NATIVE_TERMINAL = path.join(REPO_ROOT, "var/build/bin/lin/release/xspos");
 const LINES_KEPT_MAX = 100_000;
+/** Approvals one journal listing keeps: more than a journal partition holds. */
+const LISTED_MAX = 10_000;
 const WAIT_MS_DEFAULT = 30_000;
 
 /** preference.ts's value encoding: one type byte, then the value. */
@@ -100,6 +102,25 @@ export function swipeBits(cardName: string): string {
 
 export type Line = Readonly<Record<string, unknown>>;
 
+/** One approval of the open batch as the terminal lists it (`{"journal":true}`). */
+export interface ListedApproval {
+  readonly stan: string;
+  readonly batch: string;
+  readonly op: "sale" | "void" | "refund";
+  readonly amount: number;
+  readonly originalStan?: string;
+}
+
+/** The terminal's answer to `{"journal":true}`: its approvals (one line each before the summary) and the summary. */
+export interface JournalListing {
+  readonly approved: ListedApproval[];
+  readonly approvedCount: number;
+  readonly pending: { readonly stan: string; readonly state: string }[];
+  readonly idle: boolean;
+  readonly state: { readonly batch: string };
+  readonly flashOperations: number;
+}
+
 export interface NativeTerminalOptions {
   readonly flash: string;
   readonly nvs: string;
@@ -116,6 +137,8 @@ export class NativeTerminal {
   readonly #child: ChildProcess;
   readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #waiters: { predicate: (line: Line) => boolean; resolve: (line: Line) => void }[] = [];
+  /** Approval lines of the journal listing being read: kept apart from `lines` (a full batch is hundreds a listing). */
+  #listing: ListedApproval[] = [];
   #pending = "";
   readonly #onLine: ((line: Line) => void) | undefined;
 
@@ -170,6 +193,19 @@ export class NativeTerminal {
     });
   }
 
+  /** The journal listing: the terminal prints each approval on its own line, then the summary (`approvedCount` checks the lines). */
+  async journal(timeoutMs = WAIT_MS_DEFAULT): Promise<JournalListing> {
+    this.#listing = [];
+    const from = this.lines.length;
+    this.send({ journal: true });
+    const summary = (await this.waitFor((l) => l.journal !== undefined, timeoutMs, from)).journal as Omit<JournalListing, "approved">;
+    const approved = this.#listing;
+    this.#listing = [];
+    if (approved.length !== summary.approvedCount)
+      throw new Error(`native terminal: journal listed ${approved.length} approvals, its summary says ${summary.approvedCount}`);
+    return { ...summary, approved };
+  }
+
   tail(count = 12): string {
     return [...this.lines.slice(-count).map((l) => JSON.stringify(l)), ...this.stderr.slice(-3)].join("\n");
   }
@@ -197,6 +233,10 @@ export class NativeTerminal {
         line = JSON.parse(text) as Line;
       } catch {
         line = { unparsed: text };
+      }
+      if (line.approved !== undefined) {
+        if (this.#listing.length < LISTED_MAX) this.#listing.push(line.approved as ListedApproval);
+        continue;
       }
       if (this.lines.length < LINES_KEPT_MAX) this.lines.push(line);
       this.#onLine?.(line);

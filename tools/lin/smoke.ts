@@ -12,7 +12,6 @@ import path from "node:path";
 import { startHost } from "../host/app";
 import { parseFault } from "../host/faults";
 import { reconcileEvent } from "../scenario/reconcile";
-import type { SettledRecord } from "../scenario/reconcile";
 import { REPO_ROOT } from "./mc-config";
 import { NATIVE_TERMINAL, NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
 
@@ -73,11 +72,7 @@ async function main(): Promise<number> {
     await terminal.waitFor((l) => l.ev === "journal" && l.state === "reversed" && l.stan === timedOut.stan, 30_000, timeoutFrom);
     step("reversal acknowledged, journal record reversed", true);
 
-    terminal.send({ journal: true });
-    const journal = (await terminal.waitFor((l) => l.journal !== undefined)).journal as {
-      approved: SettledRecord[];
-      pending: unknown[];
-    };
+    const journal = await terminal.journal();
     const reconcile = reconcileEvent(host.ledger, NATIVE_TID, {
       settled: [],
       approved: journal.approved,

@@ -27,7 +27,7 @@ import { SeededRandom } from "../../modules/platform/random";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { startHost, type HostApp } from "../host/app";
 import { parseFault } from "../host/faults";
-import { NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
+import { type JournalListing, NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
 
 export interface SoakOptions {
   readonly kills: number;
@@ -48,11 +48,6 @@ export interface SoakReport {
 }
 
 const RESPONSE_TIMEOUT_MS = 1500;
-/**
- * The batch limit the soak runs with: the core holds every approval of the open batch in RAM (about 70 slots
- * each, docs/device.md), so with the ESP32 creation sizes a batch of about 48 approvals aborts the machine.
- */
-const BATCH_COUNT_MAX = 25;
 const OPERATIONS_PER_LIFE_MAX = 4;
 /** A life's operations run at most this long before the kill comes anyway. */
 const LIFE_MS_MAX = 8000;
@@ -92,17 +87,8 @@ function planLife(random: SeededRandom): Plan {
   return { cutAt: cut ? 1 + random.below(CUT_OPERATION_MAX) : 0, killAfterMs: random.below(KILL_DELAY_MS_MAX), operations };
 }
 
-interface Journal {
-  readonly approved: { stan: string; batch: string; op: string; amount: number; originalStan?: string }[];
-  readonly pending: { stan: string; state: string }[];
-  readonly idle: boolean;
-  readonly state: { batch: string };
-}
-
-async function journalOf(terminal: NativeTerminal): Promise<Journal> {
-  const from = terminal.lines.length;
-  terminal.send({ journal: true });
-  return (await terminal.waitFor((l) => l.journal !== undefined, 10_000, from)).journal as Journal;
+async function journalOf(terminal: NativeTerminal): Promise<JournalListing> {
+  return terminal.journal(10_000);
 }
 
 /** One life: boot, sign on, the planned operations; it ends killed here (true) or cut inside a flash operation (false). */
@@ -194,7 +180,6 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
     provisionForHost(nvs, host, {
       responseTimeoutMs: RESPONSE_TIMEOUT_MS,
       connectTimeoutMs: RESPONSE_TIMEOUT_MS,
-      batchCountMax: BATCH_COUNT_MAX,
     });
     for (let life = 1; life <= options.kills; life++) {
       const plan = planLife(random);
@@ -211,7 +196,7 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
     }
     // The drain: a life without faults or kills pays what is owed, then the books are compared.
     const terminal = new NativeTerminal({ flash, nvs });
-    let journal: Journal | undefined;
+    let journal: JournalListing | undefined;
     try {
       await terminal.waitFor((l) => l.ev === "boot", 10_000, 0);
       terminal.send({ run: "signOn" });

@@ -1,5 +1,14 @@
 /** The base of the journal decorators (settled-batch copies, the chaos oracle's watcher, planted bugs). */
-import type { ApprovedRecord, ReversalRecord, TxnJournal } from "../../modules/txn/ports";
+import type { ApprovedRecord, ApprovedTotals, ReversalRecord, TxnJournal } from "../../modules/txn/ports";
+
+/** The approved log as one array: tools on Node only (the firmware walks it with forEachApproved). */
+export function approvedList(journal: Pick<TxnJournal, "forEachApproved">): ApprovedRecord[] {
+  const records: ApprovedRecord[] = [];
+  journal.forEachApproved((record) => {
+    records.push(record);
+  });
+  return records;
+}
 
 /** A journal port that forwards every call; decorators override what they change. */
 export class ForwardingJournal implements TxnJournal {
@@ -31,8 +40,17 @@ export class ForwardingJournal implements TxnJournal {
   pending(): readonly ReversalRecord[] {
     return this.inner.pending();
   }
-  approvedLog(): readonly ApprovedRecord[] {
-    return this.inner.approvedLog();
+  approved(stan: string): ApprovedRecord | undefined {
+    return this.inner.approved(stan);
+  }
+  approvedCount(): number {
+    return this.inner.approvedCount();
+  }
+  forEachApproved(visit: Parameters<TxnJournal["forEachApproved"]>[0], afterStan?: string): void {
+    this.inner.forEachApproved(visit, afterStan);
+  }
+  approvedTotals(): ApprovedTotals {
+    return this.inner.approvedTotals();
   }
   recover(): number {
     return this.inner.recover();

@@ -4,7 +4,7 @@
  * Shared by the virtual-clock runner and the simulator's headless runs.
  */
 import type { ApprovedRecord, TxnJournal } from "../../modules/txn/ports";
-import { ForwardingJournal } from "./forwarding-journal";
+import { approvedList, ForwardingJournal } from "./forwarding-journal";
 import type { Ledger } from "../host/ledger";
 
 /** A closed record without its PAN: identity and amount are all a reconcile needs. */
@@ -23,7 +23,7 @@ export class SettlingJournal extends ForwardingJournal {
   }
 
   override closeBatch(batch: string): void {
-    const closing = this.approvedLog().filter((r) => r.batch === batch);
+    const closing = approvedList(this).filter((r) => r.batch === batch);
     super.closeBatch(batch);
     for (const r of closing) {
       if (this.settled.length >= SETTLED_MAX) this.settled.shift();

@@ -39,6 +39,7 @@ import { frame, FrameReader } from "../host/decision";
 import type { Ledger } from "../host/ledger";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
 import { CardDesk, CardPresentError } from "./card-desk";
+import { approvedList } from "./forwarding-journal";
 import { checkExpectations } from "./expectations";
 import { MemoryLedger } from "./memory-ledger";
 import { reconcileEvent, SettlingJournal, type SettledRecord } from "./reconcile";
@@ -235,7 +236,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       view = new SettlingJournal(new FlashJournal(journalOptions), settled);
       view.recover();
     }
-    return { settled, approved: view.approvedLog(), reversalsPending: view.pending().length };
+    return { settled, approved: approvedList(view), reversalsPending: view.pending().length };
   }
 
   function drain(index: number): void {

@@ -25,6 +25,8 @@ import { PowerFlash } from "./power-flash";
 import type { ScaledClock } from "./scaled-clock";
 import { SimTerminal, type OperatorStep, type TerminalEvent, type TerminalSettings } from "./terminal";
 import { ReversalTimeline } from "./timeline";
+import type { FlashJournal, JournalRecordView } from "../../modules/txn/flash-journal";
+import { approvedList } from "../scenario/forwarding-journal";
 
 export interface SimOptions {
   /** Where flash.bin, the key files and the host's files live. */
@@ -118,7 +120,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   const known = new Map<string, KnownRecord>();
   // A record's details as it is journaled: a reversed one leaves the flash journal, its row keeps them.
   const remember = (stan: string, state: string) => {
-    const record = terminal.flashJournal?.records().find((r) => r.stan === stan);
+    const record = allRecords(terminal.flashJournal).find((r) => r.stan === stan);
     const kept = known.get(stan);
     if (record === undefined) return void (kept !== undefined && (kept.state = state));
     known.delete(stan);
@@ -192,14 +194,21 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   return sim;
 }
 
+/** Every live record for the page's panels: the simulator pages through the journal as a device panel would. */
+function allRecords(journal: FlashJournal | undefined): JournalRecordView[] {
+  const records: JournalRecordView[] = [];
+  for (let page = journal?.records() ?? []; page.length > 0; page = journal!.records({ offset: records.length })) records.push(...page);
+  return records;
+}
+
 function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<string, KnownRecord>) {
   const terminal = sim.terminal;
   const screen = terminal.screen;
   const state = terminal.terminalState;
   const journal = terminal.journal;
-  const records = terminal.flashJournal?.records() ?? [];
+  const records = allRecords(terminal.flashJournal);
   const history = lastJournalEvents(sim.events);
-  const approved = journal?.approvedLog() ?? [];
+  const approved = journal === undefined ? [] : approvedList(journal);
   return {
     powered: terminal.powered,
     flash: { cutArmed: flash.cutArmed, operations: flash.operations },

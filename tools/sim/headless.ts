@@ -16,6 +16,7 @@ import type { Scenario, Step } from "../scenario/scenario-file";
 import { startSim, type Sim, type StampedEvent } from "./app";
 import type { TcpCapture } from "../pcap/pcap";
 import { ScaledClock } from "./scaled-clock";
+import { approvedList } from "../scenario/forwarding-journal";
 
 export interface HeadlessOptions {
   readonly varDir: string;
@@ -86,7 +87,7 @@ export async function runSteps(sim: Sim, scenario: Scenario, onStep?: (index: nu
     t: sim.nowT(),
     ...reconcileEvent(sim.host.ledger, sim.terminalId, {
       settled: journal?.settled ?? [],
-      approved: journal?.approvedLog() ?? [],
+      approved: journal === undefined ? [] : approvedList(journal),
       reversalsPending: journal?.pending().length ?? 0,
     }),
   };

@@ -18,3 +18,22 @@ declare module "time" {
   };
   export { Time as default };
 }
+
+/** The ECMA-419 Wi-Fi interface (typings/embedded_network/interface/wifi.d.ts of SDK 8.2.3; not in typings 5.6.0), as used here. */
+declare module "embedded:network/interface/wifi" {
+  export interface WiFiConstructorOptions {
+    onChanged?: (property: "connection" | "address") => void;
+  }
+  class WiFi {
+    constructor(options: WiFiConstructorOptions);
+    close(): void;
+    connect(options: { SSID: string; password?: string }): void;
+    disconnect(): void;
+    /** 200 disconnected, 300 connecting, 400 associated, 500 with an address (modules/io/wifi/esp32/wifi-esp32.c). */
+    readonly connection: number;
+    readonly address: string | undefined;
+    readonly SSID: string | undefined;
+    readonly RSSI: number | undefined;
+  }
+  export default WiFi;
+}

@@ -5,8 +5,8 @@
  */
 import { fromAscii, fromHex, toHex } from "../../../modules/base/hex";
 import { cbcDecrypt, cbcEncrypt, ecbDecrypt, ecbEncrypt, type BlockCipher } from "../../../modules/crypto/block-cipher";
-import { softwareCiphers } from "../../../modules/crypto/ciphers";
-import { Des, TripleDes } from "../../../modules/crypto/des";
+import { softwareCiphers, typedSoftwareCiphers } from "../../../modules/crypto/ciphers";
+import { Des, desTables, TripleDes } from "../../../modules/crypto/des";
 import { CryptoInputError } from "../../../modules/crypto/errors";
 import { Sm4 } from "../../../modules/crypto/sm4";
 import { SeededRandom } from "../../../modules/platform/random";
@@ -30,9 +30,11 @@ describe("DES known answers", () => {
     // KCV row of reference §3.6
     ["0123456789ABCDEF", "0000000000000000", "D5D44FF720683D0D"],
   ])("key %s plaintext %s -> %s", (key, plaintext, expected) => {
-    const des = new Des(fromHex(key));
-    expect(encryptHex(des, plaintext)).toBe(expected);
-    expect(toHex(ecbDecrypt(des, fromHex(expected)))).toBe(plaintext);
+    // The frozen module tables, and the typed copies a V8 host hands in.
+    for (const des of [new Des(fromHex(key)), new Des(fromHex(key), desTables())]) {
+      expect(encryptHex(des, plaintext)).toBe(expected);
+      expect(toHex(ecbDecrypt(des, fromHex(expected)))).toBe(plaintext);
+    }
   });
 
   const fips81Plain = fromAscii("Now is the time for all ");
@@ -136,5 +138,36 @@ describe("bad input gets a typed error", () => {
       expect(JSON.stringify(cipher)).toBe('"[redacted]"');
       expect(String(cipher)).toContain("[redacted]");
     }
+  });
+});
+
+describe("typedSoftwareCiphers (typed copies of the DES tables, for V8 hosts)", () => {
+  test("the same blocks as softwareCiphers for DES, 2-key and 3-key 3DES and SM4, on random keys", () => {
+    const random = new SeededRandom(17);
+    const typed = typedSoftwareCiphers();
+    for (const [algorithm, keyBytes] of [
+      ["des", 8],
+      ["tdes", 16],
+      ["tdes", 24],
+      ["sm4", 16],
+    ] as const)
+      for (let n = 0; n < 20; n++) {
+        const key = new Uint8Array(keyBytes);
+        random.fill(key);
+        const a = softwareCiphers.create(algorithm, key);
+        const b = typed.create(algorithm, key);
+        const block = new Uint8Array(a.blockBytes);
+        random.fill(block);
+        const expected = ecbEncrypt(a, block);
+        expect(toHex(ecbEncrypt(b, block))).toBe(toHex(expected));
+        expect(toHex(ecbDecrypt(b, expected))).toBe(toHex(block));
+      }
+  });
+
+  test("each call builds its own tables: nothing shared is writable", () => {
+    const first = desTables();
+    const second = desTables();
+    expect(first.sp).not.toBe(second.sp);
+    expect(Array.from(first.sp)).toEqual(Array.from(second.sp));
   });
 });

@@ -174,6 +174,15 @@ describe("Journal API", () => {
       batchTwo.push(a.txn.stan);
     }, "000002");
     expect(batchTwo).toEqual(["000005", "000006"]);
+    const afterThird: string[] = [];
+    journal.forEachApproved(
+      (a) => {
+        afterThird.push(a.txn.stan);
+      },
+      undefined,
+      approved[2],
+    );
+    expect(afterThird).toEqual(["000004", "000005", "000006"]);
     expect([journal.approvedCount(), journal.approvedCount("000001"), journal.approvedCount("000002")]).toEqual([6, 4, 2]);
     expect(journal.liveSeqOf("000003")).toBe(approved[2]);
     expect(journal.liveSeqOf("000008")).toBe(armed);

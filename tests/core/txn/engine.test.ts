@@ -199,6 +199,31 @@ describe("TxnEngine", () => {
     ]);
   });
 
+  test("a 0510 lost after the host settled: the next sign-on keeps the terminal's open batch, which then settles balanced with everything in it", () => {
+    const events = run([
+      sale(),
+      { op: "drain" },
+      { op: "hostFault", fault: { kind: "closeAfterRead", mti: "0500" } },
+      { op: "settle" },
+      { op: "drain" },
+      { op: "powerOff" },
+      { op: "powerOn" },
+      { op: "signOn" },
+      sale("unionpay-msr", 2000),
+      { op: "drain" },
+      { op: "settle" },
+    ]);
+    expect(pick(events, "result").filter((e) => e.op === "settle")).toEqual([
+      { ev: "result", op: "settle", stan: "000003", outcome: "timeout" },
+      { ev: "result", op: "settle", stan: "000006", outcome: "approved", f39: "00" },
+    ]);
+    // The host moved to batch 2 when it settled; the terminal still held batch 1's sale and kept its batch.
+    expect(pick(events, "settlement")).toEqual([
+      expect.objectContaining({ batch: "000001", balanced: true, totals: expect.objectContaining({ saleCount: 2, saleAmount: 3234 }) }),
+    ]);
+    expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
+  });
+
   test("a journal full of unresolved reversals refuses the next sale before connecting; the reversals still go out first", () => {
     const small = { sectorBytes: 1024, journalSectors: 3 };
     const events = run(
@@ -309,7 +334,7 @@ describe("TxnEngine", () => {
     ).toContain("WELCOME - 1 REVERSAL(S) PENDING");
   });
 
-  test("the MAC and PIN ciphers come from the ciphers option (a device's native 3DES route)", () => {
+  test("the key unwrap and the MAC and PIN ciphers come from the ciphers option (a device's native 3DES route)", () => {
     const made: CipherAlgorithm[] = [];
     const counting: CipherProvider = {
       create(algorithm, key) {
@@ -319,8 +344,9 @@ describe("TxnEngine", () => {
     };
     const scenario = parseScenario({ steps: [{ op: "powerOn" }, { op: "signOn" }, sale(), { op: "drain" }] });
     const routed = runScenario(scenario, { ciphers: counting });
-    // One MAK and one PIK cipher after the sign-on's key exchange; both 3DES in the test terminal.
-    expect(made).toEqual(["tdes", "tdes"]);
+    // The sign-on's key exchange: the TMK to unwrap F62, each working key for its check value, then the
+    // MAK and PIK ciphers; all 3DES in the test terminal.
+    expect(made).toEqual(["tdes", "tdes", "tdes", "tdes", "tdes"]);
     expect(routed.events).toContainEqual(expect.objectContaining({ ev: "result", op: "sale", outcome: "approved" }));
     // The same bytes on the wire either way: the route changes where 3DES runs, not what it computes.
     expect(routed.events).toEqual(runScenario(scenario).events);

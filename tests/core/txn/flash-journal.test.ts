@@ -29,6 +29,16 @@ function record(stan: string, chip: boolean): ReversalRecord {
   return { stan, batch: "000001", op: "sale", amount: 1234, fields, state: "armed" };
 }
 
+/** The approved log as an array: this test's own, never the firmware's way (it walks the log). */
+function log(j: FlashJournal): ApprovedRecord[] {
+  const records: ApprovedRecord[] = [];
+  j.forEachApproved((r, index) => {
+    expect(index).toBe(records.length);
+    records.push(r);
+  });
+  return records;
+}
+
 function approved(stan: string, card: CardOnFile): ApprovedRecord {
   return {
     stan,
@@ -97,11 +107,12 @@ describe("FlashJournal", () => {
     expect(j.pending().map((r) => [r.stan, r.state, r.reason])).toEqual([["000004", "reversalDue", "A0"]]);
     j.reversed("000004");
     expect(j.pending()).toEqual([]);
-    expect(j.approvedLog().map((r) => [r.stan, r.op, r.amount, r.authCode, r.rrn, r.pan, r.panMasked])).toEqual([
+    expect(log(j).map((r) => [r.stan, r.op, r.amount, r.authCode, r.rrn, r.pan, r.panMasked])).toEqual([
       ["000002", "sale", 1234, "123456", "000000000042", CHIP.pan, "622848******0023"],
     ]);
     j.closeBatch("000001");
-    expect(j.approvedLog()).toEqual([]);
+    expect(log(j)).toEqual([]);
+    expect(j.approvedCount()).toBe(0);
   });
 
   test("after a reboot an armed record is reversal-due 98 and its 0400 fields come back from flash (§2.4)", () => {
@@ -174,7 +185,7 @@ describe("FlashJournal", () => {
     expect(due).toMatchObject({ stan: "000002", op: "refund", amount: 800, state: "reversalDue", reason: "98" });
     expect(due.fields).toMatchObject({ 3: "200000", 4: "000000000800", 11: "000002", 60: "25000001" });
     expect(due.fields[2]).toBeUndefined(); // swiped: no F2 in the 0400
-    expect(after.approvedLog().map((r) => [r.stan, r.op, r.amount])).toEqual([["000003", "refund", 800]]);
+    expect(log(after).map((r) => [r.stan, r.op, r.amount])).toEqual([["000003", "refund", 800]]);
     // approve() needs the armed record: a refund is never logged approved without one.
     expect(() => after.approve({ ...approved("000009", SWIPED), op: "refund" })).toThrow("no live record");
   });
@@ -186,6 +197,106 @@ describe("FlashJournal", () => {
     expect(() => j.complete("000009")).toThrow("no live record");
     j.arm(record("000001", false), SWIPED);
     expect(() => j.arm(record("000001", false), SWIPED)).toThrow("is live");
+  });
+});
+
+describe("FlashJournal: the approved log stays on flash", () => {
+  type Op = "sale" | "void" | "refund";
+  const stanOf = (n: number) => String(n).padStart(6, "0");
+  const fieldsOf: Record<Op, Record<number, string>> = {
+    sale: { 3: "000000", 60: "22000001" },
+    void: { 3: "200000", 60: "23000001" },
+    refund: { 3: "200000", 60: "25000001" },
+  };
+  function take(j: FlashJournal, stan: string, op: Op, amount: number, card: CardOnFile, originalStan?: string): void {
+    const base = record(stan, false);
+    const fields = {
+      ...base.fields,
+      ...fieldsOf[op],
+      4: String(amount).padStart(12, "0"),
+      ...(originalStan ? { 61: `000001${originalStan}` } : {}),
+    };
+    j.arm({ ...base, op, amount, fields }, card);
+    j.approve({ ...approved(stan, card), op, amount, ...(originalStan ? { originalStan } : {}) });
+  }
+  /** The engine's batchTotals over an array, as it was before the log moved to flash. */
+  function reference(log: readonly ApprovedRecord[]) {
+    const voided = new Set(log.filter((r) => r.op === "void").map((r) => r.originalStan));
+    const of = (rs: readonly ApprovedRecord[]) => ({ count: rs.length, amount: rs.reduce((s, r) => s + r.amount, 0) });
+    const sales = of(log.filter((r) => r.op === "sale" && !voided.has(r.stan)));
+    const voids = of(log.filter((r) => r.op === "void"));
+    const refunds = of(log.filter((r) => r.op === "refund"));
+    return {
+      saleCount: sales.count,
+      saleAmount: sales.amount,
+      voidCount: voids.count,
+      voidAmount: voids.amount,
+      refundCount: refunds.count,
+      refundAmount: refunds.amount,
+    };
+  }
+  const totalsOf = (log: readonly ApprovedRecord[]) => ({
+    domestic: reference(log.filter((r) => r.domestic)),
+    foreign: reference(log.filter((r) => !r.domestic)),
+  });
+
+  test("300 approvals: running totals per origin as batchTotals counts them, the same recounted at boot; lookups, paging, settlement", () => {
+    const flash = new NorFlash({ sectorCount: 13, blockSize: 4096, seed: 8 });
+    const j = journal(flash);
+    j.recover();
+    let lastSale = "";
+    for (let n = 2; n < 302; n++) {
+      const card = n % 3 === 0 ? SWIPED : CHIP;
+      if (n % 7 === 0 && lastSale !== "") {
+        take(j, stanOf(n), "void", 1000 + Number(lastSale), Number(lastSale) % 3 === 0 ? SWIPED : CHIP, lastSale);
+        lastSale = "";
+      } else if (n % 11 === 0) take(j, stanOf(n), "refund", 300 + n, card);
+      else {
+        take(j, stanOf(n), "sale", 1000 + n, card);
+        lastSale = stanOf(n);
+      }
+    }
+    // A second void of a voided sale (two voids queued before either ran): the sale comes off once, both voids count.
+    take(j, stanOf(302), "void", 1006, SWIPED, "000006");
+    const all = log(j);
+    expect(all).toHaveLength(301);
+    expect(j.approvedCount()).toBe(301);
+    expect(all.filter((r) => r.originalStan === "000006")).toHaveLength(2);
+    expect(j.approvedTotals()).toEqual(totalsOf(all));
+    expect(j.approvedTotals().domestic.voidCount + j.approvedTotals().foreign.voidCount).toBe(44);
+    // approved(stan): the latest from RAM, any other read from flash with its PAN opened on demand.
+    expect(j.approved("000302")).toMatchObject({ stan: "000302", op: "void", originalStan: "000006" });
+    expect(j.approved("000010")).toMatchObject({ stan: "000010", op: "sale", amount: 1010, domestic: true, pan: CHIP.pan });
+    expect(j.approved("000009")?.panMasked).toBe("476173******0011");
+    expect(j.approved("000001")).toBeUndefined();
+    // A walk stops when its visitor says so.
+    let visited = 0;
+    j.forEachApproved(() => ++visited < 5);
+    expect(visited).toBe(5);
+    // Journal rows page at most 64 a call, oldest first, the unresolved ones merged in by seq.
+    j.arm(record("000303", false), SWIPED);
+    const rows = [];
+    for (let page = j.records(); page.length > 0; page = j.records({ offset: rows.length })) {
+      expect(page.length).toBeLessThanOrEqual(64);
+      rows.push(...page);
+    }
+    expect(rows.map((r) => r.stan)).toEqual([...all.map((r) => r.stan), "000303"]);
+    expect(rows.at(-1)).toMatchObject({ state: "armed", panMasked: "476173******0011" });
+    expect(j.records({ offset: 299, limit: 2 }).map((r) => [r.stan, r.state])).toEqual([
+      ["000301", "approved"],
+      ["000302", "approved"],
+    ]);
+    expect(() => j.records({ limit: 65 })).toThrow("limit must be 1-64");
+    // A reboot recounts the totals from flash (the armed record becomes reversal-due).
+    const after = journal(flash);
+    expect(after.recover()).toBe(1);
+    expect(log(after).map((r) => [r.stan, r.op, r.amount, r.domestic])).toEqual(all.map((r) => [r.stan, r.op, r.amount, r.domestic]));
+    expect(after.approvedTotals()).toEqual(j.approvedTotals());
+    after.reversed("000303");
+    after.closeBatch("000001");
+    expect(after.approvedCount()).toBe(0);
+    expect(after.approved("000302")).toBeUndefined();
+    expect(after.approvedTotals()).toEqual(totalsOf([]));
   });
 });
 

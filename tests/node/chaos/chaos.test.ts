@@ -4,7 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { runRange } from "../../../tools/chaos/range";
-import type { ChaosTotals } from "../../../tools/chaos/report";
+import { runDigest, type ChaosTotals } from "../../../tools/chaos/report";
 import { runSeed } from "../../../tools/chaos/run";
 
 function xspos(...args: string[]) {
@@ -42,6 +42,19 @@ describe("tools/xspos chaos", () => {
     const { seeds, violations, transactions, reversals, invariants } = inProcess;
     expect(summary).toMatchObject({ seeds, violations, transactions, reversals, faults: inProcess.faults, invariants });
     expect(run.status).toBe(summary.violations === 0 ? 0 : 1);
+  });
+
+  test("--digest: every seed's outcome and events hashed, the same in one worker, two, and this thread", () => {
+    const inThread = runDigest(runRange({ from: 500, seeds: 120, digest: true }));
+    expect(inThread).toMatch(/^[0-9a-f]{64}$/);
+    for (const workers of ["1", "2"]) {
+      const summary = JSON.parse(xspos("--from", "500", "--seeds", "120", "--digest", "--json", "--workers", workers).last) as {
+        digest: string;
+      };
+      expect(summary.digest).toBe(inThread);
+    }
+    // Another range, another digest.
+    expect(runDigest(runRange({ from: 620, seeds: 1, digest: true }))).not.toBe(inThread);
   });
 
   test("200 seeds: 0 violations", () => {

@@ -36,6 +36,23 @@ describe("SecretScanner", () => {
     expect(scanner.scanBytes(image(10, Uint8Array.from(Buffer.from(maskPan(card.pan), "ascii"))))).toBeUndefined();
   });
 
+  test("erased sectors are skipped, but not a secret at their edge or across a sector boundary", () => {
+    const pan = fromHex(card.pan);
+    const sectors = (at: number) => {
+      const out = new Uint8Array(3 * 4096).fill(0xff);
+      out.set(pan, at);
+      return out;
+    };
+    // The last bytes of sector 0, across sectors 0 and 1, the first bytes of the last sector.
+    for (const at of [4096 - pan.length, 4096 - 3, 2 * 4096])
+      expect(scanner.scanBytes(sectors(at))).toMatchObject({ kind: "pan", offset: at });
+    const block = pinBlockFormat0("1234", card.pan);
+    const across = new Uint8Array(2 * 4096).fill(0xff);
+    across.set(block, 4096 - 1);
+    expect(scanner.scanBytes(across)).toMatchObject({ kind: "pinBlock", offset: 4096 - 1 });
+    expect(scanner.scanBytes(new Uint8Array(3 * 4096).fill(0xff))).toBeUndefined();
+  });
+
   test("finds PAN and track 2 in log lines, in either case, and not a masked PAN", () => {
     expect(scanner.scanText(`card ${card.pan} read`)).toMatchObject({ kind: "pan" });
     expect(scanner.scanText(`;${card.pan}=${card.expiry}${card.serviceCode}${card.discretionary}?`)).toMatchObject({ kind: "pan" });

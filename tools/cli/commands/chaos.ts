@@ -8,7 +8,7 @@
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
 import { runParallel, WORKERS_DEFAULT } from "../../chaos/parallel";
 import { runRange } from "../../chaos/range";
-import { describeViolation, type ChaosTotals } from "../../chaos/report";
+import { describeViolation, runDigest, type ChaosTotals } from "../../chaos/report";
 import { runSeed } from "../../chaos/run";
 import { capturingTransport } from "../../pcap/capture-transport";
 import { TcpCapture } from "../../pcap/pcap";
@@ -22,11 +22,12 @@ const TRACE_SEEDS_MAX = 100;
 export const command: Command = {
   summary: "deterministic whole-system chaos: random workload and faults per seed, checked by a ledger oracle",
   usage: [
-    "tools/xspos chaos --seeds N [--from S] [--json] [--trace] [--workers W]",
+    "tools/xspos chaos --seeds N [--from S] [--json] [--trace] [--workers W] [--digest]",
     "--from S     first seed (default 0); a violation's seed replays with --from SEED --seeds 1 --trace",
     "--json       last line: {seeds, violations, faults, transactions, reversals, seedsPerSecond, invariants}",
     "--trace      print every event of every seed (JSON lines, each with its seed)",
-    `--workers W  worker threads (default ${WORKERS_DEFAULT}; 1 runs in this thread)`,
+    `--workers W  worker threads (default ${WORKERS_DEFAULT}); fewer than 50 seeds run in this thread`,
+    "--digest     also print a hash of every seed's outcome and events (a speed-up must leave it unchanged)",
     "--pcap FILE  with --seeds 1: write the seed's connections as a pcap (virtual time; tools/wireshark/cup8583.lua)",
   ],
   async run(args) {
@@ -39,6 +40,7 @@ export const command: Command = {
         trace: { type: "boolean" },
         workers: { type: "string" },
         pcap: { type: "string" },
+        digest: { type: "boolean" },
       },
       false,
     );
@@ -63,8 +65,8 @@ export const command: Command = {
     if (values.trace === true) {
       for (let seed = from; seed < from + seeds; seed++)
         for (const event of runSeed(seed).events) process.stdout.write(`${JSON.stringify({ seed, ...event })}\n`);
-      totals = runRange({ from, seeds });
-    } else totals = workers === 1 ? runRange({ from, seeds }) : await runParallel({ from, seeds }, workers);
+      totals = runRange({ from, seeds, digest: values.digest === true });
+    } else totals = await runParallel({ from, seeds, digest: values.digest === true }, workers);
     const seconds = (performance.now() - startedMs) / 1000;
     for (const failure of totals.failures) process.stdout.write(`${describeViolation(failure)}\n`);
     const summary = {
@@ -74,14 +76,16 @@ export const command: Command = {
       transactions: totals.transactions,
       reversals: totals.reversals,
       seedsPerSecond: Math.round((totals.seeds / seconds) * 10) / 10,
-      // Beyond the contract's keys (added, not renamed): violations by invariant.
+      // Beyond the contract's keys (added, not renamed): violations by invariant, and with --digest the outcome digest.
       invariants: totals.invariants,
+      ...(values.digest === true ? { digest: runDigest(totals) } : {}),
     };
     if (values.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else
       process.stdout.write(
         `chaos: ${summary.seeds} seeds, ${summary.violations} with violations, ${summary.transactions} transactions, ` +
-          `${summary.reversals} reversals, ${summary.seedsPerSecond} seeds/s, violations by invariant ${JSON.stringify(summary.invariants)}\n`,
+          `${summary.reversals} reversals, ${summary.seedsPerSecond} seeds/s, violations by invariant ${JSON.stringify(summary.invariants)}` +
+          `${values.digest === true ? `, digest ${runDigest(totals)}` : ""}\n`,
       );
     return totals.violations === 0 ? 0 : 1;
   },
