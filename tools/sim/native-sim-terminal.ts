@@ -24,7 +24,7 @@ import { XSPOS_POLICY } from "../../modules/txn/reversal-policy";
 import { renderNotice, type Key, type NoticeId, type PendingReversalLine } from "../../modules/ui/terminal-ui";
 import { PARAMETERS_DOMAIN } from "../../hosts/esp32/nvs-keys";
 import type { HostApp } from "../host/app";
-import { NativeTerminal, provisionForHost, swipeBits, type Line } from "../lin/native-terminal";
+import { NativeTerminal, provisionForHost, swipeBits, type JournalListing, type Line } from "../lin/native-terminal";
 import {
   SettingsBusyError,
   type MenuFunction,
@@ -51,20 +51,11 @@ export interface NativeSimTerminalOptions {
   readonly binary?: string;
 }
 
-/** What `{"journal":true}` answers (hosts/lin/main.ts). */
-export interface NativeJournal {
-  readonly approved: readonly {
-    readonly stan: string;
-    readonly batch: string;
-    readonly op: string;
-    readonly amount: number;
-    readonly originalStan?: string;
-  }[];
+/** What `{"journal":true}` answers (hosts/lin/main.ts), as NativeTerminal.journal() reads it, with its fields' full types. */
+export type NativeJournal = Omit<JournalListing, "pending" | "state"> & {
   readonly pending: readonly PendingReversalLine[];
-  readonly idle: boolean;
   readonly state: TerminalState | null;
-  readonly flashOperations: number;
-}
+};
 
 export type Rendered = { readonly title: string; readonly lines: readonly string[] };
 /** A screen as the binary prints it: the modules/ui kind and its rendering in the build's language. */
@@ -78,6 +69,8 @@ const JOURNAL_EVENTS: readonly string[] = Object.freeze(["boot", "journal", "res
 const RECEIPTS_MAX = 20;
 /** How long a clean power-off may take before the process is killed. */
 const QUIT_WAIT_MS = 5_000;
+/** How long a journal listing may take (a full batch is a line per approval, read from flash). */
+const JOURNAL_WAIT_MS = 10_000;
 /** The end of the binary's stderr a notice shows when the process ended on its own. */
 const STDERR_SHOWN_MAX = 300;
 
@@ -282,11 +275,6 @@ export class NativeSimTerminal implements PageTerminal {
       this.#screen = { kind: typeof line.kind === "string" ? line.kind : "native", rendered };
     } else if (typeof line.slip === "string") {
       this.#addReceipt(line.slip as Receipt["kind"], Array.isArray(line.lines) ? line.lines.join("\n") : "");
-    } else if (line.journal !== undefined) {
-      this.#journal = line.journal as NativeJournal;
-      this.#options.onJournal?.(this.#journal);
-      this.#journalAsked = false;
-      if (this.#journalAgain) this.#askJournal();
     } else if (line.error !== undefined) {
       const detail = String(line.detail ?? line.error);
       this.#notice = { zh: detail, en: detail };
@@ -296,11 +284,23 @@ export class NativeSimTerminal implements PageTerminal {
 
   /** One journal question on the way at a time; events in between ask once more after its answer. */
   #askJournal(): void {
-    if (!this.powered) return;
+    const process = this.#process;
+    if (!this.powered || process === undefined) return;
     if (this.#journalAsked) return void (this.#journalAgain = true);
     this.#journalAsked = true;
     this.#journalAgain = false;
-    this.#process!.send({ journal: true });
+    process.journal(JOURNAL_WAIT_MS).then(
+      (listing) => {
+        if (this.#process !== process) return;
+        this.#journal = listing as unknown as NativeJournal;
+        this.#options.onJournal?.(this.#journal);
+        this.#journalAsked = false;
+        if (this.#journalAgain) this.#askJournal();
+        this.#options.onChange();
+      },
+      // The process ended before it answered (a cut): the next power-on asks again.
+      () => (this.#journalAsked = false),
+    );
   }
 
   #addReceipt(kind: Receipt["kind"], text: string): void {
