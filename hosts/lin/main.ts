@@ -82,7 +82,8 @@ function emit(message: Readonly<Record<string, unknown>>): void {
 
 function emitScreen(terminal: Terminal, language: Language): void {
   const rendered = render(terminal.screen, language);
-  emit({ screen: rendered.title, lines: rendered.lines });
+  // The kind names the screen of modules/ui (the simulator page styles it and keeps a reversal notice from a restart).
+  emit({ screen: rendered.title, kind: terminal.screen.kind, lines: rendered.lines });
 }
 
 class JsonLogSink implements LogSink {

@@ -12,27 +12,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Ajv from "ajv";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { resolveParameters, type TerminalParameters } from "../../modules/terminal/parameters";
 import { XSPOS_POLICY } from "../../modules/txn/reversal-policy";
 import type { Sim } from "../../tools/sim/app";
 import { SimDesk } from "../../tools/sim/desk";
 import { startWebServer, type WebServer } from "../../tools/sim/web-server";
 import { TcpCapture } from "../../tools/pcap/pcap";
+import { byId, launchChromium, press, screenTitle, shot, WAIT_MS, type Browser } from "./chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = path.resolve("artifacts/screenshots");
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const WAIT_MS = 20_000;
 const validEvent = new Ajv().compile(JSON.parse(fs.readFileSync("docs/schemas/event.schema.json", "utf8")) as object);
 
 /** Every event the page's simulator traced fits docs/schemas/event.schema.json. */
@@ -48,8 +36,8 @@ interface Running {
   readonly varDir: string;
 }
 
+let browser: Browser;
 let context: BrowserContext;
-let profileDir: string;
 const running: Running[] = [];
 
 async function startAll(parameters: Partial<TerminalParameters> = {}, varDir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-browser-"))) {
@@ -60,9 +48,9 @@ async function startAll(parameters: Partial<TerminalParameters> = {}, varDir = f
     capture: new TcpCapture(),
   });
   const web = await startWebServer(desk, 0);
-  const entry = { desk, sim: desk.sim, web, varDir };
+  const entry = { desk, sim: desk.sim as Sim, web, varDir };
   running.push(entry);
-  desk.sim.terminal.powerOn();
+  (desk.sim as Sim).terminal.powerOn();
   return entry;
 }
 
@@ -73,14 +61,8 @@ async function stop(entry: Running): Promise<void> {
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-chromium-"));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1400, height: 1000 },
-  });
+  browser = await launchChromium();
+  context = browser.context;
 });
 
 afterEach(async () => {
@@ -92,11 +74,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await context?.close();
-  fs.rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
 });
-
-const byId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 
 /** Script errors on the page (a broken render is a bug even when the test's assertions pass). */
 const pageErrors: string[] = [];
@@ -108,16 +87,6 @@ async function open(url: string): Promise<Page> {
   await page.waitForSelector("body[data-ready=true]", { timeout: WAIT_MS });
   await byId(page, "lang-en").click();
   return page;
-}
-
-async function screenTitle(page: Page, text: string): Promise<void> {
-  await page.waitForFunction((expected) => document.querySelector('[data-testid="screen-title"]')?.textContent === expected, text, {
-    timeout: WAIT_MS,
-  });
-}
-
-async function press(page: Page, keys: string): Promise<void> {
-  for (const key of keys) await byId(page, `key-${key}`).click();
 }
 
 async function signOn(page: Page): Promise<void> {
@@ -159,8 +128,6 @@ async function addNoResponseFault(page: Page, count: number): Promise<void> {
   await byId(page, "fault-mti").fill("");
   await byId(page, "fault-add").click();
 }
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 test("a sale completes: approved on screen, slip printed with the PAN masked, booked by the host, kept on flash across a restart", async () => {
   const first = await startAll();
@@ -379,19 +346,19 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
       "responseTimeoutMs: must be an integer (ms) from 1",
     ),
   );
-  expect(desk.sim.terminal.parameters.responseTimeoutMs).toBe(60_000);
+  expect((desk.sim as Sim).terminal.parameters.responseTimeoutMs).toBe(60_000);
   await applySettings(page, { responseTimeoutMs: "60000", backoffMs: "-5" });
   await page.waitForFunction(() => (document.querySelector('[data-testid="settings-state"]')?.textContent ?? "").includes("backoff"));
 
   // Two attempts, backoff 1000 ms then 3000 ms: applied at once, the terminal keeps its journal and sign-on.
   await applySettings(page, { responseTimeoutMs: "60000", reversalAttempts: "2", backoffMs: "1000, 3000", connectTimeoutMs: "20000" });
   await page.waitForFunction(() => (document.querySelector('[data-testid="settings-state"]')?.textContent ?? "").includes("2 attempts"));
-  expect(desk.sim.terminal.settings).toEqual({
+  expect((desk.sim as Sim).terminal.settings).toEqual({
     parameters: expect.objectContaining({ responseTimeoutMs: 60_000, reversalAttempts: 2, connectTimeoutMs: 20_000 }),
     backoffMs: [1000, 3000],
   });
   await screenTitle(page, "WELCOME");
-  expect(desk.sim.terminal.terminalState?.signedOn).toBe(true);
+  expect((desk.sim as Sim).terminal.terminalState?.signedOn).toBe(true);
 
   // ×100: the sale's 60 s deadline and both 60 s reversal attempts (with the 1 s backoff) pass in about 2 s.
   await byId(page, "time-scale").selectOption("100");
@@ -421,7 +388,7 @@ test("settings and the time scale apply while the simulator runs: a 60 s timeout
       document.querySelector('[data-testid="settings-state"]')?.textContent ?? "",
     ),
   );
-  expect(desk.sim.terminal.parameters.responseTimeoutMs).toBe(60_000);
+  expect((desk.sim as Sim).terminal.parameters.responseTimeoutMs).toBe(60_000);
   await byId(page, "key-enter").click();
   // New settings rebuilt the terminal (its boot event, no power event): still the contract's events.
   expectEventsFitTheSchema(desk.sim.events);

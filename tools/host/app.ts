@@ -33,6 +33,8 @@ export interface HostAppOptions {
   /** Client certificates are generated for these TIDs (default: the registered ones, at most the first 16). */
   readonly clientCertificateTids?: readonly string[];
   readonly onDecision?: (decision: HostDecision) => void;
+  /** Every whole message the host took in or wrote out (server.ts). */
+  readonly onMessage?: (direction: "received" | "sent", message: Uint8Array) => void;
   /** `delay` faults are held back this many times shorter (the simulator's time scale). */
   readonly delayScale?: () => number;
   /** Connection limits other than the defaults (tests). */
@@ -80,6 +82,7 @@ export async function startHost(options: HostAppOptions): Promise<HostApp> {
     handler: core,
     port: options.port,
     onDecision: options.onDecision,
+    onMessage: options.onMessage,
     delayScale: options.delayScale,
     limits: options.limits,
     tls:

@@ -59,6 +59,8 @@ export interface HostServerOptions {
   readonly nowMs?: () => number;
   /** Called for every message, after its decision (logging, counters). */
   readonly onDecision?: (decision: HostDecision) => void;
+  /** Every whole message as the host took it in and as it wrote it out, unframed (the simulator's message log of a terminal it cannot tap). */
+  readonly onMessage?: (direction: "received" | "sent", message: Uint8Array) => void;
   /** Tests shorten these; the defaults are CONNECTION_LIMITS. */
   readonly limits?: Partial<ConnectionLimits>;
   /** Told when a connection is dropped for a limit or a refused certificate (counters, logs). */
@@ -328,6 +330,7 @@ export class HostServer {
     const socket = connection.socket;
     if (socket.destroyed) return;
     let decision: HostDecision;
+    this.#options.onMessage?.("received", message);
     try {
       const nowMs = (this.#options.nowMs ?? Date.now)();
       decision = this.#options.handler.handle(
@@ -356,6 +359,7 @@ export class HostServer {
       socket.cork();
       for (let i = 0; i < delivery.copies; i++) socket.write(framed);
       socket.uncork();
+      for (let i = 0; i < delivery.copies; i++) this.#options.onMessage?.("sent", decision.response!);
     };
     if (delivery.delayMs === 0) {
       send();

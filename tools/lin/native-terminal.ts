@@ -73,12 +73,23 @@ export function provisionNvs(dir: string, p: Provisioning): void {
 /** The host simulator's first registered terminal, the one the tools' native terminals are. */
 export const NATIVE_TID = DEFAULT_TERMINALS[0]!.tid;
 
-/** Provisions a terminal of `host` (its first registered TID, its TMK and test CA, loopback, server name localhost). */
-export function provisionForHost(dir: string, host: HostApp, parameters?: Partial<TerminalParameters>, releaseKey?: Uint8Array): void {
+/**
+ * Provisions a terminal of `host` (its first registered TID, its TMK and test CA, loopback, server name localhost),
+ * connecting to `port` (the host's own by default; the simulator page puts its network switch in between), with the
+ * firmware release key when updates are on.
+ */
+export function provisionForHost(
+  dir: string,
+  host: HostApp,
+  parameters?: Partial<TerminalParameters>,
+  options: { readonly port?: number; readonly releaseKey?: Uint8Array } = {},
+): void {
+  const port = options.port ?? host.address.port;
+  const releaseKey = options.releaseKey;
   const registered = DEFAULT_TERMINALS[0]!;
   provisionNvs(dir, {
     host: "127.0.0.1",
-    port: host.address.port,
+    port,
     tid: registered.tid,
     mid: registered.mid,
     serverName: "localhost",
@@ -125,6 +136,8 @@ export interface NativeTerminalOptions {
   /** The A/B slots file (`--slots`): firmware updates on (with a release key in NVS). */
   readonly slots?: string;
   readonly binary?: string;
+  /** Every line as it comes (the simulator page follows the terminal live). */
+  readonly onLine?: (line: Line) => void;
 }
 
 export class NativeTerminal {
@@ -136,8 +149,10 @@ export class NativeTerminal {
   /** Approval lines of the journal listing being read: kept apart from `lines` (a full batch is hundreds a listing). */
   #listing: ListedApproval[] = [];
   #pending = "";
+  readonly #onLine: ((line: Line) => void) | undefined;
 
   constructor(options: NativeTerminalOptions) {
+    this.#onLine = options.onLine;
     const args = ["--flash", options.flash, "--nvs", options.nvs];
     if (options.cutAtFlashOperation) args.push("--cut-at-flash-op", String(options.cutAtFlashOperation));
     if (options.slots !== undefined) args.push("--slots", options.slots);
@@ -234,6 +249,7 @@ export class NativeTerminal {
         continue;
       }
       if (this.lines.length < LINES_KEPT_MAX) this.lines.push(line);
+      this.#onLine?.(line);
       for (const waiter of this.#waiters.filter((w) => w.predicate(line))) {
         this.#waiters = this.#waiters.filter((w) => w !== waiter);
         waiter.resolve(line);

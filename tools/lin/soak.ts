@@ -227,7 +227,7 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
       nvs,
       host,
       { responseTimeoutMs: RESPONSE_TIMEOUT_MS, connectTimeoutMs: RESPONSE_TIMEOUT_MS },
-      fromHex(TMS_TEST_PUBLIC_KEY_HEX),
+      { releaseKey: fromHex(TMS_TEST_PUBLIC_KEY_HEX) },
     );
     for (let life = 1; life <= options.kills; life++) {
       const plan = planLife(random);

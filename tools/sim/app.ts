@@ -18,7 +18,7 @@ import { DEFAULT_TERMINALS } from "../host/terminals";
 import { TEST_CARDS } from "../../modules/card/test-cards";
 import { NodeRandom } from "../../hosts/sim/node-platform";
 import { MessageLog } from "./message-log";
-import { SimNetwork } from "./network";
+import { SimNetwork, type NetworkSwitch } from "./network";
 import { capturingTransport } from "../pcap/capture-transport";
 import type { TcpCapture } from "../pcap/pcap";
 import { PowerFlash } from "./power-flash";
@@ -51,10 +51,10 @@ export interface SimOptions {
 
 export type StampedEvent = { readonly t: number } & TerminalEvent;
 
-export interface Sim {
-  readonly terminal: SimTerminal;
+/** What every simulator behind the page has, whichever terminal runs in it (native-app.ts runs the Linux binary). */
+export interface SimBase {
   readonly host: HostApp;
-  readonly network: SimNetwork;
+  readonly network: NetworkSwitch;
   readonly messages: MessageLog;
   readonly events: readonly StampedEvent[];
   readonly timeline: ReversalTimeline;
@@ -69,9 +69,17 @@ export interface Sim {
   /** Tells the page something changed outside the terminal (network switch, faults cleared). */
   notify(): void;
   /** Everything the page shows, as JSON-able data (sensitive fields masked). */
-  view(): SimView;
+  view(): object;
   onChange(listener: () => void): () => void;
   close(): Promise<void>;
+}
+
+/** The Node terminal's simulator: the firmware core in this process. */
+export interface Sim extends SimBase {
+  readonly kind: "node";
+  readonly terminal: SimTerminal;
+  readonly network: SimNetwork;
+  view(): SimView;
 }
 
 export type SimView = ReturnType<typeof viewOf>;
@@ -107,11 +115,8 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     controlPort: 0,
     delayScale: () => options.clock.scale,
   });
-  const listeners = new Set<() => void>();
-  const changed = () => listeners.forEach((listener) => listener());
-  const messages = new MessageLog();
-  const events: StampedEvent[] = [];
-  const timeline = new ReversalTimeline();
+  const trace = new SimTrace(options);
+  const { changed, messages, timeline, nowT } = trace;
   const known = new Map<string, KnownRecord>();
   // A record's details as it is journaled: a reversed one leaves the flash journal, its row keeps them.
   const remember = (stan: string, state: string) => {
@@ -121,13 +126,6 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     known.delete(stan);
     if (known.size >= KNOWN_RECORDS_MAX) known.delete(known.keys().next().value!);
     known.set(stan, { stan, batch: record.batch, op: record.op, amount: record.amount, pan: record.panMasked, state });
-  };
-  let originMs: number | undefined;
-  // One reading of the clock: two could straddle a millisecond (at ×100, 10 µs of real time).
-  const nowT = () => {
-    const nowMs = options.clock.nowMs();
-    originMs ??= nowMs;
-    return nowMs - originMs;
   };
   let closed = false;
   const network = new SimNetwork({
@@ -170,43 +168,25 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     onOperatorStep: (step) => closed || options.onOperatorStep?.(step),
     onEvent: (event) => {
       if (closed) return;
-      const stamped = { t: nowT(), ...event };
+      const stamped = trace.add(event);
       if (event.ev === "power") timeline.onPower(stamped.t, String(event.state));
       if (event.ev === "journal") remember(String(event.stan), String(event.state));
-      events.push(stamped);
-      // The message log heard the bytes first; the engine's verdict on them comes with its event.
-      if (event.ev === "recv" && event.discarded === true)
-        messages.markDiscarded(String(event.mti), String(event.stan ?? ""), String(event.reason ?? "discarded"));
-      if (events.length > EVENTS_MAX) events.shift();
-      options.onEvent?.(stamped);
     },
     onChange: changed,
   });
   terminal.applySettings(options.settings);
   const sim: Sim = {
+    kind: "node",
     terminal,
     host,
     network,
-    messages,
-    events,
-    timeline,
-    clock: options.clock,
-    nowT,
+    ...trace.parts(host),
     terminalId: TERMINAL.tid,
     capture,
-    addFault(spec) {
-      host.core.faults.add(parseFault(spec));
-      changed();
-    },
-    notify: changed,
     view: () => viewOf(sim, flash, options.clock, known),
-    onChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
     async close() {
       closed = true;
-      listeners.clear();
+      trace.clearListeners();
       terminal.powerOff(true);
       await host.close();
     },
@@ -273,6 +253,79 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
           !approved.some((a) => a.stan === r.stan),
       ),
     },
+    ...sharedView(sim),
+    cards: TEST_CARDS.map((card) => ({ name: card.name, entry: card.entry, refused: null as string | null })),
+    terminalKind: "node" as "node" | "native",
+    /** What the terminal behind the page cannot do that the page offers (the Linux terminal's). */
+    terminalNotes: [] as string[],
+  };
+}
+
+/**
+ * What both terminals' simulators keep the same way: the page's listeners, the trace's time (terminal
+ * clock ms since the run started), the trace itself (bounded), the message log and the reversal timeline.
+ */
+export class SimTrace {
+  readonly messages = new MessageLog();
+  readonly events: StampedEvent[] = [];
+  readonly timeline = new ReversalTimeline();
+  readonly #options: Pick<SimOptions, "clock" | "onEvent">;
+  readonly #listeners = new Set<() => void>();
+  #originMs: number | undefined;
+
+  constructor(options: Pick<SimOptions, "clock" | "onEvent">) {
+    this.#options = options;
+  }
+
+  readonly changed = (): void => this.#listeners.forEach((listener) => listener());
+
+  // One reading of the clock: two could straddle a millisecond (at ×100, 10 µs of real time).
+  readonly nowT = (): number => {
+    const nowMs = this.#options.clock.nowMs();
+    this.#originMs ??= nowMs;
+    return nowMs - this.#originMs;
+  };
+
+  /** A trace event, stamped and kept; an answer the terminal discarded is marked in the message log. */
+  add(event: TerminalEvent): StampedEvent {
+    const stamped = { t: this.nowT(), ...event };
+    this.events.push(stamped);
+    // The message log heard the bytes first; the engine's verdict on them comes with its event.
+    if (event.ev === "recv" && event.discarded === true)
+      this.messages.markDiscarded(String(event.mti), String(event.stan ?? ""), String(event.reason ?? "discarded"));
+    if (this.events.length > EVENTS_MAX) this.events.shift();
+    this.#options.onEvent?.(stamped);
+    return stamped;
+  }
+
+  clearListeners(): void {
+    this.#listeners.clear();
+  }
+
+  /** The Sim's members that are these, with the host's faults. */
+  parts(host: HostApp) {
+    return {
+      messages: this.messages,
+      events: this.events,
+      timeline: this.timeline,
+      clock: this.#options.clock,
+      nowT: this.nowT,
+      addFault: (spec: unknown) => {
+        host.core.faults.add(parseFault(spec));
+        this.changed();
+      },
+      notify: this.changed,
+      onChange: (listener: () => void) => {
+        this.#listeners.add(listener);
+        return () => this.#listeners.delete(listener);
+      },
+    };
+  }
+}
+
+/** The panels that are the same whichever terminal runs: timeline, messages, events, network, host. */
+export function sharedView(sim: SimBase) {
+  return {
     timeline: sim.timeline.list(),
     messages: sim.messages.entries(),
     events: sim.events.slice(-100),
@@ -282,7 +335,6 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
       faults: sim.host.core.faults.list(),
       ledger: sim.host.ledger.view(sim.terminalId),
     },
-    cards: TEST_CARDS.map((card) => ({ name: card.name, entry: card.entry })),
     faultKinds: FAULT_KINDS,
     fieldNames: FIELD_NAMES,
     mtiNames: MTI_NAMES,
@@ -292,7 +344,7 @@ function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<stri
 const HISTORY_MAX = 50;
 
 /** The last journal events of the trace, oldest first. */
-function lastJournalEvents(events: readonly StampedEvent[]): StampedEvent[] {
+export function lastJournalEvents(events: readonly StampedEvent[]): StampedEvent[] {
   const found: StampedEvent[] = [];
   for (let i = events.length - 1; i >= 0 && found.length < HISTORY_MAX; i--) if (events[i].ev === "journal") found.push(events[i]);
   return found.reverse();

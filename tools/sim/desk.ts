@@ -14,7 +14,8 @@ import { checkFaultSchema } from "../scenario/schema-check";
 import type { TcpCapture } from "../pcap/pcap";
 import { checkExpectations } from "../scenario/expectations";
 import type { Expectation, Scenario, Step } from "../scenario/scenario-file";
-import { startSim, type Sim, type SimView, type StampedEvent } from "./app";
+import { startSim, type Sim, type SimOptions, type SimView, type StampedEvent } from "./app";
+import { startNativeSim, type NativeSim, type NativeSimView } from "./native-app";
 import { runSteps } from "./headless";
 import { ScaledClock } from "./scaled-clock";
 import { SettingsBusyError, type OperatorStep, type TerminalSettings } from "./terminal";
@@ -30,7 +31,15 @@ export interface DeskOptions {
   /** The terminal's connections since start, for `/capture.pcap` and `--pcap`. */
   readonly capture: TcpCapture;
   readonly keyLogPath?: string;
+  /** The terminal behind the page: the firmware core in this process (default) or the Linux binary (native-app.ts). */
+  readonly terminal?: "node" | "native";
+  /** The Linux terminal binary (tests); default var/build/bin/lin/release/xspos. */
+  readonly binary?: string;
 }
+
+/** The simulator behind the page, with either terminal. */
+export type PageSim = Sim | NativeSim;
+export type PageView = SimView | NativeSimView;
 
 /** An action the desk refuses as asked (bad settings, busy): the page shows the message. */
 export class DeskError extends Error {
@@ -52,7 +61,8 @@ export interface ScenarioRun {
 const RECORDED_STEPS_MAX = 10_000;
 const ADVANCE_MS_MAX = 24 * 60 * 60 * 1000;
 /** Files a reset removes from the var dir: the terminal's flash and keys, the host's ledger. */
-const RESET_FILES = Object.freeze(["flash.bin", "keys.json", "host/ledger.db", "host/ledger.db-wal", "host/ledger.db-shm"]);
+const RESET_FILES = Object.freeze(["flash.bin", "keys.json", "native", "host/ledger.db", "host/ledger.db-wal", "host/ledger.db-shm"]);
+const NATIVE_REFUSED = "with --terminal native the page neither records nor plays scenarios: run them with --headless --script";
 
 export class SimDesk {
   readonly #options: DeskOptions;
@@ -60,7 +70,7 @@ export class SimDesk {
   /** The capture's time line: wall-clock ms at the clock's 0, the same for every Sim of this desk. */
   readonly #captureEpochMs: number;
   #settings: TerminalSettings;
-  #sim: Sim;
+  #sim: PageSim;
   #unsubscribe: () => void;
   readonly #listeners = new Set<() => void>();
   /** Recorded steps and the trace `t` of the last one, while recording. */
@@ -68,9 +78,9 @@ export class SimDesk {
   #run: ScenarioRun | undefined;
   /** While a reset replaces the Sim, the old one is closed: the page sees the last view until the new one runs. */
   #replacing = false;
-  #lastView: (SimView & { readonly desk: DeskView }) | undefined;
+  #lastView: (PageView & { readonly desk: DeskView }) | undefined;
 
-  private constructor(options: DeskOptions, clock: ScaledClock, captureEpochMs: number, sim: Sim) {
+  private constructor(options: DeskOptions, clock: ScaledClock, captureEpochMs: number, sim: PageSim) {
     this.#options = options;
     this.#clock = clock;
     this.#captureEpochMs = captureEpochMs;
@@ -85,7 +95,7 @@ export class SimDesk {
     const holder: { desk?: SimDesk } = {};
     const captureEpochMs = Date.now() - clock.nowMs();
     const record = (step: OperatorStep) => holder.desk?.record(step as Step);
-    const sim = await startSim(SimDesk.#simOptions(options, clock, captureEpochMs, options.settings, record));
+    const sim = await SimDesk.#startSim(SimDesk.#simOptions(options, clock, captureEpochMs, options.settings, record), options);
     holder.desk = new SimDesk(options, clock, captureEpochMs, sim);
     return holder.desk;
   }
@@ -110,11 +120,15 @@ export class SimDesk {
     };
   }
 
-  get sim(): Sim {
+  static #startSim(simOptions: SimOptions, options: DeskOptions): Promise<PageSim> {
+    return options.terminal === "native" ? startNativeSim({ ...simOptions, binary: options.binary }) : startSim(simOptions);
+  }
+
+  get sim(): PageSim {
     return this.#sim;
   }
 
-  view(): SimView & { readonly desk: DeskView } {
+  view(): PageView & { readonly desk: DeskView } {
     if (this.#replacing && this.#lastView !== undefined) return this.#lastView;
     return (this.#lastView = {
       ...this.#sim.view(),
@@ -161,10 +175,14 @@ export class SimDesk {
 
   /** The time scale, applied to timers already running too (scaled-clock.ts). */
   setTimeScale(scale: unknown): void {
+    const before = this.#clock.scale;
     try {
       this.#clock.scale = scale as number;
+      // The Linux terminal runs on real time with its timeouts provisioned divided by the scale: it restarts with them.
+      if (this.#sim.kind === "native") this.#sim.terminal.applySettings(this.#settings);
     } catch (error) {
-      if (error instanceof RangeError) throw new DeskError(error.message);
+      this.#clock.scale = before;
+      if (error instanceof RangeError || error instanceof SettingsBusyError) throw new DeskError(error.message);
       throw error;
     }
     this.#changed();
@@ -236,6 +254,7 @@ export class SimDesk {
   /** Recording starts from a reset terminal, so the file plays back the same from a blank one. */
   async startRecording(): Promise<void> {
     this.#refuseWhileRunning();
+    if (this.#sim.kind === "native") throw new DeskError(NATIVE_REFUSED);
     await this.reset(false);
     this.#recording = { steps: [], lastT: this.#sim.nowT() };
     this.power("on");
@@ -259,12 +278,13 @@ export class SimDesk {
   /** Plays a validated scenario from a reset terminal with its parameters; the view shows its progress and verdict. */
   async runScenario(scenario: Scenario): Promise<void> {
     this.#refuseWhileRunning();
+    if (this.#sim.kind === "native") throw new DeskError(NATIVE_REFUSED);
     this.#recording = undefined;
     this.#settings = { parameters: scenario.terminal, backoffMs: this.#settings.backoffMs };
     await this.#replaceSim(this.#settings, false);
+    const sim = this.#sim as Sim;
     const run: ScenarioRun = { name: scenario.name, state: "running", step: 0, steps: scenario.steps.length, failures: [] };
     this.#run = run;
-    const sim = this.#sim;
     this.#changed();
     runSteps(sim, scenario, (index) => {
       if (run.state === "aborted") throw new DeskError("aborted by a reset");
@@ -310,9 +330,11 @@ export class SimDesk {
     try {
       this.#unsubscribe();
       await this.#sim.close();
-      if (this.#options.persistent) for (const file of RESET_FILES) fs.rmSync(path.join(this.#options.varDir, file), { force: true });
-      this.#sim = await startSim(
+      if (this.#options.persistent)
+        for (const file of RESET_FILES) fs.rmSync(path.join(this.#options.varDir, file), { recursive: true, force: true });
+      this.#sim = await SimDesk.#startSim(
         SimDesk.#simOptions(this.#options, this.#clock, this.#captureEpochMs, settings, (step) => this.record(step as Step)),
+        this.#options,
       );
       this.#unsubscribe = this.#sim.onChange(() => this.#changed());
     } finally {

@@ -18,15 +18,14 @@ export interface SimNetworkOptions {
 
 const LATENCY_MS_MAX = 600_000;
 
-export class SimNetwork implements Transport {
-  readonly #options: SimNetworkOptions;
-  readonly #open = new Set<{ reset(): void }>();
+/**
+ * The page's network switch and added latency, whatever carries the terminal's connections: down resets
+ * the open connections (each registered in `open` while it lives) and refuses new ones.
+ */
+export class NetworkSwitch {
+  protected readonly open = new Set<{ reset(): void }>();
   #down = false;
   #latencyMs = 0;
-
-  constructor(options: SimNetworkOptions) {
-    this.#options = options;
-  }
 
   get down(): boolean {
     return this.#down;
@@ -38,7 +37,7 @@ export class SimNetwork implements Transport {
 
   setDown(down: boolean): void {
     this.#down = down;
-    if (down) for (const connection of [...this.#open]) connection.reset();
+    if (down) for (const connection of [...this.open]) connection.reset();
   }
 
   setLatency(latencyMs: number): void {
@@ -46,9 +45,18 @@ export class SimNetwork implements Transport {
       throw new RangeError(`latency must be an integer from 0 to ${LATENCY_MS_MAX} ms`);
     this.#latencyMs = latencyMs;
   }
+}
+
+export class SimNetwork extends NetworkSwitch implements Transport {
+  readonly #options: SimNetworkOptions;
+
+  constructor(options: SimNetworkOptions) {
+    super();
+    this.#options = options;
+  }
 
   connect(endpoint: TransportEndpoint, events: ConnectionEvents): Connection {
-    if (this.#down) {
+    if (this.down) {
       // Asynchronous, as a real refusal is: the caller gets its Connection first.
       let abandoned = false;
       setTimeout(() => abandoned || events.onClosed("refused", "network down"), 0);
@@ -57,13 +65,13 @@ export class SimNetwork implements Transport {
     let closed = false;
     const timers = new Set<ReturnType<typeof setTimeout>>();
     const later = (action: () => void): void => {
-      if (this.#latencyMs === 0) return action();
+      if (this.latencyMs === 0) return action();
       const timer = setTimeout(
         () => {
           timers.delete(timer);
           action();
         },
-        this.#latencyMs / (this.#options.timeScale?.() ?? 1),
+        this.latencyMs / (this.#options.timeScale?.() ?? 1),
       );
       timers.add(timer);
     };
@@ -71,7 +79,7 @@ export class SimNetwork implements Transport {
       if (closed) return false;
       closed = true;
       for (const timer of timers) clearTimeout(timer);
-      this.#open.delete(entry);
+      this.open.delete(entry);
       return true;
     };
     const entry = {
@@ -81,7 +89,7 @@ export class SimNetwork implements Transport {
         events.onClosed("reset", "network down");
       },
     };
-    this.#open.add(entry);
+    this.open.add(entry);
     const incoming = new FrameReader();
     const outgoing = new FrameReader();
     const inner = this.#options.transport.connect(endpoint, {

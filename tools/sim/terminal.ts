@@ -94,6 +94,31 @@ export class SettingsBusyError extends Error {
 export type MenuFunction =
   "sale" | "void" | "refund" | "balance" | "settle" | "signOn" | "signOff" | "echo" | "reprint" | "pending" | "networkCheck" | "tmsCheck";
 
+/**
+ * What the page's server and desk drive, whichever terminal is behind the page: the firmware core in
+ * this process (SimTerminal) or the Linux terminal binary (native-sim-terminal.ts).
+ */
+export interface PageTerminal {
+  readonly powered: boolean;
+  readonly parameters: TerminalParameters;
+  readonly settings: TerminalSettings;
+  /** New settings; refused (SettingsBusyError) while a message is on the wire or a reversal notice waits. */
+  applySettings(settings: TerminalSettings): void;
+  /** Called a few times a second by the page's server. */
+  tick(): void;
+  powerOn(): void;
+  /** A clean shutdown (`clean`) or a cut now. */
+  powerOff(clean: boolean): void;
+  /** Arms a cut inside the n-th flash erase/program from now. */
+  cutAtFlashOp(n: number): void;
+  press(key: Key): void;
+  menu(fn: MenuFunction): void;
+  /** A test card presented as its kind is meant to be. */
+  present(cardName: string): void;
+  /** The network came back: owed reversals may go out now. */
+  linkRestored(): void;
+}
+
 export interface Receipt {
   readonly id: number;
   readonly kind: Slip["kind"];
@@ -102,7 +127,7 @@ export interface Receipt {
 
 const RECEIPTS_MAX = 20;
 
-export class SimTerminal {
+export class SimTerminal implements PageTerminal {
   readonly #options: SimTerminalOptions;
   #generation = 0;
   #terminal: Terminal | undefined;

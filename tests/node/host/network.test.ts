@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { startHost, type HostApp } from "../../../tools/host/app";
 import type { HostDecision } from "../../../tools/host/decision";
+import { parseFault } from "../../../tools/host/faults";
 import { HostServer } from "../../../tools/host/server";
 import { DEFAULT_TERMINALS } from "../../../tools/host/terminals";
 import { connectLink, TestTerminal, type Link, type SaleInput } from "../../../tools/host/test-terminal";
@@ -126,6 +127,43 @@ describe("plain TCP (--plain, for captures)", () => {
     } finally {
       await plain.close();
       fs.rmSync(plainDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the message hook (the simulator page's log of a terminal it cannot tap)", () => {
+  test("every whole message the host read and wrote, unframed, a duplicated answer twice; nothing for a silent fault", async () => {
+    const hookDir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-host-hook-"));
+    const seen: { direction: string; mti: string }[] = [];
+    const mtiOf = (message: Uint8Array) => Buffer.from(message.subarray(11, 13)).toString("hex");
+    const hooked = await startHost({
+      varDir: hookDir,
+      db: ":memory:",
+      plain: true,
+      onMessage: (direction, message) => seen.push({ direction, mti: mtiOf(message) }),
+    });
+    try {
+      const connection = await connectLink({ port: hooked.address.port });
+      const terminal = new TestTerminal(DEFAULT_TERMINALS[0]);
+      terminal.acceptSignOn((await connection.exchange(terminal.signOn("000001")))!);
+      hooked.core.faults.add(parseFault({ kind: "duplicateResponse", count: 1 }));
+      await connection.exchange(terminal.sale({ ...VISA, stan: "000002" }));
+      await connection.next(10_000);
+      hooked.core.faults.add(parseFault({ kind: "noResponse", count: 1 }));
+      connection.send(terminal.sale({ ...VISA, stan: "000003" }));
+      await expect(connection.next(SILENCE_MS)).resolves.toBeUndefined();
+      connection.close();
+      expect(seen).toEqual([
+        { direction: "received", mti: "0800" },
+        { direction: "sent", mti: "0810" },
+        { direction: "received", mti: "0200" },
+        { direction: "sent", mti: "0210" },
+        { direction: "sent", mti: "0210" },
+        { direction: "received", mti: "0200" },
+      ]);
+    } finally {
+      await hooked.close();
+      fs.rmSync(hookDir, { recursive: true, force: true });
     }
   });
 });

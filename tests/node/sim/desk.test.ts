@@ -10,6 +10,7 @@ import path from "node:path";
 import { resolveParameters } from "../../../modules/terminal/parameters";
 import { XSPOS_POLICY } from "../../../modules/txn/reversal-policy";
 import { TcpCapture } from "../../../tools/pcap/pcap";
+import type { Sim } from "../../../tools/sim/app";
 import { DeskError, SimDesk } from "../../../tools/sim/desk";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -43,7 +44,7 @@ afterEach(async () => {
 
 test("keypad operations are recorded as scenario steps with the time between them; the recording plays back to PASS", async () => {
   await desk.startRecording();
-  const terminal = () => desk.sim.terminal;
+  const terminal = () => (desk.sim as Sim).terminal;
   const press = (keys: string) => [...keys].forEach((key) => terminal().press(key as "0"));
   await until("power-on", () => terminal().screen?.kind === "idle");
   terminal().menu("signOn");
@@ -80,10 +81,10 @@ test("keypad operations are recorded as scenario steps with the time between the
 });
 
 test("a reset refuses a second one while it runs and serves the last view meanwhile; afterwards the terminal is blank", async () => {
-  desk.sim.terminal.powerOn();
-  desk.sim.terminal.script("signOn", {});
+  (desk.sim as Sim).terminal.powerOn();
+  (desk.sim as Sim).terminal.script("signOn", {});
   await until("the sign-on", () => desk.sim.events.some((e) => e.ev === "result" && e.op === "signOn"));
-  await until("idle", () => desk.sim.terminal.idle);
+  await until("idle", () => (desk.sim as Sim).terminal.idle);
   const before = desk.view();
   const first = desk.reset();
   await expect(desk.reset()).rejects.toThrow("a reset is in progress");
@@ -94,7 +95,10 @@ test("a reset refuses a second one while it runs and serves the last view meanwh
   expect(() => desk.setTimeScale(0)).toThrow(DeskError);
   expect(() => desk.applySettings({ reversalAttempts: 11 })).toThrow("reversalAttempts: must be an integer (count) from 1 to 10, got 11");
   expect(() => desk.applySettings({ backoffMs: [1, -1] })).toThrow("backoff: at most 10 waits");
-  await until("idle after boot", () => desk.sim.terminal.idle);
+  await until("idle after boot", () => (desk.sim as Sim).terminal.idle);
   desk.applySettings({ reversalAttempts: 5, backoffMs: [] });
-  expect(desk.sim.terminal.settings).toMatchObject({ parameters: { reversalAttempts: 5, responseTimeoutMs: 5000 }, backoffMs: [] });
+  expect((desk.sim as Sim).terminal.settings).toMatchObject({
+    parameters: { reversalAttempts: 5, responseTimeoutMs: 5000 },
+    backoffMs: [],
+  });
 });

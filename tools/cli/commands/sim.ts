@@ -4,6 +4,7 @@
  * and a web page on 127.0.0.1 that looks and behaves like the terminal.
  *   tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] ... [--time-scale N]
  *   tools/xspos sim --headless --script FILE.json [--time-scale N]
+ *   tools/xspos sim --terminal native ...: the Linux terminal binary (hosts/lin) behind the page or the script
  * `--pcap FILE` records the terminal's connections (written when the run ends).
  */
 import fs from "node:fs";
@@ -99,11 +100,13 @@ export const command: Command = {
   usage: [
     "tools/xspos sim [--port P] [--host-port P] [--var DIR] [--response-timeout-ms MS] [--connect-timeout-ms MS]",
     "                [--reversal-attempts N] [--block-sales-while-reversal-failed] [--no-power-on] [--time-scale N] [--pcap FILE]",
+    "                [--terminal node|native]",
     "tools/xspos sim --headless --script FILE.json [--time-scale N] [--var DIR] [--terminal node|native] [--pcap FILE]",
     "--pcap FILE  record the terminal's connections as a pcap (page: written at exit, and served at /capture.pcap)",
     "defaults: --port 0 (a free port; the URL is printed), --var var (flash image var/flash.bin, host files var/host)",
     "--time-scale N runs the terminal's clock, host delays and network latency N times faster (default 1; the page changes it live)",
-    "--terminal native: the Linux terminal (hosts/lin, make native-terminal) over TLS; headless only, swipe cards only",
+    "--terminal native: the Linux terminal binary (hosts/lin, make native-terminal) over TLS on loopback, behind the page",
+    "                   or the script; swipe cards only; its power is the process (docs/simulator.md)",
   ],
   async run(args) {
     const { values, positionals } = parseOptions(args, OPTIONS, false);
@@ -113,7 +116,10 @@ export const command: Command = {
       throw new UsageError("--terminal is node or native");
     const native = values.terminal === "native";
     if (values.headless) return headless(values.script, values.var, timeScale, values.pcap, native);
-    if (native) throw new UsageError("--terminal native runs with --headless --script FILE.json (the page drives the Node terminal)");
+    if (native && !fs.existsSync(NATIVE_TERMINAL))
+      throw new UsageError(`no native terminal at ${NATIVE_TERMINAL}: run make native-terminal`);
+    if (native && values.pcap !== undefined)
+      throw new UsageError("--pcap records the Node terminal's connections; with --terminal native, capture on loopback");
     if (values.script !== undefined) throw new UsageError("--script needs --headless");
     // Every option is checked before anything starts: a usage error leaves no server behind.
     const webPort = integerOption(values.port, "port", 0, 0, 65535);
@@ -125,7 +131,7 @@ export const command: Command = {
       reversalAttempts: integerOption(values["reversal-attempts"] ?? values["reversal-retries"], "reversal-attempts", 3, 1, 10),
       blockSalesWhileReversalFailed: values["block-sales-while-reversal-failed"] === true,
     });
-    // The page always records a capture (its export button); --pcap also writes it at exit.
+    // The page always records a capture of the Node terminal (its export button); --pcap also writes it at exit.
     const capture = new TcpCapture();
     const desk = await SimDesk.start({
       varDir: values.var ?? "var",
@@ -135,11 +141,12 @@ export const command: Command = {
       hostPort,
       capture,
       keyLogPath: keyLogPath(),
+      terminal: native ? "native" : "node",
     });
     const sim = desk.sim;
     const web = await startWebServer(desk, webPort);
     console.log(`host listening on tls://${sim.host.address.host}:${sim.host.address.port}`);
-    console.log(`terminal flash image: ${path.join(values.var ?? "var", "flash.bin")}`);
+    console.log(`terminal flash image: ${path.join(values.var ?? "var", native ? "native/flash.bin" : "flash.bin")}`);
     console.log(`simulator page: ${web.url}`);
     if (values.pcap !== undefined) console.log(`capture: ${values.pcap} at exit, so far at ${web.url}capture.pcap`);
     if (!values["no-power-on"]) sim.terminal.powerOn();

@@ -70,11 +70,25 @@ function renderCards() {
   for (const card of view.cards) {
     box.append(el("span", {}, card.name));
     const acts = el("span", { class: "acts" });
-    acts.append(
-      el("button", { "data-testid": `card-${card.name}`, onclick: () => act({ type: "card", name: card.name }) }, labels[card.entry]),
+    // A card the terminal behind the page cannot read (the Linux terminal: swipe only) is shown disabled, with why.
+    const button = el(
+      "button",
+      { "data-testid": `card-${card.name}`, title: card.refused, onclick: () => act({ type: "card", name: card.name }) },
+      labels[card.entry],
     );
+    button.disabled = card.refused !== null;
+    acts.append(button);
     box.append(acts);
   }
+  const refused = view.cards.find((card) => card.refused !== null);
+  $("cards-note").textContent = refused === undefined ? "" : refused.refused;
+}
+
+/** Which terminal is behind the page, and what it cannot do that the page offers. */
+function renderTerminal() {
+  $("panel-terminal").hidden = view.terminalNotes.length === 0;
+  $("terminal-kind").textContent = view.terminalKind === "native" ? "Linux 终端 native binary" : "";
+  $("terminal-notes").replaceChildren(...view.terminalNotes.map((note) => el("li", {}, note)));
 }
 
 function renderCountdown() {
@@ -307,6 +321,7 @@ function render() {
   if (view === null) return;
   renderScreen();
   renderCards();
+  renderTerminal();
   renderCountdown();
   renderPanels();
   renderTimeline();
