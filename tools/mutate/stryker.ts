@@ -124,7 +124,11 @@ export async function runRoom(repoRoot: string, room: Room, budgetMs: number): P
     overBudget = true;
     if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
   }, budgetMs);
-  const status = await new Promise<number | string>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal ?? "?")));
+  const status = await new Promise<number | string>((resolve) => {
+    // No Stryker installed (an install step skipped): a typed failure, not an unhandled 'error' event.
+    child.on("error", (error) => resolve(`not started (${error.message}): run make install`));
+    child.on("exit", (code, signal) => resolve(code ?? signal ?? "?"));
+  });
   clearTimeout(timer);
   if (overBudget) return { room: room.name, failure: `over its budget of ${Math.round(budgetMs / 1000)} s: stopped` };
   if (status !== 0) return { room: room.name, failure: `stryker exited with ${status}` };
