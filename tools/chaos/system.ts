@@ -217,7 +217,8 @@ export class ChaosSystem {
         return this.journal;
       },
       wrapEvents: (handler) => this.hooks.events?.(observed(handler), this) ?? observed(handler),
-      onEvent: (event) => this.emit(event),
+      // Trace events are plain records (an interface like UpdateTraceEvent has no index signature).
+      onEvent: (event) => this.emit(event as Record<string, unknown> & { ev: string }),
       update: this.hooks.update?.(update, this) ?? update,
     });
     this.guard(() => this.terminal!.boot());
