@@ -100,7 +100,7 @@ const BALANCE_CURRENCY = "156";
 const FIRST_BATCH = "000001";
 /**
  * 处理要求 (the 6th digit of the CUP message header) in a sign-on answer: "6" asks the terminal to check
- * the TMS now (xspos's code; the acquirers' list is not public, shared/reference/cup-pos-and-reversal.md).
+ * the TMS now (xspos's code; the acquirers' list is not public, docs/cup-dialect.md "Framing").
  */
 export const PROCESSING_TMS_CHECK = "6";
 /** Requests the host refuses without a valid MAC; others (0320 batch upload) are checked when they carry one. */
