@@ -1027,8 +1027,7 @@ export class Journal {
   }
 
   /** The free sector (no live primary) with the lowest sectorSeq, dirty ones first; -1 if none. */
-  #freeSector(): number {
-    const counts = this.#countLivePerSector();
+  #freeSector(counts = this.#countLivePerSector()): number {
     let best = -1;
     for (let s = 0; s < this.#sectorCount; s++) {
       if (s === this.#active || counts[s] > 0) continue;
@@ -1039,8 +1038,8 @@ export class Journal {
 
   /** Keeps one free sector besides the active one: compacts the sealed sector with the fewest live records. */
   #ensureSpare(): void {
-    if (this.#freeSector() >= 0) return;
     const counts = this.#countLivePerSector();
+    if (this.#freeSector(counts) >= 0) return;
     let victim = -1;
     let victimLive = Number.MAX_SAFE_INTEGER;
     for (let s = 0; s < this.#sectorCount; s++) {

@@ -235,12 +235,17 @@ export class FlashJournal implements TxnJournal {
     const journal = this.#open();
     const seq = journal.liveSeqOf(stan);
     if (seq === undefined || journal.stateOf(seq) !== "approved") return undefined;
+    // The walk starts at the record itself: nothing before it is read.
     let found: ApprovedRecord | undefined;
-    journal.forEachApproved((a) => {
-      if (a.seq !== seq) return true;
-      found = this.#approvedOf(a);
-      return false;
-    });
+    journal.forEachApproved(
+      (a) => {
+        found = this.#approvedOf(a);
+        return false;
+      },
+      undefined,
+      seq - 1,
+    );
+    assert(found?.stan === stan, `FlashJournal: the approved record of STAN ${stan} is not where the index says`);
     return found;
   }
 
