@@ -504,6 +504,9 @@ export class Terminal {
       case "cancel":
         this.#step = undefined;
         return;
+      case "readersCleaned":
+        for (const reader of intent.readers) this.#readerCare.cleaned(reader);
+        return this.#ui.notify("noticeReadersCleaned");
       case "pin": {
         const step = this.#step;
         this.#step = undefined;

@@ -730,12 +730,17 @@ export class TxnEngine {
 
   /**
    * 检查网络连接: the reversals owed go first (as before any online message), then an 0820 echo whose
-   * connect (TCP and TLS) and answer times are measured, with the last link failures.
+   * connect (TCP and TLS) and answer times are measured, with the last link failures. Before sign-on
+   * too: a merchant whose sign-on fails needs the check most; the reversals then wait for the sign-on
+   * (they need its MAK) and the echo proves only that the host is reached.
    */
   networkCheck(): void {
     this.#enqueue((finish) => {
-      if (!this.#requireSignOn("networkCheck", finish)) return;
-      this.#flushReversals((reachable) => {
+      const signedOn = this.#state.signedOn && this.#mac !== undefined;
+      const flush = signedOn
+        ? (then: (reachable: boolean) => void) => this.#flushReversals(then)
+        : (then: (reachable: boolean) => void) => then(true);
+      flush((reachable) => {
         const failures = this.#linkFailures.slice();
         if (!reachable) {
           this.#emit({ ev: "networkCheck", ok: false, failures });
@@ -934,6 +939,8 @@ export class TxnEngine {
    * declines); an approval and a reversal's final 0410 (00, 12, 25) must carry F64, and it must match.
    */
   #verifyMac(bytes: Uint8Array, message: IsoMessage): boolean {
+    // An echo answered before sign-on (the network check): no MAK to check it with, and it authorizes nothing.
+    if (this.#mac === undefined && message.mti === "0830") return true;
     if (message.fields[64] === undefined) return message.mti === "0810" || !macProtects(message);
     if (this.#mac === undefined) return false;
     return macEqual(cupEcbMac(this.#mac, this.#codec.macInput(bytes), this.#macOut), this.#codec.macField(bytes));

@@ -136,6 +136,8 @@ export type Intent =
   /** The operator confirmed the original on the voidConfirm screen. */
   | { readonly kind: "void"; readonly stan: string }
   | { readonly kind: "pin"; readonly pin: string }
+  /** CLEAR on the diagnostics screen: the merchant cleaned the readers it asked to clean. */
+  | { readonly kind: "readersCleaned"; readonly readers: Diagnostics["cleaning"] }
   | { readonly kind: "cancel" };
 
 /** A short message over the current screen: a key that cannot act, a card that was not read. */
@@ -151,6 +153,7 @@ export type NoticeId =
   | "noticeCleanMagstripe"
   | "noticeCleanContactless"
   | "noticeCleanContact"
+  | "noticeReadersCleaned"
   | "noticeParametersApplied"
   | "noticeParametersRefused"
   | "noticeParametersCurrent"
@@ -349,9 +352,14 @@ export class TerminalUi {
         // Acknowledged: the next one, or what waited behind. A failed record itself stays in the journal.
         if (key === "enter" || key === "cancel") this.#acknowledge();
         return;
+      case "diagnostics":
+        if (key === "clear" && screen.cleaning.length > 0) {
+          this.#idle();
+          return this.#options.onIntent?.({ kind: "readersCleaned", readers: screen.cleaning });
+        }
+        return this.#pressAcknowledge(key);
       case "result":
       case "settlementDone":
-      case "diagnostics":
         return this.#pressAcknowledge(key);
       case "processing":
       case "reversing":
@@ -735,8 +743,11 @@ function diagnosticsLines(screen: Diagnostics, language: Language): string[] {
     lines.push(t("networkFailure", { time: new Date(f.atMs).toISOString().slice(11, 19), failure: f.failure }));
   for (const r of screen.readers)
     lines.push(t("readerLine", { reader: TEXTS[READER_TEXT[r.reader]][language], failed: String(r.failed), reads: String(r.reads) }));
-  for (const reader of screen.cleaning) lines.push(t(CLEAN_TEXT[reader]));
-  return lines.slice(0, LINES_MAX);
+  if (screen.cleaning.length === 0) return lines.slice(0, LINES_MAX);
+  // The advice and how to say it was followed come last and are never cut: they are why the merchant opened this screen.
+  const advice = screen.cleaning.map((reader) => t(CLEAN_TEXT[reader]));
+  advice.push(t("cleanedHint"));
+  return lines.slice(0, LINES_MAX - advice.length).concat(advice);
 }
 
 const REVERSAL_STATE_TEXT = Object.freeze({ reversalDue: "pendingStateDue", failed: "pendingStateFailed" } as const);

@@ -130,6 +130,8 @@ export const TEXTS = Object.freeze({
   noticeCleanMagstripe: pair("磁条读卡常失败: 请清洁刷卡槽", "Swipes often fail: clean the card slot"),
   noticeCleanContactless: pair("非接读卡常失败: 请擦拭感应区", "Taps often fail: wipe the contactless reader"),
   noticeCleanContact: pair("芯片读卡常失败: 请清洁插卡槽", "Chip reads often fail: clean the chip slot"),
+  cleanedHint: pair("清洁完成后按清除键", "Cleaned? Press CLEAR"),
+  noticeReadersCleaned: pair("已记录清洁, 读卡统计重新开始", "Cleaning noted: read counts start again"),
   noticeParametersApplied: pair("参数已更新", "Parameters updated"),
   noticeParametersRefused: pair("参数有误已拒绝, 沿用原参数", "Parameters refused: the current ones stay"),
   noticeParametersCurrent: pair("参数已是最新", "Parameters are up to date"),

@@ -1168,6 +1168,7 @@ describe("issue 17: no network, backoff, the network check and reader care, in b
         fill("networkFailure", language, { time: "03:05:06", failure: "timeout" }),
         fill("readerLine", language, { reader: TEXTS.readerMagstripe[language], failed: "7", reads: "12" }),
         fill("noticeCleanMagstripe", language),
+        fill("cleanedHint", language),
       ]);
       expect(lines.length).toBeLessThanOrEqual(8);
       // ENTER goes back; a digit starts a sale, as on any report.
@@ -1182,6 +1183,34 @@ describe("issue 17: no network, backoff, the network check and reader care, in b
     const { title, lines } = render(ui.screen, language);
     expect(title).toBe(fill("networkCheckOk", language));
     expect(lines).toEqual([fill("linkDown", language), fill("networkTimings", language, { connect: "20", answer: "10" })]);
+  });
+
+  test.each(LANGUAGES)("%s: CLEAR on the check says the readers were cleaned; the advice is never cut by failures", (language) => {
+    const { ui, intents } = setup();
+    const failures = Array.from({ length: 4 }, (_, i) => ({ failure: "refused" as const, atMs: Date.UTC(2026, 0, 15, 3, 4, i) }));
+    const readers = (["magstripe", "contactless", "contact"] as const).map((reader) => ({ reader, reads: 20, failed: 9, reasons: {} }));
+    ui.showDiagnostics({ ...diagnostics, failures, readers, cleaning: ["magstripe", "contact"] });
+    const { lines } = render(ui.screen, language);
+    expect(lines).toHaveLength(8);
+    expect(lines.slice(-3)).toEqual([
+      fill("noticeCleanMagstripe", language),
+      fill("noticeCleanContact", language),
+      fill("cleanedHint", language),
+    ]);
+    if (language === "zh") expect(fill("cleanedHint", language)).not.toMatch(LATIN);
+    ui.press("clear");
+    expect(intents).toEqual([{ kind: "readersCleaned", readers: ["magstripe", "contact"] }]);
+    expect(ui.screen.kind).toBe("idle");
+    expect(renderNotice("noticeReadersCleaned", language)).not.toBe(renderNotice("noticeCleanMagstripe", language));
+  });
+
+  test("CLEAR on a check with nothing to clean does nothing", () => {
+    const { ui, intents } = setup();
+    ui.showDiagnostics({ ...diagnostics, cleaning: [] });
+    expect(render(ui.screen, "en").lines).not.toContain(fill("cleanedHint", "en"));
+    ui.press("clear");
+    expect(intents).toEqual([]);
+    expect(ui.screen.kind).toBe("diagnostics");
   });
 
   test.each(LANGUAGES)("%s: each reader's cleaning notice is its own text", (language) => {
