@@ -31,6 +31,7 @@ import { openDigital, openSpi } from "./io";
 import { Keypad } from "./keypad";
 import { MsrStrobeCapture } from "./msr-capture";
 import { EspOtaSlots, restartDevice } from "./ota-slots";
+import { nativeImageDigest } from "./image-digest";
 import { NvsRecordStore, provisionedReleaseKey } from "./update-store";
 import { NvsKeyStore } from "./nvs-key-store";
 import { HardwareRandom, TraceLogSink } from "./platform";
@@ -81,7 +82,15 @@ function deviceUpdate(log: Logger): TerminalUpdateOptions | undefined {
     log.warn("update: no release key provisioned (xspos-update/releaseKey), updates are off");
     return undefined;
   }
-  return { slots: new EspOtaSlots(), store: new NvsRecordStore(), publicKey, restart: restartDevice };
+  const imageDigest = nativeImageDigest();
+  log.info("update: image digest route", { route: imageDigest === undefined ? "software" : "native" });
+  return {
+    slots: new EspOtaSlots(),
+    store: new NvsRecordStore(),
+    publicKey,
+    restart: restartDevice,
+    ...(imageDigest !== undefined ? { imageDigest } : {}),
+  };
 }
 
 /**

@@ -238,12 +238,3 @@ void xs_xspos_file_flash_get_operations(xsMachine *the)
 {
 	xsmcSetInteger(xsResult, fileFlash(the)->operations);
 }
-
-void xs_xspos_file_flash_close(xsMachine *the)
-{
-	FileFlash *flash = xsmcGetHostData(xsThis);
-	if ((flash == NULL) || (flash->fd < 0))
-		return;
-	close(flash->fd);
-	flash->fd = -1;
-}

@@ -36,9 +36,6 @@ class NativeFileFlash extends Native("xs_xspos_file_flash_destructor") {
   cutAfter(count: number): void {
     native("xs_xspos_file_flash_cut_after").call(this, count);
   }
-  close(): void {
-    native("xs_xspos_file_flash_close").call(this);
-  }
 }
 
 export class FileFlash implements Flash {
@@ -84,10 +81,6 @@ export class FileFlash implements Flash {
     this.#checkRange(offset, length);
     assertInteger(length, 0, bytes.length, "length");
     this.#run("write", offset, () => this.#native.write(offset, length, bytes));
-  }
-
-  close(): void {
-    this.#native.close();
   }
 
   #checkRange(offset: number, length: number): void {

@@ -47,6 +47,7 @@ import { FlashRegion } from "../../modules/txn/flash-region";
 import type { TerminalUpdateOptions } from "../../modules/terminal/terminal";
 import { FlashSlots } from "../../modules/update/flash-slots";
 import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
+import { nativeImageDigest } from "../esp32/image-digest";
 import { NvsRecordStore, provisionedReleaseKey } from "../esp32/update-store";
 
 /** Build-time facts (manifest.json `config`; journalBytes and sectorBytes from partitions.csv via the Makefile). */
@@ -70,6 +71,7 @@ const MENU: readonly string[] = Object.freeze([
   "signOff",
   "echo",
   "pending",
+  "networkCheck",
   "tmsCheck",
 ]);
 const OPERATIONS: readonly string[] = Object.freeze(["signOn", "signOff", "echo", "settle", "balance", "sale", "refund", "void"]);
@@ -123,7 +125,15 @@ function fileUpdate(path: string | undefined, sectorBytes: number, log: Logger):
   const flash = new FileFlash({ path, byteLength: (CONTROL_SECTORS + 2 * SLOT_SECTORS) * sectorBytes, blockSize: sectorBytes });
   const slots = new FlashSlots({ flash: new FlashRegion(flash, 0, CONTROL_SECTORS + 2 * SLOT_SECTORS), factoryVersion: FIRMWARE_VERSION });
   slots.powerOn();
-  return { slots, store: new NvsRecordStore(), publicKey, restart: () => exit(EXIT_RESTART) };
+  const imageDigest = nativeImageDigest();
+  log.info("update: image digest route", { route: imageDigest === undefined ? "software" : "native" });
+  return {
+    slots,
+    store: new NvsRecordStore(),
+    publicKey,
+    restart: () => exit(EXIT_RESTART),
+    ...(imageDigest !== undefined ? { imageDigest } : {}),
+  };
 }
 
 function parseArguments(args: readonly string[]): Arguments {
@@ -267,7 +277,9 @@ class LinTerminal {
   }
 
   #quit(): void {
-    this.#flash.close();
+    // The flash stays open: exit() ends the main loop after its current iteration, and a timer due in that same
+    // iteration (a state save after a sign-on answer) still writes; a closed flash aborted XS there. Deleting the
+    // machine closes the file (file-flash.c's destructor); every operation was synced when it returned.
     exit(0);
   }
 }

@@ -34,12 +34,11 @@ export interface Dialect {
 }
 
 export const FIELD_NUMBER_MAX = 128;
-const SPEC = /^(\d+) (n|z|a|an|ans|b)(\.{0,3})(\d+)( L)?$/;
 
 function table(specs: readonly string[]): readonly (FieldDef | undefined)[] {
   const fields: (FieldDef | undefined)[] = new Array<FieldDef | undefined>(FIELD_NUMBER_MAX + 1).fill(undefined);
   for (const spec of specs) {
-    const m = SPEC.exec(spec);
+    const m = /^(\d+) (n|z|a|an|ans|b)(\.{0,3})(\d+)( L)?$/.exec(spec);
     assert(m !== null && m[3].length !== 1, `bad field spec ${spec}`);
     const number = Number(m[1]);
     assert(number >= 2 && number <= FIELD_NUMBER_MAX && fields[number] === undefined, `bad field number in ${spec}`);

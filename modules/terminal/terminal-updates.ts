@@ -24,7 +24,7 @@ import { Updater, type UpdaterOptions, type UpdateTraceEvent } from "../update/u
  * elsewhere; the record: NVS on the board; the release key's public half; the restart: esp_restart on the
  * board, power off and on in the simulator); the terminal assembles the updater.
  */
-export interface TerminalUpdateOptions extends Pick<UpdaterOptions, "slots" | "store" | "publicKey" | "restart"> {
+export interface TerminalUpdateOptions extends Pick<UpdaterOptions, "slots" | "store" | "publicKey" | "restart" | "imageDigest"> {
   /** The host's part of a new image's self-test (hardware, the image's own checks); true when it passes. */
   readonly selfTest?: () => boolean;
 }
@@ -66,6 +66,7 @@ export class TerminalUpdates {
         if (notice !== undefined) options.notify(notice);
       },
       ...(options.log !== undefined ? { log: options.log } : {}),
+      ...(update.imageDigest !== undefined ? { imageDigest: update.imageDigest } : {}),
     });
   }
 

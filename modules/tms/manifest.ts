@@ -20,12 +20,12 @@ export const SIGNATURE_BYTES = 64;
 /** Canonical bytes around the version text: prefix, two 00 separators, size, digest. */
 const FIXED_BYTES = PREFIX.length + 2 + 4 + SHA256_BYTES;
 export const MANIFEST_BYTES_MAX = FIXED_BYTES + VERSION_CHARS_MAX;
-const VERSION = /^(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})$/;
 const PART_MAX = 0xffff;
 
 /** [major, minor, patch] of "major.minor.patch" (each 0..65535, no leading zeros); undefined when it is not one. */
 export function parseVersion(version: string): readonly [number, number, number] | undefined {
-  const m = VERSION.exec(version);
+  // A literal here, not a module constant: see tools/checks/manifest-check.ts (preloaded RegExps on XS 8.2.3).
+  const m = /^(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})\.(0|[1-9][0-9]{0,4})$/.exec(version);
   if (m === null) return undefined;
   const parts = [Number(m[1]), Number(m[2]), Number(m[3])] as const;
   return parts.every((p) => p <= PART_MAX) ? parts : undefined;

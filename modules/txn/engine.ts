@@ -139,8 +139,6 @@ const FIELD_LIMITS: TxnLimits = Object.freeze({ amountMaxMinor: AMOUNT_MAX, batc
 /** Records whose state the engine follows at once: the pending bound plus the one in flight. */
 const TRACKED_MAX = PENDING_REVERSALS_MAX + 1;
 const STAN_MAX = 999_999;
-const HOST_TIME = /^[0-9]{6}$/;
-const HOST_DATE = /^[0-9]{4}$/;
 /** 0410 answers that end a reversal: done (00), nothing to reverse (12), original unknown (25). */
 const REVERSAL_FINAL_CODES = Object.freeze(["00", "12", "25"]);
 /** 处理要求 (6th digit of the message header) of a sign-on answer that asks for a TMS check (docs/tms.md). */
@@ -983,7 +981,8 @@ export class TxnEngine {
   /** F13 (MMDD) and F12 (hhmmss) of the sign-on answer set the calendar clock; the year is the one closest to the current. */
   #setWallClock(monthDay: string | undefined, time: string | undefined): void {
     const wall = this.#options.wallClock;
-    if (wall === undefined || monthDay === undefined || time === undefined || !HOST_DATE.test(monthDay) || !HOST_TIME.test(time)) return;
+    if (wall === undefined || monthDay === undefined || time === undefined || !/^[0-9]{4}$/.test(monthDay) || !/^[0-9]{6}$/.test(time))
+      return;
     const nowMs = wall.nowMs();
     const year = new Date(nowMs).getUTCFullYear();
     let best: number | undefined;

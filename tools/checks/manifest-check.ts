@@ -12,9 +12,17 @@
  *    added to a preloaded room without its preload line is caught.
  * 3. Every preloaded module keeps no mutable module-level state, since XS
  *    freezes what preload built (docs/device.md "Preload and freeze rules"): no
- *    top-level let/var, no top-level /g or /y RegExp (its lastIndex is written), no top-level object/array literal (or new
+ *    top-level let/var, no top-level object/array literal (or new
  *    Map/Set/Array/Object) that is not Object.freeze'd, and no assignment,
  *    anywhere in the file, to a module-level binding.
+ * 3a. No RegExp built at module level (a constant, or inside a frozen table):
+ *    a /g or /y one has its lastIndex written, and XS 8.2.3 corrupts its heap
+ *    running any preloaded RegExp: `fxAllocateRegExpData` (xs/sources/xsre.c)
+ *    lacks an `else`, so each exec takes a chunk, then overwrites the pointer
+ *    with a malloc'd block that leaks and that the collector treats as a chunk
+ *    (the Linux terminal crashed in fx_RegExp_prototype_exec; valgrind showed
+ *    fxMarkValue reading before the malloc'd block). A literal inside a
+ *    function is compiled when it runs, into chunks, and is safe.
  *
  * Exit 0 when clean, 1 with one line per violation.
  */
@@ -197,6 +205,15 @@ function isObjectFreezeCall(node: ts.Node): node is ts.CallExpression {
   );
 }
 
+/** RegExp literals a module-level initializer evaluates at load time (not those inside functions it defines). */
+function moduleLevelRegExps(node: ts.Node): ts.Node[] {
+  if (ts.isRegularExpressionLiteral(node)) return [node];
+  if (ts.isFunctionLike(node) || ts.isClassLike(node)) return [];
+  const found: ts.Node[] = [];
+  node.forEachChild((child) => void found.push(...moduleLevelRegExps(child)));
+  return found;
+}
+
 function unwrap(node: ts.Expression): ts.Expression {
   let current = node;
   while (
@@ -312,11 +329,10 @@ export function checkModuleState(files: readonly string[], root: string = REPO_R
       }
       for (const declaration of list.declarations) {
         if (declaration.initializer === undefined) continue;
-        const initializer = unwrap(declaration.initializer);
-        if (ts.isRegularExpressionLiteral(initializer) && /\/[a-z]*[gy][a-z]*$/.test(initializer.text))
+        for (const literal of moduleLevelRegExps(declaration.initializer))
           report(
-            initializer,
-            `module-level ${declaration.name.getText(source)} is a /g or /y RegExp: preload freezes it and its lastIndex cannot be written`,
+            literal,
+            `module-level ${declaration.name.getText(source)} holds a RegExp: preloaded RegExps corrupt the XS 8.2.3 heap when run; write the literal inside the function that uses it`,
           );
         const found: ts.Node[] = [];
         mutableObjects(declaration.initializer, found);

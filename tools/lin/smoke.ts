@@ -3,19 +3,28 @@
  * host simulator over real TLS on loopback, pinned to the host's test CA:
  * sign-on, a sale, a sale whose answer never comes (timeout → 0400 with the
  * same STAN → reversed), then the host's ledger and the terminal's journal
- * must agree. Prints one line per step and the sale's terminal-side time;
+ * must agree; then, on an A/B slots file, a corrupt image is rejected by its
+ * digest (the native SHA-256, as on the ESP32) and a good one is verified,
+ * activated (exit 75) and confirmed at its first boot. Prints one line per
+ * step and the sale's terminal-side time;
  * writes artifacts/native-smoke.json. Exit 0 only when every step held.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startHost } from "../host/app";
+import { fromHex } from "../../modules/base/hex";
 import { parseFault } from "../host/faults";
+import { buildImage, TMS_TEST_PUBLIC_KEY_HEX } from "../host/tms";
+import { nodeImageSigner } from "../host/tms-signing";
 import { reconcileEvent } from "../scenario/reconcile";
 import { REPO_ROOT } from "./mc-config";
 import { NATIVE_TERMINAL, NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
 
 const RESPONSE_TIMEOUT_MS = 2000;
+/** The test images' size: big enough for many 4 KiB blocks through the digest, small enough for loopback. */
+const UPDATE_IMAGE_BYTES = 96 * 1024;
+const EXIT_RESTART = 75;
 const CARD = "unionpay-msr";
 const PIN = "1234";
 
@@ -35,7 +44,12 @@ async function main(): Promise<number> {
   const host = await startHost({ varDir: path.join(work, "host"), db: ":memory:", port: 0, controlPort: 0 });
   let terminal: NativeTerminal | undefined;
   try {
-    provisionForHost(path.join(work, "nvs"), host, { responseTimeoutMs: RESPONSE_TIMEOUT_MS });
+    provisionForHost(
+      path.join(work, "nvs"),
+      host,
+      { responseTimeoutMs: RESPONSE_TIMEOUT_MS },
+      { releaseKey: fromHex(TMS_TEST_PUBLIC_KEY_HEX) },
+    );
     terminal = new NativeTerminal({ flash: path.join(work, "flash.bin"), nvs: path.join(work, "nvs") });
     await terminal.waitFor((l) => l.ev === "boot");
     step("boot", true);
@@ -85,6 +99,32 @@ async function main(): Promise<number> {
     );
     await terminal.quit();
     step("quit", true);
+
+    // Firmware updates on the slots file, digests by the native SHA-256 (image-digest.c over mbedtls, as on the ESP32):
+    // a corrupt image is rejected by its digest, a good one verified, activated (exit 75) and confirmed at its first boot.
+    const slots = path.join(work, "slots.bin");
+    terminal = new NativeTerminal({ flash: path.join(work, "flash.bin"), nvs: path.join(work, "nvs"), slots });
+    const route = await terminal.waitFor((l) => typeof l.line === "string" && l.line.startsWith("update: image digest route"), 10_000, 0);
+    step("image digest in C", route.line === "update: image digest route route=native", JSON.stringify(route));
+    const signer = nodeImageSigner();
+    const check = async (version: string, state: string) => {
+      const from = terminal!.lines.length;
+      terminal!.send({ menu: "tmsCheck" });
+      return terminal!.waitFor((l) => l.ev === "update" && l.version === version && l.state === state, 30_000, from);
+    };
+    host.core.tms.publishImage(buildImage({ version: "1.1.0", kind: "corrupt", sizeBytes: UPDATE_IMAGE_BYTES }, signer));
+    const rejected = await check("1.1.0", "rejected");
+    step("corrupt image rejected by its digest", rejected.reason === "digestMismatch", JSON.stringify(rejected));
+    host.core.tms.publishImage(buildImage({ version: "1.2.0", kind: "good", sizeBytes: UPDATE_IMAGE_BYTES }, signer));
+    await check("1.2.0", "verified");
+    const exit = await terminal.exited;
+    step("good image verified and activated: restart", exit.code === EXIT_RESTART, `exit ${exit.signal ?? exit.code}`);
+    terminal = new NativeTerminal({ flash: path.join(work, "flash.bin"), nvs: path.join(work, "nvs"), slots });
+    const boot = await terminal.waitFor((l) => l.ev === "boot", 10_000, 0);
+    terminal.send({ run: "signOn" });
+    await terminal.waitFor((l) => l.ev === "update" && l.state === "confirmed" && l.version === "1.2.0", 30_000, 0);
+    step("first boot of 1.2.0 confirmed", boot.version === "1.2.0", JSON.stringify(boot));
+    await terminal.quit();
 
     const figures = {
       saleTerminalSideMs: terminalSideMs,
