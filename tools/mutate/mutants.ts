@@ -33,15 +33,18 @@ const FORMAT = "modules/journal/format.ts";
 const FLASH_JOURNAL = "modules/txn/flash-journal.ts";
 const MESSAGES = "modules/txn/messages.ts";
 const LOG = "modules/platform/log.ts";
+const KEYS = "modules/crypto/keys.ts";
 
 const ENGINE_TEST = "tests/core/txn/engine.test.ts";
 const ANSWERS_TEST = "tests/core/txn/engine-answers.test.ts";
 const JOURNAL_CODES_TEST = "tests/core/txn/flash-journal-codes.test.ts";
+const EXCHANGE_EVENTS_TEST = "tests/core/txn/engine-exchange-events.test.ts";
 const LINK_TEST = "tests/core/link/host-link.test.ts";
 const APPROVAL_CUTS_TEST = "tests/core/journal/approval-cuts.test.ts";
 const SALE_CUTS_TEST = "tests/core/txn/approval-power-cuts.test.ts";
 const MESSAGES_TEST = "tests/core/iso8583/messages.test.ts";
 const LOG_TEST = "tests/core/platform/log.test.ts";
+const CRYPTO_ERRORS_TEST = "tests/core/crypto/input-errors.test.ts";
 const RUNTIME = "tests/xs/runtime.ts";
 const RUNTIME_PARITY_TEST = "tests/node/xs/runtime-parity.test.ts";
 
@@ -149,6 +152,49 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
       },
     ],
     suites: [ANSWERS_TEST],
+  },
+  // ---- what the merchant is shown of one exchange
+  {
+    id: "exchange-no-connecting",
+    rule: "the engine says it is connecting before a request (the processing screen without a countdown)",
+    edits: [
+      {
+        file: ENGINE,
+        find: '    if (request.mti !== "0400") this.#emit({ ev: "exchange", op, stan, phase: "connecting" });\n',
+        replace: "",
+      },
+    ],
+    suites: [EXCHANGE_EVENTS_TEST],
+  },
+  {
+    id: "exchange-connecting-on-0400",
+    rule: "a reversal's 0400 is no processing exchange: the reversing screen stays",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'if (request.mti !== "0400") this.#emit({ ev: "exchange", op, stan, phase: "connecting" });',
+        replace: 'this.#emit({ ev: "exchange", op, stan, phase: "connecting" });',
+      },
+    ],
+    suites: [EXCHANGE_EVENTS_TEST],
+  },
+  {
+    id: "exchange-no-waiting",
+    rule: "once the request is written the engine says it waits, with the response timeout (the countdown)",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'hooks?.onWaiting ?? (() => this.#emit({ ev: "exchange", op, stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs }));',
+        replace: "hooks?.onWaiting ?? (() => undefined);",
+      },
+    ],
+    suites: [EXCHANGE_EVENTS_TEST],
+  },
+  {
+    id: "send-f39-always",
+    rule: "the send event carries f39 only for a message that has one (a 0400's reason)",
+    edits: [{ file: ENGINE, find: "            request.fields[39] === undefined\n", replace: "            false\n" }],
+    suites: [EXCHANGE_EVENTS_TEST],
   },
   // ---- the deadline rule
   {
@@ -368,6 +414,19 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     rule: "two cycles compare by content in XS",
     edits: [{ file: RUNTIME, find: "if (aStack[i] === a) return bStack[i] === b;", replace: "if (aStack[i] === a) return true;" }],
     suites: [RUNTIME_PARITY_TEST],
+  },
+  // ---- typed errors say what was wrong
+  {
+    id: "crypto-input-what-unnamed",
+    rule: "a CryptoInputError names the input that was wrong in `what` (an F62 of the wrong length: f62)",
+    edits: [
+      {
+        file: KEYS,
+        find: 'throw new CryptoInputError("f62", `F62 must be 24, 40 or 60 bytes',
+        replace: 'throw new CryptoInputError("", `F62 must be 24, 40 or 60 bytes',
+      },
+    ],
+    suites: [CRYPTO_ERRORS_TEST],
   },
   // ---- PAN masking
   {
