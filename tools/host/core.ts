@@ -195,8 +195,11 @@ export class HostCore implements HostHandler {
     if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
     if (fault?.kind === "wrongMerchant" && fields[42] !== undefined) fields[42] = otherDigit(fields[42]);
     // wrongEcho: an answer whose F3, F4 or F42 is not the request's (correct MAC); absent from the answer, nothing changes.
-    if (fault?.kind === "wrongEcho" && fields[fault.field!] !== undefined) fields[fault.field!] = otherDigit(fields[fault.field!]);
-    if (fault?.kind === "dropFields") for (const n of fault.fields!) delete fields[n];
+    const echoed = fault?.kind === "wrongEcho" ? fields[fault.field!] : undefined;
+    if (echoed !== undefined) fields[fault!.field!] = otherDigit(echoed);
+    // dropFields: the approval's references left out (DROPPABLE_FIELDS), before the bitmap and the MAC are made.
+    if (fault?.kind === "dropFields" && fault.fields!.includes(37)) delete fields[37];
+    if (fault?.kind === "dropFields" && fault.fields!.includes(38)) delete fields[38];
     // stripMac answers without F64 at all (the bitmap says so): an approval the terminal must never accept.
     const macKeys = fault?.kind === "stripMac" ? undefined : outcome.keys;
     if (macKeys !== undefined) fields[64] = "0000000000000000";

@@ -27,7 +27,7 @@ function armed(stan: string): ReversalRecord {
 }
 
 function approval(stan: string, authCode: string, rrn: string): ApprovedRecord {
-  return { stan, batch: "000001", op: "sale", amount: 1234, pan: CARD.pan, panMasked: "", ...CARD, authCode, rrn };
+  return { stan, batch: "000001", op: "sale", amount: 1234, panMasked: "", ...CARD, authCode, rrn };
 }
 
 const codesOf = (r: ApprovedRecord | undefined) => (r === undefined ? undefined : { authCode: r.authCode, rrn: r.rrn });
