@@ -6,6 +6,7 @@
  */
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
+import { MemoryLedger } from "../../../tools/scenario/memory-ledger";
 import type { Slip } from "../../../modules/ui/slips";
 
 interface Run {
@@ -153,6 +154,35 @@ describe("an approval without F37 or F38", () => {
       expect.objectContaining({ batch: "000001", balanced: true, totals: expect.objectContaining({ saleCount: 2, saleAmount: 1333 }) }),
     ]);
     expect(lastOf(r.events)).toMatchObject({ ev: "reconcile", agree: true });
+  });
+});
+
+describe("an approval without F37 or F38 in a batch upload", () => {
+  test("an unbalanced settlement uploads it as any sale (0320 F48: kind, STAN, amount; no F37/F38 in the record)", () => {
+    const ledger = new MemoryLedger();
+    const scenario = parseScenario({
+      terminal: { responseTimeoutMs: 1000, reversalRetries: 1 },
+      steps: [
+        { op: "powerOn" },
+        { op: "signOn" },
+        fault({ kind: "dropFields", fields: [37, 38], mti: "0200" }),
+        sale("unionpay-chip", 500),
+        { op: "drain" },
+        // The next sale's answer comes late and its reversal cannot get through: the totals differ at settlement.
+        fault({ kind: "delay", ms: 5000, mti: "0200" }),
+        fault({ kind: "closeBeforeRead", mti: "0400", count: 9 }),
+        sale("visa-msr", 1234),
+        { op: "drain" },
+        { op: "settle" },
+        { op: "drain" },
+      ],
+    });
+    const events = runScenario(scenario, { ledger }).events as ScenarioEvent[];
+    expect(pick(events, "settlement")).toEqual([expect.objectContaining({ batch: "000001", balanced: false })]);
+    expect(ledger.uploads.map((u) => `${u.stan}/${u.networkCode}/${u.recordHex}`)).toEqual([
+      "000005/201/00000002000000000500",
+      "000006/207/0001",
+    ]);
   });
 });
 
