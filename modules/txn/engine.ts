@@ -554,6 +554,8 @@ export class TxnEngine {
     }
     if (f39 !== "00" || !echoesRequest) {
       if (record !== undefined && f39 === "00") return this.#trigger(request, "failedAfterApproval", "06", undefined, fields[38], failed);
+      // A balance's 00 that does not echo is a bad answer as well, not a decline: failed, with nothing to reverse.
+      if (f39 === "00") return failed(undefined);
       if (record !== undefined) {
         this.#move(stan, "declined");
         this.#journal("complete", stan);

@@ -193,7 +193,13 @@ export class HostCore implements HostHandler {
     const responseMti = mti.slice(0, 2) + String(Number(mti[2]) + 1) + mti[3];
     const fields = outcome.fields;
     if (fault?.kind === "wrongStan" && fields[11] !== undefined) fields[11] = String((Number(fields[11]) + 1) % 1_000_000).padStart(6, "0");
-    if (fault?.kind === "wrongMerchant" && fields[42] !== undefined) fields[42] = otherMerchant(fields[42]);
+    if (fault?.kind === "wrongMerchant" && fields[42] !== undefined) fields[42] = otherDigit(fields[42]);
+    // wrongEcho: an answer whose F3, F4 or F42 is not the request's (correct MAC); absent from the answer, nothing changes.
+    const echoed = fault?.kind === "wrongEcho" ? fields[fault.field!] : undefined;
+    if (echoed !== undefined) fields[fault!.field!] = otherDigit(echoed);
+    // dropFields: the approval's references left out (DROPPABLE_FIELDS), before the bitmap and the MAC are made.
+    if (fault?.kind === "dropFields" && fault.fields!.includes(37)) delete fields[37];
+    if (fault?.kind === "dropFields" && fault.fields!.includes(38)) delete fields[38];
     // stripMac answers without F64 at all (the bitmap says so): an approval the terminal must never accept.
     const macKeys = fault?.kind === "stripMac" ? undefined : outcome.keys;
     if (macKeys !== undefined) fields[64] = "0000000000000000";
@@ -208,8 +214,8 @@ export class HostCore implements HostHandler {
       this.#report(message, error);
       return decision(mti, undefined, { kind: "close" }, fault, outcome.processed);
     }
-    // badMac spoils the last byte: the MAC when there is one, else the last working-key check value.
-    if (fault?.kind === "badMac") response[response.length - 1] ^= 0x01;
+    // badMac (or a decline with badMac) spoils the last byte: the MAC when there is one, else the last working-key check value.
+    if (fault?.kind === "badMac" || fault?.badMac === true) response[response.length - 1] ^= 0x01;
     return decision(mti, response, deliveryFor(fault, response.length), fault, outcome.processed);
   }
 
@@ -592,11 +598,11 @@ function deliveryFor(fault: Fault | undefined, responseBytes: number): Delivery 
   }
 }
 
-/** The same merchant id with its last digit changed: an answer meant for another merchant (F42 echo check). */
-function otherMerchant(mid: string): string {
-  const last = mid.charCodeAt(mid.length - 1);
+/** The same field with its last digit changed (+1, 9 → 0; not a digit → 0): an answer that does not echo the request. */
+function otherDigit(value: string): string {
+  const last = value.charCodeAt(value.length - 1);
   const changed = last >= 0x30 && last <= 0x39 ? String.fromCharCode(0x30 + ((last - 0x30 + 1) % 10)) : "0";
-  return mid.slice(0, -1) + changed;
+  return value.slice(0, -1) + changed;
 }
 
 function echo(fields: IsoFields, numbers: readonly number[]): IsoFields {

@@ -21,6 +21,8 @@ export const FAULT_KINDS = Object.freeze([
   // Extensions of the contract's kinds:
   "wrongMerchant",
   "stripMac",
+  "wrongEcho",
+  "dropFields",
 ] as const);
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -37,11 +39,22 @@ export interface Fault {
   readonly ms?: number;
   /** `decline` only: the response code to answer with. */
   readonly code?: string;
+  /** `decline` only, optional: the answer's MAC is spoilt too, as `badMac` spoils it (a decline the terminal acts on anyway). */
+  readonly badMac?: boolean;
+  /** `wrongEcho` only: the echoed field (3, 4 or 42) whose last digit the answer changes. */
+  readonly field?: number;
+  /** `dropFields` only: the fields (37, 38) the answer goes without; its bitmap and MAC match what is sent. */
+  readonly fields?: readonly number[];
   /** How many messages (connection faults: connection attempts) it applies to. */
   readonly count: number;
   /** Only messages of this type (e.g. "0200"); absent = any. Ignored by connection faults. */
   readonly mti?: string;
 }
+
+/** Fields of an answer that `wrongEcho` may change: the ones the terminal checks against its request (F3, F4, F42). */
+export const ECHO_FIELDS: readonly number[] = Object.freeze([3, 4, 42]);
+/** Fields of an answer that `dropFields` may leave out: an approval's references (F37 RRN, F38 auth code). */
+export const DROPPABLE_FIELDS: readonly number[] = Object.freeze([37, 38]);
 
 export const FAULT_COUNT_MAX = 1_000_000;
 export const FAULT_DELAY_MS_MAX = 3_600_000;
@@ -63,7 +76,8 @@ export function parseFault(input: unknown): Fault {
   if (typeof input !== "object" || input === null || Array.isArray(input)) throw new FaultSpecError("", "must be a JSON object");
   const raw = input as Record<string, unknown>;
   for (const key of Object.keys(raw))
-    if (!["kind", "ms", "code", "count", "mti"].includes(key)) throw new FaultSpecError(key, "unknown parameter");
+    if (!["kind", "ms", "code", "badMac", "field", "fields", "count", "mti"].includes(key))
+      throw new FaultSpecError(key, "unknown parameter");
   const kind = raw.kind;
   if (typeof kind !== "string" || !(FAULT_KINDS as readonly string[]).includes(kind))
     throw new FaultSpecError("kind", `must be one of ${FAULT_KINDS.join(", ")}, got ${JSON.stringify(kind)}`);
@@ -84,7 +98,29 @@ export function parseFault(input: unknown): Fault {
     if (typeof raw.code !== "string" || !/^[0-9A-Z]{2}$/.test(raw.code) || raw.code === "00")
       throw new FaultSpecError("code", "decline needs code, two digits or capitals other than 00");
     fault.code = raw.code;
-  } else if (raw.code !== undefined) throw new FaultSpecError("code", `only for decline, not ${kind}`);
+    if (raw.badMac !== undefined) {
+      if (typeof raw.badMac !== "boolean") throw new FaultSpecError("badMac", "must be true or false");
+      fault.badMac = raw.badMac;
+    }
+  } else {
+    if (raw.code !== undefined) throw new FaultSpecError("code", `only for decline, not ${kind}`);
+    if (raw.badMac !== undefined) throw new FaultSpecError("badMac", `only for decline, not ${kind}`);
+  }
+  if (kind === "wrongEcho") {
+    if (typeof raw.field !== "number" || !ECHO_FIELDS.includes(raw.field))
+      throw new FaultSpecError("field", `wrongEcho needs field, one of ${ECHO_FIELDS.join(", ")}`);
+    fault.field = raw.field;
+  } else if (raw.field !== undefined) throw new FaultSpecError("field", `only for wrongEcho, not ${kind}`);
+  if (kind === "dropFields") {
+    const fields = raw.fields;
+    if (
+      !Array.isArray(fields) ||
+      fields.length === 0 ||
+      fields.some((n, i) => typeof n !== "number" || !DROPPABLE_FIELDS.includes(n) || fields.indexOf(n) !== i)
+    )
+      throw new FaultSpecError("fields", `dropFields needs fields, a list of distinct numbers among ${DROPPABLE_FIELDS.join(", ")}`);
+    fault.fields = Object.freeze((fields as number[]).slice());
+  } else if (raw.fields !== undefined) throw new FaultSpecError("fields", `only for dropFields, not ${kind}`);
   return Object.freeze(fault);
 }
 

@@ -33,13 +33,18 @@ const FORMAT = "modules/journal/format.ts";
 const FLASH_JOURNAL = "modules/txn/flash-journal.ts";
 const MESSAGES = "modules/txn/messages.ts";
 const LOG = "modules/platform/log.ts";
+const KEYS = "modules/crypto/keys.ts";
 
 const ENGINE_TEST = "tests/core/txn/engine.test.ts";
+const ANSWERS_TEST = "tests/core/txn/engine-answers.test.ts";
+const JOURNAL_CODES_TEST = "tests/core/txn/flash-journal-codes.test.ts";
+const EXCHANGE_EVENTS_TEST = "tests/core/txn/engine-exchange-events.test.ts";
 const LINK_TEST = "tests/core/link/host-link.test.ts";
 const APPROVAL_CUTS_TEST = "tests/core/journal/approval-cuts.test.ts";
 const SALE_CUTS_TEST = "tests/core/txn/approval-power-cuts.test.ts";
 const MESSAGES_TEST = "tests/core/iso8583/messages.test.ts";
 const LOG_TEST = "tests/core/platform/log.test.ts";
+const CRYPTO_ERRORS_TEST = "tests/core/crypto/input-errors.test.ts";
 const RUNTIME = "tests/xs/runtime.ts";
 const RUNTIME_PARITY_TEST = "tests/node/xs/runtime-parity.test.ts";
 
@@ -80,6 +85,116 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     rule: "an approval that fails its MAC is reversed with A0",
     edits: [{ file: ENGINE, find: 'if (f39 === "00" && !answer.macValid) {', replace: 'if (f39 === "00" && !answer.macValid && false) {' }],
     suites: [ENGINE_TEST],
+  },
+  {
+    id: "mac-protects-final-codes-any-mti",
+    rule: "only an approval and a reversal's final 0410 must pass the MAC: a 0210 12 or 25 with a bad MAC is a plain decline",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'return f39 === "00" || (message.mti === "0410" && REVERSAL_FINAL_CODES.includes(f39));',
+        replace: 'return f39 === "00" || message.mti === "0410" || REVERSAL_FINAL_CODES.includes(f39);',
+      },
+    ],
+    suites: [ANSWERS_TEST],
+  },
+  {
+    id: "mac-protects-final-codes-not-0410",
+    rule: "a reversal's final 0410 12 or 25 with a bad MAC does not end the reversal",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'return f39 === "00" || (message.mti === "0410" && REVERSAL_FINAL_CODES.includes(f39));',
+        replace: 'return f39 === "00";',
+      },
+    ],
+    suites: [ANSWERS_TEST, ENGINE_TEST],
+  },
+  // ---- the echo check (an approval echoes the request's F3, F4, F42)
+  {
+    id: "echo-f3-unchecked",
+    rule: "an approval whose F3 is not the request's is reversed with 06",
+    edits: [{ file: ENGINE, find: "      fields[3] === request.message.fields[3] &&\n", replace: "" }],
+    suites: [ANSWERS_TEST],
+  },
+  {
+    id: "echo-f4-unchecked",
+    rule: "an approval whose F4 is not the request's is reversed with 06",
+    edits: [
+      {
+        file: ENGINE,
+        find: "      (request.message.fields[4] === undefined || fields[4] === request.message.fields[4]) &&\n",
+        replace: "",
+      },
+    ],
+    suites: [ANSWERS_TEST],
+  },
+  {
+    id: "echo-f42-unchecked",
+    rule: "an approval whose F42 is not the request's is reversed with 06",
+    edits: [
+      {
+        file: ENGINE,
+        find: "      fields[42] === request.message.fields[42];",
+        replace: "      true;",
+      },
+    ],
+    suites: [ANSWERS_TEST, "tests/node/scenario/scenarios.test.ts"],
+  },
+  {
+    id: "echo-balance-reversed",
+    rule: "a balance answered 00 without the request's echoes has no record to reverse: failed, nothing reversed",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'if (record !== undefined && f39 === "00") return this.#trigger(request, "failedAfterApproval"',
+        replace: 'if (f39 === "00") return this.#trigger(request, "failedAfterApproval"',
+      },
+    ],
+    suites: [ANSWERS_TEST],
+  },
+  // ---- what the merchant is shown of one exchange
+  {
+    id: "exchange-no-connecting",
+    rule: "the engine says it is connecting before a request (the processing screen without a countdown)",
+    edits: [
+      {
+        file: ENGINE,
+        find: '    if (request.mti !== "0400") this.#emit({ ev: "exchange", op, stan, phase: "connecting" });\n',
+        replace: "",
+      },
+    ],
+    suites: [EXCHANGE_EVENTS_TEST],
+  },
+  {
+    id: "exchange-connecting-on-0400",
+    rule: "a reversal's 0400 is no processing exchange: the reversing screen stays",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'if (request.mti !== "0400") this.#emit({ ev: "exchange", op, stan, phase: "connecting" });',
+        replace: 'this.#emit({ ev: "exchange", op, stan, phase: "connecting" });',
+      },
+    ],
+    suites: [EXCHANGE_EVENTS_TEST],
+  },
+  {
+    id: "exchange-no-waiting",
+    rule: "once the request is written the engine says it waits, with the response timeout (the countdown)",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'hooks?.onWaiting ?? (() => this.#emit({ ev: "exchange", op, stan, phase: "waiting", timeoutMs: this.#responseTimeoutMs }));',
+        replace: "hooks?.onWaiting ?? (() => undefined);",
+      },
+    ],
+    suites: [EXCHANGE_EVENTS_TEST],
+  },
+  {
+    id: "send-f39-always",
+    rule: "the send event carries f39 only for a message that has one (a 0400's reason)",
+    edits: [{ file: ENGINE, find: "            request.fields[39] === undefined\n", replace: "            false\n" }],
+    suites: [EXCHANGE_EVENTS_TEST],
   },
   // ---- the deadline rule
   {
@@ -189,6 +304,55 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     ],
     suites: [APPROVAL_CUTS_TEST],
   },
+  {
+    id: "approval-auth-code-dropped",
+    rule: "the journal keeps the approval's F38 as answered (the slip prints it)",
+    edits: [{ file: ENGINE, find: 'authCode: fields[38] ?? "",', replace: 'authCode: "",' }],
+    suites: [ANSWERS_TEST],
+  },
+  {
+    id: "approval-without-f38-stored-empty",
+    rule: "an approval without F38 is approved and kept (its auth code stored as six spaces, read back empty)",
+    edits: [
+      {
+        file: FLASH_JOURNAL,
+        find: 'const authCode = record.authCode === "" ? NO_AUTH_CODE : record.authCode;',
+        replace: "const authCode = record.authCode;",
+      },
+    ],
+    suites: [JOURNAL_CODES_TEST, ANSWERS_TEST],
+  },
+  {
+    id: "approval-without-f37-stored-empty",
+    rule: "an approval without F37 is approved and kept (its RRN stored as twelve zeros, read back empty)",
+    edits: [{ file: FLASH_JOURNAL, find: 'const rrn = record.rrn === "" ? NO_RRN : record.rrn;', replace: "const rrn = record.rrn;" }],
+    suites: [JOURNAL_CODES_TEST, ANSWERS_TEST],
+  },
+  {
+    id: "approval-without-f38-read-as-spaces",
+    rule: "an approval stored without F38 reads back with an empty auth code, not six spaces",
+    edits: [{ file: FLASH_JOURNAL, find: 'authCode: authCode === NO_AUTH_CODE ? "" : authCode,', replace: "authCode," }],
+    suites: [JOURNAL_CODES_TEST, ANSWERS_TEST],
+  },
+  {
+    id: "approval-without-f37-read-as-zeros",
+    rule: "an approval stored without F37 reads back with an empty RRN, not twelve zeros",
+    edits: [{ file: FLASH_JOURNAL, find: 'rrn: rrn === NO_RRN ? "" : rrn,', replace: "rrn," }],
+    suites: [JOURNAL_CODES_TEST, ANSWERS_TEST],
+  },
+  // ---- the chip completion
+  {
+    id: "chip-refund-second-generate-ac",
+    rule: "a chip refund ends with its first GENERATE AC: only a sale runs the second",
+    edits: [
+      {
+        file: ENGINE,
+        find: 'if (op === "sale" && card?.completeChip !== undefined && record !== undefined) {',
+        replace: "if (card?.completeChip !== undefined && record !== undefined) {",
+      },
+    ],
+    suites: [ANSWERS_TEST],
+  },
   // ---- the 0400 builder
   {
     id: "reversal-without-reason",
@@ -250,6 +414,19 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     rule: "two cycles compare by content in XS",
     edits: [{ file: RUNTIME, find: "if (aStack[i] === a) return bStack[i] === b;", replace: "if (aStack[i] === a) return true;" }],
     suites: [RUNTIME_PARITY_TEST],
+  },
+  // ---- typed errors say what was wrong
+  {
+    id: "crypto-input-what-unnamed",
+    rule: "a CryptoInputError names the input that was wrong in `what` (an F62 of the wrong length: f62)",
+    edits: [
+      {
+        file: KEYS,
+        find: 'throw new CryptoInputError("f62", `F62 must be 24, 40 or 60 bytes',
+        replace: 'throw new CryptoInputError("", `F62 must be 24, 40 or 60 bytes',
+      },
+    ],
+    suites: [CRYPTO_ERRORS_TEST],
   },
   // ---- PAN masking
   {

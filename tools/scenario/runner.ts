@@ -35,6 +35,8 @@ import { SeededRandom } from "../../modules/platform/random";
 import type { Transport } from "../../modules/platform/transport";
 import { VirtualClock } from "../../modules/platform/virtual-clock";
 import { Terminal, STATE_SECTORS, type TerminalUpdateOptions } from "../../modules/terminal/terminal";
+import type { Slip } from "../../modules/ui/slips";
+import type { Screen } from "../../modules/ui/terminal-ui";
 import type { TmsExchange } from "../../modules/tms/wire";
 import { TxnRequestError } from "../../modules/txn/engine";
 import { FlashJournal, type FlashJournalOptions } from "../../modules/txn/flash-journal";
@@ -87,6 +89,10 @@ export interface RunOptions {
    * terminal's TMS exchange (its engine).
    */
   readonly tmsProbe?: (exchange: TmsExchange) => void;
+  /** Hears every slip the terminal prints, with its rendered lines (the run's `slip` events name it only). */
+  readonly onSlip?: (slip: Slip, lines: readonly string[]) => void;
+  /** Hears every screen the terminal shows (the run's `screen` events carry only a title when it changes). */
+  readonly onScreen?: (screen: Screen) => void;
 }
 
 /** A step that cannot run as written (bad card name, void of an unknown STAN): exit 2 territory. */
@@ -242,6 +248,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
       wallClock: wall,
       wrapJournal: (inner) => (journal = new SettlingJournal(inner, settled)),
       onEvent: (event) => emit({ ...event }),
+      onSlip: options.onSlip,
+      onScreen: options.onScreen,
       update,
     });
     terminal = booting;
