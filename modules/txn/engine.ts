@@ -543,11 +543,13 @@ export class TxnEngine {
     if (record !== undefined) this.#move(stan, "answer");
     const failed = (episode: EpisodeOutcome | undefined) =>
       this.#result({ op, stan, outcome: "failed", f39, amount, ...episodeFields(episode) }, finish);
-    // An approval must echo F3, F4 and F42 (reference §2.3): one that does not is a bad answer, reversed with 06.
+    // An approval must echo F3, F4 and F42 (reference §2.3), and carry references the journal can keep: one
+    // that does not is a bad answer, reversed with 06.
     const echoesRequest =
       fields[3] === request.message.fields[3] &&
       (request.message.fields[4] === undefined || fields[4] === request.message.fields[4]) &&
-      fields[42] === request.message.fields[42];
+      fields[42] === request.message.fields[42] &&
+      messages.approvalReferencesValid(fields[38], fields[37]);
     if (f39 === "00" && !answer.macValid) {
       if (record === undefined) return failed(undefined);
       return this.#trigger(request, "badMac", "A0", undefined, undefined, failed);

@@ -194,3 +194,12 @@ export function balanceOf(f54: string | undefined): number | undefined {
   const chosen = amounts.find((a) => a.amountType === AMOUNT_TYPE_AVAILABLE) ?? amounts[0];
   return chosen.sign === "D" ? -chosen.amount : chosen.amount;
 }
+
+/**
+ * An approval's references as CUP sends them and the journal keeps them: F38 six of space, 0-9 and A-Z, F37
+ * twelve digits (docs/cup-dialect.md). ISO 8583 allows any alphanumeric (an6, an12), so the codec takes more;
+ * an approval with other references is a bad answer (reversed with 06), not one the terminal cannot log.
+ */
+export function approvalReferencesValid(f38: string | undefined, f37: string | undefined): boolean {
+  return (f38 === undefined || /^[ 0-9A-Z]{6}$/.test(f38)) && (f37 === undefined || /^[0-9]{12}$/.test(f37));
+}

@@ -200,6 +200,10 @@ export class HostCore implements HostHandler {
     // dropFields: the approval's references left out (DROPPABLE_FIELDS), before the bitmap and the MAC are made.
     if (fault?.kind === "dropFields" && fault.fields!.includes(37)) delete fields[37];
     if (fault?.kind === "dropFields" && fault.fields!.includes(38)) delete fields[38];
+    // oddReferences: references the codec carries (an6, an12) in characters CUP does not use for them.
+    if (fault?.kind === "oddReferences" && fault.fields!.includes(37) && fields[37] !== undefined)
+      fields[37] = "RRN" + fields[37].slice(3, 11) + "X";
+    if (fault?.kind === "oddReferences" && fault.fields!.includes(38) && fields[38] !== undefined) fields[38] = "ab12cd";
     // stripMac answers without F64 at all (the bitmap says so): an approval the terminal must never accept.
     const macKeys = fault?.kind === "stripMac" ? undefined : outcome.keys;
     if (macKeys !== undefined) fields[64] = "0000000000000000";

@@ -23,6 +23,7 @@ export const FAULT_KINDS = Object.freeze([
   "stripMac",
   "wrongEcho",
   "dropFields",
+  "oddReferences",
 ] as const);
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -43,7 +44,10 @@ export interface Fault {
   readonly badMac?: boolean;
   /** `wrongEcho` only: the echoed field (3, 4 or 42) whose last digit the answer changes. */
   readonly field?: number;
-  /** `dropFields` only: the fields (37, 38) the answer goes without; its bitmap and MAC match what is sent. */
+  /**
+   * `dropFields`: the fields (37, 38) the answer goes without; `oddReferences`: the fields it carries in characters valid
+   * for ISO 8583 (an) but not for CUP references (F38 lower case, F37 with letters). Bitmap and MAC match what is sent.
+   */
   readonly fields?: readonly number[];
   /** How many messages (connection faults: connection attempts) it applies to. */
   readonly count: number;
@@ -111,16 +115,16 @@ export function parseFault(input: unknown): Fault {
       throw new FaultSpecError("field", `wrongEcho needs field, one of ${ECHO_FIELDS.join(", ")}`);
     fault.field = raw.field;
   } else if (raw.field !== undefined) throw new FaultSpecError("field", `only for wrongEcho, not ${kind}`);
-  if (kind === "dropFields") {
+  if (kind === "dropFields" || kind === "oddReferences") {
     const fields = raw.fields;
     if (
       !Array.isArray(fields) ||
       fields.length === 0 ||
       fields.some((n, i) => typeof n !== "number" || !DROPPABLE_FIELDS.includes(n) || fields.indexOf(n) !== i)
     )
-      throw new FaultSpecError("fields", `dropFields needs fields, a list of distinct numbers among ${DROPPABLE_FIELDS.join(", ")}`);
+      throw new FaultSpecError("fields", `${kind} needs fields, a list of distinct numbers among ${DROPPABLE_FIELDS.join(", ")}`);
     fault.fields = Object.freeze((fields as number[]).slice());
-  } else if (raw.fields !== undefined) throw new FaultSpecError("fields", `only for dropFields, not ${kind}`);
+  } else if (raw.fields !== undefined) throw new FaultSpecError("fields", `only for dropFields and oddReferences, not ${kind}`);
   return Object.freeze(fault);
 }
 

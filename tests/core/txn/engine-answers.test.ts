@@ -206,3 +206,27 @@ describe("a chip refund ends with its first GENERATE AC", () => {
     expect(lastOf(events)).toMatchObject({ ev: "reconcile", agree: true, host: { count: 1, amount: 800 } });
   });
 });
+
+describe("an approval whose references the journal cannot keep is a bad answer, not a crash", () => {
+  // The codec takes any an6/an12; CUP references are F38 of space, 0-9, A-Z and F37 of 12 digits (the journal's alphabet).
+  test.each([[38], [37]])("a sale answered 00 with an odd F%i: reversed with 06, failed, the host agrees", (field) => {
+    const { events, slips } = run([fault({ kind: "oddReferences", fields: [field], mti: "0200" }), sale()]);
+    expect(states(events)).toEqual(["armed", "reversalDue/06", "reversed"]);
+    expect(reversals(events)).toEqual([{ ev: "send", mti: "0400", stan: "000002", f39: "06" }]);
+    expect(pick(events, "result").filter((e) => e.op === "sale")).toEqual([
+      { ev: "result", op: "sale", stan: "000002", outcome: "failed", f39: "00", amount: 1234, reversed: true },
+    ]);
+    expect(slips.map((s) => s.slip.kind)).toEqual([]);
+    expect(lastOf(events)).toMatchObject({ ev: "reconcile", agree: true, host: { count: 0 } });
+  });
+
+  test("the next sale is approved as usual: the terminal kept running", () => {
+    const { events } = run([fault({ kind: "oddReferences", fields: [37, 38], mti: "0200" }), sale(), { op: "drain" }, sale()]);
+    expect(
+      pick(events, "result")
+        .filter((e) => e.op === "sale")
+        .map((e) => e.outcome),
+    ).toEqual(["failed", "approved"]);
+    expect(lastOf(events)).toMatchObject({ ev: "reconcile", agree: true, host: { count: 1 } });
+  });
+});

@@ -89,6 +89,16 @@ describe("dropFields", () => {
   });
 });
 
+describe("oddReferences", () => {
+  test("F38 in lower case and F37 with letters: valid an6/an12 for the codec, the MAC over them, the approval booked", () => {
+    const { fields, macValid, booked } = saleUnder({ kind: "oddReferences", fields: [37, 38] });
+    expect(fields[38]).toBe("ab12cd");
+    expect(fields[37]).toMatch(/^RRN[0-9]{8}X$/);
+    expect([fields[39], macValid]).toEqual(["00", true]);
+    expect(booked).toMatchObject({ state: "approved", rrn: expect.stringMatching(/^[0-9]{12}$/) });
+  });
+});
+
 describe("the new parameters: parser and schema agree", () => {
   test.each([
     { kind: "decline", code: "12", badMac: true },
@@ -97,6 +107,7 @@ describe("the new parameters: parser and schema agree", () => {
     { kind: "wrongEcho", field: 42, count: 2, mti: "0220" },
     { kind: "dropFields", fields: [38] },
     { kind: "dropFields", fields: [37, 38] },
+    { kind: "oddReferences", fields: [37] },
   ])("%j is accepted", (fault) => {
     expect(validFault(fault)).toBe(true);
     expect(parseFault(fault)).toEqual({ count: 1, ...fault });
@@ -115,6 +126,8 @@ describe("the new parameters: parser and schema agree", () => {
     [{ kind: "dropFields", fields: [38, 38] }, "fields"],
     [{ kind: "dropFields", fields: 38 }, "fields"],
     [{ kind: "stripMac", fields: [38] }, "fields"],
+    [{ kind: "oddReferences" }, "fields"],
+    [{ kind: "oddReferences", fields: [39] }, "fields"],
   ])("%j is refused, naming %s", (fault, key) => {
     expect(validFault(fault)).toBe(false);
     expect(() => parseFault(fault)).toThrow(FaultSpecError);

@@ -356,7 +356,7 @@ describe("faults", () => {
   });
 
   test("fault specs are validated", () => {
-    expect(FAULT_KINDS).toHaveLength(15);
+    expect(FAULT_KINDS).toHaveLength(16);
     expect(parseFault({ kind: "delay", ms: 5, count: 3, mti: "0200" })).toEqual({ kind: "delay", ms: 5, count: 3, mti: "0200" });
     for (const bad of [
       null,
