@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
+import { checkP256Inputs, type P256Check } from "../../modules/crypto/p256";
 import type { ImageSigner } from "./tms";
 
 /** The TEST key, PKCS#8 PEM, from tools/host/test-keys (read when asked: a worker bundle has no module URL and is handed the text). */
@@ -72,6 +73,28 @@ function inverse(k: bigint): bigint {
 export function testPublicKey(keyPem: string | Buffer = readTestKeyPem()): Uint8Array {
   const der = crypto.createPublicKey(keyPem).export({ format: "der", type: "spki" });
   return new Uint8Array(der.subarray(der.length - RAW_PUBLIC_KEY_BYTES));
+}
+
+/**
+ * The terminal's signature check on OpenSSL for V8 hosts (modules/crypto/p256.ts `P256Check`): the
+ * core's input checks and errors first, then node:crypto's verdict, the same as the core's BigInt
+ * verifyP256 (tests/node/crypto/sha256-p256-interop.test.ts) at a few hundredths of its cost. Each public
+ * key is imported once per check function.
+ */
+export function nodeP256Check(): P256Check {
+  const keys = new Map<string, crypto.KeyObject>();
+  return (publicKey, message, signature) => {
+    checkP256Inputs(publicKey, signature);
+    const raw = Buffer.from(publicKey);
+    const id = raw.toString("hex");
+    let key = keys.get(id);
+    if (key === undefined) {
+      const coordinate = (from: number) => raw.subarray(from, from + SCALAR_BYTES).toString("base64url");
+      key = crypto.createPublicKey({ key: { kty: "EC", crv: "P-256", x: coordinate(1), y: coordinate(1 + SCALAR_BYTES) }, format: "jwk" });
+      keys.set(id, key);
+    }
+    return crypto.verify("sha256", message, { key, dsaEncoding: "ieee-p1363" }, signature);
+  };
 }
 
 /** Verifies a manifest signature with the TEST key's public half (tests: what the terminal's check must agree with). */
