@@ -10,6 +10,7 @@
  * raw r ‖ s (64 bytes), digests 32 bytes (SHA-256).
  */
 import { CryptoInputError } from "./errors";
+import { sha256 } from "./sha256";
 
 export const P256_PUBLIC_KEY_BYTES = 65;
 export const P256_SIGNATURE_BYTES = 64;
@@ -123,20 +124,48 @@ function jointMultiply(u1: bigint, u2: bigint, q: Jacobian): Jacobian {
  * provisioning fault, not a bad signature); any other mismatch is false.
  */
 export function verifyP256(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== P256_PUBLIC_KEY_BYTES || publicKey[0] !== 0x04)
-    throw new CryptoInputError("publicKey", `P-256 public key must be 65 bytes starting 04, got ${publicKey.length} bytes`);
+  checkPublicKeyShape(publicKey);
   if (digest.length !== SCALAR_BYTES) throw new CryptoInputError("digest", `digest must be 32 bytes, got ${digest.length}`);
-  if (signature.length !== P256_SIGNATURE_BYTES)
-    throw new CryptoInputError("signature", `signature must be 64 bytes (r ‖ s), got ${signature.length}`);
-  const qx = toBigInt(publicKey, 1, SCALAR_BYTES);
-  const qy = toBigInt(publicKey, 1 + SCALAR_BYTES, SCALAR_BYTES);
-  if (qx >= P || qy >= P || !onCurve(qx, qy)) throw new CryptoInputError("publicKey", "P-256 public key is not a point on the curve");
+  const q = publicPoint(publicKey, signature);
   const r = toBigInt(signature, 0, SCALAR_BYTES);
   const s = toBigInt(signature, SCALAR_BYTES, SCALAR_BYTES);
   if (r === 0n || r >= N || s === 0n || s >= N) return false;
   const e = toBigInt(digest, 0, SCALAR_BYTES);
   const w = invert(s, N);
-  const point = jointMultiply((e * w) % N, (r * w) % N, { x: qx, y: qy, z: 1n });
+  const point = jointMultiply((e * w) % N, (r * w) % N, q);
   if (point.z === 0n) return false;
   return affineX(point) % N === r;
+}
+
+/**
+ * ECDSA P-256 over the SHA-256 of `message`, with verifyP256's verdicts and errors: what the updater
+ * checks a release signature with. The core's is `verifyP256Sha256`; a V8 host may hand one on its own
+ * crypto (tools/host/tms-signing.ts `nodeP256Check`), as the BigInt arithmetic costs about 1.5 ms a
+ * check there (a chaos seed with updates makes two), while OpenSSL takes tens of microseconds.
+ */
+export type P256Check = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+
+export function verifyP256Sha256(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  return verifyP256(publicKey, sha256(message), signature);
+}
+
+/** verifyP256's input checks (key shape, signature length, key on the curve), for another P256Check to throw the same errors. */
+export function checkP256Inputs(publicKey: Uint8Array, signature: Uint8Array): void {
+  checkPublicKeyShape(publicKey);
+  publicPoint(publicKey, signature);
+}
+
+function checkPublicKeyShape(publicKey: Uint8Array): void {
+  if (publicKey.length !== P256_PUBLIC_KEY_BYTES || publicKey[0] !== 0x04)
+    throw new CryptoInputError("publicKey", `P-256 public key must be 65 bytes starting 04, got ${publicKey.length} bytes`);
+}
+
+/** The public key as a point, after the signature's length (the order verifyP256 has always checked them in). */
+function publicPoint(publicKey: Uint8Array, signature: Uint8Array): Jacobian {
+  if (signature.length !== P256_SIGNATURE_BYTES)
+    throw new CryptoInputError("signature", `signature must be 64 bytes (r ‖ s), got ${signature.length}`);
+  const qx = toBigInt(publicKey, 1, SCALAR_BYTES);
+  const qy = toBigInt(publicKey, 1 + SCALAR_BYTES, SCALAR_BYTES);
+  if (qx >= P || qy >= P || !onCurve(qx, qy)) throw new CryptoInputError("publicKey", "P-256 public key is not a point on the curve");
+  return { x: qx, y: qy, z: 1n };
 }

@@ -24,7 +24,8 @@ import { Updater, type UpdaterOptions, type UpdateTraceEvent } from "../update/u
  * elsewhere; the record: NVS on the board; the release key's public half; the restart: esp_restart on the
  * board, power off and on in the simulator); the terminal assembles the updater.
  */
-export interface TerminalUpdateOptions extends Pick<UpdaterOptions, "slots" | "store" | "publicKey" | "restart" | "imageDigest"> {
+export interface TerminalUpdateOptions
+  extends Pick<UpdaterOptions, "slots" | "store" | "publicKey" | "verifySignature" | "restart" | "imageDigest"> {
   /** The host's part of a new image's self-test (hardware, the image's own checks); true when it passes. */
   readonly selfTest?: () => boolean;
 }
@@ -57,6 +58,7 @@ export class TerminalUpdates {
       slots: update.slots,
       store: update.store,
       publicKey: update.publicKey,
+      verifySignature: update.verifySignature,
       restart: update.restart,
       journalClean: options.journalClean,
       idle: () => options.engine.idle,
@@ -90,7 +92,8 @@ export class TerminalUpdates {
       return updater.bootFailed("journalRecovery");
     }
     if (!trial) return updater.activateWhenClean();
-    if (!updateSelfTest() || this.#options.update.selfTest?.() === false) return updater.bootFailed("selfTest");
+    if (!updateSelfTest(this.#options.update.verifySignature) || this.#options.update.selfTest?.() === false)
+      return updater.bootFailed("selfTest");
     this.#signOns = 1;
     this.#options.engine.signOn();
   }

@@ -204,6 +204,12 @@ export class TxnEngine {
   #mac: BlockCipher | undefined;
   #pik: BlockCipher | undefined;
   readonly #macOut = new Uint8Array(8);
+  /**
+   * The answer the link just read the correlation key of, decoded: its exchange's callback takes it
+   * instead of decoding the same bytes again (a TMS answer carries a kilobyte of hex). Held from the
+   * link's key reading to that callback, or to the discard, never longer.
+   */
+  #keyed: { readonly bytes: Uint8Array; readonly message: IsoMessage } | undefined;
   /** The last link failures (what a network check shows), newest last. */
   readonly #linkFailures: LinkFailure[] = [];
   /** Where each live reversible record stands in the reversal machine (closed ones leave). */
@@ -228,6 +234,7 @@ export class TxnEngine {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       responseTimeoutMs: this.#responseTimeoutMs,
       onDiscard: (reason, key) => {
+        this.#keyed = undefined;
         if (key !== undefined) this.#emit({ ev: "recv", mti: key.mti, stan: key.stan, discarded: true, reason });
       },
     });
@@ -295,7 +302,7 @@ export class TxnEngine {
             }
             let message: IsoMessage;
             try {
-              message = this.#codec.decode(outcome.message);
+              message = this.#decodeAnswer(outcome.message);
             } catch (error) {
               if (!(error instanceof Iso8583Error)) throw error;
               return end(new TmsError("malformed", `the 0810 does not decode (field ${error.field})`));
@@ -911,7 +918,7 @@ export class TxnEngine {
         if (outcome.kind === "noResponse") return done({ kind: "noResponse" });
         let message: IsoMessage;
         try {
-          message = this.#codec.decode(outcome.message);
+          message = this.#decodeAnswer(outcome.message);
         } catch (error) {
           if (!(error instanceof Iso8583Error)) throw error;
           return done({ kind: "garbled" });
@@ -949,8 +956,10 @@ export class TxnEngine {
   }
 
   #readKey(bytes: Uint8Array): CorrelationKey | undefined {
+    this.#keyed = undefined;
     try {
       const message = this.#codec.decode(bytes);
+      this.#keyed = { bytes, message };
       const stan = message.fields[11];
       const tid = message.fields[41];
       return stan === undefined || tid === undefined ? undefined : { mti: message.mti, stan, tid };
@@ -958,6 +967,13 @@ export class TxnEngine {
       if (error instanceof Iso8583Error) return undefined;
       throw error;
     }
+  }
+
+  /** An answer's message: the one decoded when its key was read (the same bytes), else decoded now. */
+  #decodeAnswer(bytes: Uint8Array): IsoMessage {
+    const keyed = this.#keyed;
+    this.#keyed = undefined;
+    return keyed !== undefined && keyed.bytes === bytes ? keyed.message : this.#codec.decode(bytes);
   }
 
   #acceptSignOn(message: IsoMessage): boolean {

@@ -7,8 +7,8 @@
  * The canonical bytes are modules/tms/manifest.ts's `manifestBytes` (one format for the host that
  * signs and the terminal that verifies), signed as SHA-256 of them, ECDSA P-256, raw r ‖ s.
  */
-import { verifyP256 } from "../crypto/p256";
-import { sha256, SHA256_BYTES } from "../crypto/sha256";
+import { verifyP256Sha256, type P256Check } from "../crypto/p256";
+import { SHA256_BYTES } from "../crypto/sha256";
 import { manifestBytes, parseVersion, SIGNATURE_BYTES } from "../tms/manifest";
 import { MAX_IMAGE_BYTES, type ImageManifest } from "../tms/source";
 
@@ -47,10 +47,10 @@ export function checkManifest(manifest: ImageManifest): void {
     throw new ManifestError("signature", `signature must be ${SIGNATURE_BYTES} bytes (r ‖ s)`);
 }
 
-/** True when the manifest is signed by the holder of `publicKey`'s private key. */
-export function verifyManifest(manifest: ImageManifest, publicKey: Uint8Array): boolean {
+/** True when the manifest is signed by the holder of `publicKey`'s private key (checked by `check`, default the core's). */
+export function verifyManifest(manifest: ImageManifest, publicKey: Uint8Array, check: P256Check = verifyP256Sha256): boolean {
   checkManifest(manifest);
-  return verifyP256(publicKey, sha256(manifestBytes(manifest)), manifest.signature);
+  return check(publicKey, manifestBytes(manifest), manifest.signature);
 }
 
 /** A version code (below 2^48) as 6 bytes big-endian. */

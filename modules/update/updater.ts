@@ -19,6 +19,7 @@
  */
 import { assert } from "../base/assert";
 import { bytesEqual } from "../base/hex";
+import type { P256Check } from "../crypto/p256";
 import { Sha256 } from "../crypto/sha256";
 import { FlashIoError } from "../platform/flash";
 import type { ImageSlots, RecordStore } from "../platform/image-slots";
@@ -55,6 +56,8 @@ export interface UpdaterOptions {
   readonly store: RecordStore;
   /** The P-256 public key provisioned at manufacture (SEC 1 uncompressed, 65 bytes). */
   readonly publicKey: Uint8Array;
+  /** The signature check (default the core's BigInt one; a V8 host may hand OpenSSL's, same verdicts: modules/crypto/p256.ts). */
+  readonly verifySignature?: P256Check;
   /** No reversal owed and no 冲正失败 open: an activation may go. */
   readonly journalClean: () => boolean;
   /**
@@ -249,7 +252,7 @@ export class Updater {
     this.#record = { ...record, state: "available", manifest, blocksWritten: 0, passes: 0, reason: undefined, reported: true };
     this.#emit("available", version);
     let refusal: UpdateReason | undefined;
-    if (!verifyManifest(manifest, this.#options.publicKey)) refusal = "badSignature";
+    if (!verifyManifest(manifest, this.#options.publicKey, this.#options.verifySignature)) refusal = "badSignature";
     else if (code < Math.max(versionCode(this.runningVersion), record.floorCode)) refusal = "older";
     else if (manifest.sizeBytes > this.#options.slots.slotBytes) refusal = "tooLarge";
     if (refusal !== undefined) {

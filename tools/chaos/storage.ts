@@ -77,6 +77,7 @@ class WatchedJournal extends ForwardingJournal {
     for (const record of this.inner.pending()) if (record.state === "reversalDue") this.watch("reversalDue", record.stan);
     // A cut inside closeBatch: whatever recovery no longer shows as open was settled.
     const closing = this.storage.closing;
+    if (closing.length === 0) return due; // (the approved log is walked only when a batch was being closed)
     this.storage.closing = [];
     const open = new Set(approvedList(this.inner).map((r) => r.stan));
     this.storage.settled.push(...closing.filter((r) => !open.has(r.stan)));

@@ -26,6 +26,7 @@ import { frame, FrameReader } from "../host/decision";
 import { FaultSchedule, type Fault } from "../host/faults";
 import { DEFAULT_TERMINALS, registry } from "../host/terminals";
 import { TmsPublications } from "../host/tms";
+import { nodeP256Check } from "../host/tms-signing";
 import { CardDesk } from "../scenario/card-desk";
 import { simulatedUpdate } from "../scenario/update-hardware";
 import { MemoryLedger } from "../scenario/memory-ledger";
@@ -38,6 +39,8 @@ export const TERMINAL = DEFAULT_TERMINALS[0];
 /** Typed copies of the DES tables, once per process: V8 reads a frozen table several times slower (modules/crypto/des.ts). */
 const DES_TABLES = desTables();
 const CIPHERS = typedSoftwareCiphers(DES_TABLES);
+/** The terminal's release-signature check on OpenSSL: the core's BigInt one is most of a seed's CPU on V8 (modules/crypto/p256.ts). */
+const P256_CHECK = nodeP256Check();
 const IFD_SERIAL = "XSPOS001";
 /** Virtual time starts at a fixed wall-clock instant so host timestamps replay. */
 
@@ -171,7 +174,7 @@ export class ChaosSystem {
     this.storage.powerOn();
     this.emit({ ev: "power", state: "on" });
     let update: TerminalUpdateOptions | undefined;
-    this.guard(() => (update = simulatedUpdate(this.storage.flash, TERMINAL_SECTORS, () => this.#restart())));
+    this.guard(() => (update = simulatedUpdate(this.storage.flash, TERMINAL_SECTORS, () => this.#restart(), P256_CHECK)));
     if (update === undefined) return; // cut while the bootloader wrote its control record
     const generation = this.#generation;
     const live = () => this.#generation === generation;

@@ -135,7 +135,19 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     edits: [
       {
         file: ENGINE,
-        find: "      fields[42] === request.message.fields[42];",
+        find: "      fields[42] === request.message.fields[42] &&",
+        replace: "      true &&",
+      },
+    ],
+    suites: [ANSWERS_TEST, "tests/node/scenario/scenarios.test.ts"],
+  },
+  {
+    id: "odd-references-believed",
+    rule: "an approval whose F38/F37 the journal cannot keep is a bad answer reversed with 06, not a crash in the approval write",
+    edits: [
+      {
+        file: ENGINE,
+        find: "      messages.approvalReferencesValid(fields[38], fields[37]);",
         replace: "      true;",
       },
     ],

@@ -6,6 +6,7 @@
  * fails for a test image whose header says `behaviour=crashesOnBoot` (tools/host/tms.ts).
  */
 import { fromHex } from "../../modules/base/hex";
+import type { P256Check } from "../../modules/crypto/p256";
 import type { Flash } from "../../modules/platform/flash";
 import type { TerminalUpdateOptions } from "../../modules/terminal/terminal";
 import { FlashRegion } from "../../modules/txn/flash-region";
@@ -27,9 +28,14 @@ export function updateSectors(blockSize: number): number {
 /**
  * One power-on's update hardware on `flash` from `firstSector`: the bootloader chooses the slot that runs
  * (it may write its control record, so an armed cut may fire here), then what the terminal's `update`
- * option takes.
+ * option takes; `verifySignature`, the terminal's signature check (default the core's).
  */
-export function simulatedUpdate(flash: Flash, firstSector: number, restart: () => void): TerminalUpdateOptions {
+export function simulatedUpdate(
+  flash: Flash,
+  firstSector: number,
+  restart: () => void,
+  verifySignature?: P256Check,
+): TerminalUpdateOptions {
   const sectors = updateSectors(flash.blockSize);
   const slots = new FlashSlots({
     flash: new FlashRegion(flash, firstSector + RECORD_SECTORS, sectors - RECORD_SECTORS),
@@ -40,6 +46,7 @@ export function simulatedUpdate(flash: Flash, firstSector: number, restart: () =
     slots,
     store: new FlashRecord(new FlashRegion(flash, firstSector, RECORD_SECTORS)),
     publicKey: fromHex(TMS_TEST_PUBLIC_KEY_HEX),
+    verifySignature,
     restart,
     selfTest: () => {
       const head = new Uint8Array(TEST_IMAGE_HEADER_BYTES_MAX);

@@ -4,7 +4,7 @@
  */
 import { fromHex } from "../../../modules/base/hex";
 import { CryptoInputError } from "../../../modules/crypto/errors";
-import { verifyP256 } from "../../../modules/crypto/p256";
+import { checkP256Inputs, verifyP256, verifyP256Sha256 } from "../../../modules/crypto/p256";
 import { sha256 } from "../../../modules/crypto/sha256";
 import { manifestBytes } from "../../../modules/tms/manifest";
 import { SIGNED_MANIFESTS } from "../../fixtures/update/signed-images";
@@ -64,5 +64,31 @@ describe("ECDSA P-256 verify", () => {
     expect(() => verifyP256(publicKey.subarray(0, 64), digest, signature)).toThrow(CryptoInputError);
     expect(() => verifyP256(publicKey, digest.subarray(0, 31), signature)).toThrow(CryptoInputError);
     expect(() => verifyP256(publicKey, digest, signature.subarray(0, 63))).toThrow(CryptoInputError);
+  });
+});
+
+describe("ECDSA P-256 over SHA-256 of a message", () => {
+  test("verifyP256Sha256 takes the manifest bytes: the fixtures verify, a changed byte does not", () => {
+    const m = SIGNED_MANIFESTS.v110;
+    const message = manifestBytes({ ...m, sha256: fromHex(m.sha256) });
+    const signature = fromHex(m.signature);
+    expect(verifyP256Sha256(publicKey, message, signature)).toBe(true);
+    message[message.length - 1] ^= 1;
+    expect(verifyP256Sha256(publicKey, message, signature)).toBe(false);
+  });
+
+  test("checkP256Inputs passes a good key and signature and throws verifyP256's typed errors on malformed ones", () => {
+    const signature = fromHex(SIGNED_MANIFESTS.v110.signature);
+    expect(() => checkP256Inputs(publicKey, signature)).not.toThrow();
+    const offCurve = publicKey.slice();
+    offCurve[64] ^= 1;
+    for (const [key, sig] of [
+      [offCurve, signature],
+      [publicKey.subarray(0, 64), signature],
+      [publicKey, signature.subarray(0, 63)],
+    ] as const) {
+      expect(() => checkP256Inputs(key, sig)).toThrow(CryptoInputError);
+      expect(() => verifyP256Sha256(key, new Uint8Array(3), sig)).toThrow(CryptoInputError);
+    }
   });
 });

@@ -3,6 +3,7 @@
  * (sectors 0-1) and the file-backed slots' layout (control record, slot 0, slot 1), and a source
  * serving a test image. Each `Device` is one powered period over the same chip.
  */
+import type { P256Check } from "../../../modules/crypto/p256";
 import { fromHex } from "../../../modules/base/hex";
 import { NorFlash } from "../../../modules/emulators/nor-flash";
 import type { ImageManifest } from "../../../modules/tms/source";
@@ -82,13 +83,14 @@ export class Device {
   restarts = 0;
   clean = true;
 
-  constructor(flash: NorFlash) {
+  constructor(flash: NorFlash, verifySignature?: P256Check) {
     this.slots = new FlashSlots({ flash: new FlashRegion(flash, 2, SECTORS - 2), factoryVersion: "1.0.0" });
     this.slots.powerOn();
     this.updater = new Updater({
       slots: this.slots,
       store: new FlashRecord(new FlashRegion(flash, 0, 2)),
       publicKey: fromHex(TEST_PUBLIC_KEY_HEX),
+      verifySignature,
       journalClean: () => this.clean,
       restart: () => this.restarts++,
       onEvent: (event) => this.events.push(event),

@@ -3,6 +3,8 @@
  * a clean journal, the trial boot's confirm and rollback, anti-rollback; in Node and in XS.
  */
 import { MAX_IMAGE_CHUNK_BYTES } from "../../../modules/tms/source";
+import { verifyP256Sha256, type P256Check } from "../../../modules/crypto/p256";
+import { updateSelfTest } from "../../../modules/update/self-test";
 import { CHUNK_ATTEMPTS_MAX } from "../../../modules/update/updater";
 import { Device, TestSource, chip, manifestOf } from "./rig";
 
@@ -289,5 +291,29 @@ describe("updater: an interrupted download resumes", () => {
     failures = CHUNK_ATTEMPTS_MAX;
     again.updater.check(flaky);
     expect(again.story).toEqual(["available/1.2.0", "downloading/1.2.0", "downloading/1.2.0/interrupted"]);
+  });
+});
+
+describe("updater: the host's signature check", () => {
+  test("the check the host hands judges the manifest: one that refuses all rejects a good image; one that agrees with the core's installs it", async () => {
+    const refuseAll: P256Check = () => false;
+    const refusing = new Device(chip(), refuseAll);
+    refusing.updater.powerOn();
+    await refusing.updater.check(new TestSource("v110"));
+    expect(refusing.story).toEqual(["available/1.1.0", "rejected/1.1.0/badSignature"]);
+    const calls: number[] = [];
+    const counted: P256Check = (key, message, signature) => (calls.push(message.length), verifyP256Sha256(key, message, signature));
+    const device = new Device(chip(), counted);
+    device.updater.powerOn();
+    await device.updater.check(new TestSource("v110"));
+    expect(device.story).toEqual(["available/1.1.0", "downloading/1.1.0", "verified/1.1.0", "activated/1.1.0"]);
+    expect(calls).toHaveLength(1);
+  });
+
+  test("the self-test tests the check it is given: the core's passes, one that accepts all or refuses all fails", () => {
+    expect(updateSelfTest()).toBe(true);
+    expect(updateSelfTest(verifyP256Sha256)).toBe(true);
+    expect(updateSelfTest(() => true)).toBe(false);
+    expect(updateSelfTest(() => false)).toBe(false);
   });
 });

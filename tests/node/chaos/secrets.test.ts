@@ -53,6 +53,17 @@ describe("SecretScanner", () => {
     expect(scanner.scanBytes(new Uint8Array(3 * 4096).fill(0xff))).toBeUndefined();
   });
 
+  test("in written bytes a needle's first bytes alone are no hit; the whole needle ending at the image's last byte is", () => {
+    const block = pinBlockFormat0("1234", card.pan);
+    const written = new Uint8Array(4096).map((_, i) => (i * 37 + 11) & 0x7f);
+    written.set(block.subarray(0, 4), 100); // its first half (the PIN's; the PAN's half is what differs between cards)
+    written[104] = block[4] ^ 0xff;
+    written.set(block.subarray(0, 2), 4096 - 2); // cut by the end of the image (its first two bytes only fit)
+    expect(scanner.scanBytes(written)).toBeUndefined();
+    written.set(block, 4096 - block.length);
+    expect(scanner.scanBytes(written)).toMatchObject({ kind: "pinBlock", offset: 4096 - block.length });
+  });
+
   test("finds PAN and track 2 in log lines, in either case, and not a masked PAN", () => {
     expect(scanner.scanText(`card ${card.pan} read`)).toMatchObject({ kind: "pan" });
     expect(scanner.scanText(`;${card.pan}=${card.expiry}${card.serviceCode}${card.discretionary}?`)).toMatchObject({ kind: "pan" });
