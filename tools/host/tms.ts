@@ -105,13 +105,25 @@ export function testImageCrashesOnBoot(head: Uint8Array): boolean {
   return lines[0] === "XSPOS-TEST-IMAGE" && lines.slice(1, 3).includes("behaviour=crashesOnBoot");
 }
 
-/** Builds and signs a publication of `spec`; the kind decides what is wrong with it. */
-export function buildImage(spec: ImageSpec, signer: ImageSigner): PublishedImage {
-  if (parseVersion(spec.version) === undefined) throw new TmsPublishError("version must be major.minor.patch, each 0..65535");
-  if (!(IMAGE_KINDS as readonly string[]).includes(spec.kind)) throw new TmsPublishError(`kind must be one of ${IMAGE_KINDS.join(", ")}`);
-  const sizeBytes = spec.sizeBytes ?? DEFAULT_IMAGE_BYTES;
-  if (!Number.isInteger(sizeBytes) || sizeBytes < 1 || sizeBytes > MAX_IMAGE_BYTES)
+/**
+ * An image publication as a scenario, the control API or the CLI gives it (JSON): a version the terminal
+ * can read, one of IMAGE_KINDS, a size within MAX_IMAGE_BYTES (default DEFAULT_IMAGE_BYTES).
+ */
+export function checkImageSpec(value: unknown): Required<ImageSpec> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TmsPublishError("image must be an object");
+  const { version, kind, sizeBytes = DEFAULT_IMAGE_BYTES } = value as { version?: unknown; kind?: unknown; sizeBytes?: unknown };
+  if (typeof version !== "string" || parseVersion(version) === undefined)
+    throw new TmsPublishError("version must be major.minor.patch, each 0..65535");
+  if (!(IMAGE_KINDS as readonly unknown[]).includes(kind)) throw new TmsPublishError(`kind must be one of ${IMAGE_KINDS.join(", ")}`);
+  if (typeof sizeBytes !== "number" || !Number.isInteger(sizeBytes) || sizeBytes < 1 || sizeBytes > MAX_IMAGE_BYTES)
     throw new TmsPublishError(`sizeBytes must be 1..${MAX_IMAGE_BYTES}`);
+  return { version, kind: kind as ImageKind, sizeBytes };
+}
+
+/** Builds and signs a publication of `spec`; the kind decides what is wrong with it. */
+export function buildImage(given: ImageSpec, signer: ImageSigner): PublishedImage {
+  const spec = checkImageSpec(given);
+  const sizeBytes = spec.sizeBytes;
   const image = testImage(spec.version, spec.kind, sizeBytes);
   const unsigned = { version: spec.version, sizeBytes, sha256: signer.sha256(image) };
   const signature = signer.sign(manifestBytes(unsigned)).slice();
