@@ -63,7 +63,7 @@ export class TmsPublishError extends Error {
 }
 
 /**
- * The deterministic test image (docs/tms.md "Test images"): an ASCII header the simulated slots read
+ * The deterministic test image (docs/tms.md "Test images"): an ASCII header the simulated slots read (hosts/lin/test-image.ts)
  * (`XSPOS-TEST-IMAGE`, `version=`, `behaviour=good|crashesOnBoot`, one per line), then filler drawn from
  * the version, so the same publication always has the same bytes and hash.
  */
@@ -89,21 +89,6 @@ export function testImage(version: string, kind: ImageKind, sizeBytes: number): 
  */
 export const TMS_TEST_PUBLIC_KEY_HEX =
   "04D6B438232F0DDCBEA093AA76278341D47EFC777DDA37E11DD816E0013AF9DC6B6285E6B145CB4698943220E383A11564385FF25CE3E7163456ADC5FA00001A94";
-
-/** Bytes of a test image that hold its whole header (three short lines). */
-export const TEST_IMAGE_HEADER_BYTES_MAX = 64;
-
-/**
- * The simulated image's behaviour at boot, from the first bytes of the slot it boots from: a test image
- * whose header says `behaviour=crashesOnBoot` fails its self-test; anything else (the factory slot, a good
- * image) passes.
- */
-export function testImageCrashesOnBoot(head: Uint8Array): boolean {
-  let text = "";
-  for (let i = 0; i < Math.min(head.length, TEST_IMAGE_HEADER_BYTES_MAX); i++) text += String.fromCharCode(head[i]);
-  const lines = text.split("\n");
-  return lines[0] === "XSPOS-TEST-IMAGE" && lines.slice(1, 3).includes("behaviour=crashesOnBoot");
-}
 
 /**
  * An image publication as a scenario, the control API or the CLI gives it (JSON): a version the terminal
