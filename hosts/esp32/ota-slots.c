@@ -30,6 +30,17 @@ void xs_xspos_ota_trial_failed(xsMachine *the)
 	xsmcSetBoolean(xsResult, invalid != NULL && invalid == esp_ota_get_next_update_partition(NULL));
 }
 
+/*
+ * The abandoned trial was reported: its otadata entry (the inactive one, INVALID) is erased, the slot's bytes
+ * are left alone, so esp_ota_get_last_invalid_partition reads NULL until another trial fails. Without this, an
+ * activation cut before esp_ota_set_boot_partition would read as a failed trial of the new image.
+ */
+void xs_xspos_ota_forget_failed_trial(xsMachine *the)
+{
+	if (esp_ota_invalidate_inactive_ota_data_slot() != ESP_OK)
+		xsUnknownError("ota: the failed trial's otadata could not be erased");
+}
+
 /* The inactive slot boots next (NEW, then PENDING_VERIFY on its first boot). ESP-IDF checks the image's own header and hash. */
 void xs_xspos_ota_activate(xsMachine *the)
 {

@@ -52,6 +52,10 @@ export class EspOtaSlots implements ImageSlots {
     native("xs_xspos_ota_activate").call(undefined);
   }
 
+  forgetFailedTrial(): void {
+    native("xs_xspos_ota_forget_failed_trial").call(undefined);
+  }
+
   confirm(): void {
     native("xs_xspos_ota_confirm").call(undefined);
   }

@@ -14,7 +14,9 @@
  * `--slots FILE`: firmware updates (docs/update.md) into file-backed A/B slots
  * with the ESP32 bootloader's rules, when NVS holds the release key
  * (`xspos-update/releaseKey`). An activation or a rollback ends the process
- * with EXIT_RESTART; whoever runs the terminal starts it again.
+ * with EXIT_RESTART; whoever runs the terminal starts it again. A test image
+ * whose header says `behaviour=crashesOnBoot` fails the self-test of its trial
+ * boot (test-image.ts) and is rolled back.
  *
  * The keypad, card slot and operator are JSON lines on stdin, everything the
  * terminal shows, prints and logs is JSON lines on stdout (docs/device.md
@@ -49,6 +51,7 @@ import { FlashSlots } from "../../modules/update/flash-slots";
 import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
 import { nativeImageDigest } from "../esp32/image-digest";
 import { NvsRecordStore, provisionedReleaseKey } from "../esp32/update-store";
+import { runningImageSelfTest } from "./test-image";
 
 /** Build-time facts (manifest.json `config`; journalBytes and sectorBytes from partitions.csv via the Makefile). */
 interface LinConfig {
@@ -132,6 +135,7 @@ function fileUpdate(path: string | undefined, sectorBytes: number, log: Logger):
     store: new NvsRecordStore(),
     publicKey,
     restart: () => exit(EXIT_RESTART),
+    selfTest: () => runningImageSelfTest(slots),
     ...(imageDigest !== undefined ? { imageDigest } : {}),
   };
 }

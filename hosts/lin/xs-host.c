@@ -16,6 +16,8 @@
 
 static GMainLoop *gLoop = NULL;
 static int gExitStatus = 0;
+/* exit() was called: also before the main loop runs (g_main_loop_run would forget an earlier quit and run on). */
+static int gExiting = 0;
 static int gArgc = 0;
 static char **gArgv = NULL;
 
@@ -49,6 +51,7 @@ void xs_xspos_lin_exit(xsMachine *the)
 	if ((status < 0) || (status > 255))
 		xsRangeError("exit status %d: not 0..255", status);
 	gExitStatus = status;
+	gExiting = 1;
 	fflush(stdout);
 	g_main_loop_quit(gLoop);
 }
@@ -125,7 +128,9 @@ int main(int argc, char *argv[])
 	}
 	xsEndHost(machine);
 	if (status == 0) {
-		g_main_loop_run(gLoop);
+		// An exit during main() (a restart at boot: an update's rollback, an activation done again) skips the loop.
+		if (!gExiting)
+			g_main_loop_run(gLoop);
 		status = gExitStatus;
 	}
 	xsDeleteMachine(machine);

@@ -19,7 +19,10 @@ export interface ImageSlots {
   /** Bytes the inactive slot can hold. */
   readonly slotBytes: number;
   readonly running: RunningImage;
-  /** The last activated image was abandoned: its first boot failed or never finished (the bootloader rolled back). */
+  /**
+   * The last activated image was abandoned: its first boot failed or never finished (the bootloader rolled back).
+   * It stays true until forgetFailedTrial, so the next activation must forget it first.
+   */
   readonly trialFailed: boolean;
   /** Erases block `index` of the inactive slot and programs `bytes[0, length)` at its start; reads it back. */
   writeBlock(index: number, bytes: Uint8Array, length: number): void;
@@ -27,6 +30,11 @@ export interface ImageSlots {
   read(offsetBytes: number, into: Uint8Array): void;
   /** The inactive slot, holding a verified image of `version` and `sizeBytes`, boots next, pending verification. */
   activate(version: string, sizeBytes: number): void;
+  /**
+   * The abandoned trial was reported: trialFailed reads false from now on (durable), so a later activation cut
+   * before it reached the slots is not taken for a failed trial of the new image.
+   */
+  forgetFailedTrial(): void;
   /** The running image (pending verification) is valid: no rollback at the next boot. */
   confirm(): void;
   /** The running image (pending verification) is invalid: the previous slot boots next. */

@@ -7,7 +7,8 @@
  * - power-on with a NEW slot: it runs, now PENDING_VERIFY;
  * - power-on with a slot still PENDING_VERIFY (its first boot crashed, was cut,
  *   or rolled back without restarting): it is marked invalid and the other slot runs;
- * - confirm: the running slot is valid; rollback: it is invalid, the other boots next.
+ * - confirm: the running slot is valid; rollback: it is invalid, the other boots next;
+ * - forgetFailedTrial: the invalid mark is dropped once the rollback was reported.
  *
  * Layout over one Flash: sectors 0-1 the control record (FlashRecord), then
  * slot 0, then slot 1 (equal halves of the rest). The slot's bytes are
@@ -119,6 +120,12 @@ export class FlashSlots implements ImageSlots {
     const versions = state.versions.slice();
     versions[next] = versionCode(version);
     this.#save({ bootSlot: next, trial: TRIAL_NEW, versions });
+  }
+
+  forgetFailedTrial(): void {
+    const state = this.#powered();
+    if (state.trial !== TRIAL_INVALID) return;
+    this.#save({ ...state, versions: state.versions.slice(), trial: TRIAL_NONE });
   }
 
   confirm(): void {

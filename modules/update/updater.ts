@@ -220,6 +220,9 @@ export class Updater {
       this.#emit("waiting", manifest.version, "reversalPending");
       return;
     }
+    // The slots still remember an earlier rollback (reported at its power-on): forgotten before this activation
+    // is recorded, so a cut before the slots change is done again at power-on, not reported as a rollback of it.
+    if (this.#options.slots.trialFailed) this.#options.slots.forgetFailedTrial();
     this.#move("journalClean", { reason: undefined });
     this.#activate(manifest);
   }

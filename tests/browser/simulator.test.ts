@@ -423,6 +423,61 @@ test("the timeline shows a reversal attempt refused at connect, the record still
   await page.close();
 });
 
+/** Publishes a test image from the firmware panel; the page shows it as published. */
+async function publishImage(page: Page, version: string, kind: string): Promise<void> {
+  await byId(page, "tms-version").fill(version);
+  await byId(page, "tms-kind").selectOption(kind);
+  await byId(page, "tms-publish").click();
+  await page.waitForFunction(
+    (text) => (document.querySelector('[data-testid="tms-state"]')?.textContent ?? "").includes(text),
+    `published ${version} (${kind}`,
+    { timeout: WAIT_MS },
+  );
+}
+
+async function firmwareState(page: Page, state: string, version: string): Promise<void> {
+  await page.waitForSelector(`[data-testid="firmware-update"][data-state="${state}"]`, { timeout: WAIT_MS });
+  await expect(byId(page, "firmware-update").textContent()).resolves.toContain(`update ${version}: ${state}`);
+}
+
+test("firmware updates on the page: a good image downloads at the TMS check, restarts into 1.1.0 and is confirmed; a bad signature is rejected and 1.1.0 runs on", async () => {
+  const { web, desk } = await startAll();
+  const page = await open(web.url);
+  await expect(byId(page, "firmware-version").textContent()).resolves.toBe("1.0.0");
+  await signOn(page);
+  await publishImage(page, "1.1.0", "good");
+  await byId(page, "menu-tmsCheck").click();
+  // Downloaded, verified and activated: the terminal restarts into the new slot, whose first boot signs on and confirms it.
+  await firmwareState(page, "confirmed", "1.1.0");
+  await expect(byId(page, "firmware-version").textContent()).resolves.toBe("1.1.0");
+  await expect(byId(page, "notice").textContent()).resolves.toContain("Software updated");
+  const updates = desk.sim.events.filter((e) => e.ev === "update").map((e) => `${String(e.state)} ${String(e.version)}`);
+  expect(updates).toEqual(["available 1.1.0", "downloading 1.1.0", "verified 1.1.0", "activated 1.1.0", "confirmed 1.1.0"]);
+  expect(desk.sim.events.filter((e) => e.ev === "boot").map((e) => e.version)).toEqual(["1.0.0", "1.1.0"]);
+  expect(desk.sim.events).toContainEqual(expect.objectContaining({ ev: "power", state: "off" }));
+  await shot(page, "firmware-confirmed");
+
+  await publishImage(page, "1.2.0", "badSignature");
+  await byId(page, "menu-tmsCheck").click();
+  await firmwareState(page, "rejected", "1.2.0");
+  await expect(byId(page, "firmware-update").textContent()).resolves.toContain("(badSignature)");
+  await expect(byId(page, "notice").textContent()).resolves.toContain("Software update refused");
+  await expect(byId(page, "firmware-version").textContent()).resolves.toBe("1.1.0");
+  expect(desk.sim.events.filter((e) => e.ev === "boot")).toHaveLength(2);
+  // Not downloaded: a bad signature is refused on the manifest.
+  expect(desk.sim.events.filter((e) => e.ev === "update" && e.version === "1.2.0").map((e) => e.state)).toEqual(["available", "rejected"]);
+  expectEventsFitTheSchema(desk.sim.events);
+  await shot(page, "firmware-rejected");
+
+  // A publication the host would refuse is refused on the page with the reason.
+  await byId(page, "tms-kind").selectOption("good");
+  await byId(page, "tms-version").fill("1.2");
+  await byId(page, "tms-publish").click();
+  await page.waitForSelector('[data-testid="tms-state"][data-error="true"]', { timeout: WAIT_MS });
+  await expect(byId(page, "tms-state").textContent()).resolves.toContain("version must be major.minor.patch");
+  await page.close();
+});
+
 test("reset gives a blank terminal and host; the message panel names the fields and hides the card's bytes in the hex dump; the exports", async () => {
   const { web, desk } = await startAll();
   const page = await open(web.url);

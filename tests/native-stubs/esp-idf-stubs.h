@@ -47,6 +47,7 @@ esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition, esp_ota_
 esp_err_t esp_ota_set_boot_partition(const esp_partition_t *partition);
 esp_err_t esp_ota_mark_app_valid_cancel_rollback(void);
 esp_err_t esp_ota_mark_app_invalid_rollback_and_reboot(void);
+esp_err_t esp_ota_invalidate_inactive_ota_data_slot(void);
 
 /* esp_system.h */
 void esp_restart(void);

@@ -19,7 +19,7 @@ import type net from "node:net";
 import { FaultSpecError, parseFault, type FaultSchedule } from "./faults";
 import { checkFaultSchema } from "../scenario/schema-check";
 import type { Ledger } from "./ledger";
-import { buildImage, checkPublishedParameters, TmsPublishError, type ImageSigner, type TmsPublications } from "./tms";
+import { buildImage, checkImageSpec, checkPublishedParameters, TmsPublishError, type ImageSigner, type TmsPublications } from "./tms";
 
 export interface ControlApiOptions {
   readonly faults: FaultSchedule;
@@ -171,11 +171,7 @@ function publish(publications: TmsPublications, signer: ImageSigner, body: unkno
     if (Object.keys(raw).length !== 1 || (raw.parameters === undefined && raw.image === undefined))
       throw new HttpError(400, 'body must be {"parameters":{...}} or {"image":{"version":...,"kind":...}}');
     if (raw.parameters !== undefined) publications.publishParameters(checkPublishedParameters(raw.parameters));
-    else {
-      const image = raw.image as { version?: unknown; kind?: unknown; sizeBytes?: unknown };
-      if (typeof image !== "object" || image === null) throw new HttpError(400, "image must be an object");
-      publications.publishImage(buildImage(image as Parameters<typeof buildImage>[0], signer));
-    }
+    else publications.publishImage(buildImage(checkImageSpec(raw.image), signer));
   } catch (error) {
     if (error instanceof TmsPublishError) throw new HttpError(400, error.message);
     throw error;

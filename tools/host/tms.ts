@@ -63,7 +63,7 @@ export class TmsPublishError extends Error {
 }
 
 /**
- * The deterministic test image (docs/tms.md "Test images"): an ASCII header the simulated slots read
+ * The deterministic test image (docs/tms.md "Test images"): an ASCII header the simulated slots read (hosts/lin/test-image.ts)
  * (`XSPOS-TEST-IMAGE`, `version=`, `behaviour=good|crashesOnBoot`, one per line), then filler drawn from
  * the version, so the same publication always has the same bytes and hash.
  */
@@ -90,28 +90,25 @@ export function testImage(version: string, kind: ImageKind, sizeBytes: number): 
 export const TMS_TEST_PUBLIC_KEY_HEX =
   "04D6B438232F0DDCBEA093AA76278341D47EFC777DDA37E11DD816E0013AF9DC6B6285E6B145CB4698943220E383A11564385FF25CE3E7163456ADC5FA00001A94";
 
-/** Bytes of a test image that hold its whole header (three short lines). */
-export const TEST_IMAGE_HEADER_BYTES_MAX = 64;
-
 /**
- * The simulated image's behaviour at boot, from the first bytes of the slot it boots from: a test image
- * whose header says `behaviour=crashesOnBoot` fails its self-test; anything else (the factory slot, a good
- * image) passes.
+ * An image publication as a scenario, the control API or the CLI gives it (JSON): a version the terminal
+ * can read, one of IMAGE_KINDS, a size within MAX_IMAGE_BYTES (default DEFAULT_IMAGE_BYTES).
  */
-export function testImageCrashesOnBoot(head: Uint8Array): boolean {
-  let text = "";
-  for (let i = 0; i < Math.min(head.length, TEST_IMAGE_HEADER_BYTES_MAX); i++) text += String.fromCharCode(head[i]);
-  const lines = text.split("\n");
-  return lines[0] === "XSPOS-TEST-IMAGE" && lines.slice(1, 3).includes("behaviour=crashesOnBoot");
+export function checkImageSpec(value: unknown): Required<ImageSpec> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TmsPublishError("image must be an object");
+  const { version, kind, sizeBytes = DEFAULT_IMAGE_BYTES } = value as { version?: unknown; kind?: unknown; sizeBytes?: unknown };
+  if (typeof version !== "string" || parseVersion(version) === undefined)
+    throw new TmsPublishError("version must be major.minor.patch, each 0..65535");
+  if (!(IMAGE_KINDS as readonly unknown[]).includes(kind)) throw new TmsPublishError(`kind must be one of ${IMAGE_KINDS.join(", ")}`);
+  if (typeof sizeBytes !== "number" || !Number.isInteger(sizeBytes) || sizeBytes < 1 || sizeBytes > MAX_IMAGE_BYTES)
+    throw new TmsPublishError(`sizeBytes must be 1..${MAX_IMAGE_BYTES}`);
+  return { version, kind: kind as ImageKind, sizeBytes };
 }
 
 /** Builds and signs a publication of `spec`; the kind decides what is wrong with it. */
-export function buildImage(spec: ImageSpec, signer: ImageSigner): PublishedImage {
-  if (parseVersion(spec.version) === undefined) throw new TmsPublishError("version must be major.minor.patch, each 0..65535");
-  if (!(IMAGE_KINDS as readonly string[]).includes(spec.kind)) throw new TmsPublishError(`kind must be one of ${IMAGE_KINDS.join(", ")}`);
-  const sizeBytes = spec.sizeBytes ?? DEFAULT_IMAGE_BYTES;
-  if (!Number.isInteger(sizeBytes) || sizeBytes < 1 || sizeBytes > MAX_IMAGE_BYTES)
-    throw new TmsPublishError(`sizeBytes must be 1..${MAX_IMAGE_BYTES}`);
+export function buildImage(given: ImageSpec, signer: ImageSigner): PublishedImage {
+  const spec = checkImageSpec(given);
+  const sizeBytes = spec.sizeBytes;
   const image = testImage(spec.version, spec.kind, sizeBytes);
   const unsigned = { version: spec.version, sizeBytes, sha256: signer.sha256(image) };
   const signature = signer.sign(manifestBytes(unsigned)).slice();

@@ -18,12 +18,13 @@
  *   answer or a reversal hit the wrong transaction);
  * - only a valid signed image runs: the terminal has A/B slots (`--slots`)
  *   and the TEST release key; before some lives the host publishes an image
- *   (good, bad signature, corrupt or older; a stream of its own), which the
- *   terminal fetches at its sign-on; a terminal that activates or rolls back
- *   exits 75 (hosts/lin: restart me) and the next life starts it again. Every
- *   boot runs 1.0.0 or a good image whose slot verified, never an older one
- *   than a version confirmed before. (No crashesOnBoot images: the native
- *   terminal's self-test does not read test images.)
+ *   (good, bad signature, corrupt, crashes on boot or older; a stream of its
+ *   own), which the terminal fetches at its sign-on; a terminal that activates
+ *   or rolls back exits 75 (hosts/lin: restart me) and the next life starts it
+ *   again. Every boot runs 1.0.0 or an image whose slot verified (good, or one
+ *   that crashes on boot: its self-test fails, hosts/lin/test-image.ts), never
+ *   an older one than a version confirmed before; an image that crashes on
+ *   boot is never confirmed, a good one never rolled back for its self-test.
  *
  * Timing is the machine's, so a seed fixes the plan (operations, faults,
  * kill moments, cut points), not the interleaving.
@@ -58,6 +59,15 @@ export interface SoakReport {
   readonly cuts: number;
   readonly findings: readonly string[];
   readonly seconds: number;
+  /** Images published, and the outcomes the terminal reported (update events: each version counted once). */
+  readonly updates: SoakUpdates;
+}
+
+export interface SoakUpdates {
+  readonly published: number;
+  readonly rejected: number;
+  readonly confirmed: number;
+  readonly rolledBack: number;
 }
 
 const RESPONSE_TIMEOUT_MS = 1500;
@@ -70,7 +80,9 @@ const CUT_OPERATION_MAX = 40;
 const EXIT_RESTART = 75;
 /** Chance before each life that the host publishes an image, of these kinds (each a new minor version; older below 1.0.0). */
 const PUBLISH_CHANCE = 0.3;
-const SOAK_IMAGE_KINDS: readonly ImageKind[] = Object.freeze(["good", "badSignature", "corrupt", "older"]);
+const SOAK_IMAGE_KINDS: readonly ImageKind[] = Object.freeze(["good", "badSignature", "corrupt", "crashesOnBoot", "older"]);
+/** Kinds whose image verifies in the slot (its signature and digest are good); only `good` may be confirmed. */
+const VERIFYING_KINDS: readonly (ImageKind | undefined)[] = Object.freeze(["good", "crashesOnBoot"]);
 /** Launches of the drain life: an activation or a rollback during it restarts the terminal. */
 const DRAIN_LAUNCHES_MAX = 3;
 const DRAIN_MS_MAX = 60_000;
@@ -193,6 +205,8 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
   const verified = new Set<string>([FIRMWARE_VERSION]);
   let confirmedCode = versionCode(FIRMWARE_VERSION);
   let published = 0;
+  /** Version → its final update state reported (rejected, confirmed, rolledBack). */
+  const outcomes = new Map<string, string>();
   const publish = () => {
     const kind = updates.pick(SOAK_IMAGE_KINDS);
     published++;
@@ -204,11 +218,19 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
   const account = (terminal: NativeTerminal) => {
     for (const line of terminal.lines) {
       const version = typeof line.version === "string" ? line.version : "";
+      const kind = kinds.get(version);
       if (line.ev === "update" && line.state === "verified") {
-        if (kinds.get(version) !== "good") findings.push(`image ${version} (${kinds.get(version)}) verified in its slot`);
+        if (!VERIFYING_KINDS.includes(kind)) findings.push(`image ${version} (${kind}) verified in its slot`);
         verified.add(version);
       }
-      if (line.ev === "update" && line.state === "confirmed") confirmedCode = Math.max(confirmedCode, versionCode(version));
+      if (line.ev === "update" && line.state === "confirmed") {
+        if (kind !== "good") findings.push(`image ${version} (${kind}) confirmed`);
+        confirmedCode = Math.max(confirmedCode, versionCode(version));
+      }
+      if (line.ev === "update" && line.state === "rolledBack" && kind === "good" && line.reason === "selfTest")
+        findings.push(`image ${version} (good) rolled back: its self-test failed`);
+      if (line.ev === "update" && (line.state === "rejected" || line.state === "confirmed" || line.state === "rolledBack"))
+        outcomes.set(version, String(line.state));
       if (line.ev === "boot" && !verified.has(version)) findings.push(`booted ${version}, an image that never verified`);
       else if (line.ev === "boot" && versionCode(version) < confirmedCode)
         findings.push(`booted ${version}, older than a version confirmed`);
@@ -288,6 +310,7 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
         cuts,
         findings,
         seconds: (Date.now() - started) / 1000,
+        updates: updateCounts(published, outcomes),
       };
     }
     for (const owed of journal.pending) findings.push(`reversal of STAN ${owed.stan} still owed after the drain (${owed.state})`);
@@ -321,11 +344,17 @@ export async function soakNative(options: SoakOptions): Promise<SoakReport> {
       cuts,
       findings,
       seconds: (Date.now() - started) / 1000,
+      updates: updateCounts(published, outcomes),
     };
   } finally {
     await host.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+function updateCounts(published: number, outcomes: ReadonlyMap<string, string>): SoakUpdates {
+  const count = (state: string) => [...outcomes.values()].filter((s) => s === state).length;
+  return { published, rejected: count("rejected"), confirmed: count("confirmed"), rolledBack: count("rolledBack") };
 }
 
 export type { Line };

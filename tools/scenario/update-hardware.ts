@@ -3,7 +3,7 @@
  * record (the scenario runner and chaos mount it alike): the update record (two sectors; NVS on the
  * board), then modules/update's A/B slots (their control record, slot 0, slot 1). Image writes go through
  * the same chip, so its armed power cuts tear them too. The terminal trusts the TEST key; its self-test
- * fails for a test image whose header says `behaviour=crashesOnBoot` (tools/host/tms.ts).
+ * fails for a test image whose header says `behaviour=crashesOnBoot` (hosts/lin/test-image.ts).
  */
 import { fromHex } from "../../modules/base/hex";
 import type { P256Check } from "../../modules/crypto/p256";
@@ -13,7 +13,8 @@ import { FlashRegion } from "../../modules/txn/flash-region";
 import { FIRMWARE_VERSION } from "../../modules/update/firmware-version";
 import { FlashRecord } from "../../modules/update/flash-record";
 import { FlashSlots } from "../../modules/update/flash-slots";
-import { TEST_IMAGE_HEADER_BYTES_MAX, testImageCrashesOnBoot, TMS_TEST_PUBLIC_KEY_HEX } from "../host/tms";
+import { runningImageSelfTest } from "../../hosts/lin/test-image";
+import { TMS_TEST_PUBLIC_KEY_HEX } from "../host/tms";
 
 /** Each application slot; test images are 4 KiB unless a publication says otherwise. */
 export const SIMULATED_SLOT_BYTES = 16 * 1024;
@@ -48,10 +49,6 @@ export function simulatedUpdate(
     publicKey: fromHex(TMS_TEST_PUBLIC_KEY_HEX),
     verifySignature,
     restart,
-    selfTest: () => {
-      const head = new Uint8Array(TEST_IMAGE_HEADER_BYTES_MAX);
-      slots.readRunning(0, head);
-      return !testImageCrashesOnBoot(head);
-    },
+    selfTest: () => runningImageSelfTest(slots),
   };
 }

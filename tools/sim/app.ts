@@ -27,6 +27,7 @@ import { SimTerminal, type OperatorStep, type TerminalEvent, type TerminalSettin
 import { ReversalTimeline } from "./timeline";
 import type { FlashJournal, JournalRecordView } from "../../modules/txn/flash-journal";
 import { approvedList } from "../scenario/forwarding-journal";
+import { updateSectors } from "../scenario/update-hardware";
 
 export interface SimOptions {
   /** Where flash.bin, the key files and the host's files live. */
@@ -51,6 +52,13 @@ export interface SimOptions {
 
 export type StampedEvent = { readonly t: number } & TerminalEvent;
 
+/** The page's firmware panel: what runs, and where the last update stands (docs/update.md). */
+export interface FirmwareView {
+  /** The version of the image the last boot ran (null before the first boot). */
+  readonly version: string | null;
+  readonly update: { readonly state: string; readonly version: string; readonly reason: string | null } | null;
+}
+
 /** What every simulator behind the page has, whichever terminal runs in it (native-app.ts runs the Linux binary). */
 export interface SimBase {
   readonly host: HostApp;
@@ -68,6 +76,8 @@ export interface SimBase {
   addFault(spec: unknown): void;
   /** Tells the page something changed outside the terminal (network switch, faults cleared). */
   notify(): void;
+  /** The firmware as the trace told it: the version the last boot ran, the last update event. */
+  firmware(): FirmwareView;
   /** Everything the page shows, as JSON-able data (sensitive fields masked). */
   view(): object;
   onChange(listener: () => void): () => void;
@@ -138,7 +148,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
   });
   const flash = new PowerFlash({
     path: options.persistent ? path.join(varDir, "flash.bin") : undefined,
-    sectorCount: JOURNAL_SECTORS + STATE_SECTORS,
+    sectorCount: JOURNAL_SECTORS + STATE_SECTORS + updateSectors(FLASH_BLOCK_BYTES),
     blockSize: FLASH_BLOCK_BYTES,
     seed: Date.now() % 2 ** 31,
   });
@@ -156,6 +166,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
       tls: { ca: [fs.readFileSync(host.pki!.ca.cert)], serverName: "localhost" },
     },
     flash,
+    terminalSectors: JOURNAL_SECTORS + STATE_SECTORS,
     // The SM4 key that seals PANs in the journal: drawn at first use, kept by the key store (keys.json `dek`).
     dataKey: keys.loadDataKey(random),
     keys,
@@ -272,6 +283,7 @@ export class SimTrace {
   readonly #options: Pick<SimOptions, "clock" | "onEvent">;
   readonly #listeners = new Set<() => void>();
   #originMs: number | undefined;
+  #firmware: FirmwareView = { version: null, update: null };
 
   constructor(options: Pick<SimOptions, "clock" | "onEvent">) {
     this.#options = options;
@@ -294,6 +306,17 @@ export class SimTrace {
     if (event.ev === "recv" && event.discarded === true)
       this.messages.markDiscarded(String(event.mti), String(event.stan ?? ""), String(event.reason ?? "discarded"));
     if (this.events.length > EVENTS_MAX) this.events.shift();
+    // Kept apart from the bounded trace: a long session still shows what runs.
+    if (event.ev === "boot" && typeof event.version === "string") this.#firmware = { ...this.#firmware, version: event.version };
+    if (event.ev === "update")
+      this.#firmware = {
+        ...this.#firmware,
+        update: {
+          state: String(event.state),
+          version: String(event.version),
+          reason: typeof event.reason === "string" ? event.reason : null,
+        },
+      };
     this.#options.onEvent?.(stamped);
     return stamped;
   }
@@ -315,6 +338,7 @@ export class SimTrace {
         this.changed();
       },
       notify: this.changed,
+      firmware: () => this.#firmware,
       onChange: (listener: () => void) => {
         this.#listeners.add(listener);
         return () => this.#listeners.delete(listener);
@@ -330,15 +354,23 @@ export function sharedView(sim: SimBase) {
     messages: sim.messages.entries(),
     events: sim.events.slice(-100),
     network: { down: sim.network.down, latencyMs: sim.network.latencyMs },
+    firmware: sim.firmware(),
     host: {
       address: `${sim.host.address.host}:${sim.host.address.port}`,
       faults: sim.host.core.faults.list(),
+      // What the TMS publishes now (the image's version, kind and size; the parameter set).
+      published: publishedOf(sim.host),
       ledger: sim.host.ledger.view(sim.terminalId),
     },
     faultKinds: FAULT_KINDS,
     fieldNames: FIELD_NAMES,
     mtiNames: MTI_NAMES,
   };
+}
+
+function publishedOf(host: HostApp): { readonly image: unknown; readonly parameters: unknown } {
+  const { image, parameters } = host.core.tms.summary();
+  return { image, parameters };
 }
 
 const HISTORY_MAX = 50;

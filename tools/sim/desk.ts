@@ -10,6 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ParameterError, resolveParameters } from "../../modules/terminal/parameters";
 import { parseFault } from "../host/faults";
+import { buildImage, checkImageSpec, TmsPublishError } from "../host/tms";
+import { nodeImageSigner } from "../host/tms-signing";
 import { checkFaultSchema } from "../scenario/schema-check";
 import type { TcpCapture } from "../pcap/pcap";
 import { checkExpectations } from "../scenario/expectations";
@@ -79,6 +81,8 @@ export class SimDesk {
   /** While a reset replaces the Sim, the old one is closed: the page sees the last view until the new one runs. */
   #replacing = false;
   #lastView: (PageView & { readonly desk: DeskView }) | undefined;
+  /** Signs what the page publishes with the TEST release key (tools/host/test-keys), as the host's control API does. */
+  readonly #signer = nodeImageSigner();
 
   private constructor(options: DeskOptions, clock: ScaledClock, captureEpochMs: number, sim: PageSim) {
     this.#options = options;
@@ -229,6 +233,24 @@ export class SimDesk {
     const fault = parseFault(spec);
     this.#sim.addFault(fault);
     this.record({ op: "hostFault", fault });
+  }
+
+  /**
+   * The host's TMS publishes a test image (docs/tms.md "Test images"), checked as the control API checks it; the
+   * terminal fetches it at its next sign-on or TMS check (docs/update.md). A scenario step when recording.
+   */
+  tmsPublish(spec: unknown): void {
+    this.#refuseWhileRunning();
+    let image;
+    try {
+      image = checkImageSpec(spec);
+    } catch (error) {
+      if (error instanceof TmsPublishError) throw new DeskError(`tmsPublish: ${error.message}`);
+      throw error;
+    }
+    this.#sim.host.core.tms.publishImage(buildImage(image, this.#signer));
+    this.record({ op: "tmsPublish", image });
+    this.#sim.notify();
   }
 
   /** Not a scenario step: a recording notes nothing (faults left pending simply stay unused in a replay's drain). */

@@ -34,6 +34,7 @@ export const NATIVE_NOTES: readonly string[] = Object.freeze([
   "settings and the time scale are provisioned into NVS at start: changing them restarts the terminal (the time scale divides its timeouts)",
   "messages as the host saw them (the link carries TLS); no capture export; the journal rows carry no PAN",
   "no network check or sign-off on its menu; the reversal backoff is the shipped one; no recording or scenario play (use --headless --script)",
+  "firmware updates into its --slots file (var/native/slots.bin) with the TEST release key: an activation or a rollback restarts the process",
 ]);
 
 /** A journal row's details, kept after its record left the journal the binary tells (reversed, completed). */

@@ -6,7 +6,10 @@
  * Power is the process: on starts it on the same flash file and NVS
  * directory, off asks it to quit, a cut kills it with SIGKILL, a cut at the
  * next flash operation is the binary's own (it kills itself inside the
- * operation); any other end of the process is a cut too. Its parameters are
+ * operation); exit 75 (an update activated or rolled back) is a restart:
+ * off, then on again; any other end of the process is a cut. It runs with
+ * A/B slots (`--slots`, slots.bin) and the TEST release key, so images the
+ * host publishes install as on the Node terminal. Its parameters are
  * provisioned into NVS at every power-on, so new settings restart it. It
  * runs on real time: the time scale divides the provisioned timeouts.
  *
@@ -23,7 +26,9 @@ import type { TerminalState } from "../../modules/txn/ports";
 import { XSPOS_POLICY } from "../../modules/txn/reversal-policy";
 import { renderNotice, type Key, type NoticeId, type PendingReversalLine } from "../../modules/ui/terminal-ui";
 import { PARAMETERS_DOMAIN } from "../../hosts/esp32/nvs-keys";
+import { fromHex } from "../../modules/base/hex";
 import type { HostApp } from "../host/app";
+import { TMS_TEST_PUBLIC_KEY_HEX } from "../host/tms";
 import { NativeTerminal, provisionForHost, swipeBits, type JournalListing, type Line } from "../lin/native-terminal";
 import {
   SettingsBusyError,
@@ -63,7 +68,21 @@ export type NativeScreen = { readonly kind: string; readonly rendered: Rendered 
 type Notice = { readonly zh: string; readonly en: string };
 
 /** The binary's menu (hosts/lin/main.ts MENU); reprint is the page's printer. */
-const NATIVE_MENU: readonly MenuFunction[] = Object.freeze(["sale", "refund", "void", "balance", "settle", "signOn", "pending"]);
+const NATIVE_MENU: readonly MenuFunction[] = Object.freeze([
+  "sale",
+  "refund",
+  "void",
+  "balance",
+  "settle",
+  "signOn",
+  "signOff",
+  "echo",
+  "pending",
+  "networkCheck",
+  "tmsCheck",
+]);
+/** hosts/lin/process.ts EXIT_RESTART: an update activated or rolled back; the terminal is started again at once. */
+const EXIT_RESTART = 75;
 /** Events after which the journal is asked again (its rows, the terminal state, the flash operations). */
 const JOURNAL_EVENTS: readonly string[] = Object.freeze(["boot", "journal", "result", "settlement"]);
 const RECEIPTS_MAX = 20;
@@ -173,6 +192,7 @@ export class NativeSimTerminal implements PageTerminal {
     const process = new NativeTerminal({
       flash: path.join(this.#options.dir, "flash.bin"),
       nvs: path.join(this.#options.dir, "nvs"),
+      slots: path.join(this.#options.dir, "slots.bin"),
       binary: this.#options.binary,
       onLine: (line) => this.#onLine(line),
     });
@@ -243,11 +263,19 @@ export class NativeSimTerminal implements PageTerminal {
       responseTimeoutMs: Math.max(1, Math.ceil(parameters.responseTimeoutMs / scale)),
       connectTimeoutMs: Math.max(1, Math.ceil(parameters.connectTimeoutMs / scale)),
     };
-    provisionForHost(nvs, this.#options.host, scaled, { port: this.#options.link.port });
+    provisionForHost(nvs, this.#options.host, scaled, { port: this.#options.link.port, releaseKey: fromHex(TMS_TEST_PUBLIC_KEY_HEX) });
   }
 
   #ended(process: NativeTerminal, exit: { code: number | null; signal: NodeJS.Signals | null }): void {
     if (this.#process !== process) return;
+    if (this.#stopping === undefined && exit.code === EXIT_RESTART) {
+      // The terminal's own restart into the slot that boots next.
+      this.#process = undefined;
+      this.#screen = undefined;
+      this.#cutArmed = false;
+      this.#options.onEvent({ ev: "power", state: "off" });
+      return this.powerOn();
+    }
     // Neither off nor a cut asked from here: the binary cut itself inside a flash operation (or died): a cut.
     const state = this.#stopping ?? "cut";
     if (this.#stopping === undefined && !this.#cutArmed) {

@@ -3,6 +3,8 @@
  * with its torn erases and programs) whose image is written to a file after
  * every mutating operation, so ./var/flash.bin survives restarts and a power
  * cut mid-operation leaves the torn bytes on disk as it would on the chip.
+ * One chip holds the journal, the state record and the firmware update's
+ * record and A/B slots (tools/scenario/update-hardware.ts), as in scenarios.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -31,8 +33,12 @@ export class PowerFlash implements Flash {
     let image: Uint8Array | undefined;
     if (options.path !== undefined && fs.existsSync(options.path)) {
       const bytes = fs.readFileSync(options.path);
-      // An image of another size (an older layout) is not ours to interpret: start blank.
-      if (bytes.length === this.byteLength) image = new Uint8Array(bytes);
+      // A shorter image is an older layout of the same chip (before the update slots followed the journal and the
+      // state record): its sectors keep their places, the rest is erased. A longer one is not ours: start blank.
+      if (bytes.length <= this.byteLength && bytes.length % this.blockSize === 0) {
+        image = new Uint8Array(this.byteLength).fill(0xff);
+        image.set(bytes);
+      }
     }
     this.#nor = new NorFlash({ sectorCount: options.sectorCount, blockSize: options.blockSize, seed: options.seed, image });
     if (options.path !== undefined) {

@@ -10,6 +10,12 @@
  * A cut inside a flash operation surfaces as PowerCut from wherever the core
  * was; every entry into the core is guarded so the cut ends the period there.
  * What survives is what the flash holds and the key store.
+ *
+ * Firmware updates: the chip also holds the update record and the A/B slots
+ * the scenario runner and chaos give their terminals (update-hardware.ts),
+ * with the TEST release key; an image the TMS publishes is fetched at sign-on
+ * or by the TMS menu function, and an activation or a rollback restarts the
+ * terminal (power off, on again at once) into the slot that boots next.
  */
 import type { KeyStore } from "../../modules/crypto/key-store";
 import type { SecretKey } from "../../modules/crypto/keys";
@@ -29,7 +35,9 @@ import type { FlashJournal } from "../../modules/txn/flash-journal";
 import type { PresentedCard, TerminalState, WallClock } from "../../modules/txn/ports";
 import type { Slip } from "../../modules/ui/slips";
 import { renderNotice, type Key, type NoticeId, type Screen } from "../../modules/ui/terminal-ui";
+import { FlashRegion } from "../../modules/txn/flash-region";
 import { CardDesk, CardPresentError } from "../scenario/card-desk";
+import { simulatedUpdate } from "../scenario/update-hardware";
 import { SettlingJournal, type SettledRecord } from "../scenario/reconcile";
 import type { PowerFlash } from "./power-flash";
 
@@ -41,8 +49,12 @@ export interface SimTerminalOptions {
   readonly clock: Clock;
   readonly transport: Transport;
   readonly endpoint: TransportEndpoint;
-  /** The terminal's one flash chip: the journal's sectors, then the state record's two. */
+  /**
+   * The terminal's one flash chip: the journal's sectors, then the state record's two (`terminalSectors` in
+   * all), then the firmware update's record and A/B slots (tools/scenario/update-hardware.ts).
+   */
   readonly flash: PowerFlash;
+  readonly terminalSectors: number;
   /** SM4 data-at-rest key: seals the PAN in the journal. */
   readonly dataKey: SecretKey;
   readonly keys: KeyStore;
@@ -152,6 +164,8 @@ export class SimTerminal implements PageTerminal {
   /** The card presented for the operation waiting for its PIN, and the PIN digits typed so far (the recorder's). */
   #presented: { readonly name: string; readonly originalStan?: string } | undefined;
   #pinDigits = "";
+  /** The terminal asked for a restart (an update activated or rolled back): on again at the clock's next turn. */
+  #restart: TimerHandle | undefined;
 
   constructor(options: SimTerminalOptions) {
     this.#options = options;
@@ -239,6 +253,7 @@ export class SimTerminal implements PageTerminal {
   // ---------------------------------------------------------------- power
 
   powerOn(): void {
+    this.#cancelRestart();
     if (this.powered) return;
     this.#options.flash.powerOn();
     this.#emit({ ev: "power", state: "on" });
@@ -250,11 +265,14 @@ export class SimTerminal implements PageTerminal {
     const generation = ++this.#generation;
     this.#presented = undefined;
     this.#guard(() => {
+      const { flash, terminalSectors } = this.#options;
+      // The bootloader's choice of slot comes first (it may write its control record: an armed cut may fire here).
+      const update = simulatedUpdate(flash, terminalSectors, () => this.#restartSoon());
       const terminal = new Terminal({
         clock: this.#gatedClock(generation),
         transport: this.#gatedTransport(generation),
         endpoint: this.#options.endpoint,
-        flash: this.#options.flash,
+        flash: new FlashRegion(flash, 0, terminalSectors),
         random: this.#options.random,
         keys: this.#options.keys,
         dataKey: this.#options.dataKey,
@@ -276,6 +294,7 @@ export class SimTerminal implements PageTerminal {
         },
         onScreen: () => this.#options.onChange(),
         onSlip: (slip, lines) => this.#addReceipt(slip.kind, lines.join("\n")),
+        update,
       });
       this.#terminal = terminal;
       terminal.boot();
@@ -284,6 +303,7 @@ export class SimTerminal implements PageTerminal {
 
   /** A cut now (`clean` false) or a clean shutdown between operations. */
   powerOff(clean: boolean): void {
+    this.#cancelRestart();
     this.#options.flash.cutNow();
     this.#shutdown(clean ? "off" : "cut");
   }
@@ -292,6 +312,23 @@ export class SimTerminal implements PageTerminal {
   cutAtFlashOp(n: number): void {
     this.#options.flash.cutAtOperation(n);
     this.#options.onChange();
+  }
+
+  /** The terminal's own restart (from inside the core): off now, on again once the core has returned. */
+  #restartSoon(): void {
+    // The flash goes off too: nothing the old period still does on its way out reaches it.
+    this.#options.flash.cutNow();
+    this.#shutdown("off");
+    this.#restart = this.#options.clock.schedule(0, () => {
+      this.#restart = undefined;
+      this.powerOn();
+    });
+  }
+
+  #cancelRestart(): void {
+    if (this.#restart === undefined) return;
+    this.#options.clock.cancel(this.#restart);
+    this.#restart = undefined;
   }
 
   #shutdown(state: "off" | "cut"): void {

@@ -2,7 +2,7 @@
  * The simulator's page on 127.0.0.1: static files from tools/sim/web, the
  * whole view as server-sent events (`GET /events`), one action endpoint
  * (`POST /api/action`, JSON) for the keypad, the menu, the cards, the side
- * panel's switches, the settings, the time scale, reset and recording, a
+ * panel's switches, the TMS publications, the settings, the time scale, reset and recording, a
  * scenario file to play (`POST /api/scenario`), and the exports
  * (`/capture.pcap`, `/trace.jsonl`). Nothing is reachable from other machines.
  */
@@ -194,6 +194,9 @@ async function act(desk: SimDesk, body: string): Promise<Record<string, unknown>
       return {};
     case "fault":
       desk.addFault(action.fault);
+      return {};
+    case "tmsPublish":
+      desk.tmsPublish(action.image);
       return {};
     case "clearFaults":
       desk.clearFaults();

@@ -38,6 +38,19 @@ test.each([
   [["host", "--db", "DIR/not-a-db", "--var", "DIR/var", "--port", "0", "--control-port", "0"], /ledger file cannot be used/],
   [["host", "--cert", "DIR/not-a-db", "--key", "DIR/not-a-db", "--var", "DIR/var", "--port", "0", "--control-port", "0"], /--cert\/--key/],
   [["torture", "--seeds"], /argument missing/],
+  // The arguments are judged before the control API is asked (no host listens on port 1).
+  [["host", "publish", "--control", "http://127.0.0.1:1", "--image", "1.2.0", "--kind", "bogus"], /publish: kind must be one of good, /],
+  [
+    ["host", "publish", "--control", "http://127.0.0.1:1", "--image", "1.2", "--kind", "good"],
+    /publish: version must be major.minor.patch/,
+  ],
+  [["host", "publish", "--control", "http://127.0.0.1:1", "--image", "1.2.0"], /--image needs --kind good\|badSignature/],
+  [["host", "publish", "--control", "http://127.0.0.1:1", "--parameters", '{"nosuch":1}'], /publish: nosuch: not a terminal parameter/],
+  [["host", "publish", "--control", "http://127.0.0.1:1", "--parameters", "[1]"], /publish: parameters must be an object/],
+  [
+    ["host", "publish", "--control", "http://127.0.0.1:1", "--image", "1.2.0", "--kind", "good"],
+    /no host control API at http:\/\/127.0.0.1:1\/tms/,
+  ],
 ])("%j exits 2 with one line", (args, message) => {
   const result = xspos(args.map((a) => a.replace("DIR", dir)));
   expect(result.status).toBe(2);

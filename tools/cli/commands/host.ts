@@ -10,6 +10,8 @@ import { integerOption, parseOptions, UsageError, type Command } from "../comman
 import { startHost } from "../../host/app";
 import { PkiError } from "../../host/pki";
 import { SqliteLedger } from "../../host/sqlite-ledger";
+import { checkImageSpec, checkPublishedParameters, IMAGE_KINDS, TmsPublishError } from "../../host/tms";
+import { MAX_IMAGE_BYTES } from "../../../modules/tms/source";
 
 const VAR_DIR_DEFAULT = "var/host";
 const CONTROL_URL_DEFAULT = "http://127.0.0.1:5080";
@@ -66,17 +68,26 @@ async function publish(args: readonly string[]): Promise<number> {
   );
   if ((values.parameters === undefined) === (values.image === undefined))
     throw new UsageError("publish needs --parameters JSON or --image VERSION");
+  // The arguments are checked as the host checks them before the host is asked: a bad kind is the operator's
+  // mistake whether or not a host runs.
   let body: unknown;
-  if (values.parameters !== undefined) {
-    try {
-      body = { parameters: JSON.parse(values.parameters) as unknown };
-    } catch {
-      throw new UsageError("--parameters must be a JSON object");
+  try {
+    if (values.parameters !== undefined) {
+      let parameters: unknown;
+      try {
+        parameters = JSON.parse(values.parameters);
+      } catch {
+        throw new UsageError("--parameters must be a JSON object");
+      }
+      body = { parameters: checkPublishedParameters(parameters) };
+    } else {
+      if (values.kind === undefined) throw new UsageError(`--image needs --kind ${IMAGE_KINDS.join("|")}`);
+      const size = values.size === undefined ? {} : { sizeBytes: integerOption(values.size, "size", 0, 1, MAX_IMAGE_BYTES) };
+      body = { image: checkImageSpec({ version: values.image, kind: values.kind, ...size }) };
     }
-  } else {
-    if (values.kind === undefined) throw new UsageError("--image needs --kind good|badSignature|corrupt|crashesOnBoot|older");
-    const size = values.size === undefined ? {} : { sizeBytes: integerOption(values.size, "size", 0, 1, 2 * 1024 * 1024) };
-    body = { image: { version: values.image, kind: values.kind, ...size } };
+  } catch (error) {
+    if (error instanceof TmsPublishError) throw new UsageError(`publish: ${error.message}`);
+    throw error;
   }
   const url = `${values.control ?? CONTROL_URL_DEFAULT}/tms`;
   let response: Response;

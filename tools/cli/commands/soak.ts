@@ -16,7 +16,7 @@ export const command: Command = {
   usage: [
     "tools/xspos soak --terminal native [--kills N] [--seed S] [--json] [--verbose]",
     "defaults: --kills 20, --seed 1; needs var/build/bin/lin/release/xspos (make native-terminal)",
-    "the last line with --json: {kills, transactions, reversals, violations, agree}; a violation prints the replay command",
+    "the last line with --json: {kills, transactions, reversals, violations, agree, updates}; a violation prints the replay command",
   ],
   async run(args) {
     const { values } = parseOptions(
@@ -43,12 +43,15 @@ export const command: Command = {
       reversals: report.reversals,
       violations: report.violations,
       agree: report.agree,
+      updates: report.updates,
     };
     if (values.json) console.log(JSON.stringify(summary));
     else
       console.log(
         `${report.kills} kills (${report.cuts} inside flash operations), ${report.transactions} transactions, ${report.reversals} reversals, ` +
-          `${report.violations} violations, agree ${report.agree}, ${report.seconds.toFixed(1)} s`,
+          `${report.violations} violations, agree ${report.agree}, ${report.seconds.toFixed(1)} s; ` +
+          `images: ${report.updates.published} published, ${report.updates.rejected} rejected, ` +
+          `${report.updates.confirmed} confirmed, ${report.updates.rolledBack} rolled back`,
       );
     return report.violations === 0 ? 0 : 1;
   },

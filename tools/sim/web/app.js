@@ -123,6 +123,7 @@ function renderPanels() {
       ),
     ),
   );
+  renderFirmware();
   const state = view.terminalState;
   $("terminal-state").textContent =
     state === null
@@ -311,6 +312,22 @@ function renderDesk() {
   $("scenario-failures").replaceChildren(...(run === null ? [] : run.failures.map((f) => el("li", {}, f))));
 }
 
+/** What runs (the last boot's version), where the last update stands, and what the TMS publishes. */
+function renderFirmware() {
+  const { version, update } = view.firmware;
+  $("firmware-version").textContent = version ?? "—";
+  const line = $("firmware-update");
+  line.dataset.state = update === null ? "none" : update.state;
+  line.textContent =
+    update === null ? "" : ` · 更新 update ${update.version}: ${update.state}${update.reason === null ? "" : ` (${update.reason})`}`;
+  const image = view.host.published.image;
+  if ($("tms-state").dataset.error === "true") return; // a refused publication stays shown until the next one
+  $("tms-state").textContent =
+    image === null
+      ? "TMS 未发布 nothing published · 签到或参数下载时检查 the terminal checks at sign-on or TMS"
+      : `TMS 已发布 published ${image.version} (${image.kind}, ${image.sizeBytes} bytes) · 签到或参数下载时下载 fetched at sign-on or TMS`;
+}
+
 function toggle(id) {
   if (openMessages.has(id)) openMessages.delete(id);
   else openMessages.add(id);
@@ -347,6 +364,10 @@ document.addEventListener("click", (event) => {
 });
 $("net-latency-set").addEventListener("click", () => act({ type: "network", latencyMs: Number($("net-latency").value) }));
 $("fault-clear").addEventListener("click", () => act({ type: "clearFaults" }));
+$("tms-publish").addEventListener("click", () => {
+  clearError("tms-state");
+  act({ type: "tmsPublish", image: { version: $("tms-version").value.trim(), kind: $("tms-kind").value } }, "/api/action", "tms-state");
+});
 $("fault-add").addEventListener("click", () => {
   const kind = $("fault-kind").value;
   const fault = { kind, count: Number($("fault-count").value) || 1 };
