@@ -26,6 +26,17 @@ describe("ECDSA P-256 verify", () => {
     }
   });
 
+  test("the TMS test key's signature of 1.2.0 (crashesOnBoot, 4096 bytes) verifies: the Linux terminal refused it", () => {
+    const tmsKey = fromHex(
+      "04D6B438232F0DDCBEA093AA76278341D47EFC777DDA37E11DD816E0013AF9DC6B6285E6B145CB4698943220E383A11564385FF25CE3E7163456ADC5FA00001A94",
+    );
+    const digest = fromHex("ED811441FB1457FBEA3F0BA8BF1F060092ADFE6FB6EE1D41393EEC4B505DA945");
+    const signature = fromHex(
+      "46C61B73A944619ACCB7F3511E3929962E6FFC72BDA8045E2AFD22DB0B0407E4D937DFBB8E15681EF069E726B1B16B6409F24372B2B29DCC86C8AD77DC0CC5FC",
+    );
+    expect(verifyP256(tmsKey, digest, signature)).toBe(true);
+  });
+
   test("a flipped bit in the digest, in r or in s fails; one manifest's signature does not pass for another", () => {
     const { digest, signature } = signed("v110");
     for (const bit of [0, 7, 100, 255]) {
