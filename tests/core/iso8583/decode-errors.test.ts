@@ -3,17 +3,8 @@
  * length prefix and data), and the character encode blames in packed and ASCII values, non-ASCII included.
  */
 import { fromHex } from "../../../modules/base/hex";
-import { CUP, ISO87_ASCII, Iso8583Codec, Iso8583Error, type IsoMessage } from "../../../modules/iso8583";
-
-function errorOf(run: () => unknown): Iso8583Error {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof Iso8583Error) return error;
-    throw error;
-  }
-  throw new Error("no error");
-}
+import { CUP, ISO87_ASCII, Iso8583Codec, type IsoMessage } from "../../../modules/iso8583";
+import { isoErrorOf } from "./iso-error";
 
 const framed = new Iso8583Codec({ dialect: CUP, framed: true, messageBytesMax: 64 });
 const bare = new Iso8583Codec({ dialect: CUP, header: false });
@@ -39,7 +30,7 @@ describe("decode stops at the part that is short, and says so", () => {
       "field 3 at byte 13: trailingBytes (1 bytes after the last field)",
     ],
   ])("%s", (_name, codec, hex, text) => {
-    expect(errorOf(() => codec.decode(fromHex(hex))).message).toBe(text);
+    expect(isoErrorOf(() => codec.decode(fromHex(hex))).message).toBe(text);
   });
 
   test("a bitmap with no field decodes to no field", () => {
@@ -49,7 +40,7 @@ describe("decode stops at the part that is short, and says so", () => {
 
 describe("encode blames the right character", () => {
   const ascii = new Iso8583Codec({ dialect: ISO87_ASCII });
-  const encodeText = (codec: Iso8583Codec, fields: IsoMessage["fields"]) => errorOf(() => codec.encode({ mti: "0200", fields })).message;
+  const encodeText = (codec: Iso8583Codec, fields: IsoMessage["fields"]) => isoErrorOf(() => codec.encode({ mti: "0200", fields })).message;
 
   test.each<[string, Iso8583Codec, IsoMessage["fields"], string]>([
     ["a letter as the first digit of a packed pair", bare, { 4: "0000000010A0" }, "field 4 at byte 10: nonDigit (character 11)"],

@@ -5,16 +5,9 @@
  */
 import { toHex } from "../../../modules/base/hex";
 import { CUP, ISO87_ASCII, Iso8583Codec, Iso8583Error, type IsoMessage } from "../../../modules/iso8583";
+import { isoErrorOf } from "./iso-error";
 
-function encodeError(codec: Iso8583Codec, message: IsoMessage): Iso8583Error {
-  try {
-    codec.encode(message);
-  } catch (error) {
-    if (error instanceof Iso8583Error) return error;
-    throw error;
-  }
-  throw new Error("encoded without an error");
-}
+const encodeError = (codec: Iso8583Codec, message: IsoMessage): Iso8583Error => isoErrorOf(() => codec.encode(message));
 
 describe("hex in either case", () => {
   const cup = new Iso8583Codec({ dialect: CUP });

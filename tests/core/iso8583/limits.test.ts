@@ -4,16 +4,9 @@
  */
 import { toHex } from "../../../modules/base/hex";
 import { CUP, Iso8583Codec, Iso8583Error, type Dialect, type FieldDef, type IsoMessage } from "../../../modules/iso8583";
+import { isoErrorOf } from "./iso-error";
 
-function encodeError(codec: Iso8583Codec, message: IsoMessage): Iso8583Error {
-  try {
-    codec.encode(message);
-  } catch (error) {
-    if (error instanceof Iso8583Error) return error;
-    throw error;
-  }
-  throw new Error("encoded without an error");
-}
+const encodeError = (codec: Iso8583Codec, message: IsoMessage): Iso8583Error => isoErrorOf(() => codec.encode(message));
 
 const digits = (count: number) => Array.from({ length: count }, (_, i) => String((i * 7 + 1) % 10)).join("");
 
