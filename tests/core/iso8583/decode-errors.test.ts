@@ -33,6 +33,23 @@ describe("decode stops at the part that is short, and says so", () => {
     expect(isoErrorOf(() => codec.decode(fromHex(hex))).message).toBe(text);
   });
 
+  test("a BCD length prefix names the bad byte", () => {
+    const hex = "0200" + "0000000000000200" + "002A";
+    expect(isoErrorOf(() => bare.decode(fromHex(hex))).message).toBe("field 55 at byte 11: badBcdNibble (length prefix)");
+  });
+
+  test("an ASCII bitmap is uppercase hex in both digits of a pair, and the error names the pair", () => {
+    const ascii = new Iso8583Codec({ dialect: ISO87_ASCII });
+    const bytesOf = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+    expect(isoErrorOf(() => ascii.decode(bytesOf("0200" + "2a00000000000000"))).message).toBe("bitmap at byte 4: badHex");
+    expect(isoErrorOf(() => ascii.decode(bytesOf("0200" + "0000g00000000000"))).message).toBe("bitmap at byte 8: badHex");
+  });
+
+  test("a secondary bitmap with no field at all decodes to no field", () => {
+    const hex = "0800" + "8000000000000000" + "0000000000000000";
+    expect(bare.decode(fromHex(hex))).toStrictEqual({ mti: "0800", fields: {}, secondaryBitmap: true });
+  });
+
   test("a bitmap with no field decodes to no field", () => {
     expect(bare.decode(fromHex("0800" + "0000000000000000"))).toStrictEqual({ mti: "0800", fields: {} });
   });
