@@ -440,7 +440,9 @@ export class Iso8583Codec {
     for (let i = 0; i < bitmapBytes; i++) {
       // Bit 1 announces the secondary bitmap, not a field.
       let bits = i === 0 ? bitmap[0] & 0x7f : bitmap[i];
-      while (bits !== 0) {
+      // Each turn clears the highest set bit, so a byte takes at most 8 turns: the loop's limit, and the
+      // assertion after it, hold that invariant rather than trust it.
+      for (let turn = 0; turn < 8 && bits !== 0; turn++) {
         const bit = Math.clz32(bits) - 24;
         bits ^= 0x80 >> bit;
         const n = 8 * i + bit + 1;
@@ -462,6 +464,7 @@ export class Iso8583Codec {
         o += dataBytes;
         lastPresent = n;
       }
+      assert(bits === 0, "decode: every bit of a bitmap byte read in at most 8 turns");
     }
     if (o !== end) throw new Iso8583Error(lastPresent, o, "trailingBytes", `${end - o} bytes after the last field`);
     // Built in contract order (tpdu, header, mti, fields) so JSON output reads that way.

@@ -13,6 +13,8 @@ export interface Room {
   readonly name: string;
   readonly mutate: readonly string[];
   readonly tests: readonly string[];
+  /** Stryker's timeoutMS for the room (rooms.json; Stryker's default of 10 s when absent). */
+  readonly timeoutMs?: number;
 }
 
 export interface RoomScore {
@@ -32,7 +34,7 @@ export function readRooms(repoRoot: string): Room[] {
   const table = JSON.parse(fs.readFileSync(path.join(repoRoot, "tests/mutation/rooms.json"), "utf8")) as Record<string, unknown>;
   return Object.entries(table)
     .filter(([name]) => name !== "//")
-    .map(([name, value]) => ({ name, ...(value as { mutate: string[]; tests: string[] }) }));
+    .map(([name, value]) => ({ name, ...(value as { mutate: string[]; tests: string[]; timeoutMs?: number }) }));
 }
 
 /** A glob of rooms.json (`**` any folders, `*` within a name) as a regular expression. */

@@ -9,6 +9,7 @@ import {
   PART_MTI,
   type IsoMessage,
 } from "../../../modules/iso8583";
+import { isoErrorOf } from "./iso-error";
 import { IC_SALE, SIGN_ON_FRAMED } from "./samples";
 
 const cup = new Iso8583Codec({ dialect: CUP, header: false });
@@ -24,15 +25,7 @@ function decodeError(codec: Iso8583Codec, hex: string): Iso8583Error {
   throw new Error("decoded without an error");
 }
 
-function encodeError(codec: Iso8583Codec, message: IsoMessage): Iso8583Error {
-  try {
-    codec.encode(message);
-  } catch (error) {
-    if (error instanceof Iso8583Error) return error;
-    throw error;
-  }
-  throw new Error("encoded without an error");
-}
+const encodeError = (codec: Iso8583Codec, message: IsoMessage): Iso8583Error => isoErrorOf(() => codec.encode(message));
 
 /** 0200 with the primary bitmap `bitmap` and field bytes `body`, CUP without header. */
 const cupMessage = (bitmap: string, body: string) => `0200${bitmap}${body}`;

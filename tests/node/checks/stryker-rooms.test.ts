@@ -21,7 +21,14 @@ describe("stryker rooms", () => {
       expect(mutated.every((f) => f.startsWith(`modules/${room.name}/`))).toBe(true);
       expect(suites.length).toBeGreaterThan(0);
       expect(suites.every((f) => f.endsWith(".test.ts"))).toBe(true);
+      // Stryker's timeout of a room, when set: low enough that looping mutants cost seconds, not a margin under load.
+      if (room.timeoutMs !== undefined)
+        expect([Number.isInteger(room.timeoutMs), room.timeoutMs >= 1000, room.timeoutMs <= 10000]).toEqual([true, true, true]);
     }
+    expect(rooms.filter((r) => r.timeoutMs !== undefined).map((r) => [r.name, r.timeoutMs])).toEqual([
+      ["iso8583", 2000],
+      ["journal", 2000],
+    ]);
   });
 
   test("globs: ** spans folders, * stays within a name", () => {

@@ -1,0 +1,12 @@
+/** The Iso8583Error that `run` throws; any other error, or none, fails the test. */
+import { Iso8583Error } from "../../../modules/iso8583";
+
+export function isoErrorOf(run: () => unknown): Iso8583Error {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof Iso8583Error) return error;
+    throw error;
+  }
+  throw new Error("no Iso8583Error: it ran without an error");
+}
