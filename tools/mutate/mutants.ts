@@ -142,6 +142,18 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     suites: [ANSWERS_TEST, "tests/node/scenario/scenarios.test.ts"],
   },
   {
+    id: "network-check-0830-unchecked",
+    rule: "a signed-on terminal believes an 0830 only with a good MAC; only before sign-on is it taken unchecked",
+    edits: [
+      {
+        file: ENGINE,
+        find: '    if (this.#mac === undefined && message.mti === "0830") return true;',
+        replace: '    if (this.#mac === undefined || message.mti === "0830") return true;',
+      },
+    ],
+    suites: [ANSWERS_TEST],
+  },
+  {
     id: "odd-references-believed",
     rule: "an approval whose F38/F37 the journal cannot keep is a bad answer reversed with 06, not a crash in the approval write",
     edits: [

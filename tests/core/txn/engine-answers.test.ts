@@ -230,3 +230,17 @@ describe("an approval whose references the journal cannot keep is a bad answer, 
     expect(lastOf(events)).toMatchObject({ ev: "reconcile", agree: true, host: { count: 1 } });
   });
 });
+
+describe("the network check's 0830", () => {
+  test("signed on, an 0830 with a bad MAC is discarded and the check fails; before sign-on it is taken unchecked", () => {
+    const { events } = run([fault({ kind: "badMac", mti: "0820" }), { op: "networkCheck" }]);
+    expect(pick(events, "recv").filter((e) => e.mti === "0830")).toEqual([
+      { ev: "recv", mti: "0830", stan: "000002", f39: "00", discarded: true, reason: "badMac" },
+    ]);
+    expect(pick(events, "networkCheck")).toMatchObject([{ ok: false }]);
+    const before = runScenario(parseScenario({ steps: [{ op: "powerOn" }, { op: "networkCheck" }, { op: "drain" }] }))
+      .events as ScenarioEvent[];
+    expect(pick(before, "recv").filter((e) => e.mti === "0830")).toEqual([{ ev: "recv", mti: "0830", stan: "000001", f39: "00" }]);
+    expect(pick(before, "networkCheck")).toMatchObject([{ ok: true }]);
+  });
+});
