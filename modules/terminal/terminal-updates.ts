@@ -24,8 +24,10 @@ import { Updater, type UpdaterOptions, type UpdateTraceEvent } from "../update/u
  * elsewhere; the record: NVS on the board; the release key's public half; the restart: esp_restart on the
  * board, power off and on in the simulator); the terminal assembles the updater.
  */
-export interface TerminalUpdateOptions
-  extends Pick<UpdaterOptions, "slots" | "store" | "publicKey" | "verifySignature" | "restart" | "imageDigest"> {
+export interface TerminalUpdateOptions extends Pick<
+  UpdaterOptions,
+  "slots" | "store" | "publicKey" | "verifySignature" | "restart" | "imageDigest"
+> {
   /** The host's part of a new image's self-test (hardware, the image's own checks); true when it passes. */
   readonly selfTest?: () => boolean;
 }
