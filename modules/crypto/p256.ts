@@ -30,7 +30,14 @@ interface Jacobian {
   readonly z: bigint;
 }
 
-const INFINITY: Jacobian = Object.freeze({ x: 1n, y: 1n, z: 0n });
+/**
+ * The point at infinity, made fresh at each use: XS 8.2.3's `===` answers false between a BigInt kept in
+ * the preload image and an equal one made at run time, so a preloaded `{ z: 0n }` failed `p.z === 0n` and
+ * an addition that met infinity computed garbage (the Linux terminal refused valid signatures).
+ */
+function infinity(): Jacobian {
+  return { x: 1n, y: 1n, z: 0n };
+}
 
 function mod(a: bigint, m: bigint): bigint {
   const r = a % m;
@@ -55,7 +62,7 @@ function invert(a: bigint, m: bigint): bigint {
 }
 
 function double(p: Jacobian): Jacobian {
-  if (p.z === 0n || p.y === 0n) return INFINITY;
+  if (p.z === 0n || p.y === 0n) return infinity();
   const yy = (p.y * p.y) % P;
   const s = (4n * p.x * yy) % P;
   const zz = (p.z * p.z) % P;
@@ -75,7 +82,7 @@ function add(p: Jacobian, q: Jacobian): Jacobian {
   const u2 = (q.x * pz2) % P;
   const s1 = (((p.y * qz2) % P) * q.z) % P;
   const s2 = (((q.y * pz2) % P) * p.z) % P;
-  if (u1 === u2) return s1 === s2 ? double(p) : INFINITY;
+  if (u1 === u2) return s1 === s2 ? double(p) : infinity();
   const h = mod(u2 - u1, P);
   const r = mod(s2 - s1, P);
   const hh = (h * h) % P;
@@ -106,7 +113,7 @@ function onCurve(x: bigint, y: bigint): boolean {
 function jointMultiply(u1: bigint, u2: bigint, q: Jacobian): Jacobian {
   const g: Jacobian = { x: GX, y: GY, z: 1n };
   const gq = add(g, q);
-  let r = INFINITY;
+  let r = infinity();
   for (let bit = 255n; bit >= 0n; bit--) {
     r = double(r);
     const b1 = (u1 >> bit) & 1n;
