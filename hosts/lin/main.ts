@@ -44,7 +44,8 @@ import { TimerClock } from "../esp32/timer-clock";
 import { readLines } from "./console";
 import { FileFlash } from "./file-flash";
 import { openNvs } from "./nvs";
-import { argv, exit, EXIT_RESTART, memory } from "./process";
+import { argv, exit, memory } from "./process";
+import { EXIT_RESTART, MENU } from "./protocol";
 import { FlashRegion } from "../../modules/txn/flash-region";
 import type { TerminalUpdateOptions } from "../../modules/terminal/terminal";
 import { FlashSlots } from "../../modules/update/flash-slots";
@@ -64,19 +65,6 @@ interface LinConfig {
 
 const TICK_MS = 250;
 const KEYS: readonly string[] = Object.freeze(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "enter", "cancel", "clear"]);
-const MENU: readonly string[] = Object.freeze([
-  "sale",
-  "refund",
-  "void",
-  "balance",
-  "settle",
-  "signOn",
-  "signOff",
-  "echo",
-  "pending",
-  "networkCheck",
-  "tmsCheck",
-]);
 const OPERATIONS: readonly string[] = Object.freeze(["signOn", "signOff", "echo", "settle", "balance", "sale", "refund", "void"]);
 const LEVELS: readonly LogLevel[] = Object.freeze(["debug", "info", "warn", "error"]);
 
@@ -223,7 +211,7 @@ class LinTerminal {
       return this.#terminal.press(command.key as Key);
     }
     if (command.menu !== undefined) {
-      if (!MENU.includes(command.menu)) return emit({ error: "input", detail: `no menu ${command.menu}` });
+      if (!(MENU as readonly string[]).includes(command.menu)) return emit({ error: "input", detail: `no menu ${command.menu}` });
       this.#terminal.menu(command.menu as Parameters<Terminal["menu"]>[0]);
       return;
     }

@@ -5,9 +5,6 @@ export function argv(): string[] {
   return native("xs_xspos_lin_argv").call(undefined) as string[];
 }
 
-/** The exit status of a restart after an update's activation or rollback (sysexits EX_TEMPFAIL): run the terminal again. */
-export const EXIT_RESTART = 75;
-
 /** Leaves the main loop: the machine is deleted and the process exits with `status` (0..255). */
 export function exit(status: number): void {
   native("xs_xspos_lin_exit").call(undefined, status);

@@ -20,11 +20,11 @@ import { nodeImageSigner } from "../host/tms-signing";
 import { reconcileEvent } from "../scenario/reconcile";
 import { REPO_ROOT } from "./mc-config";
 import { NATIVE_TERMINAL, NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
+import { EXIT_RESTART } from "../../hosts/lin/protocol";
 
 const RESPONSE_TIMEOUT_MS = 2000;
 /** The test images' size: big enough for many 4 KiB blocks through the digest, small enough for loopback. */
 const UPDATE_IMAGE_BYTES = 96 * 1024;
-const EXIT_RESTART = 75;
 const CARD = "unionpay-msr";
 const PIN = "1234";
 

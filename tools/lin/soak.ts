@@ -42,6 +42,7 @@ import { parseFault } from "../host/faults";
 import { buildImage, TMS_TEST_PUBLIC_KEY_HEX, type ImageKind } from "../host/tms";
 import { nodeImageSigner } from "../host/tms-signing";
 import { type JournalListing, NATIVE_TID, NativeTerminal, provisionForHost, swipeBits, type Line } from "./native-terminal";
+import { EXIT_RESTART } from "../../hosts/lin/protocol";
 
 export interface SoakOptions {
   readonly kills: number;
@@ -76,8 +77,6 @@ const OPERATIONS_PER_LIFE_MAX = 4;
 const LIFE_MS_MAX = 8000;
 const KILL_DELAY_MS_MAX = 1200;
 const CUT_OPERATION_MAX = 40;
-/** hosts/lin/process.ts EXIT_RESTART: the terminal activated or rolled back an image and must be started again. */
-const EXIT_RESTART = 75;
 /** Chance before each life that the host publishes an image, of these kinds (each a new minor version; older below 1.0.0). */
 const PUBLISH_CHANCE = 0.3;
 const SOAK_IMAGE_KINDS: readonly ImageKind[] = Object.freeze(["good", "badSignature", "corrupt", "crashesOnBoot", "older"]);

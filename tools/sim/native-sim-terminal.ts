@@ -30,6 +30,7 @@ import { fromHex } from "../../modules/base/hex";
 import type { HostApp } from "../host/app";
 import { TMS_TEST_PUBLIC_KEY_HEX } from "../host/tms";
 import { NativeTerminal, provisionForHost, swipeBits, type JournalListing, type Line } from "../lin/native-terminal";
+import { EXIT_RESTART, MENU } from "../../hosts/lin/protocol";
 import {
   SettingsBusyError,
   type MenuFunction,
@@ -67,22 +68,8 @@ export type Rendered = { readonly title: string; readonly lines: readonly string
 export type NativeScreen = { readonly kind: string; readonly rendered: Rendered };
 type Notice = { readonly zh: string; readonly en: string };
 
-/** The binary's menu (hosts/lin/main.ts MENU); reprint is the page's printer. */
-const NATIVE_MENU: readonly MenuFunction[] = Object.freeze([
-  "sale",
-  "refund",
-  "void",
-  "balance",
-  "settle",
-  "signOn",
-  "signOff",
-  "echo",
-  "pending",
-  "networkCheck",
-  "tmsCheck",
-]);
-/** hosts/lin/process.ts EXIT_RESTART: an update activated or rolled back; the terminal is started again at once. */
-const EXIT_RESTART = 75;
+/** The binary's menu (hosts/lin/protocol.ts); reprint is the page's printer. */
+const NATIVE_MENU: readonly MenuFunction[] = MENU;
 /** Events after which the journal is asked again (its rows, the terminal state, the flash operations). */
 const JOURNAL_EVENTS: readonly string[] = Object.freeze(["boot", "journal", "result", "settlement"]);
 const RECEIPTS_MAX = 20;
