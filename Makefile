@@ -4,7 +4,9 @@
 SHELL := /bin/bash
 STAMP := node_modules/.install-stamp
 TSC := node_modules/.bin/tsc
-JEST := NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest
+# --forceExit: once every suite has reported, jest exits even if something a suite started still holds the event
+# loop (a CI run once sat after "Ran all test suites." until CI's own limit); jest names it when it happens.
+JEST_CI := env NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest --ci --forceExit
 
 .PHONY: install test sim typecheck lint format jest xs soak native-check manifest-check browser-deps wireshark-deps \
 	sdk sdk-debs esp32-link device-test native-terminal native-smoke native-soak mutation mutation-changed docs-figures
@@ -18,20 +20,27 @@ install: $(STAMP)
 sim: install
 	tools/xspos sim
 
+# Every step of make test has a time limit (seconds): a step that hangs fails here, named, long before CI's own
+# limit, and each step prints its duration (the run's figures in one place). The limits are several times what the
+# steps take on a 2-core machine (docs/testing.md).
+step = echo "== $(1)"; started=$$(date +%s); timeout --kill-after=30 $(2) $(3) || { status=$$?; \
+	if [ $$status = 124 ] || [ $$status = 137 ]; then echo "make test: step '$(1)' passed its limit of $(2) s: stopped" >&2; fi; exit $$status; }; \
+	echo "== $(1): $$(( $$(date +%s) - started )) s"
+
 test: install
-	@echo "== typecheck"; $(MAKE) --no-print-directory typecheck
-	@echo "== manifest"; $(MAKE) --no-print-directory manifest-check
-	@echo "== native"; $(MAKE) --no-print-directory native-check
-	@echo "== esp32 link (Moddable SDK)"; $(MAKE) --no-print-directory esp32-link
-	@echo "== device-test (Moddable runtime, x-cli-lin)"; $(MAKE) --no-print-directory device-test
-	@echo "== native terminal (hosts/lin)"; $(MAKE) --no-print-directory native-terminal native-smoke native-soak
-	@echo "== lint"; $(MAKE) --no-print-directory lint
-	@echo "== browser"; $(MAKE) --no-print-directory browser-deps
-	@echo "== wireshark"; $(MAKE) --no-print-directory wireshark-deps
-	@echo "== jest (Node)"; $(JEST) --ci
-	@echo "== soak"; $(MAKE) --no-print-directory soak
-	@echo "== XS"; node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts
-	@echo "== mutation"; $(MAKE) --no-print-directory mutation-changed
+	@$(call step,typecheck,600,$(MAKE) --no-print-directory typecheck)
+	@$(call step,manifest,300,$(MAKE) --no-print-directory manifest-check)
+	@$(call step,native,300,$(MAKE) --no-print-directory native-check)
+	@$(call step,esp32 link (Moddable SDK),1200,$(MAKE) --no-print-directory esp32-link)
+	@$(call step,device-test (Moddable runtime x-cli-lin),600,$(MAKE) --no-print-directory device-test)
+	@$(call step,native terminal (hosts/lin),900,$(MAKE) --no-print-directory native-terminal native-smoke native-soak)
+	@$(call step,lint,600,$(MAKE) --no-print-directory lint)
+	@$(call step,browser,900,$(MAKE) --no-print-directory browser-deps)
+	@$(call step,wireshark,900,$(MAKE) --no-print-directory wireshark-deps)
+	@$(call step,jest (Node),1500,$(JEST_CI))
+	@$(call step,soak,900,$(MAKE) --no-print-directory soak)
+	@$(call step,XS,600,node --import tsx --no-warnings=ExperimentalWarning tools/xs/main.ts)
+	@$(call step,mutation,900,$(MAKE) --no-print-directory mutation-changed)
 
 typecheck: install
 	$(TSC) -p tsconfig.json
@@ -55,7 +64,7 @@ soak: install
 	@for t in $(FUZZ_TARGETS); do echo "fuzz $$t"; tools/xspos fuzz $$t --inputs 100000 --seed 1 --json || exit 1; done
 
 jest: install
-	$(JEST) --ci
+	$(JEST_CI)
 
 # The deterministic figures in docs/ (XS slots and compute) from fresh measurements; tests/node/checks/docs-figures.test.ts
 # fails when a committed figure is stale.

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parseScenario, ScenarioFileError } from "../../../tools/scenario/scenario-file";
 import { runScenario } from "../../../tools/scenario/runner";
@@ -54,16 +55,20 @@ describe("tools/xspos scenario", () => {
   });
 
   test("exit 1 names the failed expectation; exit 2 for an invalid file", () => {
-    const tmp = fs.mkdtempSync("/tmp/xspos-scenario-");
-    const failing = path.join(tmp, "failing.json");
-    fs.writeFileSync(failing, JSON.stringify({ steps: [{ op: "powerOn" }], expect: [{ has: { ev: "send" } }] }));
-    const one = spawnSync("tools/xspos", ["scenario", failing], { encoding: "utf8" });
-    expect(one.status).toBe(1);
-    expect(one.stderr).toContain('{"ev":"send"}');
-    const invalid = path.join(tmp, "invalid.json");
-    fs.writeFileSync(invalid, JSON.stringify({ steps: [{ op: "sale", card: "visa-msr" }] }));
-    const two = spawnSync("tools/xspos", ["scenario", invalid], { encoding: "utf8" });
-    expect(two.status).toBe(2);
-    expect(two.stderr.trim().split("\n")).toHaveLength(1);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-scenario-"));
+    try {
+      const failing = path.join(tmp, "failing.json");
+      fs.writeFileSync(failing, JSON.stringify({ steps: [{ op: "powerOn" }], expect: [{ has: { ev: "send" } }] }));
+      const one = spawnSync("tools/xspos", ["scenario", failing], { encoding: "utf8" });
+      expect(one.status).toBe(1);
+      expect(one.stderr).toContain('{"ev":"send"}');
+      const invalid = path.join(tmp, "invalid.json");
+      fs.writeFileSync(invalid, JSON.stringify({ steps: [{ op: "sale", card: "visa-msr" }] }));
+      const two = spawnSync("tools/xspos", ["scenario", invalid], { encoding: "utf8" });
+      expect(two.status).toBe(2);
+      expect(two.stderr.trim().split("\n")).toHaveLength(1);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
