@@ -10,7 +10,7 @@
  * which starts faster and runs the simulation about a fifth faster than
  * through tsx; so one worker is used even for `--workers 1`.
  */
-import { buildSync } from "esbuild";
+import { buildSync, stop } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { readTestKeyPem } from "../host/tms-signing";
 import { Worker } from "node:worker_threads";
@@ -62,16 +62,21 @@ function split(request: RangeRequest, workers: number, perWorkerMin: number): Ra
 }
 
 function workerBundle(entry: "./worker.ts" | "./days-worker.ts"): string {
-  const result = buildSync({
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    write: false,
-    logLevel: "error",
-  });
-  return result.outputFiles[0].text;
+  try {
+    const result = buildSync({
+      entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      write: false,
+      logLevel: "error",
+    });
+    return result.outputFiles[0].text;
+  } finally {
+    // buildSync leaves esbuild's service thread and process running; stopped at once (tools/xs/bundle.ts says why).
+    void stop();
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { withEsbuild } from "../xs/bundle";
 import type { SeedResult } from "./torture";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -33,15 +34,17 @@ parentPort.on("message", (seed) => {
 async function bundle(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-torture-"));
   const out = path.join(dir, "torture.mjs");
-  await build({
-    entryPoints: [path.join(HERE, "torture.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    outfile: out,
-    logLevel: "silent",
-  });
+  await withEsbuild(() =>
+    build({
+      entryPoints: [path.join(HERE, "torture.ts")],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      outfile: out,
+      logLevel: "silent",
+    }),
+  );
   fs.writeFileSync(path.join(dir, "worker.mjs"), WORKER_SOURCE);
   return dir;
 }
