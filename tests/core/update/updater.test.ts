@@ -4,7 +4,8 @@
  */
 import { MAX_IMAGE_CHUNK_BYTES } from "../../../modules/tms/source";
 import { verifyP256Sha256, type P256Check } from "../../../modules/crypto/p256";
-import { updateSelfTest } from "../../../modules/update/self-test";
+import { sha256 } from "../../../modules/crypto/sha256";
+import { sha256KnownAnswer, updateSelfTest } from "../../../modules/update/self-test";
 import { CHUNK_ATTEMPTS_MAX } from "../../../modules/update/updater";
 import { Device, TestSource, chip, manifestOf } from "./rig";
 
@@ -315,5 +316,12 @@ describe("updater: the host's signature check", () => {
     expect(updateSelfTest(verifyP256Sha256)).toBe(true);
     expect(updateSelfTest(() => true)).toBe(false);
     expect(updateSelfTest(() => false)).toBe(false);
+  });
+
+  test("the digest's known answer (how a native SHA-256 is chosen): SHA-256 passes; a wrong or short digest fails", () => {
+    expect(sha256KnownAnswer(sha256)).toBe(true);
+    expect(sha256KnownAnswer((bytes) => sha256(bytes.subarray(1)))).toBe(false);
+    expect(sha256KnownAnswer((bytes) => sha256(bytes).subarray(0, 31))).toBe(false);
+    expect(sha256KnownAnswer(() => new Uint8Array(32))).toBe(false);
   });
 });
