@@ -133,6 +133,22 @@ describe("FlashJournal", () => {
     expect(swiped.fields).toMatchObject({ 11: "000006", 22: "021", 41: "10000001", 42: "898100012340001", 60: "22000001" });
   });
 
+  test("an approval reversed (A0) keeps its F38 in the 0400, before and after a reboot; a 98 carries none", () => {
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 4 });
+    const before = journal(flash);
+    before.recover();
+    before.arm(record("000007", true), CHIP);
+    before.reversalDue("000007", "A0", undefined, "AB12CD");
+    before.arm(record("000008", true), CHIP);
+    expect(before.pending().map((r) => [r.stan, r.reason, r.fields[38]])).toEqual([["000007", "A0", "AB12CD"]]);
+    const after = journal(flash);
+    expect(after.recover()).toBe(2);
+    const [reversed, cut] = after.pending();
+    expect([reversed.reason, reversed.fields[38]]).toEqual(["A0", "AB12CD"]);
+    expect(reversed.fields).toMatchObject({ 2: CHIP.pan, 11: "000007", 14: "3012", 23: "001" });
+    expect([cut.stan, cut.reason, Object.hasOwn(cut.fields, 38)]).toEqual(["000008", "98", false]);
+  });
+
   test("reversal attempts are persisted: a reboot reads back the count and the 冲正失败 state", () => {
     const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 8 });
     const before = journal(flash);
