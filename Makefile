@@ -22,7 +22,7 @@ sim: install
 
 # Every step of make test has a time limit (seconds): a step that hangs fails here, named, long before CI's own
 # limit, and each step prints its duration (the run's figures in one place). The limits are several times what the
-# steps take on a 2-core machine (docs/testing.md).
+# steps take on a 2-core machine (README.md).
 step = echo "== $(1)"; started=$$(date +%s); timeout --kill-after=30 $(2) $(3) || { status=$$?; \
 	if [ $$status = 124 ] || [ $$status = 137 ]; then echo "make test: step '$(1)' passed its limit of $(2) s: stopped" >&2; fi; exit $$status; }; \
 	echo "== $(1): $$(( $$(date +%s) - started )) s"

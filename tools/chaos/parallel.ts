@@ -10,10 +10,11 @@
  * which starts faster and runs the simulation about a fifth faster than
  * through tsx; so one worker is used even for `--workers 1`.
  */
-import { buildSync, stop } from "esbuild";
+import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { readTestKeyPem } from "../host/tms-signing";
 import { Worker } from "node:worker_threads";
+import { withEsbuild } from "../xs/bundle";
 import { mergeDays, runDays, type DaysTotals, type PolicyName } from "./days";
 import { runRange, type RangeRequest } from "./range";
 import { mergeTotals, type ChaosTotals } from "./report";
@@ -35,7 +36,7 @@ export async function runParallel(request: RangeRequest, workers = WORKERS_DEFAU
   const count = Math.max(1, Math.min(workers, Math.floor(request.seeds / SEEDS_PER_WORKER_MIN)));
   // The TMS signing key goes with the workers: their bundle cannot locate tools/host/test-keys.
   const workerData = { keyPem: readTestKeyPem() };
-  return mergeTotals(await runChunks<RangeRequest, ChaosTotals>(workerBundle("./worker.ts"), chunks, count, workerData));
+  return mergeTotals(await runChunks<RangeRequest, ChaosTotals>(await workerBundle("./worker.ts"), chunks, count, workerData));
 }
 
 /** Trading days (tools/chaos/days.ts) the same way: contiguous parts, merged in seed order. */
@@ -46,7 +47,7 @@ export async function runDaysParallel(
 ): Promise<DaysTotals> {
   const parts = split(request, workers, DAYS_PER_WORKER_MIN);
   if (parts.length === 1) return runDays(request, policies);
-  const code = workerBundle("./days-worker.ts");
+  const code = await workerBundle("./days-worker.ts");
   return mergeDays(await Promise.all(parts.map((part) => runWorker<DaysTotals>(code, { request: part, policies }))));
 }
 
@@ -61,9 +62,9 @@ function split(request: RangeRequest, workers: number, perWorkerMin: number): Ra
   return parts;
 }
 
-function workerBundle(entry: "./worker.ts" | "./days-worker.ts"): string {
-  try {
-    const result = buildSync({
+async function workerBundle(entry: "./worker.ts" | "./days-worker.ts"): Promise<string> {
+  const result = await withEsbuild(() =>
+    build({
       entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
       bundle: true,
       platform: "node",
@@ -71,12 +72,9 @@ function workerBundle(entry: "./worker.ts" | "./days-worker.ts"): string {
       target: "node20",
       write: false,
       logLevel: "error",
-    });
-    return result.outputFiles[0].text;
-  } finally {
-    // buildSync leaves esbuild's service thread and process running; stopped at once (tools/xs/bundle.ts says why).
-    void stop();
-  }
+    }),
+  );
+  return result.outputFiles[0].text;
 }
 
 /**
