@@ -201,7 +201,8 @@ describe("Journal API", () => {
     let journal = Journal.open(options);
     let stan = 1;
     let refused = false;
-    while (!refused) {
+    // Bounded: a journal that never fills must fail this test, not hang it (capacity here is 17).
+    for (let arms = 0; arms < 64 && !refused; arms++) {
       let seq: number;
       try {
         seq = journal.arm(chipSale(stan, 1, stan), TEST_PAN);
@@ -214,6 +215,7 @@ describe("Journal API", () => {
       stan++;
       if (stan % 9 === 0) journal = reboot(flash, options);
     }
+    expect(refused).toBe(true);
     const approvals = stan - 1;
     // 6 sectors of 7 record slots: the capacity rule (docs §8) leaves (6 - 1) * (7 - 3) = 20 live records, less the arm reserve.
     expect(approvals).toBe(journal.counts().capacity - 3);
