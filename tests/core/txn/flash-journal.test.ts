@@ -314,6 +314,33 @@ describe("FlashJournal: the approved log stays on flash", () => {
     expect(after.approved("000302")).toBeUndefined();
     expect(after.approvedTotals()).toEqual(totalsOf([]));
   });
+
+  test("a void takes off the sale it names by STAN and card origin, voids in any order; a refund naming a sale neither takes it off nor stops its void", () => {
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 4096, seed: 9 });
+    const j = journal(flash);
+    j.recover();
+    // Domestic sales 2, 3, 4 and a foreign sale 5 (amount 100 × STAN).
+    for (const n of [2, 3, 4]) take(j, stanOf(n), "sale", 100 * n, CHIP);
+    take(j, stanOf(5), "sale", 500, SWIPED);
+    // A refund that names sale 3 (its F61), then voids of 4 and 2: the newer sale voided first.
+    take(j, stanOf(6), "refund", 50, CHIP, "000003");
+    take(j, stanOf(7), "void", 400, CHIP, "000004");
+    take(j, stanOf(8), "void", 200, CHIP, "000002");
+    // A void that names sale 5 from the other card origin: no domestic sale 5 exists, so nothing comes off.
+    take(j, stanOf(9), "void", 500, CHIP, "000005");
+    expect(j.approvedTotals().domestic).toMatchObject({ saleCount: 1, saleAmount: 300, voidCount: 3, voidAmount: 1100 });
+    // The void of sale 3, which the refund named before it: the sale comes off.
+    take(j, stanOf(10), "void", 300, CHIP, "000003");
+    const expected = {
+      domestic: { saleCount: 0, saleAmount: 0, voidCount: 4, voidAmount: 1400, refundCount: 1, refundAmount: 50 },
+      foreign: { saleCount: 1, saleAmount: 500, voidCount: 0, voidAmount: 0, refundCount: 0, refundAmount: 0 },
+    };
+    expect(j.approvedTotals()).toEqual(expected);
+    // The same recounted from flash at boot.
+    const after = journal(flash);
+    after.recover();
+    expect(after.approvedTotals()).toEqual(expected);
+  });
 });
 
 describe("FlashJournal.canArm", () => {
