@@ -206,6 +206,64 @@ describe("FlashJournal", () => {
     expect(() => after.approve({ ...approved("000009", SWIPED), op: "refund" })).toThrow("no live record");
   });
 
+  test("pending() is oldest first by arming order, whatever order the reversals fell due in", () => {
+    const j = journal(new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 7 }));
+    j.recover();
+    for (const stan of ["000002", "000003", "000004"]) j.arm(record(stan, false), SWIPED);
+    for (const stan of ["000004", "000002", "000003"]) j.reversalDue(stan, "98");
+    expect(j.pending().map((r) => r.stan)).toEqual(["000002", "000003", "000004"]);
+    j.reversed("000002");
+    j.attempt("000004");
+    expect(j.pending().map((r) => [r.stan, r.attempts])).toEqual([
+      ["000003", 0],
+      ["000004", 1],
+    ]);
+  });
+
+  test("approved(stan) answers only for an approved STAN, and not for the last one once its batch is closed", () => {
+    const j = journal(new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 7 }));
+    j.recover();
+    j.arm(record("000002", false), SWIPED);
+    j.approve(approved("000002", SWIPED));
+    j.arm(record("000003", false), SWIPED);
+    expect(j.approved("000003")).toBeUndefined();
+    j.reversalDue("000003", "98");
+    expect(j.approved("000003")).toBeUndefined();
+    expect(j.approved("000002")).toMatchObject({ stan: "000002", authCode: "123456" });
+    j.closeBatch("000001");
+    expect(j.approved("000002")).toBeUndefined();
+  });
+
+  test("records() refuses a page it cannot mean: a negative or fractional offset, a limit of 0, a fraction or over 64", () => {
+    const j = journal(new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 7 }));
+    j.recover();
+    for (const offset of [-1, 1.5]) expect(() => j.records({ offset })).toThrow("offset must be a whole number");
+    for (const limit of [0, 1.5, 65]) expect(() => j.records({ limit })).toThrow("limit must be 1-64");
+    expect(j.records({ offset: 0, limit: 1 })).toEqual([]);
+  });
+
+  test("a request F55 with a malformed 95 or 9F36 arms without EMV data; one without 9F10 gives a 0400 F55 without it", () => {
+    const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 11 });
+    const j = journal(flash);
+    j.recover();
+    const withF55 = (stan: string, f55: string): ReversalRecord => {
+      const base = record(stan, true);
+      return { ...base, fields: { ...base.fields, 55: f55 } };
+    };
+    // 95 of 4 bytes; 9F36 of 3 bytes; no 9F10 at all.
+    j.arm(withF55("000002", "950400000080" + "9F36020001"), CHIP);
+    j.arm(withF55("000003", "95050000008000" + "9F3603000102"), CHIP);
+    j.arm(withF55("000004", "95050000008000" + "9F36020001"), CHIP);
+    const after = journal(flash);
+    expect(after.recover()).toBe(3);
+    const f55 = after.pending().map((r) => [r.stan, r.fields[55]]);
+    expect(f55).toEqual([
+      ["000002", undefined],
+      ["000003", undefined],
+      ["000004", "950500000080009F1E085853504F533030319F36020001"],
+    ]);
+  });
+
   test("calls out of order are refused", () => {
     const j = journal(new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 4 }));
     expect(() => j.arm(record("000001", false), SWIPED)).toThrow("recover() first");
