@@ -1,9 +1,9 @@
 import { NorFlash, PowerCut } from "../../../modules/emulators/nor-flash";
 import { JournalClosedError, JournalFullError, JournalInputError, JournalStateError } from "../../../modules/journal/errors";
 import { Journal, type JournalOptions } from "../../../modules/journal/journal";
-import type { Flash } from "../../../modules/platform/flash";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, TEST_PAN, testCipher } from "../../../tools/journal/fixtures";
+import { ForwardingFlash } from "./forwarding-flash";
 
 function setup(sectorCount = 4, blockSize = 4096): { flash: NorFlash; options: JournalOptions } {
   const flash = new NorFlash({ sectorCount, blockSize, seed: 42 });
@@ -247,26 +247,16 @@ describe("Journal API", () => {
 });
 
 /** Logs every program so the per-sale budget can be asserted. */
-class SpyFlash implements Flash {
+class SpyFlash extends ForwardingFlash {
   readonly writes: { offset: number; length: number }[] = [];
   erases = 0;
-  constructor(readonly inner: NorFlash) {}
-  get blockSize(): number {
-    return this.inner.blockSize;
-  }
-  get byteLength(): number {
-    return this.inner.byteLength;
-  }
-  erase(sector: number): void {
+  override erase(sector: number): void {
     this.erases++;
-    this.inner.erase(sector);
+    super.erase(sector);
   }
-  read(offset: number, length: number): ArrayBuffer {
-    return this.inner.read(offset, length);
-  }
-  write(offset: number, length: number, bytes: Uint8Array): void {
+  override write(offset: number, length: number, bytes: Uint8Array): void {
     this.writes.push({ offset, length });
-    this.inner.write(offset, length, bytes);
+    super.write(offset, length, bytes);
   }
 }
 

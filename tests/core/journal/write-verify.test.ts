@@ -8,34 +8,21 @@ import { NorFlash } from "../../../modules/emulators/nor-flash";
 import { JournalWriteError } from "../../../modules/journal/errors";
 import { SLOT_BYTES } from "../../../modules/journal/format";
 import { Journal, type JournalOptions } from "../../../modules/journal/journal";
-import type { Flash } from "../../../modules/platform/flash";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, TEST_PAN, testCipher } from "../../../tools/journal/fixtures";
+import { ForwardingFlash } from "./forwarding-flash";
 
 /** Drops the next `lost` writes of 4 bytes (the marker words); everything else reaches the flash. */
-class LosingMarkers implements Flash {
+class LosingMarkers extends ForwardingFlash {
   lost = 0;
   dropped = 0;
-  constructor(readonly inner: NorFlash) {}
-  get blockSize(): number {
-    return this.inner.blockSize;
-  }
-  get byteLength(): number {
-    return this.inner.byteLength;
-  }
-  erase(sector: number): void {
-    this.inner.erase(sector);
-  }
-  read(offset: number, length: number): ArrayBuffer {
-    return this.inner.read(offset, length);
-  }
-  write(offset: number, length: number, bytes: Uint8Array): void {
+  override write(offset: number, length: number, bytes: Uint8Array): void {
     if (length === 4 && this.lost > 0) {
       this.lost--;
       this.dropped++;
       return;
     }
-    this.inner.write(offset, length, bytes);
+    super.write(offset, length, bytes);
   }
 }
 
