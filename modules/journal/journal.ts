@@ -1193,11 +1193,9 @@ export class Journal {
       throw new JournalFormatError(`record seq space exhausted (seq ${maxSeq} found): the partition must be formatted anew`);
     this.#nextSeq = maxSeq + 1;
     this.#active = newest;
-    if (newest < 0 || !sameIdentity(this.#sectors[newest].header!.identity, this.#identity)) {
-      const live = this.#markLive();
-      const anyLive = live.some((flag) => flag !== 0);
-      if (anyLive && newest >= 0) this.#identity = this.#sectors[newest].header!.identity;
-    }
+    // The identity is the newest header's: a record reads its F41/F42/9F1E from its sector's header, so `arm` must
+    // see a changed identity and open a sector under it (or refuse while records are live), never append under the old.
+    if (newest >= 0) this.#identity = this.#sectors[newest].header!.identity;
     // 3. Heal what is believed, void the torn tail, burn the next slot.
     const live = this.#markLive();
     for (let row = 0; row < this.#rowsEnd; row++) if (this.#meta[row * META_BYTES + M_KIND] !== 0) this.#heal(row, live[row] !== 0);

@@ -30,6 +30,7 @@ export interface Mutant {
 const ENGINE = "modules/txn/engine.ts";
 const LINK = "modules/link/host-link.ts";
 const FORMAT = "modules/journal/format.ts";
+const JOURNAL = "modules/journal/journal.ts";
 const FLASH_JOURNAL = "modules/txn/flash-journal.ts";
 const MESSAGES = "modules/txn/messages.ts";
 const LOG = "modules/platform/log.ts";
@@ -41,6 +42,7 @@ const JOURNAL_CODES_TEST = "tests/core/txn/flash-journal-codes.test.ts";
 const EXCHANGE_EVENTS_TEST = "tests/core/txn/engine-exchange-events.test.ts";
 const LINK_TEST = "tests/core/link/host-link.test.ts";
 const APPROVAL_CUTS_TEST = "tests/core/journal/approval-cuts.test.ts";
+const ARM_RULES_TEST = "tests/core/journal/arm-rules.test.ts";
 const SALE_CUTS_TEST = "tests/core/txn/approval-power-cuts.test.ts";
 const MESSAGES_TEST = "tests/core/iso8583/messages.test.ts";
 const LOG_TEST = "tests/core/platform/log.test.ts";
@@ -413,6 +415,19 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
     rule: "the 0400's F55 keeps only the reversal tag set",
     edits: [{ file: MESSAGES, find: "  if (out[55] !== undefined) out[55] = reversalF55(out[55]);\n", replace: "" }],
     suites: [MESSAGES_TEST, ENGINE_TEST],
+  },
+  {
+    id: "reversal-under-old-identity",
+    rule: "a record armed after an identity change reads back (and is reversed) under the new F41/F42",
+    edits: [
+      {
+        file: JOURNAL,
+        find: "    if (newest >= 0) this.#identity = this.#sectors[newest].header!.identity;\n",
+        replace:
+          "    if (newest >= 0 && this.#markLive().some((flag) => flag !== 0)) this.#identity = this.#sectors[newest].header!.identity;\n",
+      },
+    ],
+    suites: [ARM_RULES_TEST],
   },
   // ---- the XS test runtime must not report PASS with nothing checked
   {

@@ -23,6 +23,7 @@ import {
 import { Journal } from "../../../modules/journal/journal";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, testCipher } from "../../../tools/journal/fixtures";
+import { thrownBy } from "../thrown";
 
 const FIELDS = ["terminalId", "merchantId", "ifdSerial"] as const;
 
@@ -38,14 +39,7 @@ describe("the terminal identity", () => {
     const lengths = { terminalId: 8, merchantId: 15, ifdSerial: 8 };
     for (const field of FIELDS) {
       for (const value of ["A".repeat(lengths[field] - 1), "A".repeat(lengths[field] + 1), "A".repeat(lengths[field] - 1) + "\u0001"]) {
-        let caught: unknown;
-        try {
-          checkIdentity({ ...TEST_IDENTITY, [field]: value });
-        } catch (error) {
-          caught = error;
-        }
-        expect(caught).toBeInstanceOf(JournalInputError);
-        expect((caught as JournalInputError).field).toBe(field);
+        expect(thrownBy(JournalInputError, () => checkIdentity({ ...TEST_IDENTITY, [field]: value })).field).toBe(field);
       }
     }
   });
@@ -62,14 +56,7 @@ describe("the terminal identity", () => {
       const options = { flash, cipher: testCipher(), random: new SeededRandom(7), identity: TEST_IDENTITY };
       Journal.open(options).arm(chipSale(1, 1, 100));
       const moved = Journal.open({ ...options, identity: changed(field) });
-      let caught: unknown;
-      try {
-        moved.arm(chipSale(2, 1, 200));
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(JournalStateError);
-      expect((caught as JournalStateError).state).toBe("identity");
+      expect(thrownBy(JournalStateError, () => moved.arm(chipSale(2, 1, 200))).state).toBe("identity");
       // The live record keeps the identity it was armed with.
       expect(moved.pendingReversals().map((r) => r.identity)).toEqual([TEST_IDENTITY]);
     }
