@@ -139,6 +139,12 @@ const FIELD_LIMITS: TxnLimits = Object.freeze({ amountMaxMinor: AMOUNT_MAX, batc
 /** Records whose state the engine follows at once: the pending bound plus the one in flight. */
 const TRACKED_MAX = PENDING_REVERSALS_MAX + 1;
 const STAN_MAX = 999_999;
+/**
+ * No terminal runs this firmware before 2026: a calendar clock reading earlier was lost (the ESP32's RTC restarts
+ * at 1970 after a power loss). Until a sign-on sets it, card operations are refused (EMV 9A, the journal's time
+ * stamps and the slips would carry that date), and the sign-on takes the year nearest this floor.
+ */
+const CALENDAR_FLOOR_MS = Date.UTC(2026, 0, 1);
 /** 0410 answers that end a reversal: done (00), nothing to reverse (12), original unknown (25). */
 const REVERSAL_FINAL_CODES = Object.freeze(["00", "12", "25"]);
 /** 处理要求 (6th digit of the message header) of a sign-on answer that asks for a TMS check (docs/tms.md). */
@@ -998,12 +1004,15 @@ export class TxnEngine {
     return true;
   }
 
-  /** F13 (MMDD) and F12 (hhmmss) of the sign-on answer set the calendar clock; the year is the one closest to the current. */
+  /**
+   * F13 (MMDD) and F12 (hhmmss) of the sign-on answer set the calendar clock; the year is the one closest to the
+   * current (to the floor, when the clock was lost).
+   */
   #setWallClock(monthDay: string | undefined, time: string | undefined): void {
     const wall = this.#options.wallClock;
     if (wall === undefined || monthDay === undefined || time === undefined || !/^[0-9]{4}$/.test(monthDay) || !/^[0-9]{6}$/.test(time))
       return;
-    const nowMs = wall.nowMs();
+    const nowMs = Math.max(wall.nowMs(), CALENDAR_FLOOR_MS);
     const year = new Date(nowMs).getUTCFullYear();
     let best: number | undefined;
     for (let y = year - 1; y <= year + 1; y++) {
@@ -1018,6 +1027,12 @@ export class TxnEngine {
       if (best === undefined || Math.abs(ms - nowMs) < Math.abs(best - nowMs)) best = ms;
     }
     wall.set(best!);
+  }
+
+  /** False when the calendar clock reads before the floor: it was lost, and only a sign-on sets it again. */
+  #calendarKnown(): boolean {
+    const wall = this.#options.wallClock;
+    return wall === undefined || wall.nowMs() >= CALENDAR_FLOOR_MS;
   }
 
   #loadCiphers(keys: KeyStore): void {
@@ -1039,7 +1054,7 @@ export class TxnEngine {
   // ---------------------------------------------------------------- plumbing
 
   #requireSignOn(op: Operation, finish: () => void): boolean {
-    if (this.#state.signedOn && this.#mac !== undefined) return true;
+    if (this.#state.signedOn && this.#mac !== undefined && this.#calendarKnown()) return true;
     this.#refuse(op, "notSignedOn", finish);
     return false;
   }

@@ -80,6 +80,13 @@ export interface RunOptions {
   readonly ciphers?: CipherProvider;
   /** How reversal episodes spend their attempts; default the shipped policy. */
   readonly reversalPolicy?: ReversalPolicy;
+  /**
+   * The terminal's calendar clock (RTC) at virtual time 0; default the simulation epoch, where the host's clock is.
+   * A test starts it wrong (a flat battery, a year off) to see the sign-on answer's F12/F13 set it.
+   */
+  readonly rtcStartMs?: number;
+  /** At every power-on the calendar clock reads `rtcStartMs` again, as the ESP32's RTC does after a power loss. */
+  readonly rtcLostAtPowerOff?: boolean;
   /** Records the terminal's connections as TCP streams, timestamped with the virtual clock (`--pcap`). */
   readonly capture?: TcpCapture;
   /** Signs published images (tools/host/tms-signing.ts, Node's crypto); without one a `tmsPublish` of an image is a step error. */
@@ -172,7 +179,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   const journalFlash = new FlashRegion(flash, 0, journalSectors);
   const keys = new MemoryKeyStore();
   keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
-  const wall = new VirtualWallClock(() => SIMULATION_EPOCH_MS + clock.nowMs());
+  const rtcStartMs = options.rtcStartMs ?? SIMULATION_EPOCH_MS;
+  const wall = new VirtualWallClock(() => rtcStartMs + clock.nowMs());
   const random = new SeededRandom(seed);
   // The PAN seal: drawn by the key store at first use and kept across power, as on the device.
   const dataKey = keys.loadDataKey(random);
@@ -226,6 +234,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   const powerOn = () => {
     if (!flash.powered) flash.powerCycle();
     power.on = true;
+    if (options.rtcLostAtPowerOff === true) wall.set(rtcStartMs);
     cutByFlash = false;
     restarting = false;
     emit({ ev: "power", state: "on" });

@@ -1,0 +1,48 @@
+/**
+ * The engine's TMS exchange (docs/tms.md): an 0810 is believed only with a good MAC. A parameter block whose answer
+ * comes without F64 or with a spoilt one is refused (`parameters failed badMac`), nothing of it applies, and the
+ * next TMS check fetches it again. Runs in Node and in XS (the scenario runner is pure).
+ */
+import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
+import { parseScenario } from "../../../tools/scenario/scenario-file";
+
+const sale = (amount: number) => ({ op: "sale", amount, card: "unionpay-msr", pin: "1234" });
+const drain = { op: "drain" };
+
+function run(steps: unknown[]): ScenarioEvent[] {
+  return runScenario(parseScenario({ steps: [{ op: "powerOn" }, ...steps, drain] })).events as ScenarioEvent[];
+}
+
+/** The parameter events ("failed badMac", "applied") and the sales' outcomes, in order. */
+function story(events: ScenarioEvent[]): string[] {
+  return events.flatMap((e) =>
+    e.ev === "parameters"
+      ? [["parameters", e.state, e.reason].filter((part) => part !== undefined).join(" ")]
+      : e.ev === "result" && e.op === "sale"
+        ? [["sale", e.outcome, e.refusal].filter((part) => part !== undefined).join(" ")]
+        : [],
+  );
+}
+
+describe("a TMS answer is believed only with its MAC", () => {
+  test.each(["stripMac", "badMac"])(
+    "%s on the parameter download: refused, the limit not applied; the next TMS check applies it",
+    (kind) => {
+      // The first 0800 is the sign-on (its 0810 is checked with the keys it delivers), the second the download.
+      const events = run([
+        { op: "tmsPublish", parameters: { amountMaxMinor: 5000 } },
+        { op: "hostFault", fault: { kind: "delay", ms: 0, mti: "0800" } },
+        { op: "hostFault", fault: { kind, mti: "0800" } },
+        { op: "signOn" },
+        drain,
+        sale(6000),
+        drain,
+        { op: "tmsCheck" },
+        drain,
+        sale(6000),
+      ]);
+      expect(story(events)).toEqual(["parameters failed badMac", "sale approved", "parameters applied", "sale refused amountLimit"]);
+      expect(events).toContainEqual(expect.objectContaining({ ev: "recv", mti: "0810", discarded: true, reason: "badMac" }));
+    },
+  );
+});
