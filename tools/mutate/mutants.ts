@@ -40,6 +40,7 @@ const ENGINE_TEST = "tests/core/txn/engine.test.ts";
 const ANSWERS_TEST = "tests/core/txn/engine-answers.test.ts";
 const JOURNAL_CODES_TEST = "tests/core/txn/flash-journal-codes.test.ts";
 const EXCHANGE_EVENTS_TEST = "tests/core/txn/engine-exchange-events.test.ts";
+const WALL_CLOCK_TEST = "tests/core/txn/engine-wall-clock.test.ts";
 const LINK_TEST = "tests/core/link/host-link.test.ts";
 const APPROVAL_CUTS_TEST = "tests/core/journal/approval-cuts.test.ts";
 const ARM_RULES_TEST = "tests/core/journal/arm-rules.test.ts";
@@ -428,6 +429,18 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
       },
     ],
     suites: [ARM_RULES_TEST],
+  },
+  {
+    id: "lost-clock-transacts",
+    rule: "a calendar clock lost at a power loss (before 2026) refuses card operations until a sign-on sets it",
+    edits: [
+      {
+        file: ENGINE,
+        find: "if (this.#state.signedOn && this.#mac !== undefined && this.#calendarKnown()) return true;",
+        replace: "if (this.#state.signedOn && this.#mac !== undefined) return true;",
+      },
+    ],
+    suites: [WALL_CLOCK_TEST],
   },
   // ---- the XS test runtime must not report PASS with nothing checked
   {
