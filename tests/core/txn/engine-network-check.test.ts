@@ -1,0 +1,65 @@
+/**
+ * 检查网络连接 (docs/transactions.md): the network check's event carries the connect time (TCP and TLS), the echo's
+ * answer time and the last four link failures, newest last, each stamped with the calendar clock; a check whose
+ * echo goes unanswered is not ok and has no answer time. Only the Node scenarios read these before. Runs in Node
+ * and in XS (the scenario runner is pure).
+ */
+import { SIMULATION_EPOCH_MS } from "../../../modules/emulators/virtual-wall-clock";
+import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
+import { parseScenario } from "../../../tools/scenario/scenario-file";
+
+const drain = { op: "drain" };
+const fault = (kind: string, more: Record<string, unknown> = {}) => ({ op: "hostFault", fault: { kind, ...more } });
+const echo = [{ op: "echo" }, drain];
+
+function networkChecks(steps: unknown[]): ScenarioEvent[] {
+  const scenario = parseScenario({
+    terminal: { responseTimeoutMs: 5000 },
+    steps: [{ op: "powerOn" }, { op: "signOn" }, drain, ...steps, { op: "networkCheck" }, drain],
+  });
+  return (runScenario(scenario).events as ScenarioEvent[]).filter((e) => e.ev === "networkCheck").map(({ t: _t, ...rest }) => rest);
+}
+
+describe("the network check", () => {
+  test("measures the connect and the answer, and keeps the last four link failures, newest last, on the calendar clock", () => {
+    const checks = networkChecks([
+      fault("refuseConnection"),
+      ...echo,
+      fault("tlsHandshakeFail"),
+      ...echo,
+      { op: "advance", ms: 1000 },
+      fault("refuseConnection"),
+      ...echo,
+      fault("noResponse", { mti: "0820" }),
+      ...echo,
+      fault("tlsHandshakeFail"),
+      ...echo,
+      fault("delay", { ms: 700, mti: "0820" }),
+    ]);
+    // Virtual milliseconds of each failure, from the run: the first refused connect (5 035) is the one dropped.
+    const at = (virtualMs: number) => SIMULATION_EPOCH_MS + virtualMs;
+    expect(checks).toEqual([
+      {
+        ev: "networkCheck",
+        ok: true,
+        connectMs: 20, // TCP and TLS over the emulated network's 5 ms each way
+        answerMs: 710, // the 700 ms the host held the answer back, and the way back
+        failures: [
+          { failure: "handshake", atMs: at(5035) },
+          { failure: "refused", atMs: at(6045) },
+          { failure: "timeout", atMs: at(11065) },
+          { failure: "handshake", atMs: at(16090) },
+        ],
+      },
+    ]);
+  });
+
+  test("an echo left unanswered: not ok, the connect measured, no answer time, the timeout listed", () => {
+    const [check] = networkChecks([fault("noResponse", { mti: "0820" })]);
+    expect(check).toEqual({ ev: "networkCheck", ok: false, connectMs: 20, failures: [{ failure: "timeout", atMs: expect.any(Number) }] });
+  });
+
+  test("nothing failed yet: an empty list", () => {
+    expect(networkChecks([])).toEqual([{ ev: "networkCheck", ok: true, connectMs: 20, answerMs: 10, failures: [] }]);
+  });
+});
