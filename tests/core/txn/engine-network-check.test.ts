@@ -12,7 +12,7 @@ const drain = { op: "drain" };
 const fault = (kind: string, more: Record<string, unknown> = {}) => ({ op: "hostFault", fault: { kind, ...more } });
 const echo = [{ op: "echo" }, drain];
 
-function networkChecks(steps: unknown[]): ScenarioEvent[] {
+function networkChecks(steps: unknown[]): Record<string, unknown>[] {
   const scenario = parseScenario({
     terminal: { responseTimeoutMs: 5000 },
     steps: [{ op: "powerOn" }, { op: "signOn" }, drain, ...steps, { op: "networkCheck" }, drain],
