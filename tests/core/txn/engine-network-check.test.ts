@@ -62,4 +62,28 @@ describe("the network check", () => {
   test("nothing failed yet: an empty list", () => {
     expect(networkChecks([])).toEqual([{ ev: "networkCheck", ok: true, connectMs: 20, answerMs: 10, failures: [] }]);
   });
+
+  test("a reversal owed that cannot go out: not ok, refused reversalPending, no echo sent", () => {
+    const scenario = parseScenario({
+      terminal: { responseTimeoutMs: 5000 },
+      steps: [
+        { op: "powerOn" },
+        { op: "signOn" },
+        drain,
+        fault("noResponse", { mti: "0200" }),
+        fault("noResponse", { mti: "0400", count: 99 }),
+        { op: "sale", amount: 100, card: "unionpay-msr", pin: "1234" },
+        drain, // 冲正失败: still owed
+        { op: "network", state: "down" },
+        { op: "networkCheck" },
+        drain,
+      ],
+    });
+    const events = runScenario(scenario).events as ScenarioEvent[];
+    expect(events.filter((e) => e.ev === "send" && e.mti === "0820")).toEqual([]);
+    expect(events.filter((e) => e.ev === "networkCheck").map((e) => e.ok)).toEqual([false]);
+    expect(events.filter((e) => e.ev === "result" && e.op === "networkCheck").map((e) => [e.outcome, e.refusal])).toEqual([
+      ["refused", "reversalPending"],
+    ]);
+  });
 });

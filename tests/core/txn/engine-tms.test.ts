@@ -45,4 +45,20 @@ describe("a TMS answer is believed only with its MAC", () => {
       expect(events).toContainEqual(expect.objectContaining({ ev: "recv", mti: "0810", discarded: true, reason: "badMac" }));
     },
   );
+
+  test("before a sign-on no 0800 goes out: the check fails notSignedOn", () => {
+    const events = run([{ op: "tmsPublish", parameters: { amountMaxMinor: 5000 } }, { op: "tmsCheck" }]);
+    expect(story(events)).toEqual(["parameters failed notSignedOn"]);
+    expect(events.filter((e) => e.ev === "send")).toEqual([]);
+  });
+
+  test("each 0800 of the download is said as sent, with its STAN", () => {
+    const events = run([{ op: "tmsPublish", parameters: { amountMaxMinor: 5000 } }, { op: "signOn" }]);
+    expect(events.filter((e) => e.ev === "send").map((e) => `${String(e.mti)} ${String(e.stan)}`)).toEqual([
+      "0800 000001",
+      "0800 000002",
+      "0800 000003",
+      "0800 000004",
+    ]);
+  });
 });
