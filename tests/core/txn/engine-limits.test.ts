@@ -7,19 +7,18 @@
  */
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
+import { drain, resultLine, sale } from "./scenario-steps";
 
 function run(parameters: Record<string, number>, operations: unknown[]): ScenarioEvent[] {
   const scenario = parseScenario({
-    steps: [{ op: "powerOn" }, { op: "tmsPublish", parameters }, { op: "signOn" }, { op: "drain" }, ...operations, { op: "drain" }],
+    steps: [{ op: "powerOn" }, { op: "tmsPublish", parameters }, { op: "signOn" }, drain, ...operations, drain],
   });
   return runScenario(scenario).events as ScenarioEvent[];
 }
 
 /** Each card operation's outcome, with its refusal when refused: `sale approved`, `refund refused amountLimit`. */
 function outcomes(events: ScenarioEvent[]): string[] {
-  return events
-    .filter((e) => e.ev === "result" && ["sale", "refund", "void", "balance"].includes(String(e.op)))
-    .map((e) => [e.op, e.outcome, e.refusal].filter((part) => part !== undefined).join(" "));
+  return events.filter((e) => e.ev === "result" && ["sale", "refund", "void", "balance"].includes(String(e.op))).map(resultLine);
 }
 
 /** The STANs sent in 0200/0220 requests: a refused operation spends none. */
@@ -29,8 +28,6 @@ function requestsSent(events: ScenarioEvent[]): number {
 
 /** Sign-on and the parameter download take STANs 000001–000004: the first sale is 000005. */
 const FIRST_SALE_STAN = "000005";
-const drain = { op: "drain" };
-const sale = (amount: number) => ({ op: "sale", amount, card: "unionpay-msr", pin: "1234" });
 const refund = (amount: number) => ({ op: "refund", amount, card: "unionpay-msr" });
 
 describe("a single amount", () => {

@@ -5,9 +5,7 @@
  */
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
-
-const sale = (amount: number) => ({ op: "sale", amount, card: "unionpay-msr", pin: "1234" });
-const drain = { op: "drain" };
+import { drain, line, resultLine, sale } from "./scenario-steps";
 
 function run(steps: unknown[]): ScenarioEvent[] {
   return runScenario(parseScenario({ steps: [{ op: "powerOn" }, ...steps, drain] })).events as ScenarioEvent[];
@@ -16,11 +14,7 @@ function run(steps: unknown[]): ScenarioEvent[] {
 /** The parameter events ("failed badMac", "applied") and the sales' outcomes, in order. */
 function story(events: ScenarioEvent[]): string[] {
   return events.flatMap((e) =>
-    e.ev === "parameters"
-      ? [["parameters", e.state, e.reason].filter((part) => part !== undefined).join(" ")]
-      : e.ev === "result" && e.op === "sale"
-        ? [["sale", e.outcome, e.refusal].filter((part) => part !== undefined).join(" ")]
-        : [],
+    e.ev === "parameters" ? [line("parameters", e.state, e.reason)] : e.ev === "result" && e.op === "sale" ? [resultLine(e)] : [],
   );
 }
 

@@ -8,11 +8,11 @@
  */
 import { runScenario, type RunOptions, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
+import { drain, resultLine, sale as saleOf } from "./scenario-steps";
 
 /** The host's clock at virtual time 0 (the simulation epoch) is 2026-01-15 09:00:00 UTC. */
 const utc = (text: string): number => Date.parse(`${text.replace(" ", "T")}Z`);
-const sale = { op: "sale", amount: 100, card: "unionpay-msr", pin: "1234" };
-const drain = { op: "drain" };
+const sale = saleOf(100);
 
 /** The slips' DATE lines and the sales' outcomes. */
 function run(steps: unknown[], options: RunOptions): { dates: string[]; sales: string[] } {
@@ -24,16 +24,14 @@ function run(steps: unknown[], options: RunOptions): { dates: string[]; sales: s
       for (const line of lines) if (line.startsWith("日期 DATE")) dates.push(line.replace(/^日期 DATE +/, ""));
     },
   }).events as ScenarioEvent[];
-  const sales = events
-    .filter((e) => e.ev === "result" && e.op === "sale")
-    .map((e) => [e.outcome, e.refusal].filter((part) => part !== undefined).join(" "));
+  const sales = events.filter((e) => e.ev === "result" && e.op === "sale").map(resultLine);
   return { dates, sales };
 }
 
 /** Signs on with the clock at `rtcStart`, then sells: the sale slip's date. */
 function dateAfterSignOn(rtcStart: string): string {
   const { dates, sales } = run([{ op: "signOn" }, drain, sale], { rtcStartMs: utc(rtcStart) });
-  expect(sales).toEqual(["approved"]);
+  expect(sales).toEqual(["sale approved"]);
   expect(dates).toHaveLength(1);
   return dates[0];
 }
@@ -76,7 +74,7 @@ describe("a lost calendar clock", () => {
       [{ op: "signOn" }, drain, sale, drain, { op: "powerCut" }, { op: "powerOn" }, sale, drain, { op: "signOn" }, drain, sale],
       { rtcStartMs: utc("1970-01-01 00:00:00"), rtcLostAtPowerOff: true },
     );
-    expect(sales).toEqual(["approved", "refused notSignedOn", "approved"]);
+    expect(sales).toEqual(["sale approved", "sale refused notSignedOn", "sale approved"]);
     expect(dates.map((date) => date.slice(0, 10))).toEqual(["2026-01-15", "2026-01-15"]);
   });
 
@@ -85,6 +83,6 @@ describe("a lost calendar clock", () => {
       rtcStartMs: utc("2026-01-01 00:00:00"),
       rtcLostAtPowerOff: true,
     });
-    expect(sales).toEqual(["approved"]);
+    expect(sales).toEqual(["sale approved"]);
   });
 });

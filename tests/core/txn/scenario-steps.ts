@@ -1,0 +1,20 @@
+/**
+ * Steps and event lines the engine's scenario suites share (engine-limits, engine-tms, engine-wall-clock). The
+ * scenario runner is pure, so these run in Node and in XS.
+ */
+import type { ScenarioEvent } from "../../../tools/scenario/runner";
+
+export const drain = Object.freeze({ op: "drain" });
+
+/** A magstripe UnionPay sale with its PIN (tools/scenario's test cards). */
+export const sale = (amount: number) => ({ op: "sale", amount, card: "unionpay-msr", pin: "1234" });
+
+/** The parts that are present, joined by spaces. */
+export function line(...parts: unknown[]): string {
+  return parts.filter((part) => part !== undefined).join(" ");
+}
+
+/** A result event as one line, with its refusal when refused: `sale approved`, `refund refused amountLimit`. */
+export function resultLine(e: ScenarioEvent): string {
+  return line(e.op, e.outcome, e.refusal);
+}
