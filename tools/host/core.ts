@@ -333,7 +333,7 @@ export class HostCore implements HostHandler {
       return this.#signOn(message, terminal.tmk, set, context.peerTid !== undefined || keys !== undefined, nowMs, response, answer);
     }
     keys ??= newest(set);
-    if (message.mti === "0820") return answer(RC.approved, keys);
+    if (message.mti === "0820") return answer(declineCode ?? RC.approved, keys);
     if (keys === undefined) return answer(RC.signOnAgain, undefined);
     if (f[64] === undefined && MAC_REQUIRED.includes(message.mti)) return answer(RC.badMac, keys);
     if (declineCode !== undefined && message.mti !== "0200" && message.mti !== "0220") return answer(declineCode, keys);

@@ -7,17 +7,19 @@
 import { SIMULATION_EPOCH_MS } from "../../../modules/emulators/virtual-wall-clock";
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
+import { drain, line } from "./scenario-steps";
 
-const drain = { op: "drain" };
 const fault = (kind: string, more: Record<string, unknown> = {}) => ({ op: "hostFault", fault: { kind, ...more } });
 const echo = [{ op: "echo" }, drain];
 
+/** The events after a sign-on, without their times. */
+function run(steps: unknown[]): Record<string, unknown>[] {
+  const scenario = parseScenario({ terminal: { responseTimeoutMs: 5000 }, steps: [{ op: "powerOn" }, { op: "signOn" }, drain, ...steps] });
+  return (runScenario(scenario).events as ScenarioEvent[]).map(({ t: _t, ...rest }) => rest);
+}
+
 function networkChecks(steps: unknown[]): Record<string, unknown>[] {
-  const scenario = parseScenario({
-    terminal: { responseTimeoutMs: 5000 },
-    steps: [{ op: "powerOn" }, { op: "signOn" }, drain, ...steps, { op: "networkCheck" }, drain],
-  });
-  return (runScenario(scenario).events as ScenarioEvent[]).filter((e) => e.ev === "networkCheck").map(({ t: _t, ...rest }) => rest);
+  return run([...steps, { op: "networkCheck" }, drain]).filter((e) => e.ev === "networkCheck");
 }
 
 describe("the network check", () => {
@@ -57,6 +59,16 @@ describe("the network check", () => {
   test("an echo left unanswered: not ok, the connect measured, no answer time, the timeout listed", () => {
     const [check] = networkChecks([fault("noResponse", { mti: "0820" })]);
     expect(check).toEqual({ ev: "networkCheck", ok: false, connectMs: 20, failures: [{ failure: "timeout", atMs: expect.any(Number) }] });
+  });
+
+  test.each([
+    ["declined 96", fault("decline", { code: "96", mti: "0820" }), "declined 96"],
+    ["with a spoilt MAC", fault("badMac", { mti: "0820" }), "failed 00"],
+    ["without its MAC", fault("stripMac", { mti: "0820" }), "failed 00"],
+  ])("an echo answered %s: not ok, no answer time, the result says what came back", (_name, hostFault, result) => {
+    const events = run([hostFault, { op: "networkCheck" }, drain]);
+    expect(events.filter((e) => e.ev === "networkCheck")).toEqual([{ ev: "networkCheck", ok: false, connectMs: 20, failures: [] }]);
+    expect(events.filter((e) => e.ev === "result" && e.op === "networkCheck").map((e) => line(e.outcome, e.f39))).toEqual([result]);
   });
 
   test("nothing failed yet: an empty list", () => {
