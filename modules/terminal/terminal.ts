@@ -585,6 +585,8 @@ export class Terminal {
       ok: check.ok,
       ...(check.connectMs !== undefined ? { connectMs: check.connectMs } : {}),
       ...(check.answerMs !== undefined ? { answerMs: check.answerMs } : {}),
+      ...(check.f39 !== undefined ? { f39: check.f39 } : {}),
+      ...(check.badMac === true ? { badMac: true as const } : {}),
       failures: check.failures,
       ...(link !== undefined ? { link } : {}),
       readers,

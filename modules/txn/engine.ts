@@ -774,11 +774,14 @@ export class TxnEngine {
             const answer = result.kind === "answer" ? result.answer : undefined;
             const ok = answer !== undefined && answer.f39 === "00" && answer.macValid;
             const answerMs = ok && writtenMs !== undefined ? this.#options.clock.nowMs() - writtenMs : undefined;
+            // Reached but refused: why, so the merchant is not sent to check a network that works.
+            const refusedBy = answer === undefined || ok ? {} : answer.macValid ? { f39: answer.f39 } : { badMac: true as const };
             this.#emit({
               ev: "networkCheck",
               ok,
               ...(connectMs !== undefined ? { connectMs } : {}),
               ...(answerMs !== undefined ? { answerMs } : {}),
+              ...refusedBy,
               failures: this.#linkFailures.slice(),
             });
             if (ok) return this.#result({ op: "networkCheck", stan, outcome: "approved", f39: "00" }, finish);

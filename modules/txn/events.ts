@@ -164,13 +164,16 @@ export type TxnEvent =
     }
   /**
    * 检查网络连接's measurements: `connectMs` TCP connect and TLS handshake, `answerMs` the echo's round
-   * trip from its last byte; `failures` the last link failures, newest last.
+   * trip from its last byte; `failures` the last link failures, newest last. The host was reached but the check
+   * failed: `badMac` when its answer failed the MAC check (the working keys disagree), else `f39`, its code.
    */
   | {
       readonly ev: "networkCheck";
       readonly ok: boolean;
       readonly connectMs?: number;
       readonly answerMs?: number;
+      readonly f39?: string;
+      readonly badMac?: true;
       readonly failures: readonly LinkFailure[];
     }
   /** Nothing runs or waits any more: a screen that only showed progress may go. */

@@ -107,6 +107,10 @@ export interface Diagnostics {
   readonly ok: boolean;
   readonly connectMs?: number;
   readonly answerMs?: number;
+  /** The host answered the echo with this code, not 00. */
+  readonly f39?: string;
+  /** The host's answer failed its MAC check. */
+  readonly badMac?: true;
   readonly failures: readonly LinkFailure[];
   readonly link?: LinkStatus;
   /** Each reader with reads in its window: how many of them failed, and the failures by reason (totals). */
@@ -739,6 +743,8 @@ function diagnosticsLines(screen: Diagnostics, language: Language): string[] {
     const answer = screen.answerMs === undefined ? "—" : String(screen.answerMs);
     lines.push(t("networkTimings", { connect: String(screen.connectMs), answer }));
   }
+  if (screen.badMac === true) lines.push(t("networkAnswerBadMac"));
+  else if (screen.f39 !== undefined) lines.push(t("networkAnswerRefused", { code: screen.f39 }));
   for (const f of screen.failures.slice(-FAILURE_LINES_MAX))
     lines.push(t("networkFailure", { time: new Date(f.atMs).toISOString().slice(11, 19), failure: f.failure }));
   for (const r of screen.readers)

@@ -122,6 +122,8 @@ export const TEXTS = Object.freeze({
   linkUpRssi: pair("Wi-Fi 已连接, 信号 {rssi} dBm", "Wi-Fi up, signal {rssi} dBm"),
   linkDown: pair("网络未连接, 请检查 Wi-Fi/网线", "Link down: check Wi-Fi or the cable"),
   networkTimings: pair("连接+握手 {connect} ms, 应答 {answer} ms", "Connect+TLS {connect} ms, answer {answer} ms"),
+  networkAnswerBadMac: pair("主机应答MAC错, 请重新签到", "Host answer: bad MAC, sign on again"),
+  networkAnswerRefused: pair("主机应答 {code}, 请联系收单机构", "Host answered {code}: call the acquirer"),
   networkFailure: pair("{time} 连接失败: {failure}", "{time} link failure: {failure}"),
   readerMagstripe: pair("磁条", "Magstripe"),
   readerContactless: pair("非接", "Contactless"),

@@ -2,6 +2,8 @@
 import { REFERENCE_POLICY, XSPOS_POLICY, type ReversalPolicy } from "../../../modules/txn/reversal-policy";
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
+import { render, type Screen } from "../../../modules/ui/terminal-ui";
+import { fill } from "../../../modules/ui/texts";
 
 /** Two attempts per episode, one second each: a 冲正失败 takes two seconds of virtual time. */
 const FAST = { reversalAttempts: 2, responseTimeoutMs: 1000 };
@@ -168,5 +170,26 @@ describe("Terminal: the shipped policy's idle worker", () => {
     expect(screens(events)).toContain("REVERSAL PENDING");
     expect(events).toContainEqual(expect.objectContaining({ ev: "journal", stan: "000002", state: "reversed" }));
     expect(slipKinds(events)).toEqual([]);
+  });
+});
+
+describe("Terminal: the network check when the host is reached but refuses the echo", () => {
+  /** The diagnostics screens the check shows, rendered. */
+  function checkScreens(fault: Record<string, unknown>, language: "zh" | "en"): (readonly string[])[] {
+    const shown: Screen[] = [];
+    const scenario = {
+      terminal: FAST,
+      steps: [{ op: "powerOn" }, { op: "signOn" }, drain, { op: "hostFault", fault }, { op: "networkCheck" }, drain],
+    };
+    runScenario(parseScenario(scenario), { onScreen: (screen) => shown.push(screen) });
+    return shown.filter((screen) => screen.kind === "diagnostics").map((screen) => render(screen, language).lines);
+  }
+
+  test.each(["zh", "en"] as const)("%s: the code it answered, or a bad MAC and to sign on again; the network is not blamed", (language) => {
+    const timings = fill("networkTimings", language, { connect: "20", answer: "—" });
+    expect(checkScreens({ kind: "decline", code: "96", mti: "0820" }, language)).toEqual([
+      [timings, fill("networkAnswerRefused", language, { code: "96" })],
+    ]);
+    expect(checkScreens({ kind: "badMac", mti: "0820" }, language)).toEqual([[timings, fill("networkAnswerBadMac", language)]]);
   });
 });

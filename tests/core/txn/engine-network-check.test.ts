@@ -62,12 +62,12 @@ describe("the network check", () => {
   });
 
   test.each([
-    ["declined 96", fault("decline", { code: "96", mti: "0820" }), "declined 96"],
-    ["with a spoilt MAC", fault("badMac", { mti: "0820" }), "failed 00"],
-    ["without its MAC", fault("stripMac", { mti: "0820" }), "failed 00"],
-  ])("an echo answered %s: not ok, no answer time, the result says what came back", (_name, hostFault, result) => {
+    ["declined 96", fault("decline", { code: "96", mti: "0820" }), { f39: "96" }, "declined 96"],
+    ["with a spoilt MAC", fault("badMac", { mti: "0820" }), { badMac: true }, "failed 00"],
+    ["without its MAC", fault("stripMac", { mti: "0820" }), { badMac: true }, "failed 00"],
+  ])("an echo answered %s: not ok, no answer time, and why; the result says what came back", (_name, hostFault, why, result) => {
     const events = run([hostFault, { op: "networkCheck" }, drain]);
-    expect(events.filter((e) => e.ev === "networkCheck")).toEqual([{ ev: "networkCheck", ok: false, connectMs: 20, failures: [] }]);
+    expect(events.filter((e) => e.ev === "networkCheck")).toEqual([{ ev: "networkCheck", ok: false, connectMs: 20, ...why, failures: [] }]);
     expect(events.filter((e) => e.ev === "result" && e.op === "networkCheck").map((e) => line(e.outcome, e.f39))).toEqual([result]);
   });
 

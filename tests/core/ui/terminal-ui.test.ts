@@ -1177,6 +1177,21 @@ describe("issue 17: no network, backoff, the network check and reader care, in b
     },
   );
 
+  test.each(LANGUAGES)("%s: a host reached that refuses the echo says why after the timings: its code, or a bad MAC", (language) => {
+    const { ui } = setup();
+    const reached = { ok: false, connectMs: 20, failures: [], readers: [], cleaning: [] };
+    ui.showDiagnostics({ ...reached, f39: "96" });
+    const timings = fill("networkTimings", language, { connect: "20", answer: "—" });
+    expect(render(ui.screen, language)).toEqual({
+      title: fill("networkCheckFailed", language),
+      lines: [timings, fill("networkAnswerRefused", language, { code: "96" })],
+    });
+    expect(render(ui.screen, language).lines[1]).toContain("96");
+    ui.showDiagnostics({ ...reached, badMac: true });
+    expect(render(ui.screen, language).lines).toEqual([timings, fill("networkAnswerBadMac", language)]);
+    expect(fill("networkAnswerBadMac", language)).toContain(language === "zh" ? "签到" : "sign on");
+  });
+
   test.each(LANGUAGES)("%s: a link that is down and an OK check read as such", (language) => {
     const { ui } = setup();
     ui.showDiagnostics({ ok: true, connectMs: 20, answerMs: 10, failures: [], link: { up: false }, readers: [], cleaning: [] });
