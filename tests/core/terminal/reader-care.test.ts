@@ -1,12 +1,3 @@
-import { fromHex } from "../../../modules/base/hex";
-import { MemoryKeyStore } from "../../../modules/crypto/key-store";
-import { SecretKey } from "../../../modules/crypto/keys";
-import { EmulatedNetwork } from "../../../modules/emulators/network";
-import { NorFlash } from "../../../modules/emulators/nor-flash";
-import { SIMULATION_EPOCH_MS, VirtualWallClock } from "../../../modules/emulators/virtual-wall-clock";
-import { SeededRandom } from "../../../modules/platform/random";
-import { VirtualClock } from "../../../modules/platform/virtual-clock";
-import { resolveParameters } from "../../../modules/terminal/parameters";
 import {
   CLEAN_AFTER_FAILURES,
   READ_WINDOW,
@@ -14,13 +5,10 @@ import {
   type ReaderCareState,
   type ReaderCareStore,
 } from "../../../modules/terminal/reader-care";
-import { STATE_SECTORS, Terminal } from "../../../modules/terminal/terminal";
+import type { Terminal } from "../../../modules/terminal/terminal";
 import { fill } from "../../../modules/ui/texts";
 import { render } from "../../../modules/ui/terminal-ui";
-import { HostCore } from "../../../tools/host/core";
-import { DEFAULT_TERMINALS, registry } from "../../../tools/host/terminals";
-import { MemoryLedger } from "../../../tools/scenario/memory-ledger";
-import { serveHost } from "../../../tools/scenario/runner";
+import { terminalOnNetwork } from "./network-terminal";
 
 describe("ReaderCare (清洁和维护)", () => {
   test("counts reads and failures by reason per reader", () => {
@@ -76,27 +64,8 @@ describe("ReaderCare (清洁和维护)", () => {
 
 /** The terminal assembly on the emulated network: reads counted, the check screen, CLEAR after cleaning. */
 describe("the terminal's 清洁和维护", () => {
-  const TERMINAL = DEFAULT_TERMINALS[0];
-  function terminalOnNetwork(store: ReaderCareStore): Terminal {
-    const clock = new VirtualClock();
-    const host = new HostCore({ ledger: new MemoryLedger(), terminals: registry(DEFAULT_TERMINALS), random: new SeededRandom(7) });
-    const network = new EmulatedNetwork({ clock, latencyMs: 5, accept: (c) => serveHost(host, clock, c) });
-    const keys = new MemoryKeyStore();
-    const random = new SeededRandom(5);
-    keys.saveMasterKey(new SecretKey("tdes", TERMINAL.tmk));
-    const terminal = new Terminal({
-      clock,
-      transport: network,
-      endpoint: { host: "acquirer.test", port: 5000, tls: { ca: [fromHex("00")], serverName: "acquirer.test" } },
-      flash: new NorFlash({ sectorCount: 8 + STATE_SECTORS, blockSize: 4096, seed: 3 }),
-      random,
-      keys,
-      dataKey: keys.loadDataKey(random),
-      identity: { terminalId: TERMINAL.tid, merchantId: TERMINAL.mid, ifdSerial: "XSPOS001" },
-      parameters: resolveParameters({}),
-      wallClock: new VirtualWallClock(() => SIMULATION_EPOCH_MS + clock.nowMs()),
-      readerCare: store,
-    });
+  function terminalOnNetworkWith(store: ReaderCareStore): Terminal {
+    const { terminal, clock } = terminalOnNetwork({ readerCare: store });
     terminal.boot();
     terminal.menu("networkCheck");
     clock.advance(30_000);
@@ -106,19 +75,19 @@ describe("the terminal's 清洁和维护", () => {
   test("a dirty head asks for cleaning; CLEAR on the check screen restarts its window, kept across a power cycle", () => {
     let saved: ReaderCareState | undefined;
     const store = { load: () => saved, save: (state: ReaderCareState) => (saved = state) };
-    const terminal = terminalOnNetwork(store);
+    const terminal = terminalOnNetworkWith(store);
     for (let i = 0; i < 5; i++) terminal.readerResult("magstripe");
     for (let i = 0; i < CLEAN_AFTER_FAILURES; i++) terminal.readerResult("magstripe", "lrc");
     expect(terminal.ui.notice).toBe("noticeCleanMagstripe");
     terminal.press("enter");
-    const again = terminalOnNetwork(store);
+    const again = terminalOnNetworkWith(store);
     expect(again.screen).toMatchObject({ kind: "diagnostics", ok: true, cleaning: ["magstripe"] });
     expect(render(again.screen, "zh").lines.slice(-2)).toEqual([fill("noticeCleanMagstripe", "zh"), fill("cleanedHint", "zh")]);
     again.press("clear");
     expect(again.ui.notice).toBe("noticeReadersCleaned");
     expect(again.screen.kind).toBe("idle");
     expect(saved?.magstripe).toMatchObject({ reads: 11, failures: CLEAN_AFTER_FAILURES, windowReads: 0 });
-    const cleaned = terminalOnNetwork(store);
+    const cleaned = terminalOnNetworkWith(store);
     expect(cleaned.screen).toMatchObject({ kind: "diagnostics", cleaning: [], readers: [] });
   });
 });
