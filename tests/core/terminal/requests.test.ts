@@ -1,12 +1,16 @@
 /**
  * Requests the engine refuses before a STAN or a byte is spent (TxnRequestError), through the terminal's
- * scripted operations: amounts outside 1 fen to 999 999 999.99 yuan (the F4 field's range), and a card
- * operation without a card. The scenario files cannot express these (their parser bounds the amount), so
- * this is the only test of the engine's own amount check. In Node and in XS.
+ * scripted operations: amounts outside 1 fen to 999 999 999.99 yuan (the F4 field's range), a card
+ * operation without a card, a void of anything but an approved sale not voided yet; and the STAN's wrap.
+ * The scenario files cannot express the amounts (their parser bounds them): this is the only test of the
+ * engine's own amount check. In Node and in XS.
  */
+import { NorFlash } from "../../../modules/emulators/nor-flash";
 import { resolveParameters } from "../../../modules/terminal/parameters";
-import type { Terminal, TerminalEvent } from "../../../modules/terminal/terminal";
+import { STATE_SECTORS, type Terminal, type TerminalEvent } from "../../../modules/terminal/terminal";
 import { TxnRequestError } from "../../../modules/txn/engine";
+import { FlashRegion } from "../../../modules/txn/flash-region";
+import { FlashStateStore } from "../../../modules/txn/flash-state";
 import { CardDesk } from "../../../tools/scenario/card-desk";
 import { terminalOnNetwork } from "./network-terminal";
 
@@ -73,4 +77,61 @@ describe("requests refused before anything is spent", () => {
     for (const op of ["sale", "refund", "balance"] as const)
       expect(() => terminal.run(op, { amount: 100 })).toThrow(new TxnRequestError("card", `${op} needs a card`));
   });
+});
+
+describe("a void names an approved sale of the open batch, once", () => {
+  test("each sale is voided by its own STAN and amount; a second void of it, a refund's STAN or an unknown STAN is refused", () => {
+    const { terminal, cards, events, drain } = signedOnTerminal();
+    const present = (op: "sale" | "refund", amount: number) =>
+      terminal.run(op, { amount, card: cards.present("unionpay-msr", op, amount), pin: "1234" });
+    present("sale", 100);
+    drain();
+    present("sale", 200);
+    drain();
+    present("refund", 50);
+    drain();
+    terminal.run("void", { stan: "000003" });
+    drain();
+    const refused = (stan: string) => {
+      const error = refusal(() => terminal.run("void", { stan }));
+      expect(error).toBeInstanceOf(TxnRequestError);
+      expect(error).toMatchObject({ field: "stan", message: `stan: no approved sale ${stan} to void in the open batch` });
+    };
+    refused("000003");
+    refused("000004");
+    refused("000099");
+    terminal.run("void", { stan: "000002" });
+    drain();
+    refused("000002");
+    expect(
+      events
+        .filter((e) => e.ev === "result")
+        .filter((e) => e.op !== "signOn")
+        .map((e) => `${e.op} ${e.stan} ${e.outcome} ${e.amount}`),
+    ).toEqual([
+      "sale 000002 approved 100",
+      "sale 000003 approved 200",
+      "refund 000004 approved 50",
+      "void 000005 approved 200",
+      "void 000006 approved 100",
+    ]);
+  });
+});
+
+test("STAN 999999 is followed by 000001 (the counter wraps, kept on flash)", () => {
+  const flash = new NorFlash({ sectorCount: 8 + STATE_SECTORS, blockSize: 4096, seed: 3 });
+  const state = new FlashStateStore(new FlashRegion(flash, 8, STATE_SECTORS));
+  state.load();
+  state.save({ stanNext: 999_998, batch: "000001", signedOn: false });
+  const events: TerminalEvent[] = [];
+  const { terminal, clock, random, wallClock } = terminalOnNetwork({ flash, onEvent: (event) => events.push(event) });
+  const cards = new CardDesk({ ifdSerial: "XSPOS001", random, nowMs: () => wallClock.nowMs() });
+  terminal.boot();
+  terminal.run("signOn");
+  clock.advance(30_000);
+  for (const amount of [100, 200]) {
+    terminal.run("sale", { amount, card: cards.present("unionpay-msr", "sale", amount), pin: "1234" });
+    clock.advance(30_000);
+  }
+  expect(events.filter((e) => e.ev === "send").map((e) => `${e.mti} ${e.stan}`)).toEqual(["0800 999998", "0200 999999", "0200 000001"]);
 });
