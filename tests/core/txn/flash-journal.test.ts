@@ -180,9 +180,17 @@ describe("FlashJournal", () => {
   });
 
   test("a refund is reversible: armed, reversal-due after a cut, its 0400 rebuilt from flash as a refund (F3 200000, F60 25, same STAN); approved in one step", () => {
+    // Each names its original sale (F61 000000 + STAN), which its 0400 and its log entry keep.
     const refund = (stan: string): ReversalRecord => {
       const base = record(stan, false);
-      return { ...base, op: "refund", amount: 800, fields: { ...base.fields, 3: "200000", 4: "000000000800", 60: "25000001" } };
+      const fields = {
+        ...base.fields,
+        3: "200000",
+        4: "000000000800",
+        60: "25000001",
+        61: `000000${String(Number(stan) + 20).padStart(6, "0")}`,
+      };
+      return { ...base, op: "refund", amount: 800, fields };
     };
     const flash = new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 6 });
     const j = journal(flash);
@@ -199,11 +207,27 @@ describe("FlashJournal", () => {
     expect(after.recover()).toBe(1);
     const [due] = after.pending();
     expect(due).toMatchObject({ stan: "000002", op: "refund", amount: 800, state: "reversalDue", reason: "98" });
-    expect(due.fields).toMatchObject({ 3: "200000", 4: "000000000800", 11: "000002", 60: "25000001" });
+    expect(due.fields).toMatchObject({ 3: "200000", 4: "000000000800", 11: "000002", 60: "25000001", 61: "000000000022" });
     expect(due.fields[2]).toBeUndefined(); // swiped: no F2 in the 0400
-    expect(log(after).map((r) => [r.stan, r.op, r.amount])).toEqual([["000003", "refund", 800]]);
+    expect(log(after).map((r) => [r.stan, r.op, r.amount, r.originalStan])).toEqual([["000003", "refund", 800, "000023"]]);
     // approve() needs the armed record: a refund is never logged approved without one.
     expect(() => after.approve({ ...approved("000009", SWIPED), op: "refund" })).toThrow("no live record");
+  });
+
+  test("records(): a page ends at its limit whether the limit falls on an unresolved row or an approved one", () => {
+    const j = journal(new NorFlash({ sectorCount: 6, blockSize: 1024, seed: 11 }));
+    j.recover();
+    j.arm(record("000002", false), SWIPED);
+    j.arm(record("000003", false), SWIPED);
+    j.reversalDue("000003", "98");
+    j.arm(record("000004", false), SWIPED);
+    j.approve(approved("000004", SWIPED));
+    const rows = (page: { offset?: number; limit?: number }) => j.records(page).map((r) => `${r.stan} ${r.state}`);
+    expect(rows({ limit: 1 })).toEqual(["000002 armed"]);
+    expect(rows({ limit: 2 })).toEqual(["000002 armed", "000003 reversalDue"]);
+    expect(rows({ offset: 1, limit: 2 })).toEqual(["000003 reversalDue", "000004 approved"]);
+    expect(rows({ offset: 2 })).toEqual(["000004 approved"]);
+    expect(rows({ offset: 3 })).toEqual([]);
   });
 
   test("pending() is oldest first by arming order, whatever order the reversals fell due in", () => {
