@@ -52,6 +52,21 @@ describe("settlement per card origin", () => {
   });
 });
 
+test("an upload record the host does not answer leaves the settlement failed and the batch open; the next settlement closes it", () => {
+  const events = run([
+    sale("unionpay-msr", 100),
+    sale("visa-msr", 200),
+    drain,
+    ...failedReversal("unionpay-msr"),
+    { op: "hostFault", fault: { kind: "noResponse", mti: "0320" } },
+    { op: "settle" },
+    drain,
+    { op: "settle" },
+  ]);
+  expect(events.filter((e) => e.ev === "result" && e.op === "settle").map(resultLine)).toEqual(["settle failed", "settle approved"]);
+  expect(settlements(events)).toEqual(["000001 balanced false"]);
+});
+
 describe("blockSalesWhileReversalFailed", () => {
   const after = [sale("unionpay-msr", 100), drain, { op: "refund", amount: 50, card: "unionpay-msr" }];
 
