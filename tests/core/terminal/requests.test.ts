@@ -47,6 +47,7 @@ describe("requests refused before anything is spent", () => {
       const error = refusal(() => terminal.run(op, { amount, card: cards.present("unionpay-msr", op, 100), pin: "1234" }));
       expect(error).toBeInstanceOf(TxnRequestError);
       expect(error).toMatchObject({
+        name: "TxnRequestError",
         field: "amount",
         message: `amount: must be an integer of minor units from 1 to ${AMOUNT_MAX}, got ${amount}`,
       });
@@ -95,7 +96,11 @@ describe("a void names an approved sale of the open batch, once", () => {
     const refused = (stan: string) => {
       const error = refusal(() => terminal.run("void", { stan }));
       expect(error).toBeInstanceOf(TxnRequestError);
-      expect(error).toMatchObject({ field: "stan", message: `stan: no approved sale ${stan} to void in the open batch` });
+      expect(error).toMatchObject({
+        name: "TxnRequestError",
+        field: "stan",
+        message: `stan: no approved sale ${stan} to void in the open batch`,
+      });
     };
     refused("000003");
     refused("000004");

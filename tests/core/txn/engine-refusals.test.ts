@@ -66,6 +66,9 @@ test("approved network management results carry F39 00", () => {
 test("a balance inquiry without an answer times out, and nothing is reversed (it moved no money)", () => {
   const events = run([fault({ kind: "noResponse", mti: "0200" }), { op: "balance", card: "unionpay-msr", pin: "1234" }]);
   expect(results(events)).toEqual(["balance timeout"]);
+  // No f39 key at all on a result without an answer (the contract's JSON, not a key holding undefined).
+  const { t: _t, ...result } = events.find((e) => e.ev === "result" && e.op === "balance")!;
+  expect(result).toStrictEqual({ ev: "result", op: "balance", stan: "000002", outcome: "timeout" });
   expect(sent(events)).toEqual(["0800 000001", "0200 000002"]);
 });
 

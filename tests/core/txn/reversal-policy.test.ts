@@ -17,8 +17,8 @@ const SALE_OWED = [
   { op: "advance", ms: 22 },
 ];
 
-function run(steps: unknown[], policy: ReversalPolicy): ScenarioEvent[] {
-  const terminal = { reversalAttempts: ATTEMPTS, responseTimeoutMs: RESPONSE_TIMEOUT_MS };
+function run(steps: unknown[], policy: ReversalPolicy, attempts = ATTEMPTS): ScenarioEvent[] {
+  const terminal = { reversalAttempts: attempts, responseTimeoutMs: RESPONSE_TIMEOUT_MS };
   const scenario = { terminal, steps: [{ op: "powerOn" }, { op: "signOn" }, ...SALE_OWED, ...steps, { op: "drain" }] };
   return runScenario(parseScenario(scenario), { reversalPolicy: policy }).events as ScenarioEvent[];
 }
@@ -57,6 +57,13 @@ describe("a host reached that never answers the 0400", () => {
     // The first idle retry: 5 s after the episode ended, then the connect.
     expect(sends[ATTEMPTS] - failedAt - 5_000).toBe(connectMs);
   });
+});
+
+test("xspos with more attempts than backoff entries: the last entry repeats", () => {
+  const events = run([{ op: "hostFault", fault: { kind: "noResponse", mti: "0400", count: 5 } }], XSPOS_POLICY, 5);
+  const sends = times0400(events).slice(0, 5);
+  const connectMs = gaps(sends)[0] - RESPONSE_TIMEOUT_MS - 2_000;
+  expect(gaps(sends)).toEqual([2_000, 5_000, 10_000, 10_000].map((backoffMs) => RESPONSE_TIMEOUT_MS + backoffMs + connectMs));
 });
 
 describe("a link that refuses every connection (nothing reaches the bank)", () => {
