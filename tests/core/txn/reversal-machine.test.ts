@@ -26,7 +26,7 @@ describe("the reversal machine", () => {
 
   test("a move the table does not name is a bug, never a silent path", () => {
     expect(() => nextReversalState("armed", "approved")).toThrow(AssertionError);
-    expect(() => nextReversalState("failed", "exhausted")).toThrow("no transition from failed on exhausted");
+    expect(() => nextReversalState("failed", "exhausted")).toThrow("reversal: no transition from failed on exhausted");
     for (const final of REVERSAL_FINAL_STATES) expect(REVERSAL_TRANSITIONS.filter((t) => t.from === final)).toEqual([]);
   });
 
