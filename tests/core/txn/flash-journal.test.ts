@@ -450,6 +450,22 @@ describe("FlashJournal.canArm", () => {
     expect(j.canArm()).toBe(true);
   });
 
+  test("at most 512 live records, whatever room the flash has left: canArm() says no at the 512th, arm() refuses it", () => {
+    const j = journal(new NorFlash({ sectorCount: 24, blockSize: 4096, seed: 12 }));
+    j.recover();
+    let n = 1;
+    while (n <= 600 && j.canArm()) {
+      j.arm(record(stanOf(n), false), SWIPED);
+      if (n < 512) j.approve(approved(stanOf(n), SWIPED));
+      n++;
+    }
+    // 511 approved and one armed: 512 live.
+    expect(n - 1).toBe(512);
+    expect(() => j.arm(record(stanOf(n), false), SWIPED)).toThrow("FlashJournal: too many live records");
+    j.complete(stanOf(512));
+    expect(j.canArm()).toBe(true);
+  });
+
   test("unresolved reversals: refused at the pending limit, and every armed record can still become reversal-due", () => {
     const j = new FlashJournal({
       flash: new NorFlash({ sectorCount: 8, blockSize: 1024, seed: 6 }),
