@@ -56,6 +56,11 @@ describe("the network check", () => {
     ]);
   });
 
+  test("each check reports the failures as they were: a later failure does not change an earlier check's list", () => {
+    const checks = networkChecks([{ op: "networkCheck" }, drain, fault("refuseConnection"), ...echo]);
+    expect(checks.map((check) => (check.failures as { failure: string }[]).map((f) => f.failure))).toEqual([[], ["refused"]]);
+  });
+
   test("an echo left unanswered: not ok, the connect measured, no answer time, the timeout listed", () => {
     const [check] = networkChecks([fault("noResponse", { mti: "0820" })]);
     expect(check).toEqual({ ev: "networkCheck", ok: false, connectMs: 20, failures: [{ failure: "timeout", atMs: expect.any(Number) }] });
@@ -89,13 +94,21 @@ describe("the network check", () => {
         { op: "network", state: "down" },
         { op: "networkCheck" },
         drain,
+        { op: "network", state: "up" },
+        { op: "networkCheck" },
+        drain,
       ],
     });
     const events = runScenario(scenario).events as ScenarioEvent[];
-    expect(events.filter((e) => e.ev === "send" && e.mti === "0820")).toEqual([]);
-    expect(events.filter((e) => e.ev === "networkCheck").map((e) => e.ok)).toEqual([false]);
+    expect(events.filter((e) => e.ev === "send" && e.mti === "0820")).toHaveLength(1);
+    const checks = events.filter((e) => e.ev === "networkCheck");
+    expect(checks.map((e) => e.ok)).toEqual([false, true]);
+    // The first check's list is the failures until then, not a view of the list the later ones grew.
+    const newestMs = checks.map((e) => (e.failures as { atMs: number }[]).at(-1)!.atMs);
+    expect(newestMs[0]).toBeLessThan(newestMs[1]);
     expect(events.filter((e) => e.ev === "result" && e.op === "networkCheck").map((e) => [e.outcome, e.refusal])).toEqual([
       ["refused", "reversalPending"],
+      ["approved", undefined],
     ]);
   });
 });
