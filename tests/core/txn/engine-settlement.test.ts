@@ -67,6 +67,31 @@ test("an upload record the host does not answer leaves the settlement failed and
   expect(settlements(events)).toEqual(["000001 balanced false"]);
 });
 
+test("an upload cut by a power loss resumes at boot, behind the reversals owed, and closes the batch", () => {
+  const events = run([
+    sale("unionpay-msr", 100),
+    sale("visa-msr", 200),
+    drain,
+    ...failedReversal("unionpay-msr"),
+    { op: "hostFault", fault: { kind: "noResponse", mti: "0320" } },
+    { op: "settle" },
+    drain,
+    { op: "powerOff" },
+    { op: "powerOn" },
+  ]);
+  expect(events.filter((e) => e.ev === "result" && e.op === "settle").map(resultLine)).toEqual(["settle failed"]);
+  expect(settlements(events)).toEqual(["000001 balanced false"]);
+  // The reversal still owed goes first (its host still does not read it: it stays 冲正失败), then the upload from its first record.
+  const boot = events.findIndex((e) => e.ev === "boot" && e !== events.find((first) => first.ev === "boot"));
+  expect(
+    events
+      .slice(boot)
+      .filter((e) => e.ev === "send")
+      .map((e) => e.mti)
+      .slice(0, 4),
+  ).toEqual(["0400", "0320", "0320", "0320"]);
+});
+
 describe("blockSalesWhileReversalFailed", () => {
   const after = [sale("unionpay-msr", 100), drain, { op: "refund", amount: 50, card: "unionpay-msr" }];
 
