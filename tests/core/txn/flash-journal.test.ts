@@ -83,7 +83,7 @@ describe("FlashJournal", () => {
       },
       { stan: "000004", batch: "000001", op: "sale", amount: 1234, state: "armed", panMasked: "476173******0011", attempts: 0 },
     ];
-    expect(j.records()).toEqual(live);
+    expect(j.records()).toStrictEqual(live); // strict: no `reason` key on a row without one
     expect(JSON.stringify(j.records())).not.toContain(SWIPED.pan);
     // A reboot: the armed record is reversal-due 98; masked PANs come from the sealed ones on flash.
     const after = journal(flash);
