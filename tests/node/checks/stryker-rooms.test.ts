@@ -25,7 +25,10 @@ describe("stryker rooms", () => {
       if (room.timeoutMs !== undefined)
         expect([Number.isInteger(room.timeoutMs), room.timeoutMs >= 1000, room.timeoutMs <= 10000]).toEqual([true, true, true]);
     }
-    expect(rooms.filter((r) => r.timeoutMs !== undefined).map((r) => [r.name, r.timeoutMs])).toEqual([["iso8583", 2000]]);
+    expect(rooms.filter((r) => r.timeoutMs !== undefined).map((r) => [r.name, r.timeoutMs])).toEqual([
+      ["iso8583", 2000],
+      ["journal", 5000],
+    ]);
   });
 
   test("globs: ** spans folders, * stays within a name", () => {
