@@ -193,3 +193,25 @@ describe("Terminal: the network check when the host is reached but refuses the e
     expect(checkScreens({ kind: "badMac", mti: "0820" }, language)).toEqual([[timings, fill("networkAnswerBadMac", language)]]);
   });
 });
+
+describe("Terminal: the reversing screen between attempts", () => {
+  test("while the second attempt waits its backoff, the screen names attempt 2 of 2 and counts down to it", () => {
+    const shown: Screen[] = [];
+    const scenario = {
+      terminal: FAST,
+      steps: [
+        { op: "powerOn" },
+        { op: "signOn" },
+        drain,
+        { op: "hostFault", fault: { kind: "closeAfterRead", mti: "0200" } },
+        { op: "hostFault", fault: { kind: "noResponse", mti: "0400" } },
+        sale(),
+        drain,
+      ],
+    };
+    runScenario(parseScenario(scenario), { onScreen: (screen) => shown.push(screen) });
+    const reversing = shown.filter((screen) => screen.kind === "reversing");
+    expect(reversing.find((screen) => screen.backoff === true)).toMatchObject({ attempt: 2, attempts: 2, remainingMs: 2000 });
+    expect(reversing[0]).toMatchObject({ attempt: 1, attempts: 2 });
+  });
+});
