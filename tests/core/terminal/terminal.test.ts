@@ -196,7 +196,6 @@ describe("Terminal: the network check when the host is reached but refuses the e
 
 describe("Terminal: the reversing screen between attempts", () => {
   test("while the second attempt waits its backoff, the screen names attempt 2 of 2 and counts down to it", () => {
-    const shown: Screen[] = [];
     const scenario = {
       terminal: FAST,
       steps: [
@@ -209,9 +208,17 @@ describe("Terminal: the reversing screen between attempts", () => {
         drain,
       ],
     };
-    runScenario(parseScenario(scenario), { onScreen: (screen) => shown.push(screen) });
-    const reversing = shown.filter((screen) => screen.kind === "reversing");
+    const reversingScreens = (reversalPolicy: ReversalPolicy) => {
+      const shown: Screen[] = [];
+      runScenario(parseScenario(scenario), { reversalPolicy, onScreen: (screen) => shown.push(screen) });
+      return shown.filter((screen) => screen.kind === "reversing");
+    };
+    const reversing = reversingScreens(XSPOS_POLICY);
     expect(reversing.find((screen) => screen.backoff === true)).toMatchObject({ attempt: 2, attempts: 2, remainingMs: 2000 });
     expect(reversing[0]).toMatchObject({ attempt: 1, attempts: 2 });
+    // The reference has no backoff: its second attempt follows at once, with no countdown to it.
+    const reference = reversingScreens(REFERENCE_POLICY);
+    expect(reference.map((screen) => screen.attempt)).toContain(2);
+    expect(reference.filter((screen) => screen.backoff === true)).toEqual([]);
   });
 });
