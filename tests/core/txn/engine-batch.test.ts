@@ -45,3 +45,37 @@ test("each settlement closes its own batch; the next batch is one more, after a 
   ]);
   expect(events[events.length - 1]).toMatchObject({ ev: "reconcile", agree: true });
 });
+
+test("a sign-on takes the host's batch while its own is empty, and keeps its own while it holds approvals", () => {
+  const settle = { op: "settle" };
+  const lost0510 = { op: "hostFault", fault: { kind: "closeAfterRead", mti: "0500" } };
+  const events = run([
+    // An empty batch settled at the host whose answer is lost: the host is at batch 2, the terminal still at 1.
+    lost0510,
+    settle,
+    drain,
+    { op: "signOn" },
+    drain,
+    settle,
+    drain,
+    // Now with an approval in the batch: the next sign-on keeps the terminal's batch (3 here, the host at 4).
+    sale(100),
+    drain,
+    lost0510,
+    settle,
+    drain,
+    { op: "signOn" },
+    drain,
+    settle,
+  ]);
+  expect(events.filter((e) => e.ev === "result" && e.op === "settle").map((e) => String(e.outcome))).toEqual([
+    "timeout",
+    "approved",
+    "timeout",
+    "approved",
+  ]);
+  expect(events.filter((e) => e.ev === "settlement").map((e) => `${String(e.batch)} ${String(e.balanced)}`)).toEqual([
+    "000002 true",
+    "000003 true",
+  ]);
+});
