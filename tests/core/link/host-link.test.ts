@@ -597,6 +597,26 @@ describe("HostLink outcomes, word for word", () => {
     expect(t.clock.fireDue()).toBe(0);
   });
 
+  test("setTimeouts: the new deadlines apply from the next exchange; bad ones are refused by name", () => {
+    const t = handLink();
+    t.link.setTimeouts(200, 3000);
+    t.send("000001");
+    t.clock.setMs(199);
+    expect(t.clock.fireDue()).toBe(0);
+    t.clock.setMs(200);
+    t.clock.fireDue();
+    expect(t.outcomes).toEqual([{ kind: "notSent", failure: "connectTimeout", detail: "no connection within 200 ms" }]);
+    t.send("000002");
+    t.connect();
+    t.clock.setMs(3199);
+    expect(t.clock.fireDue()).toBe(0);
+    t.clock.setMs(3200);
+    t.clock.fireDue();
+    expect(t.outcomes.at(-1)).toEqual({ kind: "noResponse", failure: "timeout", detail: "no answer within 3000 ms" });
+    expect(() => t.link.setTimeouts(0, 1000)).toThrow("connectTimeoutMs must be an integer");
+    expect(() => t.link.setTimeouts(1000, 0)).toThrow("responseTimeoutMs must be an integer");
+  });
+
   test("bad timeouts and frame limits are refused by name", () => {
     const base = {
       transport: { connect: () => ({ write() {}, close() {} }) },
