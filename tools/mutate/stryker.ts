@@ -50,13 +50,16 @@ export function globRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/** The files `globs` name; a glob starting with `!` takes files out, as in Stryker's `mutate`. */
 function listed(repoRoot: string, globs: readonly string[]): string[] {
   const files = spawnSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
     cwd: repoRoot,
     encoding: "utf8",
   }).stdout.split("\n");
-  const patterns = globs.map(globRegExp);
-  return files.filter((file) => file !== "" && fs.existsSync(path.join(repoRoot, file)) && patterns.some((p) => p.test(file))).sort();
+  const patterns = globs.filter((g) => !g.startsWith("!")).map(globRegExp);
+  const excluded = globs.filter((g) => g.startsWith("!")).map((g) => globRegExp(g.slice(1)));
+  const named = (file: string) => patterns.some((p) => p.test(file)) && !excluded.some((p) => p.test(file));
+  return files.filter((file) => file !== "" && fs.existsSync(path.join(repoRoot, file)) && named(file)).sort();
 }
 
 function baselinePath(repoRoot: string, room: string): string {
