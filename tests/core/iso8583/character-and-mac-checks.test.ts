@@ -5,16 +5,13 @@
  */
 import { fromHex, toHex } from "../../../modules/base/hex";
 import { CUP, ISO87_ASCII, Iso8583Codec, Iso8583Error } from "../../../modules/iso8583";
-import { isoErrorOf } from "./iso-error";
+import { isoErrorOf, isoErrorWhere } from "./iso-error";
 
 const cup = new Iso8583Codec({ dialect: CUP, header: false });
 const ascii = new Iso8583Codec({ dialect: ISO87_ASCII });
 
 const bytesOf = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
-const decodeError = (codec: Iso8583Codec, bytes: Uint8Array) => {
-  const error = isoErrorOf(() => codec.decode(bytes));
-  return [error.field, error.offset, error.reason];
-};
+const decodeError = (codec: Iso8583Codec, bytes: Uint8Array) => isoErrorWhere(() => codec.decode(bytes));
 
 describe("iso87ascii n: ASCII digits only", () => {
   // MTI (4) and the hex bitmap (16) come first: F3's six characters start at byte 20.
@@ -125,10 +122,8 @@ describe("where the MAC helpers find F64", () => {
     ["a secondary bitmap announced (F64 is then not the last field)", "8000000000000001"],
   ])("CUP: %s: no MAC range, noMacField at the bitmap", (_, bitmap) => {
     const bytes = fromHex("0200" + bitmap + MAC);
-    for (const helper of [() => cup.macInput(bytes), () => cup.macField(bytes), () => cup.writeMac(bytes, fromHex(MAC))]) {
-      const error = isoErrorOf(helper);
-      expect([error.field, error.offset, error.reason]).toEqual([64, 2, "noMacField"]);
-    }
+    for (const helper of [() => cup.macInput(bytes), () => cup.macField(bytes), () => cup.writeMac(bytes, fromHex(MAC))])
+      expect(isoErrorWhere(helper)).toEqual([64, 2, "noMacField"]);
   });
 
   test.each([
@@ -138,8 +133,7 @@ describe("where the MAC helpers find F64", () => {
     ["a secondary bitmap announced", "8000000000000001"],
   ])("iso87ascii: %s: noMacField at the bitmap", (_, bitmap) => {
     const bytes = bytesOf("0200" + bitmap + "\0".repeat(8));
-    const error = isoErrorOf(() => ascii.macInput(bytes));
-    expect([error.field, error.offset, error.reason]).toEqual([64, 4, "noMacField"]);
+    expect(isoErrorWhere(() => ascii.macInput(bytes))).toEqual([64, 4, "noMacField"]);
   });
 
   test("iso87ascii: a lowercase hex bitmap still names F64", () => {

@@ -10,3 +10,9 @@ export function isoErrorOf(run: () => unknown): Iso8583Error {
   }
   throw new Error("no Iso8583Error: it ran without an error");
 }
+
+/** Where and why `run` was refused: the field, byte offset and reason of its Iso8583Error. */
+export function isoErrorWhere(run: () => unknown): [number, number, string] {
+  const error = isoErrorOf(run);
+  return [error.field, error.offset, error.reason];
+}
