@@ -49,7 +49,25 @@ describe("settlement per card origin", () => {
     expect(settlements(events)).toEqual(["000001 balanced false"]);
     // The two approvals, then the 0320 that ends the upload.
     expect(uploads(events)).toBe(3);
+    expect(events.filter((e) => e.ev === "result" && e.op === "settle").map(resultLine)).toEqual(["settle approved"]);
   });
+});
+
+test("an upload record the host declines (0330 F39 96) stops the upload: the settlement failed, the batch open; the next one resends from there and closes it", () => {
+  const events = run([
+    sale("unionpay-msr", 100),
+    sale("visa-msr", 200),
+    drain,
+    ...failedReversal("unionpay-msr"),
+    { op: "hostFault", fault: { kind: "decline", code: "96", mti: "0320" } },
+    { op: "settle" },
+    drain,
+    { op: "settle" },
+  ]);
+  expect(events.filter((e) => e.ev === "result" && e.op === "settle").map(resultLine)).toEqual(["settle failed", "settle approved"]);
+  expect(settlements(events)).toEqual(["000001 balanced false"]);
+  // The first settlement sent one 0320 (declined); the second resent it, the next approval and the last 0320.
+  expect(uploads(events)).toBe(4);
 });
 
 test("an upload record the host does not answer leaves the settlement failed and the batch open; the next settlement closes it", () => {
