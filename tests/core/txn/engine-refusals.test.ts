@@ -7,7 +7,7 @@
  */
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
-import { drain, resultLine, sale } from "./scenario-steps";
+import { drain, resultLine, reversalOwedUnreachable, sale } from "./scenario-steps";
 
 const TERMINAL = { reversalAttempts: 1, responseTimeoutMs: 1000 };
 
@@ -22,14 +22,7 @@ const fault = (f: Record<string, unknown>) => ({ op: "hostFault", fault: f });
 
 test("a reversal owed that cannot reach the host holds back settlement, echo, sign-off, refund and sale; it goes first when the link is back", () => {
   const events = run([
-    fault({ kind: "noResponse", mti: "0200" }),
-    fault({ kind: "noResponse", mti: "0400" }),
-    sale(700),
-    { op: "advance", ms: 2500 },
-    // Down, and a power cycle so that the next message needs a new connection: it cannot be made.
-    { op: "network", state: "down" },
-    { op: "powerOff" },
-    { op: "powerOn" },
+    ...reversalOwedUnreachable(700),
     { op: "settle" },
     { op: "echo" },
     { op: "signOff" },

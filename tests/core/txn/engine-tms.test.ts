@@ -6,7 +6,7 @@
  */
 import { runScenario, type ScenarioEvent } from "../../../tools/scenario/runner";
 import { parseScenario } from "../../../tools/scenario/scenario-file";
-import { drain, line, resultLine, sale } from "./scenario-steps";
+import { drain, line, resultLine, reversalOwedUnreachable, sale } from "./scenario-steps";
 
 function run(steps: unknown[]): ScenarioEvent[] {
   return runScenario(parseScenario({ steps: [{ op: "powerOn" }, ...steps, drain] })).events as ScenarioEvent[];
@@ -67,13 +67,7 @@ describe("a TMS answer is believed only with its MAC", () => {
         { op: "powerOn" },
         { op: "signOn" },
         drain,
-        { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
-        { op: "hostFault", fault: { kind: "noResponse", mti: "0400" } },
-        sale(100),
-        { op: "advance", ms: 2500 },
-        { op: "network", state: "down" },
-        { op: "powerOff" },
-        { op: "powerOn" },
+        ...reversalOwedUnreachable(100),
         { op: "tmsPublish", parameters: { amountMaxMinor: 5000 } },
         { op: "tmsCheck" },
         // Boot's flush fails its connect at 10 s, the check's own at 20 s; the link is back in between.

@@ -1,5 +1,6 @@
 /**
- * Steps and event lines the engine's scenario suites share (engine-limits, engine-tms, engine-wall-clock). The
+ * Steps and event lines the engine's scenario suites share (engine-limits, engine-refusals, engine-tms,
+ * engine-wall-clock). The
  * scenario runner is pure, so these run in Node and in XS.
  */
 import type { ScenarioEvent } from "../../../tools/scenario/runner";
@@ -17,4 +18,20 @@ export function line(...parts: unknown[]): string {
 /** A result event as one line, with its refusal when refused: `sale approved`, `refund refused amountLimit`. */
 export function resultLine(e: ScenarioEvent): string {
   return line(e.op, e.outcome, e.refusal);
+}
+
+/**
+ * A sale whose 0200 and first 0400 go unanswered, then the network down and a power cycle: a reversal is owed
+ * and the next message needs a new connection, which cannot be made.
+ */
+export function reversalOwedUnreachable(amount: number): unknown[] {
+  return [
+    { op: "hostFault", fault: { kind: "noResponse", mti: "0200" } },
+    { op: "hostFault", fault: { kind: "noResponse", mti: "0400" } },
+    sale(amount),
+    { op: "advance", ms: 2500 },
+    { op: "network", state: "down" },
+    { op: "powerOff" },
+    { op: "powerOn" },
+  ];
 }
