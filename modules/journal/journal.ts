@@ -1155,8 +1155,7 @@ export class Journal {
         const bytes = image.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
         const cls = classifySlot(bytes, s, slot);
         if (cls === "record" || cls === "misplaced") maxSeq = Math.max(maxSeq, readU32(bytes, 4));
-        else if (hasRecordMagic(bytes) && !(s === newest && slot === lastNonBlank) && damagedSeqs.length < this.#rows)
-          damagedSeqs.push(readU32(bytes, 4));
+        else if ((cls === "void" || hasRecordMagic(bytes)) && damagedSeqs.length < this.#rows) damagedSeqs.push(readU32(bytes, 4));
         if (cls === "record") this.#merge(bytes, (s << 8) | slot);
         else if (cls === "void") continue;
         else if (s === newest && slot === lastNonBlank) {
@@ -1186,7 +1185,9 @@ export class Journal {
         this.#words[target * WORDS + W_LINK] = this.#words[row * WORDS + W_SEQ];
     }
     this.#indexSettled();
-    // A damaged record's seq counts when plausible (rot flips a bit; a torn tail never returned its seq).
+    // A damaged record's seq counts when plausible (rot flips a bit). So does a torn or voided append's, though it never
+    // returned: its sealed PAN may still be on flash under that seq's nonce, and a new PAN under the same nonce would
+    // expose both. A boot burn's seq bytes are still FF: implausible, not counted.
     for (const seq of damagedSeqs) if (seq <= maxSeq + DAMAGED_SEQ_SLACK) maxSeq = Math.max(maxSeq, seq);
     // Past the last seq a new record would repeat a seq, and with it a PAN nonce: refuse to go on (typed), never wrap.
     if (maxSeq >= 0xffffffff)

@@ -11,6 +11,7 @@ import { Journal, type JournalOptions } from "../../../modules/journal/journal";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, testCipher } from "../../../tools/journal/fixtures";
 import { thrownBy } from "../thrown";
+import { firstChange, flashImage, writtenSlots } from "./flash-image";
 
 const SECTOR_BYTES = 4096;
 
@@ -19,14 +20,7 @@ function setup(): { flash: NorFlash; options: JournalOptions } {
   return { flash, options: { flash, cipher: testCipher(), random: new SeededRandom(5), identity: TEST_IDENTITY } };
 }
 
-/** Byte offset of the last slot holding anything but erased bytes. */
-function lastWrittenSlot(flash: NorFlash): number {
-  const bytes = new Uint8Array(flash.read(0, flash.byteLength));
-  let last = -1;
-  for (let offset = 0; offset < bytes.length; offset += SLOT_BYTES)
-    if (bytes.subarray(offset, offset + SLOT_BYTES).some((b) => b !== 0xff)) last = offset;
-  return last;
-}
+const lastWrittenSlot = (flash: NorFlash): number => writtenSlots(flash).at(-1) ?? -1;
 
 describe("an approval whose group a stray write spoiled", () => {
   test("is written to a fresh copy of the record, not over the stray bytes, and the slot is alarmed as audit", () => {
@@ -76,10 +70,9 @@ test("only an armed record is approved: an approved or reversal-due one is refus
   journal.approve(approved, "AB12CD", "123456789012");
   const due = journal.arm(chipSale(2, 1, 100));
   journal.reversalDue(due, "98");
-  const before = new Uint8Array(flash.read(0, flash.byteLength));
+  const before = flashImage(flash);
   for (const seq of [approved, due]) thrownBy(JournalStateError, () => journal.approve(seq, "AB12CD", "123456789012"));
-  // The first byte that changed, if any (a whole-image toEqual costs seconds per mutant under Stryker).
-  expect(new Uint8Array(flash.read(0, flash.byteLength)).findIndex((b, i) => b !== before[i])).toBe(-1);
+  expect(firstChange(flash, before)).toBe(-1);
   expect([journal.stateOf(approved), journal.stateOf(due)]).toEqual(["approved", "reversalDue"]);
 });
 
@@ -90,11 +83,11 @@ test("a reversal is owed only by an armed record or one already owed: an approve
   journal.approve(approved, "AB12CD", "123456789012");
   const completed = journal.arm(chipSale(2, 1, 100));
   journal.complete(completed);
-  const before = new Uint8Array(flash.read(0, flash.byteLength));
+  const before = flashImage(flash);
   for (const seq of [approved, completed]) {
     const error = thrownBy(JournalStateError, () => journal.reversalDue(seq, "06"));
     expect(error.message).toBe(`record ${seq} is ${journal.stateOf(seq)}, not armed`);
   }
-  expect(new Uint8Array(flash.read(0, flash.byteLength)).findIndex((b, i) => b !== before[i])).toBe(-1);
+  expect(firstChange(flash, before)).toBe(-1);
   expect(journal.pendingReversals()).toEqual([]);
 });

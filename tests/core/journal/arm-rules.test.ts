@@ -12,6 +12,7 @@ import { Journal, type JournalOptions } from "../../../modules/journal/journal";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, testCipher } from "../../../tools/journal/fixtures";
 import { thrownBy } from "../thrown";
+import { writtenSlots } from "./flash-image";
 
 /** Stated here, not imported: the rule under test is that `arm` keeps this many records' room (docs §8). */
 const ARM_RESERVE = 4;
@@ -100,19 +101,6 @@ describe("reversalDue called again", () => {
 });
 
 describe("an append after a misdirected write", () => {
-  /** Byte offsets of the slots holding anything but erased bytes, in flash order. */
-  function writtenSlots(flash: NorFlash): number[] {
-    const out: number[] = [];
-    const bytes = new Uint8Array(flash.read(0, flash.byteLength));
-    for (let offset = 0; offset < bytes.length; offset += SLOT_BYTES)
-      for (let i = 0; i < SLOT_BYTES; i++)
-        if (bytes[offset + i] !== 0xff) {
-          out.push(offset);
-          break;
-        }
-    return out;
-  }
-
   test("steps over every spoiled slot ahead of it (more than its write tries), programs none of them, alarms nothing", () => {
     const { flash, options } = setup();
     const journal = Journal.open(options);
