@@ -135,6 +135,38 @@ describe("an append the power cut", () => {
   });
 });
 
+describe("what a cut left half-programmed is healed before it is believed (weak bits pinned)", () => {
+  /** A sale (owed its A0 reversal when `owed`), then `call` cut inside its one program, its bits torn (emulator seed `seed`). */
+  function tornInside(seed: number, owed: boolean, call: (journal: Journal, seq: number) => void): NorFlash {
+    const flash = new NorFlash({ sectorCount: SECTOR_COUNT, blockSize: SECTOR_BYTES, seed });
+    const journal = Journal.open(optionsFor(flash));
+    const seq = journal.arm(chipSale(1, 1, 100));
+    if (owed) journal.reversalDue(seq, "A0");
+    flash.schedule({ atOperation: flash.operations, kind: "tornBits" });
+    expect(() => call(journal, seq)).toThrow(PowerCut);
+    flash.powerCycle();
+    return flash;
+  }
+  const bytesAt = (flash: NorFlash, offset: number) => Array.from(new Uint8Array(flash.read(offset, 4)));
+
+  test("a CLOSED marker that reads set is programmed to zero: the record stays closed at every later boot", () => {
+    const flash = tornInside(1, false, (journal, seq) => journal.complete(seq));
+    const marker = SLOT_BYTES + 0x70;
+    expect(bytesAt(flash, marker)).toEqual([167, 42, 100, 245]);
+    expect(flash.weakBitCount()).toBe(16);
+    expect(Journal.open(optionsFor(flash)).stateOf(1)).toBe("closed");
+    expect([bytesAt(flash, marker), flash.weakBitCount()]).toEqual([[0, 0, 0, 0], 0]);
+  });
+
+  test("an attempt bit that reads cleared is programmed again: the attempt counts at every later boot", () => {
+    const flash = tornInside(2, true, (journal, seq) => journal.attempt(seq));
+    const bitmap = 2 * SLOT_BYTES + 0x74; // the REVERSAL's first bitmap word
+    expect([bytesAt(flash, bitmap), flash.weakBitCount()]).toEqual([[0xfe, 0xff, 0xff, 0xff], 1]);
+    expect(view(Journal.open(optionsFor(flash))).owed).toEqual(["1 000001 A0 x1"]);
+    expect([bytesAt(flash, bitmap), flash.weakBitCount()]).toEqual([[0xfe, 0xff, 0xff, 0xff], 0]);
+  });
+});
+
 describe("damage recovery cannot undo is alarmed, never dropped silently", () => {
   /** Sales 1 (approved), 2 (closed), 3 (approved), then a boot: slot 4 is burned, so slot 3 is no torn tail. */
   function threeSales(): NorFlash {
