@@ -444,6 +444,14 @@ describe("a sector whose header is no longer valid", () => {
     expect(view(Journal.open(optionsFor(flash))).alarms).toEqual([1, 2, 3, 4, 5, 6, 7].map((seq) => `orphan ${seq} S0/${seq}`));
   });
 
+  test("two bits from valid (a torn erase, not rot): its whole records are orphans, a rotten one is not named", () => {
+    const flash = edited(traded(), (image) => {
+      image[0] ^= 0x03;
+      image[4 * SLOT_BYTES + 20] ^= 0x01;
+    });
+    expect(view(Journal.open(optionsFor(flash))).alarms).toEqual([1, 2, 3, 5, 6, 7].map((seq) => `orphan ${seq} S0/${seq}`));
+  });
+
   test("a torn erase (no header, no record): dirty, nothing alarmed, the records elsewhere kept", () => {
     const flash = edited(traded(), (image) => {
       for (let i = SECTOR_BYTES; i < 2 * SECTOR_BYTES; i++) image[i] &= (i * 37) & 0xff;
