@@ -8,7 +8,7 @@ import { type FlashFaultKind, NorFlash, PowerCut } from "../../../modules/emulat
 import { Journal, type JournalOptions } from "../../../modules/journal/journal";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, testCipher } from "../../../tools/journal/fixtures";
-import { imageStory } from "./flash-image";
+import { firstChange, flashImage, imageStory } from "./flash-image";
 import { ForwardingFlash } from "./forwarding-flash";
 
 const SECTOR_COUNT = 4;
@@ -541,4 +541,38 @@ describe("a SETTLE is live (kept, copied forward) only while an approval it sett
   ])("%s: %i live (%s)", (steps, live) => {
     expect(liveRecords(steps.replaceAll(" ", ""))).toBe(live);
   });
+});
+
+test("a reversal owed twice, its newer REVERSAL in a sector read before the older one's: the newer is the current one", () => {
+  const flash = emptyFlash();
+  const journal = Journal.open(optionsFor(flash));
+  for (let stan = 1; stan <= 26; stan++) sale(journal, stan, "closed");
+  const seq = journal.arm(chipSale(27, 1, 2700)); // S3/6, its first REVERSAL S3/7: S3 is full
+  journal.reversalDue(seq, "98");
+  journal.attempt(seq);
+  journal.reversalDue(seq, "A0"); // rotates to S0, erased: the newer REVERSAL is read first at boot
+  const rebooted = Journal.open(optionsFor(flash));
+  expect(imageStory(flash).filter((line) => line.includes(" reversal "))).toEqual([
+    "S0/1 reversal 29 of 27 A0 x1",
+    "S3/7 reversal 28 of 27 98 x1",
+  ]);
+  expect(view(rebooted).owed).toEqual(["27 000027 A0 x1"]);
+  expect(rebooted.attempt(seq)).toBe(2);
+});
+
+test("a boot with the newest sector full burns nothing (there is no slot left to burn); the next record opens the next sector", () => {
+  const flash = emptyFlash();
+  const journal = Journal.open(optionsFor(flash));
+  for (let stan = 1; stan <= 7; stan++) sale(journal, stan, stan === 7 ? "approved" : "closed");
+  const before = flashImage(flash);
+  const rebooted = Journal.open(optionsFor(flash));
+  expect(firstChange(flash, before)).toBe(-1);
+  expect(rebooted.arm(chipSale(8, 1, 800))).toBe(8);
+  expect(imageStory(flash).slice(7)).toEqual([
+    "S0/7 txn 7 stan 000007 approved AUTH07 100000000007",
+    "S1 #2 floor 9 erase 2",
+    "S1/1 txn 8 stan 000008",
+    "S2 no header",
+    "S3 no header",
+  ]);
 });
