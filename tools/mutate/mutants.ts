@@ -44,6 +44,7 @@ const WALL_CLOCK_TEST = "tests/core/txn/engine-wall-clock.test.ts";
 const LINK_TEST = "tests/core/link/host-link.test.ts";
 const APPROVAL_CUTS_TEST = "tests/core/journal/approval-cuts.test.ts";
 const ARM_RULES_TEST = "tests/core/journal/arm-rules.test.ts";
+const RECOVERY_TEST = "tests/core/journal/recovery.test.ts";
 const SALE_CUTS_TEST = "tests/core/txn/approval-power-cuts.test.ts";
 const MESSAGES_TEST = "tests/core/iso8583/messages.test.ts";
 const LOG_TEST = "tests/core/platform/log.test.ts";
@@ -429,6 +430,18 @@ export const MUTANTS: readonly Mutant[] = Object.freeze([
       },
     ],
     suites: [ARM_RULES_TEST],
+  },
+  {
+    id: "torn-append-seq-reused",
+    rule: "the seq of an append a cut tore (or recovery voided) is never handed out again: its sealed PAN may be on flash under that seq's nonce",
+    edits: [
+      {
+        file: JOURNAL,
+        find: 'else if ((cls === "void" || hasRecordMagic(bytes)) && damagedSeqs.length < this.#rows)',
+        replace: "else if (hasRecordMagic(bytes) && !(s === newest && slot === lastNonBlank) && damagedSeqs.length < this.#rows)",
+      },
+    ],
+    suites: [RECOVERY_TEST],
   },
   {
     id: "lost-clock-transacts",
