@@ -576,3 +576,16 @@ test("a boot with the newest sector full burns nothing (there is no slot left to
     "S3 no header",
   ]);
 });
+
+test("a sale owed since a boot, copied forward by a later compaction: the copy's approval group is void too", () => {
+  const flash = emptyFlash();
+  Journal.open(optionsFor(flash)).arm(chipSale(1, 1, 100));
+  const journal = Journal.open(optionsFor(flash)); // owed 98 since this boot: its group voided on flash
+  for (let stan = 2; stan <= 22; stan++) sale(journal, stan, stan % 7 === 0 ? "approved" : "closed");
+  // S0 held the fewest live records (only sale 1): compacted into S3 when the arm of sale 21 rotated there.
+  expect(imageStory(flash).filter((line) => line.includes(" txn 1 "))).toEqual([
+    "S0/1 txn 1 stan 000001 void",
+    "S3/1 txn 1 stan 000001 void",
+  ]);
+  expect(view(journal).owed).toEqual(["1 000001 98 x0"]);
+});
