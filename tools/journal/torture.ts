@@ -9,6 +9,7 @@
  */
 import { NorFlash, PowerCut, type FlashFaultKind } from "../../modules/emulators/nor-flash";
 import { JournalFullError, JournalStateError } from "../../modules/journal/errors";
+import { BODY_BYTES, RECORD_MAGIC } from "../../modules/journal/format";
 import { Journal, type JournalAlarm, type JournalOptions } from "../../modules/journal/journal";
 import type { ReversalReason } from "../../modules/journal/record";
 import { SeededRandom } from "../../modules/platform/random";
@@ -88,6 +89,8 @@ class Run {
   #stan = 1;
   #batch = 1;
   #maxSeq = 0;
+  /** The seq an arm cut in flight had written into its slot, when it reads stable: never to be handed out again (its sealed PAN may be on flash under that seq's nonce). */
+  #tornArmSeq = 0;
   /** Set while a fault that can corrupt data silently (rot, misdirect) happened since the last check. */
   #pendingArm: string | undefined;
   #corruptedEver = false;
@@ -171,6 +174,18 @@ class Run {
       this.#markCorrupted();
     }
     this.#flash.schedule(undefined);
+  }
+
+  /** An arm's body program cut after its seq landed (stable bytes, record magic): that seq is spent. */
+  #noteTornArm(): void {
+    const fired = this.#flash.fired;
+    if (fired === undefined || fired.operation !== "write" || fired.length !== BODY_BYTES) return;
+    if (fired.kind === "cutBefore" || fired.kind === "lost" || fired.kind === "misdirect" || fired.kind === "ioError") return;
+    if (!this.#flash.isStable(fired.offset, 8)) return;
+    const slot = this.#flash.exportImage().subarray(fired.offset, fired.offset + 8);
+    if (slot[0] !== RECORD_MAGIC) return;
+    const seq = (slot[4] | (slot[5] << 8) | (slot[6] << 16) | (slot[7] << 24)) >>> 0;
+    if (seq > this.#maxSeq) this.#tornArmSeq = Math.max(this.#tornArmSeq, seq);
   }
 
   // ---------------------------------------------------------------- boot and check
@@ -398,6 +413,7 @@ class Run {
       }
       if (error instanceof JournalStateError) throw new Violation(`journal refused a valid call: ${error.message}`);
       if (this.#flash.fired === undefined && !(error instanceof PowerCut)) throw error;
+      if (body === this.#armBody) this.#noteTornArm();
       this.#noteFired();
       void target;
       return this.#reboot("crash");
@@ -424,6 +440,7 @@ class Run {
     this.#pendingArm = undefined;
     // Rot on every header that remembered a seq floor can roll seq back; that is alarmed (orphan, damaged).
     if (seq <= this.#maxSeq && !this.#excused()) throw new Violation(`seq ${seq} reused (max so far ${this.#maxSeq})`);
+    if (seq <= this.#tornArmSeq && !this.#excused()) throw new Violation(`seq ${seq} of an append a cut tore handed out again`);
     this.#maxSeq = seq;
     this.#model.set(seq, this.#newRecord(seq, txn.stan, this.#batch, "armed"));
     return undefined;
