@@ -9,7 +9,7 @@
  */
 import { NorFlash, PowerCut, type FlashFaultKind } from "../../modules/emulators/nor-flash";
 import { JournalFullError, JournalStateError } from "../../modules/journal/errors";
-import { BODY_BYTES, RECORD_MAGIC } from "../../modules/journal/format";
+import { BODY_BYTES, RECORD_MAGIC, readU32 } from "../../modules/journal/format";
 import { Journal, type JournalAlarm, type JournalOptions } from "../../modules/journal/journal";
 import type { ReversalReason } from "../../modules/journal/record";
 import { SeededRandom } from "../../modules/platform/random";
@@ -184,7 +184,7 @@ class Run {
     if (!this.#flash.isStable(fired.offset, 8)) return;
     const slot = this.#flash.exportImage().subarray(fired.offset, fired.offset + 8);
     if (slot[0] !== RECORD_MAGIC) return;
-    const seq = (slot[4] | (slot[5] << 8) | (slot[6] << 16) | (slot[7] << 24)) >>> 0;
+    const seq = readU32(slot, 4);
     if (seq > this.#maxSeq) this.#tornArmSeq = Math.max(this.#tornArmSeq, seq);
   }
 
