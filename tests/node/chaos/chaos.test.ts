@@ -109,3 +109,33 @@ describe("tools/xspos chaos", () => {
     },
   );
 });
+
+describe("tools/xspos bench chaos", () => {
+  function bench(...args: string[]) {
+    const run = spawnSync("tools/xspos", ["bench", "chaos", ...args], { encoding: "utf8" });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr, last: run.stdout.trim().split("\n").pop() ?? "" };
+  }
+
+  test("--profile --json: time per seed, the same digest as the seeds run here, and where the time went", () => {
+    const run = bench("--seed", "40", "--seeds", "30", "--warmup", "5", "--profile", "--json");
+    expect(run.status).toBe(0);
+    const figures = JSON.parse(run.last) as Record<string, unknown> & { timeBySource: Record<string, number> };
+    expect(figures).toMatchObject({ seeds: 30, from: 40, warmupSeeds: 5, violations: 0 });
+    expect(figures.digest).toBe(runDigest(runRange({ from: 40, seeds: 30, digest: true })));
+    for (const key of ["cpuMsPerSeed", "wallMsPerSeed", "seedsPerSecondPerCore", "transactions", "reversals"])
+      expect(figures[key] as number).toBeGreaterThan(0);
+    const shares = figures.timeBySource;
+    // The firmware's own rooms, the emulated hardware and the simulated world each took samples; the shares add up to all of them.
+    for (const source of ["core:txn", "core:iso8583", "core:journal", "emulators", "world:chaos", "world:host"])
+      expect(shares[source]).toBeGreaterThan(0);
+    expect(Object.keys(shares).every((name) => /^(core:|world:)[a-z0-9-]+$|^(emulators|node|gc)$/.test(name))).toBe(true);
+    expect(Object.values(shares).reduce((sum, share) => sum + share, 0)).toBeCloseTo(1, 2);
+    expect(run.stdout).toMatch(/where the time goes .* firmware core \d+\.\d %/);
+  });
+
+  test.each([[["--seeds", "0"]], [["--warmup", "-1"]], [["--seed", "x"]], [["extra"]]])("bad input %j: usage error", (args) => {
+    const run = bench(...args);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--seeds|--warmup|--seed|positional/);
+  });
+});
