@@ -88,53 +88,62 @@ main().catch((error: unknown) => {
 });
 
 /**
- * Where a sample's code comes from, read off this bundle: esbuild heads each source file's part with a
- * `// path` comment. `core:<room>` is the firmware (modules/, its emulators apart), `emulators` the emulated
- * flash, readers, cards and network, `world:<room>` the rest of the simulation (tools/: the host, the TMS,
- * the oracle), `node` Node's own code (crypto, buffers), `gc` the collector on this thread.
+ * Where a sample's time goes, read off this bundle: esbuild heads each source file's part with a `// path`
+ * comment. `core:<room>` is the terminal's firmware (modules/, its emulators apart), `emulators` the emulated
+ * flash, readers, cards and network, `world:<room>` the rest of the simulation (tools/), `node` Node's own
+ * code (crypto, buffers), `gc` the collector on this thread. The host and the oracle use the firmware's
+ * modules too (the codec, the MACs, the journal's reading): a sample with the host's or the oracle's code
+ * on its stack is theirs, so `core:` is what the terminal itself spends.
  */
 function timeBySource(profile: Profiler.Profile, bundle: string): Record<string, number> {
-  const starts: { line: number; source: string }[] = [];
+  const starts: { line: number; path: string }[] = [];
   bundle.split("\n").forEach((text, index) => {
     const path = /^\/\/ ((?:modules|tools)\/[^ ]+\.ts)$/.exec(text)?.[1];
-    if (path !== undefined) starts.push({ line: index, source: sourceOf(path) });
+    if (path !== undefined) starts.push({ line: index, path });
   });
-  const sourceAt = (line: number): string => {
+  const pathAt = (line: number): string | undefined => {
+    if (starts.length === 0 || line < starts[0].line) return undefined;
     let low = 0;
     let high = starts.length - 1;
-    if (high < 0 || line < starts[0].line) return "node";
     while (low < high) {
       const middle = (low + high + 1) >> 1;
       if (starts[middle].line <= line) low = middle;
       else high = middle - 1;
     }
-    return starts[low].source;
+    return starts[low].path;
   };
-  const bundleUrl = `file://${process.argv[1]}`;
-  const sourceOfNode = new Map<number, string>();
+  const ownSource = new Map<number, string>();
+  const parentOf = new Map<number, number>();
   for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
     const { url, functionName, lineNumber } = node.callFrame;
+    const path = url === `file://${process.argv[1]}` || url === process.argv[1] ? pathAt(lineNumber) : undefined;
     const source =
-      functionName === "(garbage collector)"
-        ? "gc"
-        : functionName === "(idle)"
-          ? "idle"
-          : url === bundleUrl || url === process.argv[1]
-            ? sourceAt(lineNumber)
-            : "node";
-    sourceOfNode.set(node.id, source);
+      functionName === "(garbage collector)" ? "gc" : functionName === "(idle)" ? "idle" : path === undefined ? "node" : sourceOf(path);
+    ownSource.set(node.id, CALLERS_WHO_OWN.has(path ?? "") ? `owner:${source}` : source);
   }
+  const owner = (id: number): string | undefined => {
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      const source = ownSource.get(at)!;
+      if (source.startsWith("owner:")) return source.slice("owner:".length);
+    }
+    return undefined;
+  };
   const counts: Record<string, number> = {};
   let counted = 0;
   for (const id of profile.samples ?? []) {
-    const source = sourceOfNode.get(id) ?? "node";
-    if (source === "idle") continue;
+    const leaf = ownSource.get(id) ?? "node";
+    if (leaf === "idle") continue;
+    const source = leaf === "gc" ? leaf : (owner(id) ?? leaf);
     counts[source] = (counts[source] ?? 0) + 1;
     counted++;
   }
   for (const source of Object.keys(counts)) counts[source] /= counted;
   return counts;
 }
+
+/** Files whose calls into the firmware's modules are the simulation's work, not the terminal's. */
+const CALLERS_WHO_OWN = new Set(["tools/host/core.ts", "tools/host/tms.ts", "tools/chaos/oracle.ts", "tools/chaos/secrets.ts"]);
 
 function sourceOf(path: string): string {
   const [top, room] = path.split("/");
