@@ -114,9 +114,10 @@ export function renderSlip(slip: Slip): string[] {
         `金额 AMOUNT  RMB ${formatAmount(slip.amount)}`,
         `尝试 TRIES   ${slip.attempts}`,
         RULE,
-        reversedNoticeText(slip, "zh"),
+        // Printed only for a record that had its 冲正失败 slip (modules/terminal).
+        ...reversedNoticeText({ ...slip, wasFailed: true }, "zh"),
         "",
-        reversedNoticeText(slip, "en"),
+        ...reversedNoticeText({ ...slip, wasFailed: true }, "en"),
       ];
     case "settlement": {
       const lines = [...header("    结算单 SETTLEMENT", slip), `批次号 BATCH ${slip.batch}`, `凭证号 STAN  ${slip.stan}`, RULE];

@@ -84,8 +84,14 @@ export type Screen =
       readonly amount: number;
       readonly salesBlocked: boolean;
     }
-  /** A record owed from before went through: once, until acknowledged. */
-  | { readonly kind: "reversedNotice"; readonly op: FinancialOp; readonly stan: string; readonly amount: number }
+  /** A record owed from before went through: once, until acknowledged. `wasFailed`: a 冲正失败 slip was printed for it. */
+  | {
+      readonly kind: "reversedNotice";
+      readonly op: FinancialOp;
+      readonly stan: string;
+      readonly amount: number;
+      readonly wasFailed: boolean;
+    }
   | { readonly kind: "settlement"; readonly phase: "totals" | "upload"; readonly uploaded: number; readonly toUpload: number }
   | ({ readonly kind: "diagnostics" } & Diagnostics)
   | {
@@ -262,7 +268,8 @@ export class TerminalUi {
           });
         }
         // Reversed: the running operation's own result says so; a record owed from before gets its notice.
-        if (event.deferred) this.#attend({ kind: "reversedNotice", op: event.op, stan: event.stan, amount: event.amount });
+        if (event.phase === "reversed" && event.deferred)
+          this.#attend({ kind: "reversedNotice", op: event.op, stan: event.stan, amount: event.amount, wasFailed: event.wasFailed });
         return;
       case "result":
         // The settlement report and the network check say it all: their result must not replace them.
@@ -661,7 +668,7 @@ function renderLines(screen: Screen, language: Language): string[] {
     case "reversalFailed":
       return [...reversalFailedGuidance(screen, language), t("reversalFailedAcknowledge")];
     case "reversedNotice":
-      return [reversedNoticeText(screen, language), t("acknowledge")];
+      return [...reversedNoticeText(screen, language), t("acknowledge")];
     case "settlement":
       return [
         screen.phase === "totals"
@@ -690,17 +697,28 @@ export function reversalFailedGuidance(screen: Extract<Screen, { kind: "reversal
   return lines;
 }
 
-/** What a later reversal means for the merchant holding a 冲正失败 slip: the notice's and the slip's text. */
+/**
+ * What a later reversal means for the merchant: what the bank undid, by operation (a void reversed leaves
+ * its sale standing), and, when a 冲正失败 slip was printed for it, that the slip no longer applies. A
+ * reversal that was only pending (no network) printed no slip. The notice's lines and the slip's.
+ */
 export function reversedNoticeText(
-  screen: { readonly op: FinancialOp; readonly stan: string; readonly amount: number },
+  screen: { readonly op: FinancialOp; readonly stan: string; readonly amount: number; readonly wasFailed: boolean },
   language: Language,
-): string {
-  return fill("reversedNoticeWhat", language, {
+): string[] {
+  const what = fill(REVERSED_NOTICE_TEXT[screen.op], language, {
     op: TEXTS[OPERATION_TEXT[screen.op]][language],
     amount: formatAmount(screen.amount),
     stan: screen.stan,
   });
+  return screen.wasFailed ? [what, fill("reversedNoticeSlipVoid", language)] : [what];
 }
+
+const REVERSED_NOTICE_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({
+  sale: "reversedNoticeSale",
+  refund: "reversedNoticeRefund",
+  void: "reversedNoticeVoid",
+});
 
 /** Totals by type, the host's verdict and the reversals still owed: the screen's lines and the slip's. */
 export function settlementLines(

@@ -95,10 +95,19 @@ export const TEXTS = Object.freeze({
   reversedVoid: pair("撤销未生效, 原消费仍有效", "The void was cancelled with the bank: the original sale stands"),
   reversedRetry: pair("如需交易请重新办理", "Do it again if the customer still wants it"),
   reversedNotice: pair("冲正成功 凭证号 {stan}", "REVERSED: STAN {stan}"),
-  reversedNoticeWhat: pair(
-    "{op} ¥{amount} (凭证号 {stan}) 已由银行撤销, 持卡人未被扣款; 之前的冲正失败凭条作废。",
-    "{op} ¥{amount} (STAN {stan}) was cancelled by the bank: the customer was not charged; the earlier REVERSAL FAILED slip no longer applies.",
+  reversedNoticeSale: pair(
+    "{op} ¥{amount} (凭证号 {stan}) 已由银行撤销, 持卡人未被扣款。",
+    "{op} ¥{amount} (STAN {stan}) was cancelled by the bank: the customer was not charged.",
   ),
+  reversedNoticeRefund: pair(
+    "{op} ¥{amount} (凭证号 {stan}) 已由银行撤销, 卡未入账。",
+    "{op} ¥{amount} (STAN {stan}) was cancelled by the bank: the card was not credited.",
+  ),
+  reversedNoticeVoid: pair(
+    "{op} ¥{amount} (凭证号 {stan}) 已由银行撤销: 撤销未生效, 原消费仍有效。",
+    "{op} ¥{amount} (STAN {stan}) was cancelled by the bank: the void did not take effect, the original sale stands.",
+  ),
+  reversedNoticeSlipVoid: pair("之前的冲正失败凭条作废。", "The earlier REVERSAL FAILED slip no longer applies."),
   acknowledge: pair("请按确认键", "Press ENTER"),
   nextTry: pair("{seconds} 秒后重试", "next try in {seconds} s"),
   reversalPendingTitle: pair("待冲正", "REVERSAL PENDING"),

@@ -711,19 +711,60 @@ describe("TerminalUi: a record owed from before is reversed later", () => {
     const { ui } = setup();
     ui.onEngineEvent(attempt("000002", 1, true));
     ui.onEngineEvent(reversed("000002"));
-    expect(ui.screen).toEqual({ kind: "reversedNotice", op: "sale", stan: "000002", amount: 1234 });
+    expect(ui.screen).toEqual({ kind: "reversedNotice", op: "sale", stan: "000002", amount: 1234, wasFailed: true });
     const { title, lines } = render(ui.screen, language);
     if (language === "en") {
       expect(title).toContain("REVERSED");
       expect(title).toContain("000002");
       expect(lines).toEqual([
-        "sale ¥12.34 (STAN 000002) was cancelled by the bank: the customer was not charged; the earlier REVERSAL FAILED slip no longer applies.",
+        "sale ¥12.34 (STAN 000002) was cancelled by the bank: the customer was not charged.",
+        "The earlier REVERSAL FAILED slip no longer applies.",
         "Press ENTER",
       ]);
     } else {
       expect(title).toBe("冲正成功 凭证号 000002");
-      expect(lines).toEqual(["消费 ¥12.34 (凭证号 000002) 已由银行撤销, 持卡人未被扣款; 之前的冲正失败凭条作废。", "请按确认键"]);
+      expect(lines).toEqual(["消费 ¥12.34 (凭证号 000002) 已由银行撤销, 持卡人未被扣款。", "之前的冲正失败凭条作废。", "请按确认键"]);
     }
+  });
+
+  test.each(LANGUAGES)("[%s] a reversal that was only pending (no network, never 冲正失败) names no slip: none was printed", (language) => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "reversal", phase: "offline", stan: "000003", op: "sale", amount: 500, deferred: false });
+    ui.onEngineEvent({
+      ev: "reversal",
+      phase: "reversed",
+      stan: "000003",
+      op: "sale",
+      amount: 500,
+      attempt: 1,
+      deferred: true,
+      wasFailed: false,
+    });
+    expect(ui.screen).toEqual({ kind: "reversedNotice", op: "sale", stan: "000003", amount: 500, wasFailed: false });
+    expect(render(ui.screen, language).lines).toEqual(
+      language === "en"
+        ? ["sale ¥5.00 (STAN 000003) was cancelled by the bank: the customer was not charged.", "Press ENTER"]
+        : ["消费 ¥5.00 (凭证号 000003) 已由银行撤销, 持卡人未被扣款。", "请按确认键"],
+    );
+  });
+
+  test.each([
+    [
+      "refund",
+      "refund ¥12.34 (STAN 000004) was cancelled by the bank: the card was not credited.",
+      "退货 ¥12.34 (凭证号 000004) 已由银行撤销, 卡未入账。",
+    ],
+    [
+      "void",
+      "void ¥12.34 (STAN 000004) was cancelled by the bank: the void did not take effect, the original sale stands.",
+      "消费撤销 ¥12.34 (凭证号 000004) 已由银行撤销: 撤销未生效, 原消费仍有效。",
+    ],
+  ] as const)("a %s reversed later says what that means for the money: never 'not charged'", (op, en, zh) => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ...reversed("000004", true), op } as TxnEvent);
+    expect(render(ui.screen, "en").lines[0]).toBe(en);
+    expect(render(ui.screen, "zh").lines[0]).toBe(zh);
+    expect(render(ui.screen, "en").lines.join(" ")).not.toContain("not charged");
   });
 
   test("shown once until ENTER; the sale that flushed it waits behind and shows after", () => {
@@ -983,7 +1024,7 @@ describe("render", () => {
     { kind: "result", op: "balance", outcome: "approved", balance: -100 },
     { kind: "result", op: "settle", outcome: "cancelled" },
     { kind: "reversalFailed", op: "void", stan: "000002", amount: 1, salesBlocked: true },
-    { kind: "reversedNotice", op: "void", stan: "000002", amount: 1 },
+    { kind: "reversedNotice", op: "void", stan: "000002", amount: 1, wasFailed: true },
     { kind: "settlement", phase: "totals", uploaded: 0, toUpload: 0 },
     {
       kind: "settlementDone",
