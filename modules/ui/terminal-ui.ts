@@ -691,7 +691,12 @@ function resultTitle(screen: Extract<Screen, { kind: "result" }>, language: Lang
 
 /** What happened and what to do after a 冲正失败: the screen's lines before its key hint, and the slip's. */
 export function reversalFailedGuidance(screen: Extract<Screen, { kind: "reversalFailed" }>, language: Language): string[] {
-  const values = { op: TEXTS[OPERATION_TEXT[screen.op]][language], amount: formatAmount(screen.amount), stan: screen.stan };
+  const values = {
+    op: TEXTS[OPERATION_TEXT[screen.op]][language],
+    amount: formatAmount(screen.amount),
+    stan: screen.stan,
+    consequence: fill(MAY_HAVE_TEXT[screen.op], language),
+  };
   const lines = [fill("reversalFailedWhat", language, values), fill("reversalFailedWhatToDo", language)];
   if (screen.salesBlocked) lines.push(fill("reversalFailedSalesBlocked", language));
   return lines;
@@ -713,6 +718,20 @@ export function reversedNoticeText(
   });
   return screen.wasFailed ? [what, fill("reversedNoticeSlipVoid", language)] : [what];
 }
+
+/** What a cancellation that did not go through may have left behind: a charge, a credit, a cancelled sale. */
+const MAY_HAVE_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({
+  sale: "mayHaveChargedSale",
+  refund: "mayHaveCreditedRefund",
+  void: "mayHaveVoidedSale",
+});
+
+/** While a cancellation waits for the network: what not to do meanwhile, by operation. */
+const PENDING_WHAT_TO_DO_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({
+  sale: "reversalPendingWhatToDo",
+  refund: "reversalPendingWhatToDoRefund",
+  void: "reversalPendingWhatToDoVoid",
+});
 
 const REVERSED_NOTICE_TEXT: Readonly<Record<FinancialOp, TextId>> = Object.freeze({
   sale: "reversedNoticeSale",
@@ -813,7 +832,8 @@ function resultLines(screen: Extract<Screen, { kind: "result" }>, language: Lang
   if (screen.reversed === true && screen.op !== "balance" && screen.op in REVERSED_TEXT) {
     lines.push(t(REVERSED_TEXT[screen.op as FinancialOp]), t("reversedRetry"));
   } else if (screen.reversalPending === true) {
-    lines.push(t("reversalPendingWhat"), t("reversalPendingWhatToDo"));
+    const whatToDo = screen.op in PENDING_WHAT_TO_DO_TEXT ? PENDING_WHAT_TO_DO_TEXT[screen.op as FinancialOp] : "reversalPendingWhatToDo";
+    lines.push(t("reversalPendingWhat"), t(whatToDo));
   } else if (screen.outcome === "timeout") lines.push(t("timeoutHint"));
   else if (screen.outcome === "failed") lines.push(t("failedHint"));
   const hint = REFUSAL_HINT[screen.outcome];

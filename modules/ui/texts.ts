@@ -45,9 +45,13 @@ export const TEXTS = Object.freeze({
   reversalAttempt: pair("第 {attempt}/{attempts} 次, 凭证号 {stan}", "Attempt {attempt} of {attempts}, STAN {stan}"),
   reversalFailed: pair("冲正失败", "REVERSAL FAILED"),
   reversalFailedWhat: pair(
-    "银行未确认撤销{op} ¥{amount} (凭证号 {stan}), 持卡人可能已被扣款。",
-    "The bank did not confirm the cancellation of {op} ¥{amount} (STAN {stan}). The customer may have been charged.",
+    "银行未确认撤销{op} ¥{amount} (凭证号 {stan}), {consequence}",
+    "The bank did not confirm the cancellation of {op} ¥{amount} (STAN {stan}). {consequence}",
   ),
+  /** What an unconfirmed cancellation may have left behind, by operation (the end of reversalFailedWhat). */
+  mayHaveChargedSale: pair("持卡人可能已被扣款。", "The customer may have been charged."),
+  mayHaveCreditedRefund: pair("卡可能已入账。", "The card may have been credited."),
+  mayHaveVoidedSale: pair("撤销可能已生效, 原消费可能已取消。", "The void may have taken effect: the sale may be cancelled."),
   reversalFailedWhatToDo: pair(
     "请保留此凭条; 终端将在下笔交易前自动重试; 如仍失败, 请持凭证号致电收单行客服。",
     "Keep this slip; the terminal will retry automatically before the next transaction; if it persists, call the acquirer hotline with the STAN.",
@@ -118,6 +122,14 @@ export const TEXTS = Object.freeze({
   reversalPendingWhatToDo: pair(
     "冲正完成前持卡人可能已被扣款, 请勿交付商品; 请检查网络连接。",
     "Until then the customer may have been charged: do not hand over the goods; check the network connection.",
+  ),
+  reversalPendingWhatToDoRefund: pair(
+    "冲正完成前卡可能已入账, 请勿以其他方式退款; 请检查网络连接。",
+    "Until then the card may have been credited: do not refund it another way; check the network connection.",
+  ),
+  reversalPendingWhatToDoVoid: pair(
+    "冲正完成前撤销可能已生效; 冲正后原消费仍有效, 如需撤销请重新办理; 请检查网络连接。",
+    "Until then the void may have taken effect; once cancelled, the sale stands: void it again if still needed; check the network connection.",
   ),
   noNetwork: pair("网络不通, 交易未发送", "NO NETWORK — NOT SENT"),
   noNetworkHint: pair(

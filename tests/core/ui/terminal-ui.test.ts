@@ -633,6 +633,19 @@ describe("TerminalUi: 冲正失败 stays until acknowledged", () => {
     expect(zh.lines[2]).toBe("冲正成功前暂停消费。");
   });
 
+  test.each([
+    ["refund", "The card may have been credited.", "卡可能已入账。"],
+    ["void", "The void may have taken effect: the sale may be cancelled.", "撤销可能已生效, 原消费可能已取消。"],
+  ] as const)("冲正失败 of a %s says what may have happened to the money, not that the customer may have been charged", (op, en, zh) => {
+    const screen = { ...FAILED, op };
+    expect(render(screen, "en").lines[0]).toMatch(
+      new RegExp(`^The bank did not confirm the cancellation of ${op} ¥12\\.34 \\(STAN 000002\\)\\. `),
+    );
+    expect(render(screen, "en").lines[0].endsWith(en)).toBe(true);
+    expect(render(screen, "zh").lines[0].endsWith(zh)).toBe(true);
+    expect(render(screen, "en").lines[0]).not.toContain("charged");
+  });
+
   test("another operation's result waits behind it and shows after the acknowledgement", () => {
     const { ui } = setup();
     ui.onEngineEvent(failed("000001"));
@@ -1162,6 +1175,24 @@ describe("issue 17: no network, backoff, the network check and reader care, in b
     if (language === "en") expect(title).toContain("PENDING");
     else expect(lines.join("")).not.toMatch(LATIN);
   });
+
+  test.each([
+    ["refund", "Until then the card may have been credited: do not refund it another way; check the network connection."],
+    [
+      "void",
+      "Until then the void may have taken effect; once cancelled, the sale stands: void it again if still needed; check the network connection.",
+    ],
+  ] as const)(
+    "a %s whose reversal cannot be sent says what may have happened to the money, not 'do not hand over the goods'",
+    (op, whatToDo) => {
+      const { ui } = setup();
+      ui.onEngineEvent({ ev: "result", op, stan: "000002", outcome: "timeout", amount: 1234, reversalPending: true });
+      const en = render(ui.screen, "en").lines;
+      expect(en).toContain(whatToDo);
+      expect(en.join(" ")).not.toContain("goods");
+      expect(render(ui.screen, "zh").lines.join("")).not.toContain("请勿交付商品");
+    },
+  );
 
   test.each(LANGUAGES)("%s: an operation refused because an owed reversal cannot go first says NO NETWORK — NOT SENT", (language) => {
     const { ui } = setup();
