@@ -138,6 +138,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     known.set(stan, { stan, batch: record.batch, op: record.op, amount: record.amount, pan: record.panMasked, state });
   };
   let closed = false;
+  const lastRead: JournalRead = { records: [], approved: [] };
   const network = new SimNetwork({
     transport: new NodeTransport({ keyLogPath: options.keyLogPath }),
     timeScale: () => options.clock.scale,
@@ -194,7 +195,7 @@ export async function startSim(options: SimOptions): Promise<Sim> {
     ...trace.parts(host),
     terminalId: TERMINAL.tid,
     capture,
-    view: () => viewOf(sim, flash, options.clock, known),
+    view: () => viewOf(sim, flash, options.clock, known, lastRead),
     async close() {
       closed = true;
       trace.clearListeners();
@@ -212,14 +213,30 @@ function allRecords(journal: FlashJournal | undefined): JournalRecordView[] {
   return records;
 }
 
-function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<string, KnownRecord>) {
+/** What the journal panels show: read from the flash while it has power. */
+interface JournalRead {
+  records: JournalRecordView[];
+  approved: ReturnType<typeof approvedList>;
+}
+
+/**
+ * The journal as the panels show it. An unpowered chip answers no read (PowerCut): after a cut the panels
+ * keep what was last read, and the next power-on's recovery reads it again.
+ */
+function readJournal(sim: Sim, flash: PowerFlash, last: JournalRead): JournalRead {
+  if (!flash.powered) return last;
+  const journal = sim.terminal.journal;
+  last.records = allRecords(sim.terminal.flashJournal);
+  last.approved = journal === undefined ? [] : approvedList(journal);
+  return last;
+}
+
+function viewOf(sim: Sim, flash: PowerFlash, clock: ScaledClock, known: Map<string, KnownRecord>, lastRead: JournalRead) {
   const terminal = sim.terminal;
   const screen = terminal.screen;
   const state = terminal.terminalState;
-  const journal = terminal.journal;
-  const records = allRecords(terminal.flashJournal);
+  const { records, approved } = readJournal(sim, flash, lastRead);
   const history = lastJournalEvents(sim.events);
-  const approved = journal === undefined ? [] : approvedList(journal);
   return {
     powered: terminal.powered,
     flash: { cutArmed: flash.cutArmed, operations: flash.operations },

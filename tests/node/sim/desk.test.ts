@@ -102,3 +102,26 @@ test("a reset refuses a second one while it runs and serves the last view meanwh
     backoffMs: [],
   });
 });
+
+test("a power cut with an approved sale on flash: the page keeps serving, its panels as last read; power on reads them again", async () => {
+  const terminal = () => (desk.sim as Sim).terminal;
+  terminal().powerOn();
+  await until("power-on", () => terminal().screen?.kind === "idle");
+  terminal().script("signOn", {});
+  await until("the sign-on", () => desk.sim.events.some((e) => e.ev === "result" && e.op === "signOn"));
+  terminal().script("sale", { amount: 100, card: "visa-msr" });
+  await until("the approval", () => desk.sim.events.some((e) => e.ev === "result" && e.op === "sale" && e.outcome === "approved"));
+  await until("idle", () => terminal().idle);
+  const approved = (desk.sim as Sim).view().journal.approved;
+  expect(approved).toEqual([expect.objectContaining({ stan: "000002", op: "sale", amount: 100, pan: "476173******0011" })]);
+
+  // An unpowered chip answers no read: before, building the page's view threw PowerCut and the simulator exited.
+  desk.power("cut");
+  const off = (desk.sim as Sim).view();
+  expect(off.powered).toBe(false);
+  expect(off.journal.approved).toEqual(approved);
+
+  desk.power("on");
+  await until("power-on", () => terminal().screen?.kind === "idle");
+  expect((desk.sim as Sim).view().journal.approved).toEqual(approved);
+});
