@@ -8,6 +8,7 @@ import { FlashRegion } from "../../../modules/txn/flash-region";
 import { FlashStateStore } from "../../../modules/txn/flash-state";
 import { SeededRandom } from "../../../modules/platform/random";
 import { chipSale, TEST_IDENTITY, TEST_PAN, testCipher } from "../../../tools/journal/fixtures";
+import { updateSectors } from "../../../tools/scenario/update-hardware";
 
 const XSPOS = path.resolve("tools/xspos");
 const KEY = "101112131415161718191A1B1C1D1E1F";
@@ -98,7 +99,7 @@ describe("tools/xspos journal inspect", () => {
   test("an endless file (/dev/zero) fails fast: one partition's bytes at most are read", () => {
     const result = spawnSync(XSPOS, ["journal", "inspect", "/dev/zero"], { encoding: "utf8", timeout: 30_000 });
     expect(result.status).toBe(2);
-    expect(result.stderr.trim().split("\n")).toEqual(["xspos: /dev/zero is larger than a journal partition (270336 bytes at most)"]);
+    expect(result.stderr.trim().split("\n")).toEqual(["xspos: /dev/zero is larger than a journal partition (319488 bytes at most)"]);
   });
 
   test("reads the terminal's whole partition (journal, then the state record) as the firmware splits it, and never writes it", () => {
@@ -125,5 +126,31 @@ describe("tools/xspos journal inspect", () => {
     expect(report.approved).toMatchObject([{ stan: "000007", batch: "000003", pan: "622588*********9012" }]);
     expect(report.terminalState).toEqual({ stanNext: 8, batch: "000003", signedOn: true });
     expect(new Uint8Array(fs.readFileSync(file))).toEqual(bytes);
+  });
+
+  test("reads the simulator's var/flash.bin: journal, state record, then the update room's sectors", () => {
+    const journalSectors = 8;
+    const chip = new NorFlash({ sectorCount: journalSectors + 2 + updateSectors(4096), seed: 5 });
+    const journal = Journal.open({
+      flash: new FlashRegion(chip, 0, journalSectors),
+      cipher: testCipher(),
+      random: new SeededRandom(6),
+      identity: TEST_IDENTITY,
+    });
+    journal.approve(journal.arm(chipSale(9, 2, 900), TEST_PAN), "AB1234", "123456789012");
+    const state = new FlashStateStore(new FlashRegion(chip, journalSectors, 2));
+    state.load();
+    state.save({ stanNext: 10, batch: "000002", signedOn: true });
+    // The update room's record, as a firmware update leaves it: bytes the journal must not read as its own.
+    chip.write((journalSectors + 2) * 4096, 4, Uint8Array.of(0x58, 0x53, 0x55, 0x50));
+    const file = path.join(dir, "sim-flash.bin");
+    fs.writeFileSync(file, chip.exportImage());
+    const result = run("journal", "inspect", file, "--key", KEY);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.sectors).toHaveLength(journalSectors);
+    expect(report.approved).toMatchObject([{ stan: "000009", batch: "000002" }]);
+    expect(report.terminalState).toEqual({ stanNext: 10, batch: "000002", signedOn: true });
   });
 });

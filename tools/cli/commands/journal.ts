@@ -10,8 +10,10 @@
  * The image is either a journal partition alone (tools/xspos torture) or a
  * terminal's whole partition as the simulator and the firmware lay it out:
  * the journal's S sectors, then the terminal state record's two
- * (hosts/esp32/terminal.ts). Which one it is comes from the sector count the
- * journal's own headers carry (docs/journal-format.md §2).
+ * (hosts/esp32/terminal.ts), then in the simulator's var/flash.bin the update
+ * room's sectors (tools/scenario/update-hardware.ts), which are not read.
+ * Which one it is comes from the sector count the journal's own headers carry
+ * (docs/journal-format.md §2).
  */
 import fs from "node:fs";
 import { sm4Gcm } from "../../../modules/crypto/aead";
@@ -21,6 +23,7 @@ import { NorFlash } from "../../../modules/emulators/nor-flash";
 import { JournalFormatError } from "../../../modules/journal/errors";
 import { inspectImage } from "../../journal/inspect";
 import { decodeHeader, SLOT_BYTES } from "../../../modules/journal/format";
+import { updateSectors } from "../../scenario/update-hardware";
 import { FlashStateStore } from "../../../modules/txn/flash-state";
 import { integerOption, parseOptions, UsageError, type Command } from "../command";
 
@@ -55,24 +58,34 @@ function readBounded(file: string, bytesMax: number): Uint8Array {
   }
 }
 
-/** The journal's sector count: the image's, or two fewer when its headers say a state record follows (the terminal partition). */
+/**
+ * The journal's sector count, as its headers carry it (bytes 6-7 of every valid header): a terminal's
+ * partition has the state record and the update room's sectors after it. An image with no valid header
+ * (never formatted, or every header spoiled) is taken whole, up to the largest journal.
+ */
 function journalSectors(image: Uint8Array, blockSize: number): number {
   const sectors = image.length / blockSize;
-  for (const candidate of [sectors, sectors - STATE_SECTORS]) {
-    if (candidate < JOURNAL_SECTORS_MIN || candidate > JOURNAL_SECTORS_MAX) continue;
-    for (let s = 0; s < candidate; s++)
-      if (decodeHeader(image.subarray(s * blockSize, s * blockSize + SLOT_BYTES), s, candidate) !== undefined) return candidate;
+  for (let s = 0; s < Math.min(sectors, JOURNAL_SECTORS_MAX); s++) {
+    const header = image.subarray(s * blockSize, s * blockSize + SLOT_BYTES);
+    const count = header[6] | (header[7] << 8);
+    if (count < JOURNAL_SECTORS_MIN || count > Math.min(sectors, JOURNAL_SECTORS_MAX) || s >= count) continue;
+    if (decodeHeader(header, s, count) !== undefined) return count;
   }
-  if (sectors < JOURNAL_SECTORS_MIN || sectors > JOURNAL_SECTORS_MAX + STATE_SECTORS)
+  if (sectors < JOURNAL_SECTORS_MIN || sectors > partitionSectorsMax(blockSize))
     throw new JournalFormatError(`image has ${sectors} sectors; a journal has ${JOURNAL_SECTORS_MIN} to ${JOURNAL_SECTORS_MAX}`);
   return Math.min(sectors, JOURNAL_SECTORS_MAX);
+}
+
+/** The largest terminal partition: the largest journal, the state record, the simulator's update sectors. */
+function partitionSectorsMax(blockSize: number): number {
+  return JOURNAL_SECTORS_MAX + STATE_SECTORS + updateSectors(blockSize);
 }
 
 export const command: Command = {
   summary: "inspect a reversal journal flash image: sectors, records (PAN masked), states, erase counts",
   usage: [
     "tools/xspos journal inspect FLASH.bin [--block-size 4096] [--key SM4_KEY_HEX]",
-    "FLASH.bin: a journal partition, or the terminal's (journal sectors, then the two of the state record, as var/flash.bin)",
+    "FLASH.bin: a journal partition, or the terminal's (journal sectors, the two of the state record, then in var/flash.bin the update room's)",
   ],
   run(args) {
     const [verb, ...rest] = args;
@@ -84,7 +97,7 @@ export const command: Command = {
     if (blockSize % SLOT_BYTES !== 0) throw new UsageError(`--block-size must be a multiple of ${SLOT_BYTES}`);
     if (values.key !== undefined && (!isHex(values.key) || values.key.length !== 32))
       throw new UsageError("--key must be 32 hex digits (an SM4 key)");
-    const image = readBounded(positionals[0], (JOURNAL_SECTORS_MAX + STATE_SECTORS) * blockSize);
+    const image = readBounded(positionals[0], partitionSectorsMax(blockSize) * blockSize);
     const cipher = values.key === undefined ? undefined : sm4Gcm(new SecretKey("sm4", fromHex(values.key)));
     try {
       if (image.length === 0 || image.length % blockSize !== 0)
@@ -93,9 +106,10 @@ export const command: Command = {
       const journalBytes = sectors * blockSize;
       const flash = new NorFlash({ sectorCount: sectors, blockSize, seed: 1, image: image.slice(0, journalBytes) });
       const report = inspectImage(flash, cipher);
-      if (image.length === journalBytes + STATE_SECTORS * blockSize) {
+      if (image.length >= journalBytes + STATE_SECTORS * blockSize) {
         // Recovery of the state record writes too: on its own in-memory copy.
-        const stateFlash = new NorFlash({ sectorCount: STATE_SECTORS, blockSize, seed: 1, image: image.slice(journalBytes) });
+        const stateBytes = image.slice(journalBytes, journalBytes + STATE_SECTORS * blockSize);
+        const stateFlash = new NorFlash({ sectorCount: STATE_SECTORS, blockSize, seed: 1, image: stateBytes });
         report.terminalState = new FlashStateStore(stateFlash).load() ?? null;
       }
       console.log(JSON.stringify(report, null, 1));
