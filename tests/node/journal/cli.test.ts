@@ -102,9 +102,9 @@ describe("tools/xspos journal inspect", () => {
     expect(result.stderr.trim().split("\n")).toEqual(["xspos: /dev/zero is larger than a journal partition (319488 bytes at most)"]);
   });
 
-  test("reads the terminal's whole partition (journal, then the state record) as the firmware splits it, and never writes it", () => {
-    const journalSectors = 5;
-    const chip = new NorFlash({ sectorCount: journalSectors + 2, seed: 3 });
+  /** A terminal's partition: a journal of `journalSectors` with one approved sale (STAN 7, batch 3), the state record, then `trailingSectors`. */
+  function terminalPartition(journalSectors: number, trailingSectors: number): NorFlash {
+    const chip = new NorFlash({ sectorCount: journalSectors + 2 + trailingSectors, seed: 3 });
     const journal = Journal.open({
       flash: new FlashRegion(chip, 0, journalSectors),
       cipher: testCipher(),
@@ -115,6 +115,16 @@ describe("tools/xspos journal inspect", () => {
     const state = new FlashStateStore(new FlashRegion(chip, journalSectors, 2));
     state.load();
     state.save({ stanNext: 8, batch: "000003", signedOn: true });
+    return chip;
+  }
+
+  test.each([
+    ["the terminal's partition as the firmware splits it (journal, then the state record)", 5, 0],
+    ["the simulator's var/flash.bin (journal, state record, then the update room's sectors)", 8, updateSectors(4096)],
+  ])("reads %s, and never writes it", (_name, journalSectors, trailingSectors) => {
+    const chip = terminalPartition(journalSectors, trailingSectors);
+    // The update room's record, as a firmware update leaves it: bytes the journal must not read as its own.
+    if (trailingSectors > 0) chip.write((journalSectors + 2) * 4096, 4, Uint8Array.of(0x58, 0x53, 0x55, 0x50));
     const file = path.join(dir, "terminal-flash.bin");
     const bytes = chip.exportImage();
     fs.writeFileSync(file, bytes);
@@ -126,31 +136,5 @@ describe("tools/xspos journal inspect", () => {
     expect(report.approved).toMatchObject([{ stan: "000007", batch: "000003", pan: "622588*********9012" }]);
     expect(report.terminalState).toEqual({ stanNext: 8, batch: "000003", signedOn: true });
     expect(new Uint8Array(fs.readFileSync(file))).toEqual(bytes);
-  });
-
-  test("reads the simulator's var/flash.bin: journal, state record, then the update room's sectors", () => {
-    const journalSectors = 8;
-    const chip = new NorFlash({ sectorCount: journalSectors + 2 + updateSectors(4096), seed: 5 });
-    const journal = Journal.open({
-      flash: new FlashRegion(chip, 0, journalSectors),
-      cipher: testCipher(),
-      random: new SeededRandom(6),
-      identity: TEST_IDENTITY,
-    });
-    journal.approve(journal.arm(chipSale(9, 2, 900), TEST_PAN), "AB1234", "123456789012");
-    const state = new FlashStateStore(new FlashRegion(chip, journalSectors, 2));
-    state.load();
-    state.save({ stanNext: 10, batch: "000002", signedOn: true });
-    // The update room's record, as a firmware update leaves it: bytes the journal must not read as its own.
-    chip.write((journalSectors + 2) * 4096, 4, Uint8Array.of(0x58, 0x53, 0x55, 0x50));
-    const file = path.join(dir, "sim-flash.bin");
-    fs.writeFileSync(file, chip.exportImage());
-    const result = run("journal", "inspect", file, "--key", KEY);
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
-    const report = JSON.parse(result.stdout);
-    expect(report.sectors).toHaveLength(journalSectors);
-    expect(report.approved).toMatchObject([{ stan: "000009", batch: "000002" }]);
-    expect(report.terminalState).toEqual({ stanNext: 10, batch: "000002", signedOn: true });
   });
 });
