@@ -38,6 +38,8 @@ test.each([
   [["host", "--db", "DIR/not-a-db", "--var", "DIR/var", "--port", "0", "--control-port", "0"], /ledger file cannot be used/],
   [["host", "--cert", "DIR/not-a-db", "--key", "DIR/not-a-db", "--var", "DIR/var", "--port", "0", "--control-port", "0"], /--cert\/--key/],
   [["torture", "--seeds"], /argument missing/],
+  [["encode", '{"mti":"0800","fields":{"11":"000001"}}'], /encode: the CUP dialect carries a TPDU and a header: give "tpdu"/],
+  [["encode", '{"tpdu":"6000000000","mti":"0800"}'], /or --no-header$/],
   // The arguments are judged before the control API is asked (no host listens on port 1).
   [["host", "publish", "--control", "http://127.0.0.1:1", "--image", "1.2.0", "--kind", "bogus"], /publish: kind must be one of good, /],
   [

@@ -49,6 +49,12 @@ export const command: Command = {
     if (positionals.length !== 1) throw new UsageError("encode: exactly one JSON argument is required");
     const message = messageFrom(positionals[0]);
     const codec = codecFor("encode", values);
+    // The codec would say "TPDU at byte 0: wrongLength": true, but it reads as a decoding error to someone writing JSON.
+    if (values.dialect === "cup" && !values["no-header"] && (message.tpdu === undefined || message.header === undefined))
+      throw new UsageError(
+        'encode: the CUP dialect carries a TPDU and a header: give "tpdu" (10 hex digits, e.g. "6000000000") and "header" ' +
+          '(12 hex digits, e.g. "603100000000"), or --no-header',
+      );
     console.log(toHex(withCodecErrors("encode", () => codec.encode(message))));
     return 0;
   },
