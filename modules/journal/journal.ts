@@ -530,7 +530,7 @@ export class Journal {
     return -1;
   }
 
-  /** Fibonacci hashing: consecutive seqs spread over the table. */
+  /** The seq's low bits under an odd multiplier (a bijection on them): consecutive seqs never share a bucket, seqs a table size apart do. */
   #bucketOf(seq: number): number {
     return (Math.imul(seq, 0x9e3779b1) >>> 0) & this.#bySeqMask;
   }
