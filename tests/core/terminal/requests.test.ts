@@ -140,3 +140,20 @@ test("STAN 999999 is followed by 000001 (the counter wraps, kept on flash)", () 
   }
   expect(events.filter((e) => e.ev === "send").map((e) => `${e.mti} ${e.stan}`)).toEqual(["0800 999998", "0200 999999", "0200 000001"]);
 });
+
+test("the terminal is not idle while its only operation runs, nor while another waits behind it; idle again once both end", () => {
+  const { terminal, cards, events, drain } = signedOnTerminal();
+  expect(terminal.idle).toBe(true);
+  terminal.run("sale", { amount: 100, card: cards.present("unionpay-msr", "sale", 100), pin: "1234" });
+  // The sale has started (connecting) and nothing is queued behind it: an operation still runs.
+  expect(terminal.idle).toBe(false);
+  terminal.run("echo");
+  expect(terminal.idle).toBe(false);
+  drain();
+  expect(terminal.idle).toBe(true);
+  expect(events.filter((e) => e.ev === "result").map((e) => `${e.op} ${e.outcome}`)).toEqual([
+    "signOn approved",
+    "sale approved",
+    "echo approved",
+  ]);
+});

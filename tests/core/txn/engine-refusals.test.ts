@@ -70,3 +70,42 @@ test("a settlement the host declines closes nothing; the next one closes the bat
   expect(results(events)).toEqual(["sale approved", "settle declined", "settle approved"]);
   expect(events.filter((e) => e.ev === "settlement").map((e) => `${String(e.batch)} ${String(e.balanced)}`)).toEqual(["000001 true"]);
 });
+
+test("an echo, a sign-off or a settlement whose connect is refused is refused notSent, nothing sent", () => {
+  const events = run([
+    fault({ kind: "refuseConnection", count: 3 }),
+    { op: "echo" },
+    drain,
+    { op: "signOff" },
+    drain,
+    { op: "settle" },
+    drain,
+    { op: "echo" },
+  ]);
+  expect(results(events)).toEqual(["echo refused notSent", "signOff refused notSent", "settle refused notSent", "echo approved"]);
+  expect(sent(events)).toEqual(["0800 000001", "0820 000005"]);
+});
+
+test("a journal full of unresolved reversals refuses a refund too, but not a balance inquiry: it arms nothing", () => {
+  const events = runScenario(
+    parseScenario({
+      terminal: TERMINAL,
+      // Two sales armed and unresolved fill three 1 KiB sectors (each holds its slot and its REVERSAL's).
+      flash: { sectorBytes: 1024, journalSectors: 3 },
+      steps: [
+        { op: "powerOn" },
+        { op: "signOn" },
+        drain,
+        fault({ kind: "noResponse", mti: "0200", count: 2 }),
+        fault({ kind: "noResponse", mti: "0400", count: 100 }),
+        sale(1),
+        sale(2),
+        drain,
+        { op: "refund", amount: 5, card: "unionpay-msr" },
+        { op: "balance", card: "unionpay-msr", pin: "1234" },
+        drain,
+      ],
+    }),
+  ).events as ScenarioEvent[];
+  expect(results(events)).toEqual(["sale timeout", "sale timeout", "refund refused journalFull", "balance approved"]);
+});

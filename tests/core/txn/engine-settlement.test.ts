@@ -49,7 +49,10 @@ describe("settlement per card origin", () => {
     expect(settlements(events)).toEqual(["000001 balanced false"]);
     // The two approvals, then the 0320 that ends the upload.
     expect(uploads(events)).toBe(3);
-    expect(events.filter((e) => e.ev === "result" && e.op === "settle").map(resultLine)).toEqual(["settle approved"]);
+    // Approved once the upload is through, with the 0510's F39.
+    expect(events.filter((e) => e.ev === "result" && e.op === "settle").map((e) => `${resultLine(e)} ${String(e.f39)}`)).toEqual([
+      "settle approved 00",
+    ]);
   });
 });
 
@@ -96,8 +99,13 @@ test("an upload cut by a power loss resumes at boot, behind the reversals owed, 
     drain,
     { op: "powerOff" },
     { op: "powerOn" },
+    // Queued behind the boot's flush and resumed upload: it runs once they end.
+    { op: "echo" },
   ]);
   expect(events.filter((e) => e.ev === "result" && e.op === "settle").map(resultLine)).toEqual(["settle failed"]);
+  const sends = events.filter((e) => e.ev === "send").map((e) => String(e.mti));
+  expect(sends.indexOf("0820")).toBeGreaterThan(sends.lastIndexOf("0320"));
+  expect(events.filter((e) => e.ev === "result" && e.op === "echo").map(resultLine)).toEqual(["echo approved"]);
   expect(settlements(events)).toEqual(["000001 balanced false"]);
   // The reversal still owed goes first (its host still does not read it: it stays 冲正失败), then the upload from its first record.
   const boot = events.findIndex((e) => e.ev === "boot" && e !== events.find((first) => first.ev === "boot"));
