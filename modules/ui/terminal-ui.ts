@@ -210,6 +210,12 @@ export class TerminalUi {
   #behind: Screen | undefined;
   /** The latest engine report, shown or held. */
   #lastReport: Screen | undefined;
+  /**
+   * A screen waiting for the operator (a result, a settlement report) that a reversal owed from before
+   * covered with its progress while the terminal was idle: it comes back when that episode ends, unless
+   * what it said about that record is out of date by then.
+   */
+  #coveredByWorker: Screen | undefined;
 
   constructor(options: TerminalUiOptions = {}) {
     this.#options = options;
@@ -251,6 +257,7 @@ export class TerminalUi {
       case "reversal":
         if (event.phase === "attempt" || event.phase === "waiting" || event.phase === "backoff") {
           const { stan, op, amount, attempt, attempts } = event;
+          if (event.deferred && this.#attention.length === 0 && waitsForOperator(this.#screen)) this.#coveredByWorker = this.#screen;
           const backoff = event.phase === "backoff" ? { backoff: true as const } : {};
           return this.#report({ kind: "reversing", stan, op, amount, attempt, attempts, ...backoff, remainingMs: event.timeoutMs });
         }
@@ -280,11 +287,14 @@ export class TerminalUi {
         return this.#report({ kind: "settlement", phase: event.phase, uploaded: event.uploaded, toUpload: event.toUpload });
       case "settlement":
         return this.#report({ kind: "settlementDone", balanced: event.balanced, totals: event.totals, openReversals: event.openReversals });
-      case "idle":
+      case "idle": {
+        const covered = this.#coveredByWorker;
+        this.#coveredByWorker = undefined;
         if (this.#attention.length > 0) {
-          if (this.#behind !== undefined && inProgress(this.#behind)) this.#behind = undefined;
-        } else if (inProgress(this.#screen)) this.#set({ kind: "idle", pending: this.#pending });
+          if (this.#behind !== undefined && inProgress(this.#behind)) this.#behind = covered;
+        } else if (inProgress(this.#screen)) this.#set(covered ?? { kind: "idle", pending: this.#pending });
         return;
+      }
       default:
         return; // boot, send, recv, journal: the trace's business, not the screen's
     }
@@ -466,7 +476,10 @@ export class TerminalUi {
     if (index >= 0) queue[index] = screen;
     else if (queue.length < ATTENTION_MAX) queue.push(screen);
     else queue[queue.length - 1] = screen;
-    if (queue.length === 1 && index < 0) this.#behind = this.#screen.kind === "pin" ? undefined : this.#behindOf(this.#screen);
+    // What a covered screen said of this record is over: the notice or the alarm says what became of it.
+    if (this.#coveredByWorker !== undefined && stanOf(this.#coveredByWorker) === screen.stan) this.#coveredByWorker = undefined;
+    if (queue.length === 1 && index < 0)
+      this.#behind = this.#screen.kind === "pin" ? undefined : (this.#behindOf(this.#screen) ?? this.#coveredByWorker);
     if (this.#screen.kind === "pin") this.#pin.fill(0);
     if (index === 0 || (index < 0 && queue.length === 1)) this.#set(queue[0]);
   }
@@ -532,6 +545,15 @@ function operationOf(screen: Screen): Operation {
 /** A screen that only shows the engine at work: the engine going idle ends it. */
 function inProgress(screen: Screen): boolean {
   return screen.kind === "processing" || screen.kind === "reversing" || screen.kind === "settlement";
+}
+
+/** A report the operator has not dismissed yet: worth showing again after a background reversal covered it. */
+function waitsForOperator(screen: Screen): boolean {
+  return screen.kind === "result" || screen.kind === "settlementDone";
+}
+
+function stanOf(screen: Screen): string | undefined {
+  return screen.kind === "result" ? screen.stan : undefined;
 }
 
 function isDigit(key: Key): boolean {

@@ -829,6 +829,69 @@ describe("TerminalUi: a record owed from before is reversed later", () => {
   });
 });
 
+describe("TerminalUi: a reversal owed from before, sent while a result waits for the operator", () => {
+  const pendingResult = (stan: string): TxnEvent => ({
+    ev: "result",
+    op: "sale",
+    stan,
+    outcome: "timeout",
+    amount: 1234,
+    reversalPending: true,
+  });
+  const offline = (stan: string): TxnEvent => ({ ev: "reversal", phase: "offline", stan, op: "sale", amount: 1234, deferred: true });
+
+  test("still no network: REVERSAL PENDING comes back with what to do, not the idle screen", () => {
+    const { ui } = setup();
+    ui.onEngineEvent(pendingResult("000008"));
+    ui.onEngineEvent(IDLE);
+    const pending = ui.screen;
+    expect(pending).toMatchObject({ kind: "result", reversalPending: true, stan: "000008" });
+    // The idle worker's attempt: its progress shows (do not switch off) ...
+    ui.onEngineEvent(attempt("000008", 1, true));
+    expect(ui.screen.kind).toBe("reversing");
+    ui.onEngineEvent(offline("000008"));
+    ui.onEngineEvent(IDLE);
+    // ... and when it ends without a network, the guidance the merchant has not dismissed is back.
+    expect(ui.screen).toEqual(pending);
+    expect(render(ui.screen, "en").lines).toContain(fill("reversalPendingWhatToDo", "en"));
+  });
+
+  test("it goes through: the notice, then not the out-of-date REVERSAL PENDING of the same sale but idle", () => {
+    const { ui } = setup();
+    ui.onEngineEvent(pendingResult("000008"));
+    ui.onEngineEvent(IDLE);
+    ui.onEngineEvent(attempt("000008", 1, true));
+    ui.onEngineEvent({ ...(reversed("000008") as object), wasFailed: false } as TxnEvent);
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen).toMatchObject({ kind: "reversedNotice", stan: "000008", wasFailed: false });
+    ui.press("enter");
+    expect(ui.screen).toEqual({ kind: "idle", pending: 0 });
+  });
+
+  test("another sale's result that was covered comes back after the notice", () => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op: "sale", stan: "000003", outcome: "approved", f39: "00", amount: 500 });
+    ui.onEngineEvent(IDLE);
+    const approved = ui.screen;
+    ui.onEngineEvent(attempt("000002", 1, true));
+    ui.onEngineEvent(reversed("000002"));
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen).toMatchObject({ kind: "reversedNotice", stan: "000002" });
+    ui.press("enter");
+    expect(ui.screen).toEqual(approved);
+  });
+
+  test("a sale's own reversal covers nothing: what follows it is its own result", () => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op: "sale", stan: "000003", outcome: "approved", f39: "00", amount: 500 });
+    ui.onEngineEvent(waiting("sale", "000004"));
+    ui.onEngineEvent(attempt("000004", 1, false));
+    ui.onEngineEvent({ ev: "result", op: "sale", stan: "000004", outcome: "timeout", amount: 1234, reversed: true });
+    ui.onEngineEvent(IDLE);
+    expect(ui.screen).toMatchObject({ kind: "result", stan: "000004", reversed: true });
+  });
+});
+
 describe("TerminalUi: the idle screen counts the reversals pending", () => {
   test.each(LANGUAGES)("[%s] PENDING with the count, and the hint", (language) => {
     const { ui, screens } = setup();
