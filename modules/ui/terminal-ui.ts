@@ -738,7 +738,9 @@ export function reversedNoticeText(
     amount: formatAmount(screen.amount),
     stan: screen.stan,
   });
-  return screen.wasFailed ? [what, fill("reversedNoticeSlipVoid", language)] : [what];
+  // The operation's name opens the sentence: capitalised in English ("Sale ¥5.00 (STAN …) was cancelled …").
+  const sentence = language === "en" ? what.charAt(0).toUpperCase() + what.slice(1) : what;
+  return screen.wasFailed ? [sentence, fill("reversedNoticeSlipVoid", language)] : [sentence];
 }
 
 /** What a cancellation that did not go through may have left behind: a charge, a credit, a cancelled sale. */

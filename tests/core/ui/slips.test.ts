@@ -135,7 +135,7 @@ describe("renderSlip", () => {
     );
     expect(lines).toEqual(
       expect.arrayContaining([
-        "sale ¥12.34 (STAN 000002) was cancelled by the bank: the customer was not charged.",
+        "Sale ¥12.34 (STAN 000002) was cancelled by the bank: the customer was not charged.",
         "The earlier REVERSAL FAILED slip no longer applies.",
       ]),
     );

@@ -730,7 +730,7 @@ describe("TerminalUi: a record owed from before is reversed later", () => {
       expect(title).toContain("REVERSED");
       expect(title).toContain("000002");
       expect(lines).toEqual([
-        "sale ¥12.34 (STAN 000002) was cancelled by the bank: the customer was not charged.",
+        "Sale ¥12.34 (STAN 000002) was cancelled by the bank: the customer was not charged.",
         "The earlier REVERSAL FAILED slip no longer applies.",
         "Press ENTER",
       ]);
@@ -756,7 +756,7 @@ describe("TerminalUi: a record owed from before is reversed later", () => {
     expect(ui.screen).toEqual({ kind: "reversedNotice", op: "sale", stan: "000003", amount: 500, wasFailed: false });
     expect(render(ui.screen, language).lines).toEqual(
       language === "en"
-        ? ["sale ¥5.00 (STAN 000003) was cancelled by the bank: the customer was not charged.", "Press ENTER"]
+        ? ["Sale ¥5.00 (STAN 000003) was cancelled by the bank: the customer was not charged.", "Press ENTER"]
         : ["消费 ¥5.00 (凭证号 000003) 已由银行撤销, 持卡人未被扣款。", "请按确认键"],
     );
   });
@@ -764,12 +764,12 @@ describe("TerminalUi: a record owed from before is reversed later", () => {
   test.each([
     [
       "refund",
-      "refund ¥12.34 (STAN 000004) was cancelled by the bank: the card was not credited.",
+      "Refund ¥12.34 (STAN 000004) was cancelled by the bank: the card was not credited.",
       "退货 ¥12.34 (凭证号 000004) 已由银行撤销, 卡未入账。",
     ],
     [
       "void",
-      "void ¥12.34 (STAN 000004) was cancelled by the bank: the void did not take effect, the original sale stands.",
+      "Void ¥12.34 (STAN 000004) was cancelled by the bank: the void did not take effect, the original sale stands.",
       "消费撤销 ¥12.34 (凭证号 000004) 已由银行撤销: 撤销未生效, 原消费仍有效。",
     ],
   ] as const)("a %s reversed later says what that means for the money: never 'not charged'", (op, en, zh) => {
@@ -824,7 +824,7 @@ describe("TerminalUi: a record owed from before is reversed later", () => {
   test("a refund reversed later says so in its notice", () => {
     const { ui } = setup();
     ui.onEngineEvent(reversed("000004", true, "refund"));
-    expect(render(ui.screen, "en").lines[0]).toContain("refund ¥12.34 (STAN 000004)");
+    expect(render(ui.screen, "en").lines[0]).toContain("Refund ¥12.34 (STAN 000004)");
     expect(render(ui.screen, "zh").lines[0]).toContain("退货 ¥12.34");
   });
 });
