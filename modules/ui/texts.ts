@@ -53,8 +53,8 @@ export const TEXTS = Object.freeze({
   mayHaveCreditedRefund: pair("卡可能已入账。", "The card may have been credited."),
   mayHaveVoidedSale: pair("撤销可能已生效, 原消费可能已取消。", "The void may have taken effect: the sale may be cancelled."),
   reversalFailedWhatToDo: pair(
-    "请保留此凭条; 终端将在下笔交易前自动重试; 如仍失败, 请持凭证号致电收单行客服。",
-    "Keep this slip; the terminal will retry automatically before the next transaction; if it persists, call the acquirer hotline with the STAN.",
+    "请保留此凭条; 终端会自动重试, 每笔交易前也会重试; 如仍失败, 请持凭证号致电收单行客服。",
+    "Keep this slip; the terminal keeps retrying by itself, and before each transaction; if it persists, call the acquirer hotline with the STAN.",
   ),
   reversalFailedSalesBlocked: pair("冲正成功前暂停消费。", "New sales wait until the cancellation goes through."),
   reversalFailedAcknowledge: pair("请按确认键知悉", "Press ENTER to acknowledge"),

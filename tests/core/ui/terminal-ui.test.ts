@@ -620,7 +620,8 @@ describe("TerminalUi: 冲正失败 stays until acknowledged", () => {
     const en = render(FAILED, "en");
     expect(en.title).toBe("REVERSAL FAILED");
     expect(en.lines[0]).toBe("The bank did not confirm the cancellation of sale ¥12.34 (STAN 000002). The customer may have been charged.");
-    expect(en.lines[1]).toContain("Keep this slip; the terminal will retry automatically before the next transaction");
+    // The shipped policy retries while the terminal is idle too: the merchant need not start a sale to get it sent.
+    expect(en.lines[1]).toContain("Keep this slip; the terminal keeps retrying by itself, and before each transaction");
     expect(en.lines[1]).toContain("call the acquirer hotline with the STAN");
     expect(en.lines).toEqual([...reversalFailedGuidance(FAILED, "en"), "Press ENTER to acknowledge"]);
     const zh = render({ ...FAILED, salesBlocked: true }, "zh");
