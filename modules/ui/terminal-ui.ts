@@ -543,6 +543,11 @@ function operationOf(screen: Screen): Operation {
 }
 
 /** A screen that only shows the engine at work: the engine going idle ends it. */
+/** A line that opens with an operation's name (kept lower case for use mid-sentence): capitalised in English, "Sale ¥5.00". */
+function lineStart(text: string, language: Language): string {
+  return language === "en" ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
 function inProgress(screen: Screen): boolean {
   return screen.kind === "processing" || screen.kind === "reversing" || screen.kind === "settlement";
 }
@@ -667,11 +672,12 @@ function renderLines(screen: Screen, language: Language): string[] {
     case "presentCard":
       return screen.amount > 0 ? [t("amountLine", { amount: formatAmount(screen.amount) })] : [];
     case "pin": {
-      const lines = screen.amount > 0 ? [t("pinAmountLine", { op: op(screen.op), amount: formatAmount(screen.amount) })] : [];
+      const amountLine = t("pinAmountLine", { op: op(screen.op), amount: formatAmount(screen.amount) });
+      const lines = screen.amount > 0 ? [lineStart(amountLine, language)] : [];
       return [...lines, "*".repeat(screen.entered), t("pinHint")];
     }
     case "processing": {
-      const lines = [op(screen.op)];
+      const lines = [lineStart(op(screen.op), language)];
       if (screen.remainingMs !== undefined) lines.push(t("remaining", { seconds: String(Math.ceil(screen.remainingMs / 1000)) }));
       return lines;
     }
@@ -738,8 +744,7 @@ export function reversedNoticeText(
     amount: formatAmount(screen.amount),
     stan: screen.stan,
   });
-  // The operation's name opens the sentence: capitalised in English ("Sale ¥5.00 (STAN …) was cancelled …").
-  const sentence = language === "en" ? what.charAt(0).toUpperCase() + what.slice(1) : what;
+  const sentence = lineStart(what, language);
   return screen.wasFailed ? [sentence, fill("reversedNoticeSlipVoid", language)] : [sentence];
 }
 

@@ -224,12 +224,12 @@ describe("TerminalUi: the PIN", () => {
     expect(render(ui.screen, language)).toEqual(
       language === "zh"
         ? { title: "请输入密码", lines: ["消费 ¥12.34", "", "无密码请按确认键"] }
-        : { title: "ENTER PIN", lines: ["sale ¥12.34", "", "No PIN: press ENTER"] },
+        : { title: "ENTER PIN", lines: ["Sale ¥12.34", "", "No PIN: press ENTER"] },
     );
     toPin(ui, "refund", 800);
     ui.press("1");
     expect(render(ui.screen, language).lines).toEqual(
-      language === "zh" ? ["退货 ¥8.00", "*", "无密码请按确认键"] : ["refund ¥8.00", "*", "No PIN: press ENTER"],
+      language === "zh" ? ["退货 ¥8.00", "*", "无密码请按确认键"] : ["Refund ¥8.00", "*", "No PIN: press ENTER"],
     );
   });
 
@@ -485,11 +485,11 @@ describe("TerminalUi: progress", () => {
     const { ui } = setup();
     ui.onEngineEvent(waiting());
     ui.tick(12_001);
-    expect(render(ui.screen, "en")).toEqual({ title: "PROCESSING", lines: ["sale", "13 s left"] });
+    expect(render(ui.screen, "en")).toEqual({ title: "PROCESSING", lines: ["Sale", "13 s left"] });
     expect(render(ui.screen, "zh")).toEqual({ title: "处理中, 请稍候", lines: ["消费", "剩余 13 秒"] });
     // Connecting: no countdown yet.
     ui.onEngineEvent({ ev: "exchange", op: "echo", stan: "000003", phase: "connecting" });
-    expect(render(ui.screen, "en").lines).toEqual(["echo"]);
+    expect(render(ui.screen, "en").lines).toEqual(["Echo"]);
   });
 
   test.each(LANGUAGES)("[%s] the REVERSING screen: its STAN, attempt k of N, the amount and its own countdown", (language) => {
