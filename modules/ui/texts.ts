@@ -35,7 +35,10 @@ export const TEXTS = Object.freeze({
   failed: pair("交易失败", "FAILED"),
   failedHint: pair("交易未完成, 请稍后重试", "Not completed; try again later"),
   blocked: pair("有未完成冲正, 暂停消费", "SALES PAUSED"),
-  blockedHint: pair("请先完成冲正后再做交易", "A cancellation must reach the bank before new sales"),
+  blockedHint: pair(
+    "未扣款。须先完成冲正, 终端会自动重试; 请检查网络, 如持续失败请致电收单行客服。",
+    "Nothing was charged. A cancellation must reach the bank first; the terminal keeps retrying it. Check the network; if it persists, call the acquirer hotline.",
+  ),
   journalFull: pair("交易存储已满, 请先结算", "JOURNAL FULL — SETTLE FIRST"),
   journalFullHint: pair(
     "交易未发出, 未扣款。请先结算 (未完成的冲正会先上送), 再做交易。",

@@ -368,7 +368,12 @@ describe("TerminalUi: results", () => {
       "JOURNAL FULL — SETTLE FIRST",
       "Nothing was sent, nothing was charged. Settle the batch (pending cancellations go first), then try again.",
     ],
-    ["blocked", "有未完成冲正, 暂停消费", "SALES PAUSED", "A cancellation must reach the bank before new sales"],
+    [
+      "blocked",
+      "有未完成冲正, 暂停消费",
+      "SALES PAUSED",
+      "Nothing was charged. A cancellation must reach the bank first; the terminal keeps retrying it. Check the network; if it persists, call the acquirer hotline.",
+    ],
     ["notSent", "无法连接银行, 交易未发送", "NOT SENT", "Nothing was sent, nothing was charged. Try again later."],
   ] as const;
 
