@@ -542,12 +542,12 @@ function operationOf(screen: Screen): Operation {
   return "sale";
 }
 
-/** A screen that only shows the engine at work: the engine going idle ends it. */
 /** A line that opens with an operation's name (kept lower case for use mid-sentence): capitalised in English, "Sale ¥5.00". */
 function lineStart(text: string, language: Language): string {
   return language === "en" ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 }
 
+/** A screen that only shows the engine at work: the engine going idle ends it. */
 function inProgress(screen: Screen): boolean {
   return screen.kind === "processing" || screen.kind === "reversing" || screen.kind === "settlement";
 }

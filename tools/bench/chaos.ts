@@ -10,13 +10,11 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import type { Benchmark } from "../cli/commands/bench";
 import { integerOption, parseOptions, UsageError } from "../cli/command";
 import type { MeasureRequest, MeasureResult } from "../chaos/measure";
+import { chaosBundle } from "../chaos/parallel";
 import { readTestKeyPem } from "../host/tms-signing";
-import { withEsbuild } from "../xs/bundle";
 
 const SEEDS_DEFAULT = 1000;
 const SEEDS_MAX = 1_000_000;
@@ -24,21 +22,6 @@ const WARMUP_DEFAULT = 100;
 const WARMUP_MAX = 100_000;
 /** The measuring process's output is one JSON line; its error output is kept for a failure's message. */
 const OUTPUT_BYTES_MAX = 1 << 20;
-
-async function measuringScript(): Promise<string> {
-  const result = await withEsbuild(() =>
-    build({
-      entryPoints: [fileURLToPath(new URL("../chaos/measure.ts", import.meta.url))],
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      write: false,
-      logLevel: "error",
-    }),
-  );
-  return result.outputFiles[0].text;
-}
 
 function measure(request: MeasureRequest, script: string): MeasureResult {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "xspos-bench-chaos-"));
@@ -76,7 +59,7 @@ export const benchmark: Benchmark = {
     const from = integerOption(values.seed, "seed", 0, 0, Number.MAX_SAFE_INTEGER - SEEDS_MAX);
     const warmupSeeds = integerOption(values.warmup, "warmup", WARMUP_DEFAULT, 0, WARMUP_MAX);
     const profile = values.profile === true;
-    const result = measure({ from, seeds, warmupSeeds, keyPem: readTestKeyPem(), profile }, await measuringScript());
+    const result = measure({ from, seeds, warmupSeeds, keyPem: readTestKeyPem(), profile }, await chaosBundle("./measure.ts"));
     const cpuMsPerSeed = result.cpuMs / result.seeds;
     const wallMsPerSeed = result.wallMs / result.seeds;
     console.log(

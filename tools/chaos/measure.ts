@@ -2,7 +2,8 @@
  * The process `xspos bench chaos` measures (tools/bench/chaos.ts starts it from an esbuild bundle of this
  * file, as the chaos workers run): warm-up seeds, then the measured seeds in this one thread, timed by
  * the process's CPU time and by the wall clock. Its request comes on stdin, its figures go to stdout as
- * one JSON line. A process of its own so that the CPU time is the seeds' alone and `--cpu-prof` sees them.
+ * one JSON line. A process of its own so that the CPU time is the seeds' alone; with `profile`, V8's sampling
+ * profiler (node:inspector) runs around the measured seeds only.
  */
 import fs from "node:fs";
 import { Session } from "node:inspector/promises";

@@ -36,7 +36,7 @@ export async function runParallel(request: RangeRequest, workers = WORKERS_DEFAU
   const count = Math.max(1, Math.min(workers, Math.floor(request.seeds / SEEDS_PER_WORKER_MIN)));
   // The TMS signing key goes with the workers: their bundle cannot locate tools/host/test-keys.
   const workerData = { keyPem: readTestKeyPem() };
-  return mergeTotals(await runChunks<RangeRequest, ChaosTotals>(await workerBundle("./worker.ts"), chunks, count, workerData));
+  return mergeTotals(await runChunks<RangeRequest, ChaosTotals>(await chaosBundle("./worker.ts"), chunks, count, workerData));
 }
 
 /** Trading days (tools/chaos/days.ts) the same way: contiguous parts, merged in seed order. */
@@ -47,7 +47,7 @@ export async function runDaysParallel(
 ): Promise<DaysTotals> {
   const parts = split(request, workers, DAYS_PER_WORKER_MIN);
   if (parts.length === 1) return runDays(request, policies);
-  const code = await workerBundle("./days-worker.ts");
+  const code = await chaosBundle("./days-worker.ts");
   return mergeDays(await Promise.all(parts.map((part) => runWorker<DaysTotals>(code, { request: part, policies }))));
 }
 
@@ -62,7 +62,11 @@ function split(request: RangeRequest, workers: number, perWorkerMin: number): Ra
   return parts;
 }
 
-async function workerBundle(entry: "./worker.ts" | "./days-worker.ts"): Promise<string> {
+/**
+ * One entry of tools/chaos as the plain-JavaScript bundle the workers run (also the process `xspos bench chaos`
+ * measures: the same code, timed).
+ */
+export async function chaosBundle(entry: "./worker.ts" | "./days-worker.ts" | "./measure.ts"): Promise<string> {
   const result = await withEsbuild(() =>
     build({
       entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
