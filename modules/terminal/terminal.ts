@@ -23,7 +23,7 @@ import type { Flash } from "../platform/flash";
 import type { Logger } from "../platform/log";
 import type { Random } from "../platform/random";
 import type { Transport, TransportEndpoint } from "../platform/transport";
-import { TxnEngine, TxnRequestError } from "../txn/engine";
+import { TxnEngine, TxnRequestError, type RefundRefusal, type VoidRefusal } from "../txn/engine";
 import { TRACE_EVENTS, type Operation, type TxnEvent } from "../txn/events";
 import { FlashJournal } from "../txn/flash-journal";
 import { FlashRegion } from "../txn/flash-region";
@@ -486,21 +486,28 @@ export class Terminal {
     switch (intent.kind) {
       case "sale":
         return this.#askCard({ op: "sale", amount: intent.amount });
-      case "refund":
+      case "refund": {
+        // Before the card: a refund the engine would refuse is a notice over the amount, which can be corrected.
+        const refusal = this.#engine.refundRefusal(intent.originalStan, intent.amount);
+        if (refusal !== undefined) return this.#ui.notify(REFUND_NOTICES[refusal]);
         return this.#askCard({
           op: "refund",
           amount: intent.amount,
           ...(intent.originalStan !== undefined ? { originalStan: intent.originalStan } : {}),
         });
+      }
       case "voidLookup": {
-        const original = this.#engine.voidable(intent.stan);
-        if (original === undefined) return this.#ui.notify("noticeVoidNotFound");
+        const lookup = this.#engine.voidable(intent.stan);
+        if (!("sale" in lookup)) return this.#ui.notify(VOID_NOTICES[lookup.refusal]);
+        const original = lookup.sale;
         return this.#ui.ask({ kind: "voidConfirm", stan: original.stan, amount: original.amount, panMasked: original.panMasked });
       }
-      case "void":
-        // Asked again: the keypad path must never throw (a void that ran meanwhile is a notice, not a crash).
-        if (this.#engine.voidable(intent.stan) === undefined) return this.#ui.notify("noticeVoidNotFound");
+      case "void": {
+        // Asked again: the keypad path must never throw (a void or refund that ran meanwhile is a notice, not a crash).
+        const lookup = this.#engine.voidable(intent.stan);
+        if (!("sale" in lookup)) return this.#ui.notify(VOID_NOTICES[lookup.refusal]);
         return this.#engine.voidSale(intent.stan);
+      }
       case "cancel":
         this.#step = undefined;
         return;
@@ -513,8 +520,12 @@ export class Terminal {
         if (step?.card === undefined) return;
         const pin = intent.pin === "" ? undefined : intent.pin;
         if (step.op === "balance") return this.#engine.balance(step.card, pin);
-        if (step.op === "refund")
+        if (step.op === "refund") {
+          // Asked again, as a void is: the keypad path never throws.
+          const refusal = this.#engine.refundRefusal(step.originalStan, step.amount);
+          if (refusal !== undefined) return this.#ui.notify(REFUND_NOTICES[refusal]);
           return this.#engine.refund({ amount: step.amount, card: step.card, pin, originalStan: step.originalStan });
+        }
         return this.#engine.sale({ amount: step.amount, card: step.card, pin });
       }
     }
@@ -695,6 +706,19 @@ function atRest(screen: Screen): boolean {
       return false;
   }
 }
+
+/** The notice a void the engine will not run gets: each says why, so the merchant knows what to do instead. */
+const VOID_NOTICES = Object.freeze({
+  notFound: "noticeVoidNotFound",
+  voided: "noticeVoidAlreadyVoided",
+  refunded: "noticeVoidRefunded",
+} as const satisfies Record<VoidRefusal, NoticeId>);
+
+/** The notice a refund the engine will not run gets. */
+const REFUND_NOTICES = Object.freeze({
+  voided: "noticeRefundVoided",
+  overRefund: "noticeRefundOverSale",
+} as const satisfies Record<RefundRefusal, NoticeId>);
 
 /** The notice each reader's cleaning gets. */
 const CLEANING_NOTICE = Object.freeze({

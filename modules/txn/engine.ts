@@ -117,6 +117,24 @@ export interface RefundRequest extends SaleRequest {
   readonly originalStan?: string;
 }
 
+/** What `voidable` finds: the sale a void would take back, or why there is none to take back. */
+export type VoidLookup = { readonly sale: ApprovedRecord } | { readonly refusal: VoidRefusal };
+export type VoidRefusal = "notFound" | "voided" | "refunded";
+
+const VOID_REFUSALS: Readonly<Record<VoidRefusal, string>> = Object.freeze({
+  notFound: "no approved sale with this STAN in the open batch",
+  voided: "the sale is voided already",
+  refunded: "the sale has a refund in the open batch: a void would pay the customer twice",
+});
+
+/** Why a refund naming a sale of the open batch is not run (`refundRefusal`). */
+export type RefundRefusal = "voided" | "overRefund";
+
+const REFUND_REFUSALS: Readonly<Record<RefundRefusal, string>> = Object.freeze({
+  voided: "the sale is voided already: the void gave its whole amount back",
+  overRefund: "the refunds of the open batch naming the sale would come to more than the sale",
+});
+
 /** A request the engine refuses before anything is sent (bad amount, unknown original). */
 export class TxnRequestError extends Error {
   override readonly name = "TxnRequestError";
@@ -408,6 +426,9 @@ export class TxnEngine {
 
   refund(request: RefundRequest): void {
     checkAmount(request.amount);
+    const refusal = this.refundRefusal(request.originalStan, request.amount);
+    if (refusal !== undefined)
+      throw new TxnRequestError("originalStan", `${REFUND_REFUSALS[refusal]} (STAN ${request.originalStan!}, refund ${request.amount})`);
     this.#cardOperation({
       op: "refund",
       amount: request.amount,
@@ -418,23 +439,55 @@ export class TxnEngine {
     });
   }
 
-  /** The approved sale of the open batch with this STAN, not voided yet: what a void confirms before it runs. */
-  voidable(originalStan: string): ApprovedRecord | undefined {
-    // One walk over the approved log on flash; a void comes after its sale, so it goes on past the sale.
+  /**
+   * The approved sale of the open batch with this STAN that a void may still take back, or why it may not: not in
+   * the open batch, voided already, or refunded (partly or wholly) by a refund of the open batch that names it, whose
+   * money the customer has: a void on top would credit them twice. What a void confirms before it runs.
+   */
+  voidable(originalStan: string): VoidLookup {
+    // One walk over the approved log on flash; a void or a refund comes after its sale, so it goes on past the sale.
     let sale: ApprovedRecord | undefined;
+    let refusal: "voided" | "refunded" | undefined;
+    this.#options.journal.forEachApproved((r) => {
+      if (r.op === "sale") {
+        if (sale === undefined && r.stan === originalStan) sale = r;
+      } else if (r.originalStan === originalStan) refusal = r.op === "void" ? "voided" : "refunded";
+      return refusal === undefined;
+    });
+    if (sale === undefined) return { refusal: "notFound" };
+    return refusal === undefined ? { sale } : { refusal };
+  }
+
+  /**
+   * Why a refund of `amount` naming the sale `originalStan` may not run, or undefined when it may: the sale is
+   * voided already (the void gave the whole amount back), or the refunds of the open batch naming it would come
+   * to more than it. Only a sale of the open batch can be checked here; one of an earlier batch, or a refund
+   * naming none, is the acquirer's to check.
+   */
+  refundRefusal(originalStan: string | undefined, amount: number): RefundRefusal | undefined {
+    if (originalStan === undefined) return undefined;
+    let sale: ApprovedRecord | undefined;
+    let refundedAmount = 0;
     let voided = false;
     this.#options.journal.forEachApproved((r) => {
-      if (r.op === "void" && r.originalStan === originalStan) voided = true;
-      else if (sale === undefined && r.op === "sale" && r.stan === originalStan) sale = r;
+      if (r.op === "sale") {
+        if (sale === undefined && r.stan === originalStan) sale = r;
+      } else if (r.originalStan === originalStan) {
+        if (r.op === "void") voided = true;
+        else refundedAmount += r.amount;
+      }
       return !voided;
     });
-    return voided ? undefined : sale;
+    if (sale === undefined) return undefined;
+    if (voided) return "voided";
+    return refundedAmount + amount > sale.amount ? "overRefund" : undefined;
   }
 
   /** Voids a sale of the open batch by its STAN. */
   voidSale(originalStan: string): void {
-    const original = this.voidable(originalStan);
-    if (original === undefined) throw new TxnRequestError("stan", `no approved sale ${originalStan} to void in the open batch`);
+    const lookup = this.voidable(originalStan);
+    if (!("sale" in lookup)) throw new TxnRequestError("stan", `${VOID_REFUSALS[lookup.refusal]} (STAN ${originalStan})`);
+    const original = lookup.sale;
     this.#cardOperation({
       op: "void",
       amount: original.amount,

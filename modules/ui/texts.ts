@@ -196,6 +196,16 @@ export const TEXTS = Object.freeze({
   noticeCardUnreadable: pair("读卡失败, 请重新刷卡/插卡/挥卡", "Card not read: present it again"),
   noticeNoSlip: pair("无可重打印的凭条", "No slip to reprint"),
   noticeVoidNotFound: pair("本批次无此凭证号的可撤销消费", "No sale with this STAN to void in the open batch"),
+  noticeVoidAlreadyVoided: pair("原交易已撤销, 不能再次撤销", "This sale is voided already: it cannot be voided again"),
+  noticeVoidRefunded: pair(
+    "原交易已退货, 不能撤销; 如需退还余额请做退货",
+    "This sale has a refund: it cannot be voided. Refund the rest instead",
+  ),
+  noticeRefundVoided: pair(
+    "原交易已撤销, 款项已全额退回, 无需退货",
+    "This sale is voided: the whole amount went back already. No refund needed",
+  ),
+  noticeRefundOverSale: pair("退货总额不能超过原交易金额, 请改小金额", "Refunds cannot come to more than the sale: lower the amount"),
   noticeStanEmpty: pair("请输入凭证号", "Type a STAN"),
   noticeUpdateWaiting: pair("有未完成的冲正: 软件更新等冲正完成后进行", "A reversal is still owed: the software update waits for it"),
   noticeUpdateRejected: pair("软件更新未通过校验, 当前版本继续使用", "Software update refused: this version stays"),

@@ -1,7 +1,8 @@
 /**
  * Requests the engine refuses before a STAN or a byte is spent (TxnRequestError), through the terminal's
  * scripted operations: amounts outside 1 fen to 999 999 999.99 yuan (the F4 field's range), a card
- * operation without a card, a void of anything but an approved sale not voided yet; and the STAN's wrap.
+ * operation without a card, a void of anything but an approved sale neither voided nor refunded yet, a refund
+ * of a voided sale or past its amount; and the STAN's wrap.
  * The scenario files cannot express the amounts (their parser bounds them): this is the only test of the
  * engine's own amount check. In Node and in XS.
  */
@@ -9,6 +10,7 @@ import { NorFlash } from "../../../modules/emulators/nor-flash";
 import { resolveParameters } from "../../../modules/terminal/parameters";
 import { STATE_SECTORS, type Terminal, type TerminalEvent } from "../../../modules/terminal/terminal";
 import { TxnRequestError } from "../../../modules/txn/engine";
+import type { Key } from "../../../modules/ui/terminal-ui";
 import { FlashRegion } from "../../../modules/txn/flash-region";
 import { FlashStateStore } from "../../../modules/txn/flash-state";
 import { CardDesk } from "../../../tools/scenario/card-desk";
@@ -80,40 +82,65 @@ describe("requests refused before anything is spent", () => {
   });
 });
 
-describe("a void names an approved sale of the open batch, once", () => {
+/** A signed-on terminal whose card operations run to their end: `present` runs one and drains. */
+function tradingTerminal() {
+  const { terminal, cards, events, drain } = signedOnTerminal();
+  const present = (op: "sale" | "refund", amount: number, stan?: string) => {
+    terminal.run(op, { amount, card: cards.present("unionpay-msr", op, amount), pin: "1234", stan });
+    drain();
+  };
+  const voidSale = (stan: string) => {
+    terminal.run("void", { stan });
+    drain();
+  };
+  const results = () =>
+    events
+      .filter((e) => e.ev === "result")
+      .filter((e) => e.op !== "signOn")
+      .map((e) => `${e.op} ${e.stan} ${e.outcome} ${e.amount}`);
+  const sentCount = () => events.filter((e) => e.ev === "send").length;
+  return { terminal, cards, drain, present, voidSale, results, sentCount };
+}
+
+/** Sales 000002 (300) and 000003 (400); refund 000004 of 100 naming 000002; 000003 voided by 000005. */
+function refundedAndVoided(): ReturnType<typeof tradingTerminal> {
+  const trading = tradingTerminal();
+  trading.present("sale", 300);
+  trading.present("sale", 400);
+  trading.present("refund", 100, "000002");
+  trading.voidSale("000003");
+  return trading;
+}
+
+/** Types `stan` (leading zeros left out, as a merchant does) and ENTER, then `amount` and ENTER when given. */
+function keyIn(terminal: Terminal, stan: string, amount?: string): void {
+  for (const digit of stan.replace(/^0+/, "")) terminal.press(digit as Key);
+  terminal.press("enter");
+  if (amount === undefined) return;
+  for (const digit of amount) terminal.press(digit as Key);
+  terminal.press("enter");
+}
+
+describe("a void names an approved sale of the open batch, once, and none a refund has paid back", () => {
+  const refused = (terminal: Terminal, stan: string, why: string) => {
+    const error = refusal(() => terminal.run("void", { stan }));
+    expect(error).toBeInstanceOf(TxnRequestError);
+    expect(error).toMatchObject({ name: "TxnRequestError", field: "stan", message: `stan: ${why} (STAN ${stan})` });
+  };
+
   test("each sale is voided by its own STAN and amount; a second void of it, a refund's STAN or an unknown STAN is refused", () => {
-    const { terminal, cards, events, drain } = signedOnTerminal();
-    const present = (op: "sale" | "refund", amount: number) =>
-      terminal.run(op, { amount, card: cards.present("unionpay-msr", op, amount), pin: "1234" });
+    const { terminal, present, voidSale, results } = tradingTerminal();
     present("sale", 100);
-    drain();
     present("sale", 200);
-    drain();
     present("refund", 50);
-    drain();
-    terminal.run("void", { stan: "000003" });
-    drain();
-    const refused = (stan: string) => {
-      const error = refusal(() => terminal.run("void", { stan }));
-      expect(error).toBeInstanceOf(TxnRequestError);
-      expect(error).toMatchObject({
-        name: "TxnRequestError",
-        field: "stan",
-        message: `stan: no approved sale ${stan} to void in the open batch`,
-      });
-    };
-    refused("000003");
-    refused("000004");
-    refused("000099");
-    terminal.run("void", { stan: "000002" });
-    drain();
-    refused("000002");
-    expect(
-      events
-        .filter((e) => e.ev === "result")
-        .filter((e) => e.op !== "signOn")
-        .map((e) => `${e.op} ${e.stan} ${e.outcome} ${e.amount}`),
-    ).toEqual([
+    voidSale("000003");
+    const notFound = "no approved sale with this STAN in the open batch";
+    refused(terminal, "000003", "the sale is voided already");
+    refused(terminal, "000004", notFound);
+    refused(terminal, "000099", notFound);
+    voidSale("000002");
+    refused(terminal, "000002", "the sale is voided already");
+    expect(results()).toEqual([
       "sale 000002 approved 100",
       "sale 000003 approved 200",
       "refund 000004 approved 50",
@@ -121,6 +148,85 @@ describe("a void names an approved sale of the open batch, once", () => {
       "void 000006 approved 100",
     ]);
   });
+
+  test("a sale partly refunded in the open batch is not voided (the customer would get the refund and the whole sale back); a refund naming another sale leaves it voidable", () => {
+    const { terminal, drain, present, voidSale, results, sentCount } = tradingTerminal();
+    present("sale", 300);
+    present("sale", 400);
+    present("refund", 100, "000002");
+    const sent = sentCount();
+    refused(terminal, "000002", "the sale has a refund in the open batch: a void would pay the customer twice");
+    drain();
+    expect(sentCount()).toBe(sent);
+    voidSale("000003");
+    expect(results()).toEqual([
+      "sale 000002 approved 300",
+      "sale 000003 approved 400",
+      "refund 000004 approved 100",
+      "void 000005 approved 400",
+    ]);
+  });
+
+  test.each([
+    ["000002", "noticeVoidRefunded"],
+    ["000003", "noticeVoidAlreadyVoided"],
+    ["000004", "noticeVoidNotFound"],
+  ] as const)("on the keypad, STAN %s is refused with %s over the STAN screen, nothing sent", (stan, notice) => {
+    const { terminal, drain, sentCount } = refundedAndVoided();
+    const sent = sentCount();
+    terminal.menu("void");
+    keyIn(terminal, stan);
+    expect(terminal.ui.notice).toBe(notice);
+    expect(terminal.screen).toMatchObject({ kind: "stanEntry", purpose: "void" });
+    drain();
+    expect(sentCount()).toBe(sent);
+  });
+});
+
+describe("refunds naming a sale of the open batch come to no more than it, and none follows its void", () => {
+  test("refunds up to the sale's amount run; one more fen is refused, and any refund of a voided sale; a refund naming no sale of the batch is the host's to judge", () => {
+    const { terminal, cards, present, results } = refundedAndVoided();
+    const refused = (amount: number, stan: string, why: string) => {
+      const error = refusal(() =>
+        terminal.run("refund", { amount, card: cards.present("unionpay-msr", "refund", amount), pin: "1234", stan }),
+      );
+      expect(error).toBeInstanceOf(TxnRequestError);
+      expect(error).toMatchObject({ field: "originalStan", message: `originalStan: ${why} (STAN ${stan}, refund ${amount})` });
+    };
+    const over = "the refunds of the open batch naming the sale would come to more than the sale";
+    refused(201, "000002", over);
+    present("refund", 200, "000002");
+    refused(1, "000002", over);
+    refused(1, "000003", "the sale is voided already: the void gave its whole amount back");
+    present("refund", 5000, "000099");
+    present("refund", 5000);
+    expect(results()).toEqual([
+      "sale 000002 approved 300",
+      "sale 000003 approved 400",
+      "refund 000004 approved 100",
+      "void 000005 approved 400",
+      "refund 000006 approved 200",
+      "refund 000007 approved 5000",
+      "refund 000008 approved 5000",
+    ]);
+  });
+
+  test.each([
+    ["000002", "201", "noticeRefundOverSale"],
+    ["000003", "1", "noticeRefundVoided"],
+  ] as const)(
+    "on the keypad, a refund of sale %s for %s fen is refused with %s over the amount, before any card",
+    (stan, amount, notice) => {
+      const { terminal, drain, sentCount } = refundedAndVoided();
+      const sent = sentCount();
+      terminal.menu("refund");
+      keyIn(terminal, stan, amount);
+      expect(terminal.ui.notice).toBe(notice);
+      expect(terminal.screen).toEqual({ kind: "amount", op: "refund", originalStan: stan, digits: amount });
+      drain();
+      expect(sentCount()).toBe(sent);
+    },
+  );
 });
 
 test("STAN 999999 is followed by 000001 (the counter wraps, kept on flash)", () => {

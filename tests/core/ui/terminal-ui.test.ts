@@ -298,6 +298,18 @@ describe("TerminalUi: notices", () => {
     ["noticeCardUnreadable", "读卡失败, 请重新刷卡/插卡/挥卡", "Card not read: present it again"],
     ["noticeNoSlip", "无可重打印的凭条", "No slip to reprint"],
     ["noticeVoidNotFound", "本批次无此凭证号的可撤销消费", "No sale with this STAN to void in the open batch"],
+    ["noticeVoidAlreadyVoided", "原交易已撤销, 不能再次撤销", "This sale is voided already: it cannot be voided again"],
+    [
+      "noticeVoidRefunded",
+      "原交易已退货, 不能撤销; 如需退还余额请做退货",
+      "This sale has a refund: it cannot be voided. Refund the rest instead",
+    ],
+    [
+      "noticeRefundVoided",
+      "原交易已撤销, 款项已全额退回, 无需退货",
+      "This sale is voided: the whole amount went back already. No refund needed",
+    ],
+    ["noticeRefundOverSale", "退货总额不能超过原交易金额, 请改小金额", "Refunds cannot come to more than the sale: lower the amount"],
     ["noticeStanEmpty", "请输入凭证号", "Type a STAN"],
     ["noticeParametersApplied", "参数已更新", "Parameters updated"],
     ["noticeParametersRefused", "参数有误已拒绝, 沿用原参数", "Parameters refused: the current ones stay"],
