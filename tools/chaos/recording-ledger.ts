@@ -35,6 +35,9 @@ export class RecordingLedger implements Ledger {
   find(tid: string, batch: string, stan: string): StoredTransaction | undefined {
     return this.inner.find(tid, batch, stan);
   }
+  refundedAmount(tid: string, batch: string, stan: string): number {
+    return this.inner.refundedAmount(tid, batch, stan);
+  }
   book(record: TransactionRecord): boolean {
     const booked = this.inner.book(record);
     if (booked) this.booked.push({ tid: record.tid, batch: record.batch, stan: record.stan });

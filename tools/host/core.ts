@@ -36,7 +36,7 @@ import { findCard, type HostCard } from "./cards";
 import type { ConnectionVerdict, Delivery, HandleContext, HostDecision, HostHandler } from "./decision";
 import { FRAME_HEADER_BYTES } from "./decision";
 import { FaultSchedule, type Fault } from "./faults";
-import type { BatchTotals, Ledger, Totals, TransactionKind } from "./ledger";
+import type { BatchTotals, Ledger, StoredTransaction, Totals, TransactionKind } from "./ledger";
 import type { DesTables } from "../../modules/crypto/des";
 import { TmsPublications } from "./tms";
 import { isTmsNetCode } from "../../modules/tms/wire";
@@ -473,7 +473,9 @@ export class HostCore implements HostHandler {
       return code;
     }
     const amount = Number(f[4] ?? "0");
-    const original = kind === "void" ? originalOf(f[61]) : undefined;
+    // A refund is booked against the sale it names when the host has it: later refunds and a void ask what it gave back.
+    const refunded = kind === "refund" ? this.#refundedSale(f, batch) : undefined;
+    const original = kind === "void" ? originalOf(f[61]) : refunded;
     const booked = this.ledger.book({
       tid: f[41]!,
       mid: f[42]!,
@@ -520,9 +522,30 @@ export class HostCore implements HostHandler {
       const sale = original === undefined ? undefined : this.ledger.find(f[41]!, original.batch, original.stan);
       if (sale === undefined || sale.kind !== "sale" || sale.state !== "approved" || original!.batch !== batch) return RC.unknownOriginal;
       if (sale.amount !== amount) return RC.originalAmountMismatch;
+      // The customer has a refund of it: a void on top would pay them twice.
+      if (this.ledger.refundedAmount(f[41]!, sale.batch, sale.stan) > 0) return RC.invalidTransaction;
       return RC.approved;
     }
-    return kind === "sale" ? card.hostResponse : RC.approved;
+    if (kind === "refund") {
+      const sale = this.#refundedSale(f, batch);
+      if (sale === undefined) return RC.approved;
+      // Voided, reversed or declined: the customer has no charge left to give back.
+      if (sale.state !== "approved") return RC.invalidTransaction;
+      if (this.ledger.refundedAmount(f[41]!, sale.batch, sale.stan) + amount > sale.amount) return RC.invalidAmount;
+      return RC.approved;
+    }
+    return card.hostResponse;
+  }
+
+  /**
+   * The sale a refund names in F61 (its batch, or the open batch when the terminal sends zeros there), as booked;
+   * undefined when it names none or one the host does not have (a refund may come without its original).
+   */
+  #refundedSale(f: IsoFields, batch: string): StoredTransaction | undefined {
+    const named = originalOf(f[61]);
+    if (named === undefined || named.stan === "000000") return undefined;
+    const sale = this.ledger.find(f[41]!, named.batch === "000000" ? batch : named.batch, named.stan);
+    return sale?.kind === "sale" ? sale : undefined;
   }
 
   #pinMatches(blockHex: string, pan: string, card: HostCard, keys: WorkingKeys): boolean {

@@ -28,7 +28,7 @@ export interface TransactionRecord {
   readonly responseCode: string;
   readonly authCode: string;
   readonly rrn: string;
-  /** Voids: the sale they cancel (F61). */
+  /** Voids: the sale they cancel (F61). Refunds: the sale they give money back for, when the host has it. */
   readonly originalBatch?: string;
   readonly originalStan?: string;
   readonly createdMs: number;
@@ -126,6 +126,8 @@ export interface LedgerLine {
 
 export interface Ledger {
   find(tid: string, batch: string, stan: string): StoredTransaction | undefined;
+  /** Approved refunds booked against the sale `tid`/`batch`/`stan` (their originalBatch/originalStan), summed in minor units. */
+  refundedAmount(tid: string, batch: string, stan: string): number;
   /** Books a transaction (approved or declined); an approved void also voids its original. False when the key exists already. */
   book(record: TransactionRecord): boolean;
   /** Idempotent by tid + batch + stan. */

@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS transactions (
   created_ms INTEGER NOT NULL,
   PRIMARY KEY (tid, batch, stan)
 );
+-- A void or a refund asks what names its sale (refundedAmount).
+CREATE INDEX IF NOT EXISTS transactions_by_original ON transactions (tid, original_batch, original_stan);
 CREATE TABLE IF NOT EXISTS reversals (
   tid TEXT NOT NULL,
   batch TEXT NOT NULL,
@@ -152,6 +154,7 @@ export class SqliteLedger implements Ledger {
   readonly #insertReversal: Database.Statement;
   readonly #updateReversal: Database.Statement;
   readonly #totals: Database.Statement;
+  readonly #refunded: Database.Statement;
   readonly #book: (record: TransactionRecord) => boolean;
   readonly #reverse: (request: ReversalRequest) => ReversalOutcome;
   readonly #checkpointer: Worker | undefined;
@@ -197,6 +200,10 @@ export class SqliteLedger implements Ledger {
       `SELECT domestic, kind, COUNT(*) AS count, COALESCE(SUM(amount), 0) AS amount FROM transactions
        WHERE tid = ? AND batch = ? AND state = 'approved' AND kind IN ('sale', 'refund') GROUP BY domestic, kind`,
     );
+    this.#refunded = this.#db.prepare(
+      `SELECT COALESCE(SUM(amount), 0) AS amount FROM transactions
+       WHERE tid = ? AND original_batch = ? AND original_stan = ? AND kind = 'refund' AND state = 'approved'`,
+    );
     this.#book = this.#db.transaction((record: TransactionRecord): boolean => this.#bookOne(record));
     this.#reverse = this.#db.transaction((request: ReversalRequest): ReversalOutcome => {
       const { tid, batch, stan } = request;
@@ -222,6 +229,10 @@ export class SqliteLedger implements Ledger {
   find(tid: string, batch: string, stan: string): StoredTransaction | undefined {
     const row = this.#find.get(tid, batch, stan) as TransactionRow | undefined;
     return row === undefined ? undefined : fromRow(row);
+  }
+
+  refundedAmount(tid: string, batch: string, stan: string): number {
+    return (this.#refunded.get(tid, batch, stan) as { amount: number }).amount;
   }
 
   #bookOne(record: TransactionRecord): boolean {

@@ -147,9 +147,10 @@ export class TestTerminal {
     );
   }
 
-  refund(input: SaleInput): Uint8Array {
+  /** 0220; `originalStan` names a sale (batch zeros, as the terminal sends it), else the original is unknown (all zeros). */
+  refund(input: SaleInput & { readonly originalStan?: string }): Uint8Array {
     const card = this.#card({ ...input, pin: undefined });
-    const original = { batch: "000000", stan: "000000" };
+    const original = { batch: "000000", stan: input.originalStan ?? "000000" };
     return this.encode(buildRefund({ terminal: this.identity, stan: input.stan, batch: this.batch, amount: input.amount, card, original }));
   }
 

@@ -32,6 +32,14 @@ export class MemoryLedger implements Ledger {
     return this.#transactions.get(`${tid}/${batch}/${stan}`);
   }
 
+  refundedAmount(tid: string, batch: string, stan: string): number {
+    let amount = 0;
+    for (const t of this.#transactions.values())
+      if (t.tid === tid && t.kind === "refund" && t.state === "approved" && t.originalBatch === batch && t.originalStan === stan)
+        amount += t.amount;
+    return amount;
+  }
+
   book(record: TransactionRecord): boolean {
     const key = `${record.tid}/${record.batch}/${record.stan}`;
     if (this.#transactions.has(key) || this.#transactions.size >= TRANSACTIONS_MAX) return false;

@@ -247,6 +247,29 @@ describe("voids, refunds and settlement", () => {
     expect(ledger.view("10000001").net).toBe(1000);
   });
 
+  test("refunds naming a sale come to no more than it (13), none follows its void and no void follows one (12); a reversed refund gives its share back", () => {
+    const { core, ledger, terminal } = setup();
+    signOn(core, terminal);
+    const code = (request: Uint8Array) => answer(terminal, core.handle(request, { nowMs: NOW_MS }))[39];
+    core.handle(terminal.sale({ ...VISA, stan: "000002" }), { nowMs: NOW_MS });
+    core.handle(terminal.sale({ ...VISA, amount: 500, stan: "000003" }), { nowMs: NOW_MS });
+    expect(code(terminal.refund({ ...VISA, amount: 1235, stan: "000004", originalStan: "000002" }))).toBe("13");
+    const first = terminal.refund({ ...VISA, amount: 1000, stan: "000005", originalStan: "000002" });
+    expect(code(first)).toBe("00");
+    expect(ledger.find("10000001", "000001", "000005")).toMatchObject({ originalBatch: "000001", originalStan: "000002" });
+    expect(ledger.refundedAmount("10000001", "000001", "000002")).toBe(1000);
+    expect(code(terminal.refund({ ...VISA, amount: 235, stan: "000006", originalStan: "000002" }))).toBe("13");
+    expect(code(terminal.voidSale("000007", VISA, "000002"))).toBe("12");
+    core.handle(terminal.reversal(terminal.decode(first), "98"), { nowMs: NOW_MS });
+    expect(ledger.refundedAmount("10000001", "000001", "000002")).toBe(0);
+    expect(code(terminal.refund({ ...VISA, amount: 1234, stan: "000008", originalStan: "000002" }))).toBe("00");
+    expect(code(terminal.voidSale("000009", { ...VISA, amount: 500 }, "000003"))).toBe("00");
+    expect(code(terminal.refund({ ...VISA, amount: 1, stan: "000010", originalStan: "000003" }))).toBe("12");
+    // A refund naming a sale the host does not have is the host's ordinary refund.
+    expect(code(terminal.refund({ ...VISA, amount: 99_999, stan: "000011", originalStan: "000099" }))).toBe("00");
+    expect(ledger.view("10000001").net).toBe(1234 - 1234 - 99_999);
+  });
+
   test("settlement compares totals per batch (1 balanced, 2 not) and opens the next batch", () => {
     const { core, ledger, terminal } = setup();
     signOn(core, terminal);

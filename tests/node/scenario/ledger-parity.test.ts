@@ -38,3 +38,34 @@ describe("MemoryLedger and SqliteLedger agree", () => {
     expect(views[1]).toEqual(views[0]);
   });
 });
+
+test("both sum the approved refunds booked against a sale, not declined or reversed ones nor another sale's", () => {
+  const base = { tid: "10000001", mid: "898100012340001", batch: "000001", mti: "0220", panMasked: "476173******0011", domestic: false };
+  const refund = (stan: string, amount: number, originalStan: string, responseCode = "00") => ({
+    ...base,
+    stan,
+    kind: "refund" as const,
+    amount,
+    responseCode,
+    authCode: "",
+    rrn: "000000000001",
+    originalBatch: "000001",
+    originalStan,
+    createdMs: 0,
+  });
+  const sums = [new MemoryLedger(), new SqliteLedger(":memory:")].map((ledger) => {
+    ledger.book({ ...refund("000002", 300, "000001"), mti: "0200", kind: "sale", originalBatch: undefined, originalStan: undefined });
+    ledger.book(refund("000003", 100, "000001"));
+    ledger.book(refund("000004", 50, "000001"));
+    ledger.book(refund("000005", 70, "000001", "13"));
+    ledger.book(refund("000006", 20, "000009"));
+    ledger.reverse({ tid: base.tid, batch: base.batch, stan: "000004", reason: "98", nowMs: 0 });
+    const sum = [ledger.refundedAmount(base.tid, "000001", "000001"), ledger.refundedAmount(base.tid, "000001", "000009")];
+    ledger.close();
+    return sum;
+  });
+  expect(sums).toEqual([
+    [100, 20],
+    [100, 20],
+  ]);
+});
