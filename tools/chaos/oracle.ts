@@ -23,7 +23,7 @@ import type { SecretScanner } from "./secrets";
 import type { SystemEvent, SystemObserver } from "./system";
 import { approvedList } from "../scenario/forwarding-journal";
 
-export type Invariant = "1" | "2" | "3" | "4" | "5" | "6" | "7" | "liveness" | "crash";
+export type Invariant = "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "liveness" | "crash";
 
 export interface Violation {
   readonly invariant: Invariant;
@@ -225,6 +225,29 @@ export class Oracle implements SystemObserver {
 
   // ------------------------------------------------------------ at quiescence
 
+  /**
+   * Invariant 8: what the voids and refunds naming a sale gave back comes to no more than the sale took, per
+   * sale of the terminal's log (invariant 1 ties that log to the host's). A void or refund names its sale by
+   * STAN within its own batch.
+   */
+  #noSalePaidBackTwice(log: readonly ApprovedRecord[]): void {
+    const sales = new Map<string, ApprovedRecord>();
+    const givenBack = new Map<string, { amount: number; stans: string[] }>();
+    for (const r of log) {
+      if (r.op === "sale") sales.set(`${r.batch}/${r.stan}`, r);
+      else if (r.originalStan !== undefined) {
+        const key = `${r.batch}/${r.originalStan}`;
+        const back = givenBack.get(key) ?? { amount: 0, stans: [] };
+        givenBack.set(key, { amount: back.amount + r.amount, stans: [...back.stans, `${r.op} ${r.stan}`] });
+      }
+    }
+    for (const [key, back] of givenBack) {
+      const sale = sales.get(key);
+      if (sale !== undefined && back.amount > sale.amount)
+        this.#violateAt(sale.stan, "8", `sale ${key} of ${sale.amount}: ${back.stans.join(", ")} gave back ${back.amount}`);
+    }
+  }
+
   /** The checks that need the whole run: call once the system is quiescent. */
   finish(nvImage: Uint8Array | undefined): void {
     const { storage, ledger, tid } = this.context;
@@ -246,6 +269,7 @@ export class Oracle implements SystemObserver {
       const state = ledger.find(tid, r.batch, r.stan)?.state ?? "never booked";
       this.#violateAt(r.stan, "1", `terminal ${r.op} ${key} of ${r.amount} is logged approved, host: ${state}`);
     }
+    this.#noSalePaidBackTwice(log);
     for (const record of journal.pending()) this.#violate("3", `STAN ${record.stan} still ${record.state} at quiescence`);
     // A record not closed by any operation that returned, gone from the journal, while the host holds an approval: lost.
     const loggedStans = new Set(log.map((r) => r.stan));

@@ -209,6 +209,32 @@ const selfTestAlwaysPasses: PlantedBug = {
   hooks: () => ({ update: (update) => ({ ...update, selfTest: () => true }) }),
 };
 
+/**
+ * Invariant 8: a void pays back a sale a refund already paid back in part. Both sides keep the rule, so both
+ * lose it: the terminal's look-ups walk an approved log without its refunds, and the host's ledger sums no
+ * refund against any sale.
+ */
+const voidAfterRefund: PlantedBug = {
+  name: "a void of a sale a refund already paid back in part",
+  invariant: "8",
+  hooks: () => ({
+    journal: (inner) =>
+      new (class extends ForwardingJournal {
+        override forEachApproved(visit: Parameters<TxnJournal["forEachApproved"]>[0], afterStan?: string): void {
+          this.inner.forEachApproved((record, index) => (record.op === "refund" ? true : visit(record, index)), afterStan);
+        }
+      })(inner),
+    ledger: (inner) =>
+      new Proxy(inner, {
+        get: (target, key) => {
+          if (key === "refundedAmount") return () => 0;
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      }),
+  }),
+};
+
 export const PLANTED_BUGS: readonly PlantedBug[] = Object.freeze([
   declineLoggedApproved,
   clearReversalBeforeApproval,
@@ -218,4 +244,5 @@ export const PLANTED_BUGS: readonly PlantedBug[] = Object.freeze([
   reversalFailedAfterSuccess,
   panInLog,
   selfTestAlwaysPasses,
+  voidAfterRefund,
 ]);

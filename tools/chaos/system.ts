@@ -29,6 +29,7 @@ import { TmsPublications } from "../host/tms";
 import { nodeP256Check } from "../host/tms-signing";
 import { CardDesk } from "../scenario/card-desk";
 import { simulatedUpdate } from "../scenario/update-hardware";
+import type { Ledger } from "../host/ledger";
 import { MemoryLedger } from "../scenario/memory-ledger";
 import { type JournalOperation, TERMINAL_SECTORS, TerminalStorage } from "./storage";
 import type { TerminalUpdateOptions } from "../../modules/terminal/terminal";
@@ -64,6 +65,8 @@ export interface PortHooks {
   transport?(transport: Transport, system: ChaosSystem): Transport;
   /** Wraps the firmware-update hardware the terminal is given at each power-on. */
   update?(update: TerminalUpdateOptions, system: ChaosSystem): TerminalUpdateOptions;
+  /** Wraps the ledger the host is given (a planted bug on the acquirer's side of a rule both keep). */
+  ledger?(ledger: Ledger): Ledger;
 }
 
 /** What else a world may vary beyond the terminal's parameters. */
@@ -292,7 +295,7 @@ export class ChaosSystem {
       if (generation === this.#hostGeneration) this.observer?.onFault(faultClass(fault, this.parameters));
     });
     return new HostCore({
-      ledger: this.ledger,
+      ledger: this.hooks.ledger?.(this.ledger) ?? this.ledger,
       terminals: registry(DEFAULT_TERMINALS),
       random: this.#hostRandom,
       faults,
