@@ -23,7 +23,7 @@ import type { Flash } from "../platform/flash";
 import type { Logger } from "../platform/log";
 import type { Random } from "../platform/random";
 import type { Transport, TransportEndpoint } from "../platform/transport";
-import { TxnEngine, TxnRequestError, type RefundRefusal, type VoidRefusal } from "../txn/engine";
+import { refundRefusal, TxnEngine, TxnRequestError, type RefundRefusal, type VoidRefusal } from "../txn/engine";
 import { TRACE_EVENTS, type Operation, type TxnEvent } from "../txn/events";
 import { FlashJournal } from "../txn/flash-journal";
 import { FlashRegion } from "../txn/flash-region";
@@ -486,16 +486,22 @@ export class Terminal {
     switch (intent.kind) {
       case "sale":
         return this.#askCard({ op: "sale", amount: intent.amount });
-      case "refund": {
-        // Before the card: a refund the engine would refuse is a notice over the amount, which can be corrected.
-        const refusal = this.#engine.refundRefusal(intent.originalStan, intent.amount);
-        if (refusal !== undefined) return this.#ui.notify(REFUND_NOTICES[refusal]);
+      case "refundLookup": {
+        // The sale named: its amount still to give back heads the amount screen; a voided or wholly refunded one is a notice here.
+        const found = this.#engine.refundable(intent.stan);
+        if (found?.voided === true) return this.#ui.notify("noticeRefundVoided");
+        const leftAmount = found === undefined ? undefined : found.sale.amount - found.refundedAmount;
+        if (leftAmount === 0) return this.#ui.notify("noticeRefundedInFull");
+        return this.#ui.ask({ kind: "refundAmount", originalStan: intent.stan, ...(leftAmount !== undefined ? { leftAmount } : {}) });
+      }
+      case "refund":
+        // What the named sale has left was on the amount screen, which refused more (a refund the engine would
+        // still refuse, because something ran meanwhile, is a notice after the card: the keypad path never throws).
         return this.#askCard({
           op: "refund",
           amount: intent.amount,
           ...(intent.originalStan !== undefined ? { originalStan: intent.originalStan } : {}),
         });
-      }
       case "voidLookup": {
         const lookup = this.#engine.voidable(intent.stan);
         if (!("sale" in lookup)) return this.#ui.notify(VOID_NOTICES[lookup.refusal]);
@@ -522,7 +528,7 @@ export class Terminal {
         if (step.op === "balance") return this.#engine.balance(step.card, pin);
         if (step.op === "refund") {
           // Asked again, as a void is: the keypad path never throws.
-          const refusal = this.#engine.refundRefusal(step.originalStan, step.amount);
+          const refusal = refundRefusal(this.#engine.refundable(step.originalStan), step.amount);
           if (refusal !== undefined) return this.#ui.notify(REFUND_NOTICES[refusal]);
           return this.#engine.refund({ amount: step.amount, card: step.card, pin, originalStan: step.originalStan });
         }

@@ -127,8 +127,23 @@ const VOID_REFUSALS: Readonly<Record<VoidRefusal, string>> = Object.freeze({
   refunded: "the sale has a refund in the open batch: a void would pay the customer twice",
 });
 
+/** A sale of the open batch as a refund naming it sees it (`TxnEngine.refundable`). */
+export interface RefundableSale {
+  readonly sale: ApprovedRecord;
+  readonly voided: boolean;
+  /** What the approved refunds of the open batch naming it gave back, minor units. */
+  readonly refundedAmount: number;
+}
+
 /** Why a refund naming a sale of the open batch is not run (`refundRefusal`). */
 export type RefundRefusal = "voided" | "overRefund";
+
+/** Why a refund of `amount` naming `found` may not run: its sale is voided, or it would take the refunds past it. */
+export function refundRefusal(found: RefundableSale | undefined, amount: number): RefundRefusal | undefined {
+  if (found === undefined) return undefined;
+  if (found.voided) return "voided";
+  return found.refundedAmount + amount > found.sale.amount ? "overRefund" : undefined;
+}
 
 const REFUND_REFUSALS: Readonly<Record<RefundRefusal, string>> = Object.freeze({
   voided: "the sale is voided already: the void gave its whole amount back",
@@ -426,7 +441,7 @@ export class TxnEngine {
 
   refund(request: RefundRequest): void {
     checkAmount(request.amount);
-    const refusal = this.refundRefusal(request.originalStan, request.amount);
+    const refusal = refundRefusal(this.refundable(request.originalStan), request.amount);
     if (refusal !== undefined)
       throw new TxnRequestError("originalStan", `${REFUND_REFUSALS[refusal]} (STAN ${request.originalStan!}, refund ${request.amount})`);
     this.#cardOperation({
@@ -459,12 +474,11 @@ export class TxnEngine {
   }
 
   /**
-   * Why a refund of `amount` naming the sale `originalStan` may not run, or undefined when it may: the sale is
-   * voided already (the void gave the whole amount back), or the refunds of the open batch naming it would come
-   * to more than it. Only a sale of the open batch can be checked here; one of an earlier batch, or a refund
-   * naming none, is the acquirer's to check.
+   * The sale of the open batch a refund naming `originalStan` would give money back for: voided or not, and what
+   * the refunds of the open batch naming it gave back already. Undefined when there is none here to check (no STAN,
+   * or a sale of an earlier batch): the acquirer checks those.
    */
-  refundRefusal(originalStan: string | undefined, amount: number): RefundRefusal | undefined {
+  refundable(originalStan: string | undefined): RefundableSale | undefined {
     if (originalStan === undefined) return undefined;
     let sale: ApprovedRecord | undefined;
     let refundedAmount = 0;
@@ -478,9 +492,7 @@ export class TxnEngine {
       }
       return !voided;
     });
-    if (sale === undefined) return undefined;
-    if (voided) return "voided";
-    return refundedAmount + amount > sale.amount ? "overRefund" : undefined;
+    return sale === undefined ? undefined : { sale, voided, refundedAmount };
   }
 
   /** Voids a sale of the open batch by its STAN. */

@@ -42,8 +42,17 @@ export interface PendingReversalLine {
 export type Screen =
   /** `pending`: reversals still owed (reversal-due and 冲正失败). */
   | { readonly kind: "idle"; readonly pending: number }
-  /** `op` "refund" (with the original STAN if one was typed): a refund's amount; absent: a sale's. */
-  | { readonly kind: "amount"; readonly digits: string; readonly op?: "refund"; readonly originalStan?: string }
+  /**
+   * `op` "refund" (with the original STAN if one was typed): a refund's amount; absent: a sale's. `leftAmount`: what
+   * the named sale of the open batch has left to give back (the refunds of the batch naming it taken off).
+   */
+  | {
+      readonly kind: "amount";
+      readonly digits: string;
+      readonly op?: "refund";
+      readonly originalStan?: string;
+      readonly leftAmount?: number;
+    }
   /** The original STAN of a void (required) or of a refund (optional). */
   | { readonly kind: "stanEntry"; readonly purpose: "void" | "refund"; readonly digits: string }
   /** A void shows the original it cancels before anything is sent. */
@@ -134,13 +143,17 @@ export interface Diagnostics {
 export type AskInput =
   | { readonly kind: "presentCard"; readonly op: Operation; readonly amount: number }
   | { readonly kind: "enterPin" }
-  | { readonly kind: "voidConfirm"; readonly stan: string; readonly amount: number; readonly panMasked: string };
+  | { readonly kind: "voidConfirm"; readonly stan: string; readonly amount: number; readonly panMasked: string }
+  /** The refund's original STAN was looked up: its amount next, with what the sale has left when it is in the open batch. */
+  | { readonly kind: "refundAmount"; readonly originalStan: string; readonly leftAmount?: number };
 
 export type Key = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "enter" | "cancel" | "clear";
 
 export type Intent =
   | { readonly kind: "sale"; readonly amount: number }
   | { readonly kind: "refund"; readonly amount: number; readonly originalStan?: string }
+  /** The refund's original STAN was typed: the host looks it up and asks for the amount (`refundAmount`). */
+  | { readonly kind: "refundLookup"; readonly stan: string }
   /** The void's original STAN was typed: the host looks it up and asks for confirmation. */
   | { readonly kind: "voidLookup"; readonly stan: string }
   /** The operator confirmed the original on the voidConfirm screen. */
@@ -163,6 +176,7 @@ export type NoticeId =
   | "noticeVoidRefunded"
   | "noticeRefundVoided"
   | "noticeRefundOverSale"
+  | "noticeRefundedInFull"
   | "noticeStanEmpty"
   | "noticeCleanMagstripe"
   | "noticeCleanContactless"
@@ -307,6 +321,7 @@ export class TerminalUi {
   /** The host's card steps. */
   ask(input: AskInput): void {
     if (input.kind === "presentCard") this.#asked = { op: input.op, amount: input.amount };
+    if (input.kind === "refundAmount") return this.#report({ ...input, kind: "amount", digits: "", op: "refund" });
     const asked = this.#asked ?? { op: "sale", amount: 0 };
     this.#report(input.kind === "enterPin" ? { kind: "pin", entered: 0, op: asked.op, amount: asked.amount } : input);
   }
@@ -412,6 +427,7 @@ export class TerminalUi {
       if (digits.length === 0) return this.notify("noticeAmountZero");
       const amount = Number(digits);
       if (screen.op !== "refund") return this.#options.onIntent?.({ kind: "sale", amount });
+      if (screen.leftAmount !== undefined && amount > screen.leftAmount) return this.notify("noticeRefundOverSale");
       this.#options.onIntent?.(
         screen.originalStan === undefined ? { kind: "refund", amount } : { kind: "refund", amount, originalStan: screen.originalStan },
       );
@@ -426,13 +442,9 @@ export class TerminalUi {
     } else if (key === "cancel") {
       this.#cancel();
     } else if (purpose === "refund") {
-      // ENTER: the original STAN is optional for a refund; the amount comes next.
-      const originalStan = digits.length === 0 ? undefined : digits.padStart(STAN_DIGITS, "0");
-      this.#set(
-        originalStan === undefined
-          ? { kind: "amount", digits: "", op: "refund" }
-          : { kind: "amount", digits: "", op: "refund", originalStan },
-      );
+      // ENTER: the original STAN is optional for a refund. Without one the amount comes next; with one the host looks it up first.
+      if (digits.length === 0) this.#set({ kind: "amount", digits: "", op: "refund" });
+      else this.#options.onIntent?.({ kind: "refundLookup", stan: digits.padStart(STAN_DIGITS, "0") });
     } else if (digits.length === 0) {
       this.notify("noticeStanEmpty");
     } else {
@@ -658,6 +670,7 @@ function renderLines(screen: Screen, language: Language): string[] {
     case "amount": {
       const lines = [t("amountLine", { amount: formatAmount(Number(screen.digits)) })];
       if (screen.originalStan !== undefined) lines.push(t("originalStanLine", { stan: screen.originalStan }));
+      if (screen.leftAmount !== undefined) lines.push(t("refundLeftLine", { amount: formatAmount(screen.leftAmount) }));
       return lines;
     }
     case "stanEntry":

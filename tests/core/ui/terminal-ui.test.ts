@@ -310,6 +310,7 @@ describe("TerminalUi: notices", () => {
       "This sale is voided: the whole amount went back already. No refund needed",
     ],
     ["noticeRefundOverSale", "退货总额不能超过原交易金额, 请改小金额", "Refunds cannot come to more than the sale: lower the amount"],
+    ["noticeRefundedInFull", "原交易已全额退货", "This sale is refunded in full already"],
     ["noticeStanEmpty", "请输入凭证号", "Type a STAN"],
     ["noticeParametersApplied", "参数已更新", "Parameters updated"],
     ["noticeParametersRefused", "参数有误已拒绝, 沿用原参数", "Parameters refused: the current ones stay"],
@@ -1012,12 +1013,17 @@ describe("TerminalUi: entries the menu starts", () => {
     expect(ui.screen).toEqual({ kind: "stanEntry", purpose: "void", digits: "12345" });
   });
 
-  test("refund: an optional original STAN, then the refund's amount", () => {
+  test("refund: an optional original STAN, looked up by the host, then the refund's amount", () => {
     const { ui, intents } = setup();
     ui.start("refund");
     expect(render(ui.screen, "en").title).toBe("REFUND: ORIGINAL STAN");
     expect(render(ui.screen, "zh").lines).toEqual(["凭证号 _", "无原凭证号请直接按确认键"]);
     press(ui, ["4", "2", "enter"]);
+    // The STAN screen stays until the host answers (a notice when the sale cannot be refunded).
+    expect(intents).toEqual([{ kind: "refundLookup", stan: "000042" }]);
+    expect(ui.screen).toEqual({ kind: "stanEntry", purpose: "refund", digits: "42" });
+    ui.ask({ kind: "refundAmount", originalStan: "000042" });
+    intents.length = 0;
     expect(ui.screen).toEqual({ kind: "amount", digits: "", op: "refund", originalStan: "000042" });
     expect(render(ui.screen, "en")).toEqual({ title: "REFUND AMOUNT", lines: ["Amount: ¥0.00", "Original STAN 000042"] });
     expect(render(ui.screen, "zh")).toEqual({ title: "退货: 请输入金额", lines: ["金额: ¥0.00", "原凭证号 000042"] });
@@ -1032,6 +1038,29 @@ describe("TerminalUi: entries the menu starts", () => {
     press(ui, ["enter", "9", "enter"]);
     expect(intents.slice(-1)).toEqual([{ kind: "refund", amount: 9 }]);
   });
+
+  test.each(LANGUAGES)(
+    "[%s] refund of a sale of the open batch: what it has left heads the amount; more is a notice, not an intent",
+    (language) => {
+      const { ui, intents } = setup();
+      ui.start("refund");
+      press(ui, ["7", "enter"]);
+      ui.ask({ kind: "refundAmount", originalStan: "000007", leftAmount: 200 });
+      expect(ui.screen).toEqual({ kind: "amount", digits: "", op: "refund", originalStan: "000007", leftAmount: 200 });
+      expect(render(ui.screen, language).lines).toEqual(
+        language === "zh"
+          ? ["金额: ¥0.00", "原凭证号 000007", "最多可退 ¥2.00"]
+          : ["Amount: ¥0.00", "Original STAN 000007", "At most ¥2.00 to refund"],
+      );
+      press(ui, ["2", "0", "1", "enter"]);
+      expect(ui.notice).toBe("noticeRefundOverSale");
+      press(ui, ["clear", "0", "enter"]);
+      expect(intents).toEqual([
+        { kind: "refundLookup", stan: "000007" },
+        { kind: "refund", amount: 200, originalStan: "000007" },
+      ]);
+    },
+  );
 
   test("sale from the menu: an empty amount, then digits", () => {
     const { ui, intents } = setup();
@@ -1098,6 +1127,7 @@ describe("render", () => {
     { kind: "idle", pending: 7 },
     { kind: "amount", digits: "1" },
     { kind: "amount", digits: "", op: "refund", originalStan: "000002" },
+    { kind: "amount", digits: "5", op: "refund", originalStan: "000002", leftAmount: 700 },
     { kind: "stanEntry", purpose: "void", digits: "" },
     { kind: "stanEntry", purpose: "refund", digits: "12" },
     { kind: "voidConfirm", stan: "000002", amount: 1234, panMasked: "622202******0017" },
@@ -1132,6 +1162,7 @@ describe("render", () => {
     ["欢迎使用", "WELCOME"],
     ["欢迎使用 · 待冲正 7 笔", "WELCOME - 7 REVERSAL(S) PENDING"],
     ["请输入金额", "ENTER AMOUNT"],
+    ["退货: 请输入金额", "REFUND AMOUNT"],
     ["退货: 请输入金额", "REFUND AMOUNT"],
     ["消费撤销: 请输入原凭证号", "VOID: ORIGINAL STAN"],
     ["退货: 请输入原凭证号", "REFUND: ORIGINAL STAN"],
