@@ -270,6 +270,17 @@ describe("voids, refunds and settlement", () => {
     expect(ledger.view("10000001").net).toBe(1234 - 1234 - 99_999);
   });
 
+  test("a refund whose F61 is not 12 or 16 digits answers 30 and books nothing", () => {
+    const { core, ledger, terminal } = setup();
+    signOn(core, terminal);
+    core.handle(terminal.sale({ ...VISA, stan: "000002" }), { nowMs: NOW_MS });
+    const refund = terminal.decode(terminal.refund({ ...VISA, amount: 100, stan: "000003", originalStan: "000002" }));
+    const malformed = terminal.encode({ ...refund, fields: { ...refund.fields, 61: "00000002" } });
+    expect(answer(terminal, core.handle(malformed, { nowMs: NOW_MS }))[39]).toBe("30");
+    expect(ledger.find("10000001", "000001", "000003")).toBeUndefined();
+    expect(ledger.refundedAmount("10000001", "000001", "000002")).toBe(0);
+  });
+
   test("settlement compares totals per batch (1 balanced, 2 not) and opens the next batch", () => {
     const { core, ledger, terminal } = setup();
     signOn(core, terminal);
