@@ -199,8 +199,8 @@ export const TEXTS = Object.freeze({
   noticeVoidNotFound: pair("本批次无此凭证号的可撤销消费", "No sale with this STAN to void in the open batch"),
   noticeVoidAlreadyVoided: pair("原交易已撤销, 不能再次撤销", "This sale is voided already: it cannot be voided again"),
   noticeVoidRefunded: pair(
-    "原交易已退货, 不能撤销; 如需退还余额请做退货",
-    "This sale has a refund: it cannot be voided. Refund the rest instead",
+    "原交易已有退货, 不能撤销; 余额可做退货",
+    "This sale has a refund: it cannot be voided. A refund can give back what is left",
   ),
   noticeRefundVoided: pair(
     "原交易已撤销, 款项已全额退回, 无需退货",

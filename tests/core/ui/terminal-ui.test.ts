@@ -301,8 +301,8 @@ describe("TerminalUi: notices", () => {
     ["noticeVoidAlreadyVoided", "原交易已撤销, 不能再次撤销", "This sale is voided already: it cannot be voided again"],
     [
       "noticeVoidRefunded",
-      "原交易已退货, 不能撤销; 如需退还余额请做退货",
-      "This sale has a refund: it cannot be voided. Refund the rest instead",
+      "原交易已有退货, 不能撤销; 余额可做退货",
+      "This sale has a refund: it cannot be voided. A refund can give back what is left",
     ],
     [
       "noticeRefundVoided",
