@@ -225,11 +225,13 @@ export type TextId = keyof typeof TEXTS;
 export const RESPONSE_REASONS: Readonly<Record<string, TextPair>> = Object.freeze({
   "05": pair("不予承兑", "do not honour"),
   "12": pair("无效交易", "invalid transaction"),
+  "13": pair("无效金额", "invalid amount"),
   "14": pair("无效卡号", "invalid card"),
   "25": pair("找不到原始交易", "original not found"),
   "51": pair("余额不足", "insufficient funds"),
   "54": pair("卡已过期", "expired card"),
   "55": pair("密码错误", "incorrect PIN"),
+  "64": pair("原始金额不符", "original amount differs"),
   "94": pair("重复交易", "duplicate transaction"),
   "96": pair("系统故障", "system malfunction"),
   A0: pair("MAC 校验错", "MAC error"),

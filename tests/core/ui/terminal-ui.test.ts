@@ -429,6 +429,19 @@ describe("TerminalUi: results", () => {
     expect(ui.screen.kind).toBe("idle");
   });
 
+  // What the host answers a void or refund that would give back more than its sale took (docs/host-simulator.md).
+  test.each([
+    ["void", "12", "应答码 12: 无效交易", "Response 12: invalid transaction"],
+    ["refund", "13", "应答码 13: 无效金额", "Response 13: invalid amount"],
+    ["void", "25", "应答码 25: 找不到原始交易", "Response 25: original not found"],
+    ["void", "64", "应答码 64: 原始金额不符", "Response 64: original amount differs"],
+  ] as const)("a %s declined %s says why in both languages", (op, f39, zh, en) => {
+    const { ui } = setup();
+    ui.onEngineEvent({ ev: "result", op, stan: "000009", outcome: "declined", f39, amount: 100 });
+    expect(render(ui.screen, "zh").lines[2]).toBe(zh);
+    expect(render(ui.screen, "en").lines[2]).toBe(en);
+  });
+
   test("a balance inquiry shows the balance", () => {
     const { ui } = setup();
     ui.onEngineEvent({ ev: "result", op: "balance", stan: "000003", outcome: "approved", f39: "00", balance: 123456 });
