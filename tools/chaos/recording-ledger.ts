@@ -35,6 +35,9 @@ export class RecordingLedger implements Ledger {
   find(tid: string, batch: string, stan: string): StoredTransaction | undefined {
     return this.inner.find(tid, batch, stan);
   }
+  latestSale(tid: string, stan: string): StoredTransaction | undefined {
+    return this.inner.latestSale(tid, stan);
+  }
   refundedAmount(tid: string, batch: string, stan: string): number {
     return this.inner.refundedAmount(tid, batch, stan);
   }

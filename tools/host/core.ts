@@ -474,7 +474,7 @@ export class HostCore implements HostHandler {
     }
     const amount = Number(f[4] ?? "0");
     // A refund is booked against the sale it names when the host has it: later refunds and a void ask what it gave back.
-    const refunded = kind === "refund" ? this.#refundedSale(f, batch) : undefined;
+    const refunded = kind === "refund" ? this.#refundedSale(f) : undefined;
     const original = kind === "void" ? originalOf(f[61]) : refunded;
     const booked = this.ledger.book({
       tid: f[41]!,
@@ -527,7 +527,7 @@ export class HostCore implements HostHandler {
       return RC.approved;
     }
     if (kind === "refund") {
-      const sale = this.#refundedSale(f, batch);
+      const sale = this.#refundedSale(f);
       if (sale === undefined) return RC.approved;
       // Voided, reversed or declined: the customer has no charge left to give back.
       if (sale.state !== "approved") return RC.invalidTransaction;
@@ -538,13 +538,14 @@ export class HostCore implements HostHandler {
   }
 
   /**
-   * The sale a refund names in F61 (its batch, or the open batch when the terminal sends zeros there), as booked;
-   * undefined when it names none or one the host does not have (a refund may come without its original).
+   * The sale a refund names in F61, as booked: in the batch F61 names, or, when the terminal sends zeros there (a
+   * refund names its sale by STAN alone, the next day too), the newest sale with that STAN. Undefined when it names
+   * none or one the host does not have (a refund may come without its original).
    */
-  #refundedSale(f: IsoFields, batch: string): StoredTransaction | undefined {
+  #refundedSale(f: IsoFields): StoredTransaction | undefined {
     const named = originalOf(f[61]);
     if (named === undefined || named.stan === "000000") return undefined;
-    const sale = this.ledger.find(f[41]!, named.batch === "000000" ? batch : named.batch, named.stan);
+    const sale = named.batch === "000000" ? this.ledger.latestSale(f[41]!, named.stan) : this.ledger.find(f[41]!, named.batch, named.stan);
     return sale?.kind === "sale" ? sale : undefined;
   }
 

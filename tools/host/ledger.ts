@@ -126,6 +126,8 @@ export interface LedgerLine {
 
 export interface Ledger {
   find(tid: string, batch: string, stan: string): StoredTransaction | undefined;
+  /** The newest sale booked for `tid` with this STAN, in any batch: a refund may name its sale by STAN alone. */
+  latestSale(tid: string, stan: string): StoredTransaction | undefined;
   /** Approved refunds booked against the sale `tid`/`batch`/`stan` (their originalBatch/originalStan), summed in minor units. */
   refundedAmount(tid: string, batch: string, stan: string): number;
   /** Books a transaction (approved or declined); an approved void also voids its original. False when the key exists already. */

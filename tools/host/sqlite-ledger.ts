@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS transactions (
 );
 -- A void or a refund asks what names its sale (refundedAmount).
 CREATE INDEX IF NOT EXISTS transactions_by_original ON transactions (tid, original_batch, original_stan);
+-- A refund that names its sale by STAN alone (latestSale).
+CREATE INDEX IF NOT EXISTS transactions_by_stan ON transactions (tid, stan);
 CREATE TABLE IF NOT EXISTS reversals (
   tid TEXT NOT NULL,
   batch TEXT NOT NULL,
@@ -155,6 +157,7 @@ export class SqliteLedger implements Ledger {
   readonly #updateReversal: Database.Statement;
   readonly #totals: Database.Statement;
   readonly #refunded: Database.Statement;
+  readonly #latestSale: Database.Statement;
   readonly #book: (record: TransactionRecord) => boolean;
   readonly #reverse: (request: ReversalRequest) => ReversalOutcome;
   readonly #checkpointer: Worker | undefined;
@@ -204,6 +207,9 @@ export class SqliteLedger implements Ledger {
       `SELECT COALESCE(SUM(amount), 0) AS amount FROM transactions
        WHERE tid = ? AND original_batch = ? AND original_stan = ? AND kind = 'refund' AND state = 'approved'`,
     );
+    this.#latestSale = this.#db.prepare(
+      "SELECT * FROM transactions WHERE tid = ? AND stan = ? AND kind = 'sale' ORDER BY created_ms DESC, rowid DESC LIMIT 1",
+    );
     this.#book = this.#db.transaction((record: TransactionRecord): boolean => this.#bookOne(record));
     this.#reverse = this.#db.transaction((request: ReversalRequest): ReversalOutcome => {
       const { tid, batch, stan } = request;
@@ -228,6 +234,11 @@ export class SqliteLedger implements Ledger {
 
   find(tid: string, batch: string, stan: string): StoredTransaction | undefined {
     const row = this.#find.get(tid, batch, stan) as TransactionRow | undefined;
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  latestSale(tid: string, stan: string): StoredTransaction | undefined {
+    const row = this.#latestSale.get(tid, stan) as TransactionRow | undefined;
     return row === undefined ? undefined : fromRow(row);
   }
 

@@ -32,6 +32,13 @@ export class MemoryLedger implements Ledger {
     return this.#transactions.get(`${tid}/${batch}/${stan}`);
   }
 
+  latestSale(tid: string, stan: string): StoredTransaction | undefined {
+    let latest: StoredTransaction | undefined;
+    for (const t of this.#transactions.values())
+      if (t.tid === tid && t.stan === stan && t.kind === "sale" && (latest === undefined || t.createdMs >= latest.createdMs)) latest = t;
+    return latest;
+  }
+
   refundedAmount(tid: string, batch: string, stan: string): number {
     let amount = 0;
     for (const t of this.#transactions.values())

@@ -270,6 +270,21 @@ describe("voids, refunds and settlement", () => {
     expect(ledger.view("10000001").net).toBe(1234 - 1234 - 99_999);
   });
 
+  test("a refund the next day names its sale by STAN alone: the host finds it in the settled batch and counts what was refunded there", () => {
+    const { core, ledger, terminal } = setup();
+    signOn(core, terminal);
+    const code = (request: Uint8Array) => answer(terminal, core.handle(request, { nowMs: NOW_MS }))[39];
+    core.handle(terminal.sale({ ...VISA, stan: "000002" }), { nowMs: NOW_MS });
+    expect(code(terminal.refund({ ...VISA, amount: 1000, stan: "000003", originalStan: "000002" }))).toBe("00");
+    expect(code(terminal.settlement("000004", { debit: 0, debits: 0 }, { debit: 1234, debits: 1 }))).toBe("00");
+    expect(ledger.session("10000001")!.batch).toBe("000002");
+    signOn(core, terminal);
+    expect(code(terminal.refund({ ...VISA, amount: 235, stan: "000006", originalStan: "000002" }))).toBe("13");
+    expect(code(terminal.refund({ ...VISA, amount: 234, stan: "000007", originalStan: "000002" }))).toBe("00");
+    expect(ledger.find("10000001", "000002", "000007")).toMatchObject({ originalBatch: "000001", originalStan: "000002" });
+    expect(ledger.refundedAmount("10000001", "000001", "000002")).toBe(1234);
+  });
+
   test("a refund whose F61 is not 12 or 16 digits answers 30 and books nothing", () => {
     const { core, ledger, terminal } = setup();
     signOn(core, terminal);

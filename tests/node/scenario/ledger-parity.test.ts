@@ -39,7 +39,7 @@ describe("MemoryLedger and SqliteLedger agree", () => {
   });
 });
 
-test("both sum the approved refunds booked against a sale, not declined or reversed ones nor another sale's", () => {
+test("both sum the approved refunds booked against a sale, not declined or reversed ones nor another sale's; both find the newest sale of a STAN", () => {
   const base = { tid: "10000001", mid: "898100012340001", batch: "000001", mti: "0220", panMasked: "476173******0011", domestic: false };
   const refund = (stan: string, amount: number, originalStan: string, responseCode = "00") => ({
     ...base,
@@ -60,12 +60,18 @@ test("both sum the approved refunds booked against a sale, not declined or rever
     ledger.book(refund("000005", 70, "000001", "13"));
     ledger.book(refund("000006", 20, "000009"));
     ledger.reverse({ tid: base.tid, batch: base.batch, stan: "000004", reason: "98", nowMs: 0 });
-    const sum = [ledger.refundedAmount(base.tid, "000001", "000001"), ledger.refundedAmount(base.tid, "000001", "000009")];
+    ledger.book({ ...refund("000002", 900, "000001"), batch: "000002", mti: "0200", kind: "sale", createdMs: 1 });
+    const sum = [
+      ledger.refundedAmount(base.tid, "000001", "000001"),
+      ledger.refundedAmount(base.tid, "000001", "000009"),
+      ledger.latestSale(base.tid, "000002")?.batch,
+      ledger.latestSale(base.tid, "000003"),
+    ];
     ledger.close();
     return sum;
   });
   expect(sums).toEqual([
-    [100, 20],
-    [100, 20],
+    [100, 20, "000002", undefined],
+    [100, 20, "000002", undefined],
   ]);
 });
