@@ -460,17 +460,11 @@ export class TxnEngine {
    * money the customer has: a void on top would credit them twice. What a void confirms before it runs.
    */
   voidable(originalStan: string): VoidLookup {
-    // One walk over the approved log on flash; a void or a refund comes after its sale, so it goes on past the sale.
-    let sale: ApprovedRecord | undefined;
-    let refusal: "voided" | "refunded" | undefined;
-    this.#options.journal.forEachApproved((r) => {
-      if (r.op === "sale") {
-        if (sale === undefined && r.stan === originalStan) sale = r;
-      } else if (r.originalStan === originalStan) refusal = r.op === "void" ? "voided" : "refunded";
-      return refusal === undefined;
-    });
-    if (sale === undefined) return { refusal: "notFound" };
-    return refusal === undefined ? { sale } : { refusal };
+    // The same walk as a refund's: one reading of what names a sale. A refund gives back at least 1 fen.
+    const found = this.refundable(originalStan);
+    if (found === undefined) return { refusal: "notFound" };
+    if (found.voided) return { refusal: "voided" };
+    return found.refundedAmount > 0 ? { refusal: "refunded" } : { sale: found.sale };
   }
 
   /**
