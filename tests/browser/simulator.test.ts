@@ -140,6 +140,8 @@ test("a sale completes: approved on screen, slip printed with the PAN masked, bo
   expect(slip).toContain("RMB 12.34");
   expect(await page.content()).not.toContain("4761730000000011");
   await expect(byId(page, "journal-000002").getAttribute("data-state")).resolves.toBe("approved");
+  // The approved row's last cell is the auth code, labelled (it sits in the column reversals use for their reason).
+  await expect(byId(page, "journal-000002").locator("td").last().textContent()).resolves.toMatch(/^授权 auth \d{6}$/);
   await expect(byId(page, "ledger-000002").getAttribute("data-state")).resolves.toBe("approved");
   // A message's decoded fields: PAN masked, track 2 and PIN block never shown raw.
   await page.locator('[data-testid="message"][data-mti="0200"]').first().click();

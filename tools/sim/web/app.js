@@ -154,7 +154,8 @@ function renderPanels() {
         yuan(r.amount),
         r.pan,
         "approved",
-        r.authCode,
+        // An approval's detail is its auth code, and for a void or refund the sale it names (not a reason).
+        `授权 auth ${r.authCode}${r.originalStan ? ` · 原 orig ${r.originalStan}` : ""}`,
       ),
     );
   // Reversed records have left the flash journal: the server kept their details, so a reload shows them too.
